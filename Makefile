@@ -1,0 +1,61 @@
+# Set-up for a fresh Debian machine (run as root): `make demo` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+APT_PACKAGES := build-essential cmake libeigen3-dev libnlopt-dev libnlopt-cxx-dev \
+	r-base-core r-base-dev r-cran-lme4 r-cran-broom r-cran-broom.mixed r-cran-mass
+PY_BUILD := "scikit-build-core>=0.8" "pybind11>=2.11" ninja
+PY_RUNTIME := numpy pandas scipy
+PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6"
+PY_BENCH := formulaic statsmodels pyfixest glum
+
+.PHONY: demo test build system-deps venv bench lint clean dev
+
+# Developer build: the extension lands in python/rmodels/ (use PYTHONPATH=python);
+# serialised with flock so that several builds in one tree do not collide.
+DEV_PY ?= $(VPY)
+dev:
+	@mkdir -p build
+	flock build/.dev.lock bash -c 'cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DPython_EXECUTABLE=$$(command -v $(DEV_PY)) -Dpybind11_DIR=$$($(DEV_PY) -m pybind11 --cmakedir) >/dev/null \
+	  && cmake --build build/dev'
+
+demo: build
+	$(VPY) -m rmodels.demo
+
+test: build
+	$(VPY) -m pip install -q $(PY_TEST)
+	$(VPY) -m pytest -q -p no:cacheprovider tests
+
+build: venv
+	$(VPY) -m pip install -q --no-build-isolation --no-deps .
+
+venv: system-deps $(VENV)/.stamp
+
+$(VENV)/.stamp:
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q $(PY_BUILD) $(PY_RUNTIME)
+	touch $@
+
+# Install only the Debian packages that are missing (apt-get update once, first).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+bench: build
+	$(VPY) -m pip install -q $(PY_BENCH) "rpy2>=3.5.15,<3.6"
+	$(VPY) benchmarks/run_all.py
+
+lint: venv
+	$(VPY) -m pip install -q ruff
+	$(VENV)/bin/ruff check python tests benchmarks
+
+clean:
+	rm -rf build $(VENV)

@@ -1,0 +1,10 @@
+// Declarations of the per-algorithm binding registrations (one binding file per algorithm).
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace rmodels {
+void register_design(pybind11::module_& m);  // design_bind.cpp: model-matrix kernels
+void register_lm(pybind11::module_& m);      // lm_bind.cpp: pivoted QR least squares
+void register_glm(pybind11::module_& m);     // glm_bind.cpp: IRLS
+void register_lmer(pybind11::module_& m);    // lmer_bind.cpp: penalized least squares
+}  // namespace rmodels

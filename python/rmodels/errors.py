@@ -1,0 +1,68 @@
+"""The package's exception and warning classes.
+
+Every failure a user can cause is an :class:`RModelsError`; R's warnings are
+:class:`RModelsWarning` subclasses so they can be filtered or turned into errors.
+"""
+
+from __future__ import annotations
+
+
+class RModelsError(Exception):
+    """Base class of every error rmodels raises on bad input."""
+
+
+class FormulaError(RModelsError):
+    """A formula that cannot be parsed or expanded.
+
+    ``position`` is the 0-based character offset in ``formula``; ``str()`` shows the
+    formula with a caret line under the offending position.
+    """
+
+    def __init__(self, message: str, formula: str | None = None, position: int | None = None):
+        self.message = message
+        self.formula = formula
+        self.position = position
+        text = message
+        if formula is not None and position is not None:
+            text = f"{message}\n  {formula}\n  {' ' * position}^"
+        super().__init__(text)
+
+
+class DataError(RModelsError):
+    """Data that R would refuse (missing column, new factor level, bad weights...)."""
+
+
+class FitError(RModelsError):
+    """A fit that cannot be computed (R's errors from lm.fit, glm.fit, lmer)."""
+
+
+class RModelsWarning(UserWarning):
+    """Base class of R's warnings as rmodels issues them."""
+
+
+class ConvergenceWarning(RModelsWarning):
+    """'glm.fit: algorithm did not converge' and lme4's convergence checks."""
+
+
+class BoundaryWarning(RModelsWarning):
+    """'glm.fit: algorithm stopped at boundary value'."""
+
+
+class FittedValuesWarning(RModelsWarning):
+    """'glm.fit: fitted probabilities numerically 0 or 1 occurred' / 'fitted rates numerically 0'."""
+
+
+class SingularFitWarning(RModelsWarning):
+    """lme4's 'boundary (singular) fit: see help('isSingular')'."""
+
+
+class RankDeficiencyWarning(RModelsWarning):
+    """Rank-deficient designs (e.g. lme4 dropping columns, 'prediction from rank-deficient fit')."""
+
+
+class PerfectFitWarning(RModelsWarning):
+    """'essentially perfect fit: summary may be unreliable'."""
+
+
+class FormulaWarning(RModelsWarning):
+    """Formula-level warnings R gives (e.g. the response appeared on the right-hand side)."""

@@ -1,0 +1,107 @@
+"""Abstract syntax tree of R's formula language.
+
+Every node records ``pos``, the 0-based offset of its first character in the formula text, so
+that errors can point at it. Nodes are immutable and hashable; two variables are the same
+variable when their deparsed labels are equal (as in R, where ``terms`` matches expressions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple, Union
+
+
+@dataclass(frozen=True)
+class Name:
+    """A symbol: ``x`` or a backticked ``\\`my var\\```; ``id`` is the bare name."""
+
+    id: str
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Num:
+    """A numeric constant; ``text`` is the literal as written (``1e6``, ``2L``)."""
+
+    value: float
+    text: str
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Str:
+    """A string constant (single or double quotes in the source)."""
+
+    value: str
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Bool:
+    """``TRUE``/``FALSE`` (also ``T``/``F`` are left as Names, as R does)."""
+
+    value: bool
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Null:
+    """``NULL``."""
+
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Dot:
+    """``.``: all data columns not on the left-hand side."""
+
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    """``fun(arg, ..., name = arg)``; ``fun`` may be namespaced (``splines::ns``)."""
+
+    fun: str
+    args: Tuple["Expr", ...]
+    kwargs: Tuple[Tuple[str, "Expr"], ...] = ()
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class BinOp:
+    """Binary operator: ``~ + - * / : ^ %in% | || == != < > <= >= & && %% %/%`` (``**`` → ``^``)."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class UnaryOp:
+    """Unary ``-``, ``+``, ``!`` or a one-sided ``~``."""
+
+    op: str
+    operand: "Expr"
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Paren:
+    """``( expr )``: kept so that deparsing reproduces R's labels (``I((x + 1)^2)``)."""
+
+    expr: "Expr"
+    pos: int = field(default=0, compare=False)
+
+
+Expr = Union[Name, Num, Str, Bool, Null, Dot, Call, BinOp, UnaryOp, Paren]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed formula: ``lhs`` is None for a one-sided formula ``~ rhs``."""
+
+    lhs: Optional[Expr]
+    rhs: Expr
+    text: str
