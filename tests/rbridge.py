@@ -31,6 +31,8 @@ def _r():
     cb.consolewrite_warnerror = lambda s: None
     ro.r("suppressMessages({library(stats); library(MASS); library(lme4); library(broom); "
          "library(broom.mixed)}); options(warn = 1)")
+    # Character levels are compared under ICU root collation (R in a UTF-8 locale).
+    ro.r('invisible(Sys.setlocale("LC_COLLATE", "C.UTF-8"))')
     return ro
 
 
