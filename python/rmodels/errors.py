@@ -66,3 +66,8 @@ class PerfectFitWarning(RModelsWarning):
 
 class FormulaWarning(RModelsWarning):
     """Formula-level warnings R gives (e.g. the response appeared on the right-hand side)."""
+
+
+class DataWarning(RModelsWarning):
+    """Warnings about the data R gives while encoding it (e.g. bs(): 'some 'x' values beyond
+    boundary knots may cause ill-conditioned bases', ns()/bs(): ''df' was too small')."""
