@@ -1,0 +1,511 @@
+"""Data-dependent transforms and contrast codings of R's model.matrix.
+
+Everything here reproduces an R function to about 1e-12 relative (the tests ask live R):
+
+===========================  ==========================================================
+``contrast_matrix``          ``contr.treatment`` / ``contr.SAS`` / ``contr.sum`` /
+                             ``contr.helmert`` / ``contr.poly`` and ``contrasts<-`` for a
+                             user matrix (stats)
+``full_dummy_matrix``        ``contrasts(f, contrasts = FALSE)``: the identity
+``poly``                     ``stats::poly`` / ``polym`` (orthogonal or raw polynomials)
+``scale``                    ``base::scale`` (centre and scale a column)
+``ns`` / ``bs``              ``splines::ns`` / ``splines::bs`` (natural / B-spline bases)
+``spline_design``            ``splines::splineDesign`` (B-spline values and derivatives)
+===========================  ==========================================================
+
+Each data-dependent transform returns its result together with a small frozen *state*
+dataclass holding exactly what R's ``makepredictcall`` methods keep in ``predvars``
+(``poly``: ``coefs = list(alpha, norm2)``; ``scale``: ``center``, ``scale``; ``ns``/``bs``:
+``knots``, ``Boundary.knots``, ``intercept``, ``degree``).  ``state.apply(x_new)`` encodes new
+data the way R's ``predict()`` does, i.e. by re-calling the R function with those arguments.
+
+Errors R raises are :class:`~rmodels.errors.DataError` with R's message; R's warnings are
+:class:`~rmodels.errors.DataWarning`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence, Union
+
+import numpy as np
+
+from .errors import DataError
+
+__all__ = [
+    "CONTRAST_KINDS",
+    "contrast_matrix",
+    "full_dummy_matrix",
+    "PolyState",
+    "poly",
+    "ScaleState",
+    "scale",
+]
+
+CONTRAST_KINDS = ("contr.treatment", "contr.SAS", "contr.sum", "contr.helmert", "contr.poly")
+
+ArrayLike = Union[np.ndarray, Sequence[float]]
+
+
+# --------------------------------------------------------------------------------------------
+# small numerical helpers that follow R's arithmetic
+# --------------------------------------------------------------------------------------------
+
+def _as_float_vector(x: Any, what: str = "x") -> np.ndarray:
+    """A 1-d float64 copy-free view of ``x`` (pandas NA / None become NaN)."""
+    if hasattr(x, "to_numpy"):
+        x = x.to_numpy(dtype=float, na_value=np.nan)
+    arr = np.asarray(x)
+    if arr.dtype == object:
+        arr = np.array([np.nan if v is None else v for v in arr.ravel()], dtype=float)
+    arr = np.asarray(arr, dtype=float)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"'{what}' must be a vector")
+    return arr
+
+
+def _r_sum(v: np.ndarray) -> float:
+    """R's ``sum()`` of doubles: accumulated in long double (80-bit on x86-64), then rounded."""
+    return float(np.sum(np.asarray(v, dtype=np.longdouble)))
+
+
+def _r_mean(v: np.ndarray) -> float:
+    """R's ``mean()`` of doubles: long-double sum / n, refined by a second pass (summary.c)."""
+    n = v.size
+    if n == 0:
+        return math.nan
+    lv = np.asarray(v, dtype=np.longdouble)
+    s = np.sum(lv) / n
+    if np.isfinite(s):
+        s = s + np.sum(lv - s) / n
+    return float(s)
+
+
+def _col_mean(v: np.ndarray) -> float:
+    """R's ``colMeans()`` of one column: long-double sum divided by n in long double."""
+    n = v.size
+    if n == 0:
+        return math.nan
+    return float(np.sum(np.asarray(v, dtype=np.longdouble)) / n)
+
+
+def _col_sums(M: np.ndarray) -> np.ndarray:
+    """R's ``colSums()``: each column accumulated in long double."""
+    return np.sum(np.asarray(M, dtype=np.longdouble), axis=0).astype(float)
+
+
+def _sign(v: float) -> float:
+    return -1.0 if v < 0 else 1.0
+
+
+@dataclass(frozen=True)
+class _HouseholderQR:
+    """Compact Householder QR as LINPACK ``dqrdc2`` computes it (when no column is pivoted).
+
+    ``vectors[l]`` is the reflector u_l (length m - l, u_l[0] = 1 + |x_ll| / ||x_l||) so that
+    H_l = I - u_l u_l' / u_l[0], or None for a zero column (H_l = I, LINPACK's qraux = 0);
+    Q = H_1 H_2 ... H_k.  ``rdiag`` holds diag(R) and ``colnorm`` the Euclidean norms of the
+    original columns (for dqrdc2's rank rule).
+    """
+
+    vectors: tuple[np.ndarray | None, ...]
+    rdiag: np.ndarray
+    colnorm: np.ndarray
+
+    def rank(self, tol: float = 1e-7) -> int:
+        """Columns kept by dqrdc2's rule |R_jj| >= tol * ||X_j|| (a zero column's norm := 1)."""
+        ref = np.where(self.colnorm == 0, 1.0, self.colnorm)
+        return int(np.sum(np.abs(self.rdiag) >= tol * ref))
+
+    def qty_rows(self, B: np.ndarray) -> np.ndarray:
+        """B Q for the rows of ``B`` (n x m), i.e. R's ``t(qr.qty(qr, t(B)))``."""
+        out = np.array(B, dtype=float, copy=True)
+        for l, u in enumerate(self.vectors):
+            if u is None:
+                continue
+            t = -(out[:, l:] @ u) / u[0]
+            out[:, l:] += np.outer(t, u)
+        return out
+
+    def qy(self, Y: np.ndarray) -> np.ndarray:
+        """Q Y (Y is m x c): R's ``qr.qy``."""
+        out = np.array(Y, dtype=float, copy=True)
+        for l in range(len(self.vectors) - 1, -1, -1):
+            u = self.vectors[l]
+            if u is None:
+                continue
+            t = -(u @ out[l:, :]) / u[0]
+            out[l:, :] += np.outer(u, t)
+        return out
+
+
+def _householder_qr(X: np.ndarray) -> _HouseholderQR:
+    """Householder QR of X (m x p) with LINPACK's reflector convention (``dqrdc2`` without its
+    pivoting step): column l is divided by sign(x_ll)·||x_l||, 1 is added to its leading entry
+    (u_l), the later columns are updated by x_j += t·u_l with t = -<u_l, x_j> / u_l[0], and
+    R_ll = -sign(x_ll)·||x_l||.  The reflectors equal LAPACK's, so Q is the same matrix."""
+    A = np.array(X, dtype=float, copy=True)
+    m, p = A.shape
+    colnorm = np.sqrt(np.sum(A * A, axis=0))
+    k = min(m, p)
+    vectors: list[np.ndarray | None] = []
+    rdiag = np.zeros(k)
+    for l in range(k):
+        col = A[l:, l]
+        if l == m - 1:  # LINPACK leaves the last row alone (qraux = 0)
+            rdiag[l] = col[0]
+            vectors.append(None)
+            continue
+        nrm = float(np.sqrt(np.dot(col, col)))
+        if nrm == 0.0:
+            vectors.append(None)
+            continue
+        if col[0] != 0.0:
+            nrm = math.copysign(nrm, col[0])
+        u = col / nrm
+        u[0] += 1.0
+        rest = A[l:, l + 1:]
+        if rest.shape[1]:
+            rest += np.outer(u, -(u @ rest) / u[0])
+        rdiag[l] = -nrm
+        vectors.append(u)
+    return _HouseholderQR(tuple(vectors), rdiag, colnorm)
+
+
+# --------------------------------------------------------------------------------------------
+# contrasts
+# --------------------------------------------------------------------------------------------
+
+def full_dummy_matrix(levels: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Indicator coding of all levels, R's ``contrasts(f, contrasts = FALSE)``: the L x L
+    identity whose columns are named by the levels."""
+    levels = [str(v) for v in levels]
+    return np.eye(len(levels)), list(levels)
+
+
+def _poly_basis(y: np.ndarray, degree: int) -> tuple[np.ndarray, _HouseholderQR]:
+    """Monic orthogonal polynomials of degrees 0..degree on the points y (already centred):
+    with X = [y^0 .. y^degree] = QR, column j is Q_j·R_jj, the part of y^j orthogonal to the
+    lower powers (the construction of R's ``poly`` and ``contr.poly``)."""
+    X = np.power.outer(y, np.arange(degree + 1, dtype=float))
+    qr = _householder_qr(X)
+    p = degree + 1
+    Z = qr.qy(np.vstack([np.diag(qr.rdiag), np.zeros((y.size - p, p))]))
+    return Z, qr
+
+
+def _contr_poly(n: int) -> np.ndarray:
+    """R's ``contr.poly(n)`` (scores 1..n): the degree 1..n-1 orthogonal polynomials on the
+    centred scores, each scaled to unit Euclidean length."""
+    if n > 95:
+        raise DataError(
+            f"orthogonal polynomials cannot be represented accurately enough for {n - 1} "
+            "degrees of freedom")
+    scores = np.arange(1, n + 1, dtype=float)
+    Z, _ = _poly_basis(scores - _r_mean(scores), n - 1)
+    Z = Z / np.sqrt(np.sum(Z * Z, axis=0))
+    return Z[:, 1:]
+
+
+def _poly_contrast_names(n: int) -> list[str]:
+    names = [f"^{j}" for j in range(1, n)]
+    for j, nm in enumerate((".L", ".Q", ".C")[: n - 1]):
+        names[j] = nm
+    return names
+
+
+def contrast_matrix(
+    kind: Union[str, np.ndarray, Any],
+    levels: Sequence[str],
+    *,
+    base: int = 1,
+    colnames: Sequence[str] | None = None,
+) -> tuple[np.ndarray, list[str] | None]:
+    """The contrast matrix R uses for a factor with ``levels``.
+
+    Returns ``(M, names)``: ``M`` is L x k (rows = levels), ``names`` the column names R gives
+    (the model-matrix column is *label + name*), or None when R's matrix has no column names
+    (then R names the columns 1..k).
+
+    kind
+        ``"contr.treatment"`` (``base`` = 1-based baseline level; names = the other levels),
+        ``"contr.SAS"`` (baseline = last level), ``"contr.sum"`` (rows 1..L-1 identity, last row
+        -1; names None), ``"contr.helmert"`` (column j: -1 for levels <= j, j for level j+1;
+        names None), ``"contr.poly"`` (orthonormal polynomials on scores 1..L; names
+        ``.L .Q .C ^4 ...``), or a numeric matrix (numpy array or DataFrame) with L rows,
+        treated as R's ``contrasts<-``: more than L-1 columns are cut to L-1; fewer are completed
+        to L-1 columns by the orthogonal complement of ``cbind(1, M)`` from its Householder QR
+        (names: the given ``colnames`` / DataFrame columns, padded with ""; else None).
+
+    Errors (R's wording): fewer than 2 levels -> "contrasts can be applied only to factors with
+    2 or more levels"; wrong row count -> "wrong number of contrast matrix rows"; a user matrix
+    whose columns and a constant are dependent -> "singular contrast matrix".
+    """
+    levels = [str(v) for v in levels]
+    n = len(levels)
+    if n < 2:
+        raise DataError("contrasts can be applied only to factors with 2 or more levels")
+    if isinstance(kind, str):
+        if kind == "contr.treatment":
+            if base < 1 or base > n:
+                raise DataError("baseline group number out of range")
+            keep = [j for j in range(n) if j != base - 1]
+            return np.eye(n)[:, keep], [levels[j] for j in keep]
+        if kind == "contr.SAS":
+            return contrast_matrix("contr.treatment", levels, base=n)
+        if kind == "contr.sum":
+            M = np.eye(n)[:, : n - 1]
+            M[n - 1, :] = -1.0
+            return M, None
+        if kind == "contr.helmert":
+            M = np.full((n, n - 1), -1.0)
+            for j in range(n - 1):
+                M[j + 1, j] = j + 1.0
+                M[j + 2:, j] = 0.0
+            return M, None
+        if kind == "contr.poly":
+            return _contr_poly(n), _poly_contrast_names(n)
+        raise DataError(f"unknown contrast function '{kind}'")
+    if hasattr(kind, "columns") and hasattr(kind, "to_numpy"):
+        if colnames is None:
+            colnames = [str(c) for c in kind.columns]
+        kind = kind.to_numpy(dtype=float)
+    M = np.asarray(kind, dtype=float)
+    if M.ndim == 1:
+        M = M[:, None]
+    if M.ndim != 2:
+        raise DataError("numeric contrasts or contrast name expected")
+    if M.shape[0] != n:
+        raise DataError("wrong number of contrast matrix rows")
+    nc = M.shape[1]
+    names = None if colnames is None else [str(c) for c in colnames]
+    if names is not None and len(names) != nc:
+        raise DataError("length of 'colnames' must equal the number of contrast columns")
+    if nc >= n - 1:
+        return M[:, : n - 1].copy(), None if names is None else names[: n - 1]
+    qr = _householder_qr(np.column_stack([np.ones(n), M]))
+    if qr.rank() != nc + 1:
+        raise DataError("singular contrast matrix")
+    cm = qr.qy(np.eye(n))[:, 1:]
+    cm[:, :nc] = M
+    if names is not None:
+        names = names + [""] * (n - 1 - nc)
+    return cm, names
+
+
+# --------------------------------------------------------------------------------------------
+# poly
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PolyState:
+    """What R keeps in ``predvars`` for ``poly(...)``.
+
+    degree  the degree argument;  raw  True for raw powers;
+    coefs   per variable, ``{"alpha": ndarray (degree,), "norm2": ndarray (degree + 2,)}``
+            (R's ``attr(, "coefs")``; None when raw);
+    nvars   number of variables (1 for ``poly(x, d)``, >1 for ``poly(x, z, degree = d)``).
+    """
+
+    degree: int
+    raw: bool
+    coefs: tuple[dict, ...] | None
+    nvars: int = 1
+
+    @property
+    def colnames(self) -> list[str]:
+        """R's column names: "1".."d", or the degree patterns "1.0", "2.0", "0.1"... ."""
+        if self.nvars == 1:
+            return [str(j) for j in range(1, self.degree + 1)]
+        return [".".join(str(v) for v in row) for row in _polym_exponents(self.nvars, self.degree)]
+
+    def apply(self, *xs: ArrayLike) -> np.ndarray:
+        """Encode new data as ``predict()`` does: ``poly(x_new, degree, coefs = coefs)``."""
+        M, _, _ = poly(*xs, degree=self.degree, raw=self.raw,
+                       coefs=None if self.raw else list(self.coefs))
+        return M
+
+
+def _polym_exponents(nvars: int, degree: int) -> list[tuple[int, ...]]:
+    """Rows of ``expand.grid(0:degree, ..)`` (first variable fastest) with total degree in
+    1..degree, as R's ``polym`` orders its columns."""
+    rows = []
+    for flat in range((degree + 1) ** nvars):
+        e, rem = [], flat
+        for _ in range(nvars):
+            e.append(rem % (degree + 1))
+            rem //= degree + 1
+        if 0 < sum(e) <= degree:
+            rows.append(tuple(e))
+    return rows
+
+
+def _poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
+    """Orthogonal polynomials of degree 1..degree on x, R's ``poly(x, degree)``.
+
+    With xbar = mean(x) and X = [(x - xbar)^0 .. (x - xbar)^d] = QR (Householder), Z_j = Q_j R_jj
+    are the monic orthogonal polynomials on the data; norm2_j = ||Z_j||^2,
+    alpha_j = <x - xbar, Z_j^2> / norm2_j + xbar; the basis is Z_j / sqrt(norm2_j), j >= 1.
+    ``coefs = {alpha: alpha_0..alpha_{d-1}, norm2: (1, norm2_0, .., norm2_d)}`` reproduce it by
+    the three-term recurrence (:func:`_poly_predict`).
+    """
+    if np.isnan(x).any():
+        raise DataError("missing values are not allowed in 'poly'")
+    if degree >= np.unique(x).size:
+        raise DataError("'degree' must be less than number of unique points")
+    xbar = _r_mean(x)
+    xc = x - xbar
+    Z, qr = _poly_basis(xc, degree)
+    if qr.rank() < degree:
+        raise DataError("'degree' must be less than number of unique points")
+    Z2 = Z * Z
+    norm2 = _col_sums(Z2)
+    alpha = (_col_sums(xc[:, None] * Z2) / norm2 + xbar)[:degree]
+    norm2 = np.r_[1.0, norm2]
+    M = Z[:, 1:] / np.sqrt(norm2[2:])
+    return M, {"alpha": alpha, "norm2": norm2}
+
+
+def _poly_predict(x: np.ndarray, degree: int, coefs: dict) -> np.ndarray:
+    """R's ``poly(x, degree, coefs = coefs)``: the recurrence
+    P_0 = 1, P_1 = x - alpha_1,
+    P_{i+1} = (x - alpha_{i+1}) P_i - (norm2_{i+2} / norm2_{i+1}) P_{i-1}
+    (R's 1-based indexing of alpha and norm2), each P_j divided by sqrt(norm2_{j+1})."""
+    alpha = np.asarray(coefs["alpha"], dtype=float)
+    norm2 = np.asarray(coefs["norm2"], dtype=float)
+    if alpha.size < degree or norm2.size < degree + 2:
+        raise DataError("'coefs' do not match 'degree'")
+    Z = np.ones((x.size, degree + 1))
+    Z[:, 1] = x - alpha[0]
+    for i in range(2, degree + 1):
+        Z[:, i] = (x - alpha[i - 1]) * Z[:, i - 1] - (norm2[i] / norm2[i - 1]) * Z[:, i - 2]
+    return Z[:, 1:] / np.sqrt(norm2[2: degree + 2])
+
+
+def _poly1(x: np.ndarray, degree: int, raw: bool, coefs: dict | None
+           ) -> tuple[np.ndarray, dict | None]:
+    if raw:
+        return np.power.outer(x, np.arange(1, degree + 1, dtype=float)), None
+    if coefs is None:
+        return _poly_fit(x, degree)
+    return _poly_predict(x, degree, coefs), {
+        "alpha": np.asarray(coefs["alpha"], dtype=float),
+        "norm2": np.asarray(coefs["norm2"], dtype=float)}
+
+
+def poly(
+    *xs: ArrayLike,
+    degree: int = 1,
+    raw: bool = False,
+    coefs: Union[dict, Sequence[dict]] | None = None,
+) -> tuple[np.ndarray, list[str], PolyState]:
+    """R's ``poly(x, degree = 1, coefs = NULL, raw = FALSE)`` and ``poly(x, z, ..., degree)``.
+
+    One variable: columns are the orthogonal polynomials of degree 1..degree on ``x`` (see
+    :func:`_poly_fit`), or with ``raw=True`` the powers x, x^2, ... .  With ``coefs`` (from a
+    fitted :class:`PolyState`) new data is encoded with the training recurrence, as
+    ``predict()`` does; NA is then allowed and propagates.
+
+    Several variables (R's ``polym``): the products of the univariate bases (each variable
+    with its own coefs) for every exponent vector of total degree 1..degree, first variable's
+    exponent varying fastest; column names "1.0", "2.0", "0.1", "1.1", "0.2" (degree 2).
+
+    Returns ``(M, colnames, state)``; ``state.coefs`` is a tuple with one
+    ``{"alpha", "norm2"}`` dict per variable (None when raw).
+
+    Errors as R: degree < 1 -> "'degree' must be at least 1"; NA in x without coefs ->
+    "missing values are not allowed in 'poly'"; degree >= unique points -> "'degree' must be
+    less than number of unique points".
+    """
+    if not xs:
+        raise DataError("must supply one or more vectors")
+    degree = int(degree)
+    if degree < 1:
+        raise DataError("'degree' must be at least 1")
+    arrays = [_as_float_vector(x) for x in xs]
+    nvars = len(arrays)
+    if coefs is not None and isinstance(coefs, dict):
+        coefs = [coefs]
+    if coefs is not None and len(coefs) != nvars:
+        raise DataError(f"wrong number of columns in new data: expected {len(coefs)}")
+    if nvars > 1 and any(a.size != arrays[0].size for a in arrays):
+        raise DataError("arguments must have the same length")
+    parts, kept = [], []
+    for i, x in enumerate(arrays):
+        M, c = _poly1(x, degree, raw, None if coefs is None else coefs[i])
+        parts.append(M)
+        kept.append(c)
+    state = PolyState(degree=degree, raw=bool(raw),
+                      coefs=None if raw else tuple(kept), nvars=nvars)
+    if nvars == 1:
+        return parts[0], state.colnames, state
+    n = arrays[0].size
+    exps = _polym_exponents(nvars, degree)
+    res = None
+    for i in range(nvars):
+        full = np.column_stack([np.ones(n), parts[i]])
+        block = full[:, [e[i] for e in exps]]
+        res = block if res is None else res * block
+    return res, state.colnames, state
+
+
+# --------------------------------------------------------------------------------------------
+# scale
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScaleState:
+    """What R keeps in ``predvars`` for ``scale(x)``: ``scale(x, center = c, scale = s)``.
+    ``center`` / ``scale`` are floats, or None where R's argument was FALSE."""
+
+    center: float | None
+    scale: float | None
+
+    def apply(self, x_new: ArrayLike) -> np.ndarray:
+        """(x_new - center) / scale with the stored numbers, as an n x 1 matrix."""
+        M, _ = scale(x_new,
+                     center=False if self.center is None else self.center,
+                     scale=False if self.scale is None else self.scale)
+        return M
+
+
+def scale(
+    x: ArrayLike,
+    center: Union[bool, float] = True,
+    scale: Union[bool, float] = True,
+) -> tuple[np.ndarray, ScaleState]:
+    """R's ``scale(x, center = TRUE, scale = TRUE)`` for one column; returns ``(M n x 1, state)``.
+
+    center=True: c = mean of the non-NA values (R's ``colMeans(na.rm = TRUE)``, long-double
+    accumulation); a number: c = that number; False: no centring.
+    scale=True: s = sqrt(sum(v^2) / max(1, m - 1)) over the m non-NA values v of the
+    (centred) column — the standard deviation when centred, the root mean square otherwise;
+    a number: s = that number; False: no scaling.  Result (x - c) / s; NA stays NA.
+    """
+    v = _as_float_vector(x)
+    out = v.copy()
+    c: float | None = None
+    if isinstance(center, (bool, np.bool_)):
+        if center:
+            c = _col_mean(v[~np.isnan(v)])
+            out = out - c
+    else:
+        c = float(np.asarray(center, dtype=float).reshape(-1)[0]) if np.size(center) == 1 else None
+        if c is None:
+            raise DataError("length of 'center' must equal the number of columns of 'x'")
+        out = out - c
+    s: float | None = None
+    if isinstance(scale, (bool, np.bool_)):
+        if scale:
+            w = out[~np.isnan(out)]
+            s = math.sqrt(_r_sum(w * w) / max(1, w.size - 1))
+            out = out / s
+    else:
+        if np.size(scale) != 1:
+            raise DataError("length of 'scale' must equal the number of columns of 'x'")
+        s = float(np.asarray(scale, dtype=float).reshape(-1)[0])
+        out = out / s
+    return out[:, None], ScaleState(center=c, scale=s)
