@@ -1,6 +1,112 @@
-// Bindings for the glm module (owner fills this in).
+// Bindings for the glm module: converts arrays, releases the GIL around the IRLS, returns a dict.
+#include <pybind11/eigen.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
 #include "bindings.hpp"
+#include "glm.hpp"
+
+namespace py = pybind11;
 
 namespace rmodels {
-void register_glm(pybind11::module_& m) { (void)m; }
+
+namespace {
+
+using RowsRef = Eigen::Ref<const Eigen::MatrixXd>;
+
+py::dict result_to_dict(const GlmResult& r) {
+  py::dict d;
+  d["coefficients"] = r.coefficients;
+  d["fitted"] = r.mu;
+  d["linear_predictors"] = r.eta;
+  d["working_weights"] = r.working_weights;
+  d["working_residuals"] = r.working_residuals;
+  d["R"] = r.R;
+  d["pivot"] = r.pivot;
+  d["rank"] = r.rank;
+  d["y"] = r.y;
+  d["prior_weights"] = r.prior_weights;
+  d["n_trials"] = r.n_trials;
+  std::vector<bool> good(r.good.begin(), r.good.end());
+  d["good"] = good;
+  d["deviance"] = r.deviance;
+  d["null_deviance"] = r.null_deviance;
+  d["iter"] = r.iter;
+  d["converged"] = r.converged;
+  d["boundary"] = r.boundary;
+  d["warnings"] = r.warnings;
+  return d;
+}
+
+}  // namespace
+
+void register_glm(py::module_& m) {
+  py::register_exception<GlmError>(m, "GlmError", PyExc_RuntimeError);
+
+  m.def(
+      "glm_fit",
+      [](const RowsRef& X, const RowsRef& Y, const Eigen::VectorXd& weights,
+         const Eigen::VectorXd& offset, bool has_offset, const std::string& family,
+         const std::string& link, double lambda, const std::string& variance,
+         std::optional<Eigen::VectorXd> start, std::optional<Eigen::VectorXd> etastart,
+         std::optional<Eigen::VectorXd> mustart, double epsilon, int maxit, bool intercept,
+         int intercept_col) {
+        Family f = make_family(family, link, lambda, variance);
+        GlmStart st{std::move(start), std::move(etastart), std::move(mustart)};
+        GlmControl control{epsilon, maxit};
+        GlmResult r;
+        {
+          py::gil_scoped_release release;
+          r = glm_fit(X, Y, weights, offset, has_offset, f, st, control, intercept,
+                      intercept_col);
+        }
+        return result_to_dict(r);
+      },
+      py::arg("X"), py::arg("Y"), py::arg("weights"), py::arg("offset"), py::arg("has_offset"),
+      py::arg("family"), py::arg("link"), py::arg("lambda_") = 1.0, py::arg("variance") = "",
+      py::arg("start") = py::none(), py::arg("etastart") = py::none(),
+      py::arg("mustart") = py::none(), py::arg("epsilon") = 1e-8, py::arg("maxit") = 25,
+      py::arg("intercept") = true, py::arg("intercept_col") = -1,
+      "R's glm() + glm.fit(): family initialize, IRLS with dqrdc2 pivoting and step halving, "
+      "null deviance. X (n, p) and Y (n, 1|2) Fortran-ordered float64. Raises GlmError with "
+      "R's message; R's warnings are returned in 'warnings'.");
+
+  m.def(
+      "glm_family_eval",
+      [](const std::string& what, const std::string& family, const std::string& link,
+         double lambda, const std::string& variance, const Eigen::VectorXd& a,
+         const Eigen::VectorXd& b, const Eigen::VectorXd& wt) {
+        Family f = make_family(family, link, lambda, variance);
+        const Eigen::Index n = a.size();
+        Eigen::VectorXd out(n);
+        if (what == "linkfun") {
+          for (Eigen::Index i = 0; i < n; ++i) out[i] = linkfun1(f, a[i]);
+        } else if (what == "linkinv") {
+          for (Eigen::Index i = 0; i < n; ++i) out[i] = linkinv1(f, a[i]);
+        } else if (what == "mu_eta") {
+          for (Eigen::Index i = 0; i < n; ++i) out[i] = mu_eta1(f, a[i]);
+        } else if (what == "variance") {
+          for (Eigen::Index i = 0; i < n; ++i) out[i] = variance1(f, a[i]);
+        } else if (what == "dev_resids") {
+          for (Eigen::Index i = 0; i < n; ++i) out[i] = dev_resid1(f, a[i], b[i], wt[i]);
+        } else {
+          throw GlmError("unknown family function " + what);
+        }
+        return out;
+      },
+      py::arg("what"), py::arg("family"), py::arg("link"), py::arg("lambda_"),
+      py::arg("variance"), py::arg("a"), py::arg("b"), py::arg("wt"),
+      "Element-wise family kernels (linkfun, linkinv, mu_eta, variance of a; dev_resids of "
+      "y = a, mu = b, weights wt).");
+  m.def(
+      "glm_family_valid",
+      [](const std::string& family, const std::string& link, double lambda,
+         const std::string& variance, const Eigen::VectorXd& eta, const Eigen::VectorXd& mu) {
+        Family f = make_family(family, link, lambda, variance);
+        return py::make_tuple(valideta(f, eta), validmu(f, mu));
+      },
+      py::arg("family"), py::arg("link"), py::arg("lambda_"), py::arg("variance"),
+      py::arg("eta"), py::arg("mu"), "(valideta(eta), validmu(mu)) of the family.");
+}
+
 }  // namespace rmodels
