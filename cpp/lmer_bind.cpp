@@ -1,6 +1,121 @@
-// Bindings for the lmer module (owner fills this in).
+// Bindings for the lmer module: the PLS model object, its criterion and the BOBYQA driver.
+#include <pybind11/eigen.h>
+#include <pybind11/stl.h>
+
 #include "bindings.hpp"
+#include "lmer.hpp"
+
+namespace py = pybind11;
 
 namespace rmodels {
-void register_lmer(pybind11::module_& m) { (void)m; }
+using lmer::MatrixXd;
+using lmer::VectorXd;
+
+namespace {
+using RowsF = Eigen::Ref<const MatrixXd>;  // float64, column-major (Fortran order)
+using VecR = Eigen::Ref<const VectorXd>;
+using CodesR = Eigen::Ref<const Eigen::VectorXi>;
+
+py::dict criterion_dict(const lmer::Criterion& c) {
+  py::dict d;
+  d["ldL2"] = c.ldL2;
+  d["ldRX2"] = c.ldRX2;
+  d["pwrss"] = c.pwrss;
+  d["ldW"] = c.ldW;
+  d["deviance"] = c.deviance_ml;
+  d["REML"] = c.reml;
+  return d;
+}
+}  // namespace
+
+void register_lmer(py::module_& m) {
+  py::class_<lmer::PlsModel>(m, "PlsModel", R"doc(
+Penalized least squares for a linear mixed model (lme4's PLS; MixedModels.jl's blocked layout).
+
+PlsModel(X, y, weights, offset, codes, nlevels, zlhs): X (n, p) Fortran-ordered, y (n,),
+weights/offset (n,) or empty; per random-effect term (in lme4's order, most levels first):
+codes (n,) int32 0-based levels, nlevels, zlhs (n, k) the term's effect columns.
+)doc")
+      .def(py::init([](RowsF X, VecR y, VecR w, VecR off, std::vector<Eigen::VectorXi> codes,
+                       std::vector<int> nlev, std::vector<MatrixXd> zlhs) {
+             if (codes.size() != nlev.size() || codes.size() != zlhs.size())
+               throw std::invalid_argument("lmer: term lists differ in length");
+             std::vector<lmer::ReTermInput> terms(codes.size());
+             for (size_t t = 0; t < codes.size(); ++t) {
+               terms[t].codes = std::move(codes[t]);
+               terms[t].nlev = nlev[t];
+               terms[t].zlhs = std::move(zlhs[t]);
+             }
+             return new lmer::PlsModel(X, y, w, off, std::move(terms));
+           }),
+           py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("offset"), py::arg("codes"),
+           py::arg("nlevels"), py::arg("zlhs"))
+      .def_property_readonly("n", &lmer::PlsModel::n)
+      .def_property_readonly("p", &lmer::PlsModel::p)
+      .def_property_readonly("q", &lmer::PlsModel::q)
+      .def_property_readonly("ntheta", &lmer::PlsModel::ntheta)
+      .def(
+          "objective",
+          [](lmer::PlsModel& self, const VectorXd& theta, bool reml) {
+            py::gil_scoped_release nogil;
+            return self.objective(theta, reml);
+          },
+          py::arg("theta"), py::arg("reml"),
+          "REML criterion (reml=True) or ML deviance -2 log L at theta (lme4's devfun).")
+      .def(
+          "criterion",
+          [](lmer::PlsModel& self, const VectorXd& theta) {
+            lmer::Criterion c;
+            {
+              py::gil_scoped_release nogil;
+              c = self.update_theta(theta);
+            }
+            return criterion_dict(c);
+          },
+          py::arg("theta"), "ldL2, ldRX2, pwrss, ldW, deviance and REML at theta.")
+      .def(
+          "solve",
+          [](lmer::PlsModel& self, const VectorXd& theta) {
+            lmer::Solution s;
+            {
+              py::gil_scoped_release nogil;
+              s = self.solve(theta);
+            }
+            py::dict d = criterion_dict(s.crit);
+            d["beta"] = s.beta;
+            d["u"] = s.u;
+            d["b"] = s.b;
+            d["RX"] = s.RX;
+            d["fitted"] = s.fitted;
+            return d;
+          },
+          py::arg("theta"), "beta, u, b = Lambda u, R_X (lower) and fitted values at theta.")
+      .def(
+          "cond_var_blocks",
+          [](lmer::PlsModel& self, const VectorXd& theta) {
+            py::gil_scoped_release nogil;
+            return self.cond_var_blocks(theta);
+          },
+          py::arg("theta"),
+          "Per term, k x (k nlev) diagonal blocks of Lambda (L_Z L_Z')^-1 Lambda' (lme4 condVar / sigma^2).")
+      .def(
+          "optimize",
+          [](lmer::PlsModel& self, const VectorXd& theta0, const VectorXd& lower, bool reml,
+             double xtol_abs, double ftol_abs, double xtol_rel, int maxeval) {
+            lmer::OptimResult r;
+            {
+              py::gil_scoped_release nogil;
+              r = self.optimize(theta0, lower, reml, xtol_abs, ftol_abs, xtol_rel, maxeval);
+            }
+            py::dict d;
+            d["theta"] = r.theta;
+            d["fval"] = r.fval;
+            d["feval"] = r.feval;
+            d["status"] = r.status;
+            return d;
+          },
+          py::arg("theta0"), py::arg("lower"), py::arg("reml"), py::arg("xtol_abs") = 1e-8,
+          py::arg("ftol_abs") = 1e-8, py::arg("xtol_rel") = 1e-4, py::arg("maxeval") = 100000,
+          "Minimise the criterion with NLopt's BOBYQA (lme4's nloptwrap defaults).");
+}
 }  // namespace rmodels

@@ -1,0 +1,434 @@
+// Penalized least squares for linear mixed models (see lmer.hpp for the maths and layout).
+#include "lmer.hpp"
+
+#include <nlopt.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace rmodels {
+namespace lmer {
+
+namespace {
+constexpr double kLog2Pi = 1.8378770664093454835606594728112;  // log(2 pi)
+
+// Lower Cholesky factor of a small symmetric positive-definite matrix, in place (lower part).
+bool small_chol(MatrixXd& M) {
+  Eigen::LLT<Eigen::Ref<MatrixXd>> llt(M);
+  return llt.info() == Eigen::Success;
+}
+}  // namespace
+
+PlsModel::PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
+                   const Eigen::Ref<const VectorXd>& weights,
+                   const Eigen::Ref<const VectorXd>& offset, std::vector<ReTermInput> terms)
+    : n_(static_cast<int>(X.rows())), p_(static_cast<int>(X.cols())),
+      K_(static_cast<int>(terms.size())) {
+  if (y.size() != n_) throw std::invalid_argument("lmer: y and X differ in length");
+  if (K_ == 0) throw std::invalid_argument("No random effects terms specified in formula");
+  VectorXd sw = VectorXd::Ones(n_);
+  if (weights.size() > 0) {
+    if (weights.size() != n_) throw std::invalid_argument("lmer: weights of wrong length");
+    for (int i = 0; i < n_; ++i) {
+      if (!(weights[i] > 0)) throw std::invalid_argument("lmer: weights must be positive");
+      sw[i] = std::sqrt(weights[i]);
+      ldW_ += std::log(weights[i]);
+    }
+  }
+  offset_ = offset.size() > 0 ? VectorXd(offset) : VectorXd::Zero(n_);
+  if (offset_.size() != n_) throw std::invalid_argument("lmer: offset of wrong length");
+  Xraw_ = X;
+  Xy_.resize(n_, p_ + 1);
+  Xy_.leftCols(p_) = sw.asDiagonal() * X;
+  Xy_.col(p_) = sw.cwiseProduct(y - offset_);
+
+  int rest_off = 0, th_off = 0;
+  for (int t = 0; t < K_; ++t) {
+    ReTermInput& in = terms[t];
+    Term tm;
+    tm.nlev = in.nlev;
+    tm.k = static_cast<int>(in.zlhs.cols());
+    if (in.codes.size() != n_ || in.zlhs.rows() != n_)
+      throw std::invalid_argument("lmer: random-effect term of wrong length");
+    for (int i = 0; i < n_; ++i)
+      if (in.codes[i] < 0 || in.codes[i] >= in.nlev)
+        throw std::invalid_argument("lmer: grouping code out of range");
+    tm.codes = std::move(in.codes);
+    tm.zraw = std::move(in.zlhs);
+    tm.z = sw.asDiagonal() * tm.zraw;
+    tm.theta_offset = th_off;
+    th_off += tm.k * (tm.k + 1) / 2;
+    if (t == 0) {
+      tm.offset = 0;
+      q1_ = tm.nlev * tm.k;
+    } else {
+      tm.offset = rest_off;
+      rest_off += tm.nlev * tm.k;
+      for (int c = 0; c < tm.nlev * tm.k; ++c) rest_term_of_.push_back(t);
+    }
+    terms_.push_back(std::move(tm));
+  }
+  qr_ = rest_off;
+  ntheta_ = th_off;
+  build_cross_products();
+}
+
+void PlsModel::build_cross_products() {
+  const Term& t1 = terms_[0];
+  const int k1 = t1.k, p1 = p_ + 1;
+  A11_ = MatrixXd::Zero(k1, q1_);
+  A31_ = MatrixXd::Zero(p1, q1_);
+  for (int i = 0; i < n_; ++i) {
+    const int c = t1.codes[i] * k1;
+    A11_.middleCols(c, k1).noalias() += t1.z.row(i).transpose() * t1.z.row(i);
+    A31_.middleCols(c, k1).noalias() += Xy_.row(i).transpose() * t1.z.row(i);
+  }
+  A33_ = MatrixXd::Zero(p1, p1);
+  A33_.selfadjointView<Eigen::Lower>().rankUpdate(Xy_.transpose());
+  A33_ = A33_.selfadjointView<Eigen::Lower>();
+  if (K_ == 1) return;
+
+  A22_ = MatrixXd::Zero(qr_, qr_);
+  A32_ = MatrixXd::Zero(p1, qr_);
+  for (int i = 0; i < n_; ++i) {
+    for (int t = 1; t < K_; ++t) {
+      const Term& a = terms_[t];
+      const int ra = a.offset + a.codes[i] * a.k;
+      A32_.middleCols(ra, a.k).noalias() += Xy_.row(i).transpose() * a.z.row(i);
+      for (int s = 1; s < K_; ++s) {
+        const Term& b = terms_[s];
+        const int rb = b.offset + b.codes[i] * b.k;
+        A22_.block(ra, rb, a.k, b.k).noalias() += a.z.row(i).transpose() * b.z.row(i);
+      }
+    }
+  }
+  // Z_r'WZ_1 by level of term 1: rows touched are whole level blocks of the rest terms.
+  std::vector<std::vector<int>> obs_of(t1.nlev);
+  for (int i = 0; i < n_; ++i) obs_of[t1.codes[i]].push_back(i);
+  A21_.assign(t1.nlev, BlockCol());
+  std::vector<int> starts;
+  for (int j = 0; j < t1.nlev; ++j) {
+    starts.clear();
+    for (int i : obs_of[j])
+      for (int t = 1; t < K_; ++t) starts.push_back(terms_[t].offset + terms_[t].codes[i] * terms_[t].k);
+    std::sort(starts.begin(), starts.end());
+    starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+    BlockCol& bc = A21_[j];
+    std::vector<int> pos_of_start(starts.size());
+    for (size_t s = 0; s < starts.size(); ++s) {
+      pos_of_start[s] = static_cast<int>(bc.rows.size());
+      const int kt = terms_[rest_term_of_[starts[s]]].k;
+      for (int r = 0; r < kt; ++r) bc.rows.push_back(starts[s] + r);
+    }
+    bc.A = MatrixXd::Zero(static_cast<Eigen::Index>(bc.rows.size()), k1);
+    for (int i : obs_of[j]) {
+      for (int t = 1; t < K_; ++t) {
+        const Term& a = terms_[t];
+        const int st = a.offset + a.codes[i] * a.k;
+        const auto it = std::lower_bound(starts.begin(), starts.end(), st);
+        const int pos = pos_of_start[it - starts.begin()];
+        bc.A.block(pos, 0, a.k, k1).noalias() += a.z.row(i).transpose() * t1.z.row(i);
+      }
+    }
+    bc.L = bc.A;
+    const std::ptrdiff_t ld = qr_;
+    for (size_t b = 0; b < bc.rows.size(); ++b)
+      for (size_t a = b; a < bc.rows.size(); ++a)
+        bc.lower_idx.push_back(static_cast<std::ptrdiff_t>(bc.rows[b]) * ld + bc.rows[a]);
+  }
+  for (int t = 1; t < K_; ++t) rest_scalar_ = rest_scalar_ && terms_[t].k == 1;
+}
+
+MatrixXd PlsModel::lower_template(int t, const VectorXd& theta) const {
+  const Term& tm = terms_[t];
+  MatrixXd T = MatrixXd::Zero(tm.k, tm.k);
+  int idx = tm.theta_offset;
+  for (int c = 0; c < tm.k; ++c)
+    for (int r = c; r < tm.k; ++r) T(r, c) = theta[idx++];
+  return T;
+}
+
+// rows: complete level blocks of rest terms; M <- (Lambda_r' M) restricted to those rows.
+void PlsModel::apply_lambda_rest_left(std::vector<int>& rows, MatrixXd& M,
+                                      const std::vector<MatrixXd>& T) const {
+  Eigen::Index pos = 0;
+  const Eigen::Index m = static_cast<Eigen::Index>(rows.size());
+  while (pos < m) {
+    const int t = rest_term_of_[rows[pos]];
+    const int k = terms_[t].k;
+    if (k == 1) {
+      M.row(pos) *= T[t](0, 0);
+    } else {
+      MatrixXd blk = T[t].transpose() * M.middleRows(pos, k);
+      M.middleRows(pos, k) = blk;
+    }
+    pos += k;
+  }
+}
+
+Criterion PlsModel::update_theta(const VectorXd& theta) {
+  if (theta.size() != ntheta_) throw std::invalid_argument("lmer: theta of wrong length");
+  T_.resize(K_);
+  for (int t = 0; t < K_; ++t) T_[t] = lower_template(t, theta);
+  const Term& t1 = terms_[0];
+  const int k1 = t1.k, p1 = p_ + 1;
+  const MatrixXd& T1 = T_[0];
+  Criterion cr;
+  cr.ldW = ldW_;
+
+  // Term 1: L11_j = chol(T1' A11_j T1 + I), L31_j = A31_j T1 L11_j^-T.
+  L11_.resize(k1, q1_);
+  L31_.resize(p1, q1_);
+  if (k1 == 1) {
+    const double th = T1(0, 0);
+    for (int j = 0; j < q1_; ++j) {
+      const double l = std::sqrt(th * th * A11_(0, j) + 1.0);
+      L11_(0, j) = l;
+      cr.ldL2 += 2.0 * std::log(l);
+      L31_.col(j) = A31_.col(j) * (th / l);
+    }
+  } else {
+    MatrixXd M(k1, k1);
+    for (int j = 0; j < t1.nlev; ++j) {
+      M.noalias() = T1.transpose() * A11_.middleCols(j * k1, k1) * T1;
+      M.diagonal().array() += 1.0;
+      small_chol(M);
+      M.triangularView<Eigen::StrictlyUpper>().setZero();
+      L11_.middleCols(j * k1, k1) = M;
+      cr.ldL2 += 2.0 * M.diagonal().array().log().sum();
+      auto B = L31_.middleCols(j * k1, k1);
+      B.noalias() = A31_.middleCols(j * k1, k1) * T1;
+      M.transpose().triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(B);
+    }
+  }
+
+  L33_ = A33_;
+  L33_.selfadjointView<Eigen::Lower>().rankUpdate(L31_, -1.0);
+
+  if (K_ > 1) {
+    // L21_j = Lambda_r' A21_j T1 L11_j^-T (pattern of A21_j).
+    for (int j = 0; j < t1.nlev; ++j) {
+      BlockCol& bc = A21_[j];
+      bc.L.noalias() = bc.A * T1;
+      apply_lambda_rest_left(bc.rows, bc.L, T_);
+      if (k1 == 1) {
+        bc.L /= L11_(0, j);
+      } else {
+        const MatrixXd Lj = L11_.middleCols(j * k1, k1);
+        Lj.transpose().triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(bc.L);
+      }
+    }
+    // L22 = chol(Lambda_r' A22 Lambda_r + I - sum_j L21_j L21_j').
+    if (rest_scalar_) {
+      VectorXd d(qr_);
+      for (int c = 0; c < qr_; ++c) d[c] = T_[rest_term_of_[c]](0, 0);
+      L22_.noalias() = d.asDiagonal() * A22_ * d.asDiagonal();
+    } else {
+      L22_ = A22_;
+      for (int c = 0; c < qr_;) {
+        const int t = rest_term_of_[c];
+        const int k = terms_[t].k;
+        MatrixXd rows = T_[t].transpose() * L22_.middleRows(c, k);
+        L22_.middleRows(c, k) = rows;
+        MatrixXd cols = L22_.middleCols(c, k) * T_[t];
+        L22_.middleCols(c, k) = cols;
+        c += k;
+      }
+    }
+    L22_.diagonal().array() += 1.0;
+    double* l22 = L22_.data();
+    MatrixXd G;
+    for (int j = 0; j < t1.nlev; ++j) {
+      const BlockCol& bc = A21_[j];
+      const int m = static_cast<int>(bc.rows.size());
+      if (m == 0) continue;
+      const std::ptrdiff_t* idx = bc.lower_idx.data();
+      if (k1 == 1) {
+        const double* l = bc.L.data();
+        for (int b = 0; b < m; ++b)
+          for (int a = b; a < m; ++a) l22[*idx++] -= l[a] * l[b];
+      } else {
+        G.noalias() = bc.L * bc.L.transpose();
+        for (int b = 0; b < m; ++b)
+          for (int a = b; a < m; ++a) l22[*idx++] -= G(a, b);
+      }
+    }
+    Eigen::LLT<Eigen::Ref<MatrixXd>> llt(L22_);
+    if (llt.info() != Eigen::Success) throw std::runtime_error("lmer: Cholesky factor of the random-effects block failed");
+    cr.ldL2 += 2.0 * L22_.diagonal().array().log().sum();
+
+    // L32 = (A32 Lambda_r - sum_j L31_j L21_j') L22^-T.
+    L32_ = A32_;
+    for (int c = 0; c < qr_;) {
+      const int t = rest_term_of_[c];
+      const int k = terms_[t].k;
+      if (k == 1) {
+        L32_.col(c) *= T_[t](0, 0);
+      } else {
+        MatrixXd cols = L32_.middleCols(c, k) * T_[t];
+        L32_.middleCols(c, k) = cols;
+      }
+      c += k;
+    }
+    MatrixXd P;
+    for (int j = 0; j < t1.nlev; ++j) {
+      const BlockCol& bc = A21_[j];
+      const int m = static_cast<int>(bc.rows.size());
+      if (m == 0) continue;
+      P.noalias() = L31_.middleCols(j * k1, k1) * bc.L.transpose();
+      for (int a = 0; a < m; ++a) L32_.col(bc.rows[a]) -= P.col(a);
+    }
+    L22_.triangularView<Eigen::Lower>().transpose().solveInPlace<Eigen::OnTheRight>(L32_);
+    L33_.selfadjointView<Eigen::Lower>().rankUpdate(L32_, -1.0);
+  }
+
+  Eigen::LLT<Eigen::Ref<MatrixXd>> llt33(L33_);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (llt33.info() != Eigen::Success) {
+    // Only the last pivot can be non-positive for a full-rank X: a perfect fit (pwrss = 0).
+    cr.ldRX2 = nan;
+    cr.pwrss = nan;
+  } else {
+    for (int i = 0; i < p_; ++i) cr.ldRX2 += 2.0 * std::log(L33_(i, i));
+    cr.pwrss = L33_(p_, p_) * L33_(p_, p_);
+  }
+  const double n = n_, nmp = n_ - p_;
+  cr.deviance_ml = cr.ldL2 - ldW_ + n * (1.0 + kLog2Pi + std::log(cr.pwrss / n));
+  cr.reml = cr.ldL2 - ldW_ + cr.ldRX2 + nmp * (1.0 + kLog2Pi + std::log(cr.pwrss / nmp));
+  return cr;
+}
+
+double PlsModel::objective(const VectorXd& theta, bool reml) {
+  const Criterion cr = update_theta(theta);
+  return reml ? cr.reml : cr.deviance_ml;
+}
+
+Solution PlsModel::solve(const VectorXd& theta) {
+  Solution s;
+  s.crit = update_theta(theta);
+  const int k1 = terms_[0].k, p1 = p_ + 1;
+  const auto LBB = L33_.topLeftCorner(p_, p_);
+  s.RX = LBB.triangularView<Eigen::Lower>();
+  s.beta = L33_.row(p_).head(p_).transpose();
+  LBB.triangularView<Eigen::Lower>().transpose().solveInPlace(s.beta);
+  VectorXd c(p1);
+  c.head(p_) = -s.beta;
+  c[p_] = 1.0;
+  VectorXd r1 = L31_.transpose() * c;
+  VectorXd u2;
+  if (K_ > 1) {
+    u2 = L32_.transpose() * c;
+    L22_.triangularView<Eigen::Lower>().transpose().solveInPlace(u2);
+    for (int j = 0; j < terms_[0].nlev; ++j) {
+      const BlockCol& bc = A21_[j];
+      for (size_t a = 0; a < bc.rows.size(); ++a)
+        r1.segment(j * k1, k1) -= bc.L.row(static_cast<Eigen::Index>(a)).transpose() * u2[bc.rows[a]];
+    }
+  }
+  for (int j = 0; j < terms_[0].nlev; ++j) {
+    auto seg = r1.segment(j * k1, k1);
+    const MatrixXd Lj = L11_.middleCols(j * k1, k1);
+    Lj.triangularView<Eigen::Lower>().transpose().solveInPlace(seg);
+  }
+  s.u.resize(q1_ + qr_);
+  s.u.head(q1_) = r1;
+  if (K_ > 1) s.u.tail(qr_) = u2;
+  s.b.resize(q1_ + qr_);
+  s.fitted = Xraw_ * s.beta + offset_;
+  for (int t = 0; t < K_; ++t) {
+    const Term& tm = terms_[t];
+    const int base = (t == 0) ? 0 : q1_ + tm.offset;
+    for (int l = 0; l < tm.nlev; ++l)
+      s.b.segment(base + l * tm.k, tm.k) = T_[t] * s.u.segment(base + l * tm.k, tm.k);
+    for (int i = 0; i < n_; ++i)
+      s.fitted[i] += tm.zraw.row(i).dot(s.b.segment(base + tm.codes[i] * tm.k, tm.k));
+  }
+  return s;
+}
+
+std::vector<MatrixXd> PlsModel::cond_var_blocks(const VectorXd& theta) {
+  update_theta(theta);
+  const int k1 = terms_[0].k;
+  std::vector<MatrixXd> out(K_);
+  MatrixXd Linv22;
+  if (K_ > 1) {
+    Linv22 = MatrixXd::Identity(qr_, qr_);
+    L22_.triangularView<Eigen::Lower>().solveInPlace(Linv22);
+  }
+  // Term 1: block = L11_j^-T L11_j^-1 + W_j'W_j with W_j = L22^-1 L21_j L11_j^-1.
+  out[0].resize(k1, q1_);
+  for (int j = 0; j < terms_[0].nlev; ++j) {
+    const MatrixXd Lj = L11_.middleCols(j * k1, k1);
+    MatrixXd Li = MatrixXd::Identity(k1, k1);
+    Lj.triangularView<Eigen::Lower>().solveInPlace(Li);
+    MatrixXd V = Li.transpose() * Li;
+    if (K_ > 1 && !A21_[j].rows.empty()) {
+      const BlockCol& bc = A21_[j];
+      MatrixXd W = MatrixXd::Zero(qr_, k1);
+      const MatrixXd LL = bc.L * Li;  // m x k1
+      for (size_t a = 0; a < bc.rows.size(); ++a)
+        W.noalias() += Linv22.col(bc.rows[a]) * LL.row(static_cast<Eigen::Index>(a));
+      V.noalias() += W.transpose() * W;
+    }
+    out[0].middleCols(j * k1, k1) = T_[0] * V * T_[0].transpose();
+  }
+  for (int t = 1; t < K_; ++t) {
+    const Term& tm = terms_[t];
+    out[t].resize(tm.k, tm.nlev * tm.k);
+    for (int l = 0; l < tm.nlev; ++l) {
+      const int c = tm.offset + l * tm.k;
+      const auto S = Linv22.block(c, c, qr_ - c, tm.k);
+      MatrixXd V = S.transpose() * S;
+      out[t].middleCols(l * tm.k, tm.k) = T_[t] * V * T_[t].transpose();
+    }
+  }
+  return out;
+}
+
+namespace {
+struct NloptData {
+  PlsModel* model;
+  bool reml;
+  int feval;
+  VectorXd theta;
+};
+
+double nlopt_objective(unsigned n, const double* x, double* grad, void* data) {
+  (void)grad;
+  auto* d = static_cast<NloptData*>(data);
+  ++d->feval;
+  d->theta = Eigen::Map<const VectorXd>(x, n);
+  const double f = d->model->objective(d->theta, d->reml);
+  return std::isfinite(f) ? f : std::numeric_limits<double>::max();
+}
+}  // namespace
+
+OptimResult PlsModel::optimize(const VectorXd& theta0, const VectorXd& lower, bool reml,
+                               double xtol_abs, double ftol_abs, double xtol_rel, int maxeval) {
+  const unsigned nth = static_cast<unsigned>(ntheta_);
+  nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, nth);
+  if (!opt) throw std::runtime_error("lmer: cannot create the NLopt optimizer");
+  std::vector<double> lb(nth), x(theta0.data(), theta0.data() + nth);
+  for (unsigned i = 0; i < nth; ++i) lb[i] = std::isfinite(lower[i]) ? lower[i] : -HUGE_VAL;
+  NloptData data{this, reml, 0, VectorXd()};
+  nlopt_set_lower_bounds(opt, lb.data());
+  nlopt_set_min_objective(opt, nlopt_objective, &data);
+  nlopt_set_xtol_rel(opt, xtol_rel);
+  nlopt_set_xtol_abs1(opt, xtol_abs);
+  nlopt_set_ftol_abs(opt, ftol_abs);
+  nlopt_set_maxeval(opt, maxeval);
+  double fmin = 0;
+  const nlopt_result status = nlopt_optimize(opt, x.data(), &fmin);
+  nlopt_destroy(opt);
+  OptimResult res;
+  res.theta = Eigen::Map<VectorXd>(x.data(), nth);
+  res.fval = fmin;
+  res.feval = data.feval;
+  res.status = static_cast<int>(status);
+  return res;
+}
+
+}  // namespace lmer
+}  // namespace rmodels

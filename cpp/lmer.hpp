@@ -1,0 +1,136 @@
+// Linear mixed models by penalized least squares (PLS), as lme4::lmer defines them.
+//
+// Model: y = X beta + Z b + e,  e ~ N(0, sigma^2 W^-1),  b = Lambda_theta u,  u ~ N(0, sigma^2 I).
+// For a given theta the blocked lower Cholesky factor L of
+//
+//        [ Lambda'Z'WZ Lambda + I   Lambda'Z'WX   Lambda'Z'Wy ]
+//   A~ = [ X'WZ Lambda              X'WX          X'Wy        ]
+//        [ y'WZ Lambda              y'WX          y'Wy        ]
+//
+// gives everything the profiled criteria need (MixedModels.jl's layout): log|L_Z|^2 from the
+// random-effects diagonal blocks, log|R_X|^2 from the X rows, and the penalized residual sum of
+// squares as the square of the last diagonal entry (y is appended to X).
+//
+// Storage (random-effect terms in lme4's order, the first having the most levels):
+//   term 1 ("1"):      Z_1'WZ_1 is block diagonal (k1 x k1 per level; diagonal when k1 = 1);
+//   terms 2..K ("2"):  one dense block (Z_2..Z_K)'W(Z_2..Z_K) of size q_r x q_r;
+//   Z_r'WZ_1:          block-sparse columns: for each level of term 1 the rows it touches;
+//   [X y]:             dense rows against term 1, the rest and themselves.
+#pragma once
+
+#include <Eigen/Dense>
+#include <vector>
+
+namespace rmodels {
+namespace lmer {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+using Eigen::VectorXi;
+
+// One random-effect term (lhs | g): k effect columns evaluated on n rows, and the level of the
+// grouping factor of each row (0-based, < nlev).
+struct ReTermInput {
+  VectorXi codes;  // n
+  int nlev = 0;
+  MatrixXd zlhs;  // n x k (unweighted)
+};
+
+// Components of the criterion at one theta (lme4's devcomp$cmp names).
+struct Criterion {
+  double ldL2 = 0, ldRX2 = 0, pwrss = 0, ldW = 0;
+  double deviance_ml = 0;  // ldL2 - ldW + n (1 + log(2 pi pwrss / n))
+  double reml = 0;         // ldL2 - ldW + ldRX2 + (n - p)(1 + log(2 pi pwrss / (n - p)))
+};
+
+// The PLS solution at theta.
+struct Solution {
+  Criterion crit;
+  VectorXd beta;    // p
+  VectorXd u;       // q (spherical random effects)
+  VectorXd b;       // q = Lambda u, lme4's getME(, "b")
+  MatrixXd RX;      // p x p lower factor: R_X'R_X = X'WX - R_ZX'R_ZX (lower L_BB, L_BB L_BB')
+  VectorXd fitted;  // n, X beta + Z b + offset (unweighted scale)
+};
+
+struct OptimResult {
+  VectorXd theta;
+  double fval = 0;
+  int feval = 0;
+  int status = 0;
+};
+
+class PlsModel {
+ public:
+  // X: n x p, y: n, weights: n (prior weights, > 0) or empty, offset: n or empty.
+  PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
+           const Eigen::Ref<const VectorXd>& weights, const Eigen::Ref<const VectorXd>& offset,
+           std::vector<ReTermInput> terms);
+
+  int n() const { return n_; }
+  int p() const { return p_; }
+  int q() const { return q1_ + qr_; }
+  int ntheta() const { return ntheta_; }
+
+  // Set theta, update the blocked Cholesky factor and return the criterion components.
+  Criterion update_theta(const VectorXd& theta);
+  // REML criterion (reml = true) or ML deviance at theta.
+  double objective(const VectorXd& theta, bool reml);
+  // beta, u, b, R_X and fitted values at theta.
+  Solution solve(const VectorXd& theta);
+  // Diagonal blocks (one k_t x k_t block per level of each term, stacked column-wise as
+  // k_t x (k_t nlev_t)) of Lambda (L_Z L_Z')^-1 Lambda', L_Z the random-effects part of L:
+  // the conditional covariance of b given theta divided by sigma^2 (lme4's condVar).
+  std::vector<MatrixXd> cond_var_blocks(const VectorXd& theta);
+  // Minimise the criterion over theta with NLopt's BOBYQA (lme4's nloptwrap settings).
+  OptimResult optimize(const VectorXd& theta0, const VectorXd& lower, bool reml, double xtol_abs,
+                       double ftol_abs, double xtol_rel, int maxeval);
+
+ private:
+  struct Term {
+    int nlev, k, offset;  // offset: first column in its part (term 1: 0; rest: within q_r)
+    int theta_offset;
+    VectorXi codes;
+    MatrixXd zraw;  // n x k as given
+    MatrixXd z;     // n x k, rows scaled by sqrt(w)
+  };
+  // Z_r'WZ_1 restricted to the rows touched by level j of term 1.
+  struct BlockCol {
+    std::vector<int> rows;  // sorted indices into the rest part (complete level blocks)
+    MatrixXd A;             // rows.size() x k1
+    MatrixXd L;             // same pattern, factor values
+    std::vector<std::ptrdiff_t> lower_idx;  // linear indices in L22 of (rows[a], rows[b]), a >= b
+  };
+
+  void build_cross_products();
+  MatrixXd lower_template(int t, const VectorXd& theta) const;
+  void apply_lambda_rest_left(std::vector<int>& rows, MatrixXd& M, const std::vector<MatrixXd>& T) const;
+
+  int n_, p_, K_, q1_ = 0, qr_ = 0, ntheta_ = 0;
+  double ldW_ = 0;
+  MatrixXd Xy_;  // n x (p+1), weighted, y - offset in the last column
+  VectorXd offset_;
+  MatrixXd Xraw_;
+  std::vector<Term> terms_;
+  std::vector<int> rest_term_of_;  // rest column -> term index
+  bool rest_scalar_ = true;        // every rest term has one effect (Lambda_r diagonal)
+
+  // cross products
+  MatrixXd A11_;  // k1 x q1: level blocks side by side
+  std::vector<BlockCol> A21_;
+  MatrixXd A22_;  // qr x qr (full symmetric)
+  MatrixXd A31_;  // (p+1) x q1
+  MatrixXd A32_;  // (p+1) x qr
+  MatrixXd A33_;  // (p+1) x (p+1)
+
+  // factor
+  MatrixXd L11_;  // k1 x q1
+  MatrixXd L22_;  // qr x qr (lower)
+  MatrixXd L31_;  // (p+1) x q1
+  MatrixXd L32_;  // (p+1) x qr
+  MatrixXd L33_;  // (p+1) x (p+1) lower
+  std::vector<MatrixXd> T_;  // templates at the current theta
+};
+
+}  // namespace lmer
+}  // namespace rmodels
