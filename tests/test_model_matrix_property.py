@@ -1,0 +1,123 @@
+"""Property test: random formulas give R's model.matrix (names, assign, values).
+
+Hypothesis draws formulas from a small grammar of R's formula language (``+ : * / %in% ^ -``,
+parentheses, intercept terms ``0``/``1``/``-1``/``+0``/``-0``, a few transforms, the dot, and
+one- or two-sided forms) over one fixed data frame with numeric ``x``, ``z`` and factors ``a``
+(3 levels), ``b`` (2) and ``c`` (4). Each example is evaluated by R's ``model.matrix`` (one cheap
+R call) and by :func:`rmodels.model_matrix`; a formula R refuses must raise
+:class:`rmodels.errors.RModelsError`. The run is derandomized (fixed seed) with 300 examples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import rmodels
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rbridge import _rstr, r, send_df
+from rmodels.errors import RModelsError
+
+pytestmark = pytest.mark.r
+
+RTOL = 1e-12
+ATOL = 1e-13
+
+
+def _data() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = 30
+    i = np.arange(n)
+    return pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "x": rng.uniform(-2.0, 3.0, n),
+            "z": rng.uniform(0.5, 4.0, n),
+            "w": rng.uniform(0.5, 2.0, n),
+            "a": pd.Categorical.from_codes(i % 3, ["a1", "a2", "a3"]),
+            "b": pd.Categorical.from_codes((i // 3) % 2, ["lo", "hi"]),
+            "c": pd.Categorical.from_codes(rng.permutation(i % 4), ["c1", "c2", "c3", "c4"]),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Formula grammar
+# --------------------------------------------------------------------------------------------
+
+VARIABLES = ["x", "z", "a", "b", "c"]
+TRANSFORMS = ["I(x^2)", "log(z)", "poly(x, 2)", "scale(z)", "I(x * z)", "exp(-z)", "sqrt(z)",
+              "poly(z, 2, raw = TRUE)", "relevel(a, \"a3\")", "C(c, contr.sum)", "factor(b)",
+              "C(a, contr.helmert)", "as.numeric(c)"]
+
+atoms = st.one_of(st.sampled_from(VARIABLES), st.sampled_from(VARIABLES),
+                  st.sampled_from(TRANSFORMS))
+
+
+def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    binary = st.tuples(children, st.sampled_from([" + ", ":", "*", " + ", ":", "/", " %in% ",
+                                                  " - "]), children)
+    joined = binary.map(lambda t: f"{t[0]}{t[1]}{t[2]}")
+    return st.one_of(
+        joined, joined, joined,
+        children.map(lambda s: f"({s})"),
+        st.tuples(children, st.sampled_from([2, 3])).map(lambda t: f"({t[0]})^{t[1]}"),
+    )
+
+
+rhs_expressions = st.recursive(atoms, _combine, max_leaves=6)
+
+
+@st.composite
+def formulas(draw: Any) -> str:
+    rhs = draw(rhs_expressions)
+    prefix = draw(st.sampled_from(["", "", "", "0 + ", "1 + ", "-1 + ", ". + "]))
+    suffix = draw(st.sampled_from(["", "", "", " - 1", " + 0", " - 0", " + 1", " - x"]))
+    lhs = draw(st.sampled_from(["y ", "y ", "", "log(w) "]))
+    return f"{lhs}~ {prefix}{rhs}{suffix}"
+
+
+# --------------------------------------------------------------------------------------------
+# R side
+# --------------------------------------------------------------------------------------------
+
+R_ONE = r"""
+.rmodels_prop <- function(txt) tryCatch({
+  f <- eval(parse(text = txt, keep.source = FALSE)[[1]], globalenv())
+  environment(f) <- globalenv()
+  mm <- suppressWarnings(model.matrix(f, .rmodels_prop_data))
+  list(ok = TRUE, colnames = as.character(colnames(mm)), assign = as.double(attr(mm, "assign")),
+       values = matrix(as.double(mm), nrow(mm), ncol(mm)))
+}, error = function(e) list(ok = FALSE, message = conditionMessage(e)))
+"""
+
+
+@pytest.fixture(scope="module")
+def prop_data() -> pd.DataFrame:
+    d = _data()
+    send_df(d, ".rmodels_prop_data")
+    r(R_ONE)
+    return d
+
+
+@settings(derandomize=True, max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                 HealthCheck.data_too_large])
+@given(formula=formulas())
+def test_random_formula_matches_r(prop_data: pd.DataFrame, formula: str) -> None:
+    res = r(f".rmodels_prop({_rstr(formula)})")
+    if not bool(res["ok"][0]):
+        with pytest.raises(RModelsError):
+            rmodels.model_matrix(formula, prop_data)
+        return
+    mm = rmodels.model_matrix(formula, prop_data)
+    colnames = [] if res["colnames"] is None else list(res["colnames"])
+    assert list(mm.columns) == colnames, formula
+    np.testing.assert_array_equal(np.asarray(mm.attrs["assign"], dtype=float), res["assign"],
+                                  err_msg=formula)
+    expected = np.asarray(res["values"], dtype=float).reshape(len(prop_data), len(colnames))
+    np.testing.assert_allclose(mm.to_numpy(dtype=float), expected, rtol=RTOL, atol=ATOL,
+                               err_msg=formula)
