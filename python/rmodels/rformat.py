@@ -541,7 +541,8 @@ def quantile7(x: Any, probs: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0)) -> n
 # ---------------------------------------------------------------------------------------------
 
 def formatC(x: Any, digits: int | None = None, width: int | None = None,  # noqa: N802
-            format: str | None = None, flag: str = "", mode: str | None = None) -> list[str] | str:
+            format: str | None = None, flag: str = "", mode: str | None = None,
+            nan_is_na: bool = True) -> list[str] | str:
     """R's ``formatC`` (formats "d", "f", "e", "E", "g", "G", "fg"; C ``sprintf`` per element).
 
     Defaults as R: ``format`` "g" for doubles ("d" for ``mode="integer"``); ``width`` NULL means
@@ -551,7 +552,7 @@ def formatC(x: Any, digits: int | None = None, width: int | None = None,  # noqa
     ``NA``/``NaN``/``Inf``/``-Inf`` padded to ``width``.
     """
     scalar = np.isscalar(x)
-    vals, kinds = _classify([x] if scalar else x, True)
+    vals, kinds = _classify([x] if scalar else x, nan_is_na)
     for ch in flag:
         if ch not in "0+- #":
             raise ValueError("flag should contain only characters from [0+- #]")

@@ -1,0 +1,461 @@
+"""rformat against live R: format(), formatC(), format.pval(), signif/round/zapsmall, quantile,
+print() of named vectors and character matrices, printCoefmat and print.anova.
+
+Random inputs come from a fixed seed; each family of cases is sent to R once (doubles travel as
+binary, bit for bit, so NA and NaN stay distinct) and R returns every output in one call.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+import pytest
+from rbridge import r, r_raw
+from rmodels import rformat as rf
+
+pytestmark = pytest.mark.r
+
+NA = rf.NA_REAL
+
+
+def r_with(code: str, **arrays: np.ndarray) -> object:
+    """Evaluate ``code`` in R after binding each array (double or int32) to its name."""
+    with tempfile.TemporaryDirectory() as tmp:
+        binds = []
+        for name, arr in arrays.items():
+            arr = np.asarray(arr)
+            path = os.path.join(tmp, name)
+            if arr.dtype.kind == "f":
+                arr.astype("<f8").tofile(path)
+                binds.append(f"{name} <- readBin('{path}', 'double', {arr.size}, 8, "
+                             "endian = 'little')")
+            else:
+                arr.astype("<i4").tofile(path)
+                binds.append(f"{name} <- readBin('{path}', 'integer', {arr.size}, 4, "
+                             "endian = 'little')")
+        return r("local({" + "; ".join(binds) + "; " + code + "})")
+
+
+def r_strings(code: str, **arrays: np.ndarray) -> list[str]:
+    out = r_with(code, **arrays)
+    assert isinstance(out, list)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# random inputs
+# ---------------------------------------------------------------------------------------------
+
+def random_number(rng: np.random.Generator, center: float, spread: float) -> float:
+    """A number of awkward kind: uniform mantissa, short decimal, decimal tie, binary tie,
+    integer, or zero."""
+    kind = rng.integers(0, 7)
+    ex = center + rng.uniform(-spread, spread)
+    if kind == 0:
+        v = 10.0 ** ex
+    elif kind == 1:  # few significant decimal digits
+        k = int(rng.integers(1, 8))
+        v = float(rng.integers(1, 10 ** k)) * 10.0 ** (np.floor(ex) - k + 1)
+    elif kind == 2:  # decimal half-way case (not exact in binary)
+        k = int(rng.integers(1, 12))
+        v = (float(rng.integers(10 ** (k - 1), 10 ** k)) + 0.5) * 10.0 ** (np.floor(ex) - k + 1)
+    elif kind == 3:  # exact binary tie such as 0.125, 2.5, 1234.5
+        m = int(rng.integers(1, 4000)) * 2 + 1
+        v = m / 2.0 ** int(rng.integers(1, 12))
+    elif kind == 4:
+        v = float(rng.integers(0, 10 ** int(rng.integers(1, 10))))
+    elif kind == 5:  # many nines: rounding may widen
+        k = int(rng.integers(1, 9))
+        v = (10 ** k - rng.uniform(0, 0.6)) * 10.0 ** (np.floor(ex) - k)
+    else:
+        v = 0.0 if rng.random() < 0.5 else 10.0 ** ex
+    return -v if rng.random() < 0.3 else v
+
+
+def random_vector(rng: np.random.Generator) -> np.ndarray:
+    n = int(rng.integers(1, 9))
+    center = rng.uniform(-20, 20) if rng.random() < 0.5 else rng.uniform(-5, 6)
+    spread = float(rng.choice([0.0, 0.5, 2.0, 6.0, 20.0]))
+    out = []
+    for _ in range(n):
+        u = rng.random()
+        if u < 0.04:
+            out.append(NA)
+        elif u < 0.06:
+            out.append(np.nan)
+        elif u < 0.075:
+            out.append(np.inf if rng.random() < 0.5 else -np.inf)
+        else:
+            out.append(random_number(rng, center, spread))
+    return np.array(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# format()
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def format_cases():
+    rng = np.random.default_rng(20221031)
+    vecs, digits, nsmall, d0 = [], [], [], []
+    for i in range(6000):
+        vecs.append(random_vector(rng))
+        digits.append(int(rng.integers(1, 16)) if i % 10 else int(rng.integers(16, 23)))
+        nsmall.append(int(rng.integers(0, 6)) if rng.random() < 0.15 else 0)
+        d0.append(int(rng.random() < 0.1))
+    lens = np.array([v.size for v in vecs], dtype=np.int32)
+    allv = np.concatenate(vecs)
+    expected = r_strings(
+        "g <- rep(seq_along(lens), lens); sp <- split(v, g); "
+        "unlist(lapply(seq_along(lens), function(i) format(sp[[i]], digits = dg[i], "
+        "nsmall = ns[i], drop0trailing = d0[i] == 1L)))",
+        v=allv, lens=lens, dg=np.array(digits, np.int32), ns=np.array(nsmall, np.int32),
+        d0=np.array(d0, np.int32))
+    return vecs, digits, nsmall, d0, expected
+
+
+def test_format_num_matches_r(format_cases) -> None:
+    vecs, digits, nsmall, d0, expected = format_cases
+    pos = 0
+    bad = []
+    for v, dg, ns, z in zip(vecs, digits, nsmall, d0):
+        got = rf.format_num(v, digits=dg, nsmall=ns, drop0trailing=bool(z), nan_is_na=False)
+        want = expected[pos:pos + v.size]
+        pos += v.size
+        if got != want:
+            bad.append((list(v), dg, ns, z, got, want))
+    assert pos == len(expected)
+    assert not bad, f"{len(bad)} mismatches, e.g. {bad[:3]}"
+
+
+def test_format_width_and_nan_as_na() -> None:
+    want = r("c(format(c(1.5, NA, NaN), width = 8), format(c(-2, 1e10)), format(0.1, nsmall = 3))")
+    got = (rf.format_num([1.5, NA, np.nan], width=8, nan_is_na=False)
+           + rf.format_num([-2.0, 1e10]) + rf.format_num([0.1], nsmall=3))
+    assert got == want
+    assert rf.format_num([1.0, np.nan]) == rf.format_num([1.0, None])
+
+
+# ---------------------------------------------------------------------------------------------
+# signif, round, zapsmall, quantile
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def numeric_cases():
+    rng = np.random.default_rng(7)
+    x = np.array([random_number(rng, rng.uniform(-20, 20), 3.0) for _ in range(20000)])
+    dsig = rng.integers(1, 17, x.size).astype(np.int32)
+    dround = np.round(rng.uniform(-3, 18, x.size) * 2) / 2  # includes x.5 digits
+    out = r_with("list(signif(x, ds), round(x, dr))", x=x, ds=dsig, dr=dround)
+    return x, dsig, dround, out
+
+
+def test_signif_matches_r(numeric_cases) -> None:
+    x, dsig, _, out = numeric_cases
+    got = np.array([rf.signif(float(a), int(d)) for a, d in zip(x, dsig)])
+    bad = np.flatnonzero(got.view(np.uint64) != out[0].view(np.uint64))
+    assert bad.size == 0, [(x[i], dsig[i], got[i], out[0][i]) for i in bad[:5]]
+
+
+def test_round_matches_r(numeric_cases) -> None:
+    x, _, dround, out = numeric_cases
+    got = np.array([rf.round_r(float(a), float(d)) for a, d in zip(x, dround)])
+    same = (got == out[1]) | (np.isnan(got) & np.isnan(out[1]))
+    bad = np.flatnonzero(~same)
+    assert bad.size == 0, [(x[i], dround[i], got[i], out[1][i]) for i in bad[:5]]
+
+
+def test_zapsmall_and_quantile_match_r() -> None:
+    rng = np.random.default_rng(11)
+    vecs = []
+    for _ in range(500):
+        n = int(rng.integers(1, 40))
+        v = rng.normal(size=n) * 10.0 ** rng.uniform(-8, 8)
+        if rng.random() < 0.3:
+            v[rng.integers(0, n)] = 10.0 ** rng.uniform(-12, -3)
+        if rng.random() < 0.3:
+            v = np.round(v, int(rng.integers(0, 3)))  # ties for the quantiles
+        vecs.append(v)
+    lens = np.array([v.size for v in vecs], dtype=np.int32)
+    dz = rng.integers(1, 9, len(vecs)).astype(np.int32)
+    out = r_with(
+        "g <- rep(seq_along(lens), lens); sp <- split(v, g); "
+        "list(unlist(lapply(seq_along(lens), function(i) zapsmall(sp[[i]], dz[i]))), "
+        "unlist(lapply(sp, function(s) unname(quantile(s)))), "
+        "unlist(lapply(sp, function(s) unname(quantile(s, c(0.1, 0.33, 0.9))))))",
+        v=np.concatenate(vecs), lens=lens, dz=dz)
+    zap = np.concatenate([rf.zapsmall(v, int(d)) for v, d in zip(vecs, dz)])
+    q5 = np.concatenate([rf.quantile7(v) for v in vecs])
+    q3 = np.concatenate([rf.quantile7(v, [0.1, 0.33, 0.9]) for v in vecs])
+    assert np.array_equal(zap, out[0])
+    assert np.array_equal(q5, out[1])
+    assert np.array_equal(q3, out[2])
+
+
+# ---------------------------------------------------------------------------------------------
+# formatC, format.pval
+# ---------------------------------------------------------------------------------------------
+
+def test_formatC_matches_r() -> None:  # noqa: N802
+    rng = np.random.default_rng(3)
+    x = np.array([random_number(rng, rng.uniform(-8, 8), 2.0) for _ in range(3000)])
+    x[::97] = np.nan
+    x[::101] = np.inf
+    dg = rng.integers(1, 11, x.size).astype(np.int32)
+    wd = rng.integers(-1, 14, x.size).astype(np.int32)  # -1 = NULL
+    fmts = ["g", "f", "e", "fg", "G", "E"]
+    fi = rng.integers(0, len(fmts), x.size).astype(np.int32)
+    want = r_strings(
+        "fm <- c('g', 'f', 'e', 'fg', 'G', 'E'); "
+        "vapply(seq_along(x), function(i) formatC(x[i], digits = dg[i], "
+        "width = if (wd[i] < 0) NULL else wd[i], format = fm[fi[i] + 1L]), '')",
+        x=x, dg=dg, wd=wd, fi=fi)
+    bad = []
+    for i in range(x.size):
+        got = rf.formatC(float(x[i]), digits=int(dg[i]),
+                         width=None if wd[i] < 0 else int(wd[i]), format=fmts[fi[i]],
+                         nan_is_na=False)
+        if got != want[i]:
+            bad.append((x[i], dg[i], wd[i], fmts[fi[i]], got, want[i]))
+    assert not bad, f"{len(bad)} mismatches, e.g. {bad[:5]}"
+    assert rf.formatC(0.99917, digits=4) == r("formatC(0.99917, digits = 4)")[0]
+    assert rf.formatC(12345) == r("formatC(12345L)")[0]
+
+
+def test_format_pval_matches_r() -> None:
+    rng = np.random.default_rng(5)
+    vecs = []
+    for _ in range(3000):
+        n = int(rng.integers(1, 8))
+        p = 10.0 ** rng.uniform(-20, 0, n)
+        p[rng.random(n) < 0.2] = rng.uniform(0, 1)
+        p[rng.random(n) < 0.05] = NA
+        p[rng.random(n) < 0.05] = 0.0
+        vecs.append(p)
+    lens = np.array([v.size for v in vecs], dtype=np.int32)
+    dg = rng.integers(1, 8, len(vecs)).astype(np.int32)
+    want = r_strings(
+        "g <- rep(seq_along(lens), lens); sp <- split(v, g); "
+        "unlist(lapply(seq_along(lens), function(i) format.pval(sp[[i]], digits = dg[i])))",
+        v=np.concatenate(vecs), lens=lens, dg=dg)
+    got = [s for v, d in zip(vecs, dg) for s in rf.format_pval(v, digits=int(d))]
+    bad = [(i, a, b) for i, (a, b) in enumerate(zip(got, want)) if a != b]
+    assert len(got) == len(want)
+    assert not bad, bad[:5]
+
+
+# ---------------------------------------------------------------------------------------------
+# print of named vectors and character matrices
+# ---------------------------------------------------------------------------------------------
+
+def random_name(rng: np.random.Generator, maxlen: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyzABC()._:0123456789"
+    k = int(rng.integers(1, maxlen + 1))
+    return "".join(letters[j] for j in rng.integers(0, len(letters), k))
+
+
+def test_print_named_vector_matches_r() -> None:
+    rng = np.random.default_rng(13)
+    cases = []
+    for _ in range(400):
+        n = int(rng.integers(1, 30))
+        v = np.array([random_number(rng, rng.uniform(-4, 6), 2.0) for _ in range(n)])
+        names = [random_name(rng, int(rng.integers(1, 16))) for _ in range(n)]
+        cases.append((v, names, int(rng.integers(3, 8)), int(rng.integers(1, 3))))
+    lens = np.array([c[0].size for c in cases], dtype=np.int32)
+    nm_file = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8")
+    with nm_file:
+        nm_file.write("\n".join(s for c in cases for s in c[1]) + "\n")
+    try:
+        want = r_strings(
+            f"nm <- readLines('{nm_file.name}'); g <- rep(seq_along(lens), lens); "
+            "sp <- split(v, g); sn <- split(nm, g); "
+            "vapply(seq_along(lens), function(i) {x <- setNames(sp[[i]], sn[[i]]); "
+            "a <- paste(capture.output(print(x, digits = dg[i], print.gap = gp[i])), "
+            "collapse = '\\n'); "
+            "b <- paste(capture.output(print.default(format(x, digits = dg[i]), "
+            "print.gap = 2L, quote = FALSE)), collapse = '\\n'); paste0(a, '\\001', b)}, '')",
+            v=np.concatenate([c[0] for c in cases]), lens=lens,
+            dg=np.array([c[2] for c in cases], np.int32),
+            gp=np.array([c[3] for c in cases], np.int32))
+    finally:
+        os.unlink(nm_file.name)
+    bad = []
+    for (v, names, dg, gp), w in zip(cases, want):
+        a = rf.print_named_vector(v, names, digits=dg, gap=gp)
+        b = rf.print_named_vector(rf.format_num(v, digits=dg), names, gap=2)
+        got = a[:-1] + "\x01" + b[:-1]
+        if got != w:
+            bad.append((got, w))
+    assert not bad, f"{len(bad)} mismatches, e.g. {bad[:2]}"
+
+
+def test_print_matrix_matches_r() -> None:
+    rng = np.random.default_rng(17)
+    cases = []
+    for _ in range(200):
+        nr, nc = int(rng.integers(1, 6)), int(rng.integers(1, 14))
+        cells = [[random_name(rng, int(rng.integers(1, 14))) if rng.random() > 0.1 else ""
+                  for _ in range(nc)] for _ in range(nr)]
+        rn = [random_name(rng, 12) for _ in range(nr)]
+        cn = [random_name(rng, 10) if rng.random() > 0.1 else "" for _ in range(nc)]
+        cases.append((cells, rn, cn, bool(rng.random() < 0.5)))
+    blob = []
+    for cells, rn, cn, right in cases:
+        blob += [str(len(rn)), str(len(cn)), "T" if right else "F"] + rn + cn
+        blob += [cells[i][j] for j in range(len(cn)) for i in range(len(rn))]
+    f = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8")
+    with f:
+        f.write("\n".join(blob) + "\n")
+    try:
+        want = r_strings(
+            f"b <- readLines('{f.name}'); out <- character(); p <- 1L; "
+            "while (p <= length(b)) { nr <- as.integer(b[p]); nc <- as.integer(b[p + 1L]); "
+            "rt <- b[p + 2L] == 'T'; p <- p + 3L; rn <- b[p:(p + nr - 1L)]; p <- p + nr; "
+            "cn <- b[p:(p + nc - 1L)]; p <- p + nc; "
+            "m <- matrix(b[p:(p + nr * nc - 1L)], nr, nc, dimnames = list(rn, cn)); "
+            "p <- p + nr * nc; out <- c(out, paste(capture.output(print(m, quote = FALSE, "
+            "right = rt)), collapse = '\\n')) }; out")
+    finally:
+        os.unlink(f.name)
+    bad = []
+    for (cells, rn, cn, right), w in zip(cases, want):
+        got = rf.print_matrix(cells, rn, cn, right=right)[:-1]
+        if got != w:
+            bad.append((got, w))
+    assert not bad, f"{len(bad)} mismatches, e.g. {bad[:2]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# printCoefmat
+# ---------------------------------------------------------------------------------------------
+
+def random_coef_table(rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+    p = int(rng.integers(1, 7))
+    scale = 10.0 ** rng.uniform(-6, 6)
+    est = rng.normal(size=p) * scale * 10.0 ** rng.uniform(-2, 2, p)
+    se = np.abs(rng.normal(size=p)) * scale * 10.0 ** rng.uniform(-3, 1, p)
+    if rng.random() < 0.1:
+        est[rng.integers(0, p)] = 0.0
+    t = est / se
+    kind = int(rng.integers(0, 3))  # 0: t + p, 1: t only (lmer), 2: z + p
+    pv = np.minimum(1.0, 2 * 10.0 ** (-np.abs(t) * rng.uniform(0.1, 3, p)))
+    if rng.random() < 0.2:
+        pv[rng.integers(0, p)] = 10.0 ** rng.uniform(-40, -15)
+    if rng.random() < 0.15:
+        pv = np.maximum(pv, 0.12)  # no stars
+    tab = np.column_stack([est, se, t, pv])
+    if rng.random() < 0.2:
+        tab[rng.integers(0, p), :] = NA  # aliased coefficient
+    if kind == 1:
+        tab = tab[:, :3]
+    stars = int(rng.random() < 0.85)
+    return tab, kind, stars
+
+
+def test_print_coefmat_matches_r() -> None:
+    rng = np.random.default_rng(19)
+    cases = [random_coef_table(rng) for _ in range(1500)]
+    digits = rng.integers(3, 8, len(cases)).astype(np.int32)
+    flat = np.concatenate([np.pad(t, ((0, 0), (0, 4 - t.shape[1]))).ravel(order="F")
+                           for t, _, _ in cases])
+    want = r_strings(
+        "out <- character(length(nr)); p <- 1L; "
+        "cn <- list(c('Estimate', 'Std. Error', 't value', 'Pr(>|t|)'), "
+        "c('Estimate', 'Std. Error', 't value'), "
+        "c('Estimate', 'Std. Error', 'z value', 'Pr(>|z|)')); "
+        "for (i in seq_along(nr)) { m <- matrix(v[p:(p + 4L * nr[i] - 1L)], nr[i], 4L); "
+        "p <- p + 4L * nr[i]; cc <- cn[[kd[i] + 1L]]; m <- m[, seq_along(cc), drop = FALSE]; "
+        "dimnames(m) <- list(c('(Intercept)', if (nr[i] > 1L) paste0('x', 2:nr[i] - 1L)), cc); "
+        "out[i] <- paste(capture.output(printCoefmat(m, digits = dg[i], "
+        "signif.stars = st[i] == 1L, na.print = 'NA')), collapse = '\\n') }; out",
+        v=flat, nr=np.array([t.shape[0] for t, _, _ in cases], np.int32),
+        kd=np.array([k for _, k, _ in cases], np.int32), dg=digits,
+        st=np.array([s for _, _, s in cases], np.int32))
+    names = [["Estimate", "Std. Error", "t value", "Pr(>|t|)"],
+             ["Estimate", "Std. Error", "t value"],
+             ["Estimate", "Std. Error", "z value", "Pr(>|z|)"]]
+    bad = []
+    for (tab, kind, stars), dg, w in zip(cases, digits, want):
+        rn = ["(Intercept)"] + [f"x{j}" for j in range(1, tab.shape[0])]
+        got = rf.print_coefmat(tab, names[kind], rn, digits=int(dg), signif_stars=bool(stars))
+        if got[:-1] != w:
+            bad.append((got, w))
+    assert not bad, f"{len(bad)} mismatches, e.g. {bad[:2]}"
+
+
+def test_print_coefmat_nan_and_zero_cells() -> None:
+    # NaN standard errors (no residual df), an exact-zero estimate, a tiny SE that rounds to 0.
+    tab = np.array([[0.3, np.nan, np.nan, np.nan], [1.8, np.nan, np.nan, np.nan],
+                    [0.0, 0.5, 0.0, 1.0], [1234.5, 1e-9, 1.2e12, 0.0]])
+    want = r_with(
+        "m <- matrix(v, 4L, dimnames = list(c('a', 'b', 'c', 'd'), "
+        "c('Estimate', 'Std. Error', 't value', 'Pr(>|t|)'))); "
+        "c(paste(capture.output(printCoefmat(m[1:2, ], digits = 4)), collapse = '\\n'), "
+        "paste(capture.output(printCoefmat(m[3:4, ], digits = 4)), collapse = '\\n'), "
+        "paste(capture.output(printCoefmat(m, digits = 4, P.values = FALSE, "
+        "has.Pvalue = TRUE)), collapse = '\\n'))", v=tab.ravel(order="F"))
+    cn = ["Estimate", "Std. Error", "t value", "Pr(>|t|)"]
+    got = [rf.print_coefmat(tab[:2], cn, ["a", "b"], nan_is_na=False)[:-1],
+           rf.print_coefmat(tab[2:], cn, ["c", "d"], nan_is_na=False)[:-1],
+           rf.print_coefmat(tab, cn, list("abcd"), P_values=False, has_Pvalue=True,
+                            nan_is_na=False)[:-1]]
+    assert got == want
+
+
+# ---------------------------------------------------------------------------------------------
+# print.anova on real anova objects
+# ---------------------------------------------------------------------------------------------
+
+ANOVA_CODE = """
+set.seed(SEED); n <- 40 + SEED
+d <- data.frame(x = rnorm(n), z = rnorm(n), g = factor(sample(letters[1:3], n, TRUE)))
+d$y <- 1 + SCALE * (0.5 * d$x + 0.1 * d$z) + rnorm(n) * SCALE
+d$cnt <- rpois(n, exp(0.5 + 0.3 * d$x))
+d$b <- rbinom(n, 1, plogis(0.4 * d$x))
+m0 <- lm(y ~ 1, d); m1 <- lm(y ~ x, d); m2 <- lm(y ~ x + z * g, d)
+g1 <- glm(cnt ~ x + g, poisson, d); g0 <- glm(cnt ~ 1, poisson, d)
+b1 <- glm(b ~ x + z, binomial, d)
+q1 <- glm(cnt ~ x + g, quasipoisson, d)
+list(anova(m2), anova(m0, m1, m2), anova(m1, m2), anova(g1, test = "Chisq"), anova(g1),
+     anova(g0, g1, test = "Chisq"), anova(b1, test = "Rao"), anova(q1, test = "F"),
+     anova(g0, g1, test = "Cp"), anova(m1), anova(lm(y ~ x, d[1:2, ])))
+"""
+
+
+@pytest.fixture(scope="module")
+def anova_objects():
+    out = []
+    for seed, scale in [(1, 1.0), (2, 1e-4), (3, 1e5), (4, 0.03), (5, 1.0), (6, 1e-9)]:
+        code = ANOVA_CODE.replace("SEED", str(seed)).replace("SCALE", repr(scale))
+        r_raw(f".rf_anovas <- {{{code}}}")
+        k = int(r("length(.rf_anovas)")[0])
+        for i in range(1, k + 1):
+            a = f".rf_anovas[[{i}]]"
+            printed = r(f"paste(capture.output(print({a})), collapse = '\\n')")[0]
+            heading = r(f"attr({a}, 'heading')") or []
+            cols = r(f"colnames({a})")
+            rows = r(f"rownames({a})")
+            values = r(f"as.matrix(as.data.frame(lapply({a}, as.double)))")
+            out.append((heading, cols, rows, values, printed))
+    return out
+
+
+def test_print_anova_matches_r(anova_objects) -> None:
+    bad = []
+    for heading, cols, rows, values, printed in anova_objects:
+        got = rf.print_anova(values, heading, colnames=cols, rownames=rows, nan_is_na=False)
+        if got[:-1] != printed:
+            bad.append((got, printed))
+    assert len(anova_objects) == 66
+    assert not bad, f"{len(bad)} mismatches, e.g. {bad[:2]}"
+
+
+def test_print_anova_from_dataframe(anova_objects) -> None:
+    import pandas as pd
+
+    heading, cols, rows, values, printed = anova_objects[0]
+    df = pd.DataFrame(values, columns=cols, index=rows)
+    assert rf.print_anova(df, heading)[:-1] == printed
