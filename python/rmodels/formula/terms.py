@@ -1,0 +1,492 @@
+"""R's ``terms()``: expansion of a model formula into variables and terms.
+
+Reproduces ``stats:::terms.formula`` (C function ``termsform``) of R 4.2:
+
+1. *Variables.* The response (the whole left-hand side) gets index 0; then every distinct
+   right-hand-side expression that is not a formula operator gets the next index, in order of
+   first appearance -- including variables that only occur in deleted terms (``- b``) and
+   ``offset(...)`` calls. Two expressions are the same variable when they deparse identically.
+2. *Expansion.* Each sub-formula is encoded as an ordered list of terms, a term being a set of
+   variable indices: ``A + B`` appends B to A; ``A:B`` (and ``A %in% B``) takes the union of every
+   pair; ``A*B = A + B + A:B``; ``A/B = A + (union of all of A):B``; ``A^n`` interacts A with itself
+   n-1 times; ``A - B`` deletes B's terms from A. Repeated and empty terms are dropped (first
+   occurrence kept). ``1``/``TRUE`` set the intercept, ``0``/``FALSE`` remove it, and inside the
+   right operand of ``-`` this meaning flips (so ``- 0`` restores the intercept).
+3. Terms containing an ``offset(...)`` variable are removed; the offsets' indices are recorded.
+4. Terms are stably sorted by order (number of variables) unless ``keep_order``.
+5. A term's label lists its variables in index order joined by ``:``.
+6. ``factors[v, t]`` is 0 if variable v is not in term t, 1 if the term without v is empty or is
+   contained in some earlier term (contrast coding), else 2 (full indicator coding) -- R's
+   ``TermCode``; model.matrix applies the no-intercept adjustment on top (§B2 step 3).
+
+Random-effect bars ``(lhs | g)`` / ``(lhs || g)`` added with ``+`` to the right-hand side are
+taken out first (as lme4's ``findbars``/``nobars``) and the fixed part is expanded as above.
+
+A response that also appears on the right-hand side (``y ~ y + x``) is kept as a term, as R's
+``terms()`` does; ``lm`` later drops it with R's warning "the response appeared on the
+right-hand side and was dropped".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence, Union
+
+import numpy as np
+
+from ..errors import FormulaError
+from .ast import BinOp, Bool, Call, Dot, Expr, Formula, Name, Null, Num, Paren, Str, UnaryOp
+from .deparse import deparse
+from .parser import parse_formula
+
+Term = frozenset  # a term is a set of variable indices
+
+__all__ = ["RandomBar", "Terms", "terms", "find_bars"]
+
+
+@dataclass(frozen=True)
+class RandomBar:
+    """A random-effect term ``(lhs | group)`` (``double`` for ``||``), as lme4's findbars
+    returns it before ``||`` and ``/`` are expanded; ``text`` is its deparse, e.g.
+    ``"Days | Subject"``."""
+
+    lhs: Expr
+    group: Expr
+    double: bool
+    text: str
+
+
+@dataclass
+class Terms:
+    """The result of :func:`terms`, mirroring the attributes of R's ``terms`` object.
+
+    ``variables`` lists the response first (if any) and then the right-hand-side variables;
+    ``terms[j]`` is a sorted tuple of variable indices; ``factors`` has shape
+    ``(len(variables), len(terms))``; ``response`` is 0 for a two-sided formula, else None.
+    """
+
+    formula: Formula
+    variables: list[Expr]
+    variable_labels: list[str]
+    response: int | None
+    terms: list[tuple[int, ...]]
+    term_labels: list[str]
+    order: list[int]
+    intercept: bool
+    offsets: list[int]
+    factors: np.ndarray
+    bars: list[RandomBar] = field(default_factory=list)
+    fixed_formula_text: str = ""
+    fixed_formula: Formula | None = None
+    keep_order: bool = False
+
+    @property
+    def formula_text(self) -> str:
+        """The (dot-expanded) formula as R deparses it."""
+        return deparse(self.formula)
+
+
+# ------------------------------------------------------------------------------------------
+# random-effect bars
+
+
+def _is_bar(e: Expr) -> bool:
+    return isinstance(e, BinOp) and e.op in ("|", "||")
+
+
+def _contains_bar(e: Expr) -> bool:
+    """Whether a bar occurs in the formula structure of ``e`` (not inside calls)."""
+    if _is_bar(e):
+        return True
+    if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
+        return _contains_bar(e.left) or _contains_bar(e.right)
+    if isinstance(e, UnaryOp) and e.op in ("+", "-"):
+        return _contains_bar(e.operand)
+    if isinstance(e, Paren):
+        return _contains_bar(e.expr)
+    return False
+
+
+def find_bars(rhs: Expr, text: str) -> tuple[Expr | None, list[RandomBar]]:
+    """Split a right-hand side into its fixed part and its random-effect bars.
+
+    Bars are found through ``+`` and parentheses, as lme4's ``findbars``; the fixed part is what
+    ``nobars`` leaves (None if nothing is left). A bar under any other formula operator
+    (``a:(1 | g)``, ``-(1 | g)``) is an error.
+    """
+    bars: list[RandomBar] = []
+
+    def walk(e: Expr) -> Expr | None:
+        if _is_bar(e):
+            assert isinstance(e, BinOp)
+            bars.append(RandomBar(e.left, e.right, e.op == "||", deparse(e)))
+            return None
+        if isinstance(e, Paren):
+            inner = walk(e.expr)
+            return None if inner is None else (e if inner is e.expr else Paren(inner, e.pos))
+        if isinstance(e, BinOp) and e.op == "+":
+            left, right = walk(e.left), walk(e.right)
+            if left is None:
+                return right
+            if right is None:
+                return left
+            if left is e.left and right is e.right:
+                return e
+            return BinOp("+", left, right, e.pos)
+        if isinstance(e, UnaryOp) and e.op == "+":
+            inner = walk(e.operand)
+            return None if inner is None else UnaryOp("+", inner, e.pos)
+        if _contains_bar(e):
+            raise FormulaError(
+                "a random-effect term '(... | g)' must be added to the formula with '+'",
+                text, _bar_pos(e))
+        return e
+
+    return walk(rhs), bars
+
+
+def _bar_pos(e: Expr) -> int:
+    if _is_bar(e):
+        return e.pos
+    for child in _children(e):
+        if _contains_bar(child):
+            return _bar_pos(child)
+    return e.pos
+
+
+def _children(e: Expr) -> list[Expr]:
+    if isinstance(e, BinOp):
+        return [e.left, e.right]
+    if isinstance(e, UnaryOp):
+        return [e.operand]
+    if isinstance(e, Paren):
+        return [e.expr]
+    return []
+
+
+# ------------------------------------------------------------------------------------------
+# '.' expansion
+
+_FORMULA_OPS = frozenset({"+", "-", "*", "/", ":", "^", "%in%"})
+
+
+def _has_dot(e: Expr) -> Dot | None:
+    """The first ``.`` in the formula structure of ``e`` (not inside calls or exponents)."""
+    if isinstance(e, Dot):
+        return e
+    if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
+        found = _has_dot(e.left)
+        if found is None and e.op != "^":
+            found = _has_dot(e.right)
+        return found
+    if isinstance(e, UnaryOp) and e.op in ("+", "-"):
+        return _has_dot(e.operand)
+    if isinstance(e, Paren):
+        return _has_dot(e.expr)
+    return None
+
+
+def _lhs_symbols(e: Expr | None) -> set[str]:
+    """Every symbol of the left-hand side, function names included (R's ``CheckRHS``)."""
+    out: set[str] = set()
+    if e is None:
+        return out
+    if isinstance(e, Name):
+        out.add(e.id)
+    elif isinstance(e, Call):
+        for sep in (":::", "::"):
+            if sep in e.fun:
+                out.update(e.fun.split(sep))
+                break
+        else:
+            out.add(e.fun)
+        for a in e.args:
+            out |= _lhs_symbols(a)
+        for _, v in e.kwargs:
+            out |= _lhs_symbols(v)
+    else:
+        for child in _children(e):
+            out |= _lhs_symbols(child)
+    return out
+
+
+def _dot_columns(lhs: Expr | None, data_columns: Sequence[str]) -> list[str]:
+    excluded = _lhs_symbols(lhs)
+    return [c for c in data_columns if c not in excluded]
+
+
+def _expand_dots(e: Expr, value: Expr | None) -> Expr:
+    """Replace ``.`` by ``value`` as R's ``ExpandDots`` writes the formula: bare as the left
+    operand of ``+``, inside parentheses or on its own, else wrapped in parentheses when it is
+    a sum of several columns."""
+    if value is None:
+        return e
+
+    def wrapped() -> Expr:
+        return Paren(value, value.pos) if isinstance(value, BinOp) else value
+
+    def sub(x: Expr, bare: bool) -> Expr:
+        if isinstance(x, Dot):
+            return value if bare else wrapped()
+        return _expand_dots(x, value)
+
+    if isinstance(e, Dot):
+        return value
+    if isinstance(e, Paren):
+        return Paren(sub(e.expr, True), e.pos)
+    if isinstance(e, UnaryOp) and e.op in ("+", "-"):
+        return UnaryOp(e.op, sub(e.operand, False), e.pos)
+    if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
+        right = e.right if e.op == "^" else sub(e.right, False)
+        return BinOp(e.op, sub(e.left, e.op == "+"), right, e.pos)
+    return e
+
+
+def _dot_value(columns: list[str]) -> Expr | None:
+    if not columns:
+        return None
+    value: Expr = Name(columns[0])
+    for c in columns[1:]:
+        value = BinOp("+", value, Name(c))
+    return value
+
+
+# ------------------------------------------------------------------------------------------
+# the encoder (R's ExtractVars / EncodeVars)
+
+
+class _Encoder:
+    def __init__(self, text: str, lhs: Expr | None):
+        self.text = text
+        self.variables: list[Expr] = []
+        self.labels: list[str] = []
+        self.index: dict[str, int] = {}
+        self.intercept = True
+        self.parity = True
+        if lhs is not None:
+            self.install(lhs)
+
+    def install(self, e: Expr) -> int:
+        label = deparse(e)
+        idx = self.index.get(label)
+        if idx is None:
+            idx = len(self.variables)
+            self.index[label] = idx
+            self.variables.append(e)
+            self.labels.append(label)
+        return idx
+
+    # R's ExtractVars: collect the variables in order of appearance and validate.
+    def extract(self, e: Expr) -> None:
+        if _is_zero_one(e) is not None or isinstance(e, Null):
+            return
+        if isinstance(e, (Num, Str)):
+            raise FormulaError("invalid model formula in ExtractVars: a constant other than "
+                               "0 or 1 cannot be a term", self.text, e.pos)
+        if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
+            if e.op == "^":
+                self.power(e)
+                self.extract(e.left)
+                return
+            self.extract(e.left)
+            self.extract(e.right)
+            return
+        if isinstance(e, UnaryOp) and e.op in ("+", "-"):
+            self.extract(e.operand)
+            return
+        if isinstance(e, Paren):
+            self.extract(e.expr)
+            return
+        if isinstance(e, Dot):
+            raise FormulaError("'.' in formula and no 'data' argument", self.text, e.pos)
+        self.install(e)
+
+    def power(self, e: BinOp) -> int:
+        """The exponent of ``A^n`` as R's ``asInteger`` reads it (> 1 required)."""
+        exp = e.right
+        if isinstance(exp, Num):
+            v = exp.value
+        elif isinstance(exp, Bool):
+            v = 1.0 if exp.value else 0.0
+        else:
+            raise FormulaError("invalid power in formula: the exponent must be a number",
+                               self.text, exp.pos)
+        if v != v or abs(v) >= 2147483648.0 or int(v) <= 1:
+            raise FormulaError("invalid power in formula: the exponent must be at least 2",
+                               self.text, exp.pos)
+        return int(v)
+
+    # R's EncodeVars: the term list of a sub-formula.
+    def encode(self, e: Expr | None) -> list[Term]:
+        if e is None or isinstance(e, Null):
+            return []
+        zo = _is_zero_one(e)
+        if zo is not None:
+            self.intercept = self.parity if zo == 1 else not self.parity
+            return []
+        if isinstance(e, Paren):
+            return self.encode(e.expr)
+        if isinstance(e, UnaryOp) and e.op == "+":
+            return self.encode(e.operand)
+        if isinstance(e, UnaryOp) and e.op == "-":
+            return self.delete(None, e.operand)
+        if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
+            op = e.op
+            if op == "+":
+                left = self.encode(e.left)
+                return _trim(left + self.encode(e.right))
+            if op == "-":
+                return self.delete(e.left, e.right)
+            if op == "^":
+                n = self.power(e)
+                left = self.encode(e.left)
+                right = left
+                for _ in range(n - 1):
+                    right = _trim([lt | rt for lt in left for rt in right])
+                return right
+            left = self.encode(e.left)
+            right = self.encode(e.right)
+            if op == ":":
+                return _trim([lt | rt for lt in left for rt in right])
+            if op == "*":
+                return _trim(left + right + [lt | rt for lt in left for rt in right])
+            if op == "/":
+                allleft = frozenset().union(*left) if left else frozenset()
+                return _trim(left + [allleft | rt for rt in right])
+            # %in%
+            allright = frozenset().union(*right) if right else frozenset()
+            return _trim([lt | allright for lt in left])
+        return [frozenset({self.install(e)})]
+
+    def delete(self, left: Expr | None, right: Expr) -> list[Term]:
+        kept = self.encode(left)
+        self.parity = not self.parity
+        removed = self.encode(right)
+        self.parity = not self.parity
+        for t in removed:
+            if not t:
+                self.intercept = False
+            kept = [k for k in kept if k != t]
+        return kept
+
+
+def _is_zero_one(e: Expr) -> int | None:
+    """1 or 0 for the constants R's ``isOne``/``isZero`` accept (numbers and logicals)."""
+    if isinstance(e, Num):
+        if e.value == 1:
+            return 1
+        if e.value == 0:
+            return 0
+    if isinstance(e, Bool):
+        return 1 if e.value else 0
+    return None
+
+
+def _trim(terms: list[Term]) -> list[Term]:
+    """Drop empty and repeated terms, keeping first occurrences (R's ``TrimRepeats``)."""
+    seen: set[Term] = set()
+    out: list[Term] = []
+    for t in terms:
+        if t and t not in seen:
+            seen.add(t)
+            out.append(t)
+    return out
+
+
+def _term_codes(terms: list[tuple[int, ...]], nvar: int) -> np.ndarray:
+    """R's ``TermCode``: 1 (contrasts) if the term without the variable is empty or contained in
+    an earlier term, else 2 (all indicator columns)."""
+    fac = np.zeros((nvar, len(terms)), dtype=np.int64)
+    sets = [frozenset(t) for t in terms]
+    for j, t in enumerate(sets):
+        for v in t:
+            rest = t - {v}
+            if not rest or any(rest <= sets[k] for k in range(j)):
+                fac[v, j] = 1
+            else:
+                fac[v, j] = 2
+    return fac
+
+
+def terms(
+    formula: Union[str, Formula],
+    data_columns: Sequence[str] | None = None,
+    keep_order: bool = False,
+) -> Terms:
+    """Expand a model formula as R's ``terms(formula, data = data, keep.order = keep_order)``.
+
+    ``data_columns`` are the column names of ``data`` (needed only to expand ``.``: every column
+    whose name is not a symbol of the left-hand side, in column order). Random-effect bars are
+    removed into ``Terms.bars`` before expansion. Raises :class:`FormulaError` for R's formula
+    errors ("invalid power in formula", "'.' in formula and no 'data' argument", a constant
+    other than 0/1 as a term, duplicated column names with ``.``).
+    """
+    f = parse_formula(formula) if isinstance(formula, str) else formula
+    text = f.text
+    fixed_rhs, bars = find_bars(f.rhs, text)
+    if fixed_rhs is None:
+        fixed_rhs = Num(1.0, "1", f.rhs.pos)
+
+    rhs = f.rhs
+    dot = _has_dot(fixed_rhs)
+    if dot is not None and data_columns is not None:
+        cols = _dot_columns(f.lhs, data_columns)
+        seen: set[str] = set()
+        for c in cols:
+            if c in seen:
+                raise FormulaError(f"duplicated name '{c}' in data frame using '.'", text,
+                                   dot.pos)
+            seen.add(c)
+        value = _dot_value(cols)
+        if value is not None:
+            rhs = _expand_dots(rhs, value)
+            fixed_rhs = _expand_dots(fixed_rhs, value)
+    # with data but no usable column R's '.' contributes nothing (and stays in the formula)
+    encoded_rhs = _drop_dots(fixed_rhs) if data_columns is not None else fixed_rhs
+
+    enc = _Encoder(text, f.lhs)
+    enc.extract(encoded_rhs)
+    term_sets = enc.encode(encoded_rhs)
+    response = 0 if f.lhs is not None else None
+
+    nvar = len(enc.variables)
+    first_rhs = 1 if response is not None else 0
+    offsets = [i for i in range(first_rhs, nvar) if enc.labels[i].startswith("offset(")]
+    if offsets:
+        off = set(offsets)
+        term_sets = [t for t in term_sets if not (t & off)]
+    if not keep_order:
+        term_sets = sorted(term_sets, key=len)  # stable
+    term_tuples = [tuple(sorted(t)) for t in term_sets]
+    labels = [":".join(enc.labels[i] for i in t) for t in term_tuples]
+    fixed = Formula(f.lhs, fixed_rhs, text)
+    return Terms(
+        formula=Formula(f.lhs, rhs, text),
+        variables=list(enc.variables),
+        variable_labels=list(enc.labels),
+        response=response,
+        terms=term_tuples,
+        term_labels=labels,
+        order=[len(t) for t in term_tuples],
+        intercept=enc.intercept,
+        offsets=offsets,
+        factors=_term_codes(term_tuples, nvar),
+        bars=bars,
+        fixed_formula_text=deparse(fixed),
+        fixed_formula=fixed,
+        keep_order=keep_order,
+    )
+
+
+def _drop_dots(e: Expr) -> Expr:
+    """With data but no usable column, R's ``.`` contributes no terms: encode it as NULL."""
+    if isinstance(e, Dot):
+        return Null(e.pos)
+    if isinstance(e, Paren):
+        return Paren(_drop_dots(e.expr), e.pos)
+    if isinstance(e, UnaryOp) and e.op in ("+", "-"):
+        return UnaryOp(e.op, _drop_dots(e.operand), e.pos)
+    if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
+        right = e.right if e.op == "^" else _drop_dots(e.right)
+        return BinOp(e.op, _drop_dots(e.left), right, e.pos)
+    return e
