@@ -1,0 +1,270 @@
+"""GLM family objects, as R's ``binomial()``, ``poisson()``, ``Gamma()`` ... (stats package).
+
+A :class:`Family` names the error distribution (R's ``family$family``), the link (R's
+``family$link``) and, for ``quasi``, the variance function. Its element-wise functions
+(``linkfun``, ``linkinv``, ``mu_eta``, ``variance``, ``dev_resids``) are the compiled kernels the
+IRLS uses (cpp/families.hpp), so Python-side quantities (residuals, predictions) agree with the fit
+bit for bit. ``aic`` follows each family's ``family$aic`` in R 4.2.2, with scipy's distribution
+functions for the log densities.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+
+from . import _core
+from .errors import FitError
+
+__all__ = [
+    "Family", "gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson", "Gamma",
+    "inverse_gaussian", "quasi", "power", "as_family",
+]
+
+_LINKS = ("logit", "probit", "cauchit", "cloglog", "identity", "log", "sqrt", "1/mu^2",
+          "inverse")
+_QUASI_VARIANCES = ("constant", "mu(1-mu)", "mu", "mu^2", "mu^3")
+# R's families whose dispersion is fixed at 1 (summary.glm: z statistics).
+_FIXED_DISPERSION = ("binomial", "poisson")
+
+
+@dataclass(frozen=True)
+class Power:
+    """R's ``power(lambda)`` link: eta = mu^lambda (lambda <= 0 is log, 1 is identity)."""
+
+    lam: float
+
+    @property
+    def name(self) -> str:
+        if self.lam <= 0:
+            return "log"
+        if self.lam == 1:
+            return "identity"
+        return "mu^" + _r_round3(self.lam)
+
+
+def _r_round3(x: float) -> str:
+    # paste0("mu^", round(lambda, 3)): as.character of a double (15 significant digits).
+    v = round(x, 3)
+    s = f"{v:.15g}"
+    return s
+
+
+def power(lam: float = 1.0) -> Power:
+    """R's ``power(lambda)`` link object (for :func:`quasi`)."""
+    if not isinstance(lam, (int, float)) or math.isnan(lam):
+        raise FitError("invalid argument 'lambda'")
+    return Power(float(lam))
+
+
+@dataclass(frozen=True)
+class Family:
+    """A GLM family: R's ``family$family``, ``family$link`` and (quasi) ``varfun``.
+
+    ``call_text`` is how the family is deparsed in the printed call (``poisson``,
+    ``binomial(link = "probit")``).
+    """
+
+    family: str
+    link: str
+    variance_name: str = ""
+    lam: float = 1.0
+    call_text: str = ""
+
+    # ---- element-wise kernels (compiled) ------------------------------------------------
+    def _eval(self, what: str, a, b=None, wt=None) -> np.ndarray:
+        a = np.ascontiguousarray(a, dtype=float).ravel()
+        b = a if b is None else np.broadcast_to(np.asarray(b, float), a.shape).astype(float)
+        wt = np.ones_like(a) if wt is None else np.broadcast_to(
+            np.asarray(wt, float), a.shape).astype(float)
+        return _core.glm_family_eval(what, self.family, self.link, self.lam, self.variance_name,
+                                     a, b, wt)
+
+    def linkfun(self, mu) -> np.ndarray:
+        """g(mu)."""
+        return self._eval("linkfun", mu)
+
+    def linkinv(self, eta) -> np.ndarray:
+        """g^{-1}(eta) with R's clamps (logit |eta| > 30, probit, cloglog, log >= eps)."""
+        return self._eval("linkinv", eta)
+
+    def mu_eta(self, eta) -> np.ndarray:
+        """d mu / d eta (R's ``mu.eta``)."""
+        return self._eval("mu_eta", eta)
+
+    def variance(self, mu) -> np.ndarray:
+        """V(mu)."""
+        return self._eval("variance", mu)
+
+    def dev_resids(self, y, mu, wt) -> np.ndarray:
+        """Unit deviances times prior weights (R's ``dev.resids``)."""
+        return self._eval("dev_resids", y, mu, wt)
+
+    def valid(self, eta, mu) -> tuple[bool, bool]:
+        """(valideta(eta), validmu(mu))."""
+        return _core.glm_family_valid(self.family, self.link, self.lam, self.variance_name,
+                                      np.asarray(eta, float), np.asarray(mu, float))
+
+    # ---- properties used by the fit object ----------------------------------------------
+    @property
+    def fixed_dispersion(self) -> bool:
+        """True for binomial and poisson (dispersion 1, z tests)."""
+        return self.family in _FIXED_DISPERSION
+
+    @property
+    def extra_df(self) -> int:
+        """1 if the AIC counts a dispersion parameter (gaussian, Gamma, inverse.gaussian)."""
+        return 1 if self.family in ("gaussian", "Gamma", "inverse.gaussian") else 0
+
+    @property
+    def is_quasi(self) -> bool:
+        return self.family in ("quasi", "quasibinomial", "quasipoisson")
+
+    def aic(self, y, n, mu, wt, dev: float) -> float:
+        """R's ``family$aic(y, n, mu, wt, dev)`` (without the ``+ 2 * rank``); NaN for quasi."""
+        from scipy import stats
+
+        y = np.asarray(y, float)
+        mu = np.asarray(mu, float)
+        wt = np.asarray(wt, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.family == "gaussian":
+                nobs = len(y)
+                return float(nobs * (math.log(dev / nobs * 2 * math.pi) + 1) + 2
+                             - np.sum(np.log(wt)))
+            if self.family == "binomial":
+                n = np.asarray(n, float)
+                m = n if np.any(n > 1) else wt
+                k = np.round(m * y)
+                size = np.round(m)
+                ll = stats.binom.logpmf(k, size, mu)
+                coef = np.where(m > 0, wt / np.where(m > 0, m, 1.0), 0.0)
+                terms = np.where(coef == 0, 0.0, coef * ll)
+                return float(-2 * np.sum(terms))
+            if self.family == "poisson":
+                ll = stats.poisson.logpmf(y, mu)
+                return float(-2 * np.sum(np.where(wt == 0, 0.0, ll * wt)))
+            if self.family == "Gamma":
+                nw = np.sum(wt)
+                disp = dev / nw
+                ll = stats.gamma.logpdf(y, 1 / disp, scale=mu * disp)
+                return float(-2 * np.sum(ll * wt) + 2)
+            if self.family == "inverse.gaussian":
+                sw = np.sum(wt)
+                return float(sw * (1 + math.log(dev / sw * 2 * math.pi))
+                             + 3 * np.sum(np.log(y) * wt) + 2)
+        return float("nan")
+
+    def __repr__(self) -> str:
+        out = f"\nFamily: {self.family} \nLink function: {self.link} \n"
+        return out
+
+    __str__ = __repr__
+
+
+def _check_link(link, family: str, ok: tuple[str, ...]) -> tuple[str, float]:
+    if isinstance(link, Power):
+        return link.name, link.lam
+    if not isinstance(link, str):
+        raise FitError(f"link \"{link}\" not available for {family} family; available links are "
+                       + ", ".join(f"\u2018{x}\u2019" for x in ok))
+    if link not in _LINKS:
+        raise FitError(f"\u2018{link}\u2019 link not recognised")
+    return link, 1.0
+
+
+def _call(name: str, link: str, default: str, extra: str = "") -> str:
+    if link == default and not extra:
+        return name
+    parts = []
+    if link != default:
+        parts.append(f'link = "{link}"')
+    if extra:
+        parts.append(extra)
+    return f"{name}({', '.join(parts)})"
+
+
+def gaussian(link: str = "identity") -> Family:
+    """R's ``gaussian()``: V(mu) = 1; links identity (default), log, inverse."""
+    name, lam = _check_link(link, "gaussian", ("inverse", "log", "identity"))
+    return Family("gaussian", name, "", lam, _call("gaussian", name, "identity"))
+
+
+def binomial(link: str = "logit") -> Family:
+    """R's ``binomial()``: V(mu) = mu(1 - mu); links logit (default), probit, cauchit, log,
+    cloglog."""
+    name, lam = _check_link(link, "binomial", ("logit", "probit", "cloglog", "cauchit", "log"))
+    return Family("binomial", name, "", lam, _call("binomial", name, "logit"))
+
+
+def quasibinomial(link: str = "logit") -> Family:
+    """R's ``quasibinomial()``: binomial variance, estimated dispersion, no AIC."""
+    name, lam = _check_link(link, "quasibinomial",
+                            ("logit", "probit", "cloglog", "cauchit", "log"))
+    return Family("quasibinomial", name, "", lam, _call("quasibinomial", name, "logit"))
+
+
+def poisson(link: str = "log") -> Family:
+    """R's ``poisson()``: V(mu) = mu; links log (default), identity, sqrt."""
+    name, lam = _check_link(link, "poisson", ("log", "identity", "sqrt"))
+    return Family("poisson", name, "", lam, _call("poisson", name, "log"))
+
+
+def quasipoisson(link: str = "log") -> Family:
+    """R's ``quasipoisson()``: Poisson variance, estimated dispersion, no AIC."""
+    name, lam = _check_link(link, "quasipoisson", ("log", "identity", "sqrt"))
+    return Family("quasipoisson", name, "", lam, _call("quasipoisson", name, "log"))
+
+
+def Gamma(link: str = "inverse") -> Family:  # noqa: N802 - R's name
+    """R's ``Gamma()``: V(mu) = mu^2; links inverse (default), identity, log."""
+    name, lam = _check_link(link, "Gamma", ("inverse", "identity", "log"))
+    return Family("Gamma", name, "", lam, _call("Gamma", name, "inverse"))
+
+
+def inverse_gaussian(link: str = "1/mu^2") -> Family:
+    """R's ``inverse.gaussian()``: V(mu) = mu^3; links 1/mu^2 (default), inverse, identity, log."""
+    name, lam = _check_link(link, "inverse.gaussian", ("1/mu^2", "inverse", "identity", "log"))
+    return Family("inverse.gaussian", name, "", lam,
+                  _call("inverse.gaussian", name, "1/mu^2"))
+
+
+def quasi(link: Union[str, Power] = "identity", variance: str = "constant") -> Family:
+    """R's ``quasi(link, variance)``: variance "constant", "mu(1-mu)", "mu", "mu^2" or "mu^3";
+    any of R's links or ``power(lambda)``."""
+    name, lam = _check_link(link, "quasi", _LINKS)
+    v = variance.replace(" ", "")
+    if v not in _QUASI_VARIANCES:
+        raise FitError(f"'variance' \"{v}\" is invalid: possible values are \"mu(1-mu)\", "
+                       "\"mu\", \"mu^2\", \"mu^3\" and \"constant\"")
+    extra = "" if v == "constant" else f'variance = "{v}"'
+    if isinstance(link, Power) and name not in ("log", "identity"):
+        link_txt = f"power({link.lam:g})"
+        parts = [f"link = {link_txt}"] + ([extra] if extra else [])
+        call = f"quasi({', '.join(parts)})"
+    else:
+        call = _call("quasi", name, "identity", extra)
+    return Family("quasi", name, v, lam, call)
+
+
+_BY_NAME = {
+    "gaussian": gaussian, "binomial": binomial, "quasibinomial": quasibinomial,
+    "poisson": poisson, "quasipoisson": quasipoisson, "Gamma": Gamma,
+    "inverse.gaussian": inverse_gaussian, "inverse_gaussian": inverse_gaussian, "quasi": quasi,
+}
+
+
+def as_family(family: Union[str, Family]) -> Family:
+    """A :class:`Family` from an object or R's family name (``"binomial"``, ``"Gamma"`` ...)."""
+    if isinstance(family, Family):
+        return family
+    if callable(family) and getattr(family, "__name__", "") in {f.__name__ for f in
+                                                                 _BY_NAME.values()}:
+        return family()
+    if isinstance(family, str) and family in _BY_NAME:
+        fam = _BY_NAME[family]()
+        return fam
+    raise FitError(f"'family' not recognized: {family!r}")
