@@ -459,3 +459,94 @@ def test_print_anova_from_dataframe(anova_objects) -> None:
     heading, cols, rows, values, printed = anova_objects[0]
     df = pd.DataFrame(values, columns=cols, index=rows)
     assert rf.print_anova(df, heading)[:-1] == printed
+
+
+# ---------------------------------------------------------------------------------------------
+# special cases
+# ---------------------------------------------------------------------------------------------
+
+# Decimal half-way cases where R's long double scaling and exact decimal rounding (sprintf)
+# disagree on the number of significant digits (found by search; R decides, see the test).
+LONG_DOUBLE_CASES = [
+    (8.0130597805e-27, 10), (6.625426865135605e+25, 15), (3.951505e-30, 6),
+    (5.506536272720705e-27, 15), (546.9620027295, 12), (0.000932542404795, 11),
+    (9.2815495e+28, 7), (4.0026805e-16, 7), (9.59176795e+25, 8), (7.88595e+25, 5),
+    (1.1233895e-23, 7), (-7637982.895, 9),
+]
+
+
+def test_format_long_double_scaling_cases() -> None:
+    x = np.array([a for a, _ in LONG_DOUBLE_CASES])
+    d = np.array([b for _, b in LONG_DOUBLE_CASES], np.int32)
+    want = r_strings("vapply(seq_along(x), function(i) format(x[i], digits = d[i]), '')",
+                     x=x, d=d)
+    got = [rf.format_num([a], digits=b)[0] for a, b in LONG_DOUBLE_CASES]
+    assert got == want
+
+    def nsig(s: str) -> int:
+        return max(1, len(s.strip().lstrip("-").split("e")[0].replace(".", "").strip("0")))
+
+    # plain correctly rounded decimal digits would give R a different number of digits here
+    exact = [nsig("%.*e" % (b - 1, a)) for a, b in LONG_DOUBLE_CASES]  # noqa: UP031
+    assert sum(e != nsig(w) for e, w in zip(exact, want)) >= 10
+
+
+def test_format_extreme_magnitudes() -> None:
+    rng = np.random.default_rng(99)
+    vecs, dg = [], []
+    for _ in range(1500):
+        n = int(rng.integers(1, 6))
+        c = rng.uniform(-318, 300)
+        s = float(rng.choice([0.0, 1.0, 5.0, 50.0]))
+        v = 10.0 ** np.clip(c + rng.uniform(-s, s, n), -323, 307) * rng.uniform(1, 9.99, n)
+        v[rng.random(n) < 0.3] *= -1
+        vecs.append(v)
+        dg.append(int(rng.integers(1, 23)))
+    lens = np.array([v.size for v in vecs], np.int32)
+    want = r_strings(
+        "g <- rep(seq_along(lens), lens); sp <- split(v, g); "
+        "unlist(lapply(seq_along(lens), function(i) format(sp[[i]], digits = dg[i])))",
+        v=np.concatenate(vecs), lens=lens, dg=np.array(dg, np.int32))
+    got = [s for v, d in zip(vecs, dg) for s in rf.format_num(v, digits=d)]
+    bad = [(a, b) for a, b in zip(got, want) if a != b]
+    assert len(got) == len(want) and not bad, bad[:5]
+    x = np.concatenate(vecs)
+    ds = rng.integers(1, 17, x.size).astype(np.int32)
+    dr = np.round(rng.uniform(-5, 330, x.size))
+    out = r_with("list(signif(x, ds), round(x, dr))", x=x, ds=ds, dr=dr)
+    assert np.array_equal([rf.signif(float(a), int(b)) for a, b in zip(x, ds)], out[0])
+    assert np.array_equal([rf.round_r(float(a), float(b)) for a, b in zip(x, dr)], out[1])
+
+
+def test_print_without_dimnames_quoted_and_wide_names() -> None:
+    cells = [["a", "bb", "ccc"], ["dddd", None, "f"]]
+    want = r_strings(
+        "m <- matrix(c('a', 'dddd', 'bb', NA, 'ccc', 'f'), 2); m2 <- m; "
+        "rownames(m2) <- c('r1', 'r2'); p <- function(e) paste(capture.output(e), "
+        "collapse = '\\n'); c(p(print(m, quote = FALSE)), p(print(m2, right = TRUE)), "
+        "p(print(c(a = 'x', b = NA, c = 'long string'))), "
+        "p(print(setNames(c(1, 2), c(strrep('a', 90), 'b')))), "
+        "p(print(c(a = 1L, bb = NA, c = -20L))))")
+    got = [rf.print_matrix(cells, None, None),
+           rf.print_matrix(cells, ["r1", "r2"], None, right=True, quote=True),
+           rf.print_named_vector(["x", None, "long string"], ["a", "b", "c"], quote=True),
+           rf.print_named_vector([1.0, 2.0], ["a" * 90, "b"]),
+           rf.print_named_vector([1, None, -20], ["a", "bb", "c"])]
+    assert [g[:-1] for g in got] == want
+
+
+def test_residual_quantile_block_as_summary_lm() -> None:
+    # print(structure(zapsmall(quantile(res), digits + 1), names = nam), digits = digits)
+    rng = np.random.default_rng(23)
+    vecs = [rng.standard_t(3, size=int(rng.integers(6, 200))) * 10.0 ** rng.uniform(-6, 6)
+            for _ in range(300)]
+    lens = np.array([v.size for v in vecs], np.int32)
+    want = r_strings(
+        "g <- rep(seq_along(lens), lens); sp <- split(v, g); "
+        "vapply(sp, function(r) paste(capture.output(print(structure(zapsmall(quantile(r), 5L), "
+        "names = c('Min', '1Q', 'Median', '3Q', 'Max')), digits = 4L)), collapse = '\\n'), '')",
+        v=np.concatenate(vecs), lens=lens)
+    nam = ["Min", "1Q", "Median", "3Q", "Max"]
+    got = [rf.print_named_vector(rf.zapsmall(rf.quantile7(v), 5), nam, digits=4)[:-1]
+           for v in vecs]
+    assert got == want
