@@ -522,16 +522,11 @@ def scale(
 # --------------------------------------------------------------------------------------------
 
 def _seq_unit(m: int) -> np.ndarray:
-    """R's ``seq.int(0, 1, length.out = m)``: from + i*by in the first half, to - (m-1-i)*by
-    in the second (by = 1/(m-1)), ends exact."""
-    out = np.zeros(m)
-    if m > 1:
-        out[m - 1] = 1.0
-    if m > 2:
-        by = 1.0 / (m - 1)
-        for i in range(1, m - 1):
-            out[i] = i * by if i < m // 2 else 1.0 - (m - 1 - i) * by
-    return out
+    """R's ``seq.int(0, 1, length.out = m)`` as R 4.2.2 computes it: i * (1 / (m - 1)),
+    i = 0..m-1 (not i / (m - 1): the two differ in the last bit for some i)."""
+    if m == 1:
+        return np.zeros(1)
+    return np.arange(m, dtype=float) * (1.0 / (m - 1))
 
 
 def quantile7(x: ArrayLike, probs: ArrayLike) -> np.ndarray:
@@ -587,9 +582,10 @@ def _basis_values(knots: np.ndarray, x: np.ndarray, curs: np.ndarray, ord_: int)
             ok = den != 0
             with np.errstate(divide="ignore", invalid="ignore"):
                 term = b[r] / den
-            new_b = np.where(ok, saved + rdel[r] * term,
-                             np.where((r != 0) | (rdel[r] != 0), saved, b[r]))
-            saved = np.where(ok, ldel[j - 1 - r] * term, 0.0)
+                step = saved + rdel[r] * term
+                carry = ldel[j - 1 - r] * term
+            new_b = np.where(ok, step, np.where((r != 0) | (rdel[r] != 0), saved, b[r]))
+            saved = np.where(ok, carry, 0.0)
             b[r] = new_b
         b[j] = saved
     return b.T
@@ -605,6 +601,13 @@ def _basis_derivative(knots: np.ndarray, x: float, curs: int, boundary: bool, or
         return 0.0
     a = np.zeros(ord_)
     a[which] = 1.0
+    with np.errstate(all="ignore"):  # coincident knots give 0/0 as in R (NaN propagates)
+        return _de_boor_unit(knots, x, curs, ord_, a, nder)
+
+
+def _de_boor_unit(knots: np.ndarray, x: float, curs: int, ord_: int, a: np.ndarray,
+                  nder: int) -> float:
+    outer = ord_ - 1
     for _ in range(nder):
         for k in range(outer):
             a[k] = outer * (a[k + 1] - a[k]) / (knots[curs + k] - knots[curs - outer + k])
@@ -776,6 +779,8 @@ def ns(
     else:
         basis = spline_design(aknots, xv, 4)
     const = spline_design(aknots, bk, 4, [2, 2])
+    if not np.isfinite(const).all():  # e.g. tied quantile knots: R's qr() refuses them
+        raise DataError("NA/NaN/Inf in foreign function call (arg 1)")
     if not intercept:
         const = const[:, 1:]
         basis = basis[:, 1:]
