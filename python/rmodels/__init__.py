@@ -18,4 +18,36 @@ from .errors import (  # noqa: F401
     SingularFitWarning,
 )
 
+from .design import build_design, model_frame, model_matrix  # noqa: F401
+from .generics import (  # noqa: F401
+    AIC,
+    BIC,
+    REMLcrit,
+    VarCorr,
+    anova,
+    augment,
+    coef,
+    confint,
+    cooks_distance,
+    deviance,
+    df_residual,
+    fitted,
+    fixef,
+    glance,
+    hatvalues,
+    isSingular,
+    logLik,
+    nobs,
+    predict,
+    ranef,
+    resid,
+    residuals,
+    rstandard,
+    rstudent,
+    sigma,
+    summary,
+    tidy,
+    vcov,
+)
+
 __version__ = "0.1.0"

@@ -1,0 +1,142 @@
+"""R's generic functions as module-level functions: ``rmodels.coef(fit)`` is ``fit.coef()``.
+
+Each generic forwards to the method of the same name on the fit object (LM, GLM, LMM), so a
+user can write R-style code (``coef(fit)``, ``summary(fit)``, ``anova(fit0, fit1)``) or method
+calls (``fit.coef()``) interchangeably.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import RModelsError
+
+
+def _method(fit: Any, name: str):
+    m = getattr(fit, name, None)
+    if m is None or not callable(m):
+        raise RModelsError(f"no applicable method for '{name}' applied to an object of class "
+                           f"\"{type(fit).__name__}\"")
+    return m
+
+
+def coef(fit: Any, **kwargs: Any) -> Any:
+    """Coefficients (R's ``coef``); aliased ones are NaN."""
+    return _method(fit, "coef")(**kwargs)
+
+
+def vcov(fit: Any, **kwargs: Any) -> Any:
+    """Variance-covariance matrix of the coefficients (R's ``vcov``)."""
+    return _method(fit, "vcov")(**kwargs)
+
+
+def fitted(fit: Any, **kwargs: Any) -> Any:
+    """Fitted values (R's ``fitted``)."""
+    return _method(fit, "fitted")(**kwargs)
+
+
+def residuals(fit: Any, **kwargs: Any) -> Any:
+    """Residuals (R's ``residuals``; ``type=`` as R)."""
+    return _method(fit, "residuals")(**kwargs)
+
+
+resid = residuals
+
+
+def confint(fit: Any, parm: Any = None, level: float = 0.95, **kwargs: Any) -> Any:
+    """Confidence intervals (R's ``confint``; columns ``2.5 %``, ``97.5 %``)."""
+    return _method(fit, "confint")(parm=parm, level=level, **kwargs)
+
+
+def predict(fit: Any, newdata: Any = None, **kwargs: Any) -> Any:
+    """Predictions (R's ``predict``)."""
+    return _method(fit, "predict")(newdata=newdata, **kwargs)
+
+
+def summary(fit: Any, **kwargs: Any) -> Any:
+    """R's ``summary``: ``str()`` of the result is R's printed summary."""
+    return _method(fit, "summary")(**kwargs)
+
+
+def anova(fit: Any, *others: Any, **kwargs: Any) -> Any:
+    """Analysis of variance/deviance tables (R's ``anova``)."""
+    return _method(fit, "anova")(*others, **kwargs)
+
+
+def logLik(fit: Any, **kwargs: Any) -> Any:  # noqa: N802 - R's name
+    return _method(fit, "logLik")(**kwargs)
+
+
+def AIC(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    return _method(fit, "AIC")(**kwargs)
+
+
+def BIC(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    return _method(fit, "BIC")(**kwargs)
+
+
+def deviance(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "deviance")(**kwargs)
+
+
+def sigma(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "sigma")(**kwargs)
+
+
+def nobs(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "nobs")(**kwargs)
+
+
+def df_residual(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "df_residual")(**kwargs)
+
+
+def fixef(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "fixef")(**kwargs)
+
+
+def ranef(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "ranef")(**kwargs)
+
+
+def VarCorr(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    return _method(fit, "VarCorr")(**kwargs)
+
+
+def isSingular(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    return _method(fit, "isSingular")(**kwargs)
+
+
+def REMLcrit(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    return _method(fit, "REMLcrit")(**kwargs)
+
+
+def hatvalues(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "hatvalues")(**kwargs)
+
+
+def cooks_distance(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "cooks_distance")(**kwargs)
+
+
+def rstandard(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "rstandard")(**kwargs)
+
+
+def rstudent(fit: Any, **kwargs: Any) -> Any:
+    return _method(fit, "rstudent")(**kwargs)
+
+
+def tidy(fit: Any, **kwargs: Any) -> Any:
+    """broom's ``tidy`` (columns ``term``, ``estimate``, ``std.error``, ...)."""
+    return _method(fit, "tidy")(**kwargs)
+
+
+def glance(fit: Any, **kwargs: Any) -> Any:
+    """broom's ``glance``: a one-row DataFrame of model statistics."""
+    return _method(fit, "glance")(**kwargs)
+
+
+def augment(fit: Any, **kwargs: Any) -> Any:
+    """broom's ``augment``: data with ``.fitted``, ``.resid``... columns."""
+    return _method(fit, "augment")(**kwargs)
