@@ -4,7 +4,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
+
 #include "bindings.hpp"
+#include "lm.hpp"
 #include "qr.hpp"
 
 namespace py = pybind11;
@@ -29,6 +32,22 @@ void check_factor(const RefMat& qr, const RefVec& qraux, int rank) {
   if (qraux.size() != qr.cols()) throw std::invalid_argument("qraux must have ncol(qr) entries");
   if (rank < 0 || rank > qr.cols() || rank > qr.rows())
     throw std::invalid_argument("rank out of range");
+}
+
+// X as a writable Fortran-ordered float64 matrix: X itself when allowed and possible, else a copy.
+py::array_t<double, py::array::f_style> factor_buffer(const py::object& X, bool overwrite_x) {
+  using FArray = py::array_t<double, py::array::f_style>;
+  if (overwrite_x && py::isinstance<py::array>(X)) {
+    auto a = py::reinterpret_borrow<py::array>(X);
+    const bool ok = a.dtype().is(py::dtype::of<double>()) && a.ndim() == 2 && a.writeable() &&
+                    (a.flags() & py::array::f_style);
+    if (ok) return py::reinterpret_borrow<FArray>(a);
+  }
+  py::object np = py::module_::import("numpy");
+  FArray copy = np.attr("array")(X, py::arg("dtype") = "float64", py::arg("order") = "F",
+                                  py::arg("copy") = true);
+  if (copy.ndim() != 2) throw std::invalid_argument("'x' must be a matrix");
+  return copy;
 }
 
 }  // namespace
@@ -94,6 +113,67 @@ void register_lm(py::module_& m) {
       },
       py::arg("qr"), py::arg("qraux"), py::arg("rank"), py::arg("Y"),
       "Least-squares coefficients in PIVOTED order (p, k), NaN beyond rank (dqrls' b).");
+
+  m.def(
+      "lm_wfit",
+      [](const py::object& X, const RefMat& Y, std::optional<Eigen::VectorXd> weights,
+         std::optional<Eigen::VectorXd> offset, double tol, bool overwrite_x, int threads) {
+        py::array_t<double, py::array::f_style> buf = factor_buffer(X, overwrite_x);
+        Eigen::Map<Eigen::MatrixXd> x(buf.mutable_data(), buf.shape(0), buf.shape(1));
+        const Eigen::VectorXd none;
+        LmFit fit;
+        {
+          py::gil_scoped_release nogil;
+          fit = lm_wfit_inplace(x, Y, weights ? *weights : none, offset ? *offset : none, tol,
+                                threads);
+        }
+        py::dict d;
+        d["coefficients"] = std::move(fit.coefficients);
+        d["qr"] = buf[py::slice(0, fit.n_used, 1)];
+        d["qraux"] = std::move(fit.qraux);
+        d["pivot"] = py::array(py::cast(fit.pivot));
+        d["rank"] = fit.rank;
+        d["effects"] = std::move(fit.effects);
+        d["residuals"] = std::move(fit.residuals);
+        d["fitted_values"] = std::move(fit.fitted_values);
+        d["df_residual"] = fit.df_residual;
+        d["n_used"] = fit.n_used;
+        d["tol"] = tol;
+        return d;
+      },
+      py::arg("X"), py::arg("Y"), py::arg("weights") = py::none(), py::arg("offset") = py::none(),
+      py::arg("tol") = 1e-7, py::arg("overwrite_x") = true, py::arg("threads") = 0,
+      "Weighted least squares exactly as R's lm.wfit (lm.fit when weights is None).\n\n"
+      "X (n, p) float64; when overwrite_x is True and X is a writable Fortran-ordered float64\n"
+      "array it is factorised IN PLACE (its contents are destroyed; 'qr' is then a view of its\n"
+      "first n_used rows), otherwise X is copied first. Y is (n,) or (n, k); weights and offset\n"
+      "are (n,) or None. Rows with weight 0 are set aside as lm.wfit does.\n"
+      "Returns dict: coefficients (p, k; original order; NaN aliased), qr (n_used, p; compact,\n"
+      "pivoted columns), qraux (p,), pivot (p,; 0-based), rank, effects (n_used, k; Q'sqrt(w)(y-o)),\n"
+      "residuals (n, k), fitted_values (n, k; incl. offset), df_residual, n_used, tol.");
+
+  m.def(
+      "qr_hat",
+      [](const RefMat& qr, const RefVec& qraux, int rank) {
+        check_factor(qr, qraux, rank);
+        py::gil_scoped_release nogil;
+        return qr_hat(qr, qraux, rank);
+      },
+      py::arg("qr"), py::arg("qraux"), py::arg("rank"),
+      "Hat values: squared row norms of Q1, the first `rank` columns of Q (R's hatvalues\n"
+      "before its 1 - 10 eps clamp).");
+
+  m.def(
+      "qr_cov_unscaled",
+      [](const RefMat& qr, int rank) {
+        if (rank < 0 || rank > qr.cols() || rank > qr.rows())
+          throw std::invalid_argument("rank out of range");
+        py::gil_scoped_release nogil;
+        return qr_cov_unscaled(qr, rank);
+      },
+      py::arg("qr"), py::arg("rank"),
+      "(R11'R11)^{-1} for the leading rank x rank triangle (summary.lm's cov.unscaled, pivoted\n"
+      "order: entry (i, j) belongs to original columns pivot[i], pivot[j]).");
 }
 
 }  // namespace rmodels

@@ -1,0 +1,160 @@
+// lm.fit / lm.wfit: weighted least squares on the dqrdc2 factor (R's stats::lm.wfit and the C
+// routine Cdqrls it calls), re-implemented on qr.hpp.
+#include "lm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "qr.hpp"
+
+namespace rmodels {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+bool all_finite(const Eigen::Ref<const Eigen::MatrixXd>& A) {
+  for (Eigen::Index j = 0; j < A.cols(); ++j) {
+    if (!A.col(j).allFinite()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                      const Eigen::Ref<const Eigen::VectorXd>& weights,
+                      const Eigen::Ref<const Eigen::VectorXd>& offset, double tol,
+                      int threads) {
+  const Eigen::Index n = X.rows();
+  const Eigen::Index p = X.cols();
+  const Eigen::Index k = Y.cols();
+  const bool weighted = weights.size() > 0;
+  const bool has_offset = offset.size() > 0;
+  if (n == 0) throw std::invalid_argument("0 (non-NA) cases");
+  if (Y.rows() != n || (weighted && weights.size() != n) || (has_offset && offset.size() != n))
+    throw std::invalid_argument("incompatible dimensions");
+  if (weighted) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (!(weights[i] >= 0.0)) throw std::invalid_argument("missing or negative weights not allowed");
+    }
+  }
+  if (!(tol >= 0.0)) throw std::invalid_argument("'tol' must be a non-negative number");
+
+  // y - offset (R subtracts the offset before anything else).
+  Eigen::MatrixXd yo = Y;
+  if (has_offset) yo.colwise() -= offset;
+
+  // Rows used in the QR: non-zero weights, in their original order.
+  std::vector<Eigen::Index> used, unused;
+  used.reserve(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (weighted && weights[i] == 0.0) {
+      unused.push_back(i);
+    } else {
+      used.push_back(i);
+    }
+  }
+  const Eigen::Index nu = static_cast<Eigen::Index>(used.size());
+  const bool compact = !unused.empty();
+
+  // Rows set aside keep their unweighted x (needed for their fitted values).
+  Eigen::MatrixXd x0(unused.size(), p);
+  for (Eigen::Index r = 0; r < x0.rows(); ++r) x0.row(r) = X.row(unused[r]);
+
+  // sqrt(w) X on the used rows, compacted to the top of X (rows move up only, so in place is
+  // safe), and sqrt(w) (y - o).
+  Eigen::VectorXd wts = Eigen::VectorXd::Ones(nu);
+  if (weighted) {
+    for (Eigen::Index r = 0; r < nu; ++r) wts[r] = std::sqrt(weights[used[r]]);
+  }
+  if (compact || weighted) {
+    for (Eigen::Index j = 0; j < p; ++j) {
+      double* col = X.col(j).data();
+      for (Eigen::Index r = 0; r < nu; ++r) col[r] = col[used[r]] * wts[r];
+    }
+  }
+  Eigen::MatrixXd effects(nu, k);
+  for (Eigen::Index r = 0; r < nu; ++r) effects.row(r) = yo.row(used[r]) * wts[r];
+
+  if (!all_finite(X.topRows(nu))) throw std::invalid_argument("NA/NaN/Inf in 'x'");
+  if (!effects.allFinite()) throw std::invalid_argument("NA/NaN/Inf in 'y'");
+
+  LmFit fit;
+  fit.n_used = static_cast<int>(nu);
+  fit.coefficients = Eigen::MatrixXd::Constant(p, k, kNaN);
+  fit.residuals.resize(n, k);
+  fit.fitted_values.resize(n, k);
+
+  Eigen::MatrixXd rsd;  // residuals of the weighted problem on the used rows
+  if (nu == 0 || p == 0) {
+    // Nothing to factorise: every coefficient is NA (none exist when p == 0), Q = I.
+    fit.qraux = Eigen::VectorXd::Zero(p);
+    fit.pivot.resize(p);
+    for (Eigen::Index j = 0; j < p; ++j) fit.pivot[j] = static_cast<int>(j);
+    fit.rank = 0;
+    rsd = effects;
+  } else {
+    auto xu = X.topRows(nu);
+    QRPivoting piv = qr_dqrdc2_inplace(xu, tol, threads);
+    fit.qraux = std::move(piv.qraux);
+    fit.pivot = std::move(piv.pivot);
+    fit.rank = piv.rank;
+    qr_qty_inplace(xu, fit.qraux, fit.rank, effects);
+    const Eigen::MatrixXd b = qr_solve_r(xu, fit.rank, effects);
+    for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = b.row(i);
+    rsd = qr_resid_from_qty(xu, fit.qraux, fit.rank, effects);
+  }
+  fit.effects = std::move(effects);
+  fit.df_residual = static_cast<int>(nu) - fit.rank;
+
+  // Back to the original scale: residuals / sqrt(w), fitted = (y - o) - residuals (+ o below).
+  for (Eigen::Index r = 0; r < nu; ++r) {
+    const Eigen::Index i = used[r];
+    if (weighted) {
+      fit.residuals.row(i) = rsd.row(r) / wts[r];
+    } else {
+      fit.residuals.row(i) = rsd.row(r);
+    }
+    fit.fitted_values.row(i) = yo.row(i) - fit.residuals.row(i);
+  }
+  if (compact) {
+    const Eigen::MatrixXd b0 = fit.coefficients.unaryExpr([](double v) { return std::isnan(v) ? 0.0 : v; });
+    const Eigen::MatrixXd f0 = x0 * b0;
+    for (Eigen::Index r = 0; r < f0.rows(); ++r) {
+      const Eigen::Index i = unused[r];
+      fit.fitted_values.row(i) = f0.row(r);
+      fit.residuals.row(i) = yo.row(i) - f0.row(r);
+    }
+  }
+  if (has_offset) fit.fitted_values.colwise() += offset;
+  return fit;
+}
+
+Eigen::VectorXd qr_hat(const Eigen::Ref<const Eigen::MatrixXd>& qr,
+                       const Eigen::Ref<const Eigen::VectorXd>& qraux, int rank) {
+  const Eigen::Index n = qr.rows();
+  Eigen::VectorXd hat = Eigen::VectorXd::Zero(n);
+  // Columns of Q1 = Q [I; 0] in chunks, accumulating their squares row by row.
+  const int chunk = 32;
+  for (int j0 = 0; j0 < rank; j0 += chunk) {
+    const int m = std::min(chunk, rank - j0);
+    Eigen::MatrixXd E = Eigen::MatrixXd::Zero(n, m);
+    for (int c = 0; c < m; ++c) E(j0 + c, c) = 1.0;
+    qr_qy_inplace(qr, qraux, rank, E);
+    hat += E.rowwise().squaredNorm();
+  }
+  return hat;
+}
+
+Eigen::MatrixXd qr_cov_unscaled(const Eigen::Ref<const Eigen::MatrixXd>& qr, int rank) {
+  Eigen::MatrixXd rinv = Eigen::MatrixXd::Identity(rank, rank);
+  qr.topLeftCorner(rank, rank).triangularView<Eigen::Upper>().solveInPlace(rinv);
+  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(rank, rank);
+  cov.selfadjointView<Eigen::Lower>().rankUpdate(rinv);
+  return cov.selfadjointView<Eigen::Lower>();
+}
+
+}  // namespace rmodels

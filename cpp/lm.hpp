@@ -1,0 +1,52 @@
+// Weighted least squares as R's lm.fit / lm.wfit (QR by dqrdc2's rule, see qr.hpp).
+#pragma once
+#include <Eigen/Dense>
+#include <vector>
+
+namespace rmodels {
+
+// The result of lm_wfit, with R's lm.fit/lm.wfit meaning (n rows in total, n_used of them with
+// a non-zero weight, p columns, k responses):
+//   coefficients  p x k       original column order, NaN for aliased columns
+//   qraux, pivot, rank        the dqrdc2 factor of sqrt(w) X[used rows] (pivot 0-based)
+//   effects       n_used x k  Q' sqrt(w) (y - offset) on the used rows (R's fit$effects)
+//   residuals     n x k       y - fitted (zero-weight rows included, as lm.wfit)
+//   fitted_values n x k       X b + offset, aliased coefficients counted as 0
+//   df_residual               n_used - rank
+// The compact QR itself is left in the caller's matrix (see lm_wfit_inplace).
+struct LmFit {
+  Eigen::MatrixXd coefficients;
+  Eigen::VectorXd qraux;
+  std::vector<int> pivot;
+  int rank = 0;
+  Eigen::MatrixXd effects;
+  Eigen::MatrixXd residuals;
+  Eigen::MatrixXd fitted_values;
+  int n_used = 0;
+  int df_residual = 0;
+};
+
+// Least squares of Y on X with prior weights and an offset, exactly as R's lm.wfit (lm.fit when
+// `weights` is empty):
+//   minimise sum_i w_i (y_i - o_i - x_i' b)^2 over the rows with w_i > 0,
+// by the pivoted QR of sqrt(w) X (dqrdc2 rule, tolerance `tol`).  Rows with w_i == 0 are set
+// aside; their fitted values are x_i' b (aliased b as 0) + o_i.
+//
+// X (n x p) is OVERWRITTEN: on return its first n_used rows hold the compact QR (R's qr$qr, the
+// columns in pivoted order) and the remaining rows are unspecified.  `weights` and `offset` may be
+// empty (size 0) for "none".  Throws std::invalid_argument with R's messages on bad input.
+LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                      const Eigen::Ref<const Eigen::VectorXd>& weights,
+                      const Eigen::Ref<const Eigen::VectorXd>& offset, double tol,
+                      int threads = 0);
+
+// Diagonal of the hat matrix, h_i = ||row i of Q1||^2 with Q1 the first `rank` columns of Q
+// (R's lm.influence / hatvalues for the used rows).
+Eigen::VectorXd qr_hat(const Eigen::Ref<const Eigen::MatrixXd>& qr,
+                       const Eigen::Ref<const Eigen::VectorXd>& qraux, int rank);
+
+// (R11' R11)^{-1} for the leading rank x rank triangle of the compact QR (R's chol2inv(qr$qr)
+// as used by summary.lm's cov.unscaled, pivoted order).
+Eigen::MatrixXd qr_cov_unscaled(const Eigen::Ref<const Eigen::MatrixXd>& qr, int rank);
+
+}  // namespace rmodels
