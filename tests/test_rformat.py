@@ -550,3 +550,35 @@ def test_residual_quantile_block_as_summary_lm() -> None:
     got = [rf.print_named_vector(rf.zapsmall(rf.quantile7(v), 5), nam, digits=4)[:-1]
            for v in vecs]
     assert got == want
+
+
+def test_cat_and_numeric_matrix() -> None:
+    rng = np.random.default_rng(29)
+    m = rng.normal(size=(4, 14)) * 10.0 ** rng.uniform(-3, 5, 14)
+    m[1, 2] = NA
+    want = r_with(
+        "m <- matrix(v, 4L); m2 <- m; dimnames(m2) <- list(paste0('row', 1:4), "
+        "paste0('c', 1:14)); p <- function(e) paste(capture.output(e), collapse = '\\n'); "
+        "c(p(print(m)), p(print(m2, digits = 4)), "
+        "p(cat('Residual standard error:', 0.24219, 'on', 8L, 'degrees of freedom\\n')), "
+        "p(cat('x', 1e5, 123456.7, -0.000012345678, NA, TRUE, 3L, sep = '|')))",
+        v=m.ravel(order="F"))
+    got = [rf.print_numeric_matrix(m)[:-1],
+           rf.print_numeric_matrix(m, [f"row{i}" for i in range(1, 5)],
+                                   [f"c{j}" for j in range(1, 15)], digits=4)[:-1],
+           rf.cat("Residual standard error:", 0.24219, "on", 8, "degrees of freedom\n")[:-1],
+           rf.cat("x", 1e5, 123456.7, -0.000012345678, None, True, 3, sep="|")]
+    assert got == want
+
+
+def test_print_coefmat_accepts_dataframe() -> None:
+    import pandas as pd
+
+    tab = pd.DataFrame({"Estimate": [1.5, -0.25], "Std. Error": [0.1, 0.2],
+                        "t value": [15.0, -1.25], "Pr(>|t|)": [1e-10, 0.22]},
+                       index=["(Intercept)", "x"])
+    want = r_with("m <- matrix(v, 2L, dimnames = list(c('(Intercept)', 'x'), c('Estimate', "
+                  "'Std. Error', 't value', 'Pr(>|t|)'))); "
+                  "paste(capture.output(printCoefmat(m)), collapse = '\\n')",
+                  v=tab.to_numpy().ravel(order="F"))
+    assert rf.print_coefmat(tab)[:-1] == want[0]

@@ -49,6 +49,7 @@ import numpy as np
 __all__ = [
     "NA_REAL",
     "SIGNIF_LEGEND",
+    "cat",
     "format_int",
     "format_num",
     "format_pval",
@@ -60,6 +61,7 @@ __all__ = [
     "print_coefmat",
     "print_matrix",
     "print_named_vector",
+    "print_numeric_matrix",
     "quantile7",
     "round_r",
     "signif",
@@ -715,7 +717,7 @@ def _index_width(n: int) -> int:
 def print_matrix(cells: Any, rownames: Sequence[str] | None = None,
                  colnames: Sequence[str] | None = None, right: bool = False,
                  quote: bool = False, gap: int = 1, width: int = 80,
-                 na_print: str | None = None) -> str:
+                 na_print: str | None = None, _numeric: bool = False) -> str:
     """Text of R's ``print()`` of a character matrix (``printMatrix``, string case).
 
     Row names left-justified in the widest row name; each column is preceded by ``gap`` spaces
@@ -769,7 +771,7 @@ def print_matrix(cells: Any, rownames: Sequence[str] | None = None,
                 out.append(sp + _pad(colnames[j], colw[j], right))
             else:
                 lab = f"[,{j + 1}]"
-                out.append(sp + lab + " " * (colw[j] - len(lab)))
+                out.append(sp + (lab.rjust(colw[j]) if _numeric else lab.ljust(colw[j])))
         for i in range(nr):
             out.append("\n" + (_pad(rlab[i], rlabw, False) if rlab is not None else
                                f"[{i + 1},]".rjust(rlabw)))
@@ -778,6 +780,45 @@ def print_matrix(cells: Any, rownames: Sequence[str] | None = None,
         out.append("\n")
         jmin = jmax
     return "".join(out)
+
+
+def print_numeric_matrix(x: Any, rownames: Sequence[str] | None = None,
+                         colnames: Sequence[str] | None = None, digits: int = 7,
+                         gap: int = 1, width: int = 80, nan_is_na: bool = True) -> str:
+    """Text of R's ``print()`` of a numeric matrix (``printRealMatrix``): each column formatted
+    on its own with ``digits`` (``format_num``), entries and headers right-justified, wrapped at
+    ``width`` like :func:`print_matrix`."""
+    arr = np.asarray(x, dtype=object)
+    if arr.ndim != 2:
+        raise ValueError("'x' must be a matrix")
+    cols = [format_num(arr[:, j], digits=digits, nan_is_na=nan_is_na)
+            for j in range(arr.shape[1])]
+    cells = [[cols[j][i] for j in range(arr.shape[1])] for i in range(arr.shape[0])]
+    return print_matrix(cells, rownames, colnames, right=True, gap=gap, width=width,
+                        _numeric=True)
+
+
+def cat(*items: Any, sep: str = " ", nan_is_na: bool = True) -> str:
+    """Text of R's ``cat(...)`` (a newline only where an item contains one).
+
+    Every element is converted on its own: a Python ``float`` like an R double (at most 7
+    significant digits, R's scientific rule, so ``1e5`` gives ``1e+05``), an ``int`` like an R
+    integer (plain digits), ``bool`` as ``TRUE``/``FALSE``, ``None``/NA as ``NA``, ``str``
+    unchanged; lists/tuples/arrays contribute each element. Elements are joined by ``sep``.
+    """
+    parts: list[str] = []
+    for item in items:
+        seq = item if isinstance(item, (list, tuple, np.ndarray)) else [item]
+        for v in np.asarray(seq, dtype=object).ravel() if isinstance(seq, np.ndarray) else seq:
+            if isinstance(v, str):
+                parts.append(v)
+            elif isinstance(v, (bool, np.bool_)):
+                parts.append("TRUE" if v else "FALSE")
+            elif isinstance(v, (int, np.integer)):
+                parts.append(str(int(v)))
+            else:
+                parts.append(format_num([v], digits=7, nan_is_na=nan_is_na, trim=True)[0])
+    return sep.join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -798,14 +839,16 @@ def _signif_stars(p: float) -> str:
     return " "
 
 
-def print_coefmat(table: Any, colnames: Sequence[str], rownames: Sequence[str],
-                  digits: int = 4, signif_stars: bool = True, signif_legend: bool | None = None,
+def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
+                  rownames: Sequence[str] | None = None,
+                  digits: int = 5, signif_stars: bool = True, signif_legend: bool | None = None,
                   dig_tst: int | None = None, cs_ind: Sequence[int] | None = None,
                   tst_ind: Sequence[int] | None = None, zap_ind: Sequence[int] = (),
                   P_values: bool | None = None, has_Pvalue: bool | None = None,  # noqa: N803
                   eps_Pvalue: float = DBL_EPSILON, na_print: str = "NA",  # noqa: N803
                   nan_is_na: bool = True, width: int = 80) -> str:
-    """Text of R's ``printCoefmat`` (indices are 0-based).
+    """Text of R's ``printCoefmat`` (indices are 0-based; ``digits`` defaults to R's 5, the
+    summary printers of lm/glm/lmer pass 4).
 
     Estimate/SE columns (``cs_ind``, default the first k = nc - has_Pvalue - len(tst_ind)) are
     rounded to max(1, digits - 1 - floor(log10(min nonzero |value|))) decimals and formatted
@@ -816,7 +859,15 @@ def print_coefmat(table: Any, colnames: Sequence[str], rownames: Sequence[str],
     the legend when some p < 0.1. ``has_Pvalue`` defaults to R's rule (>= 4 columns and the last
     header starting with ``Pr(`` or ``p-v``); ``cs_ind=()`` disables the joint block
     (``print.anova``). NA cells print as ``na_print``, NaN (``nan_is_na=False``) as ``NaN``.
+    ``table`` may be a pandas DataFrame, whose columns and index then give the names.
     """
+    if colnames is None:
+        colnames = [str(c) for c in table.columns]
+    if rownames is None:
+        rownames = [str(r) for r in table.index]
+    if hasattr(table, "iloc"):
+        table = np.column_stack([np.asarray(table.iloc[:, j], dtype=object)
+                                 for j in range(table.shape[1])])
     xm = np.array(table, dtype=object)
     if xm.ndim != 2:
         raise ValueError("'table' must be a coefficient matrix")
