@@ -398,9 +398,9 @@ def test_print_coefmat_nan_and_zero_cells() -> None:
         "paste(capture.output(printCoefmat(m, digits = 4, P.values = FALSE, "
         "has.Pvalue = TRUE)), collapse = '\\n'))", v=tab.ravel(order="F"))
     cn = ["Estimate", "Std. Error", "t value", "Pr(>|t|)"]
-    got = [rf.print_coefmat(tab[:2], cn, ["a", "b"], nan_is_na=False)[:-1],
-           rf.print_coefmat(tab[2:], cn, ["c", "d"], nan_is_na=False)[:-1],
-           rf.print_coefmat(tab, cn, list("abcd"), P_values=False, has_Pvalue=True,
+    got = [rf.print_coefmat(tab[:2], cn, ["a", "b"], digits=4, nan_is_na=False)[:-1],
+           rf.print_coefmat(tab[2:], cn, ["c", "d"], digits=4, nan_is_na=False)[:-1],
+           rf.print_coefmat(tab, cn, list("abcd"), digits=4, P_values=False, has_Pvalue=True,
                             nan_is_na=False)[:-1]]
     assert got == want
 
