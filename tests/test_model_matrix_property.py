@@ -68,12 +68,42 @@ def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     )
 
 
-rhs_expressions = st.recursive(atoms, _combine, max_leaves=6)
+nested_expressions = st.recursive(atoms, _combine, max_leaves=6)
+
+
+@st.composite
+def term_groups(draw: Any) -> str:
+    """1-4 groups joined by + or -; a group combines 1-3 distinct atoms with + : * / %in%,
+    possibly parenthesised and raised to a power, or crosses two sums: (A + B):(C + D)."""
+    groups = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["chain", "chain", "chain", "cross", "nest"]))
+        if kind == "chain":
+            k = draw(st.integers(1, 3))
+            names = draw(st.lists(atoms, min_size=k, max_size=k, unique=True))
+            ops = draw(st.lists(st.sampled_from([":", "*", "/", " %in% ", " + ", ":"]),
+                                min_size=k - 1, max_size=k - 1))
+            expr = names[0] + "".join(op + v for op, v in zip(ops, names[1:]))
+            wrap = draw(st.sampled_from(["", "", "()", "^2", "^3"])) if k > 1 else ""
+            if wrap == "()":
+                expr = f"({expr})"
+            elif wrap:
+                expr = f"({expr}){wrap}"
+        elif kind == "cross":
+            names = draw(st.lists(atoms, min_size=4, max_size=4, unique=True))
+            op = draw(st.sampled_from([":", "*", "/"]))
+            expr = f"({names[0]} + {names[1]}){op}({names[2]} + {names[3]})"
+        else:
+            expr = draw(nested_expressions)
+        groups.append(expr)
+    joins = draw(st.lists(st.sampled_from([" + ", " + ", " + ", " - "]),
+                          min_size=len(groups) - 1, max_size=len(groups) - 1))
+    return groups[0] + "".join(j + g for j, g in zip(joins, groups[1:]))
 
 
 @st.composite
 def formulas(draw: Any) -> str:
-    rhs = draw(rhs_expressions)
+    rhs = draw(term_groups())
     prefix = draw(st.sampled_from(["", "", "", "0 + ", "1 + ", "-1 + ", ". + "]))
     suffix = draw(st.sampled_from(["", "", "", " - 1", " + 0", " - 0", " + 1", " - x"]))
     lhs = draw(st.sampled_from(["y ", "y ", "", "log(w) "]))
