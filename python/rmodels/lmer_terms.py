@@ -1,0 +1,316 @@
+"""Random-effect terms of an lmer formula: expansion, evaluation, lme4's ordering and Λ(θ) layout.
+
+Follows lme4 1.1-31 (``findbars``, ``expandDoubleVerts``, ``expandSlash``, ``mkReTrms``):
+
+* ``(e || g)`` becomes one uncorrelated term per column group of ``e``: ``(1 | g)`` if ``e`` has
+  an intercept, then ``(0 + t | g)`` for each term label ``t`` of ``~ e``;
+* ``(e | g1/g2)`` becomes ``(e | g2:g1)`` then ``(e | g1)``; deeper nesting recurses the same way;
+* the terms are reordered by decreasing number of levels of their grouping factor, ties in
+  reverse formula order (``rev(order(nl))``), unless the numbers are already non-increasing;
+* a term with k effects owns the k(k+1)/2 entries of a lower-triangular template T, taken
+  column-wise; Λ = blockdiag over terms of I_nlev ⊗ T, θ starts at 1 on the diagonal and 0
+  below it, with lower bounds 0 on the diagonal and -Inf below it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+
+from .errors import FitError
+from .formula.ast import BinOp, Expr, Formula, Name, Num, Paren, UnaryOp
+from .formula.deparse import deparse
+from .formula.parser import parse_expression
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One expanded random-effect term ``lhs | group`` (no ``||`` and no ``/`` left)."""
+
+    lhs: Expr
+    group: Expr
+    double: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"{deparse(self.lhs)} | {deparse(self.group)}"
+
+
+@dataclass
+class ReTerm:
+    """One random-effect term evaluated on the fitted rows.
+
+    ``Z`` (n, k) holds the columns of the term's left-hand side (``model.matrix(~ lhs)``);
+    ``codes`` (n,) the 0-based level of the grouping factor of each row.
+    """
+
+    bar: Bar
+    group: str
+    cnms: list
+    Z: np.ndarray
+    codes: np.ndarray
+    levels: list
+
+    @property
+    def k(self) -> int:
+        return self.Z.shape[1]
+
+    @property
+    def nlev(self) -> int:
+        return len(self.levels)
+
+    @property
+    def ntheta(self) -> int:
+        return self.k * (self.k + 1) // 2
+
+
+@dataclass
+class ReStructure:
+    """All random-effect terms in lme4's order with the θ layout."""
+
+    terms: list
+    theta0: np.ndarray
+    lower: np.ndarray
+    theta_names: list
+    flist: list = field(default_factory=list)  # unique grouping-factor labels, first use order
+
+    @property
+    def q(self) -> int:
+        return sum(t.k * t.nlev for t in self.terms)
+
+    def theta_slices(self) -> list:
+        out, off = [], 0
+        for t in self.terms:
+            out.append(slice(off, off + t.ntheta))
+            off += t.ntheta
+        return out
+
+    def vc_group_names(self) -> list:
+        """Group names as VarCorr and broom.mixed print them: ``g``, ``g.1``, ``g.2`` …"""
+        seen: dict = {}
+        out = []
+        for t in self.terms:
+            c = seen.get(t.group, 0)
+            out.append(t.group if c == 0 else f"{t.group}.{c}")
+            seen[t.group] = c + 1
+        return out
+
+    def templates(self, theta: np.ndarray) -> list:
+        """The lower-triangular k x k template T of each term at θ (column-wise fill)."""
+        out = []
+        for t, sl in zip(self.terms, self.theta_slices()):
+            T = np.zeros((t.k, t.k))
+            vals = iter(theta[sl])
+            for c in range(t.k):
+                for r in range(c, t.k):
+                    T[r, c] = next(vals)
+            out.append(T)
+        return out
+
+
+# ------------------------------------------------------------------------------------------
+# Expansion of the bars
+
+
+def _lhs_term_labels(lhs: Expr) -> tuple[list, bool]:
+    """Term labels and intercept of ``~ lhs`` (R's ``terms``), for ``||`` expansion."""
+    try:
+        from .formula.terms import terms as make_terms
+    except ImportError:  # pragma: no cover - the terms module is part of the package
+        make_terms = None
+    if make_terms is not None:
+        t = make_terms("~" + deparse(lhs))
+        return list(t.term_labels), bool(t.intercept)
+    labels: list = []
+    intercept = True
+
+    def walk(e: Expr, sign: int) -> None:
+        nonlocal intercept
+        if isinstance(e, Paren):
+            walk(e.expr, sign)
+        elif isinstance(e, BinOp) and e.op in "+-":
+            walk(e.left, sign)
+            walk(e.right, sign if e.op == "+" else -sign)
+        elif isinstance(e, UnaryOp) and e.op == "-":
+            walk(e.operand, -sign)
+        elif isinstance(e, Num) and e.value in (0.0, 1.0):
+            intercept = (e.value == 1.0) == (sign > 0)
+        elif sign > 0:
+            lab = deparse(e)
+            if lab not in labels:
+                labels.append(lab)
+
+    walk(lhs, 1)
+    return labels, intercept
+
+
+def expand_double_vert(lhs: Expr, group: Expr) -> list:
+    """lme4's ``expandDoubleVert``: ``(e || g)`` → ``(1 | g)``, ``(0 + t | g)`` for each term."""
+    labels, intercept = _lhs_term_labels(lhs)
+    pieces: list = [Num(1.0, "1")] if intercept else []
+    pieces += [parse_expression("0 + " + lab) for lab in labels]
+    return [(p, group) for p in pieces]
+
+
+def _strip(e: Expr) -> Expr:
+    while isinstance(e, Paren):
+        e = e.expr
+    return e
+
+
+def _slash_terms(e: Expr) -> Union[Expr, list]:
+    e = _strip(e)
+    if isinstance(e, BinOp) and e.op == "/":
+        return [_slash_terms(e.left), _slash_terms(e.right)]
+    return e
+
+
+def _make_interaction(x: Union[Expr, list]) -> Union[Expr, list]:
+    if not isinstance(x, list):
+        return x
+    trm1 = _make_interaction(x[0])
+    trm11 = trm1[0] if isinstance(trm1, list) else trm1
+    second = x[1] if not isinstance(x[1], list) else _flatten(_make_interaction(x[1]))[0]
+    return [BinOp(":", second, trm11), trm1]
+
+
+def _flatten(x: Any) -> list:
+    if not isinstance(x, list):
+        return [x]
+    out: list = []
+    for v in x:
+        out += _flatten(v)
+    return out
+
+
+def expand_slash(group: Expr) -> list:
+    """lme4's ``expandSlash``: ``g1/g2`` → ``[g2:g1, g1]``; ``g1/g2/g3`` → ``[g3:g2:g1, g2:g1,
+    g1]``."""
+    st = _slash_terms(group)
+    if not isinstance(st, list):
+        return [group]
+    return _flatten(_make_interaction(st))
+
+
+def expand_bars(bars: list) -> list:
+    """Expand the bars of a formula (``||`` first, then ``/``) in lme4's order."""
+    out: list = []
+    for bar in bars:
+        pieces = (expand_double_vert(bar.lhs, bar.group) if getattr(bar, "double", False)
+                  else [(bar.lhs, bar.group)])
+        for lhs, g in pieces:
+            for gg in expand_slash(g):
+                out.append(Bar(lhs, gg))
+    return out
+
+
+def expanded_formula_text(formula: Union[str, Formula]) -> str:
+    """The formula as lme4 prints it (``Formula:`` line): deparsed with ``||`` expanded."""
+    from .formula.parser import parse_formula
+
+    f = parse_formula(formula) if isinstance(formula, str) else formula
+
+    def rewrite(e: Expr) -> Expr:
+        if isinstance(e, BinOp) and e.op == "||":
+            pieces = expand_double_vert(e.left, e.right)
+            parts = [Paren(BinOp("|", lhs, g)) for lhs, g in pieces]
+            acc: Expr = parts[0]
+            for p in parts[1:]:
+                acc = BinOp("+", acc, p)
+            return acc
+        if isinstance(e, BinOp):
+            return BinOp(e.op, rewrite(e.left), rewrite(e.right))
+        if isinstance(e, Paren):
+            return Paren(rewrite(e.expr))
+        if isinstance(e, UnaryOp):
+            return UnaryOp(e.op, rewrite(e.operand))
+        return e
+
+    return deparse(Formula(f.lhs, rewrite(f.rhs), f.text))
+
+
+# ------------------------------------------------------------------------------------------
+# Evaluation and ordering
+
+
+def order_terms(nlevels: list) -> list:
+    """lme4's term order: unchanged if non-increasing, else ``rev(order(nl))`` (ties reversed)."""
+    nl = list(nlevels)
+    if all(nl[i] >= nl[i + 1] for i in range(len(nl) - 1)):
+        return list(range(len(nl)))
+    asc = sorted(range(len(nl)), key=lambda i: (nl[i], i))  # R's order(): stable
+    return asc[::-1]
+
+
+def grouping_factor(design: Any, expr: Expr) -> tuple[np.ndarray, list]:
+    """Codes and levels of a grouping expression; ``g1:g2`` is R's factor interaction (levels
+    ``a1:b1, a1:b2, …``, first factor slowest) with unused combinations dropped, as lme4's
+    ``factor(g1:g2)``; other expressions are converted with ``factor()``."""
+    e = _strip(expr)
+    if isinstance(e, BinOp) and e.op == ":":
+        c1, l1 = grouping_factor(design, e.left)
+        c2, l2 = grouping_factor(design, e.right)
+        combined = c1.astype(np.int64) * len(l2) + c2
+        used, codes = np.unique(combined, return_inverse=True)
+        levels = [f"{l1[u // len(l2)]}:{l2[u % len(l2)]}" for u in used]
+        return codes.astype(np.int32), levels
+    codes, levels = design.grouping_factor(e)
+    return np.asarray(codes, dtype=np.int32), list(levels)
+
+
+def build_re_structure(design: Any, bars: list | None = None) -> ReStructure:
+    """Evaluate the random-effect terms of ``design`` (a :class:`rmodels.design.Design`).
+
+    Raises :class:`FitError` with lme4's messages for grouping factors with a single level or
+    as many levels as observations, and for terms with at least as many random effects as rows.
+    """
+    bars = expand_bars(design.bars if bars is None else bars)
+    if not bars:
+        raise FitError("No random effects terms specified in formula")
+    n = design.n
+    raw: list = []
+    for bar in bars:
+        Z, cn = design.bar_matrix(bar)
+        codes, levels = grouping_factor(design, bar.group)
+        raw.append(ReTerm(bar, deparse(bar.group), list(cn),
+                          np.asfortranarray(np.asarray(Z, dtype=float)),
+                          np.ascontiguousarray(codes, dtype=np.int32), list(levels)))
+    problems = [t.group for t in raw if not t.nlev < n]
+    if problems:
+        raise FitError("number of levels of each grouping factor must be < number of "
+                       f"observations (problems: {', '.join(dict.fromkeys(problems))})")
+    if any(t.nlev <= 1 for t in raw):
+        raise FitError("grouping factors must have > 1 sampled level")
+    for t in raw:
+        if t.nlev * t.k >= n:
+            raise FitError(
+                f"number of observations (={n}) <= number of random effects (={t.nlev * t.k}) "
+                f"for term ({t.bar.text}); the random-effects parameters and the residual "
+                "variance (or scale parameter) are probably unidentifiable")
+    return _layout(raw)
+
+
+def structure_from_arrays(terms: list) -> ReStructure:
+    """A :class:`ReStructure` from already evaluated terms (for callers that build Z themselves):
+    each item is ``(group, cnms, Z, codes, levels)``; lme4's reordering is applied."""
+    raw = [ReTerm(Bar(Name("."), Name(g)), g, list(cn), np.asfortranarray(Z, dtype=float),
+                  np.ascontiguousarray(codes, dtype=np.int32), list(lev))
+           for g, cn, Z, codes, lev in terms]
+    return _layout(raw)
+
+
+def _layout(raw: list) -> ReStructure:
+    """Order the terms as lme4 and lay out θ: names ``g.e`` (diagonal), ``g.e_r.e_c`` (below)."""
+    terms = [raw[i] for i in order_terms([t.nlev for t in raw])]
+    theta0, lower, names = [], [], []
+    for t in terms:
+        for c in range(t.k):
+            for r in range(c, t.k):
+                theta0.append(1.0 if r == c else 0.0)
+                lower.append(0.0 if r == c else -np.inf)
+                names.append(f"{t.group}.{t.cnms[r]}" if r == c
+                             else f"{t.group}.{t.cnms[r]}.{t.cnms[c]}")
+    flist = list(dict.fromkeys(t.group for t in terms))
+    return ReStructure(terms, np.array(theta0), np.array(lower), names, flist)
