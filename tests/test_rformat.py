@@ -582,3 +582,42 @@ def test_print_coefmat_accepts_dataframe() -> None:
                   "paste(capture.output(printCoefmat(m)), collapse = '\\n')",
                   v=tab.to_numpy().ravel(order="F"))
     assert rf.print_coefmat(tab)[:-1] == want[0]
+
+
+def test_abbreviate_matches_r() -> None:
+    rng = np.random.default_rng(31)
+    pool = "aeiouxyzbcdtAEIXYZ()._: 0123 "
+    groups = []
+    for _ in range(300):
+        k = int(rng.integers(1, 8))
+        names = ["".join(pool[j] for j in rng.integers(0, len(pool), int(rng.integers(1, 25))))
+                 for _ in range(k)]
+        if rng.random() < 0.3:
+            names.append(names[0][:-1] + "q")  # near-duplicates force longer abbreviations
+        names += ["(Intercept)", "x:groupB"][: int(rng.integers(0, 3))]
+        groups.append(([n.strip() or "a" for n in names], int(rng.integers(1, 13))))
+    f = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8")
+    with f:
+        f.write("\n".join(n for g, _ in groups for n in g) + "\n")
+    try:
+        want = r_strings(
+            f"nm <- readLines('{f.name}'); g <- rep(seq_along(lens), lens); sp <- split(nm, g); "
+            "unlist(lapply(seq_along(lens), function(i) unname(abbreviate(sp[[i]], ml[i]))))",
+            lens=np.array([len(g) for g, _ in groups], np.int32),
+            ml=np.array([m for _, m in groups], np.int32))
+    finally:
+        os.unlink(f.name)
+    got = [a for g, m in groups for a in rf.abbreviate(g, m)]
+    bad = [(a, b) for a, b in zip(got, want) if a != b]
+    assert len(got) == len(want) and not bad, bad[:5]
+
+
+def test_named_vector_na_print_and_quantile_na_rm() -> None:
+    v = np.array([-0.9212, NA, 0.108, 0.3173, 0.5487, 12.5, -3.25])
+    want = r_with(
+        "p <- function(e) paste(capture.output(e), collapse = '\\n'); "
+        "p(print.default(setNames(zapsmall(v, 5), letters[1:7]), digits = 4, na.print = '', "
+        "print.gap = 2L))", v=v)
+    assert rf.print_named_vector(rf.zapsmall(v, 5), list("abcdefg"), digits=4, gap=2,
+                                 na_print="")[:-1] == want[0]
+    assert np.array_equal(rf.quantile7(v, na_rm=True), r_with("quantile(v, na.rm = TRUE)", v=v))

@@ -49,6 +49,7 @@ import numpy as np
 __all__ = [
     "NA_REAL",
     "SIGNIF_LEGEND",
+    "abbreviate",
     "cat",
     "format_int",
     "format_num",
@@ -517,10 +518,13 @@ def zapsmall(x: Any, digits: int = 7) -> np.ndarray:
     return round_r(arr, dg)
 
 
-def quantile7(x: Any, probs: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0)) -> np.ndarray:
+def quantile7(x: Any, probs: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+              na_rm: bool = False) -> np.ndarray:
     """R's ``quantile(x, probs, type = 7)``: with h = 1 + (n-1)p, lo = floor(h), hi = ceil(h),
     q = (1 - (h-lo)) x_(lo) + (h-lo) x_(hi) (only when h > lo and x_(hi) != x_(lo))."""
     xs = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    if na_rm:
+        xs = xs[~np.isnan(xs)]
     if np.isnan(xs).any():
         raise ValueError("missing values and NaN's not allowed if 'na.rm' is FALSE")
     p = np.clip(np.asarray(probs, dtype=np.float64), 0.0, 1.0)
@@ -670,14 +674,16 @@ def format_pval(pv: Any, digits: int = 5, eps: float = DBL_EPSILON,
 
 def print_named_vector(values: Any, names: Sequence[str], digits: int = 7, gap: int = 1,
                        right: bool = True, quote: bool = False, width: int = 80,
-                       nan_is_na: bool = True) -> str:
+                       nan_is_na: bool = True, na_print: str = "NA") -> str:
     """Text of R's ``print()`` of a named vector (``printNamedVector``).
 
     Numeric values are formatted jointly with ``digits``; a sequence of ``str`` is printed as a
     character vector (right-justified, quoted if ``quote``). Column width w = max(value widths,
     name widths); each name and each value is right-justified in w and followed by ``gap``
     spaces; floor(width / (w + gap)) columns per line, a names line above each values line.
-    (``right`` is accepted for symmetry with ``print_matrix``; R always right-justifies here.)
+    ``na_print`` is R's ``na.print`` (``""`` in ``print.summary.glm``; it also sets the width
+    an NA needs). (``right`` is accepted for symmetry with ``print_matrix``; R always
+    right-justifies here.)
     """
     del right
     names = [("<NA>" if s is None else s) for s in names]
@@ -695,7 +701,7 @@ def print_named_vector(values: Any, names: Sequence[str], digits: int = 7, gap: 
             cells = ["<NA>" if v is None else v for v in vals_list]
         w = max(str_width(c) for c in cells)
     else:
-        cells = format_num(values, digits=digits, nan_is_na=nan_is_na)
+        cells = format_num(vals_list, digits=digits, nan_is_na=nan_is_na, na=na_print)
         w = len(cells[0]) if cells else 0
     w = max([w] + [str_width(s) for s in names])
     per = width // (w + gap)
@@ -819,6 +825,104 @@ def cat(*items: Any, sep: str = " ", nan_is_na: bool = True) -> str:
             else:
                 parts.append(format_num([v], digits=7, nan_is_na=nan_is_na, trim=True)[0])
     return sep.join(parts)
+
+
+_C_SPACE = " \t\n\v\f\r"
+
+
+def _stripchars(word: str, minlen: int, usecl: bool) -> str:
+    """R's C ``stripchars`` (ASCII): drop characters from the end towards the front, in the
+    order lower-case vowels ending a word, other lower-case vowels not starting a word,
+    lower-case letters ending a word, other lower-case letters, then anything not starting a
+    word, until ``minlen`` characters (not counting inner spaces) remain."""
+    s = list(word)
+    nspace = 0
+
+    def at(i: int) -> str:
+        return s[i] if 0 <= i < len(s) else "\0"
+
+    def first(i: int) -> bool:
+        return at(i - 1) in _C_SPACE
+
+    def last(i: int) -> bool:
+        return at(i - 1) not in _C_SPACE and (at(i + 1) == "\0" or at(i + 1) in _C_SPACE)
+
+    def short() -> bool:
+        return len(s) - nspace <= minlen
+
+    def finish() -> str:
+        if len(s) > minlen:
+            for i in range(len(s) - 1, 0, -1):
+                if s[i] in _C_SPACE:
+                    del s[i]
+        return "".join(s)
+
+    if len(s) < minlen:
+        return finish()
+    trailing = True
+    for i in range(len(s) - 1, 0, -1):
+        if s[i] in _C_SPACE:
+            if trailing:
+                del s[i:]
+            else:
+                nspace += 1
+        else:
+            trailing = False
+        if short():
+            return finish()
+    passes = []
+    if usecl:
+        passes = [lambda i: at(i) in "aeiou" and last(i),
+                  lambda i: at(i) in "aeiou" and not first(i),
+                  lambda i: at(i).islower() and at(i).isascii() and last(i),
+                  lambda i: at(i).islower() and at(i).isascii() and not first(i)]
+    passes.append(lambda i: not first(i) and at(i) not in _C_SPACE)
+    for drop in passes:
+        for i in range(len(s) - 1, 0, -1):
+            if drop(i):
+                del s[i]
+            if short():
+                return finish()
+    return finish()
+
+
+def abbreviate(names: Sequence[str], minlength: int = 4, use_classes: bool = True) -> list[str]:
+    """R's ``abbreviate(names, minlength)`` (default method "left.kept", ASCII names): each
+    name shortened by :func:`_stripchars`; while abbreviations collide, ``minlength`` grows by
+    one for the colliding names. (lme4 uses minlength 11 for the row and 6 for the column
+    names of the fixed-effects correlation: ``(Intercept)`` -> ``(Intr)``.)"""
+    if minlength <= 0:
+        return ["" for _ in names]
+    stripped = [n.strip(" ") for n in names]
+    uniq: list[str] = []
+    for n in stripped:
+        if n not in uniq:
+            uniq.append(n)
+
+    def abbrev(word: str, ml: int) -> str:
+        return _stripchars(word, ml, use_classes) if len(word) > ml else word
+
+    x = list(uniq)
+    dup2 = [True] * len(uniq)
+    these = list(uniq)
+    ml = minlength
+    while True:
+        ans = [abbrev(w, ml) for w in these]
+        it = iter(ans)
+        x = [next(it) if d else v for v, d in zip(x, dup2)]
+        seen: set[str] = set()
+        dup2 = []
+        for v in x:
+            dup2.append(v in seen)
+            seen.add(v)
+        if not any(dup2):
+            break
+        ml += 1
+        dupvals = {v for v, d in zip(x, dup2) if d}
+        dup2 = [d or (v in dupvals) for v, d in zip(x, dup2)]
+        these = [w for w, d in zip(uniq, dup2) if d]
+    lookup = dict(zip(uniq, x))
+    return [lookup[n] for n in stripped]
 
 
 # ---------------------------------------------------------------------------------------------
