@@ -110,9 +110,9 @@ def _contains_bar(e: Expr) -> bool:
 def find_bars(rhs: Expr, text: str) -> tuple[Expr | None, list[RandomBar]]:
     """Split a right-hand side into its fixed part and its random-effect bars.
 
-    Bars are found through ``+`` and parentheses, as lme4's ``findbars``; the fixed part is what
-    ``nobars`` leaves (None if nothing is left). A bar under any other formula operator
-    (``a:(1 | g)``, ``-(1 | g)``) is an error.
+    Bars are found through ``+``, parentheses and the left operand of ``-`` (as lme4's
+    ``findbars``); the fixed part is what ``nobars`` leaves (None if nothing is left). A bar under
+    any other formula operator (``a:(1 | g)``, ``x - (1 | g)``) is an error.
     """
     bars: list[RandomBar] = []
 
@@ -133,6 +133,12 @@ def find_bars(rhs: Expr, text: str) -> tuple[Expr | None, list[RandomBar]]:
             if left is e.left and right is e.right:
                 return e
             return BinOp("+", left, right, e.pos)
+        if isinstance(e, BinOp) and e.op == "-" and not _contains_bar(e.right):
+            # `x + (1 | g) - 1`: lme4's nobars keeps `x - 1` (and `(1 | g) - 1` becomes `1`)
+            left = walk(e.left)
+            if left is None:
+                return e.right
+            return e if left is e.left else BinOp("-", left, e.right, e.pos)
         if isinstance(e, UnaryOp) and e.op == "+":
             inner = walk(e.operand)
             return None if inner is None else UnaryOp("+", inner, e.pos)
