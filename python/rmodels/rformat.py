@@ -193,34 +193,66 @@ def _scientific(r: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray, np.
     return kpower, nsig, widens
 
 
+def _scientific1(r: float, digits: int) -> tuple[int, int, bool]:
+    """:func:`_scientific` for one number (numpy scalars; faster for short vectors)."""
+    if digits >= 16:
+        mant, ex = ("%#.*e" % (digits - 1, r)).split("e")  # noqa: UP031 (C sprintf)
+        return int(ex), max(1, len(mant.replace(".", "").rstrip("0"))), False
+    kp = math.floor(math.log10(r)) - digits + 1
+    r_prec = np.longdouble(r)
+    if abs(kp) <= _KP_MAX:
+        if kp > 0:
+            r_prec = r_prec / _TBL[kp]
+        elif kp < 0:
+            r_prec = r_prec * _TBL[-kp]
+    else:
+        r_prec = r_prec / np.power(_LD10, np.longdouble(kp))
+    if r_prec < _TBL[digits - 1]:
+        r_prec = r_prec * _LD10
+        kp -= 1
+    alpha = int(float(np.rint(r_prec)))
+    nsig = digits
+    while nsig > 0 and alpha % 10 == 0:
+        nsig -= 1
+        alpha //= 10
+    if nsig == 0:
+        nsig = 1
+        kp += 1
+    kpower = kp + digits - 1
+    rgt = min(max(digits - kpower, 0), _KP_MAX)
+    fuzz = 0.5 / float(_TBL[rgt])
+    widens = 0 < kpower <= _KP_MAX and bool(np.longdouble(r) < _TBL[kpower] - np.longdouble(fuzz))
+    return kpower, nsig, widens
+
+
 def _format_real(vals: np.ndarray, kinds: np.ndarray, digits: int, nsmall: int = 0,
                  na_width: int = 2, scipen: int = 0) -> tuple[int, int, int]:
     """R's ``formatReal``: common (width, decimals, exponent-flag) of a numeric vector."""
-    fin = kinds == _FINITE
-    x = vals[fin]
+    x = vals[kinds == _FINITE].tolist()
     w = d = e = 0
-    if x.size:
-        nonzero = x != 0.0
-        r = np.abs(x[nonzero])
-        kp_nz, ns_nz, rw_nz = _scientific(r, digits)
-        kpower = np.zeros(x.size, dtype=np.int64)
-        nsig = np.ones(x.size, dtype=np.int64)
-        widens = np.zeros(x.size, dtype=bool)
-        kpower[nonzero] = kp_nz
-        nsig[nonzero] = ns_nz
-        widens[nonzero] = rw_nz
-        negs = (x < 0.0).astype(np.int64)
-        left = kpower + 1 - widens.astype(np.int64)
-        sleft = negs + np.where(left <= 0, 1, left)
-        right = nsig - left
-        neg = int(negs.max())
-        rgt = int(right.max())
-        mxl = int(left.max())
-        mnl = int(left.min())
-        mxsl = int(sleft.max())
-        mxns = int(nsig.max())
-        if digits == 0:
-            rgt = 0
+    if x:
+        nonzero = [abs(v) for v in x if v != 0.0]
+        if len(nonzero) <= 16:
+            sci = [_scientific1(v, digits) for v in nonzero]
+        else:
+            kp_a, ns_a, rw_a = _scientific(np.array(nonzero), digits)
+            sci = list(zip(kp_a.tolist(), ns_a.tolist(), rw_a.tolist()))
+        it = iter(sci)
+        neg = 0
+        rgt = mxl = mxsl = mxns = -(2**31)
+        mnl = 2**31
+        for v in x:
+            kpower, nsig, widens = next(it) if v != 0.0 else (0, 1, False)
+            neg_i = 1 if v < 0.0 else 0
+            left = kpower + 1 - (1 if widens else 0)
+            sleft = neg_i + (1 if left <= 0 else left)
+            right = nsig - left
+            neg |= neg_i
+            rgt = max(rgt, right)
+            mxl = max(mxl, left)
+            mnl = min(mnl, left)
+            mxsl = max(mxsl, sleft)
+            mxns = max(mxns, nsig)
         if mxl < 0:
             mxsl = 1 + neg
         if rgt < 0:
