@@ -222,7 +222,6 @@ class Design:
     response_columns: Optional[list]
     offset: Optional[np.ndarray]
     weights: Optional[np.ndarray]
-    row_names: list
     kept: np.ndarray
     kept_sub: np.ndarray
     n_data: int
@@ -230,16 +229,38 @@ class Design:
     na_action: str
     contrasts: dict
     xlevels: dict
-    frame: pd.DataFrame
     spec: ModelSpec
     terms: Terms
     bars: list = field(default_factory=list)
     _kept_data: Any = None
     formula_text: str = ""
+    _index: Any = None
+    _frame_parts: Any = None
+    _row_names: Any = None
+    _frame: Any = None
 
     @property
     def n(self) -> int:
         return self.X.shape[0]
+
+    @property
+    def row_names(self) -> list:
+        """R's row names of the kept rows (built on first use)."""
+        if self._row_names is None:
+            idx = self._index
+            if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+                self._row_names = [str(k + 1) for k in self.kept]
+            else:
+                self._row_names = [str(v) for v in idx[self.kept]]
+        return self._row_names
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """R's model frame (built on first use)."""
+        if self._frame is None:
+            vals, flabels, resp, w, o = self._frame_parts
+            self._frame = _model_frame_df(vals, flabels, resp, self.row_names, w, o)
+        return self._frame
 
     def kept_data(self) -> pd.DataFrame:
         if self._kept_data is None:
@@ -376,13 +397,14 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
     pos = _subset_positions(subset, n_all, data)
     n_sub = len(pos)
     na = np.zeros(n_sub, dtype=bool)
+    whole = subset is None  # no subset: avoid copying every column
     sub_vals = []
     for v in values:
-        sv = take(v, pos)
+        sv = v if whole else take(v, pos)
         sub_vals.append(sv)
         na |= _value_na(sv)
     for _, v in bar_cols:
-        na |= _value_na(take(v, pos))
+        na |= _value_na(v if whole else take(v, pos))
     if w is not None:
         na |= np.isnan(w[pos])
     if o is not None:
@@ -395,7 +417,10 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
         keep_sub = np.flatnonzero(~na)
     kept = pos[keep_sub]
     n = len(kept)
-    vals = [take(v, keep_sub) for v in sub_vals]
+    if len(keep_sub) == n_sub:
+        vals = sub_vals
+    else:
+        vals = [take(v, keep_sub) for v in sub_vals]
 
     # Levels: characters always from the kept rows; factors drop unused levels for fits.
     for i, v in enumerate(vals):
@@ -501,10 +526,6 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
         off = ok.copy() if off is None else off + ok
     wk = None if w is None else w[kept].copy()
 
-    all_rows = r_row_names(data.index)
-    row_names = [all_rows[k] for k in kept]
-    frame = _model_frame_df(vals, flabels, resp, row_names, wk,
-                            None if o is None else o[kept])
     na_dropped = np.flatnonzero(na) if na_action != "pass" else np.zeros(0, dtype=np.int64)
     spec = ModelSpec(terms=t, labels=labels, frame_labels=flabels, states=dict(env.states),
                      kinds=kinds, levels=levels, contrast_mats=contrast_mats, codings=codings,
@@ -515,11 +536,12 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
     d = Design(X=X, columns=columns, assign=np.asarray(assign, dtype=np.int64),
                term_labels=list(t.term_labels), intercept=bool(t.intercept), y=y,
                y_factor=y_factor, response_name=None if resp is None else flabels[resp],
-               response_columns=response_columns, offset=off, weights=wk,
-               row_names=row_names, kept=kept, kept_sub=keep_sub, n_data=n_sub,
+               response_columns=response_columns, offset=off, weights=wk, kept=kept,
+               kept_sub=keep_sub, n_data=n_sub,
                na_dropped=na_dropped, na_action=na_action, contrasts=contrasts_used,
-               xlevels=xlevels, frame=frame, spec=spec, terms=t, bars=list(t.bars),
-               formula_text=text)
+               xlevels=xlevels, spec=spec, terms=t, bars=list(t.bars),
+               formula_text=text, _index=data.index,
+               _frame_parts=(vals, flabels, resp, wk, None if o is None else o[kept]))
     if t.bars:
         d._kept_data = data.iloc[kept].reset_index(drop=True)
     return d
