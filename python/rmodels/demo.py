@@ -26,8 +26,8 @@ def tour_model_matrix(df: pd.DataFrame) -> None:
     print("assign:", mm.attrs["assign"])
     print("contrasts:", mm.attrs["contrasts"])
     print(f"rows kept: {len(mm)} of {len(df)} (rows with a missing star rating are dropped)")
-    _section('model_matrix("~ poly(stars, 2) + C(borough, contr.sum)", listings) — column names')
-    mm2 = rm.model_matrix("~ poly(stars, 2) + C(borough, contr.sum)", df)
+    _section('model_matrix("~ poly(reviews, 2) + C(borough, contr.sum)", listings) — column names')
+    mm2 = rm.model_matrix("~ poly(reviews, 2) + C(borough, contr.sum)", df)
     print(list(mm2.columns))
 
 
