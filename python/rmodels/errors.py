@@ -71,3 +71,8 @@ class FormulaWarning(RModelsWarning):
 class DataWarning(RModelsWarning):
     """Warnings about the data R gives while encoding it (e.g. bs(): 'some 'x' values beyond
     boundary knots may cause ill-conditioned bases', ns()/bs(): ''df' was too small')."""
+
+
+class PredictionWarning(RModelsWarning):
+    """predict()'s warnings on intervals ('predictions on current data refer to _future_
+    responses', 'Assuming constant prediction variance even though model fit is weighted')."""
