@@ -425,11 +425,25 @@ list(anova(m2), anova(m0, m1, m2), anova(m1, m2), anova(g1, test = "Chisq"), ano
 """
 
 
+ANOVA_MORE_CODE = """
+set.seed(1); n <- 60
+d <- data.frame(x = rnorm(n), z = rnorm(n), g = factor(sample(letters[1:5], n, TRUE)))
+d$y <- 1 + 0.5 * d$x + rnorm(5)[d$g] + rnorm(n)
+d$cnt <- rpois(n, exp(0.5 + 0.3 * d$x))
+m1 <- lmer(y ~ x + (1 | g), d, REML = FALSE); m2 <- lmer(y ~ x + z + (1 | g), d, REML = FALSE)
+l <- lm(y ~ x + z + g, d); gl <- glm(cnt ~ x + z, poisson, d)
+suppressMessages(list(anova(m1, m2), anova(m2), drop1(l), drop1(l, test = "F"),
+  drop1(gl, test = "Chisq"), add1(lm(y ~ x, d), ~ . + z + g, test = "F"),
+  anova(lm(y ~ x, d), lm(y ~ x + z, d), test = "Chisq"), anova(gl, test = "LRT")))
+"""
+
+
 @pytest.fixture(scope="module")
 def anova_objects():
     out = []
-    for seed, scale in [(1, 1.0), (2, 1e-4), (3, 1e5), (4, 0.03), (5, 1.0), (6, 1e-9)]:
-        code = ANOVA_CODE.replace("SEED", str(seed)).replace("SCALE", repr(scale))
+    codes = [ANOVA_CODE.replace("SEED", str(seed)).replace("SCALE", repr(scale))
+             for seed, scale in [(1, 1.0), (2, 1e-4), (3, 1e5), (4, 0.03), (5, 1.0), (6, 1e-9)]]
+    for code in codes + [ANOVA_MORE_CODE]:
         r_raw(f".rf_anovas <- {{{code}}}")
         k = int(r("length(.rf_anovas)")[0])
         for i in range(1, k + 1):
@@ -449,7 +463,7 @@ def test_print_anova_matches_r(anova_objects) -> None:
         got = rf.print_anova(values, heading, colnames=cols, rownames=rows, nan_is_na=False)
         if got[:-1] != printed:
             bad.append((got, printed))
-    assert len(anova_objects) == 66
+    assert len(anova_objects) == 74
     assert not bad, f"{len(bad)} mismatches, e.g. {bad[:2]}"
 
 
