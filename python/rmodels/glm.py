@@ -173,7 +173,7 @@ def _deparse_arg(v: Any, name: str) -> str | None:
     return name
 
 
-def glm(formula: str, data: pd.DataFrame, family: Union[str, Family] = "gaussian",
+def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = None,
         weights: Any = None, subset: Any = None, offset: Any = None, na_action: str = "omit",
         start: Sequence[float] | None = None, etastart: Any = None, mustart: Any = None,
         control: dict | None = None, *, data_name: str = "data") -> GLM:
@@ -188,7 +188,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family] = "gaussian
     """
     from .design import build_design
 
-    fam = as_family(family)
+    fam = as_family("gaussian" if family is None else family)
     ctrl = {"epsilon": 1e-8, "maxit": 25}
     if control:
         unknown = set(control) - {"epsilon", "maxit", "trace"}
@@ -225,7 +225,8 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family] = "gaussian
                               has_offset=d.offset is not None, emit=True)
     for c in caught:
         warnings.warn(c.message, c.category, stacklevel=2)
-    call = _call_text(getattr(d, "formula_text", "") or formula, fam, data_name, weights,
+    call = _call_text(getattr(d, "formula_text", "") or formula,
+                      None if family is None else fam, data_name, weights,
                       subset, offset, start, etastart, mustart, control, na_action)
     return GLM(core=core, design=d, family=fam, Y=Y,
                raw_weights=np.ones(n) if w is None else np.asarray(w, float),
@@ -233,29 +234,131 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family] = "gaussian
                offset_arg=offset, start=start)
 
 
-def _call_text(formula: str, fam: Family, data_name: str, weights, subset, offset, start,
-               etastart, mustart, control, na_action) -> str:
+def _call_text(formula: str, fam: Family | None, data_name: str, weights, subset, offset,
+               start, etastart, mustart, control, na_action) -> str:
     # match.call() order of glm's formals: formula, family, data, weights, subset, na.action,
     # start, etastart, mustart, offset, control.
-    parts = [f"formula = {formula}"]
-    if fam.call_text != "gaussian":
-        parts.append(f"family = {fam.call_text}")
-    parts.append(f"data = {data_name}")
+    args: list[tuple[str, str]] = [("formula", formula)]
+    if fam is not None:
+        args.append(("family", fam.call_text))
+    args.append(("data", data_name))
     for name, v in (("weights", weights), ("subset", subset)):
         s = _deparse_arg(v, name)
         if s is not None:
-            parts.append(f"{name} = {s}")
+            args.append((name, s))
     if na_action != "omit":
-        parts.append(f"na.action = na.{na_action}")
+        args.append(("na.action", f"na.{na_action}"))
     if start is not None:
-        parts.append("start = start")
+        args.append(("start", "start"))
     for name, v in (("etastart", etastart), ("mustart", mustart), ("offset", offset)):
         s = _deparse_arg(v, name)
         if s is not None:
-            parts.append(f"{name} = {s}")
+            args.append((name, s))
     if control:
-        parts.append("control = control")
-    return "glm(" + ", ".join(parts) + ")"
+        args.append(("control", "control"))
+    return deparse_call("glm", args)
+
+
+class _Deparser:
+    """R's deparse line breaking (width.cutoff = 60): after ", " between call arguments and
+    after a binary operator, a line longer than the cutoff is ended and the next one indented
+    (4 spaces per level)."""
+
+    def __init__(self, cutoff: int = 60) -> None:
+        self.cutoff = cutoff
+        self.lines: list[str] = []
+        self.line = ""
+        self.start = True
+        self.indent = 0
+
+    def put(self, s: str) -> None:
+        if self.start:
+            self.start = False
+            self.line += "    " * min(self.indent, 4) + "  " * max(self.indent - 4, 0)
+        self.line += s
+
+    def linebreak(self, flag: bool) -> bool:
+        if len(self.line.encode("utf-8")) > self.cutoff:
+            if not flag:
+                flag = True
+                self.indent += 1
+            self.lines.append(self.line)
+            self.line = ""
+            self.start = True
+        return flag
+
+    def put_expr(self, text: str) -> None:
+        import re
+        call = re.fullmatch(r"([A-Za-z.][A-Za-z0-9._]*)\((.*)\)", text)
+        if call and " ~ " not in text:
+            self.put_call(call.group(1), _split_args(call.group(2)))
+            return
+        pieces = re.split(r"( [~+\-] )", text)
+        self.put(pieces[0])
+        for k in range(1, len(pieces), 2):
+            self.put(pieces[k])
+            f = self.linebreak(False)
+            self.put(pieces[k + 1])
+            if f:
+                self.indent -= 1
+
+    def put_call(self, fname: str, args: Sequence[tuple[str | None, str]]) -> None:
+        self.put(fname + "(")
+        lb = False
+        for k, (name, val) in enumerate(args):
+            if name is not None:
+                self.put(f"{name} = ")
+            self.put_expr(val)
+            if k < len(args) - 1:
+                self.put(", ")
+                lb = self.linebreak(lb)
+        if lb:
+            self.indent -= 1
+        self.put(")")
+
+    def text(self) -> str:
+        return "\n".join(self.lines + [self.line])
+
+
+def _split_args(text: str) -> list[tuple[str | None, str]]:
+    """Top-level arguments of a deparsed call's argument list: (name or None, value)."""
+    import re
+    out: list[tuple[str | None, str]] = []
+    depth = 0
+    quote = ""
+    cur = ""
+    for ch in text:
+        if quote:
+            cur += ch
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+            continue
+        cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    args: list[tuple[str | None, str]] = []
+    for a in out:
+        m = re.fullmatch(r"([A-Za-z.][A-Za-z0-9._]*) = (.*)", a)
+        args.append((m.group(1), m.group(2)) if m else (None, a))
+    return args
+
+
+def deparse_call(fname: str, args: Sequence[tuple[str, str]]) -> str:
+    """``deparse()`` of a call ``fname(name = value, ...)`` as R prints it (lines joined by
+    newlines); values are already deparsed expressions."""
+    d = _Deparser()
+    d.put_call(fname, list(args))
+    return d.text()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,7 +563,9 @@ class GLM:
         return -2 * self.logLik() + 2 * self.loglik_df()
 
     def BIC(self) -> float:  # noqa: N802
-        return -2 * self.logLik() + math.log(self.nobs()) * self.loglik_df()
+        # logLik.glm's "nobs" attribute counts every row with a residual (zero weights too).
+        n = int(np.sum(~np.isnan(self._core.working_residuals)))
+        return -2 * self.logLik() + math.log(n) * self.loglik_df()
 
     # ---- summary / print --------------------------------------------------------------------
     def summary(self) -> GLMSummary:
