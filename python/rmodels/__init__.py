@@ -19,6 +19,18 @@ from .errors import (  # noqa: F401
 )
 
 from .design import build_design, model_frame, model_matrix  # noqa: F401
+from .families import (  # noqa: F401
+    Gamma,
+    binomial,
+    gaussian,
+    inverse_gaussian,
+    poisson,
+    quasi,
+    quasibinomial,
+    quasipoisson,
+)
+from .glm import glm  # noqa: F401
+from .lmer import lmer  # noqa: F401
 from .generics import (  # noqa: F401
     AIC,
     BIC,
