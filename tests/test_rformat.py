@@ -635,3 +635,81 @@ def test_named_vector_na_print_and_quantile_na_rm() -> None:
     assert rf.print_named_vector(rf.zapsmall(v, 5), list("abcdefg"), digits=4, gap=2,
                                  na_print="")[:-1] == want[0]
     assert np.array_equal(rf.quantile7(v, na_rm=True), r_with("quantile(v, na.rm = TRUE)", v=v))
+
+
+# ---------------------------------------------------------------------------------------------
+# composing a whole print(summary(lm)) from the primitives (as the lm printer does)
+# ---------------------------------------------------------------------------------------------
+
+SUMMARY_LM_CODE = """
+d <- data.frame(x = 1:12, g = factor(rep(c("a", "b", "c"), 4)),
+  y = c(2.1, 3.9, 6.2, 7.8, 10.1, 12.2, 13.8, 16.1, 18.3, 19.9, 22.5, 23.7))
+d$x2 <- 2 * d$x; d$w <- rep(1:2, 6); d$y2 <- d$y; d$y2[5] <- NA
+set.seed(3); d$noise <- rnorm(12) * 1e-3
+fits <- list(lm(y ~ x + g, d), lm(y2 ~ x + x2 + g, d, weights = w), lm(y ~ x, d[1:6, ]),
+  lm(y ~ 0 + x, d), lm(y ~ 1, d), lm(y ~ x, d[1:2, ]), lm(noise ~ x, d),
+  lm(y * 1e6 ~ g, d))
+lapply(fits, function(f) { s <- summary(f)
+  cf <- matrix(NA_real_, length(s$aliased), 4, dimnames = list(names(s$aliased), NULL))
+  cf[!s$aliased, ] <- s$coefficients
+  list(printed = capture.output(print(s)), call = deparse(s$call),
+    res = unname(s$residuals), rnames = names(s$residuals),
+    wt = if (is.null(s$weights)) numeric() else s$weights,
+    cf = cf, cn = colnames(s$coefficients), df = as.double(s$df), sigma = s$sigma,
+    r2 = s$r.squared, ar2 = s$adj.r.squared,
+    fstat = if (is.null(s$fstatistic)) numeric() else unname(s$fstatistic),
+    na = naprint(f$na.action)) })
+"""
+
+
+def compose_summary_lm(o: dict) -> str:
+    """print.summary.lm, built from rformat primitives and the summary's numbers."""
+    digits = 4
+    df = [int(v) for v in o["df"]]
+    rdf = df[1]
+    wt = np.asarray(o["wt"])
+    out = "\nCall:\n" + "\n".join(o["call"]) + "\n\n"
+    weighted = wt.size > 0 and wt.max() != wt.min()
+    out += ("Weighted " if weighted else "") + "Residuals:\n"
+    res = np.asarray(o["res"])
+    if rdf > 5:
+        q = rf.zapsmall(rf.quantile7(res), digits + 1)
+        out += rf.print_named_vector(q, ["Min", "1Q", "Median", "3Q", "Max"], digits=digits)
+    elif rdf > 0:
+        out += rf.print_named_vector(res, o["rnames"], digits=digits)
+    else:
+        out += rf.cat("ALL", df[0], "residuals are 0: no residual degrees of freedom!") + "\n"
+    nsing = df[2] - df[0]
+    out += (f"\nCoefficients: ({nsing} not defined because of singularities)\n" if nsing
+            else "\nCoefficients:\n")
+    cf = np.asarray(o["cf"])
+    out += rf.print_coefmat(cf, o["cn"], r(f"rownames(.rf_sl[[{o['i']}]]$cf)"),
+                            digits=digits, nan_is_na=False)
+    out += "\n" + rf.cat("Residual standard error:", rf.format_scalar(
+        rf.signif(o["sigma"], digits), nan_is_na=False), "on", rdf, "degrees of freedom") + "\n"
+    if o["na"][0]:
+        out += "  (" + o["na"][0] + ")\n"
+    fs = np.asarray(o["fstat"])
+    if fs.size:
+        from scipy import stats
+
+        p = stats.f.sf(fs[0], fs[1], fs[2])
+        out += rf.cat("Multiple R-squared: ", rf.formatC(o["r2"], digits=digits,
+                                                         nan_is_na=False))
+        out += rf.cat(",\tAdjusted R-squared: ", rf.formatC(o["ar2"], digits=digits,
+                                                            nan_is_na=False),
+                      "\nF-statistic:", rf.formatC(fs[0], digits=digits, nan_is_na=False),
+                      "on", float(fs[1]),
+                      "and", float(fs[2]), "DF,  p-value:",
+                      rf.format_pval([p], digits=digits)[0]) + "\n"
+    return out + "\n"
+
+
+def test_summary_lm_composed_from_primitives() -> None:
+    r_raw(f".rf_sl <- {{{SUMMARY_LM_CODE}}}")
+    objs = r(".rf_sl")
+    for i, o in enumerate(objs, start=1):
+        o["i"] = i
+        o["na"] = o["na"] or [""]
+        got = compose_summary_lm(o)
+        assert got.split("\n")[:-1] == o["printed"], i
