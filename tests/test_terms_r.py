@@ -13,6 +13,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from formula_strategies import formulas
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rbridge import r, send_df
 from rmodels.errors import FormulaError
 from rmodels.formula import deparse, parse_expression, parse_formula, terms
@@ -25,36 +28,57 @@ _R_HELPERS = r"""
   t <- tryCatch(suppressWarnings(terms(as.formula(f, env = globalenv()), data = data,
                                        keep.order = keep)),
                 error = function(e) e)
-  if (inherits(t, "error")) return(list(error = conditionMessage(t)))
+  if (inherits(t, "error")) return(paste0("E\037", conditionMessage(t)))
   fac <- attr(t, "factors")
   vars <- as.list(attr(t, "variables"))[-1]
   dep <- function(e) paste(deparse(e, backtick = TRUE, control = NULL, width.cutoff = 500L),
                            collapse = " ")
-  list(labels = as.character(attr(t, "term.labels")),
-       order = as.numeric(attr(t, "order")),
-       intercept = as.numeric(attr(t, "intercept")),
-       response = as.numeric(attr(t, "response")),
-       offset = as.numeric(attr(t, "offset")),
-       factors = if (length(fac)) fac + 0 else NULL,
-       rown = if (length(fac)) rownames(fac) else character(0),
-       coln = if (length(fac)) colnames(fac) else character(0),
-       vars = vapply(vars, dep, ""),
-       formula = dep(formula(t)))
+  j <- function(v) paste(v, collapse = "\036")
+  paste(c("OK", j(attr(t, "term.labels")), j(attr(t, "order")), j(attr(t, "intercept")),
+          j(attr(t, "response")), j(attr(t, "offset")),
+          j(if (length(fac)) as.vector(fac) else character(0)),
+          j(if (length(fac)) rownames(fac) else character(0)),
+          j(if (length(fac)) colnames(fac) else character(0)),
+          j(vapply(vars, dep, "")), dep(formula(t))), collapse = "\037")
 }
 .rm_terms <- function(fs, data = NULL, keep = FALSE)
-  lapply(fs, function(f) .rm_terms1(f, data, keep))
+  vapply(fs, function(f) .rm_terms1(f, data, keep), "", USE.NAMES = FALSE)
 """
+
+_FIELDS = ["labels", "order", "intercept", "response", "offset", "factors", "rown", "coln",
+           "vars", "formula"]
+_NUMERIC = {"order", "intercept", "response", "offset", "factors"}
 
 
 def _rvec(strings: list[str]) -> str:
     return "c(" + ", ".join(json.dumps(s) for s in strings) + ")"
 
 
+def _decode(s: str) -> dict:
+    """One formula's result, sent by R as fields separated by \\037, elements by \\036."""
+    parts = s.split("\037")
+    if parts[0] == "E":
+        return {"error": [parts[1]]}
+    out: dict = {}
+    for name, field in zip(_FIELDS, parts[1:]):
+        items = field.split("\036") if field else []
+        out[name] = np.array([float(v) for v in items]) if name in _NUMERIC else items
+    nrow, ncol = len(out["rown"]), len(out["coln"])
+    out["factors"] = out["factors"].reshape((nrow, ncol), order="F") if ncol else None
+    return out
+
+
+_HELPERS_SENT = []
+
+
 def r_terms(formulas: list[str], data: str = "NULL", keep: bool = False) -> list[dict]:
-    r(_R_HELPERS)
+    """R's terms() of each formula: one R call for the whole list."""
+    if not _HELPERS_SENT:
+        r(_R_HELPERS)
+        _HELPERS_SENT.append(True)
     out = r(f".rm_terms({_rvec(formulas)}, data = {data}, keep = {str(keep).upper()})")
     assert len(out) == len(formulas)
-    return out
+    return [_decode(s) for s in out]
 
 
 # ------------------------------------------------------------------------------------------
@@ -346,3 +370,22 @@ def test_formula_deparse_against_r(basic_results):
         if "error" in res:
             continue
         assert deparse(parse_formula(formula)) == res["formula"][0], formula
+
+
+# ------------------------------------------------------------------------------------------
+# property test: random formulas (tests/formula_strategies.py) against R's terms()
+
+
+@settings(derandomize=True, max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(formulas(), st.booleans())
+def test_terms_property(formula, keep):
+    """One R call per example (drawing batches of formulas is slower in hypothesis than R)."""
+    res = r_terms([formula], keep=keep)[0]
+    if "error" in res:
+        with pytest.raises(FormulaError):
+            terms(formula, keep_order=keep)
+        return
+    t = terms(formula, keep_order=keep)
+    _check(t, res, formula)
+    assert deparse(t.formula) == res["formula"][0]
