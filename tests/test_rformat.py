@@ -713,3 +713,54 @@ def test_summary_lm_composed_from_primitives() -> None:
         o["na"] = o["na"] or [""]
         got = compose_summary_lm(o)
         assert got.split("\n")[:-1] == o["printed"], i
+
+
+SUMMARY_GLM_CODE = """
+d <- data.frame(x = 1:12, g = factor(rep(c("a", "b", "c"), 4)),
+  yc = c(2, 3, 6, 7, 8, 9, 10, 12, 15, 13, 17, 20), yb = c(0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1))
+d$x2 <- 2 * d$x
+fits <- list(glm(yc ~ x + g, poisson, d), glm(yb ~ x, binomial, d),
+  glm(yc ~ x, Gamma(link = "log"), d), glm(yc ~ x, quasipoisson, d[1:5, ]),
+  glm(yc ~ x + x2, poisson, d), glm(yc * 1000 ~ g, gaussian, d))
+lapply(fits, function(f) { s <- summary(f)
+  cf <- matrix(NA_real_, length(s$aliased), 4, dimnames = list(names(s$aliased), NULL))
+  cf[!s$aliased, ] <- s$coefficients
+  list(printed = capture.output(print(s)), call = deparse(s$call),
+    res = unname(s$deviance.resid), rnames = names(s$deviance.resid), rdf = s$df.residual,
+    cf = cf, rn = rownames(cf), cn = colnames(s$coefficients), df = as.double(s$df),
+    family = s$family$family, dispersion = s$dispersion,
+    dev = c(s$null.deviance, s$deviance), dfs = c(s$df.null, s$df.residual),
+    aic = s$aic, iter = s$iter) })
+"""
+
+
+def compose_summary_glm(o: dict) -> str:
+    """print.summary.glm (R 4.2.2), built from rformat primitives and the summary's numbers."""
+    digits = 4
+    out = "\nCall:\n" + "\n".join(o["call"]) + "\n\n" + "Deviance Residuals: \n"
+    res = np.asarray(o["res"])
+    if o["rdf"][0] > 5:
+        vals, names = rf.quantile7(res, na_rm=True), ["Min", "1Q", "Median", "3Q", "Max"]
+    else:
+        vals, names = res, o["rnames"]
+    out += rf.print_named_vector(rf.zapsmall(vals, digits + 1), names, digits=digits, gap=2,
+                                 na_print="")
+    df = [int(v) for v in o["df"]]
+    nsing = df[2] - df[0]
+    out += (f"\nCoefficients: ({nsing} not defined because of singularities)\n" if nsing
+            else "\nCoefficients:\n")
+    out += rf.print_coefmat(np.asarray(o["cf"]), o["cn"], o["rn"], digits=digits)
+    labels = [s + " deviance:" for s in rf.format_str(["Null", "Residual"], justify="right")]
+    devs = rf.format_num(o["dev"], digits=max(5, digits + 1))
+    dfs = rf.format_int(o["dfs"])
+    out += ("\n(Dispersion parameter for " + o["family"][0] + " family taken to be "
+            + rf.format_scalar(o["dispersion"][0]) + ")\n\n")
+    out += "".join(f"{a} {b}  on {c}  degrees of freedom\n" for a, b, c in zip(labels, devs, dfs))
+    out += "AIC: " + rf.format_scalar(o["aic"][0], digits=max(4, digits + 1)) + "\n\n"
+    out += "Number of Fisher Scoring iterations: " + rf.cat(int(o["iter"][0])) + "\n"
+    return out + "\n"
+
+
+def test_summary_glm_composed_from_primitives() -> None:
+    for o in r(SUMMARY_GLM_CODE):
+        assert compose_summary_glm(o).split("\n")[:-1] == o["printed"], o["call"]
