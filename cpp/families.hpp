@@ -54,12 +54,14 @@ inline double dnorm(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2.0 * 
 inline double qnorm(double p) {
   if (p <= 0) return -INFINITY;
   if (p >= 1) return INFINITY;
+  // Upper half by symmetry on 1 - p, as R's qnorm works on min(p, 1 - p).
+  if (p > 0.5) return -qnorm(1 - p);
   // Start from a rational approximation (Abramowitz-Stegun 26.2.23), then polish by Halley steps.
-  double q = p < 0.5 ? p : 1 - p;
+  double q = p;
   double t = std::sqrt(-2.0 * std::log(q));
   double x = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) /
                      (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
-  if (p < 0.5) x = -x;
+  x = -x;
   for (int k = 0; k < 4; ++k) {
     double e = pnorm(x) - p;
     double u = e / dnorm(x);

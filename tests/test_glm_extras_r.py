@@ -1,0 +1,260 @@
+"""glm against live R 4.2.2: anova.glm tables (sequential and between fits, every test), MASS
+profile intervals, broom's tidy/glance/augment, the family kernels, R's errors and warnings."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from rbridge import r, send_df
+from rmodels import errors
+from rmodels.families import (
+    Gamma,
+    binomial,
+    gaussian,
+    inverse_gaussian,
+    poisson,
+    quasi,
+    quasibinomial,
+    quasipoisson,
+)
+from rmodels.glm import glm
+from test_glm_r import DATA
+
+pytestmark = pytest.mark.r
+
+
+@pytest.fixture(scope="module")
+def rdata():
+    send_df(DATA, "data")
+    return DATA
+
+
+def _quiet_glm(*args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", errors.RModelsWarning)
+        return glm(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# anova
+
+ANOVA_CASES = [
+    ("yc ~ x1 + f + x2", poisson(), None), ("yc ~ x1 + f + x2", poisson(), "Chisq"),
+    ("yc ~ x1 + f + x2", poisson(), "Rao"), ("yc ~ x1 * f", quasipoisson(), "F"),
+    ("yb ~ x1 + x2 + f", binomial(), "LRT"), ("yp ~ x1 + o", Gamma(link="log"), "F"),
+    ("yp ~ x1 + o", Gamma(link="log"), "Chisq"), ("yp ~ x2 + f", gaussian(), "F"),
+    ("cbind(ys, yf) ~ x1 + f", binomial(), "Chisq"), ("yb ~ x1 + x2", quasibinomial(), "Rao"),
+    ("yp ~ x1 + x2 + f", inverse_gaussian(link="log"), None), ("yp ~ x2 * f", Gamma(), None),
+]
+
+
+@pytest.mark.parametrize("formula,fam,test", ANOVA_CASES)
+def test_anova_sequential(rdata, formula, fam, test):
+    m = _quiet_glm(formula, DATA, family=fam)
+    a = m.anova(test=test)
+    targ = "NULL" if test is None else f'"{test}"'
+    rtab = r(f"as.data.frame(anova(glm({formula}, family = {fam.call_text}, data = data), "
+             f"test = {targ}))")
+    rtext = r(f"paste(capture.output(print(anova(glm({formula}, family = {fam.call_text}, "
+              f"data = data), test = {targ}))), collapse = '\\n')")[0]
+    assert list(a.columns) == list(rtab.columns)
+    assert list(a.index) == list(rtab.index)
+    np.testing.assert_allclose(a.to_numpy(float), rtab.to_numpy(float), rtol=1e-8,
+                               equal_nan=True)
+    assert str(a).rstrip("\n") == rtext.rstrip("\n")
+
+
+@pytest.mark.parametrize("f0,f1,fam,test", [
+    ("yc ~ x1", "yc ~ x1 + f + x2", poisson(), "LRT"),
+    ("yc ~ x1", "yc ~ x1 + f + x2", quasipoisson(), "F"),
+    ("yb ~ x1", "yb ~ x1 + x2 * f", binomial(), "Rao"),
+    ("yp ~ x1", "yp ~ x1 + x2", Gamma(), None),
+])
+def test_anova_between_fits(rdata, f0, f1, fam, test):
+    m0 = _quiet_glm(f0, DATA, family=fam)
+    m1 = _quiet_glm(f1, DATA, family=fam)
+    a = m0.anova(m1, test=test)
+    targ = "NULL" if test is None else f'"{test}"'
+    expr = (f"anova(glm({f0}, family = {fam.call_text}, data = data), glm({f1}, family = "
+            f"{fam.call_text}, data = data), test = {targ})")
+    rtab = r(f"as.data.frame({expr})")
+    rtext = r(f"paste(capture.output(print({expr})), collapse = '\\n')")[0]
+    np.testing.assert_allclose(a.to_numpy(float), rtab.to_numpy(float), rtol=1e-8,
+                               equal_nan=True)
+    assert str(a).rstrip("\n") == rtext.rstrip("\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# profile likelihood intervals and broom
+
+PROFILE_CASES = [
+    ("yc ~ x1 + f", poisson(), {}), ("yb ~ x1 + x2", binomial(), {}),
+    ("yb ~ x1 + x2", binomial(link="probit"), {}), ("cbind(ys, yf) ~ x1 + f", binomial(), {}),
+    ("yp ~ x1 + x2", gaussian(), {}), ("yp ~ x1 + x2", Gamma(link="log"), {}),
+    ("yp ~ x1 + f", Gamma(), {}), ("yc ~ x1 + x2", quasipoisson(), {}),
+    ("yc ~ x1 + x2", poisson(), {"weights": "w"}), ("yp ~ x1", inverse_gaussian(), {}),
+    ("ycx ~ x1 + offset(log(expo))", poisson(), {}), ("yb ~ x1 + x2 + x3", binomial(), {}),
+    ("yprop ~ x1", binomial(), {"weights": "ytr"}),
+]
+
+
+def _rcall(formula, fam, kw):
+    extra = "".join(f", {k} = {v}" for k, v in kw.items())
+    return f"glm({formula}, family = {fam.call_text}, data = data{extra})"
+
+
+@pytest.mark.parametrize("formula,fam,kw", PROFILE_CASES)
+def test_profile_confint(rdata, formula, fam, kw):
+    m = _quiet_glm(formula, DATA, family=fam, **kw)
+    ci = m.confint()
+    rci = r(f"unname(suppressMessages(confint({_rcall(formula, fam, kw)})))")
+    np.testing.assert_allclose(ci.to_numpy(), rci, rtol=1e-6, atol=1e-8, equal_nan=True)
+    ci90 = m.confint(parm=[m.names[1]], level=0.9)
+    r90 = r(f"unname(suppressMessages(confint({_rcall(formula, fam, kw)}, "
+            f"parm = '{m.names[1]}', level = 0.9)))")
+    np.testing.assert_allclose(ci90.to_numpy().ravel(), np.ravel(r90), rtol=1e-6)
+    assert list(ci90.columns) == ["5 %", "95 %"]
+
+
+@pytest.mark.parametrize("formula,fam,kw", PROFILE_CASES[:6])
+def test_tidy_glance_augment(rdata, formula, fam, kw):
+    m = _quiet_glm(formula, DATA, family=fam, **kw)
+    call = _rcall(formula, fam, kw)
+    t = m.tidy(conf_int=True, exponentiate=True)
+    rt = r(f"as.data.frame(suppressMessages(broom::tidy({call}, conf.int = TRUE, "
+           "exponentiate = TRUE)))")
+    assert list(t.columns) == list(rt.columns)
+    assert list(t["term"]) == list(rt["term"])
+    num = [c for c in t.columns if c != "term"]
+    np.testing.assert_allclose(t[num].to_numpy(float), rt[num].to_numpy(float), rtol=1e-6)
+    g = m.glance()
+    rg = r(f"as.data.frame(broom::glance({call}))")
+    assert list(g.columns) == list(rg.columns)
+    np.testing.assert_allclose(g.to_numpy(float), rg.to_numpy(float), rtol=1e-8,
+                               equal_nan=True)
+    a = m.augment(type_predict="response", se_fit=True)
+    ra = r(f"as.data.frame(broom::augment({call}, type.predict = 'response', se_fit = TRUE))")
+    cols = [".fitted", ".se.fit", ".resid", ".std.resid", ".hat", ".sigma", ".cooksd"]
+    assert [c for c in a.columns if c.startswith(".")] == [c for c in ra.columns
+                                                          if c.startswith(".")]
+    np.testing.assert_allclose(a[cols].to_numpy(float), ra[cols].to_numpy(float), rtol=1e-7)
+
+
+def test_rstandard_cooks(rdata):
+    m = _quiet_glm("yc ~ x1 + f", DATA, family=quasipoisson())
+    call = "glm(yc ~ x1 + f, family = quasipoisson, data = data)"
+    np.testing.assert_allclose(m.rstandard(), r(f"unname(rstandard({call}))"), rtol=1e-8)
+    np.testing.assert_allclose(m.rstandard("pearson"),
+                               r(f"unname(rstandard({call}, type = 'pearson'))"), rtol=1e-8)
+    np.testing.assert_allclose(m.cooks_distance(), r(f"unname(cooks.distance({call}))"),
+                               rtol=1e-8)
+    np.testing.assert_allclose(m.hatvalues(), r(f"unname(hatvalues({call}))"), rtol=1e-8)
+
+
+def test_confint_default(rdata):
+    m = _quiet_glm("yp ~ x1 + x2 + x3", DATA, family=Gamma(link="log"))
+    rci = r("unname(confint.default(glm(yp ~ x1 + x2 + x3, family = Gamma(link = 'log'), "
+            "data = data)))")
+    np.testing.assert_allclose(m.confint_default().to_numpy(), rci, rtol=1e-7, equal_nan=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# family kernels
+
+KERNEL_FAMILIES = [
+    (binomial(), "binomial()"), (binomial(link="probit"), "binomial('probit')"),
+    (binomial(link="cauchit"), "binomial('cauchit')"),
+    (binomial(link="cloglog"), "binomial('cloglog')"), (binomial(link="log"), "binomial('log')"),
+    (poisson(link="sqrt"), "poisson('sqrt')"), (Gamma(), "Gamma()"),
+    (inverse_gaussian(), "inverse.gaussian()"), (gaussian(link="log"), "gaussian('log')"),
+    (quasi(link="log", variance="mu^2"), "quasi(link = 'log', variance = 'mu^2')"),
+    (quasi(link="identity", variance="mu"), "quasi(variance = 'mu')"),
+]
+
+
+@pytest.mark.parametrize("fam,rfam", KERNEL_FAMILIES, ids=[k[1] for k in KERNEL_FAMILIES])
+def test_family_kernels(fam, rfam):
+    eta = np.array([-40.0, -31.0, -3.0, -0.2, 0.0001, 0.7, 2.5, 31.0, 40.0])
+    if fam.link in ("sqrt", "inverse", "1/mu^2"):
+        eta = np.abs(eta) + 0.1
+    r(f"fam <- {rfam}")
+    send_df(pd.DataFrame({"eta": eta}), "k")
+    np.testing.assert_allclose(fam.linkinv(eta), r("fam$linkinv(k$eta)"), rtol=1e-14)
+    np.testing.assert_allclose(fam.mu_eta(eta), r("fam$mu.eta(k$eta)"), rtol=1e-13)
+    mu = np.clip(r("fam$linkinv(k$eta)"), 1e-6, 1 - 1e-6) if fam.family == "binomial" else \
+        np.abs(r("fam$linkinv(k$eta)")) + 0.05
+    send_df(pd.DataFrame({"mu": mu, "y": np.round(mu * 0.9 + 0.01, 2)}), "k2")
+    np.testing.assert_allclose(fam.linkfun(mu), r("fam$linkfun(k2$mu)"), rtol=1e-13,
+                               atol=1e-15)
+    np.testing.assert_allclose(fam.variance(mu), r("fam$variance(k2$mu)"), rtol=1e-15)
+    y = np.round(mu * 0.9 + 0.01, 2)
+    np.testing.assert_allclose(fam.dev_resids(y, mu, 2.0), r("fam$dev.resids(k2$y, k2$mu, 2)"),
+                               rtol=1e-13, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# errors and warnings with R's messages
+
+
+@pytest.mark.parametrize("y,fam,msg", [
+    ([0.5, 1.2, 2.0, 0.1], binomial(), "y values must be 0 <= y <= 1"),
+    ([-1.0, 1.0, 2.0, 3.0], poisson(), "negative values not allowed for the 'Poisson' family"),
+    ([0.0, 1.0, 2.0, 3.0], Gamma(), "non-positive values not allowed for the 'Gamma' family"),
+    ([0.0, 1.0, 2.0, 3.0], inverse_gaussian(),
+     "positive values only are allowed for the 'inverse.gaussian' family"),
+    ([-1.0, 1.0, 2.0, 3.0], quasipoisson(),
+     "negative values not allowed for the 'quasiPoisson' family"),
+])
+def test_invalid_response_errors(y, fam, msg):
+    d = pd.DataFrame({"y": y, "x": [1.0, 2.0, 3.0, 4.0]})
+    rmsg = r(f"tryCatch({{glm(c({', '.join(map(str, y))}) ~ c(1, 2, 3, 4), family = "
+             f"{fam.call_text}); ''}}, error = conditionMessage)")[0]
+    assert rmsg == msg
+    with pytest.raises(errors.DataError, match="^" + msg.replace("(", r"\(").replace(
+            ")", r"\)").replace("^", r"\^") + "$"):
+        glm("y ~ x", d, family=fam)
+
+
+def test_gaussian_log_start_error():
+    d = pd.DataFrame({"y": [0.0, 1.0, 2.0], "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(errors.FitError, match="cannot find valid starting values"):
+        glm("y ~ x", d, family=gaussian(link="log"))
+
+
+def test_separation_and_convergence_warnings():
+    d = pd.DataFrame({"x": np.arange(1.0, 9.0), "y": [0.0, 0, 0, 0, 1, 1, 1, 1]})
+    with pytest.warns(errors.FittedValuesWarning,
+                      match="fitted probabilities numerically 0 or 1 occurred"):
+        m = glm("y ~ x", d, family=binomial())
+    assert m.converged and m.iter == 25
+    with pytest.warns(errors.ConvergenceWarning, match="glm.fit: algorithm did not converge"):
+        m2 = glm("y ~ x", d, family=binomial(), control={"maxit": 3})
+    assert not m2.converged
+    d3 = pd.DataFrame({"g": ["a", "a", "b", "b"], "y": [0.0, 0, 3, 4]})
+    m3 = glm("y ~ g", d3, family=poisson())  # R gives no warning here (mu = 2e-10)
+    np.testing.assert_allclose(m3.coef(), r("coef(suppressWarnings(glm(c(0,0,3,4) ~ "
+                                            "factor(c('a','a','b','b')), poisson)))"),
+                               rtol=1e-8)
+    assert m3.iter == 20
+
+
+def test_non_integer_successes_warning():
+    d = pd.DataFrame({"y": [0.5, 0.2, 1.0], "x": [1.0, 2.0, 3.0]})
+    with pytest.warns(errors.RModelsWarning, match="non-integer #successes in a binomial glm!"):
+        glm("y ~ x", d, family=binomial())
+
+
+def test_step_halving_matches_r(rdata):
+    d = pd.DataFrame({"x": np.arange(1.0, 13.0),
+                      "yc": [2.0, 3, 6, 7, 8, 9, 10, 12, 15, 13, 17, 20]})
+    d["nf"] = 25 - d["yc"]
+    with pytest.warns(errors.RModelsWarning, match="step size truncated due to divergence"):
+        m = glm("cbind(yc, nf) ~ x", d, family=binomial(link="log"), start=[-2.0, 0.05])
+    send_df(d, "dh")
+    rc = r("coef(suppressWarnings(glm(cbind(yc, nf) ~ x, binomial(link = 'log'), dh, "
+           "start = c(-2, 0.05))))")
+    np.testing.assert_allclose(m.coef(), rc, rtol=1e-8)
+    assert m.iter == 5
