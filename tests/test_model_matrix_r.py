@@ -424,13 +424,15 @@ R_GRID_FUNCTION = r"""
       mf <- model.frame(f, d)
       mm <- if (is.null(ctrs[[i]])) model.matrix(f, d)
             else model.matrix(f, d, contrasts.arg = ctrs[[i]])
-      is_mat <- vapply(mf, is.matrix, TRUE)
-      num <- lapply(mf, function(v) if (is.numeric(v) && !is.matrix(v) && !is.factor(v))
-                                      as.double(v) else NULL)
+      flat <- .rmodels_flatten(mf)
+      num <- lapply(flat, function(v) if (is.numeric(v)) as.double(v) else NULL)
+      fac <- lapply(flat, function(v) if (is.factor(v))
+                                        list(levels = levels(v), values = as.character(v)))
+      other <- lapply(flat, function(v) if (is.character(v) || is.logical(v)) as.character(v))
       list(ok = TRUE, colnames = as.character(colnames(mm)), assign = as.double(attr(mm, "assign")),
            values = matrix(as.double(mm), nrow(mm), ncol(mm)),
            mm_rows = as.character(rownames(mm)), mf_rows = as.character(rownames(mf)),
-           mf_names = names(mf), mf_is_matrix = as.double(is_mat), mf_numeric = num)
+           mf_names = names(flat), mf_numeric = num, mf_factor = fac, mf_other = other)
     }, error = function(e) list(ok = FALSE, message = conditionMessage(e))),
     warning = function(w) {
       warned <<- c(warned, conditionMessage(w))
@@ -439,6 +441,26 @@ R_GRID_FUNCTION = r"""
     res$warnings <- warned
     res
   })
+}
+# R's model frame holds matrix variables (cbind(), poly(), ns() ...) as one matrix column;
+# rmodels' DataFrame splits them into "label.colname" (or "label.j" for an unnamed column
+# j), and a one-column matrix (scale(x)) keeps its label.
+.rmodels_flatten <- function(mf) {
+  out <- list()
+  for (nm in names(mf)) {
+    v <- mf[[nm]]
+    if (is.matrix(v) && ncol(v) > 1) {
+      cn <- colnames(v)
+      if (is.null(cn)) cn <- rep("", ncol(v))
+      cn[cn == ""] <- as.character(seq_len(ncol(v)))[cn == ""]
+      for (j in seq_len(ncol(v))) out[[paste0(nm, ".", cn[j])]] <- as.vector(v[, j])
+    } else if (is.matrix(v)) {
+      out[[nm]] <- as.vector(v[, 1])
+    } else {
+      out[[nm]] <- v
+    }
+  }
+  out
 }
 .rmodels_send_rownames <- function(name, path) {
   d <- get(name, envir = globalenv())
@@ -511,6 +533,11 @@ def _flag(v: Any) -> bool:
     return bool(np.asarray(v).ravel()[0])
 
 
+def _named(v: Any) -> dict[str, Any]:
+    """An R named list as a dict (an empty R list arrives as [])."""
+    return v if isinstance(v, dict) else {}
+
+
 def _strs(v: Any) -> list[str]:
     return [] if v is None else list(v)
 
@@ -554,17 +581,23 @@ def test_model_frame_matches_r(grid: RGrid, case: Case) -> None:
     data = grid.data(case.dataset)
     mf = rmodels.model_frame(case.formula, data)
     assert [str(v) for v in mf.index] == _strs(res["mf_rows"])
-    r_names = _strs(res["mf_names"])
-    is_matrix = np.asarray(res["mf_is_matrix"], dtype=bool)
-    # Matrix-valued variables (cbind(), poly(), ns() ...) may be stored as one column or
-    # expanded; the vector-valued variables must appear by R's name in R's order.
-    vector_names = [n for n, m in zip(r_names, is_matrix) if not m]
-    assert [c for c in mf.columns if c in vector_names] == vector_names
-    for name, values in res["mf_numeric"].items():
-        if values is None:
-            continue
-        got = pd.to_numeric(mf[name]).to_numpy(dtype=float)
-        np.testing.assert_allclose(got, values, rtol=RTOL, atol=ATOL, err_msg=name)
+    # Matrix-valued variables are split into columns (see .rmodels_flatten in the R code).
+    assert list(mf.columns) == _strs(res["mf_names"])
+    for name, values in _named(res["mf_numeric"]).items():
+        if values is not None:
+            got = pd.to_numeric(mf[name]).to_numpy(dtype=float)
+            np.testing.assert_allclose(got, values, rtol=RTOL, atol=ATOL, err_msg=name)
+    for name, fac in _named(res["mf_factor"]).items():
+        if fac is not None:
+            col = mf[name]
+            assert isinstance(col.dtype, pd.CategoricalDtype), name
+            assert [str(v) for v in col.cat.categories] == _strs(fac["levels"]), name
+            assert [str(v) for v in col.astype(str)] == _strs(fac["values"]), name
+    for name, values in _named(res["mf_other"]).items():
+        if values is not None:  # character and logical variables
+            got = [("TRUE" if v else "FALSE") if isinstance(v, (bool, np.bool_)) else str(v)
+                   for v in mf[name]]
+            assert got == _strs(values), name
 
 
 ROWNAME_CASES = [c for c in CASES if c.formula in (
@@ -760,3 +793,23 @@ def test_spec_new_level_is_an_error(grid: RGrid, formula: str, change: dict) -> 
     design = build_design(formula, train)
     with pytest.raises(RModelsError, match="new level"):
         design.spec.model_matrix(new)
+
+
+NA_ACTION_CASES = [("airquality", "Ozone ~ Solar.R + Wind"), ("toy", "y ~ x2 + fna + chna"),
+                   ("toy", "y ~ x + a")]
+
+
+@pytest.mark.parametrize("na_action", ["omit", "exclude", "fail"])
+@pytest.mark.parametrize("dataset,formula", NA_ACTION_CASES,
+                         ids=[f"{d}: {f}" for d, f in NA_ACTION_CASES])
+def test_model_frame_na_action(grid: RGrid, dataset: str, formula: str, na_action: str) -> None:
+    """na.omit / na.exclude drop the incomplete rows from the frame; na.fail refuses them."""
+    rname = grid.send(dataset)
+    res = r(f"tryCatch(rownames(model.frame({formula}, {rname}, na.action = na.{na_action})),"
+            " error = function(e) paste('ERROR:', conditionMessage(e)))")
+    if res and res[0].startswith("ERROR:"):
+        with pytest.raises(RModelsError):
+            rmodels.model_frame(formula, grid.data(dataset), na_action=na_action)
+    else:
+        mf = rmodels.model_frame(formula, grid.data(dataset), na_action=na_action)
+        assert [str(v) for v in mf.index] == res
