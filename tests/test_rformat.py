@@ -764,3 +764,76 @@ def compose_summary_glm(o: dict) -> str:
 def test_summary_glm_composed_from_primitives() -> None:
     for o in r(SUMMARY_GLM_CODE):
         assert compose_summary_glm(o).split("\n")[:-1] == o["printed"], o["call"]
+
+
+SUMMARY_LMER_CODE = """
+set.seed(42); n <- 120
+d <- data.frame(a = factor(sample(paste0("a", 1:4), n, TRUE)),
+  b = factor(sample(paste0("b", 1:6), n, TRUE)), x = rnorm(n), z = rnorm(n))
+d$y <- 1 + 0.5 * d$x + rnorm(4)[d$a] + rnorm(6)[d$b] + rnorm(n)
+data(sleepstudy, package = "lme4")
+fits <- list(lmer(Reaction ~ Days + (Days | Subject), sleepstudy),
+  lmer(y ~ x + z + (x || a) + (1 | b), d), lmer(y ~ x + z + (1 + x + z | b), d, REML = FALSE))
+suppressWarnings(suppressMessages(lapply(fits, function(f) { s <- summary(f)
+  vc <- s$varcor
+  list(printed = capture.output(print(s)), sres = unname(s$residuals),
+    groups = names(vc), sd = lapply(vc, function(v) unname(attr(v, "stddev"))),
+    terms = lapply(vc, colnames), corr = lapply(vc, function(v) unname(attr(v, "correlation"))),
+    sigma = attr(vc, "sc"), ngrps = as.double(s$ngrps), gnames = names(s$ngrps),
+    nobs = s$devcomp$dims[["n"]], coefs = unname(s$coefficients),
+    cn = colnames(s$coefficients), rn = rownames(s$coefficients),
+    corF = unname(as.matrix(s$vcov@factors$correlation))) })))
+"""
+
+
+def compose_lmer_blocks(o: dict) -> str:
+    """lme4's printing from "Scaled residuals:" to the fixed-effects correlations."""
+    digits = 4
+    out = "Scaled residuals: \n"
+    q = rf.zapsmall(rf.quantile7(o["sres"]), digits + 1)
+    out += rf.print_named_vector(q, ["Min", "1Q", "Median", "3Q", "Max"], digits=digits) + "\n"
+    sds = [np.atleast_1d(o["sd"][g]) for g in o["groups"]]
+    terms = [o["terms"][g] for g in o["groups"]]
+    lens = [s.size for s in sds] + [1]
+    all_sd = np.concatenate(sds + [np.atleast_1d(o["sigma"])])
+    var_s = rf.format_num(all_sd ** 2, digits=digits)
+    sd_s = rf.format_num(all_sd, digits=digits)
+    groups = [g for g, k in zip(o["groups"] + ["Residual"], lens) for _ in range(k)]
+    first = np.cumsum([0] + lens[:-1])
+    rows = [[groups[i] if i in first else "", name, var_s[i], sd_s[i]]
+            for i, name in enumerate([t for ts in terms for t in ts] + [""])]
+    header = ["Groups", "Name", "Variance", "Std.Dev."]
+    maxlen = max(lens)
+    if maxlen > 1:
+        corr_rows = []
+        for g in o["groups"]:
+            c = np.atleast_2d(o["corr"][g])
+            cc = np.array(rf.format_num(rf.round_r(c.ravel(), 2), nsmall=2)).reshape(c.shape)
+            k = c.shape[0]
+            for i in range(k):
+                corr_rows.append([cc[i, j] if j < i else "" for j in range(maxlen)][:-1])
+        corr_rows.append([""] * (maxlen - 1))
+        rows = [r_ + c for r_, c in zip(rows, corr_rows)]
+        header += ["Corr"] + [""] * (maxlen - 2)
+    out += "Random effects:\n" + rf.print_matrix(rows, [""] * len(rows), header)
+    out += rf.cat(f"Number of obs: {int(o['nobs'][0])}, groups: ", "; ".join(
+        f"{g}, {int(k)}" for g, k in zip(o["gnames"], o["ngrps"]))) + "\n"
+    out += "\nFixed effects:\n" + rf.print_coefmat(np.asarray(o["coefs"]), o["cn"], o["rn"],
+                                                    digits=digits)
+    cor = np.asarray(o["corF"])
+    p = cor.shape[0]
+    rns = rf.abbreviate(o["rn"], 11)
+    cns = rf.abbreviate(o["rn"], 6)
+    cf = np.array(rf.format_num(rf.round_r(cor.ravel(order="F"), 3), nsmall=3)).reshape(
+        (p, p), order="F")
+    cells = [[cf[i, j] if j < i else "" for j in range(p - 1)] for i in range(1, p)]
+    out += "\nCorrelation of Fixed Effects:\n" + rf.print_matrix(cells, rns[1:], cns[:-1])
+    return out
+
+
+def test_summary_lmer_blocks_composed_from_primitives() -> None:
+    for o in r(SUMMARY_LMER_CODE):
+        printed = o["printed"]
+        start = printed.index("Scaled residuals: ")
+        got = compose_lmer_blocks(o).split("\n")[:-1]
+        assert len(got) > 15 and got == printed[start:start + len(got)]
