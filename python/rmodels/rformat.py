@@ -16,17 +16,26 @@ exact text R prints, newline-terminated, so callers just concatenate):
 '   a    b \\n 1.5 -3.0 \\n'
 
 * ``format_num(x, digits=7, nsmall=0, width=None, drop0trailing=False, na="NA")`` = ``format()``
-  of a numeric vector; ``format_int``, ``format_str`` for integer / character vectors.
-* ``signif``, ``round_r`` (R's ``round(x, digits)``), ``zapsmall``, ``quantile7``.
-* ``print_named_vector(values, names, digits=7, gap=1)`` (``print.lm`` coefficients: pass the
-  strings of ``format_num(coef, digits=4)`` with ``gap=2``), ``print_matrix(cells, rownames,
-  colnames, right=False)``, ``print_coefmat(table, colnames, rownames, digits=4)``,
-  ``print_anova(table, heading)``.
+  of a numeric vector; ``format_scalar`` for one number; ``format_int``, ``format_str`` for
+  integer / character vectors; ``formatC``; ``format_pval``; ``cat(*items)`` = the text of R's
+  ``cat`` (Python ``float`` = R double, ``int`` = R integer).
+* ``signif``, ``round_r`` (R's ``round(x, digits)``), ``zapsmall``, ``quantile7``,
+  ``abbreviate`` (lme4's correlation labels).
+* ``print_named_vector(values, names, digits=7, gap=1, na_print="NA")``; ``print.lm``
+  coefficients: ``print_named_vector(format_num(coef, digits=4), names, gap=2)``; residual
+  quantiles: ``print_named_vector(zapsmall(quantile7(res), 5), ["Min", "1Q", "Median", "3Q",
+  "Max"], digits=4)``.
+* ``print_matrix(cells, rownames, colnames, right=False)`` (character matrix; lme4 tables),
+  ``print_numeric_matrix(x, rownames, colnames, digits=7)``.
+* ``print_coefmat(table, colnames, rownames, digits=5, ...)`` (summary printers pass
+  ``digits=4``; aliased rows are all-NA rows; no p column for lmer), ``print_anova(table,
+  heading)``.
 
 Missing values. A ``None`` or R's ``NA_real_`` bit pattern (:data:`NA_REAL`, which survives
 numpy copies and rpy2 transfers) is R's ``NA``. Any other float NaN is taken as ``NA`` too unless
-``nan_is_na=False`` is passed, in which case it prints as ``NaN`` like R's ``NaN`` (needed e.g. for
-the standard errors of a fit with no residual degrees of freedom).
+``nan_is_na=False`` is passed, in which case it prints as ``NaN`` like R's ``NaN``. Pass
+``nan_is_na=False`` wherever R would hold a computed NaN (0/0: sigma, SEs, F of a fit with no
+residual df) and mark true NAs (aliased coefficients) with ``NA_REAL`` in that case.
 
 The numeric rules follow R's C code: ``formatReal``/``scientific`` (digits needed, fixed vs
 scientific, the "rounding widens" check, 80-bit long double scaling reproduced with
