@@ -30,9 +30,9 @@ CALLS = ["I(x^2)", "log(x)", "poly(x, 2)", "log(z)", "I(z^2)"]
 _BINARY = [" + ", ":", "*", "/", " %in% ", " - ", " + ", ":", "*"]
 
 
-def atoms(calls: bool = True) -> st.SearchStrategy[str]:
-    """A variable name (more likely) or one of the calls."""
-    names = st.sampled_from(VARIABLES)
+def atoms(calls: bool = True, dot: bool = False) -> st.SearchStrategy[str]:
+    """A variable name (more likely), one of the calls, or (``dot=True``) R's ``.``."""
+    names = st.sampled_from(VARIABLES + ["."] if dot else VARIABLES)
     if not calls:
         return names
     return st.one_of(names, names, st.sampled_from(CALLS))
@@ -50,9 +50,11 @@ def _extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     )
 
 
-def rhs_expressions(max_leaves: int = 6, calls: bool = True) -> st.SearchStrategy[str]:
+def rhs_expressions(
+    max_leaves: int = 6, calls: bool = True, dot: bool = False
+) -> st.SearchStrategy[str]:
     """A right-hand side without intercept terms, e.g. ``(a + x)^2 - a:x``."""
-    return st.recursive(atoms(calls), _extend, max_leaves=max_leaves)
+    return st.recursive(atoms(calls, dot), _extend, max_leaves=max_leaves)
 
 
 @st.composite
@@ -62,14 +64,16 @@ def formulas(
     intercept_terms: bool = True,
     max_leaves: int = 6,
     calls: bool = True,
+    dot: bool = False,
 ) -> str:
     """A complete formula string such as ``"y ~ 0 + a*x - a"``.
 
     ``lhs``: True (always ``y ~``), False (one-sided ``~ ...``) or None (either, also ``log(z)``).
     ``intercept_terms``: add ``0 +``, ``1 +``, ``-1 +`` prefixes and ``- 1``, ``+ 0``, ``- 0``,
     ``+ 1`` suffixes with some probability.
+    ``dot``: ``.`` may appear as a variable (needs data, see :func:`formula_data`).
     """
-    rhs = draw(rhs_expressions(max_leaves=max_leaves, calls=calls))
+    rhs = draw(rhs_expressions(max_leaves=max_leaves, calls=calls, dot=dot))
     prefix = suffix = ""
     if intercept_terms:
         prefix = draw(st.sampled_from(["", "", "", "", "0 + ", "1 + ", "-1 + "]))
@@ -96,3 +100,30 @@ def formula_data(n: int = 24, seed: int = 11) -> pd.DataFrame:
             "c": pd.Categorical.from_codes(rng.permutation(i % 4), ["c1", "c2", "c3", "c4"]),
         }
     )
+
+
+# ------------------------------------------------------------------------------------------
+# general R expressions (every operator the parser knows), for precedence tests
+
+_EXPR_BINARY = [
+    "~", "|", "||", "&", "&&", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%in%",
+    "%%", "%/%", "%o%", ":", "^", "**",
+]
+_EXPR_ATOMS = ["a", "b", "c", "x", "`my var`", "1", "2.5", "1e6", "2L", '"s"', "TRUE", "NULL",
+               ".", "f(x)", "g(a, k = 2)", "pkg::h(b)"]
+
+
+def _expr_extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    space = st.sampled_from(["", " "])
+    binary = st.tuples(children, space, st.sampled_from(_EXPR_BINARY), space, children).map(
+        "".join)
+    unary = st.tuples(st.sampled_from(["-", "+", "!", "~"]), space, children).map("".join)
+    call = st.tuples(st.sampled_from(["f", "log", "I"]), children).map(
+        lambda t: f"{t[0]}({t[1]})")
+    return st.one_of(binary, binary, binary, unary, children.map(lambda s: f"({s})"), call)
+
+
+def r_expressions(max_leaves: int = 5) -> st.SearchStrategy[str]:
+    """Random R expressions over all formula-language operators, e.g. ``-a^b:c %in% !d``.
+    Some are syntax errors in R (chained comparisons such as ``a < b == c``)."""
+    return st.recursive(st.sampled_from(_EXPR_ATOMS), _expr_extend, max_leaves=max_leaves)

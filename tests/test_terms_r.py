@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from formula_strategies import formulas
+from formula_strategies import formula_data, formulas, r_expressions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rbridge import r, send_df
@@ -68,14 +68,19 @@ def _decode(s: str) -> dict:
     return out
 
 
-_HELPERS_SENT = []
+_SENT: set[str] = set()
+
+
+def _define(code: str) -> None:
+    """Define R helper functions once per session."""
+    if code not in _SENT:
+        r(code)
+        _SENT.add(code)
 
 
 def r_terms(formulas: list[str], data: str = "NULL", keep: bool = False) -> list[dict]:
     """R's terms() of each formula: one R call for the whole list."""
-    if not _HELPERS_SENT:
-        r(_R_HELPERS)
-        _HELPERS_SENT.append(True)
+    _define(_R_HELPERS)
     out = r(f".rm_terms({_rvec(formulas)}, data = {data}, keep = {str(keep).upper()})")
     assert len(out) == len(formulas)
     return [_decode(s) for s in out]
@@ -389,3 +394,77 @@ def test_terms_property(formula, keep):
     t = terms(formula, keep_order=keep)
     _check(t, res, formula)
     assert deparse(t.formula) == res["formula"][0]
+
+
+@settings(derandomize=True, max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(formulas(dot=True))
+def test_terms_property_dot(formula):
+    """Random formulas with ``.`` against R's terms(formula, data = d)."""
+    data = formula_data()
+    if ".rm_fdata" not in _SENT:
+        send_df(data, ".rm_fdata")
+        _SENT.add(".rm_fdata")
+    res = r_terms([formula], data=".rm_fdata")[0]
+    if "error" in res:
+        with pytest.raises(FormulaError):
+            terms(formula, list(data.columns))
+        return
+    t = terms(formula, list(data.columns))
+    _check(t, res, formula)
+    assert deparse(t.formula) == res["formula"][0]
+
+
+# ------------------------------------------------------------------------------------------
+# property test: the parser's tree equals R's parse tree (operator precedence/associativity)
+
+_R_LISP = r"""
+.rm_lisp <- function(e) {
+  if (is.call(e)) {
+    args <- as.list(e)[-1]
+    nm <- names(args)
+    parts <- vapply(seq_along(args), function(i) {
+      v <- .rm_lisp(args[[i]])
+      if (!is.null(nm) && nzchar(nm[i])) paste0(nm[i], "=", v) else v
+    }, "")
+    fun <- if (is.symbol(e[[1]])) as.character(e[[1]]) else .rm_lisp(e[[1]])
+    paste0("(", paste(c(fun, parts), collapse = " "), ")")
+  } else if (is.null(e)) "NULL" else paste(deparse(e, backtick = TRUE, control = NULL),
+                                            collapse = " ")
+}
+.rm_lisp_s <- function(s) tryCatch(.rm_lisp(str2lang(s)), error = function(e) "<error>")
+"""
+
+
+def _lisp(e) -> str:
+    """The tree as nested prefix lists, in the same notation as ``.rm_lisp`` in R."""
+    from rmodels.formula import BinOp, Call, Paren, UnaryOp
+
+    if isinstance(e, BinOp):
+        return f"({e.op} {_lisp(e.left)} {_lisp(e.right)})"
+    if isinstance(e, UnaryOp):
+        return f"({e.op} {_lisp(e.operand)})"
+    if isinstance(e, Paren):
+        return f"(( {_lisp(e.expr)})"
+    if isinstance(e, Call):
+        if "::" in e.fun:
+            pkg, sep, name = e.fun.partition(":::" if ":::" in e.fun else "::")
+            fun = f"({sep} {pkg} {name})"
+        else:
+            fun = e.fun
+        parts = [_lisp(a) for a in e.args] + [f"{k}={_lisp(v)}" for k, v in e.kwargs]
+        return "(" + " ".join([fun, *parts]) + ")"
+    return deparse(e)
+
+
+@settings(derandomize=True, max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(r_expressions())
+def test_parse_tree_matches_r(text):
+    _define(_R_LISP)
+    expected = r(f".rm_lisp_s({json.dumps(text)})")[0]
+    if expected == "<error>":
+        with pytest.raises(FormulaError):
+            parse_expression(text)
+        return
+    assert _lisp(parse_expression(text)) == expected
