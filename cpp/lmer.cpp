@@ -43,6 +43,13 @@ PlsModel::PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const V
   Xy_.resize(n_, p_ + 1);
   Xy_.leftCols(p_) = sw.asDiagonal() * X;
   Xy_.col(p_) = sw.cwiseProduct(y - offset_);
+  gamma_ = VectorXd::Zero(p_);
+  if (p_ > 0) {
+    Eigen::ColPivHouseholderQR<MatrixXd> qr(Xy_.leftCols(p_));
+    gamma_ = qr.solve(Xy_.col(p_));
+    if (!gamma_.allFinite()) gamma_.setZero();
+    Xy_.col(p_) -= Xy_.leftCols(p_) * gamma_;
+  }
 
   int rest_off = 0, th_off = 0;
   for (int t = 0; t < K_; ++t) {
@@ -315,6 +322,7 @@ Solution PlsModel::solve(const VectorXd& theta) {
   LBB.triangularView<Eigen::Lower>().transpose().solveInPlace(s.beta);
   VectorXd c(p1);
   c.head(p_) = -s.beta;
+  s.beta += gamma_;
   c[p_] = 1.0;
   VectorXd r1 = L31_.transpose() * c;
   VectorXd u2;
@@ -393,6 +401,8 @@ struct NloptData {
   bool reml;
   int feval;
   VectorXd theta;
+  bool trace;
+  std::vector<double> path;
 };
 
 double nlopt_objective(unsigned n, const double* x, double* grad, void* data) {
@@ -401,18 +411,23 @@ double nlopt_objective(unsigned n, const double* x, double* grad, void* data) {
   ++d->feval;
   d->theta = Eigen::Map<const VectorXd>(x, n);
   const double f = d->model->objective(d->theta, d->reml);
+  if (d->trace) {
+    d->path.insert(d->path.end(), x, x + n);
+    d->path.push_back(f);
+  }
   return std::isfinite(f) ? f : std::numeric_limits<double>::max();
 }
 }  // namespace
 
 OptimResult PlsModel::optimize(const VectorXd& theta0, const VectorXd& lower, bool reml,
-                               double xtol_abs, double ftol_abs, double xtol_rel, int maxeval) {
+                               double xtol_abs, double ftol_abs, double xtol_rel, int maxeval,
+                               bool trace) {
   const unsigned nth = static_cast<unsigned>(ntheta_);
   nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, nth);
   if (!opt) throw std::runtime_error("lmer: cannot create the NLopt optimizer");
   std::vector<double> lb(nth), x(theta0.data(), theta0.data() + nth);
   for (unsigned i = 0; i < nth; ++i) lb[i] = std::isfinite(lower[i]) ? lower[i] : -HUGE_VAL;
-  NloptData data{this, reml, 0, VectorXd()};
+  NloptData data{this, reml, 0, VectorXd(), trace, {}};
   nlopt_set_lower_bounds(opt, lb.data());
   nlopt_set_min_objective(opt, nlopt_objective, &data);
   nlopt_set_xtol_rel(opt, xtol_rel);
@@ -427,6 +442,11 @@ OptimResult PlsModel::optimize(const VectorXd& theta0, const VectorXd& lower, bo
   res.fval = fmin;
   res.feval = data.feval;
   res.status = static_cast<int>(status);
+  if (trace) {
+    const Eigen::Index cols = nth + 1;
+    res.path = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        data.path.data(), static_cast<Eigen::Index>(data.path.size()) / cols, cols);
+  }
   return res;
 }
 

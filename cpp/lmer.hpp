@@ -58,6 +58,7 @@ struct OptimResult {
   double fval = 0;
   int feval = 0;
   int status = 0;
+  MatrixXd path;  // when traced: one row per evaluation, theta then the criterion
 };
 
 class PlsModel {
@@ -84,7 +85,7 @@ class PlsModel {
   std::vector<MatrixXd> cond_var_blocks(const VectorXd& theta);
   // Minimise the criterion over theta with NLopt's BOBYQA (lme4's nloptwrap settings).
   OptimResult optimize(const VectorXd& theta0, const VectorXd& lower, bool reml, double xtol_abs,
-                       double ftol_abs, double xtol_rel, int maxeval);
+                       double ftol_abs, double xtol_rel, int maxeval, bool trace = false);
 
  private:
   struct Term {
@@ -108,7 +109,12 @@ class PlsModel {
 
   int n_, p_, K_, q1_ = 0, qr_ = 0, ntheta_ = 0;
   double ldW_ = 0;
-  MatrixXd Xy_;  // n x (p+1), weighted, y - offset in the last column
+  // n x (p+1), weighted: X, then y - offset - X gamma, gamma the weighted least-squares
+  // coefficients of y - offset on X. Using the least-squares residual instead of y leaves
+  // pwrss, ldL2 and ldRX2 unchanged (beta shifts by gamma) and avoids the cancellation of a
+  // large y'y in the last pivot of the factor.
+  MatrixXd Xy_;
+  VectorXd gamma_;
   VectorXd offset_;
   MatrixXd Xraw_;
   std::vector<Term> terms_;

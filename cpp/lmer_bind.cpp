@@ -101,21 +101,23 @@ codes (n,) int32 0-based levels, nlevels, zlhs (n, k) the term's effect columns.
       .def(
           "optimize",
           [](lmer::PlsModel& self, const VectorXd& theta0, const VectorXd& lower, bool reml,
-             double xtol_abs, double ftol_abs, double xtol_rel, int maxeval) {
+             double xtol_abs, double ftol_abs, double xtol_rel, int maxeval, bool trace) {
             lmer::OptimResult r;
             {
               py::gil_scoped_release nogil;
-              r = self.optimize(theta0, lower, reml, xtol_abs, ftol_abs, xtol_rel, maxeval);
+              r = self.optimize(theta0, lower, reml, xtol_abs, ftol_abs, xtol_rel, maxeval, trace);
             }
             py::dict d;
             d["theta"] = r.theta;
             d["fval"] = r.fval;
             d["feval"] = r.feval;
             d["status"] = r.status;
+            if (trace) d["path"] = r.path;
             return d;
           },
           py::arg("theta0"), py::arg("lower"), py::arg("reml"), py::arg("xtol_abs") = 1e-8,
-          py::arg("ftol_abs") = 1e-8, py::arg("xtol_rel") = 1e-4, py::arg("maxeval") = 100000,
-          "Minimise the criterion with NLopt's BOBYQA (lme4's nloptwrap defaults).");
+          py::arg("ftol_abs") = 1e-8, py::arg("xtol_rel") = 1e-4, py::arg("maxeval") = 100000, py::arg("trace") = false,
+          "Minimise the criterion with NLopt's BOBYQA (lme4's nloptwrap defaults); trace=True\n"
+          "adds 'path': one row per evaluation (theta, criterion).");
 }
 }  // namespace rmodels

@@ -699,7 +699,9 @@ class LmerMod:
         conv = "optimizer (nloptwrap) convergence code: 0 (OK)"
         if summary:
             return f"{conv} ; 0 optimizer warnings; {len(msgs)} lme4 warnings \n"
-        return "\n".join([conv, *msgs]) + "\n"
+        # lme4 writes cat(convmsg, msgs, sep = "\n") then cat("\n"): R's output ends in an
+        # empty line there
+        return "\n".join([conv, *msgs]) + "\n\n"
 
     def _fit_msgs(self) -> str:
         if not self.fit_msgs:
