@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from rbridge import r, r_dataset
-
 from rmodels.errors import FitError, RankDeficiencyWarning, SingularFitWarning
 from rmodels.lmer import abbreviate, lmer
 
@@ -142,7 +141,8 @@ def test_estimates(fits, cid):
     fit, R = fits[cid]
     tol = THETA_RTOL.get(cid, THETA_RTOL_DEFAULT)
     assert list(fit.fixef().index) == R["fixef_names"]
-    np.testing.assert_allclose(fit.fixef(), R["fixef"], rtol=tol, atol=1e-8 * np.abs(R["fixef"]).max())
+    np.testing.assert_allclose(fit.fixef(), R["fixef"], rtol=tol,
+                               atol=1e-8 * np.abs(R["fixef"]).max())
     np.testing.assert_allclose(np.sqrt(np.diag(fit.vcov())), R["se"], rtol=tol)
     assert fit.sigma() == pytest.approx(R["sigma"], rel=tol)
     assert fit.logLik() == pytest.approx(R["logLik"], rel=1e-7)
