@@ -105,6 +105,20 @@ def test_contrast_matrix(kind: str, L: int) -> None:
     assert names == rn
 
 
+@pytest.mark.parametrize("L", [12, 25, 30, 50, 95])
+def test_contr_poly_many_levels(L: int) -> None:
+    """Beyond ~25 levels R's QR pivots the Vandermonde columns; the result still matches."""
+    M, names = contrast_matrix("contr.poly", [str(j) for j in range(L)])
+    close(M, r(f"unname(contr.poly({L}))"))
+    assert names == r(f"colnames(contr.poly({L}))")
+
+
+def test_contr_poly_too_many_levels() -> None:
+    msg = r("tryCatch(contr.poly(96), error = function(e) conditionMessage(e))")[0]
+    with pytest.raises(DataError, match=re.escape(msg)):
+        contrast_matrix("contr.poly", [str(j) for j in range(96)])
+
+
 @pytest.mark.parametrize("L", [2, 3, 5, 8])
 def test_contr_treatment_base(L: int) -> None:
     levels = [str(j) for j in range(1, L + 1)]

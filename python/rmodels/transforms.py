@@ -103,82 +103,138 @@ def _col_sums(M: np.ndarray) -> np.ndarray:
     return np.sum(np.asarray(M, dtype=np.longdouble), axis=0).astype(float)
 
 
-def _sign(v: float) -> float:
-    return -1.0 if v < 0 else 1.0
+def _r_pow_int(x: np.ndarray, k: int) -> np.ndarray:
+    """x^k for a small integer k exactly as R computes it (``R_pow``): 1 for k = 0, ``x * x``
+    for k = 2, otherwise the C library's ``pow()`` — called here through ``math.pow``, because
+    NumPy's vectorised ``power`` can differ from it in the last bit."""
+    x = np.asarray(x, dtype=float)
+    if k == 0:
+        return np.ones_like(x)
+    if k == 1:
+        return x.copy()
+    if k == 2:
+        return x * x
+    fk = float(k)
+    return np.fromiter((math.pow(v, fk) if math.isfinite(v) else v ** fk for v in x.tolist()),
+                       dtype=float, count=x.size)
+
+
+def _power_columns(x: np.ndarray, exponents: Sequence[int]) -> np.ndarray:
+    """R's ``outer(x, exponents, "^")`` for integer exponents."""
+    return np.column_stack([_r_pow_int(x, int(k)) for k in exponents]) if len(exponents) \
+        else np.zeros((x.size, 0))
+
+
+def _seq_dot_cols(u: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """<u, A[:, j]> for every column j, summed strictly left to right (reference BLAS
+    ``ddot``, which R's LINPACK QR calls), so that the rounding follows R's."""
+    if u.size == 0:
+        return np.zeros(A.shape[1])
+    return np.cumsum(u[:, None] * A, axis=0)[-1]
+
+
+def _seq_norm(v: np.ndarray) -> float:
+    """Euclidean norm as reference BLAS 3.10+ ``dnrm2`` computes it for ordinary magnitudes:
+    sqrt of the left-to-right sum of squares."""
+    if v.size == 0:
+        return 0.0
+    amax = float(np.max(np.abs(v)))
+    if amax > 1e140 or (0.0 < amax < 1e-140):  # dnrm2 rescales extreme values; so do we
+        return float(amax * np.sqrt(np.cumsum((v / amax) ** 2)[-1]))
+    return float(np.sqrt(np.cumsum(v * v)[-1]))
 
 
 @dataclass(frozen=True)
 class _HouseholderQR:
-    """Compact Householder QR as LINPACK ``dqrdc2`` computes it (when no column is pivoted).
+    """Compact Householder QR as LINPACK ``dqrdc2`` (R's ``qr()``) computes it.
 
     ``vectors[l]`` is the reflector u_l (length m - l, u_l[0] = 1 + |x_ll| / ||x_l||) so that
-    H_l = I - u_l u_l' / u_l[0], or None for a zero column (H_l = I, LINPACK's qraux = 0);
-    Q = H_1 H_2 ... H_k.  ``rdiag`` holds diag(R) and ``colnorm`` the Euclidean norms of the
-    original columns (for dqrdc2's rank rule).
+    H_l = I - u_l u_l' / u_l[0], or None for a zero column or the last row (H_l = I, LINPACK's
+    qraux = 0); Q = H_1 H_2 ... H_k.  ``rdiag`` holds diag(R) (of the pivoted columns),
+    ``pivot`` the 0-based original index of each column, ``rank`` R's ``qr()$rank``.
     """
 
     vectors: tuple[np.ndarray | None, ...]
     rdiag: np.ndarray
-    colnorm: np.ndarray
-
-    def rank(self, tol: float = 1e-7) -> int:
-        """Columns kept by dqrdc2's rule |R_jj| >= tol * ||X_j|| (a zero column's norm := 1)."""
-        ref = np.where(self.colnorm == 0, 1.0, self.colnorm)
-        return int(np.sum(np.abs(self.rdiag) >= tol * ref))
+    pivot: np.ndarray
+    rank: int
 
     def qty_rows(self, B: np.ndarray) -> np.ndarray:
-        """B Q for the rows of ``B`` (n x m), i.e. R's ``t(qr.qty(qr, t(B)))``."""
-        out = np.array(B, dtype=float, copy=True)
-        for l, u in enumerate(self.vectors):
+        """B Q for the rows of ``B`` (n x m), i.e. R's ``t(qr.qty(qr, t(B)))``; as R's
+        ``dqrqty``, only the first ``rank`` reflectors are applied."""
+        out = np.array(B, dtype=float, copy=True).T  # m x n: one column per row of B
+        for l, u in enumerate(self.vectors[: self.rank]):
             if u is None:
                 continue
-            t = -(out[:, l:] @ u) / u[0]
-            out[:, l:] += np.outer(t, u)
-        return out
+            t = -_seq_dot_cols(u, out[l:, :]) / u[0]
+            out[l:, :] += u[:, None] * t[None, :]
+        return out.T
 
     def qy(self, Y: np.ndarray) -> np.ndarray:
-        """Q Y (Y is m x c): R's ``qr.qy``."""
+        """Q Y (Y is m x c): R's ``qr.qy`` (``dqrqy`` applies H_rank, ..., H_1)."""
         out = np.array(Y, dtype=float, copy=True)
-        for l in range(len(self.vectors) - 1, -1, -1):
+        for l in range(min(self.rank, len(self.vectors)) - 1, -1, -1):
             u = self.vectors[l]
             if u is None:
                 continue
-            t = -(u @ out[l:, :]) / u[0]
-            out[l:, :] += np.outer(u, t)
+            t = -_seq_dot_cols(u, out[l:, :]) / u[0]
+            out[l:, :] += u[:, None] * t[None, :]
         return out
 
 
-def _householder_qr(X: np.ndarray) -> _HouseholderQR:
-    """Householder QR of X (m x p) with LINPACK's reflector convention (``dqrdc2`` without its
-    pivoting step): column l is divided by sign(x_ll)·||x_l||, 1 is added to its leading entry
-    (u_l), the later columns are updated by x_j += t·u_l with t = -<u_l, x_j> / u_l[0], and
-    R_ll = -sign(x_ll)·||x_l||.  The reflectors equal LAPACK's, so Q is the same matrix."""
+def _householder_qr(X: np.ndarray, tol: float = 1e-7) -> _HouseholderQR:
+    """Householder QR of X (m x p) exactly as LINPACK ``dqrdc2`` (R's ``qr(X, tol)``) does it.
+
+    Reflector: with s = sign(x_ll)·||x_l||, u_l = x_l · (1/s) plus 1 in its leading entry; the
+    later columns get x_j += t·u_l, t = -<u_l, x_j> / u_l[0]; R_ll = -s.  (The reflectors are
+    LAPACK's too, so Q is the same matrix.)  Limited pivoting: before step l, while the current
+    norm of column l is below tol times its original norm, the column is moved to the end.
+    Current norms are down-dated by sqrt(1 - (x_lj / norm_j)^2) and recomputed when that factor
+    falls below 1e-6.  Dot products and norms are summed left to right, as reference BLAS."""
     A = np.array(X, dtype=float, copy=True)
     m, p = A.shape
-    colnorm = np.sqrt(np.sum(A * A, axis=0))
-    k = min(m, p)
+    cur = np.array([_seq_norm(A[:, j]) for j in range(p)])  # LINPACK's qraux during the sweep
+    orig = np.where(cur == 0.0, 1.0, cur)                    # LINPACK's work(, 2)
+    pivot = np.arange(p)
+    k = p  # columns [k, p) have been moved to the end
+    lup = min(m, p)
     vectors: list[np.ndarray | None] = []
-    rdiag = np.zeros(k)
-    for l in range(k):
+    rdiag = np.zeros(lup)
+    for l in range(lup):
+        while l < k and cur[l] < orig[l] * tol:
+            order = np.r_[np.arange(l), np.arange(l + 1, p), l]
+            A = A[:, order]
+            cur, orig, pivot = cur[order], orig[order], pivot[order]
+            k -= 1
         col = A[l:, l]
         if l == m - 1:  # LINPACK leaves the last row alone (qraux = 0)
             rdiag[l] = col[0]
             vectors.append(None)
             continue
-        nrm = float(np.sqrt(np.dot(col, col)))
+        nrm = _seq_norm(col)
         if nrm == 0.0:
             vectors.append(None)
             continue
         if col[0] != 0.0:
             nrm = math.copysign(nrm, col[0])
-        u = col / nrm
-        u[0] += 1.0
+        u = col * (1.0 / nrm)
+        u[0] = 1.0 + u[0]
         rest = A[l:, l + 1:]
         if rest.shape[1]:
-            rest += np.outer(u, -(u @ rest) / u[0])
+            t = -_seq_dot_cols(u, rest) / u[0]
+            rest += u[:, None] * t[None, :]
+            for j in range(l + 1, p):
+                if cur[j] == 0.0:
+                    continue
+                tt = max(1.0 - (abs(A[l, j]) / cur[j]) ** 2, 0.0)
+                if abs(tt) < 1e-6:
+                    cur[j] = _seq_norm(A[l + 1:, j])
+                else:
+                    cur[j] = cur[j] * math.sqrt(tt)
         rdiag[l] = -nrm
+        A[l, l] = -nrm
         vectors.append(u)
-    return _HouseholderQR(tuple(vectors), rdiag, colnorm)
+    return _HouseholderQR(tuple(vectors), rdiag, pivot, min(k, m))
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,7 +252,7 @@ def _poly_basis(y: np.ndarray, degree: int) -> tuple[np.ndarray, _HouseholderQR]
     """Monic orthogonal polynomials of degrees 0..degree on the points y (already centred):
     with X = [y^0 .. y^degree] = QR, column j is Q_j·R_jj, the part of y^j orthogonal to the
     lower powers (the construction of R's ``poly`` and ``contr.poly``)."""
-    X = np.power.outer(y, np.arange(degree + 1, dtype=float))
+    X = _power_columns(y, range(degree + 1))
     qr = _householder_qr(X)
     p = degree + 1
     Z = qr.qy(np.vstack([np.diag(qr.rdiag), np.zeros((y.size - p, p))]))
@@ -293,7 +349,7 @@ def contrast_matrix(
     if nc >= n - 1:
         return M[:, : n - 1].copy(), None if names is None else names[: n - 1]
     qr = _householder_qr(np.column_stack([np.ones(n), M]))
-    if qr.rank() != nc + 1:
+    if qr.rank != nc + 1:
         raise DataError("singular contrast matrix")
     cm = qr.qy(np.eye(n))[:, 1:]
     cm[:, :nc] = M
@@ -365,7 +421,7 @@ def _poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
     xbar = _r_mean(x)
     xc = x - xbar
     Z, qr = _poly_basis(xc, degree)
-    if qr.rank() < degree:
+    if qr.rank < degree:
         raise DataError("'degree' must be less than number of unique points")
     Z2 = Z * Z
     norm2 = _col_sums(Z2)
@@ -394,7 +450,7 @@ def _poly_predict(x: np.ndarray, degree: int, coefs: dict) -> np.ndarray:
 def _poly1(x: np.ndarray, degree: int, raw: bool, coefs: dict | None
            ) -> tuple[np.ndarray, dict | None]:
     if raw:
-        return np.power.outer(x, np.arange(1, degree + 1, dtype=float)), None
+        return _power_columns(x, range(1, degree + 1)), None
     if coefs is None:
         return _poly_fit(x, degree)
     return _poly_predict(x, degree, coefs), {
@@ -837,7 +893,7 @@ def bs(
                 dx = xv[mask] - pivot
                 acc = np.zeros((dx.size, ncoef)) + tt[0][None, :]
                 for p in range(1, ord_):
-                    acc = acc + np.power(dx, float(p))[:, None] * tt[p][None, :]
+                    acc = acc + _r_pow_int(dx, p)[:, None] * tt[p][None, :]
                 basis[mask] = acc
         inside = ~outside
         if inside.any():
