@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "qr.hpp"
+#include "qr_kernels.hpp"
 
 namespace rmodels {
 
@@ -24,10 +25,14 @@ bool all_finite(const Eigen::Ref<const Eigen::MatrixXd>& A) {
 
 }  // namespace
 
+bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p) {
+  return 2.0 * static_cast<double>(n) * static_cast<double>(p) * static_cast<double>(p) <= 1e8;
+}
+
 LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                       const Eigen::Ref<const Eigen::VectorXd>& weights,
                       const Eigen::Ref<const Eigen::VectorXd>& offset, double tol,
-                      int threads) {
+                      int threads, int extended) {
   const Eigen::Index n = X.rows();
   const Eigen::Index p = X.cols();
   const Eigen::Index k = Y.cols();
@@ -96,6 +101,26 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     for (Eigen::Index j = 0; j < p; ++j) fit.pivot[j] = static_cast<int>(j);
     fit.rank = 0;
     rsd = effects;
+  } else if (extended == 1 || (extended < 0 && lm_uses_extended_precision(nu, p))) {
+    // Same algorithm on the same double inputs, carried out with a 64-bit mantissa; the
+    // results are rounded to double once at the end.
+    using LD = long double;
+    kernels::Mat<LD> xl = X.topRows(nu).cast<LD>();
+    kernels::Vec<LD> qa;
+    fit.rank = kernels::dqrdc2<LD>(xl, static_cast<LD>(tol), qa, fit.pivot);
+    kernels::Mat<LD> el = effects.cast<LD>();
+    kernels::apply_q<LD>(xl, qa, fit.rank, el, true);
+    kernels::Mat<LD> b = el.topRows(fit.rank);
+    xl.topLeftCorner(fit.rank, fit.rank).triangularView<Eigen::Upper>().solveInPlace(b);
+    kernels::Mat<LD> rl = el;
+    rl.topRows(fit.rank).setZero();
+    kernels::apply_q<LD>(xl, qa, fit.rank, rl, false);
+    X.topRows(nu) = xl.cast<double>();
+    fit.qraux = qa.cast<double>();
+    effects = el.cast<double>();
+    rsd = rl.cast<double>();
+    for (int i = 0; i < fit.rank; ++i)
+      fit.coefficients.row(fit.pivot[i]) = b.row(i).cast<double>();
   } else {
     auto xu = X.topRows(nu);
     QRPivoting piv = qr_dqrdc2_inplace(xu, tol, threads);
@@ -150,11 +175,13 @@ Eigen::VectorXd qr_hat(const Eigen::Ref<const Eigen::MatrixXd>& qr,
 }
 
 Eigen::MatrixXd qr_cov_unscaled(const Eigen::Ref<const Eigen::MatrixXd>& qr, int rank) {
-  Eigen::MatrixXd rinv = Eigen::MatrixXd::Identity(rank, rank);
-  qr.topLeftCorner(rank, rank).triangularView<Eigen::Upper>().solveInPlace(rinv);
-  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(rank, rank);
-  cov.selfadjointView<Eigen::Lower>().rankUpdate(rinv);
-  return cov.selfadjointView<Eigen::Lower>();
+  // R^{-1} R^{-T} with a 64-bit mantissa (p^3 work, negligible), rounded once.
+  using LD = long double;
+  kernels::Mat<LD> r = qr.topLeftCorner(rank, rank).cast<LD>().triangularView<Eigen::Upper>();
+  kernels::Mat<LD> rinv = kernels::Mat<LD>::Identity(rank, rank);
+  r.triangularView<Eigen::Upper>().solveInPlace(rinv);
+  kernels::Mat<LD> cov = rinv * rinv.transpose();
+  return cov.cast<double>();
 }
 
 }  // namespace rmodels

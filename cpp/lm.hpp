@@ -26,6 +26,11 @@ struct LmFit {
   int df_residual = 0;
 };
 
+// Whether lm_wfit's automatic choice computes in extended precision: small problems
+// (2 n p^2 <= 1e8 flops) are factorised with a 64-bit mantissa (long double), which makes every
+// result at least as accurate as R's double-precision LINPACK (NIST StRD); larger ones in double.
+bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p);
+
 // Least squares of Y on X with prior weights and an offset, exactly as R's lm.wfit (lm.fit when
 // `weights` is empty):
 //   minimise sum_i w_i (y_i - o_i - x_i' b)^2 over the rows with w_i > 0,
@@ -34,11 +39,12 @@ struct LmFit {
 //
 // X (n x p) is OVERWRITTEN: on return its first n_used rows hold the compact QR (R's qr$qr, the
 // columns in pivoted order) and the remaining rows are unspecified.  `weights` and `offset` may be
-// empty (size 0) for "none".  Throws std::invalid_argument with R's messages on bad input.
+// empty (size 0) for "none".  `extended`: -1 automatic (lm_uses_extended_precision), 0 double,
+// 1 long double.  Throws std::invalid_argument with R's messages on bad input.
 LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                       const Eigen::Ref<const Eigen::VectorXd>& weights,
                       const Eigen::Ref<const Eigen::VectorXd>& offset, double tol,
-                      int threads = 0);
+                      int threads = 0, int extended = -1);
 
 // Diagonal of the hat matrix, h_i = ||row i of Q1||^2 with Q1 the first `rank` columns of Q
 // (R's lm.influence / hatvalues for the used rows).

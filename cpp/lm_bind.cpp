@@ -117,7 +117,8 @@ void register_lm(py::module_& m) {
   m.def(
       "lm_wfit",
       [](const py::object& X, const RefMat& Y, std::optional<Eigen::VectorXd> weights,
-         std::optional<Eigen::VectorXd> offset, double tol, bool overwrite_x, int threads) {
+         std::optional<Eigen::VectorXd> offset, double tol, bool overwrite_x, int threads,
+         int extended) {
         py::array_t<double, py::array::f_style> buf = factor_buffer(X, overwrite_x);
         Eigen::Map<Eigen::MatrixXd> x(buf.mutable_data(), buf.shape(0), buf.shape(1));
         const Eigen::VectorXd none;
@@ -125,7 +126,7 @@ void register_lm(py::module_& m) {
         {
           py::gil_scoped_release nogil;
           fit = lm_wfit_inplace(x, Y, weights ? *weights : none, offset ? *offset : none, tol,
-                                threads);
+                                threads, extended);
         }
         py::dict d;
         d["coefficients"] = std::move(fit.coefficients);
@@ -143,6 +144,7 @@ void register_lm(py::module_& m) {
       },
       py::arg("X"), py::arg("Y"), py::arg("weights") = py::none(), py::arg("offset") = py::none(),
       py::arg("tol") = 1e-7, py::arg("overwrite_x") = true, py::arg("threads") = 0,
+      py::arg("extended") = -1,
       "Weighted least squares exactly as R's lm.wfit (lm.fit when weights is None).\n\n"
       "X (n, p) float64; when overwrite_x is True and X is a writable Fortran-ordered float64\n"
       "array it is factorised IN PLACE (its contents are destroyed; 'qr' is then a view of its\n"
@@ -150,7 +152,9 @@ void register_lm(py::module_& m) {
       "are (n,) or None. Rows with weight 0 are set aside as lm.wfit does.\n"
       "Returns dict: coefficients (p, k; original order; NaN aliased), qr (n_used, p; compact,\n"
       "pivoted columns), qraux (p,), pivot (p,; 0-based), rank, effects (n_used, k; Q'sqrt(w)(y-o)),\n"
-      "residuals (n, k), fitted_values (n, k; incl. offset), df_residual, n_used, tol.");
+      "residuals (n, k), fitted_values (n, k; incl. offset), df_residual, n_used, tol.\n"
+      "threads: worker threads for large problems (0 = all cores). extended: -1 automatic (small\n"
+      "problems in long double, more accurate than R), 0 double, 1 long double.");
 
   m.def(
       "qr_hat",

@@ -169,6 +169,11 @@ def cond_rtol(x: np.ndarray, pivot, rank: int, base: float = 1e-10) -> float:
     return max(base, float(np.linalg.cond(kept)) * 1e-14)
 
 
+def fcopy(x: np.ndarray) -> np.ndarray:
+    """A private Fortran-ordered copy (lm_wfit factorises its argument in place)."""
+    return np.array(x, dtype=float, order="F", copy=True)
+
+
 def rel_close(a, b, rtol=1e-12, atol_scale=1e-13):
     a = np.asarray(a, float)
     b = np.asarray(b, float)
@@ -243,7 +248,7 @@ def test_lm_wfit_matches_reference(kind, weights, offset):
     w = None if weights is None else _weights(n, 13, weights == "zeros")
     o = rng.standard_normal(n) if offset else None
     ref = ref_lm_wfit(x, y, w, o)
-    got = _core.lm_wfit(np.asfortranarray(x), y, w, o, 1e-7)
+    got = _core.lm_wfit(fcopy(x), y, w, o, 1e-7)
     assert got["rank"] == ref["rank"]
     assert got["df_residual"] == ref["df_residual"]
     np.testing.assert_array_equal(got["pivot"], ref["pivot"])
@@ -254,7 +259,7 @@ def test_lm_wfit_matches_reference(kind, weights, offset):
 
 
 def test_lm_wfit_in_place_and_copy():
-    x = np.asfortranarray(design("tall", 3))
+    x = fcopy(design("tall", 3))
     y = np.random.default_rng(4).standard_normal(x.shape[0])
     keep = x.copy()
     a = _core.lm_wfit(x, y, overwrite_x=False)
@@ -303,7 +308,7 @@ def test_empty_and_all_zero_weight_models():
 
 def test_hat_and_cov_unscaled():
     x = design("intercept_dup", 9)
-    f = _core.lm_wfit(np.asfortranarray(x), np.ones(x.shape[0]))
+    f = _core.lm_wfit(fcopy(x), np.ones(x.shape[0]))
     r = f["rank"]
     xs = x[:, f["pivot"][:r]]
     q, _ = np.linalg.qr(xs)
@@ -332,7 +337,7 @@ def test_large_matrix_matches_reference_rule():
         elif extra == "near":
             xx = np.column_stack([x[:, :5], x[:, 1] + 1e-9 * rng.standard_normal(n), x[:, 5:]])
         ref = ref_lm_wfit(xx, y)
-        got = _core.lm_wfit(np.asfortranarray(xx), y)
+        got = _core.lm_wfit(fcopy(xx), y)
         assert got["rank"] == ref["rank"]
         np.testing.assert_array_equal(got["pivot"], ref["pivot"])
         rel_close(got["coefficients"], ref["coefficients"], rtol=1e-10)
@@ -407,7 +412,7 @@ def test_lm_fit_matches_R(kind, weights, offset):
     rf = r(f"f <- {call}; list(coefficients = f$coefficients, effects = f$effects, "
            "residuals = f$residuals, fitted = f$fitted.values, rank = f$rank, "
            "df = f$df.residual, pivot = f$qr$pivot, qraux = f$qr$qraux)")
-    got = _core.lm_wfit(np.asfortranarray(x), y, w, o, 1e-7)
+    got = _core.lm_wfit(fcopy(x), y, w, o, 1e-7)
     rank = int(rf["rank"][0])
     assert got["rank"] == rank
     assert got["df_residual"] == int(rf["df"][0])
@@ -443,7 +448,7 @@ def test_near_collinear_lm_and_glm_tolerances(semantics_c1, eps):
     x = np.column_stack([np.ones(10), d["x1"], x5, d["x2"]])
     for tol, call in [(1e-7, "lm"), (1e-11, "glm")]:
         want = r(f"d$x5 <- d$x1 + {eps!r} * d$x4; coef({call}(y ~ x1 + x5 + x2, data = d))")
-        got = _core.lm_wfit(np.asfortranarray(x), d["y"], None, None, tol)
+        got = _core.lm_wfit(fcopy(x), d["y"], None, None, tol)
         rel_close(got["coefficients"][:, 0], want, rtol=cond_rtol(x, got["pivot"], got["rank"]))
 
 
@@ -453,7 +458,7 @@ def test_semantics_alias_examples(semantics_c1):
 
     d = semantics_c1
     x = np.column_stack([np.ones(10), d["x1"], d["x3"], d["x2"], d["x4"]])
-    got = _core.lm_wfit(np.asfortranarray(x), d["y"])
+    got = _core.lm_wfit(fcopy(x), d["y"])
     want = r("m <- lm(y ~ x1 + x3 + x2 + x4, d); list(coef = coef(m), pivot = m$qr$pivot, "
              "effects = m$effects, res = residuals(m))")
     np.testing.assert_array_equal(got["pivot"] + 1, want["pivot"])
