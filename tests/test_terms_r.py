@@ -32,7 +32,7 @@ _R_HELPERS = r"""
   fac <- attr(t, "factors")
   vars <- as.list(attr(t, "variables"))[-1]
   dep <- function(e) paste(deparse(e, backtick = TRUE, control = NULL, width.cutoff = 500L),
-                           collapse = " ")
+                           collapse = "\n")
   j <- function(v) paste(v, collapse = "\036")
   paste(c("OK", j(attr(t, "term.labels")), j(attr(t, "order")), j(attr(t, "intercept")),
           j(attr(t, "response")), j(attr(t, "offset")),
@@ -146,6 +146,16 @@ BASIC = [
     "y ~ `offset(x)` + z", "y ~ stats::offset(w) + x",
     # deleted variables stay variables
     "y ~ a - b", "y ~ a - b:c", "y ~ a*b - c", "y ~ (a + b)^2 - a:b - c:d",
+    # labels longer than R's 500-byte cutoff are broken into lines as deparse1line does
+    "y ~ I(" + " + ".join(["x"] * 130) + ")",
+    "y ~ I(" + " + ".join(["xx"] * 200) + ") + z",
+    "y ~ f(" + ", ".join(f"a{i}" for i in range(1, 151)) + ")",
+    "y ~ g(" + ", ".join(f"k{i} = b{i}" for i in range(1, 90)) + "):I(" + "*".join(["z"] * 140)
+    + ")",
+    "y ~ I(f(" + ", ".join(["x"] * 240) + ") - " + " - ".join(["z"] * 200) + ")",
+    "y ~ I(" + " + ".join(f"f({', '.join(['x'] * 60)})" for _ in range(8)) + ")",
+    "y ~ I(" + " & ".join(f"(x{i} == {i})" for i in range(60)) + ") + I(" + "%in%".join(
+        ["x"] * 120) + ")",
 ]
 
 KEEP_ORDER = [

@@ -169,34 +169,120 @@ def _deparse_fun(fun: str) -> str:
     return deparse_name(fun)
 
 
-def deparse(expr: Expr | Formula) -> str:
-    """R's one-line deparse of an expression (or a formula), as used in term labels."""
-    if isinstance(expr, Formula):
-        rhs = deparse(expr.rhs)
-        return "~" + rhs if expr.lhs is None else f"{deparse(expr.lhs)} ~ {rhs}"
-    if isinstance(expr, Name):
-        return deparse_name(expr.id)
-    if isinstance(expr, Num):
-        return format_number(expr.value, expr.text)
-    if isinstance(expr, Str):
-        return deparse_string(expr.value)
-    if isinstance(expr, Bool):
-        return "TRUE" if expr.value else "FALSE"
-    if isinstance(expr, Null):
+LABEL_CUTOFF = 500  # R's MAX_Cutoff, used by deparse1line for term labels
+
+
+class _Writer:
+    """R's deparse buffer: lines, the current line's length and the indent level.
+
+    As R's ``linebreak()``: after the ``op`` of a spaced binary operator or the ``, `` between
+    call arguments, a new line is started when the current one is longer than ``cutoff``
+    (continuation lines are indented by 4 spaces per level, 2 beyond the fourth)."""
+
+    def __init__(self, cutoff: int | None):
+        self.cutoff = cutoff
+        self.lines: list[str] = []
+        self.parts: list[str] = []
+        self.length = 0
+        self.indent = 0
+        self.startline = True
+
+    def write(self, text: str) -> None:
+        if self.startline:
+            self.startline = False
+            tabs = "".join("    " if i <= 4 else "  " for i in range(1, self.indent + 1))
+            self.parts.append(tabs)
+            self.length += len(tabs)
+        self.parts.append(text)
+        self.length += len(text.encode("utf-8"))
+
+    def linebreak(self, broke: bool) -> bool:
+        if self.cutoff is not None and self.length > self.cutoff:
+            if not broke:
+                broke = True
+                self.indent += 1
+            self.lines.append("".join(self.parts))
+            self.parts = []
+            self.length = 0
+            self.startline = True
+        return broke
+
+    def text(self) -> str:
+        return "\n".join([*self.lines, "".join(self.parts)])
+
+    def expr(self, e: Expr) -> None:
+        if isinstance(e, BinOp):
+            self.expr(e.left)
+            if e.op in _TIGHT:
+                self.write(e.op)
+                self.expr(e.right)
+                return
+            self.write(f" {e.op} ")
+            broke = self.linebreak(False)
+            self.expr(e.right)
+            if broke:
+                self.indent -= 1
+        elif isinstance(e, Call):
+            self.write(_deparse_fun(e.fun) + "(")
+            items: list[tuple[str | None, Expr]] = [(None, a) for a in e.args]
+            items += list(e.kwargs)
+            broke = False
+            for k, (name, value) in enumerate(items):
+                if name is not None:
+                    self.write(deparse_name(name) + " = ")
+                self.expr(value)
+                if k < len(items) - 1:
+                    self.write(", ")
+                    broke = self.linebreak(broke)
+            if broke:
+                self.indent -= 1
+            self.write(")")
+        elif isinstance(e, Paren):
+            self.write("(")
+            self.expr(e.expr)
+            self.write(")")
+        elif isinstance(e, UnaryOp):
+            self.write(e.op)
+            self.expr(e.operand)
+        else:
+            self.write(_atom(e))
+
+
+def _atom(e: Expr) -> str:
+    if isinstance(e, Name):
+        return deparse_name(e.id)
+    if isinstance(e, Num):
+        return format_number(e.value, e.text)
+    if isinstance(e, Str):
+        return deparse_string(e.value)
+    if isinstance(e, Bool):
+        return "TRUE" if e.value else "FALSE"
+    if isinstance(e, Null):
         return "NULL"
-    if isinstance(expr, Dot):
+    if isinstance(e, Dot):
         return "."
-    if isinstance(expr, Paren):
-        return "(" + deparse(expr.expr) + ")"
-    if isinstance(expr, UnaryOp):
-        return expr.op + deparse(expr.operand)
-    if isinstance(expr, BinOp):
-        left, right = deparse(expr.left), deparse(expr.right)
-        if expr.op in _TIGHT:
-            return f"{left}{expr.op}{right}"
-        return f"{left} {expr.op} {right}"
-    if isinstance(expr, Call):
-        parts = [deparse(a) for a in expr.args]
-        parts += [f"{deparse_name(k)} = {deparse(v)}" for k, v in expr.kwargs]
-        return f"{_deparse_fun(expr.fun)}({', '.join(parts)})"
-    raise TypeError(f"not a formula expression: {expr!r}")
+    raise TypeError(f"not a formula expression: {e!r}")
+
+
+def deparse(expr: Expr | Formula, cutoff: int | None = LABEL_CUTOFF) -> str:
+    """R's deparse of an expression (or a formula) as ``terms()`` labels it (``deparse1line``).
+
+    Expressions longer than ``cutoff`` bytes are broken into lines joined by ``"\\n"`` exactly
+    where R breaks them; ``cutoff=None`` never breaks.
+    """
+    w = _Writer(cutoff)
+    if isinstance(expr, Formula):
+        if expr.lhs is None:
+            w.write("~")
+        else:
+            w.expr(expr.lhs)
+            w.write(" ~ ")
+            broke = w.linebreak(False)
+            w.expr(expr.rhs)
+            if broke:
+                w.indent -= 1
+            return w.text()
+        w.expr(expr.rhs)
+        return w.text()
+    w.expr(expr)
+    return w.text()
