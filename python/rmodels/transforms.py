@@ -268,7 +268,7 @@ def _contr_poly(n: int) -> np.ndarray:
             "degrees of freedom")
     scores = np.arange(1, n + 1, dtype=float)
     Z, _ = _poly_basis(scores - _r_mean(scores), n - 1)
-    Z = Z / np.sqrt(np.sum(Z * Z, axis=0))
+    Z = Z / np.sqrt(_col_sums(Z * Z))  # R: sqrt(sum(x^2)), sum() accumulates in long double
     return Z[:, 1:]
 
 
