@@ -317,6 +317,19 @@ def test_bars_against_lme4(i, bar_results):
     _check(t, fixed, formula)
 
 
+@pytest.fixture(scope="module")
+def plain_bar_results() -> dict[str, dict]:
+    return dict(zip(BAR_FORMULAS, r_terms(BAR_FORMULAS)))
+
+
+@pytest.mark.parametrize("formula", BAR_FORMULAS)
+def test_bars_as_plain_variables(formula, plain_bar_results):
+    """``random=False``: bars are ordinary variables, as in R's terms() (and lm)."""
+    t = terms(formula, random=False)
+    assert t.bars == []
+    _check(t, plain_bar_results[formula], formula)
+
+
 def test_double_bar_kept_unexpanded():
     t = terms("y ~ x + (x || g) + (1 | h/k)")
     assert [(b.text, b.double) for b in t.bars] == [("x || g", True), ("1 | h/k", False)]

@@ -418,6 +418,7 @@ def terms(
     formula: Union[str, Formula],
     data_columns: Sequence[str] | None = None,
     keep_order: bool = False,
+    random: bool = True,
 ) -> Terms:
     """Expand a model formula as R's ``terms(formula, data = data, keep.order = keep_order)``.
 
@@ -426,10 +427,13 @@ def terms(
     removed into ``Terms.bars`` before expansion. Raises :class:`FormulaError` for R's formula
     errors ("invalid power in formula", "'.' in formula and no 'data' argument", a constant
     other than 0/1 as a term, duplicated column names with ``.``).
+
+    With ``random=False`` bars are not treated as random effects: ``(1 | g)`` is then an ordinary
+    variable ``1 | g`` (a logical "or"), exactly as R's ``terms()`` and ``lm`` see it.
     """
     f = parse_formula(formula) if isinstance(formula, str) else formula
     text = f.text
-    fixed_rhs, bars = find_bars(f.rhs, text)
+    fixed_rhs, bars = find_bars(f.rhs, text) if random else (f.rhs, [])
     if fixed_rhs is None:
         fixed_rhs = Num(1.0, "1", f.rhs.pos)
 
