@@ -206,22 +206,34 @@ def test_formatC_matches_r() -> None:  # noqa: N802
     dg = rng.integers(1, 11, x.size).astype(np.int32)
     wd = rng.integers(-1, 14, x.size).astype(np.int32)  # -1 = NULL
     fmts = ["g", "f", "e", "fg", "G", "E"]
+    flags = ["", "", "-", "0", "+", " ", "#", "-+", "0+", "#-"]
     fi = rng.integers(0, len(fmts), x.size).astype(np.int32)
+    fl = rng.integers(0, len(flags), x.size).astype(np.int32)
     want = r_strings(
         "fm <- c('g', 'f', 'e', 'fg', 'G', 'E'); "
+        "fg <- c('', '', '-', '0', '+', ' ', '#', '-+', '0+', '#-'); "
         "vapply(seq_along(x), function(i) formatC(x[i], digits = dg[i], "
-        "width = if (wd[i] < 0) NULL else wd[i], format = fm[fi[i] + 1L]), '')",
-        x=x, dg=dg, wd=wd, fi=fi)
+        "width = if (wd[i] < 0) NULL else wd[i], format = fm[fi[i] + 1L], "
+        "flag = fg[fl[i] + 1L]), '')",
+        x=x, dg=dg, wd=wd, fi=fi, fl=fl)
     bad = []
     for i in range(x.size):
         got = rf.formatC(float(x[i]), digits=int(dg[i]),
                          width=None if wd[i] < 0 else int(wd[i]), format=fmts[fi[i]],
-                         nan_is_na=False)
+                         flag=flags[fl[i]], nan_is_na=False)
         if got != want[i]:
-            bad.append((x[i], dg[i], wd[i], fmts[fi[i]], got, want[i]))
+            bad.append((x[i], dg[i], wd[i], fmts[fi[i]], flags[fl[i]], got, want[i]))
     assert not bad, f"{len(bad)} mismatches, e.g. {bad[:5]}"
-    assert rf.formatC(0.99917, digits=4) == r("formatC(0.99917, digits = 4)")[0]
-    assert rf.formatC(12345) == r("formatC(12345L)")[0]
+    ints = rng.integers(-100000, 100000, 300)
+    want = r_strings(
+        "c(vapply(x, function(v) formatC(as.integer(v), width = 8L, flag = '0'), ''), "
+        "vapply(x, function(v) formatC(as.integer(v)), ''), "
+        "vapply(x, function(v) formatC(v, format = 'd'), ''), formatC(0.99917, digits = 4))",
+        x=ints.astype(float))
+    got = ([rf.formatC(int(v), width=8, flag="0") for v in ints]
+           + [rf.formatC(int(v)) for v in ints]
+           + [rf.formatC(float(v), format="d") for v in ints] + [rf.formatC(0.99917, digits=4)])
+    assert got == want
 
 
 def test_format_pval_matches_r() -> None:
@@ -358,7 +370,7 @@ def random_coef_table(rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
 def test_print_coefmat_matches_r() -> None:
     rng = np.random.default_rng(19)
     cases = [random_coef_table(rng) for _ in range(1500)]
-    digits = rng.integers(3, 8, len(cases)).astype(np.int32)
+    digits = rng.integers(1, 11, len(cases)).astype(np.int32)
     flat = np.concatenate([np.pad(t, ((0, 0), (0, 4 - t.shape[1]))).ravel(order="F")
                            for t, _, _ in cases])
     want = r_strings(
