@@ -23,16 +23,17 @@ enum class LinkKind { Logit, Probit, Cauchit, Cloglog, Identity, Log, Sqrt, Inve
 //   QuasiMu = quasi(variance = "mu"), Gamma = Gamma family "mu^2", QuasiMu2 = quasi "mu^2",
 //   InverseGaussian = inverse.gaussian "mu^3", QuasiMu3 = quasi "mu^3".
 enum class VarianceKind { Gaussian, Binomial, QuasiBinomialVar, Poisson, QuasiMu, Gamma, QuasiMu2,
-                          InverseGaussian, QuasiMu3 };
+                          InverseGaussian, QuasiMu3, NegativeBinomial };
 
 enum class FamilyKind { Gaussian, Binomial, QuasiBinomial, Poisson, QuasiPoisson, Gamma,
-                        InverseGaussian, Quasi };
+                        InverseGaussian, Quasi, NegativeBinomial };
 
 struct Family {
   FamilyKind family = FamilyKind::Gaussian;
   LinkKind link = LinkKind::Identity;
   VarianceKind variance = VarianceKind::Gaussian;
   double lambda = 1.0;  // exponent of power(lambda) links
+  double theta = NAN;   // MASS::negative.binomial(theta): V(mu) = mu + mu^2 / theta
   std::string link_name = "identity";
 };
 
@@ -191,6 +192,7 @@ inline double variance1(const Family& f, double mu) {
     case VarianceKind::QuasiMu2: return mu * mu;
     case VarianceKind::InverseGaussian:
     case VarianceKind::QuasiMu3: return mu * mu * mu;
+    case VarianceKind::NegativeBinomial: return mu + (mu * mu) / f.theta;
   }
   return NAN;
 }
@@ -213,6 +215,7 @@ inline bool validmu(const Family& f, const Eigen::VectorXd& mu) {
     case VarianceKind::QuasiMu:
     case VarianceKind::QuasiMu2:
     case VarianceKind::QuasiMu3:
+    case VarianceKind::NegativeBinomial:
       for (double m : mu)
         if (!(m > 0)) return false;
       return true;
@@ -237,6 +240,10 @@ inline double dev_resid1(const Family& f, double y, double mu, double wt) {
       return std::max(-2 * wt * (std::log((y == 0 ? 1.0 : y) / mu) - (y - mu) / mu), 0.0);
     case VarianceKind::InverseGaussian:
     case VarianceKind::QuasiMu3: return wt * ((y - mu) * (y - mu)) / (y * (mu * mu));
+    case VarianceKind::NegativeBinomial: {
+      const double th = f.theta;
+      return 2 * wt * (y * std::log(std::max(1.0, y) / mu) - (y + th) * std::log((y + th) / (mu + th)));
+    }
   }
   return NAN;
 }

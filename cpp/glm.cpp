@@ -43,8 +43,9 @@ Eigen::VectorXd linear_predictor(const Eigen::Ref<const Eigen::MatrixXd>& X,
 }  // namespace
 
 Family make_family(const std::string& family, const std::string& link, double lambda,
-                   const std::string& variance) {
+                   const std::string& variance, double theta) {
   Family f;
+  f.theta = theta;
   if (family == "gaussian") {
     f.family = FamilyKind::Gaussian;
     f.variance = VarianceKind::Gaussian;
@@ -66,6 +67,10 @@ Family make_family(const std::string& family, const std::string& link, double la
   } else if (family == "inverse.gaussian") {
     f.family = FamilyKind::InverseGaussian;
     f.variance = VarianceKind::InverseGaussian;
+  } else if (family == "negative.binomial") {
+    f.family = FamilyKind::NegativeBinomial;
+    f.variance = VarianceKind::NegativeBinomial;
+    if (!(theta > 0)) throw GlmError("'theta' must be positive");
   } else if (family == "quasi") {
     f.family = FamilyKind::Quasi;
     if (variance == "constant") f.variance = VarianceKind::Gaussian;
@@ -181,6 +186,14 @@ Initialized initialize_family(const Family& f, const Eigen::Ref<const Eigen::Mat
           throw GlmError("positive values only are allowed for the 'inverse.gaussian' family",
                          true);
       out.mustart = y;
+      break;
+    case FamilyKind::NegativeBinomial:
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (y[i] < 0)
+          throw GlmError("negative values not allowed for the negative binomial family", true);
+      out.mustart = y;
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (y[i] == 0) out.mustart[i] = y[i] + 1.0 / 6;
       break;
     case FamilyKind::Quasi:
       switch (f.variance) {

@@ -67,7 +67,8 @@ GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
 // "quasipoisson" | "Gamma" | "inverse.gaussian" | "quasi"; link as R names it ("logit", "1/mu^2",
 // "mu^0.5" for power links: give lambda); variance for quasi ("constant", "mu(1-mu)", "mu",
 // "mu^2", "mu^3").
+// "negative.binomial" is MASS's family with the given theta.
 Family make_family(const std::string& family, const std::string& link, double lambda,
-                   const std::string& variance);
+                   const std::string& variance, double theta = NAN);
 
 }  // namespace rmodels

@@ -50,8 +50,8 @@ void register_glm(py::module_& m) {
          const std::string& link, double lambda, const std::string& variance,
          std::optional<Eigen::VectorXd> start, std::optional<Eigen::VectorXd> etastart,
          std::optional<Eigen::VectorXd> mustart, double epsilon, int maxit, bool intercept,
-         int intercept_col) {
-        Family f = make_family(family, link, lambda, variance);
+         int intercept_col, double theta) {
+        Family f = make_family(family, link, lambda, variance, theta);
         GlmStart st{std::move(start), std::move(etastart), std::move(mustart)};
         GlmControl control{epsilon, maxit};
         GlmResult r;
@@ -66,7 +66,7 @@ void register_glm(py::module_& m) {
       py::arg("family"), py::arg("link"), py::arg("lambda_") = 1.0, py::arg("variance") = "",
       py::arg("start") = py::none(), py::arg("etastart") = py::none(),
       py::arg("mustart") = py::none(), py::arg("epsilon") = 1e-8, py::arg("maxit") = 25,
-      py::arg("intercept") = true, py::arg("intercept_col") = -1,
+      py::arg("intercept") = true, py::arg("intercept_col") = -1, py::arg("theta") = NAN,
       "R's glm() + glm.fit(): family initialize, IRLS with dqrdc2 pivoting and step halving, "
       "null deviance. X (n, p) and Y (n, 1|2) Fortran-ordered float64. Raises GlmError with "
       "R's message; R's warnings are returned in 'warnings'.");
@@ -75,8 +75,8 @@ void register_glm(py::module_& m) {
       "glm_family_eval",
       [](const std::string& what, const std::string& family, const std::string& link,
          double lambda, const std::string& variance, const Eigen::VectorXd& a,
-         const Eigen::VectorXd& b, const Eigen::VectorXd& wt) {
-        Family f = make_family(family, link, lambda, variance);
+         const Eigen::VectorXd& b, const Eigen::VectorXd& wt, double theta) {
+        Family f = make_family(family, link, lambda, variance, theta);
         const Eigen::Index n = a.size();
         Eigen::VectorXd out(n);
         if (what == "linkfun") {
@@ -95,18 +95,19 @@ void register_glm(py::module_& m) {
         return out;
       },
       py::arg("what"), py::arg("family"), py::arg("link"), py::arg("lambda_"),
-      py::arg("variance"), py::arg("a"), py::arg("b"), py::arg("wt"),
+      py::arg("variance"), py::arg("a"), py::arg("b"), py::arg("wt"), py::arg("theta") = NAN,
       "Element-wise family kernels (linkfun, linkinv, mu_eta, variance of a; dev_resids of "
       "y = a, mu = b, weights wt).");
   m.def(
       "glm_family_valid",
       [](const std::string& family, const std::string& link, double lambda,
-         const std::string& variance, const Eigen::VectorXd& eta, const Eigen::VectorXd& mu) {
-        Family f = make_family(family, link, lambda, variance);
+         const std::string& variance, const Eigen::VectorXd& eta, const Eigen::VectorXd& mu,
+         double theta) {
+        Family f = make_family(family, link, lambda, variance, theta);
         return py::make_tuple(valideta(f, eta), validmu(f, mu));
       },
       py::arg("family"), py::arg("link"), py::arg("lambda_"), py::arg("variance"),
-      py::arg("eta"), py::arg("mu"), "(valideta(eta), validmu(mu)) of the family.");
+      py::arg("eta"), py::arg("mu"), py::arg("theta") = NAN, "(valideta(eta), validmu(mu)) of the family.");
 }
 
 }  // namespace rmodels

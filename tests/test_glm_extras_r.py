@@ -258,3 +258,39 @@ def test_step_halving_matches_r(rdata):
            "start = c(-2, 0.05))))")
     np.testing.assert_allclose(m.coef(), rc, rtol=1e-8)
     assert m.iter == 5
+
+
+# ---------------------------------------------------------------------------------------------
+# MASS::glm.nb
+
+NB_CASES = [
+    ("ynb ~ x1 + f", {}, ""), ("ynb ~ x1 + x2 + offset(log(expo))", {}, ""),
+    ("ynb ~ x1", {"weights": "w"}, ", weights = w"), ("ynb ~ o + x2", {}, ""),
+    ("ynb ~ x1", {"link": "sqrt"}, ", link = sqrt"),
+]
+
+
+@pytest.mark.parametrize("formula,kw,rkw", NB_CASES)
+def test_glm_nb(rdata, formula, kw, rkw):
+    from rmodels.glm import glm_nb
+
+    m = glm_nb(formula, DATA, **kw)
+    call = f"glm.nb({formula}, data = data{rkw})"
+    R = r(f"local({{ m <- {call}; list(coef = unname(coef(m)), theta = m$theta, "
+          "se = m$SE.theta, aic = AIC(m), bic = BIC(m), ll = as.numeric(logLik(m)), "
+          "dev = deviance(m), null = m$null.deviance, iter = m$iter, "
+          "vc = unname(vcov(m)), "
+          "ci = unname(suppressMessages(confint(m))), "
+          "txt = paste(capture.output(print(summary(m))), collapse = '\\n'), "
+          "ptxt = paste(capture.output(print(m)), collapse = '\\n')) })")
+    np.testing.assert_allclose(m.coef(), R["coef"], rtol=1e-8)
+    np.testing.assert_allclose(m.theta, R["theta"], rtol=1e-8)
+    np.testing.assert_allclose(m.SE_theta, R["se"], rtol=1e-7)
+    np.testing.assert_allclose([m.AIC(), m.BIC(), m.logLik(), m.deviance(), m.null_deviance],
+                               [R["aic"][0], R["bic"][0], R["ll"][0], R["dev"][0],
+                                R["null"][0]], rtol=1e-8)
+    assert m.iter == int(R["iter"][0])
+    np.testing.assert_allclose(m.vcov().to_numpy(), R["vc"], rtol=1e-7)
+    np.testing.assert_allclose(m.confint().to_numpy(), R["ci"], rtol=1e-6)
+    assert str(m.summary()).rstrip("\n") == R["txt"][0].rstrip("\n")
+    assert str(m).rstrip("\n") == R["ptxt"][0].rstrip("\n")

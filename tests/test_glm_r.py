@@ -62,11 +62,12 @@ def make_data(seed: int = 20240601) -> pd.DataFrame:
     sep_x = np.arange(N, dtype=float) / 10
     ysep = (sep_x > 3.05).astype(float)
     ylin = 1.5 + 0.6 * x2 + np.round(rng.normal(scale=0.2, size=N), 4) + 0.8  # for identity
+    ynb = rng.negative_binomial(2.0, 2.0 / (2.0 + mu_c)).astype(float)  # theta = 2
     return pd.DataFrame({
         "x1": x1, "x2": x2, "f": f, "o": o, "yb": yb, "yc": yc, "yp": yp, "ytr": ytr,
         "ys": ys, "yf": ytr - ys, "yprop": ys / ytr, "w": w, "w0": w0, "expo": expo,
         "ycx": ycx, "x3": x3, "ylog": ylog, "yfac": yfac, "sep_x": sep_x, "ysep": ysep,
-        "ylin": ylin,
+        "ylin": ylin, "ynb": ynb,
     })
 
 

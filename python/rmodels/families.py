@@ -21,7 +21,7 @@ from .errors import FitError
 
 __all__ = [
     "Family", "gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson", "Gamma",
-    "inverse_gaussian", "quasi", "power", "as_family",
+    "inverse_gaussian", "quasi", "power", "as_family", "negative_binomial",
 ]
 
 _LINKS = ("logit", "probit", "cauchit", "cloglog", "identity", "log", "sqrt", "1/mu^2",
@@ -73,6 +73,12 @@ class Family:
     variance_name: str = ""
     lam: float = 1.0
     call_text: str = ""
+    theta: float = float("nan")
+
+    @property
+    def core_name(self) -> str:
+        """The family name the compiled core knows ("negative.binomial" for MASS's family)."""
+        return "negative.binomial" if self.family.startswith("Negative Binomial") else self.family
 
     # ---- element-wise kernels (compiled) ------------------------------------------------
     def _eval(self, what: str, a, b=None, wt=None) -> np.ndarray:
@@ -80,8 +86,8 @@ class Family:
         b = a if b is None else np.broadcast_to(np.asarray(b, float), a.shape).astype(float)
         wt = np.ones_like(a) if wt is None else np.broadcast_to(
             np.asarray(wt, float), a.shape).astype(float)
-        return _core.glm_family_eval(what, self.family, self.link, self.lam, self.variance_name,
-                                     a, b, wt)
+        return _core.glm_family_eval(what, self.core_name, self.link, self.lam,
+                                     self.variance_name, a, b, wt, self.theta)
 
     def linkfun(self, mu) -> np.ndarray:
         """g(mu)."""
@@ -105,18 +111,20 @@ class Family:
 
     def valid(self, eta, mu) -> tuple[bool, bool]:
         """(valideta(eta), validmu(mu))."""
-        return _core.glm_family_valid(self.family, self.link, self.lam, self.variance_name,
-                                      np.asarray(eta, float), np.asarray(mu, float))
+        return _core.glm_family_valid(self.core_name, self.link, self.lam, self.variance_name,
+                                      np.asarray(eta, float), np.asarray(mu, float), self.theta)
 
     # ---- properties used by the fit object ----------------------------------------------
     @property
     def fixed_dispersion(self) -> bool:
         """True for binomial and poisson (dispersion 1, z tests)."""
-        return self.family in _FIXED_DISPERSION
+        return self.family in _FIXED_DISPERSION or self.core_name == "negative.binomial"
 
     @property
     def extra_df(self) -> int:
         """1 if the AIC counts a dispersion parameter (gaussian, Gamma, inverse.gaussian)."""
+        if self.core_name == "negative.binomial":
+            return 1
         return 1 if self.family in ("gaussian", "Gamma", "inverse.gaussian") else 0
 
     @property
@@ -152,6 +160,12 @@ class Family:
                 disp = dev / nw
                 ll = stats.gamma.logpdf(y, 1 / disp, scale=mu * disp)
                 return float(-2 * np.sum(ll * wt) + 2)
+            if self.core_name == "negative.binomial":
+                from scipy.special import gammaln
+                th = self.theta
+                term = ((y + th) * np.log(mu + th) - y * np.log(mu) + gammaln(y + 1)
+                        - th * math.log(th) + gammaln(th) - gammaln(th + y))
+                return float(2 * np.sum(term * wt))
             if self.family == "inverse.gaussian":
                 sw = np.sum(wt)
                 return float(sw * (1 + math.log(dev / sw * 2 * math.pi))
@@ -248,6 +262,16 @@ def quasi(link: Union[str, Power] = "identity", variance: str = "constant") -> F
     else:
         call = _call("quasi", name, "identity", extra)
     return Family("quasi", name, v, lam, call)
+
+
+def negative_binomial(theta: float, link: str = "log") -> Family:
+    """MASS's ``negative.binomial(theta)``: V(mu) = mu + mu^2 / theta; links log (default),
+    identity, sqrt. Its R family name is ``Negative Binomial(<round(theta, 4)>)``."""
+    name, lam = _check_link(link, "negative binomial", ("log", "identity", "sqrt"))
+    from . import rformat as rf
+    label = rf.format_num([rf.round_r(float(theta), 4)])[0]
+    return Family(f"Negative Binomial({label})", name, "", lam,
+                  f"negative.binomial({theta!r})", float(theta))
 
 
 _BY_NAME = {

@@ -35,7 +35,8 @@ from .errors import (
 )
 from .families import Family, as_family
 
-__all__ = ["glm", "GLM", "GLMSummary", "glm_fit_matrix", "GlmCoreFit"]
+__all__ = ["glm", "GLM", "GLMSummary", "glm_fit_matrix", "GlmCoreFit", "glm_nb", "NegBinGLM",
+           "theta_ml"]
 
 _DATA_MESSAGES = ("y values must be", "negative values not allowed", "non-positive values",
                   "positive values only", "y must be a vector of 0 and 1")
@@ -111,11 +112,11 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
                        "coefs")
     try:
         res = _core.glm_fit(
-            X, Y, w, o, bool(has_offset), fam.family, fam.link, fam.lam, fam.variance_name,
+            X, Y, w, o, bool(has_offset), fam.core_name, fam.link, fam.lam, fam.variance_name,
             None if start is None else np.asarray(start, float),
             None if etastart is None else np.asarray(etastart, float),
             None if mustart is None else np.asarray(mustart, float),
-            float(epsilon), int(maxit), bool(intercept), int(intercept_col))
+            float(epsilon), int(maxit), bool(intercept), int(intercept_col), fam.theta)
     except _core.GlmError as exc:
         msg = str(exc)
         if any(m in msg for m in _DATA_MESSAGES):
@@ -1271,3 +1272,183 @@ def profile_confint(fit: GLM, names: Sequence[str], level: float = 0.95) -> pd.D
         sx, sy = r_spline(pv[:, j], z)
         rows.append(list(r_approx(sy, sx, cutoff)))
     return pd.DataFrame(rows, index=list(names), columns=[_pct(a), _pct(1 - a)])
+
+
+# ---------------------------------------------------------------------------------------------
+# MASS::glm.nb
+
+
+def _nb_loglik(th: float, mu: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Negative binomial log-likelihood of glm.nb: sum w (lgamma(th + y) - lgamma(th)
+    - lgamma(y + 1) + th log th + y log(mu + (y == 0)) - (th + y) log(th + mu))."""
+    from scipy.special import gammaln
+    return float(np.sum(w * (gammaln(th + y) - gammaln(th) - gammaln(y + 1) + th * math.log(th)
+                             + y * np.log(mu + (y == 0)) - (th + y) * np.log(th + mu))))
+
+
+def theta_ml(y: np.ndarray, mu: np.ndarray, n: float, w: np.ndarray, limit: int = 10,
+             eps: float = np.finfo(float).eps ** 0.25) -> tuple[float, float, list[str]]:
+    """MASS's ``theta.ml``: Newton-Raphson on the score of theta, started at
+    n / sum(w (y/mu - 1)^2); returns (theta, SE = 1/sqrt(information), warnings)."""
+    from scipy.special import digamma, polygamma
+
+    def score(th: float) -> float:
+        return float(np.sum(w * (digamma(th + y) - digamma(th) + math.log(th) + 1
+                                 - np.log(th + mu) - (y + th) / (mu + th))))
+
+    def info(th: float) -> float:
+        return float(np.sum(w * (-polygamma(1, th + y) + polygamma(1, th) - 1 / th
+                                 + 2 / (mu + th) - (y + th) / (mu + th) ** 2)))
+
+    t0 = n / float(np.sum(w * (y / mu - 1) ** 2))
+    it = 0
+    delta = 1.0
+    i = float("nan")
+    msgs: list[str] = []
+    while True:
+        it += 1
+        if not (it < limit and abs(delta) > eps):
+            break
+        t0 = abs(t0)
+        i = info(t0)
+        delta = score(t0) / i
+        t0 = t0 + delta
+    if t0 < 0:
+        t0 = 0.0
+        msgs.append("estimate truncated at zero")
+    if it == limit:
+        msgs.append("iteration limit reached")
+    return t0, math.sqrt(1 / i), msgs
+
+
+def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None,
+           na_action: str = "omit", start: Sequence[float] | None = None, etastart: Any = None,
+           mustart: Any = None, control: dict | None = None, init_theta: float | None = None,
+           link: str | None = None, *, data_name: str = "data") -> NegBinGLM:
+    """Negative binomial GLM as MASS's ``glm.nb``: a Poisson (or ``init_theta``) fit, then
+    alternate theta by ``theta.ml`` (at the previous means) and IRLS with
+    ``negative.binomial(theta)`` until |Lm0 - Lm|/d1 + |dtheta|/d2 <= epsilon
+    (d1 = sqrt(2 max(1, df.residual)), d2 = 1), at most ``maxit`` alternations."""
+    from .design import build_design
+    from .families import negative_binomial
+    from .families import poisson as poisson_family
+
+    link_given = link is not None
+    link = "log" if link is None else link
+    ctrl = {"epsilon": 1e-8, "maxit": 25}
+    if control:
+        ctrl.update({k: v for k, v in control.items() if k in ("epsilon", "maxit")})
+    d = build_design(formula, data, subset=subset, weights=weights, na_action=na_action)
+    if d.y is None or np.asarray(d.y).ndim != 1 or d.y_factor is not None:
+        raise DataError("glm.nb needs a numeric response")
+    Y = np.asarray(d.y, float)
+    n = len(Y)
+    w = np.ones(n) if d.weights is None else np.asarray(d.weights, float)
+    if np.any(w < 0):
+        raise DataError("negative weights not allowed")
+    starts = {}
+    for key, v in (("etastart", etastart), ("mustart", mustart)):
+        if v is not None:
+            arr = np.asarray(data[v] if isinstance(v, str) else v, dtype=float)
+            starts[key] = arr[d.kept] if len(arr) == len(data) else arr
+    fam0 = poisson_family(link) if init_theta is None else negative_binomial(init_theta, link)
+    eps, maxit = ctrl["epsilon"], ctrl["maxit"]
+    common = {"weights": w, "offset": d.offset, "epsilon": eps, "maxit": maxit,
+              "intercept": d.intercept, "has_offset": False}
+    msgs: list[str] = []
+    fit = glm_fit_matrix(d.X, Y, fam0, start=None if start is None else np.asarray(start, float),
+                         etastart=starts.get("etastart"), mustart=starts.get("mustart"),
+                         emit=False, **common)
+    msgs += fit.warnings
+    n_ok = int(n - np.sum(fit.prior_weights == 0))
+    mu = fit.fitted
+    th, se_th, tw = theta_ml(Y, mu, float(np.sum(w)), w, limit=maxit)
+    msgs += tw
+    fam = negative_binomial(th, link)
+    fam_fit = fam0
+    it = 0
+    d1 = math.sqrt(2 * max(1, n_ok - fit.rank))
+    d2 = delta = 1.0
+    Lm = _nb_loglik(th, mu, Y, w)
+    Lm0 = Lm + 2 * d1
+    while True:
+        it += 1
+        if not (it <= maxit and (abs(Lm0 - Lm) / d1 + abs(delta) / d2) > eps):
+            break
+        eta = fam.linkfun(mu)
+        fit = glm_fit_matrix(d.X, Y, fam, etastart=eta, emit=False, **common)
+        msgs += fit.warnings
+        fam_fit = fam
+        t0 = th
+        th, se_th, tw = theta_ml(Y, mu, float(np.sum(w)), w, limit=maxit)
+        msgs += tw
+        fam = negative_binomial(th, link)
+        mu = fit.fitted
+        delta = t0 - th
+        Lm0 = Lm
+        Lm = _nb_loglik(th, mu, Y, w)
+    th_warn = tw[-1] if tw else None
+    if it > maxit:
+        msgs.append("alternation limit reached")
+        th_warn = "alternation limit reached"
+    if d.offset is not None and d.intercept:
+        icol = d.columns.index("(Intercept)")
+        nul = glm_fit_matrix(d.X[:, [icol]], Y, fam, emit=False, **common)
+        msgs += nul.warnings
+        fit.null_deviance = nul.deviance
+    _emit(msgs, stacklevel=2)
+    formula_text = getattr(d, "formula_text", "") or formula
+    args: list[tuple[str, str]] = [("formula", formula_text), ("data", data_name)]
+    if isinstance(weights, str):
+        args.append(("weights", weights))
+    # glm.nb sets Call$init.theta (appended) then Call$link (in place when the user gave it).
+    theta_arg = ("init.theta", f"{float(rf.signif(th, 10)):.15g}")
+    args += [("link", link), theta_arg] if link_given else [theta_arg, ("link", link)]
+    call = deparse_call("glm.nb", args)
+    out = NegBinGLM(core=fit, design=d, family=fam_fit, Y=Y[:, None], raw_weights=w,
+                    control=ctrl, call=call, data=data, formula=formula)
+    out.theta = float(th)
+    out.SE_theta = float(se_th)
+    out.twologlik = 2 * Lm
+    out.th_warn = th_warn
+    out.aic = -out.twologlik + 2 * fit.rank + 2
+    return out
+
+
+class NegBinGLM(GLM):
+    """A ``glm.nb`` fit (R class ``negbin``): theta, SE_theta, twologlik; logLik = twologlik/2
+    with rank + 1 degrees of freedom; summary with dispersion 1 and the theta lines."""
+
+    theta: float
+    SE_theta: float
+    twologlik: float
+    th_warn: str | None
+
+    def logLik(self) -> float:  # noqa: N802
+        return self.twologlik / 2
+
+    def loglik_df(self) -> int:
+        return self.rank + 1
+
+    def summary(self) -> NegBinSummary:
+        return NegBinSummary(self)
+
+
+class NegBinSummary(GLMSummary):
+    """``summary.negbin``: summary.glm's text, then Theta, its standard error and
+    2 x log-likelihood."""
+
+    def __str__(self) -> str:
+        fit = self.fit
+        out = super().__str__()
+        dp = max(2 - math.floor(math.log10(fit.SE_theta)), 0)
+        th = rf.format_num([rf.round_r(fit.theta, dp)], nsmall=dp)[0]
+        se = rf.format_num([rf.round_r(fit.SE_theta, dp)], nsmall=dp)[0]
+        out += f"\n              Theta:  {th} \n          Std. Err.:  {se} \n"
+        if fit.th_warn is not None:
+            out += f"Warning while fitting theta: {fit.th_warn} \n"
+        ll = rf.format_num([rf.round_r(fit.twologlik, 3)], nsmall=dp)[0]
+        out += f"\n 2 x log-likelihood:  {ll} \n"
+        return out
+
+    __repr__ = __str__
