@@ -31,15 +31,64 @@ def tour_model_matrix(df: pd.DataFrame) -> None:
     print(list(mm2.columns))
 
 
+def tour_lm(df: pd.DataFrame) -> None:
+    _section('fit <- lm(price ~ stars + borough, listings); summary(fit)')
+    fit = rm.lm("price ~ stars + borough", df, data_name="listings")
+    print(rm.summary(fit))
+    _section("tidy(fit, conf_int=True)")
+    print(_wide(rm.tidy(fit, conf_int=True)))
+    _section("glance(fit)")
+    print(_wide(rm.glance(fit)))
+    _section("anova(fit0, fit): does room_type add to stars + borough?")
+    fit1 = rm.lm("price ~ stars + borough + room_type", df, data_name="listings")
+    print(rm.anova(fit, fit1))
+    _section('predict(fit1, newdata, interval="prediction")')
+    new = pd.DataFrame({"stars": [3.5, 4.5, 5.0], "borough": ["Bronx", "Manhattan", "Queens"],
+                        "room_type": ["Private room", "Entire home/apt", "Shared room"]})
+    print(_wide(pd.concat([new, rm.predict(fit1, new, interval="prediction")], axis=1)))
+
+
+def tour_glm(df: pd.DataFrame) -> None:
+    _section('logit <- glm(booked ~ stars + price + room_type, binomial, listings)')
+    fit = rm.glm("booked ~ stars + price + room_type", df, family="binomial",
+                 data_name="listings")
+    print(rm.summary(fit))
+    _section("tidy(logit, exponentiate=True, conf_int=True)  # odds ratios, profile intervals")
+    print(_wide(rm.tidy(fit, exponentiate=True, conf_int=True)))
+    _section('fitted probabilities: predict(logit, newdata, type="response")')
+    new = pd.DataFrame({"stars": [3.0, 4.0, 5.0], "price": [150.0, 100.0, 80.0],
+                        "room_type": ["Entire home/apt", "Private room", "Private room"]})
+    print(_wide(new.assign(prob=rm.predict(fit, new, type="response"))))
+    _section("Poisson: glm(reviews ~ stars + borough, poisson, listings)")
+    pois = rm.glm("reviews ~ stars + borough", df, family=rm.poisson(), data_name="listings")
+    print(pois)
+    print(rm.anova(pois, test="Chisq"))
+
+
+def tour_lmer(df: pd.DataFrame) -> None:
+    _section("mixed <- lmer(price ~ stars + room_type + (1 + stars | neighborhood), listings)")
+    fit = rm.lmer("price ~ stars + room_type + (1 + stars | neighborhood)", df,
+                  data_name="listings")
+    print(rm.summary(fit))
+    _section("tidy(mixed)  # broom.mixed's names")
+    print(_wide(rm.tidy(fit)))
+    _section("ranef(mixed)$neighborhood (first rows)")
+    print(_wide(rm.ranef(fit)["neighborhood"].head()))
+
+
+def _wide(df: pd.DataFrame) -> str:
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        return str(df)
+
+
 def main() -> None:
     df = load("listings")
     print("listings: a synthetic data set shipped with rmodels")
     print(df.head())
     tour_model_matrix(df)
-    for name in ("tour_lm", "tour_glm", "tour_lmer"):
-        fn = globals().get(name)
-        if fn is not None:
-            fn(df)
+    tour_lm(df)
+    tour_glm(df)
+    tour_lmer(df)
 
 
 if __name__ == "__main__":
