@@ -454,3 +454,56 @@ def test_spline_design_values_and_derivatives(ord_: int) -> None:
         got = spline_design(knots, x, ord_, der)
         want = r(f"splineDesign({kr}, tv_sx$x, {ord_}, derivs = {der})")
         close(got, want, rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ edge cases
+
+def _x(*v: float) -> np.ndarray:
+    return np.array(v, dtype=float)
+
+
+INF = np.inf
+EDGE_CASES = [
+    ("scale(5)", lambda: scale(_x(5))[0]),
+    ("scale(c(5, 5, 5))", lambda: scale(_x(5, 5, 5))[0]),
+    ("scale(c(NA_real_, NA_real_))", lambda: scale(_x(np.nan, np.nan))[0]),
+    ("scale(c(2, NA, 7, 1), center = FALSE)", lambda: scale(_x(2, np.nan, 7, 1), center=False)[0]),
+    ("poly(c(1, 2, 4), 2)", lambda: poly(_x(1, 2, 4), degree=2)[0]),
+    ("poly(c(1, 1, 1), 1)", lambda: poly(_x(1, 1, 1), degree=1)[0]),
+    ("poly(c(1, 2, 3, Inf), 2)", lambda: poly(_x(1, 2, 3, INF), degree=2)[0]),
+    ("predict(poly(1:8, 3), c(1, Inf, -Inf, NA))",
+     lambda: poly(np.arange(1.0, 9.0), degree=3)[2].apply(_x(1, INF, -INF, np.nan))),
+    ("splines::ns(c(2, 2, 2))", lambda: ns(_x(2, 2, 2))[0]),
+    ("splines::ns(2)", lambda: ns(_x(2))[0]),
+    ("splines::ns(2, df = 3)", lambda: ns(_x(2), df=3)[0]),
+    ("splines::ns(c(1, 2, Inf))", lambda: ns(_x(1, 2, INF))[0]),
+    ("splines::ns(c(1, 2, 3, 4, 5, -Inf), Boundary.knots = c(1, 5))",
+     lambda: ns(_x(1, 2, 3, 4, 5, -INF), Boundary_knots=[1, 5])[0]),
+    ("splines::ns(1:9, knots = 0)", lambda: ns(np.arange(1.0, 10.0), knots=[0.0])[0]),
+    ("splines::bs(c(2, 2, 2))", lambda: bs(_x(2, 2, 2))[0]),
+    ("splines::bs(2)", lambda: bs(_x(2))[0]),
+    ("splines::bs(1:9, knots = 12)", lambda: bs(np.arange(1.0, 10.0), knots=[12.0])[0]),
+    ("splines::bs(1:9, degree = 0)", lambda: bs(np.arange(1.0, 10.0), degree=0)[0]),
+    ("splines::bs(c(1, 2, Inf))", lambda: bs(_x(1, 2, INF))[0]),
+    ("splines::bs(c(1, 2, 3, 4, 5, Inf), df = 4)", lambda: bs(_x(1, 2, 3, 4, 5, INF), df=4)[0]),
+    ("splines::bs(c(1, 2, 3, 4, 5, -Inf), Boundary.knots = c(1, 5))",
+     lambda: bs(_x(1, 2, 3, 4, 5, -INF), Boundary_knots=[1, 5])[0]),
+    ("{f <- factor(letters[1:3]); contrasts(f) <- matrix(c(1, NA, 0)); contrasts(f)}",
+     lambda: contrast_matrix(_x(1, np.nan, 0)[:, None], ["a", "b", "c"])[0]),
+]
+
+
+@pytest.mark.parametrize(("rcode", "pyfn"), EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
+def test_edge_cases_value_or_error(rcode: str, pyfn) -> None:
+    """Degenerate inputs: same values (NaN/Inf pattern included) or the same error as R."""
+    got = r(f"suppressWarnings(tryCatch(list('ok', unclass({rcode})), "
+            "error = function(e) list('err', conditionMessage(e))))")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        if got[0] == ["err"]:
+            with pytest.raises(DataError, match=re.escape(got[1][0])):
+                pyfn()
+            return
+        value = pyfn()
+    want = np.asarray(got[1], dtype=float)
+    close(np.asarray(value, dtype=float).reshape(want.shape), want)

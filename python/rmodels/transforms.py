@@ -192,6 +192,8 @@ def _householder_qr(X: np.ndarray, tol: float = 1e-7) -> _HouseholderQR:
     Current norms are down-dated by sqrt(1 - (x_lj / norm_j)^2) and recomputed when that factor
     falls below 1e-6.  Dot products and norms are summed left to right, as reference BLAS."""
     A = np.array(X, dtype=float, copy=True)
+    if not np.isfinite(A).all():  # R's qr() passes the matrix to Fortran, which refuses it
+        raise DataError("NA/NaN/Inf in foreign function call (arg 1)")
     m, p = A.shape
     cur = np.array([_seq_norm(A[:, j]) for j in range(p)])  # LINPACK's qraux during the sweep
     orig = np.where(cur == 0.0, 1.0, cur)                    # LINPACK's work(, 2)
@@ -419,7 +421,8 @@ def _poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
     if degree >= np.unique(x).size:
         raise DataError("'degree' must be less than number of unique points")
     xbar = _r_mean(x)
-    xc = x - xbar
+    with np.errstate(invalid="ignore"):  # infinite x: R's qr() reports it (below)
+        xc = x - xbar
     Z, qr = _poly_basis(xc, degree)
     if qr.rank < degree:
         raise DataError("'degree' must be less than number of unique points")
@@ -441,10 +444,11 @@ def _poly_predict(x: np.ndarray, degree: int, coefs: dict) -> np.ndarray:
     if alpha.size < degree or norm2.size < degree + 2:
         raise DataError("'coefs' do not match 'degree'")
     Z = np.ones((x.size, degree + 1))
-    Z[:, 1] = x - alpha[0]
-    for i in range(2, degree + 1):
-        Z[:, i] = (x - alpha[i - 1]) * Z[:, i - 1] - (norm2[i] / norm2[i - 1]) * Z[:, i - 2]
-    return Z[:, 1:] / np.sqrt(norm2[2: degree + 2])
+    with np.errstate(invalid="ignore", over="ignore"):  # infinite x gives Inf/NaN, as in R
+        Z[:, 1] = x - alpha[0]
+        for i in range(2, degree + 1):
+            Z[:, i] = (x - alpha[i - 1]) * Z[:, i - 1] - (norm2[i] / norm2[i - 1]) * Z[:, i - 2]
+        return Z[:, 1:] / np.sqrt(norm2[2: degree + 2])
 
 
 def _poly1(x: np.ndarray, degree: int, raw: bool, coefs: dict | None
@@ -564,12 +568,13 @@ def scale(
         if scale:
             w = out[~np.isnan(out)]
             s = math.sqrt(_r_sum(w * w) / max(1, w.size - 1))
-            out = out / s
     else:
         if np.size(scale) != 1:
             raise DataError("length of 'scale' must equal the number of columns of 'x'")
         s = float(np.asarray(scale, dtype=float).reshape(-1)[0])
-        out = out / s
+    if s is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero sd gives NaN/Inf as in R
+            out = out / s
     return out[:, None], ScaleState(center=c, scale=s)
 
 
@@ -713,7 +718,8 @@ def spline_design(
     vals = np.empty((xv.size, ord_))
     plain = dd == 0
     if plain.any():
-        vals[plain] = _basis_values(t, xv[plain], curs[plain], ord_)
+        with np.errstate(all="ignore"):  # infinite knots/x give NaN silently, as in R's C code
+            vals[plain] = _basis_values(t, xv[plain], curs[plain], ord_)
     for i in np.flatnonzero(~plain):
         for w in range(ord_):
             vals[i, w] = _basis_derivative(t, float(xv[i]), int(curs[i]), bool(boundary[i]),
@@ -828,7 +834,8 @@ def ns(
         for mask, pivot in ((ol, bk[0]), (orr, bk[1])):
             if mask.any():
                 tt = spline_design(aknots, np.array([pivot, pivot]), 4, [0, 1])
-                basis[mask] = tt[0][None, :] + (xv[mask] - pivot)[:, None] * tt[1][None, :]
+                with np.errstate(invalid="ignore"):
+                    basis[mask] = tt[0][None, :] + (xv[mask] - pivot)[:, None] * tt[1][None, :]
         inside = ~outside
         if inside.any():
             basis[inside] = spline_design(aknots, xv[inside], 4)
@@ -841,6 +848,8 @@ def ns(
         const = const[:, 1:]
         basis = basis[:, 1:]
     qr = _householder_qr(const.T)
+    if not np.isfinite(basis).all():  # R's qr.qty() refuses a non-finite basis (x = +-Inf)
+        raise DataError("NA/NaN/Inf in foreign function call (arg 5)")
     basis = qr.qty_rows(basis)[:, 2:]
     state = SplineState("ns", np.asarray(kn, dtype=float).copy(), bk.copy(), bool(intercept), 3)
     return _restore_na(basis, nax), state.colnames, state
@@ -892,8 +901,9 @@ def bs(
                 tt = tt / factorial[:, None]
                 dx = xv[mask] - pivot
                 acc = np.zeros((dx.size, ncoef)) + tt[0][None, :]
-                for p in range(1, ord_):
-                    acc = acc + _r_pow_int(dx, p)[:, None] * tt[p][None, :]
+                with np.errstate(invalid="ignore", over="ignore"):  # x = +-Inf -> NaN as in R
+                    for p in range(1, ord_):
+                        acc = acc + _r_pow_int(dx, p)[:, None] * tt[p][None, :]
                 basis[mask] = acc
         inside = ~outside
         if inside.any():
