@@ -257,7 +257,8 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
   Eigen::VectorXd coef = beta;
   bool conv = false, boundary = false;
   int iter = 0;
-  PivotedQR qr;
+  Eigen::MatrixXd Xw;  // sqrt(W) X on the good rows, overwritten by its compact QR
+  QRPivoting qr;
   bool have_fit = false;
   std::vector<Eigen::Index> good_rows;
   Eigen::VectorXd w_good;  // sqrt working weights on the good rows
@@ -283,8 +284,8 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
       break;
     }
     const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
-    Eigen::MatrixXd Xw(ng, p);
-    Eigen::VectorXd zw(ng);
+    Xw.resize(ng, p);
+    Eigen::MatrixXd zw(ng, 1);
     w_good.resize(ng);
     for (Eigen::Index k = 0; k < ng; ++k) {
       const Eigen::Index i = good_rows[k];
@@ -292,14 +293,16 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
       const double z = (eta[i] - offset[i]) + (y[i] - mu[i]) / me;
       const double w = std::sqrt((weights[i] * (me * me)) / variance1(f, mu[i]));
       w_good[k] = w;
-      zw[k] = z * w;
+      zw(k, 0) = z * w;
     }
     for (Eigen::Index j = 0; j < p; ++j)
       for (Eigen::Index k = 0; k < ng; ++k) Xw(k, j) = X(good_rows[k], j) * w_good[k];
 
-    qr = qr_dqrdc2(Xw, tol);
+    qr = qr_dqrdc2_inplace(Xw, tol);
     have_fit = true;
-    Eigen::VectorXd cf = qr_coef(qr, zw).col(0);
+    qr_qty_inplace(Xw, qr.qraux, qr.rank, zw);
+    Eigen::VectorXd cf = Eigen::VectorXd::Zero(p);
+    if (qr.rank > 0) cf.head(qr.rank) = qr_solve_r(Xw, qr.rank, zw).col(0);
     bool finite = true;
     for (int j = 0; j < qr.rank; ++j)
       if (!std::isfinite(cf[j])) finite = false;
@@ -389,7 +392,7 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
   const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
   const Eigen::Index nr = std::min<Eigen::Index>(ng, p);
   res.R = Eigen::MatrixXd::Identity(p, p);
-  res.R.topRows(nr) = qr.qr.topRows(nr);
+  res.R.topRows(nr) = Xw.topRows(nr);
   for (Eigen::Index j = 0; j < p; ++j)
     for (Eigen::Index i = j + 1; i < p; ++i) res.R(i, j) = 0.0;
 
