@@ -491,3 +491,20 @@ def test_parse_tree_matches_r(text):
             parse_expression(text)
         return
     assert _lisp(parse_expression(text)) == expected
+
+
+def test_wide_formulas():
+    """Hundreds of terms (``y ~ .`` on wide data, long sums): no deep recursion (3000 columns
+    take 0.13 s in rmodels; R itself needs 7.7 s for 1500)."""
+    cols = ["y"] + [f"x{i}" for i in range(1, 401)]  # R's own terms() is quadratic here
+    data = ('as.data.frame(matrix(0, 1, 401, dimnames = list(NULL, c("y", paste0("x", '
+            '1:400)))))')
+    long_sum = "y ~ " + " + ".join(cols[1:]) + " - x7 + x3:x2"
+    res = r_terms(["y ~ .", "y ~ . - x10"], data=data) + r_terms([long_sum])
+    for formula, rr, dcols in [("y ~ .", res[0], cols), ("y ~ . - x10", res[1], cols),
+                               (long_sum, res[2], None)]:
+        t = terms(formula, dcols)
+        _check(t, rr, formula)
+        assert deparse(t.formula) == rr["formula"][0]
+    wide = terms("y ~ .", ["y"] + [f"v{i}" for i in range(3000)])
+    assert len(wide.term_labels) == 3000 and wide.term_labels[-1] == "v2999"

@@ -212,16 +212,23 @@ class _Writer:
 
     def expr(self, e: Expr) -> None:
         if isinstance(e, BinOp):
-            self.expr(e.left)
-            if e.op in _TIGHT:
-                self.write(e.op)
-                self.expr(e.right)
-                return
-            self.write(f" {e.op} ")
-            broke = self.linebreak(False)
-            self.expr(e.right)
-            if broke:
-                self.indent -= 1
+            # walk the left spine iteratively: `x1 + x2 + ... + x5000` must not recurse 5000 deep
+            spine: list[BinOp] = []
+            node: Expr = e
+            while isinstance(node, BinOp):
+                spine.append(node)
+                node = node.left
+            self.expr(node)
+            for b in reversed(spine):
+                if b.op in _TIGHT:
+                    self.write(b.op)
+                    self.expr(b.right)
+                    continue
+                self.write(f" {b.op} ")
+                broke = self.linebreak(False)
+                self.expr(b.right)
+                if broke:
+                    self.indent -= 1
         elif isinstance(e, Call):
             self.write(_deparse_fun(e.fun) + "(")
             items: list[tuple[str | None, Expr]] = [(None, a) for a in e.args]

@@ -90,20 +90,36 @@ class Terms:
 # random-effect bars
 
 
+def _left_spine(e: BinOp, ops: frozenset[str]) -> tuple[Expr, list[BinOp]]:
+    """Unwind a left-deep chain ``((x1 op x2) op x3) ...`` of binary nodes whose operator is in
+    ``ops``: (leftmost operand, the nodes from the innermost outwards). Lets the walkers handle
+    formulas with thousands of terms (``y ~ .`` on wide data) without deep recursion."""
+    spine: list[BinOp] = []
+    node: Expr = e
+    while isinstance(node, BinOp) and node.op in ops:
+        spine.append(node)
+        node = node.left
+    spine.reverse()
+    return node, spine
+
+
 def _is_bar(e: Expr) -> bool:
     return isinstance(e, BinOp) and e.op in ("|", "||")
 
 
 def _contains_bar(e: Expr) -> bool:
     """Whether a bar occurs in the formula structure of ``e`` (not inside calls)."""
-    if _is_bar(e):
-        return True
-    if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
-        return _contains_bar(e.left) or _contains_bar(e.right)
-    if isinstance(e, UnaryOp) and e.op in ("+", "-"):
-        return _contains_bar(e.operand)
-    if isinstance(e, Paren):
-        return _contains_bar(e.expr)
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if _is_bar(x):
+            return True
+        if isinstance(x, BinOp) and x.op in _FORMULA_OPS:
+            stack += [x.left, x.right]
+        elif isinstance(x, UnaryOp) and x.op in ("+", "-"):
+            stack.append(x.operand)
+        elif isinstance(x, Paren):
+            stack.append(x.expr)
     return False
 
 
@@ -124,21 +140,26 @@ def find_bars(rhs: Expr, text: str) -> tuple[Expr | None, list[RandomBar]]:
         if isinstance(e, Paren):
             inner = walk(e.expr)
             return None if inner is None else (e if inner is e.expr else Paren(inner, e.pos))
-        if isinstance(e, BinOp) and e.op == "+":
-            left, right = walk(e.left), walk(e.right)
-            if left is None:
-                return right
-            if right is None:
-                return left
-            if left is e.left and right is e.right:
+        if isinstance(e, BinOp) and e.op in ("+", "-"):
+            if not _contains_bar(e):
                 return e
-            return BinOp("+", left, right, e.pos)
-        if isinstance(e, BinOp) and e.op == "-" and not _contains_bar(e.right):
-            # `x + (1 | g) - 1`: lme4's nobars keeps `x - 1` (and `(1 | g) - 1` becomes `1`)
-            left = walk(e.left)
-            if left is None:
-                return e.right
-            return e if left is e.left else BinOp("-", left, e.right, e.pos)
+            leftmost, spine = _left_spine(e, frozenset({"+", "-"}))
+            acc = walk(leftmost)
+            for b in spine:
+                if b.op == "+":
+                    right = walk(b.right)
+                    if acc is None or right is None:
+                        acc = right if acc is None else acc
+                    else:
+                        acc = BinOp("+", acc, right, b.pos)
+                    continue
+                if _contains_bar(b.right):
+                    raise FormulaError(
+                        "a random-effect term '(... | g)' must be added to the formula with '+'",
+                        text, _bar_pos(b.right))
+                # `x + (1 | g) - 1`: lme4's nobars keeps `x - 1` (and `(1 | g) - 1` becomes `1`)
+                acc = b.right if acc is None else BinOp("-", acc, b.right, b.pos)
+            return acc
         if isinstance(e, UnaryOp) and e.op == "+":
             inner = walk(e.operand)
             return None if inner is None else UnaryOp("+", inner, e.pos)
@@ -178,17 +199,17 @@ _FORMULA_OPS = frozenset({"+", "-", "*", "/", ":", "^", "%in%"})
 
 def _has_dot(e: Expr) -> Dot | None:
     """The first ``.`` in the formula structure of ``e`` (not inside calls or exponents)."""
-    if isinstance(e, Dot):
-        return e
-    if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
-        found = _has_dot(e.left)
-        if found is None and e.op != "^":
-            found = _has_dot(e.right)
-        return found
-    if isinstance(e, UnaryOp) and e.op in ("+", "-"):
-        return _has_dot(e.operand)
-    if isinstance(e, Paren):
-        return _has_dot(e.expr)
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Dot):
+            return x
+        if isinstance(x, BinOp) and x.op in _FORMULA_OPS:
+            stack += [x.left] if x.op == "^" else [x.right, x.left]
+        elif isinstance(x, UnaryOp) and x.op in ("+", "-"):
+            stack.append(x.operand)
+        elif isinstance(x, Paren):
+            stack.append(x.expr)
     return None
 
 
@@ -290,12 +311,16 @@ class _Encoder:
             raise FormulaError("invalid model formula in ExtractVars: a constant other than "
                                "0 or 1 cannot be a term", self.text, e.pos)
         if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
-            if e.op == "^":
-                self.power(e)
-                self.extract(e.left)
-                return
-            self.extract(e.left)
-            self.extract(e.right)
+            # R's pre-order walk: every exponent on the left spine is checked on the way down,
+            # then the leftmost operand, then the right operands from the inside out
+            leftmost, spine = _left_spine(e, _FORMULA_OPS)
+            for b in reversed(spine):
+                if b.op == "^":
+                    self.power(b)
+            self.extract(leftmost)
+            for b in spine:
+                if b.op != "^":
+                    self.extract(b.right)
             return
         if isinstance(e, UnaryOp) and e.op in ("+", "-"):
             self.extract(e.operand)
@@ -335,37 +360,52 @@ class _Encoder:
         if isinstance(e, UnaryOp) and e.op == "+":
             return self.encode(e.operand)
         if isinstance(e, UnaryOp) and e.op == "-":
-            return self.delete(None, e.operand)
+            return self.delete([], e.operand)
         if isinstance(e, BinOp) and e.op in _FORMULA_OPS:
-            op = e.op
-            if op == "+":
-                left = self.encode(e.left)
-                return _trim(left + self.encode(e.right))
-            if op == "-":
-                return self.delete(e.left, e.right)
-            if op == "^":
-                n = self.power(e)
-                left = self.encode(e.left)
-                right = left
-                for _ in range(n - 1):
-                    right = _trim([lt | rt for lt in left for rt in right])
-                return right
-            left = self.encode(e.left)
-            right = self.encode(e.right)
-            if op == ":":
-                return _trim([lt | rt for lt in left for rt in right])
-            if op == "*":
-                return _trim(left + right + [lt | rt for lt in left for rt in right])
-            if op == "/":
-                allleft = frozenset().union(*left) if left else frozenset()
-                return _trim(left + [allleft | rt for rt in right])
-            # %in%
-            allright = frozenset().union(*right) if right else frozenset()
-            return _trim([lt | allright for lt in left])
+            leftmost, spine = _left_spine(e, _FORMULA_OPS)
+            acc = self.encode(leftmost)
+            seen = set(acc)
+            for b in spine:
+                if b.op == "+":
+                    # encoded lists are already free of repeats: appending is linear
+                    for t in self.encode(b.right):
+                        if t and t not in seen:
+                            seen.add(t)
+                            acc.append(t)
+                else:
+                    acc = self.combine(b, acc)
+                    seen = set(acc)
+            return acc
         return [frozenset({self.install(e)})]
 
-    def delete(self, left: Expr | None, right: Expr) -> list[Term]:
-        kept = self.encode(left)
+    def combine(self, e: BinOp, left: list[Term]) -> list[Term]:
+        """Apply the formula operator of ``e`` to the already encoded left operand."""
+        op = e.op
+        if op == "+":
+            return _trim(left + self.encode(e.right))
+        if op == "-":
+            return self.delete(left, e.right)
+        if op == "^":
+            n = self.power(e)
+            right = left
+            for _ in range(n - 1):
+                right = _trim([lt | rt for lt in left for rt in right])
+            return right
+        right = self.encode(e.right)
+        if op == ":":
+            return _trim([lt | rt for lt in left for rt in right])
+        if op == "*":
+            return _trim(left + right + [lt | rt for lt in left for rt in right])
+        if op == "/":
+            allleft = frozenset().union(*left) if left else frozenset()
+            return _trim(left + [allleft | rt for rt in right])
+        # %in%
+        allright = frozenset().union(*right) if right else frozenset()
+        return _trim([lt | allright for lt in left])
+
+    def delete(self, kept: list[Term], right: Expr) -> list[Term]:
+        """R's DeleteTerms: remove ``right``'s terms from ``kept``; ``right`` is encoded with
+        the intercept meaning flipped (parity)."""
         self.parity = not self.parity
         removed = self.encode(right)
         self.parity = not self.parity
@@ -452,7 +492,9 @@ def terms(
             rhs = _expand_dots(rhs, value)
             fixed_rhs = _expand_dots(fixed_rhs, value)
     # with data but no usable column R's '.' contributes nothing (and stays in the formula)
-    encoded_rhs = _drop_dots(fixed_rhs) if data_columns is not None else fixed_rhs
+    encoded_rhs = fixed_rhs
+    if data_columns is not None and _has_dot(fixed_rhs) is not None:
+        encoded_rhs = _drop_dots(fixed_rhs)
 
     enc = _Encoder(text, f.lhs)
     enc.extract(encoded_rhs)
