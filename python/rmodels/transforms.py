@@ -25,6 +25,7 @@ Errors R raises are :class:`~rmodels.errors.DataError` with R's message; R's war
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from dataclasses import dataclass
@@ -115,8 +116,16 @@ def _r_pow_int(x: np.ndarray, k: int) -> np.ndarray:
     if k == 2:
         return x * x
     fk = float(k)
-    return np.fromiter((math.pow(v, fk) if math.isfinite(v) else v ** fk for v in x.tolist()),
-                       dtype=float, count=x.size)
+    try:
+        return np.fromiter(map(math.pow, x.tolist(), itertools.repeat(fk, x.size)),
+                           dtype=float, count=x.size)
+    except OverflowError:  # math.pow raises where C's pow() returns +-Inf
+        def safe(v: float) -> float:
+            try:
+                return math.pow(v, fk)
+            except OverflowError:
+                return math.copysign(math.inf, v) if k % 2 else math.inf
+        return np.fromiter(map(safe, x.tolist()), dtype=float, count=x.size)
 
 
 def _power_columns(x: np.ndarray, exponents: Sequence[int]) -> np.ndarray:
@@ -126,11 +135,17 @@ def _power_columns(x: np.ndarray, exponents: Sequence[int]) -> np.ndarray:
 
 
 def _seq_dot_cols(u: np.ndarray, A: np.ndarray) -> np.ndarray:
-    """<u, A[:, j]> for every column j, summed strictly left to right (reference BLAS
-    ``ddot``, which R's LINPACK QR calls), so that the rounding follows R's."""
+    """<u, A[:, j]> for every column j, summed strictly top to bottom (reference BLAS
+    ``ddot``, which R's LINPACK QR calls), so that the rounding follows R's.
+
+    A reduction over axis 0 of a C-ordered array with several columns runs row after row
+    (NumPy keeps pairwise summation for the contiguous axis), i.e. sequentially per column; a
+    single column uses the (sequential) cumulative sum instead."""
     if u.size == 0:
         return np.zeros(A.shape[1])
-    return np.cumsum(u[:, None] * A, axis=0)[-1]
+    if A.shape[1] == 1:
+        return np.cumsum(u * A[:, 0])[-1:]
+    return np.add.reduce(np.multiply(u[:, None], A, order="C"), axis=0)
 
 
 def _seq_norm(v: np.ndarray) -> float:
@@ -172,7 +187,7 @@ class _HouseholderQR:
 
     def qy(self, Y: np.ndarray) -> np.ndarray:
         """Q Y (Y is m x c): R's ``qr.qy`` (``dqrqy`` applies H_rank, ..., H_1)."""
-        out = np.array(Y, dtype=float, copy=True)
+        out = np.array(Y, dtype=float, copy=True, order="C")
         for l in range(min(self.rank, len(self.vectors)) - 1, -1, -1):
             u = self.vectors[l]
             if u is None:
@@ -191,7 +206,7 @@ def _householder_qr(X: np.ndarray, tol: float = 1e-7) -> _HouseholderQR:
     norm of column l is below tol times its original norm, the column is moved to the end.
     Current norms are down-dated by sqrt(1 - (x_lj / norm_j)^2) and recomputed when that factor
     falls below 1e-6.  Dot products and norms are summed left to right, as reference BLAS."""
-    A = np.array(X, dtype=float, copy=True)
+    A = np.array(X, dtype=float, copy=True, order="C")
     if not np.isfinite(A).all():  # R's qr() passes the matrix to Fortran, which refuses it
         raise DataError("NA/NaN/Inf in foreign function call (arg 1)")
     m, p = A.shape
