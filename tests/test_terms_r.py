@@ -508,3 +508,18 @@ def test_wide_formulas():
         assert deparse(t.formula) == rr["formula"][0]
     wide = terms("y ~ .", ["y"] + [f"v{i}" for i in range(3000)])
     assert len(wide.term_labels) == 3000 and wide.term_labels[-1] == "v2999"
+
+
+@settings(derandomize=True, max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(r_expressions(max_leaves=6))
+def test_deparse_matches_r(text):
+    """deparse() of random expressions equals R's deparse (the options terms() labels use)."""
+    expected = r("tryCatch(paste(deparse(str2lang(" + json.dumps(text) + "), backtick = TRUE, "
+                 "control = NULL, width.cutoff = 500L), collapse = '\\n'), "
+                 "error = function(e) '<error>')")[0]
+    if expected == "<error>":
+        with pytest.raises(FormulaError):
+            parse_expression(text)
+        return
+    assert deparse(parse_expression(text)) == expected
