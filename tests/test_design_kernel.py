@@ -7,6 +7,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rmodels import _core
 
 
@@ -151,3 +153,28 @@ def test_factor_codes() -> None:
     np.testing.assert_array_equal(codes, [2, -1, 0, -2, 3, 1, 1])
     with pytest.raises(ValueError):
         _core.factor_codes(vals, np.array([1.0, 1.0]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(0, 300), kinds=st.text(alphabet="nf", max_size=4),
+       seed=st.integers(0, 2**32 - 1), layout=st.sampled_from(["F", "C", "strided"]),
+       threads=st.integers(0, 4))
+def test_fill_term_property(n: int, kinds: str, seed: int, layout: str, threads: int) -> None:
+    """Any mix of components, input layouts and thread counts gives the reference result."""
+    rng = np.random.default_rng(seed)
+    comps = random_components(rng, n, kinds)
+    if layout != "F":
+        relaid = []
+        for c in comps:
+            if c[0] == "num":
+                M = np.ascontiguousarray(c[1]) if layout == "C" else \
+                    np.repeat(c[1], 2, axis=0)[::2]
+                relaid.append(("num", M))
+            else:
+                codes = c[1] if layout == "C" else np.repeat(c[1], 3)[::3]
+                relaid.append(("fac", codes, np.asfortranarray(c[2])))
+        comps = relaid
+    ref = reference_term(n, comps)
+    X = np.zeros((n, ref.shape[1]), order="F")
+    assert _core.fill_term(X, 0, comps, threads=threads) == ref.shape[1]
+    np.testing.assert_array_equal(X, ref)

@@ -113,6 +113,15 @@ def test_contr_poly_many_levels(L: int) -> None:
     assert names == r(f"colnames(contr.poly({L}))")
 
 
+@pytest.mark.parametrize("scores", [[1, 2, 4], [0.5, 1.5, 2, 7.25], [10, 20, 30, 45, 70]])
+def test_contr_poly_scores(scores: list) -> None:
+    L = len(scores)
+    sc = "c(" + ", ".join(repr(float(v)) for v in scores) + ")"
+    M, names = contrast_matrix("contr.poly", [str(j) for j in range(L)], scores=scores)
+    close(M, r(f"unname(contr.poly({L}, scores = {sc}))"))
+    assert names == r(f"colnames(contr.poly({L}, scores = {sc}))")
+
+
 def test_contr_poly_too_many_levels() -> None:
     msg = r("tryCatch(contr.poly(96), error = function(e) conditionMessage(e))")[0]
     with pytest.raises(DataError, match=re.escape(msg)):

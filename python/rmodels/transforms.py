@@ -276,15 +276,22 @@ def _poly_basis(y: np.ndarray, degree: int) -> tuple[np.ndarray, _HouseholderQR]
     return Z, qr
 
 
-def _contr_poly(n: int) -> np.ndarray:
-    """R's ``contr.poly(n)`` (scores 1..n): the degree 1..n-1 orthogonal polynomials on the
-    centred scores, each scaled to unit Euclidean length."""
+def _contr_poly(n: int, scores: ArrayLike | None = None) -> np.ndarray:
+    """R's ``contr.poly(n, scores)`` (default scores 1..n): the degree 1..n-1 orthogonal
+    polynomials on the centred scores, each scaled to unit Euclidean length."""
     if n > 95:
         raise DataError(
             f"orthogonal polynomials cannot be represented accurately enough for {n - 1} "
             "degrees of freedom")
-    scores = np.arange(1, n + 1, dtype=float)
-    Z, _ = _poly_basis(scores - _r_mean(scores), n - 1)
+    if scores is None:
+        sc = np.arange(1, n + 1, dtype=float)
+    else:
+        sc = _as_float_vector(scores, "scores")
+        if sc.size != n:
+            raise DataError("'scores' argument is of the wrong length")
+        if np.isnan(sc).any() or np.unique(sc).size != n:
+            raise DataError("'scores' must all be different numbers")
+    Z, _ = _poly_basis(sc - _r_mean(sc), n - 1)
     Z = Z / np.sqrt(_col_sums(Z * Z))  # R: sqrt(sum(x^2)), sum() accumulates in long double
     return Z[:, 1:]
 
@@ -301,6 +308,7 @@ def contrast_matrix(
     levels: Sequence[str],
     *,
     base: int = 1,
+    scores: ArrayLike | None = None,
     colnames: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, list[str] | None]:
     """The contrast matrix R uses for a factor with ``levels``.
@@ -313,8 +321,8 @@ def contrast_matrix(
         ``"contr.treatment"`` (``base`` = 1-based baseline level; names = the other levels),
         ``"contr.SAS"`` (baseline = last level), ``"contr.sum"`` (rows 1..L-1 identity, last row
         -1; names None), ``"contr.helmert"`` (column j: -1 for levels <= j, j for level j+1;
-        names None), ``"contr.poly"`` (orthonormal polynomials on scores 1..L; names
-        ``.L .Q .C ^4 ...``), or a numeric matrix (numpy array or DataFrame) with L rows,
+        names None), ``"contr.poly"`` (orthonormal polynomials on ``scores``, default 1..L;
+        names ``.L .Q .C ^4 ...``), or a numeric matrix (numpy array or DataFrame) with L rows,
         treated as R's ``contrasts<-``: more than L-1 columns are cut to L-1; fewer are completed
         to L-1 columns by the orthogonal complement of ``cbind(1, M)`` from its Householder QR
         (names: the given ``colnames`` / DataFrame columns, padded with ""; else None).
@@ -346,7 +354,7 @@ def contrast_matrix(
                 M[j + 2:, j] = 0.0
             return M, None
         if kind == "contr.poly":
-            return _contr_poly(n), _poly_contrast_names(n)
+            return _contr_poly(n, scores), _poly_contrast_names(n)
         raise DataError(f"unknown contrast function '{kind}'")
     if hasattr(kind, "columns") and hasattr(kind, "to_numpy"):
         if colnames is None:
