@@ -384,7 +384,7 @@ class GLM:
         self._offset_arg = offset_arg
         self._start = start
         self.names = list(design.columns)
-        self.row_names = list(design.row_names)
+        self._row_index: pd.Index | None = None
         n = len(core.y)
         self._offset = np.zeros(n) if design.offset is None else np.asarray(design.offset)
         self.n_ok = int(n - np.sum(core.prior_weights == 0))
@@ -392,6 +392,11 @@ class GLM:
         self.df_residual_ = int(self.n_ok - core.rank)
         aic0 = family.aic(core.y, core.n_trials, core.fitted, core.prior_weights, core.deviance)
         self.aic = aic0 + 2 * core.rank
+
+    @property
+    def row_names(self) -> list:
+        """R's row names of the rows in the fit (built on first use)."""
+        return list(self.design.row_names)
 
     # ---- R's components ---------------------------------------------------------------------
     @property
@@ -444,7 +449,9 @@ class GLM:
         return self._series(self._core.y)
 
     def _series(self, v: np.ndarray) -> pd.Series:
-        return pd.Series(v, index=self.row_names, dtype=float)
+        if self._row_index is None:  # built once: an index of 1e6 strings is not free
+            self._row_index = pd.Index(self.row_names)
+        return pd.Series(v, index=self._row_index, dtype=float, copy=False)
 
     def _pad(self, v: np.ndarray) -> np.ndarray:
         """naresid: with na_action='exclude', NaN at the rows dropped for missingness."""
@@ -455,16 +462,21 @@ class GLM:
         out[d.kept_sub] = v
         return out
 
+    def _padded_names(self) -> list:
+        """Row names of R's naresid output (all rows of the data when na_action='exclude')."""
+        d = self.design
+        if d.na_action != "exclude" or len(d.na_dropped) == 0:
+            return self.row_names
+        from .design import r_row_names
+        if d.n_data == len(self.data):
+            return list(r_row_names(self.data.index))
+        return [str(i + 1) for i in range(d.n_data)]
+
     def _pad_series(self, v: np.ndarray) -> pd.Series:
         d = self.design
         if d.na_action != "exclude" or len(d.na_dropped) == 0:
             return self._series(v)
-        from .design import r_row_names
-        if d.n_data == len(self.data):
-            names = r_row_names(self.data.index)
-        else:
-            names = [str(i + 1) for i in range(d.n_data)]
-        return pd.Series(self._pad(v), index=names, dtype=float)
+        return pd.Series(self._pad(v), index=self._padded_names(), dtype=float)
 
     # ---- generics ---------------------------------------------------------------------------
     def coef(self) -> pd.Series:
@@ -530,23 +542,23 @@ class GLM:
 
     def residuals(self, type: str = "deviance") -> pd.Series:  # noqa: A002 - R's argument
         """R's ``residuals.glm``: "deviance" (default), "pearson", "working", "response"."""
+        return self._pad_series(self._residuals(type))
+
+    def _residuals(self, type: str = "deviance") -> np.ndarray:  # noqa: A002
         c = self._core
         y, mu, wts = c.y, c.fitted, c.prior_weights
         if type == "deviance":
             if self.df_residual_ > 0:
                 d = np.sqrt(np.maximum(self.family.dev_resids(y, mu, wts), 0))
-                r = np.where(y > mu, d, -d)
-            else:
-                r = np.zeros(len(mu))
-        elif type == "pearson":
-            r = (y - mu) * np.sqrt(wts) / np.sqrt(self.family.variance(mu))
-        elif type == "working":
-            r = c.working_residuals.copy()
-        elif type == "response":
-            r = y - mu
-        else:
-            raise ValueError("type must be one of 'deviance', 'pearson', 'working', 'response'")
-        return self._pad_series(r)
+                return np.where(y > mu, d, -d)
+            return np.zeros(len(mu))
+        if type == "pearson":
+            return (y - mu) * np.sqrt(wts) / np.sqrt(self.family.variance(mu))
+        if type == "working":
+            return c.working_residuals.copy()
+        if type == "response":
+            return y - mu
+        raise ValueError("type must be one of 'deviance', 'pearson', 'working', 'response'")
 
     resid = residuals
 
@@ -696,8 +708,8 @@ class GLM:
         c = self._core
         h = self._hat()
         keep = c.prior_weights != 0
-        dres = np.asarray(self.residuals("deviance"))
-        pres = np.asarray(self.residuals("pearson"))
+        dres = self._residuals("deviance")
+        pres = self._residuals("pearson")
         e = dres[keep]
         hk = h[keep]
         n = len(e)
@@ -711,20 +723,23 @@ class GLM:
 
     def rstandard(self, type: str = "deviance") -> pd.Series:  # noqa: A002
         """r / sqrt(dispersion (1 - h)) with deviance (default) or Pearson residuals."""
-        inf = self._influence()
+        return self._series(self._rstandard(self._influence(), type))
+
+    def _rstandard(self, inf: dict, type: str = "deviance") -> np.ndarray:  # noqa: A002
         r = inf["pear_res"] if type == "pearson" else inf["dev_res"]
         with np.errstate(divide="ignore", invalid="ignore"):
             out = r / np.sqrt(self.dispersion() * (1 - inf["hat"]))
         out[np.isinf(out)] = np.nan
-        return self._series(out)
+        return out
 
     def cooks_distance(self) -> pd.Series:
         """(r_P / (1 - h))^2 h / (dispersion rank) (R's ``cooks.distance.glm``)."""
-        inf = self._influence()
+        return self._series(self._cooks(self._influence()))
+
+    def _cooks(self, inf: dict) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = (inf["pear_res"] / (1 - inf["hat"])) ** 2 * inf["hat"] / (
+            return (inf["pear_res"] / (1 - inf["hat"])) ** 2 * inf["hat"] / (
                 self.dispersion() * self.rank)
-        return self._series(out)
 
     # ---- anova ------------------------------------------------------------------------------
     def anova(self, *others: GLM, test: str | None = None,
@@ -826,12 +841,12 @@ class GLM:
         if se_fit:
             out[".se.fit"] = pr["se_fit"].to_numpy()
         inf = self._influence()
-        out[".resid"] = np.asarray(self.residuals(type_residuals))
-        out[".std.resid"] = np.asarray(self.rstandard(
-            "pearson" if type_residuals == "pearson" else "deviance"))
+        out[".resid"] = self._residuals(type_residuals)
+        out[".std.resid"] = self._rstandard(
+            inf, "pearson" if type_residuals == "pearson" else "deviance")
         out[".hat"] = inf["hat"]
         out[".sigma"] = inf["sigma"]
-        out[".cooksd"] = np.asarray(self.cooks_distance())
+        out[".cooksd"] = self._cooks(inf)
         return out
 
 
@@ -860,7 +875,7 @@ class GLMSummary:
         self.coefficients = fit.coef_table()
         self.dispersion = fit.dispersion()
         self.aliased = pd.Series(fit._aliased(), index=fit.names)
-        self.deviance_resid = np.asarray(fit.residuals("deviance"))
+        self.deviance_resid = fit._pad(fit._residuals("deviance"))
         self.df = (fit.rank, fit.df_residual_, len(fit.names))
         self.null_deviance = fit.null_deviance
         self.deviance = fit.deviance()
@@ -892,8 +907,8 @@ class GLMSummary:
             names = ["Min", "1Q", "Median", "3Q", "Max"]
         else:
             vals = r
-            names = list(fit._pad_series(self.deviance_resid).index)
-            vals = np.asarray(fit._pad_series(self.deviance_resid))
+            names = fit._padded_names()
+            vals = self.deviance_resid
         xx = rf.zapsmall(np.asarray(vals, float), 5)
         out += rf.print_named_vector(xx, names, digits=4, gap=2)
         if len(self.aliased) == 0:
