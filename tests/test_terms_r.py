@@ -29,6 +29,9 @@ _R_HELPERS = r"""
                                        keep.order = keep)),
                 error = function(e) e)
   if (inherits(t, "error")) return(paste0("E\037", conditionMessage(t)))
+  .rm_fields(t)
+}
+.rm_fields <- function(t) {
   fac <- attr(t, "factors")
   vars <- as.list(attr(t, "variables"))[-1]
   dep <- function(e) paste(deparse(e, backtick = TRUE, control = NULL, width.cutoff = 500L),
@@ -523,3 +526,23 @@ def test_deparse_matches_r(text):
             parse_expression(text)
         return
     assert deparse(parse_expression(text)) == expected
+
+
+DELETE_RESPONSE = ["y ~ a*b", "log(y) ~ x + offset(log(n)) + z", "y ~ y + x", "~ a + b",
+                   "y ~ offset(w) + x:a", "cbind(s, f) ~ x*z - 1"]
+
+
+def test_delete_response_against_r():
+    _define(_R_HELPERS)
+    out = r("vapply(" + _rvec(DELETE_RESPONSE) + ", function(f) { t <- delete.response(terms("
+            "as.formula(f))); .rm_fields(t) }, '')")
+    for formula, enc in zip(DELETE_RESPONSE, out):
+        t = terms(formula).delete_response()
+        res = _decode(enc)
+        assert t.response is None and not res["response"][0]
+        assert t.variable_labels == list(res["vars"])
+        assert [i + 1 for i in t.offsets] == [int(v) for v in res["offset"]]
+        assert t.term_labels == list(res["labels"])
+        if t.terms:
+            np.testing.assert_array_equal(t.factors, res["factors"].astype(int))
+        assert deparse(t.formula) == res["formula"][0]

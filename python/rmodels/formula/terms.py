@@ -85,6 +85,31 @@ class Terms:
         """The (dot-expanded) formula as R deparses it."""
         return deparse(self.formula)
 
+    def delete_response(self) -> Terms:
+        """R's ``delete.response()`` (used by ``predict`` on new data): the response variable,
+        its factors row and the formula's left-hand side are removed; later variable indices
+        shift down by one. Term labels, order and intercept are unchanged."""
+        if self.response is None:
+            return self
+        y = self.response
+        fixed = self.fixed_formula
+        return Terms(
+            formula=Formula(None, self.formula.rhs, self.formula.text),
+            variables=self.variables[:y] + self.variables[y + 1 :],
+            variable_labels=self.variable_labels[:y] + self.variable_labels[y + 1 :],
+            response=None,
+            terms=[tuple(i - 1 for i in t if i != y) for t in self.terms],
+            term_labels=list(self.term_labels),
+            order=list(self.order),
+            intercept=self.intercept,
+            offsets=[i - 1 if i > y else i for i in self.offsets],
+            factors=np.delete(self.factors, y, axis=0),
+            bars=list(self.bars),
+            fixed_formula_text=deparse(Formula(None, fixed.rhs, fixed.text)) if fixed else "",
+            fixed_formula=Formula(None, fixed.rhs, fixed.text) if fixed else None,
+            keep_order=self.keep_order,
+        )
+
 
 # ------------------------------------------------------------------------------------------
 # random-effect bars
