@@ -29,7 +29,7 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Sequence, Union
+from typing import Any, NamedTuple, Sequence, Union
 
 import numpy as np
 
@@ -786,9 +786,24 @@ class SplineState:
         return M
 
 
-def _spline_prepare(x: ArrayLike, Boundary_knots: ArrayLike | None) -> tuple:
-    """Common start of ns()/bs(): drop NA, sort supplied boundary knots and flag the x
-    outside them (left, right); without them the boundary knots are range(x)."""
+class _SplineInput(NamedTuple):
+    """The start of ns()/bs(): NA positions, the non-NA x, the sorted boundary knots and
+    which x lie left / right of them (all False when the boundary is range(x))."""
+
+    nax: np.ndarray
+    x: np.ndarray
+    boundary: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+
+    @property
+    def outside(self) -> np.ndarray:
+        return self.left | self.right
+
+
+def _spline_prepare(x: ArrayLike, Boundary_knots: ArrayLike | None) -> _SplineInput:
+    """Drop NA; with supplied boundary knots sort them and flag the x outside, else use
+    range(x) of the non-NA x (R evaluates the default after removing NA)."""
     xall = _as_float_vector(x)
     nax = np.isnan(xall)
     xv = xall[~nax]
@@ -796,13 +811,10 @@ def _spline_prepare(x: ArrayLike, Boundary_knots: ArrayLike | None) -> tuple:
         bk = np.sort(_as_float_vector(Boundary_knots, "Boundary.knots"))
         if bk.size != 2:
             raise DataError("'Boundary.knots' must have length 2")
-        ol, orr = xv < bk[0], xv > bk[1]
-        supplied = True
-    else:
-        bk = np.array([xv.min(), xv.max()]) if xv.size else np.array([np.nan, np.nan])
-        ol = orr = np.zeros(xv.size, dtype=bool)
-        supplied = False
-    return xall, nax, xv, bk, ol | orr, supplied, ol, orr
+        return _SplineInput(nax, xv, bk, xv < bk[0], xv > bk[1])
+    bk = np.array([xv.min(), xv.max()]) if xv.size else np.array([np.nan, np.nan])
+    none = np.zeros(xv.size, dtype=bool)
+    return _SplineInput(nax, xv, bk, none, none)
 
 
 def _default_knots(xv: np.ndarray, outside: np.ndarray, n_interior: int) -> np.ndarray:
@@ -838,7 +850,8 @@ def ns(
     boundary knots are continued linearly from the boundary (value + slope).  NA rows stay NA.
     Returns ``(M, ["1", ...], state)``.
     """
-    xall, nax, xv, bk, outside, _, ol, orr = _spline_prepare(x, Boundary_knots)
+    inp = _spline_prepare(x, Boundary_knots)
+    nax, xv, bk, ol, orr, outside = inp.nax, inp.x, inp.boundary, inp.left, inp.right, inp.outside
     if Boundary_knots is None and xv.size == 1:
         bk = xv[0] * np.array([7.0, 9.0]) / 8.0
     if df is not None and knots is None:
@@ -898,7 +911,8 @@ def bs(
     ord_ = degree + 1
     if ord_ <= 1:
         raise DataError("'degree' must be integer >= 1")
-    xall, nax, xv, bk, outside, _, ol, orr = _spline_prepare(x, Boundary_knots)
+    inp = _spline_prepare(x, Boundary_knots)
+    nax, xv, bk, ol, orr, outside = inp.nax, inp.x, inp.boundary, inp.left, inp.right, inp.outside
     if df is not None and knots is None:
         n_int = int(df) - ord_ + (1 - int(bool(intercept)))
         if n_int < 0:
