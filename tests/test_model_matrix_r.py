@@ -740,18 +740,29 @@ SUBSET_CASES = [
     ("airquality", "Ozone ~ Wind + Temp", "Month == 5"),
     ("airquality", "Ozone ~ poly(Temp, 2) + fMonth", "Day > 10"), ("toy", "y ~ x2 + a", "x > 4"),
     ("toy", "y ~ fna:x", "b == 'b2'"), ("mtcars", "mpg ~ wt + cyl", "hp > 100"),
+    ("toy", "y ~ scale(x) + ns(z, df = 3)", "x > 4"), ("toy", "y ~ I(x - mean(x))", "z < 3"),
+    ("mtcars", "mpg ~ poly(wt, 2)", "hp > 100"),
 ]
 
 
+@pytest.mark.parametrize("positions", [False, True], ids=["mask", "positions"])
 @pytest.mark.parametrize("dataset,formula,condition", SUBSET_CASES,
                          ids=[f"{d}: {f} | {c}" for d, f, c in SUBSET_CASES])
-def test_model_frame_subset(grid: RGrid, dataset: str, formula: str, condition: str) -> None:
+def test_model_frame_subset(grid: RGrid, dataset: str, formula: str, condition: str,
+                            positions: bool) -> None:
+    """R evaluates the variables (poly, scale, ns, mean ...) on all rows, then subsets."""
     data = grid.data(dataset)
     rname = grid.send(dataset)
     mask = np.asarray(r(f"with({rname}, {condition})"), dtype=bool)
-    expected = r(f"rownames(model.frame({formula}, {rname}, subset = with({rname}, {condition})))")
-    mf = rmodels.model_frame(formula, data, subset=mask)
-    assert [str(v) for v in mf.index] == expected
+    expected = r(f"{{mf <- model.frame({formula}, {rname}, subset = with({rname}, {condition}));"
+                 " list(rows = rownames(mf), flat = .rmodels_flatten(mf))}")
+    mf = rmodels.model_frame(formula, data, subset=np.flatnonzero(mask) if positions else mask)
+    assert [str(v) for v in mf.index] == expected["rows"]
+    assert list(mf.columns) == list(expected["flat"])
+    for name, values in expected["flat"].items():
+        if isinstance(values, np.ndarray):
+            got = pd.to_numeric(mf[name]).to_numpy(dtype=float)
+            np.testing.assert_allclose(got, values, rtol=RTOL, atol=ATOL, err_msg=name)
 
 
 def test_character_collation(grid: RGrid) -> None:
