@@ -23,7 +23,8 @@ bool small_chol(MatrixXd& M) {
 
 PlsModel::PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
                    const Eigen::Ref<const VectorXd>& weights,
-                   const Eigen::Ref<const VectorXd>& offset, std::vector<ReTermInput> terms)
+                   const Eigen::Ref<const VectorXd>& offset, std::vector<ReTermInput> terms,
+                   int method, int dense_limit)
     : n_(static_cast<int>(X.rows())), p_(static_cast<int>(X.cols())),
       K_(static_cast<int>(terms.size())) {
   if (y.size() != n_) throw std::invalid_argument("lmer: y and X differ in length");
@@ -79,8 +80,110 @@ PlsModel::PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const V
   }
   qr_ = rest_off;
   ntheta_ = th_off;
-  build_cross_products();
+  sparse_ = method == 2 || (method == 0 && qr_ > dense_limit);
+  if (sparse_)
+    build_sparse();
+  else
+    build_cross_products();
 }
+
+void PlsModel::build_sparse() {
+  const int q = q1_ + qr_, p1 = p_ + 1;
+  std::vector<Eigen::Triplet<double>> trip;
+  AZX_ = MatrixXd::Zero(q, p1);
+  A33_ = MatrixXd::Zero(p1, p1);
+  A33_.selfadjointView<Eigen::Lower>().rankUpdate(Xy_.transpose());
+  A33_ = A33_.selfadjointView<Eigen::Lower>();
+  for (int i = 0; i < n_; ++i) {
+    for (int t = 0; t < K_; ++t) {
+      const Term& a = terms_[t];
+      const int ra = term_base(t) + a.codes[i] * a.k;
+      AZX_.middleRows(ra, a.k).noalias() += a.z.row(i).transpose() * Xy_.row(i);
+      for (int s = 0; s < K_; ++s) {
+        const Term& b = terms_[s];
+        const int rb = term_base(s) + b.codes[i] * b.k;
+        for (int f = 0; f < b.k; ++f)
+          for (int e = 0; e < a.k; ++e) trip.emplace_back(ra + e, rb + f, a.z(i, e) * b.z(i, f));
+      }
+    }
+  }
+  AZZ_.resize(q, q);
+  AZZ_.setFromTriplets(trip.begin(), trip.end());
+  // Lambda: for each level block the full lower template, entries mapped to theta.
+  std::vector<Eigen::Triplet<double>> lt;
+  for (int t = 0; t < K_; ++t) {
+    const Term& tm = terms_[t];
+    for (int l = 0; l < tm.nlev; ++l) {
+      const int base = term_base(t) + l * tm.k;
+      for (int c = 0; c < tm.k; ++c)
+        for (int r = c; r < tm.k; ++r) lt.emplace_back(base + r, base + c, 1.0);
+    }
+  }
+  Lambda_.resize(q, q);
+  Lambda_.setFromTriplets(lt.begin(), lt.end());
+  Lambda_.makeCompressed();
+  lambda_theta_.clear();
+  for (int j = 0; j < q; ++j) {
+    int t = 0;
+    while (t + 1 < K_ && term_base(t + 1) <= j) ++t;
+    const Term& tm = terms_[t];
+    const int c = (j - term_base(t)) % tm.k;
+    for (SpMat::InnerIterator it(Lambda_, j); it; ++it) {
+      const int r = static_cast<int>(it.row()) - (j - c);
+      lambda_theta_.push_back(tm.theta_offset + c * tm.k - c * (c - 1) / 2 + (r - c));
+    }
+  }
+  SpMat I(q, q);
+  I.setIdentity();
+  Mz_ = SpMat((Lambda_.transpose() * AZZ_ * Lambda_).triangularView<Eigen::Lower>()) + I;
+  sllt_.analyzePattern(Mz_);
+}
+
+void PlsModel::update_sparse(Criterion& cr) {
+  // theta enters through Lambda's stored values only, so the pattern of Mz never changes.
+  const int q = q1_ + qr_;
+  double* lv = Lambda_.valuePtr();
+  for (int j = 0, k = 0, t = 0; j < q; ++j) {
+    while (t + 1 < K_ && term_base(t + 1) <= j) ++t;
+    const int kt = terms_[t].k;
+    const int c = (j - term_base(t)) % kt;
+    for (SpMat::InnerIterator it(Lambda_, j); it; ++it, ++k) {
+      const int r = static_cast<int>(it.row()) - (j - c);
+      lv[k] = T_[t](r, c);
+    }
+  }
+  SpMat I(q, q);
+  I.setIdentity();
+  Mz_ = SpMat((Lambda_.transpose() * AZZ_ * Lambda_).triangularView<Eigen::Lower>()) + I;
+  sllt_.factorize(Mz_);
+  if (sllt_.info() != Eigen::Success)
+    throw std::runtime_error("lmer: sparse Cholesky factor of the random-effects block failed");
+  cr.ldL2 = 2.0 * sllt_.matrixL().nestedExpression().diagonal().array().log().sum();
+  RZX_ = sllt_.permutationP() * (Lambda_.transpose() * AZX_);
+  sllt_.matrixL().solveInPlace(RZX_);
+  L33_ = A33_;
+  L33_.selfadjointView<Eigen::Lower>().rankUpdate(RZX_.transpose(), -1.0);
+}
+
+std::vector<MatrixXd> PlsModel::cond_var_sparse() {
+  std::vector<MatrixXd> out(K_);
+  const int q = q1_ + qr_;
+  for (int t = 0; t < K_; ++t) {
+    const Term& tm = terms_[t];
+    out[t].resize(tm.k, tm.nlev * tm.k);
+    MatrixXd E = MatrixXd::Zero(q, tm.k);
+    for (int l = 0; l < tm.nlev; ++l) {
+      const int base = term_base(t) + l * tm.k;
+      E.middleRows(base, tm.k).setIdentity();
+      const MatrixXd X = sllt_.solve(E);
+      E.middleRows(base, tm.k).setZero();
+      const MatrixXd V = X.middleRows(base, tm.k);
+      out[t].middleCols(l * tm.k, tm.k) = T_[t] * V * T_[t].transpose();
+    }
+  }
+  return out;
+}
+
 
 void PlsModel::build_cross_products() {
   const Term& t1 = terms_[0];
@@ -140,12 +243,52 @@ void PlsModel::build_cross_products() {
       }
     }
     bc.L = bc.A;
-    const std::ptrdiff_t ld = qr_;
-    for (size_t b = 0; b < bc.rows.size(); ++b)
-      for (size_t a = b; a < bc.rows.size(); ++a)
-        bc.lower_idx.push_back(static_cast<std::ptrdiff_t>(bc.rows[b]) * ld + bc.rows[a]);
+    if (k1 > 1) {
+      const std::ptrdiff_t ld = qr_;
+      for (size_t b = 0; b < bc.rows.size(); ++b)
+        for (size_t a = b; a < bc.rows.size(); ++a)
+          bc.lower_idx.push_back(static_cast<std::ptrdiff_t>(bc.rows[b]) * ld + bc.rows[a]);
+    }
   }
+  if (k1 == 1) build_gather();
   for (int t = 1; t < K_; ++t) rest_scalar_ = rest_scalar_ && terms_[t].k == 1;
+}
+
+void PlsModel::build_gather() {
+  // (target, a, b) for every pair of rows touched by one level of term 1, then sorted by target
+  // so that the update of L22 writes sequentially and reads from the small L21 value array.
+  struct Contribution {
+    std::ptrdiff_t target;
+    int a, b;
+  };
+  std::vector<Contribution> all;
+  l21_offset_.assign(A21_.size() + 1, 0);
+  const std::ptrdiff_t ld = qr_;
+  for (size_t j = 0; j < A21_.size(); ++j) {
+    const std::vector<int>& rows = A21_[j].rows;
+    const int off = l21_offset_[j];
+    l21_offset_[j + 1] = off + static_cast<int>(rows.size());
+    for (size_t b = 0; b < rows.size(); ++b)
+      for (size_t a = b; a < rows.size(); ++a)
+        all.push_back({static_cast<std::ptrdiff_t>(rows[b]) * ld + rows[a], off + static_cast<int>(a),
+                       off + static_cast<int>(b)});
+  }
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Contribution& x, const Contribution& y) { return x.target < y.target; });
+  gather_target_.clear();
+  gather_ptr_.assign(1, 0);
+  gather_src_.clear();
+  gather_src_.reserve(2 * all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i == 0 || all[i].target != all[i - 1].target) {
+      if (i > 0) gather_ptr_.push_back(static_cast<std::ptrdiff_t>(i));
+      gather_target_.push_back(all[i].target);
+    }
+    gather_src_.push_back(all[i].a);
+    gather_src_.push_back(all[i].b);
+  }
+  gather_ptr_.push_back(static_cast<std::ptrdiff_t>(all.size()));
+  l21_flat_.resize(l21_offset_.back());
 }
 
 MatrixXd PlsModel::lower_template(int t, const VectorXd& theta) const {
@@ -175,16 +318,11 @@ void PlsModel::apply_lambda_rest_left(std::vector<int>& rows, MatrixXd& M,
   }
 }
 
-Criterion PlsModel::update_theta(const VectorXd& theta) {
-  if (theta.size() != ntheta_) throw std::invalid_argument("lmer: theta of wrong length");
-  T_.resize(K_);
-  for (int t = 0; t < K_; ++t) T_[t] = lower_template(t, theta);
+// Blocked factor (MixedModels.jl layout); leaves L33 = A33 - L31 L31' - L32 L32' (unfactored).
+void PlsModel::update_blocked(Criterion& cr) {
   const Term& t1 = terms_[0];
   const int k1 = t1.k, p1 = p_ + 1;
   const MatrixXd& T1 = T_[0];
-  Criterion cr;
-  cr.ldW = ldW_;
-
   // Term 1: L11_j = chol(T1' A11_j T1 + I), L31_j = A31_j T1 L11_j^-T.
   L11_.resize(k1, q1_);
   L31_.resize(p1, q1_);
@@ -246,17 +384,25 @@ Criterion PlsModel::update_theta(const VectorXd& theta) {
     }
     L22_.diagonal().array() += 1.0;
     double* l22 = L22_.data();
-    MatrixXd G;
-    for (int j = 0; j < t1.nlev; ++j) {
-      const BlockCol& bc = A21_[j];
-      const int m = static_cast<int>(bc.rows.size());
-      if (m == 0) continue;
-      const std::ptrdiff_t* idx = bc.lower_idx.data();
-      if (k1 == 1) {
-        const double* l = bc.L.data();
-        for (int b = 0; b < m; ++b)
-          for (int a = b; a < m; ++a) l22[*idx++] -= l[a] * l[b];
-      } else {
+    if (k1 == 1) {
+      for (int j = 0; j < t1.nlev; ++j)
+        l21_flat_.segment(l21_offset_[j], l21_offset_[j + 1] - l21_offset_[j]) = A21_[j].L.col(0);
+      const double* v = l21_flat_.data();
+      const int* src = gather_src_.data();
+      const size_t ntarget = gather_target_.size();
+      for (size_t g = 0; g < ntarget; ++g) {
+        double acc = 0.0;
+        for (std::ptrdiff_t k = gather_ptr_[g]; k < gather_ptr_[g + 1]; ++k)
+          acc += v[src[2 * k]] * v[src[2 * k + 1]];
+        l22[gather_target_[g]] -= acc;
+      }
+    } else {
+      MatrixXd G;
+      for (int j = 0; j < t1.nlev; ++j) {
+        const BlockCol& bc = A21_[j];
+        const int m = static_cast<int>(bc.rows.size());
+        if (m == 0) continue;
+        const std::ptrdiff_t* idx = bc.lower_idx.data();
         G.noalias() = bc.L * bc.L.transpose();
         for (int b = 0; b < m; ++b)
           for (int a = b; a < m; ++a) l22[*idx++] -= G(a, b);
@@ -291,6 +437,19 @@ Criterion PlsModel::update_theta(const VectorXd& theta) {
     L33_.selfadjointView<Eigen::Lower>().rankUpdate(L32_, -1.0);
   }
 
+}
+
+Criterion PlsModel::update_theta(const VectorXd& theta) {
+  if (theta.size() != ntheta_) throw std::invalid_argument("lmer: theta of wrong length");
+  T_.resize(K_);
+  for (int t = 0; t < K_; ++t) T_[t] = lower_template(t, theta);
+  Criterion cr;
+  cr.ldW = ldW_;
+  if (sparse_)
+    update_sparse(cr);
+  else
+    update_blocked(cr);
+
   Eigen::LLT<Eigen::Ref<MatrixXd>> llt33(L33_);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (llt33.info() != Eigen::Success) {
@@ -315,7 +474,7 @@ double PlsModel::objective(const VectorXd& theta, bool reml) {
 Solution PlsModel::solve(const VectorXd& theta) {
   Solution s;
   s.crit = update_theta(theta);
-  const int k1 = terms_[0].k, p1 = p_ + 1;
+  const int p1 = p_ + 1;
   const auto LBB = L33_.topLeftCorner(p_, p_);
   s.RX = LBB.triangularView<Eigen::Lower>();
   s.beta = L33_.row(p_).head(p_).transpose();
@@ -324,6 +483,29 @@ Solution PlsModel::solve(const VectorXd& theta) {
   c.head(p_) = -s.beta;
   s.beta += gamma_;
   c[p_] = 1.0;
+  if (sparse_) {
+    VectorXd r = RZX_ * c;
+    sllt_.matrixU().solveInPlace(r);
+    s.u = sllt_.permutationPinv() * r;
+  } else {
+    s.u = solve_u_blocked(c);
+  }
+  s.b.resize(q1_ + qr_);
+  s.fitted = Xraw_ * s.beta + offset_;
+  for (int t = 0; t < K_; ++t) {
+    const Term& tm = terms_[t];
+    const int base = term_base(t);
+    for (int l = 0; l < tm.nlev; ++l)
+      s.b.segment(base + l * tm.k, tm.k) = T_[t] * s.u.segment(base + l * tm.k, tm.k);
+    for (int i = 0; i < n_; ++i)
+      s.fitted[i] += tm.zraw.row(i).dot(s.b.segment(base + tm.codes[i] * tm.k, tm.k));
+  }
+  return s;
+}
+
+// u from the blocked factor: [L11' L21'; 0 L22'] u = [L31' c; L32' c].
+VectorXd PlsModel::solve_u_blocked(const VectorXd& c) const {
+  const int k1 = terms_[0].k;
   VectorXd r1 = L31_.transpose() * c;
   VectorXd u2;
   if (K_ > 1) {
@@ -340,24 +522,15 @@ Solution PlsModel::solve(const VectorXd& theta) {
     const MatrixXd Lj = L11_.middleCols(j * k1, k1);
     Lj.triangularView<Eigen::Lower>().transpose().solveInPlace(seg);
   }
-  s.u.resize(q1_ + qr_);
-  s.u.head(q1_) = r1;
-  if (K_ > 1) s.u.tail(qr_) = u2;
-  s.b.resize(q1_ + qr_);
-  s.fitted = Xraw_ * s.beta + offset_;
-  for (int t = 0; t < K_; ++t) {
-    const Term& tm = terms_[t];
-    const int base = (t == 0) ? 0 : q1_ + tm.offset;
-    for (int l = 0; l < tm.nlev; ++l)
-      s.b.segment(base + l * tm.k, tm.k) = T_[t] * s.u.segment(base + l * tm.k, tm.k);
-    for (int i = 0; i < n_; ++i)
-      s.fitted[i] += tm.zraw.row(i).dot(s.b.segment(base + tm.codes[i] * tm.k, tm.k));
-  }
-  return s;
+  VectorXd u(q1_ + qr_);
+  u.head(q1_) = r1;
+  if (K_ > 1) u.tail(qr_) = u2;
+  return u;
 }
 
 std::vector<MatrixXd> PlsModel::cond_var_blocks(const VectorXd& theta) {
   update_theta(theta);
+  if (sparse_) return cond_var_sparse();
   const int k1 = terms_[0].k;
   std::vector<MatrixXd> out(K_);
   MatrixXd Linv22;

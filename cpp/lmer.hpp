@@ -16,9 +16,15 @@
 //   terms 2..K ("2"):  one dense block (Z_2..Z_K)'W(Z_2..Z_K) of size q_r x q_r;
 //   Z_r'WZ_1:          block-sparse columns: for each level of term 1 the rows it touches;
 //   [X y]:             dense rows against term 1, the rest and themselves.
+// When the rest block would be large (many levels in a second grouping factor, e.g. crossed
+// factors with thousands of levels each), a sparse path is used instead: Lambda'Z'WZ Lambda + I
+// is factored by a sparse Cholesky with a fill-reducing (AMD) ordering, R_ZX by triangular
+// solves, and the [X y] block as above (lme4's own scheme).
 #pragma once
 
 #include <Eigen/Dense>
+#include <Eigen/SparseCholesky>
+#include <Eigen/SparseCore>
 #include <vector>
 
 namespace rmodels {
@@ -64,9 +70,12 @@ struct OptimResult {
 class PlsModel {
  public:
   // X: n x p, y: n, weights: n (prior weights, > 0) or empty, offset: n or empty.
+  // method: 0 = automatic (blocked unless the dense rest block would exceed dense_limit
+  // columns), 1 = blocked, 2 = sparse.
   PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
            const Eigen::Ref<const VectorXd>& weights, const Eigen::Ref<const VectorXd>& offset,
-           std::vector<ReTermInput> terms);
+           std::vector<ReTermInput> terms, int method = 0, int dense_limit = 3000);
+  bool is_sparse() const { return sparse_; }
 
   int n() const { return n_; }
   int p() const { return p_; }
@@ -104,6 +113,13 @@ class PlsModel {
   };
 
   void build_cross_products();
+  void build_gather();
+  void build_sparse();
+  void update_blocked(Criterion& cr);
+  void update_sparse(Criterion& cr);
+  std::vector<MatrixXd> cond_var_sparse();
+  VectorXd solve_u_blocked(const VectorXd& c) const;
+  int term_base(int t) const { return t == 0 ? 0 : q1_ + terms_[t].offset; }
   MatrixXd lower_template(int t, const VectorXd& theta) const;
   void apply_lambda_rest_left(std::vector<int>& rows, MatrixXd& M, const std::vector<MatrixXd>& T) const;
 
@@ -120,6 +136,14 @@ class PlsModel {
   std::vector<Term> terms_;
   std::vector<int> rest_term_of_;  // rest column -> term index
   bool rest_scalar_ = true;        // every rest term has one effect (Lambda_r diagonal)
+  // For a scalar term 1, sum_j L21_j L21_j' in gather form, sorted by target entry of L22:
+  // target g (linear index gather_target_[g]) receives the products of the L21 values
+  // (flattened, level by level) at gather_src_ pairs gather_ptr_[g] .. gather_ptr_[g+1]-1.
+  std::vector<std::ptrdiff_t> gather_target_;
+  std::vector<std::ptrdiff_t> gather_ptr_;
+  std::vector<int> gather_src_;  // pairs (a, b), flattened
+  std::vector<int> l21_offset_;  // start of level j in the flattened L21 values
+  VectorXd l21_flat_;
 
   // cross products
   MatrixXd A11_;  // k1 x q1: level blocks side by side
@@ -136,6 +160,17 @@ class PlsModel {
   MatrixXd L32_;  // (p+1) x qr
   MatrixXd L33_;  // (p+1) x (p+1) lower
   std::vector<MatrixXd> T_;  // templates at the current theta
+
+  // sparse path (global columns: term 1, then the rest terms in order)
+  using SpMat = Eigen::SparseMatrix<double>;
+  bool sparse_ = false;
+  SpMat AZZ_;                        // Z'WZ, q x q, symmetric (both triangles stored)
+  MatrixXd AZX_;                     // Z'W[X y], q x (p+1)
+  SpMat Lambda_;                     // q x q block diagonal, lower templates
+  std::vector<int> lambda_theta_;    // theta index of each stored entry of Lambda_
+  SpMat Mz_;                         // Lambda'Z'WZ Lambda + I (lower)
+  Eigen::SimplicialLLT<SpMat, Eigen::Lower, Eigen::AMDOrdering<int>> sllt_;
+  MatrixXd RZX_;                     // q x (p+1): L^-1 P Lambda' Z'W[X y]
 };
 
 }  // namespace lmer

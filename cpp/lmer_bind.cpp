@@ -2,6 +2,8 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <string>
+
 #include "bindings.hpp"
 #include "lmer.hpp"
 
@@ -35,9 +37,20 @@ Penalized least squares for a linear mixed model (lme4's PLS; MixedModels.jl's b
 PlsModel(X, y, weights, offset, codes, nlevels, zlhs): X (n, p) Fortran-ordered, y (n,),
 weights/offset (n,) or empty; per random-effect term (in lme4's order, most levels first):
 codes (n,) int32 0-based levels, nlevels, zlhs (n, k) the term's effect columns.
+method: 'blocked' (dense block for terms 2..K), 'sparse' (sparse Cholesky with AMD ordering) or
+'auto' (blocked unless terms 2..K have more than dense_limit columns).
 )doc")
+      .def_property_readonly("is_sparse", &lmer::PlsModel::is_sparse)
       .def(py::init([](RowsF X, VecR y, VecR w, VecR off, std::vector<Eigen::VectorXi> codes,
-                       std::vector<int> nlev, std::vector<MatrixXd> zlhs) {
+                       std::vector<int> nlev, std::vector<MatrixXd> zlhs, const std::string& method,
+                       int dense_limit) {
+             int m = 0;
+             if (method == "blocked")
+               m = 1;
+             else if (method == "sparse")
+               m = 2;
+             else if (method != "auto")
+               throw std::invalid_argument("lmer: method must be 'auto', 'blocked' or 'sparse'");
              if (codes.size() != nlev.size() || codes.size() != zlhs.size())
                throw std::invalid_argument("lmer: term lists differ in length");
              std::vector<lmer::ReTermInput> terms(codes.size());
@@ -46,10 +59,11 @@ codes (n,) int32 0-based levels, nlevels, zlhs (n, k) the term's effect columns.
                terms[t].nlev = nlev[t];
                terms[t].zlhs = std::move(zlhs[t]);
              }
-             return new lmer::PlsModel(X, y, w, off, std::move(terms));
+             return new lmer::PlsModel(X, y, w, off, std::move(terms), m, dense_limit);
            }),
            py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("offset"), py::arg("codes"),
-           py::arg("nlevels"), py::arg("zlhs"))
+           py::arg("nlevels"), py::arg("zlhs"), py::arg("method") = "auto",
+           py::arg("dense_limit") = 3000)
       .def_property_readonly("n", &lmer::PlsModel::n)
       .def_property_readonly("p", &lmer::PlsModel::p)
       .def_property_readonly("q", &lmer::PlsModel::q)
