@@ -222,6 +222,10 @@ TOY = [
     "y ~ 0 + u", "y ~ u:x",
     # NA rows (B6)
     "y ~ x2", "y ~ fna", "y ~ chna + x", "y ~ x + x2 + fna", "y ~ 0 + fna:x2", "~ x2 + chna",
+    "y ~ x + offset(x2)", "cbind(x2, s) ~ a", "x2 ~ .", "y ~ factor(chna)", "y ~ fna*chna",
+    "y ~ I(x2 > 5)", "y ~ I(x/0)", "y ~ I(1/(x - x))",
+    # NaN/NA made by a transform: R drops the rows and warns
+    "y ~ log(x - 5)", "y ~ sqrt(x - 5)", "y ~ as.numeric(ch)",
     # functions of variables (A4, A6, B1)
     "y ~ I(x^2)", "y ~ x + I(x^2) + I(x^3)", "y ~ I(1/x)", "y ~ I(x * z)", "y ~ I(x**2)",
     "y ~ I((x + 1)^2)", "y ~ I(x - 1) + I(-z)", "y ~ I(x/2) + I(x %% 3)", "y ~ I(x > 5)",
@@ -273,6 +277,7 @@ TOY = [
     ("y ~ o", {"o": "contr.treatment"}), ("y ~ a", {"a": "contr.poly"}),
     ("y ~ a*b", {"a": "contr.helmert", "b": "contr.sum"}), ("y ~ ch + lg", {"ch": "contr.sum"}),
     ("y ~ 0 + a + b", {"a": "contr.sum", "b": "contr.sum"}), ("y ~ x:a + a", {"a": "contr.sum"}),
+    ("y ~ x", {"a": "contr.sum"}),
 ]
 
 TOYBAD_ERRORS = [
@@ -505,12 +510,18 @@ KNOWN_MATRIX_MISMATCHES = {
     "airquality: Ozone ~ poly(Solar.R, 2, raw = TRUE)": _NUMPY_WARNING,
     "airquality: Ozone ~ I(Solar.R - mean(Solar.R))": _NUMPY_WARNING,
     "toybad: y ~ I(1)": "a length-1 variable is recycled (R: variable lengths differ)",
+    "toy: y ~ log(x - 5)": "no warning for NaNs produced (R: 'NaNs produced')",
+    "toy: y ~ sqrt(x - 5)": "no warning for NaNs produced (R: 'NaNs produced')",
+    "toy: y ~ as.numeric(ch)": "no warning (R: 'NAs introduced by coercion')",
+    "toy: y ~ x [a=contr.sum]": "no warning (R: variable 'a' is absent, its contrast will be "
+                                "ignored)",
 }
 KNOWN_FRAME_MISMATCHES = {
     "toy: y ~ I(2L * x)": "R's model.frame names the variable I(2L * x) (model.matrix: I(2 * x))",
     "toy: y ~ C(a, base = 2)": KNOWN_MATRIX_MISMATCHES["toy: y ~ C(a, base = 2)"],
     **{k: v for k, v in KNOWN_MATRIX_MISMATCHES.items()
-       if v in (_NOT_EVALUATED, _NUMPY_WARNING) or "simple" in v},
+       if v in (_NOT_EVALUATED, _NUMPY_WARNING) or "simple" in v or "produced" in v
+       or "coercion" in v},
 }
 
 
