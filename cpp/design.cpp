@@ -99,12 +99,11 @@ std::ptrdiff_t fill_term(const DesignOut& out, std::ptrdiff_t col_offset,
   if (n == 0 || width == 0) return width;
 
   const std::ptrdiff_t nblocks = (n + kBlockRows - 1) / kBlockRows;
+  const std::ptrdiff_t hw = std::max(1u, std::thread::hardware_concurrency());
   std::ptrdiff_t nthreads = threads;
-  if (nthreads <= 0) {
-    const std::ptrdiff_t hw = std::max(1u, std::thread::hardware_concurrency());
-    nthreads = std::min<std::ptrdiff_t>(hw, std::max<std::ptrdiff_t>(1, n * width / kMinWorkPerThread));
-  }
-  nthreads = std::max<std::ptrdiff_t>(1, std::min(nthreads, nblocks));
+  if (nthreads <= 0)
+    nthreads = std::max<std::ptrdiff_t>(1, n * width / kMinWorkPerThread);
+  nthreads = std::max<std::ptrdiff_t>(1, std::min({nthreads, hw, nblocks}));
   auto run = [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
     for (std::ptrdiff_t s = r0; s < r1; s += kBlockRows)
       fill_rows(out, col_offset, comps, width, s, std::min(r1, s + kBlockRows));

@@ -43,8 +43,9 @@ void check_factor_codes(const TermComponent& comp, std::ptrdiff_t n);
 // column (j_1, ..., j_m) -> col_offset + j_1 + k_1 (j_2 + k_2 (j_3 + ...)) (first component
 // fastest, as R's model.matrix orders a:b), value ((c_1(i, j_1) * c_2(i, j_2)) * ...) * c_m.
 // A missing factor code makes the row's entries NaN. Rows are split into blocks over at most
-// `threads` threads (0 = automatic, bounded by std::thread::hardware_concurrency()); each entry
-// is computed by the same operations whatever the split, so results do not depend on it.
+// `threads` threads (0 = automatic by the amount of work), never more than
+// std::thread::hardware_concurrency(); each entry is computed by the same operations whatever
+// the split, so results do not depend on it.
 // Returns the number of columns written.
 std::ptrdiff_t fill_term(const DesignOut& out, std::ptrdiff_t col_offset,
                          const std::vector<TermComponent>& comps, int threads = 0);

@@ -21,6 +21,11 @@ data the way R's ``predict()`` does, i.e. by re-calling the R function with thos
 
 Errors R raises are :class:`~rmodels.errors.DataError` with R's message; R's warnings are
 :class:`~rmodels.errors.DataWarning`.
+
+The arithmetic follows R's own step by step — LINPACK ``dqrdc2`` Householder QR (with its
+limited pivoting) summed in reference-BLAS order, the C library's ``pow`` for integer powers,
+long-double sums where R uses them, R's ``seq.int`` and type-7 ``quantile`` — so that on the
+test data the results are not merely within 1e-12 of R 4.2.2 but equal to the last bit.
 """
 
 from __future__ import annotations
