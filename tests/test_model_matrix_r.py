@@ -518,10 +518,14 @@ KNOWN_MATRIX_MISMATCHES = {
 }
 KNOWN_FRAME_MISMATCHES = {
     "toy: y ~ I(2L * x)": "R's model.frame names the variable I(2L * x) (model.matrix: I(2 * x))",
-    "toy: y ~ C(a, base = 2)": KNOWN_MATRIX_MISMATCHES["toy: y ~ C(a, base = 2)"],
-    **{k: v for k, v in KNOWN_MATRIX_MISMATCHES.items()
-       if v in (_NOT_EVALUATED, _NUMPY_WARNING) or "simple" in v or "produced" in v
-       or "coercion" in v},
+    # the variable itself fails or warns, so model_frame shares these with model_matrix
+    **{k: KNOWN_MATRIX_MISMATCHES[k] for k in (
+        "toy: y ~ C(a, base = 2)", "toy: y ~ cut(x, breaks = c(0, 5, 13))",
+        "airquality: Ozone ~ cut(Temp, 3)", "toy: y ~ interaction(a, b)",
+        "toy: y ~ droplevels(u)", "toy: y ~ as.logical(s)", "toy: y ~ poly(x, 2, simple = TRUE)",
+        "airquality: Ozone ~ scale(Solar.R)", "airquality: Ozone ~ poly(Solar.R, 2, raw = TRUE)",
+        "airquality: Ozone ~ I(Solar.R - mean(Solar.R))", "toy: y ~ log(x - 5)",
+        "toy: y ~ sqrt(x - 5)", "toy: y ~ as.numeric(ch)")},
 }
 
 
