@@ -839,7 +839,8 @@ PREDICT_CASES = [
     ("toy", "y ~ ns(x, df = 3) + bs(z, df = 5)"), ("toy", "y ~ a*x + b"), ("toy", "y ~ ch + lg"),
     ("toy", "y ~ o + log(z)"), ("toy", "y ~ relevel(a, \"a2\") + x"), ("toy", "y ~ u + x"),
     ("toy", "y ~ I(x - mean(x))"), ("toy", "y ~ C(a, contr.sum) + x"), ("toy", "y ~ poly(x, 2):b"),
-    ("toy", "y ~ x + offset(log(w))"), ("toy", "y ~ `my var` + a:b"), ("toy", "y ~ 0 + ch:x"),
+    ("toy", "y ~ x + offset(log(w))"), ("toy", "y ~ offset(w) + a + offset(z^2)"),
+    ("toy", "y ~ `my var` + a:b"), ("toy", "y ~ 0 + ch:x"),
     ("toy", "y ~ poly(x, z, degree = 2)"), ("toy", "y ~ scale(z, center = FALSE)"),
     ("airquality", "Ozone ~ poly(Temp, 2) + fMonth"), ("airquality", "Ozone ~ scale(Temp) + hot"),
     ("airquality", "Ozone ~ ns(Temp, df = 3)"), ("mtcars", "mpg ~ poly(wt, 2) + cyl"),
@@ -854,13 +855,16 @@ R_PREDICT_FUNCTION = r"""
     environment(f) <- globalenv()
     fit <- .rmodels_collect(lm(f, train))
     tt <- delete.response(terms(fit$value))
+    mf <- NULL
     enc <- .rmodels_collect({
       mf <- model.frame(tt, new, xlev = fit$value$xlevels, na.action = na.pass)
       model.matrix(tt, mf, contrasts.arg = fit$value$contrasts)
     })
     mm <- enc$value
+    off <- model.offset(mf)
     list(ok = TRUE, colnames = as.character(colnames(mm)),
          values = matrix(as.double(mm), nrow(mm), ncol(mm)),
+         offset = if (is.null(off)) NULL else as.double(off),
          fit_warnings = fit$warnings, new_warnings = enc$warnings)
   }, error = function(e) list(ok = FALSE, message = conditionMessage(e))))
 }
@@ -909,6 +913,12 @@ def test_spec_on_new_data_matches_r(predict_results: dict, dataset: str, formula
     # R (na.pass) leaves NA only in the affected columns; rmodels may blank the whole row.
     assert not np.asarray(ok, dtype=bool)[na_rows].any()
     np.testing.assert_allclose(X[~na_rows], expected[~na_rows], rtol=RTOL, atol=ATOL)
+    offset = design.spec.offset(make_new())
+    if res["offset"] is None:
+        assert offset is None
+    else:
+        np.testing.assert_allclose(np.asarray(offset, dtype=float), res["offset"], rtol=RTOL,
+                                   atol=ATOL)
 
 
 NEW_LEVEL_CASES = [
