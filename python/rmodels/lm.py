@@ -31,6 +31,7 @@ from .errors import (
     PerfectFitWarning,
     PredictionWarning,
     RankDeficiencyWarning,
+    RModelsWarning,
 )
 
 _EPS = np.finfo(float).eps
@@ -240,7 +241,7 @@ class AnovaTable(pd.DataFrame):
 
     def __str__(self) -> str:
         heading = getattr(self, "heading", None)
-        return rf.print_anova(pd.DataFrame(self), heading=heading)
+        return rf.print_anova(pd.DataFrame(self), heading=heading, nan_is_na=False)
 
     def __repr__(self) -> str:
         return self.__str__()
@@ -379,13 +380,20 @@ def _print_summary(st: _SummaryStats, call_lines: list, weighted: bool, n_na: in
         fval, numdf, dendf = st.fstatistic
         with np.errstate(invalid="ignore"):
             pval = _pf_upper(fval, numdf, dendf)
-        out.append(f"Multiple R-squared:  {rf.formatC(st.r_squared, digits=digits)},\t"
-                   f"Adjusted R-squared:  {rf.formatC(st.adj_r_squared, digits=digits)} \n")
-        out.append(f"F-statistic: {rf.formatC(fval, digits=digits)} on {_int_text(numdf)} and "
+        out.append(f"Multiple R-squared:  {_formatC(st.r_squared, digits)},\t"
+                   f"Adjusted R-squared:  {_formatC(st.adj_r_squared, digits)} \n")
+        out.append(f"F-statistic: {_formatC(fval, digits)} on {_int_text(numdf)} and "
                    f"{_int_text(dendf)} DF,  p-value: "
                    f"{rf.format_pval([pval], digits=digits)[0]}\n")
     out.append("\n")
     return "".join(out)
+
+
+def _formatC(v: float, digits: int) -> str:  # noqa: N802
+    """``formatC(v, digits)``; a NaN prints as ``NaN`` (not ``NA``) in width digits + 1."""
+    if isinstance(v, float) and math.isnan(v) and not rf.is_na_real(v):
+        return "NaN".rjust(digits + 1)
+    return rf.formatC(float(v), digits=digits)
 
 
 def _int_text(v: float) -> str:
@@ -411,7 +419,9 @@ def _pt_two_sided(t: np.ndarray, df: float) -> np.ndarray:
 
 
 def _qt(p: float, df: float) -> float:
+    """``qt(p, df)``; R warns "NaNs produced" for df = 0."""
     if df <= 0:
+        warnings.warn("NaNs produced", RModelsWarning, stacklevel=3)
         return float("nan")
     return float(sps.t.ppf(p, df))
 
@@ -582,11 +592,14 @@ class LM:
 
     def sigma(self) -> Union[float, pd.Series]:
         """Residual standard error sqrt(RSS / (N − r)) (R's ``sigma``)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s = np.sqrt(np.asarray(self._rss()) / self._df_residual) if self._df_residual \
-                else np.sqrt(np.asarray(self._rss()) * np.nan)
         if self.is_mlm:
+            # R's sigma.mlm uses the unweighted residuals even for a weighted fit
+            e = self._resid
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s = np.sqrt((e * e).sum(axis=0) / np.float64(self._df_residual))
             return pd.Series(s, index=pd.Index(self.response_names))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.sqrt(np.float64(self._rss()) / np.float64(self._df_residual))
         return float(s)
 
     # -- likelihood --------------------------------------------------------------------------
@@ -602,8 +615,9 @@ class LM:
         p = self.rank
         if REML:
             N = N - p
-        val = 0.5 * (np.sum(np.log(w)) - N * (math.log(2 * math.pi) + 1 - math.log(N)
-                                              + math.log(self._rss())))
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -Inf as in R
+            val = 0.5 * (np.sum(np.log(w)) - N * (np.log(2 * np.pi) + 1 - np.log(np.float64(N))
+                                                  + np.log(np.float64(self._rss()))))
         if REML:
             val -= float(np.sum(np.log(np.abs(np.diag(self.qr)[:p]))))
         return LogLik(val, p + 1, N0)
@@ -616,7 +630,7 @@ class LM:
     def BIC(self) -> float:  # noqa: N802
         """−2 logLik + log(N)·(r + 1)."""
         ll = self.logLik()
-        return -2.0 * float(ll) + math.log(ll.nobs) * ll.df
+        return -2.0 * float(ll) + float(np.log(np.float64(ll.nobs))) * ll.df
 
     # -- summary -----------------------------------------------------------------------------
 
@@ -800,7 +814,11 @@ class LM:
             sel = [names[int(v)] if isinstance(v, (int, np.integer)) else str(v) for v in items]
         a = (1 - level) / 2
         probs = [a, 1 - a]
-        fac = np.array([_qt(pr, self._df_residual) for pr in probs])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fac = np.array([_qt(pr, self._df_residual) for pr in probs])
+        if self._df_residual <= 0:
+            warnings.warn("NaNs produced", RModelsWarning, stacklevel=2)
         pos = {nm: i for i, nm in enumerate(names)}
         vals = np.full((len(sel), 2), np.nan)
         for i, nm in enumerate(sel):
@@ -856,13 +874,15 @@ class LM:
             if se_fit or interval is not None:
                 raise FitError("the 'se.fit' argument is not yet implemented for \"mlm\" "
                                "objects")
-            pred = X[:, piv] @ self._coef[piv]
+            with np.errstate(invalid="ignore"):
+                pred = X[:, piv] @ self._coef[piv]
             if off is not None:
                 pred = pred + off[:, None]
             if not have_new:
                 return self._pad(self._fitted, self.row_names)[0]
             return pred
-        pred = X[:, piv] @ self._coef[piv] if p else np.zeros(X.shape[0])
+        with np.errstate(invalid="ignore"):  # NaN rows: missing predictors (na.pass)
+            pred = X[:, piv] @ self._coef[piv] if p else np.zeros(X.shape[0])
         if off is not None:
             pred = pred + off
         pw = weights
@@ -896,15 +916,16 @@ class LM:
             from scipy.linalg import solve_triangular
 
             # x0'(R'R)^{-1}x0 = ||x0' R^{-1}||^2 (R's X[, piv] %*% qr.solve(R11))
-            XRinv = solve_triangular(self.qr[:p, :p], X[:, piv].T, trans="T", lower=False,
-                                     check_finite=False).T
-            ip = np.sum(XRinv * XRinv, axis=1) * res_var
+            with np.errstate(invalid="ignore"):
+                XRinv = solve_triangular(self.qr[:p, :p], X[:, piv].T, trans="T", lower=False,
+                                         check_finite=False).T
+                ip = np.sum(XRinv * XRinv, axis=1) * res_var
         else:
             ip = np.zeros(X.shape[0])
         cols: dict = {"fit": pred}
         if interval is not None:
             tfrac = _qt((1 - level) / 2, rdf)
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore", divide="ignore"):
                 hw = tfrac * (np.sqrt(ip) if interval == "confidence"
                               else np.sqrt(ip + res_var / pw))
             cols["lwr"] = pred + hw
@@ -1003,7 +1024,15 @@ class LM:
         with np.errstate(divide="ignore", invalid="ignore"):
             c = (e / ((1 - hat) * self._sd())) ** 2 * hat / self.rank
         c[np.isinf(c)] = np.nan
-        return self._influence_vec(c, np.nan)
+        out = self._influence_vec(c, np.nan)
+        if self._w is not None and self.na_action == "exclude" and len(self._na_dropped):
+            # R indexes the padded residuals by the padded weights (w != 0 is NA there), which
+            # leaves the excluded rows without a name
+            idx = list(out.index)
+            for k in self._na_dropped:
+                idx[k] = None
+            out.index = pd.Index(idx, dtype=object)
+        return out
 
     def influence_sigma(self) -> pd.Series:
         """Leave-one-out residual standard errors (R's ``influence(fit)$sigma``)."""
@@ -1057,7 +1086,7 @@ class LM:
         st = self._summary_stats()
         pos = {nm: i for i, nm in enumerate(st.names)}
         rows = []
-        for k, nm in enumerate(self.coef_names):
+        for nm in self.coef_names:
             if nm in pos:
                 i = pos[nm]
                 rows.append((nm, st.estimate[i], st.std_error[i], st.t_value[i], st.p_value[i]))
@@ -1225,10 +1254,10 @@ def _anova_lm(fit: LM) -> AnovaTable:
     df_a = np.asarray(df, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ms = ss_a / df_a
-        fv = ms / (ssr / dfr)
+        fv = ms / (np.float64(ssr) / np.float64(dfr))
         pv = np.array([_pf_upper(a, b, dfr) for a, b in zip(fv, df_a)])
-    fv[-1] = np.nan
-    pv[-1] = np.nan
+    fv[-1] = rf.NA_REAL  # R's NA (blank when printed), unlike a NaN from 0/0
+    pv[-1] = rf.NA_REAL
     rows = tlabels + ["Residuals"]
     tab = AnovaTable({"Df": df_a, "Sum Sq": ss_a, "Mean Sq": ms, "F value": fv, "Pr(>F)": pv},
                      index=pd.Index(rows))
@@ -1256,8 +1285,8 @@ def _anova_lmlist(fits: Sequence[LM], test: Optional[str] = "F") -> AnovaTable:
         return _anova_lm(fits[0])
     resdf = np.array([float(f.df_residual()) for f in fits])
     resdev = np.array([float(f.deviance()) for f in fits])
-    ddf = np.concatenate([[np.nan], -np.diff(resdf)])
-    dss = np.concatenate([[np.nan], -np.diff(resdev)])
+    ddf = np.concatenate([[rf.NA_REAL], -np.diff(resdf)])
+    dss = np.concatenate([[rf.NA_REAL], -np.diff(resdev)])
     cols = {"Res.Df": resdf, "RSS": resdev, "Df": ddf, "Sum of Sq": dss}
     if test is not None:
         big = int(np.argsort(resdf, kind="stable")[0])
@@ -1266,17 +1295,19 @@ def _anova_lmlist(fits: Sequence[LM], test: Optional[str] = "F") -> AnovaTable:
         with np.errstate(divide="ignore", invalid="ignore"):
             if test == "F":
                 fv = (dss / ddf) / scale
-                fv[ddf == 0] = np.nan
-                fv[~np.isnan(fv) & (fv < 0)] = np.nan
+                fv[0] = rf.NA_REAL
+                fv[ddf == 0] = rf.NA_REAL
+                fv[~np.isnan(fv) & (fv < 0)] = rf.NA_REAL
                 cols["F"] = fv
-                cols["Pr(>F)"] = np.array([_pf_upper(a, abs(b), df_scale) if np.isfinite(a)
-                                           else np.nan for a, b in zip(fv, ddf)])
+                cols["Pr(>F)"] = np.array([_pf_upper(a, abs(b), df_scale) if not np.isnan(a)
+                                           else a for a, b in zip(fv, ddf)])
             elif test in ("Chisq", "LRT"):
                 vals = dss / scale * np.sign(ddf)
-                vals[ddf == 0] = np.nan
-                vals[~np.isnan(vals) & (vals < 0)] = np.nan
-                cols["Pr(>Chi)"] = np.array([float(sps.chi2.sf(a, abs(b))) if np.isfinite(a)
-                                             else np.nan for a, b in zip(vals, ddf)])
+                vals[0] = rf.NA_REAL
+                vals[ddf == 0] = rf.NA_REAL
+                vals[~np.isnan(vals) & (vals < 0)] = rf.NA_REAL
+                cols["Pr(>Chi)"] = np.array([float(sps.chi2.sf(a, abs(b))) if not np.isnan(a)
+                                             else a for a, b in zip(vals, ddf)])
             elif test == "Cp":
                 n = len(fits[big]._resid)
                 cols["Cp"] = resdev + 2 * scale * (n - resdf)
