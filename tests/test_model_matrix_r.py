@@ -840,7 +840,9 @@ PREDICT_CASES = [
     ("toy", "y ~ o + log(z)"), ("toy", "y ~ relevel(a, \"a2\") + x"), ("toy", "y ~ u + x"),
     ("toy", "y ~ I(x - mean(x))"), ("toy", "y ~ C(a, contr.sum) + x"), ("toy", "y ~ poly(x, 2):b"),
     ("toy", "y ~ x + offset(log(w))"), ("toy", "y ~ offset(w) + a + offset(z^2)"),
-    ("toy", "y ~ `my var` + a:b"), ("toy", "y ~ 0 + ch:x"),
+    ("toy", "y ~ `my var` + a:b"), ("toy", "y ~ base::scale(x)"),
+    ("toy", "y ~ splines::ns(x, df = 3)"), ("toy", "y ~ stats::poly(x, 2)"),
+    ("toy", "y ~ 0 + ch:x"),
     ("toy", "y ~ poly(x, z, degree = 2)"), ("toy", "y ~ scale(z, center = FALSE)"),
     ("airquality", "Ozone ~ poly(Temp, 2) + fMonth"), ("airquality", "Ozone ~ scale(Temp) + hot"),
     ("airquality", "Ozone ~ ns(Temp, df = 3)"), ("mtcars", "mpg ~ poly(wt, 2) + cyl"),
@@ -885,8 +887,23 @@ def predict_results(grid: RGrid) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
-@pytest.mark.parametrize("dataset,formula", PREDICT_CASES,
-                         ids=[f"{d}: {f}" for d, f in PREDICT_CASES])
+KNOWN_PREDICT_MISMATCHES = {
+    "toy: y ~ base::scale(x)": "R recomputes a namespaced base::scale() on the new data "
+                               "(R-SEMANTICS B8); rmodels replays the training centre/scale",
+}
+
+
+def _predict_params() -> list[Any]:
+    out = []
+    for dataset, formula in PREDICT_CASES:
+        key = f"{dataset}: {formula}"
+        reason = KNOWN_PREDICT_MISMATCHES.get(key)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        out.append(pytest.param(dataset, formula, id=key, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("dataset,formula", _predict_params())
 def test_spec_on_new_data_matches_r(predict_results: dict, dataset: str, formula: str) -> None:
     from rmodels.design import build_design
 
