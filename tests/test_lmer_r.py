@@ -354,3 +354,57 @@ def test_abbreviate():
     for m in (4, 6, 11):
         assert abbreviate(names, m) == \
             r("unname(abbreviate(c(" + ", ".join(f"'{n}'" for n in names) + f"), {m}))")
+
+
+@pytest.mark.parametrize("cid", ["sleep_corr", "penicillin", "pastes", "cake_fslope",
+                                 "chick_diet"])
+def test_sparse_path_equals_blocked(fits, cid):
+    """The sparse (AMD-ordered) factorisation gives lme4's criterion and the same solution."""
+    fit, R = fits[cid]
+    data = r_dataset(*[(c[1], c[2]) for c in CASES if c[0] == cid][0])
+    formula = [c[3] for c in CASES if c[0] == cid][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularFitWarning)
+        sp = lmer(formula, data, REML=fit.REML, control={"pls_method": "sparse"})
+    assert sp.model.is_sparse and not fit.model.is_sparse
+    assert sp.devfun(R["theta"]) == pytest.approx(R["crit"], rel=1e-10)
+    sp._set_theta(fit.theta)
+    np.testing.assert_allclose(sp.fixef(), fit.fixef(), rtol=1e-10)
+    np.testing.assert_allclose(sp.b, fit.b, rtol=0, atol=1e-9 * max(1.0, np.abs(fit.b).max()))
+    for a, b in zip(sp._cond_var(), fit._cond_var()):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+
+
+INSTEVAL = "y ~ service + (1 | s) + (1 | d) + (1 | dept:service)"
+
+
+@pytest.fixture(scope="module")
+def insteval():
+    r("data(InstEval, package = 'lme4'); "
+      f"fi <- lmer({INSTEVAL}, InstEval, REML = FALSE)")
+    R = {"theta": r("unname(getME(fi, 'theta'))"), "crit": float(r("deviance(fi)")[0]),
+         "fixef": r("fixef(fi)"), "se": r("sqrt(diag(as.matrix(vcov(fi))))"),
+         "sigma": float(r("sigma(fi)")[0]),
+         "ranef_d": r("ranef(fi)$d[, 1]"), "tidy": r("as.data.frame(tidy(fi))"),
+         "summary": r("paste(capture.output(print(summary(fi))), collapse = '\\n')")[0]}
+    fit = lmer(INSTEVAL, r_dataset("InstEval", "lme4"), REML=False, data_name="InstEval")
+    return fit, R
+
+
+def test_insteval_three_crossed_terms(insteval):
+    fit, R = insteval
+    assert [t.group for t in fit.re.terms] == ["s", "d", "dept:service"]
+    assert fit.devfun(R["theta"]) == pytest.approx(R["crit"], rel=1e-10)
+    assert fit.deviance() <= R["crit"] * (1 + 1e-9)
+    np.testing.assert_allclose(fit.theta, R["theta"], rtol=2e-3)
+    np.testing.assert_allclose(fit.fixef(), R["fixef"], rtol=1e-4)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.vcov())), R["se"], rtol=1e-4)
+    assert fit.sigma() == pytest.approx(R["sigma"], rel=1e-5)
+    np.testing.assert_allclose(fit.ranef(condVar=False)["d"].iloc[:, 0], R["ranef_d"], rtol=0,
+                               atol=2e-3 * np.abs(R["ranef_d"]).max())
+    td = fit.tidy()
+    assert list(td["term"]) == list(R["tidy"]["term"])
+    assert na_list(td["group"]) == na_list(R["tidy"]["group"])
+    at_r = copy.copy(fit)
+    at_r._set_theta(np.asarray(R["theta"]))
+    assert str(at_r.summary()) == R["summary"] + "\n"

@@ -63,6 +63,8 @@ class LmerControl:
     check_conv_singular_tol: float = 1e-4
     check_conv_hess_tol: float = 1e-6
     check_rank_tol: float = 1e-7
+    # rmodels only: factorisation of the random-effects block ("auto", "blocked", "sparse")
+    pls_method: str = "auto"
 
 
 def lmerControl(**kwargs: Any) -> LmerControl:  # noqa: N802 - R's name
@@ -289,7 +291,8 @@ class LmerMod:
             self.X, self.y,
             empty if self.prior_weights is None else self.prior_weights,
             empty if self.offset_values is None else self.offset_values,
-            [t.codes for t in re.terms], [t.nlev for t in re.terms], [t.Z for t in re.terms])
+            [t.codes for t in re.terms], [t.nlev for t in re.terms], [t.Z for t in re.terms],
+            method=ctrl.pls_method)
         self.optinfo = optimize_lmer(self.model, re, reml, ctrl)
         for msg in self.optinfo.messages:
             cls_w = SingularFitWarning if msg == SINGULAR_MESSAGE else ConvergenceWarning
