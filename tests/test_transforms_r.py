@@ -171,6 +171,28 @@ def test_user_contrast_matrix(L: int, k: int, named: bool) -> None:
     assert names == r("colnames(cm)")
 
 
+@pytest.mark.parametrize("kind", CONTR)
+@pytest.mark.parametrize(("L", "how_many"), [(3, 1), (4, 2), (5, 1), (5, 4), (6, 3)])
+def test_contrasts_how_many(kind: str, L: int, how_many: int) -> None:
+    """C(f, contr, how.many): the contrast function is called with nlevels, then cut."""
+    r(f"cm <- contrasts(C(factor(letters[1:{L}]), {kind}, {how_many}))")
+    M, names = contrast_matrix(kind, [str(j) for j in range(1, L + 1)], how_many=how_many)
+    close(M, r("unname(cm)"))
+    assert names == r("colnames(cm)")
+
+
+@pytest.mark.parametrize(("L", "k", "how_many"), [(4, 1, 2), (5, 2, 4), (6, 1, 5)])
+def test_user_matrix_how_many(L: int, k: int, how_many: int) -> None:
+    rng = np.random.default_rng(100 + L)
+    U = rng.normal(size=(L, k))
+    send_df(pd.DataFrame(U), "tv_U")
+    r(f"U <- unname(as.matrix(tv_U)); f <- factor(letters[1:{L}]); "
+      f"contrasts(f, {how_many}) <- U; cm <- contrasts(f)")
+    M, names = contrast_matrix(U, [chr(97 + j) for j in range(L)], how_many=how_many)
+    close(M, r("unname(cm)"))
+    assert names == r("colnames(cm)")
+
+
 def test_contrast_errors() -> None:
     msg = r("tryCatch({f <- factor('a'); contrasts(f) <- contr.sum; 1}, "
             "error = function(e) conditionMessage(e))")[0]
