@@ -65,7 +65,8 @@ ArrayLike = Union[np.ndarray, Sequence[float]]
 # --------------------------------------------------------------------------------------------
 
 def _as_float_vector(x: Any, what: str = "x") -> np.ndarray:
-    """A 1-d float64 copy-free view of ``x`` (pandas NA / None become NaN)."""
+    """``x`` as a 1-d float64 array, without a copy when it already is one (pandas NA and
+    None become NaN)."""
     if hasattr(x, "to_numpy"):
         x = x.to_numpy(dtype=float, na_value=np.nan)
     arr = np.asarray(x)
