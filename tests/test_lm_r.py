@@ -674,3 +674,84 @@ def test_generics_forward(datasets):
     m = lm("mpg ~ wt", datasets["mtcars"], data_name="mtcars")
     assert rmodels.generics.coef(m).equals(m.coef())
     assert rmodels.generics.nobs(m) == 32
+
+
+# ---------------------------------------------------------------------------------------------
+# Further generics on one small data set (R-SEMANTICS §C7-§C9)
+
+
+@pytest.fixture(scope="module")
+def r_extras(datasets) -> dict:
+    d = datasets["toy"].copy()
+    d.loc[2, "y"] = np.nan
+    send_df(d, "dna")
+    r(R_HELPERS)
+    return r("""local({
+      m <- lm(y ~ x + g, data = dna); mw <- lm(y ~ x + g, data = dna, weights = w)
+      ma <- lm(y ~ x + x2 + g, data = dna)
+      nd <- data.frame(x = c(1, 20, NA), g = c("a", "b", "c"), y = c(1, 2, 3))
+      aug <- as.data.frame(broom::augment(m, newdata = nd, interval = "prediction"))
+      ps <- predict(m, nd, se.fit = TRUE, interval = "confidence")
+      list(aug = aug, aug_names = names(broom::augment(m, se_fit = TRUE)),
+           dfbeta = .mat(dfbeta(m)), vcov_small = .mat(vcov(ma, complete = FALSE)),
+           ci_x = .mat(confint(m, "x", level = 0.8)), ci_pos = .mat(confint(m, c(2, 3))),
+           ps_fit = unname(ps$fit), ps_se = unname(ps$se.fit),
+           pw = .capture(unname(predict(mw, nd, interval = "prediction", weights = 2))),
+           ll_text = .txt(logLik(m)), reml = as.numeric(logLik(m, REML = TRUE)),
+           rx = .nv(residuals(update(m, na.action = na.exclude))),
+           hx = .nv(hatvalues(update(m, na.action = na.exclude))))
+    })""")
+
+
+def test_augment_newdata(datasets, r_extras):
+    d = datasets["toy"].copy()
+    d.loc[2, "y"] = np.nan
+    m = lm("y ~ x + g", d)
+    nd = pd.DataFrame({"x": [1.0, 20.0, np.nan], "g": ["a", "b", "c"], "y": [1.0, 2.0, 3.0]})
+    a = m.augment(newdata=nd, interval="prediction")
+    want = r_extras["aug"]
+    assert list(a.columns) == list(want.columns)
+    for col in (".fitted", ".lower", ".upper", ".resid"):
+        _close(a[col].to_numpy(dtype=float), want[col].to_numpy(dtype=float), what=col)
+    assert list(m.augment(se_fit=True).columns) == r_extras["aug_names"]
+
+
+def test_dfbeta_vcov_confint_predict(datasets, r_extras):
+    d = datasets["toy"].copy()
+    d.loc[2, "y"] = np.nan
+    m = lm("y ~ x + g", d)
+    db = m.dfbeta()
+    assert list(db.index) == r_extras["dfbeta"]["r"]
+    assert list(db.columns) == r_extras["dfbeta"]["c"]
+    _close(db.to_numpy(), r_extras["dfbeta"]["v"], what="dfbeta")
+    ma = lm("y ~ x + x2 + g", d)
+    v = ma.vcov(complete=False)
+    assert list(v.index) == r_extras["vcov_small"]["r"]
+    _close(v.to_numpy(), r_extras["vcov_small"]["v"], what="vcov(complete = FALSE)")
+    ci = m.confint("x", level=0.8)
+    assert list(ci.columns) == r_extras["ci_x"]["c"] == ["10 %", "90 %"]
+    _close(ci.to_numpy(), r_extras["ci_x"]["v"], what="confint parm")
+    _close(m.confint([1, 2]).to_numpy(), r_extras["ci_pos"]["v"], what="confint positions")
+    nd = pd.DataFrame({"x": [1.0, 20.0, np.nan], "g": ["a", "b", "c"]})
+    ps = m.predict(nd, se_fit=True, interval="confidence")
+    assert list(ps.columns) == ["fit", "lwr", "upr", "se_fit"]
+    _close(ps[["fit", "lwr", "upr"]].to_numpy(), r_extras["ps_fit"], what="fit")
+    _close(ps["se_fit"].to_numpy(), r_extras["ps_se"], what="se.fit")
+    mw = lm("y ~ x + g", d, weights="w")
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        pw = mw.predict(nd, interval="prediction", weights=2)
+    assert [str(w.message) for w in rec] == _names(r_extras["pw"]["warnings"])
+    _close(pw.to_numpy(), r_extras["pw"]["value"], what="predict weights = 2")
+
+
+def test_loglik_and_exclude(datasets, r_extras):
+    d = datasets["toy"].copy()
+    d.loc[2, "y"] = np.nan
+    m = lm("y ~ x + g", d)
+    assert str(m.logLik()) == r_extras["ll_text"][0]
+    _close(float(m.logLik(REML=True)), r_extras["reml"][0], what="REML logLik")
+    mx = lm("y ~ x + g", d, na_action="exclude")
+    for got, key in ((mx.residuals(), "rx"), (mx.hatvalues(), "hx")):
+        assert list(got.index) == r_extras[key]["n"]
+        _close(got.to_numpy(), r_extras[key]["v"], what=key)
