@@ -294,3 +294,91 @@ def test_glm_nb(rdata, formula, kw, rkw):
     np.testing.assert_allclose(m.confint().to_numpy(), R["ci"], rtol=1e-6)
     assert str(m.summary()).rstrip("\n") == R["txt"][0].rstrip("\n")
     assert str(m).rstrip("\n") == R["ptxt"][0].rstrip("\n")
+
+
+def test_glm_nb_anova(rdata):
+    from rmodels.glm import glm_nb
+
+    m0 = glm_nb("ynb ~ x1", DATA)
+    m1 = glm_nb("ynb ~ x1 + f + x2", DATA)
+    a = m0.anova(m1)
+    rtxt = r("paste(capture.output(print(anova(glm.nb(ynb ~ x1, data = data), "
+             "glm.nb(ynb ~ x1 + f + x2, data = data)))), collapse = '\\n')")[0]
+    assert str(a).rstrip("\n") == rtxt.rstrip("\n")
+    with pytest.warns(errors.RModelsWarning, match="tests made without re-estimating 'theta'"):
+        a1 = m1.anova()
+    rtxt1 = r("paste(capture.output(suppressWarnings(print(anova(glm.nb(ynb ~ x1 + f + x2, "
+              "data = data))))), collapse = '\\n')")[0]
+    assert str(a1).rstrip("\n") == rtxt1.rstrip("\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# argument forms
+
+
+def _check_same(m, call):
+    R = r(f"local({{ m <- suppressWarnings({call}); list(coef = unname(coef(m)), "
+          "dev = deviance(m), null = m$null.deviance, iter = m$iter, "
+          "res = unname(residuals(m)), fit = unname(fitted(m)), "
+          "nm = names(residuals(m))) })")
+    np.testing.assert_allclose(m.coef(), R["coef"], rtol=1e-8)
+    np.testing.assert_allclose([m.deviance(), m.null_deviance], [R["dev"][0], R["null"][0]],
+                               rtol=1e-8)
+    assert m.iter == int(R["iter"][0])
+    np.testing.assert_allclose(m.residuals(), R["res"], rtol=1e-8, atol=1e-12)
+    assert list(m.residuals().index) == R["nm"]
+    np.testing.assert_allclose(m.fitted(), R["fit"], rtol=1e-8, equal_nan=True)
+
+
+def test_array_weights_offset_and_string_family(rdata):
+    w = DATA["w"].to_numpy()
+    off = np.log(DATA["expo"].to_numpy())
+    m = glm("ycx ~ x1 + f", DATA, family="poisson", weights=w, offset=off)
+    _check_same(m, "glm(ycx ~ x1 + f, family = 'poisson', data = data, weights = w, "
+                   "offset = log(expo))")
+
+
+def test_etastart_mustart(rdata):
+    m = glm("yc ~ x1 + x2", DATA, family=poisson(), mustart=DATA["yc"].to_numpy() + 1.0)
+    _check_same(m, "glm(yc ~ x1 + x2, family = poisson, data = data, mustart = yc + 1)")
+    eta = np.log(DATA["yc"].to_numpy() + 2.0)
+    m2 = glm("yc ~ x1 + x2", DATA, family=poisson(), etastart=eta)
+    _check_same(m2, "glm(yc ~ x1 + x2, family = poisson, data = data, etastart = log(yc + 2))")
+
+
+def test_power_link_quasi(rdata):
+    from rmodels.families import power
+
+    m = glm("yp ~ x1 + x2", DATA, family=quasi(link=power(1 / 3), variance="mu^2"))
+    _check_same(m, "glm(yp ~ x1 + x2, family = quasi(link = power(1/3), variance = 'mu^2'), "
+                   "data = data)")
+    assert m.family.link == r("quasi(link = power(1/3), variance = 'mu^2')$link")[0]
+
+
+def test_na_exclude_and_omit(rdata):
+    d = DATA.copy()
+    d.loc[[2, 9, 33], "x1"] = np.nan
+    send_df(d, "dna")
+    for act in ("omit", "exclude"):
+        m = glm("yc ~ x1 + f", d, family=poisson(), na_action=act, data_name="dna")
+        extra = ", na.action = na.exclude" if act == "exclude" else ""
+        call = f"glm(yc ~ x1 + f, family = poisson, data = dna{extra})"
+        _check_same(m, call)
+        txt = r(f"paste(capture.output(print(summary({call}))), collapse = '\\n')")[0]
+        assert str(m.summary()).rstrip("\n") == txt.rstrip("\n")
+        ptxt = r(f"paste(capture.output(print({call})), collapse = '\\n')")[0]
+        assert str(m).rstrip("\n") == ptxt.rstrip("\n")
+
+
+def test_predict_with_offset_argument(rdata):
+    d = DATA.assign(logexpo=np.log(DATA["expo"]))
+    send_df(d, "doff")
+    m = glm("ycx ~ x1", d, family=poisson(), offset="logexpo", data_name="doff")
+    nd = d.iloc[[1, 4, 7]]
+    send_df(nd.reset_index(drop=True), "ndoff")
+    p = m.predict(nd, type="response", se_fit=True)
+    R = r("local({ m <- glm(ycx ~ x1, family = poisson, data = doff, offset = logexpo); "
+          "p <- predict(m, ndoff, type = 'response', se.fit = TRUE); "
+          "list(fit = unname(p$fit), se = unname(p$se.fit)) })")
+    np.testing.assert_allclose(p["fit"], R["fit"], rtol=1e-8)
+    np.testing.assert_allclose(p["se_fit"], R["se"], rtol=1e-8)

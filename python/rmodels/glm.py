@@ -963,6 +963,29 @@ class AnovaTable(pd.DataFrame):
         return self.__str__()
 
 
+class NegBinAnova(AnovaTable):
+    """MASS's likelihood-ratio table of negative binomial fits; ``str()`` is print.Anova
+    (format.data.frame, NA cells blank, print.data.frame)."""
+
+    @property
+    def _constructor(self):
+        return NegBinAnova
+
+    def __str__(self) -> str:
+        cols = []
+        for c in self.columns:
+            v = self[c]
+            if not pd.api.types.is_numeric_dtype(v.dtype):
+                cols.append([str(x) for x in v])
+            else:
+                arr = v.to_numpy(float)
+                txt = rf.format_num(arr, digits=7)
+                cols.append(["" if np.isnan(a) else t for a, t in zip(arr, txt)])
+        cells = np.array(cols, dtype=object).T
+        head = "".join(h + "\n" for h in getattr(self, "heading", []))
+        return head + rf.print_matrix(cells, list(self.index), list(self.columns), right=True)
+
+
 def _refit_columns(fit: GLM, cols: np.ndarray, emit: bool = True) -> GlmCoreFit:
     """glm.fit on a subset of the model matrix columns with the fit's y (after initialize),
     prior weights, offset and control (as anova.glm)."""
@@ -1447,6 +1470,40 @@ class NegBinGLM(GLM):
 
     def summary(self) -> NegBinSummary:
         return NegBinSummary(self)
+
+    def anova(self, *others: GLM, test: str | None = "Chisq",  # type: ignore[override]
+              dispersion: float | None = None) -> AnovaTable:
+        """MASS's ``anova.negbin``: one model → anova.glm with theta held fixed (warning
+        "tests made without re-estimating 'theta'", Chisq test by default); several →
+        likelihood-ratio tests of the models ordered by decreasing residual df (columns Model,
+        theta, Resid. df, 2 x log-lik., Test, df, LR stat., Pr(Chi))."""
+        if not others:
+            warnings.warn("tests made without re-estimating 'theta'", RModelsWarning,
+                          stacklevel=2)
+            return super().anova(test=test, dispersion=dispersion)
+        if test != "Chisq":
+            warnings.warn("only Chi-squared LR tests are implemented", RModelsWarning,
+                          stacklevel=2)
+        fits = [self, *others]
+        if not all(isinstance(f, NegBinGLM) for f in fits):
+            raise FitError('not all objects are of class "negbin"')
+        order = np.argsort([-f.df_residual_ for f in fits], kind="stable")
+        fits = [fits[k] for k in order]
+        nt = len(fits)
+        dfs = np.array([f.df_residual_ for f in fits], float)
+        lls = np.array([f.twologlik for f in fits])
+        df = np.concatenate([[np.nan], -np.diff(dfs)])
+        x2 = np.concatenate([[np.nan], np.diff(lls)])
+        pr = np.concatenate([[np.nan], 1 - stats.chi2.cdf(x2[1:], df[1:])])
+        models = [str(f.design.formula_text).split(" ~ ", 1)[-1] for f in fits]
+        tests = [""] + [f"{k} vs {k + 1}" for k in range(1, nt)]
+        out = NegBinAnova({"Model": models, "theta": [f.theta for f in fits],
+                          "Resid. df": dfs, "   2 x log-lik.": lls, "Test": tests,
+                          "   df": df, "LR stat.": x2, "Pr(Chi)": pr},
+                         index=[str(k + 1) for k in range(nt)])
+        out.heading = ["Likelihood ratio tests of Negative Binomial Models\n",
+                       f"Response: {self.design.response_name}"]
+        return out
 
 
 class NegBinSummary(GLMSummary):
