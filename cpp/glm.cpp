@@ -426,7 +426,9 @@ GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
 
   Eigen::VectorXd eta0;
   std::optional<Eigen::VectorXd> coefold;
-  if (st.etastart) {
+  if (p == 0) {
+    eta0 = offset;  // empty model: eta = 0 + offset whatever the starting values
+  } else if (st.etastart) {
     eta0 = *st.etastart;
   } else if (st.start) {
     if (st.start->size() != p) throw GlmError("length of 'start' should equal " +

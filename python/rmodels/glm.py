@@ -215,6 +215,11 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         if len(arr) == len(data):
             arr = arr[d.kept]
         starts[key] = arr
+    if start is not None and len(start) != len(d.columns):
+        names = ", ".join(f'"{c}"' for c in d.columns)
+        names = f"c({names})" if len(d.columns) != 1 else names
+        raise FitError(f"length of 'start' should equal {len(d.columns)} and correspond to "
+                       f"initial coefs for {names}")
     intercept_col = d.columns.index("(Intercept)") if "(Intercept)" in d.columns else -1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
