@@ -439,12 +439,10 @@ class LM:
     methods as R's generics.
     """
 
-    def __init__(self, design: Any, fit: dict, call_lines: list, na_names: list,
+    def __init__(self, design: Any, fit: dict, call_args: list, na_names: list,
                  tol: float):
         self.design = design
-        self._call_lines = call_lines
-        self.call = "\n".join(call_lines)
-        self.formula = "\n".join(_deparse_formula(design))
+        self._call_extra = list(call_args)
         self.tol = tol
         self.coef_names = list(design.columns)
         self.assign = np.asarray(design.assign, dtype=np.int64)
@@ -471,8 +469,7 @@ class LM:
         self._resid = fit["residuals"]
         self._fitted = fit["fitted_values"]
         self._df_residual = fit["df_residual"]
-        self.row_names = list(design.row_names)
-        self._used = np.ones(len(self.row_names), dtype=bool) if self._w is None \
+        self._used = np.ones(self._resid.shape[0], dtype=bool) if self._w is None \
             else self._w != 0
         self.na_action = design.na_action
         self._na_dropped = np.asarray(design.na_dropped, dtype=np.int64)
@@ -482,6 +479,27 @@ class LM:
         self._cache: dict = {}
 
     # -- basic accessors ---------------------------------------------------------------------
+
+    @property
+    def _call_lines(self) -> list:
+        if "call" not in self._cache:
+            self._cache["call"] = _deparse_lm_call(self.design, self._call_extra)
+        return self._cache["call"]
+
+    @property
+    def call(self) -> str:
+        """R's deparsed call, ``lm(formula = y ~ x, data = d, ...)`` (lines joined)."""
+        return "\n".join(self._call_lines)
+
+    @property
+    def formula(self) -> str:
+        """``deparse(formula(fit))``: the formula with ``.`` expanded."""
+        return "\n".join(_deparse_formula(self.design))
+
+    @property
+    def row_names(self) -> list:
+        """R's row names of the rows in the fit (the design builds them on first use)."""
+        return self.design.row_names
 
     def _pad(self, values: np.ndarray, names: Sequence[str], fill: float = np.nan):
         """R's ``naresid``: with ``na_action="exclude"`` put ``fill`` back at the dropped rows."""
@@ -944,7 +962,6 @@ class LM:
 
     _offset_arg: Optional[str] = None
     _offset_arg_array: bool = False
-    _call_extra: Sequence[tuple] = ()
 
     def _offset_arg_values(self, newdata: pd.DataFrame) -> np.ndarray:
         """The ``offset=`` argument re-evaluated on ``newdata`` (a column name)."""
@@ -1388,9 +1405,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
         extra.append(("singular.ok", "FALSE"))
     if offset is not None:
         extra.append(("offset", _arg_text(offset, "offset")))
-    call_lines = _deparse_lm_call(design, extra)
-    out = LM(design, fit, call_lines, na_names, tol)
-    out._call_extra = extra[:]
+    out = LM(design, fit, extra, na_names, tol)
     out._offset_arg = offset if isinstance(offset, str) else None
     if offset is not None and not isinstance(offset, str):
         out._offset_arg_array = True
