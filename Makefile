@@ -19,7 +19,9 @@ dev:
 	@mkdir -p build
 	flock build/.dev.lock bash -c 'cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=Release \
 	  -DPython_EXECUTABLE=$$(command -v $(DEV_PY)) -Dpybind11_DIR=$$($(DEV_PY) -m pybind11 --cmakedir) >/dev/null \
-	  && cmake --build build/dev'
+	  && cmake --build build/dev \
+	  && for f in build/dev/module/_core*.so; do \
+	       cp "$$f" python/rmodels/.tmp_core.so && mv -f python/rmodels/.tmp_core.so python/rmodels/$$(basename "$$f"); done'
 
 demo: build
 	$(VPY) -m rmodels.demo

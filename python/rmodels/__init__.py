@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import _core  # noqa: F401
+from .design import build_design, model_frame, model_matrix  # noqa: F401
 from .errors import (  # noqa: F401
     BoundaryWarning,
     ConvergenceWarning,
@@ -17,8 +18,6 @@ from .errors import (  # noqa: F401
     RModelsWarning,
     SingularFitWarning,
 )
-
-from .design import build_design, model_frame, model_matrix  # noqa: F401
 from .families import (  # noqa: F401
     Gamma,
     binomial,
@@ -29,8 +28,6 @@ from .families import (  # noqa: F401
     quasibinomial,
     quasipoisson,
 )
-from .glm import glm  # noqa: F401
-from .lmer import lmer  # noqa: F401
 from .generics import (  # noqa: F401
     AIC,
     BIC,
@@ -61,5 +58,7 @@ from .generics import (  # noqa: F401
     tidy,
     vcov,
 )
+from .glm import glm  # noqa: F401
+from .lmer import lmer  # noqa: F401
 
 __version__ = "0.1.0"

@@ -25,6 +25,7 @@ for a one-sided formula; ``d.y_factor`` the levels when the response is a factor
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
@@ -33,7 +34,7 @@ import pandas as pd
 
 from . import _core
 from . import transforms as tr
-from .errors import DataError, FormulaError
+from .errors import DataError, DataWarning, FormulaError, FormulaWarning
 from .formula.ast import BinOp, Call, Formula, Name, Paren
 from .formula.deparse import deparse
 from .formula.terms import Terms
@@ -181,6 +182,8 @@ def _fill(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dic
         X[:, 0] = 1.0
         col = 1
     for cod in codings:
+        if not cod:  # a term with no columns (the response on the right-hand side)
+            continue
         comps = []
         width = 1
         for c in cod:
@@ -466,6 +469,13 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
         else:
             kinds.append("num")
 
+    if contrasts:
+        for name in contrasts:
+            if name not in labels[int(resp is not None):] or \
+                    not isinstance(vals[labels.index(name)], Factor):
+                warnings.warn(f"variable '{name}' is absent, its contrast will be ignored",
+                              DataWarning, stacklevel=3)
+
     # Coding per term (R's factors attribute + model.matrix's no-intercept adjustment)
     fac = np.array(t.factors, dtype=int, copy=True) if len(t.terms) else np.zeros((0, 0), int)
     is_factor = [k in ("factor", "character", "logical") for k in kinds]
@@ -482,6 +492,14 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
     codings = []
     for j, term in enumerate(t.terms):
         cod = []
+        if resp is not None and tuple(term) == (resp,):
+            # R's modelmatrix: the response as a term gets no columns, with two warnings
+            warnings.warn("the response appeared on the right-hand side and was dropped",
+                          FormulaWarning, stacklevel=3)
+            warnings.warn(f"problem with term {j + 1} in model.matrix: no columns are assigned",
+                          FormulaWarning, stacklevel=3)
+            codings.append(cod)
+            continue
         for i in term:
             if is_factor[i]:
                 cod.append(Coding(i, "full" if fac[i, j] == 2 else "contr"))
@@ -500,6 +518,8 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
     columns: list = ["(Intercept)"] if t.intercept else []
     assign: list = [0] if t.intercept else []
     for j, cod in enumerate(codings):
+        if not cod:
+            continue
         names = [""]
         first = True
         for c in cod:
@@ -637,6 +657,10 @@ def model_frame(formula: Union[str, Formula], data: pd.DataFrame, subset=None,
     """R's ``model.frame(formula, data, subset, na.action)``: the evaluated variables of the
     rows kept, indexed by R's row names. Matrix-valued variables (``poly(x, 2)``) are split into
     columns ``poly(x, 2).1``, ``poly(x, 2).2`` as ``as.data.frame`` does in R."""
-    d = build_design(formula, data, subset=subset, na_action=na_action, weights=weights,
-                     offset=offset, drop_unused_levels=drop_unused_levels, allow_bars=True)
+    with warnings.catch_warnings():
+        # model.matrix's warnings (e.g. the response on the right-hand side) are not
+        # model.frame's
+        warnings.simplefilter("ignore", FormulaWarning)
+        d = build_design(formula, data, subset=subset, na_action=na_action, weights=weights,
+                         offset=offset, drop_unused_levels=drop_unused_levels, allow_bars=True)
     return d.frame

@@ -49,7 +49,8 @@ class BoundaryWarning(RModelsWarning):
 
 
 class FittedValuesWarning(RModelsWarning):
-    """'glm.fit: fitted probabilities numerically 0 or 1 occurred' / 'fitted rates numerically 0'."""
+    """'glm.fit: fitted probabilities numerically 0 or 1 occurred', 'fitted rates numerically 0'.
+    """
 
 
 class SingularFitWarning(RModelsWarning):

@@ -13,6 +13,7 @@ their state so that new data is encoded exactly as the training data (R's ``pred
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional
 
@@ -21,7 +22,7 @@ import pandas as pd
 
 from . import transforms as tr
 from .collation import sort_levels
-from .errors import DataError, FormulaError
+from .errors import DataError, DataWarning, FormulaError
 from .formula.ast import (
     BinOp,
     Bool,
@@ -517,6 +518,7 @@ def _math(fun: Callable[[np.ndarray], np.ndarray], name: str):
         x = _num(evaluate(a["x"], env), env, a["x"])
         with np.errstate(all="ignore"):
             out = fun(np.asarray(x, dtype=float))
+        _warn_nans(x, out)
         return out if isinstance(x, np.ndarray) else float(out)
 
     return impl
@@ -529,7 +531,16 @@ def _fn_log(node, env, top, label):
         out = np.log(np.asarray(x, dtype=float))
         if "base" in a:
             out = out / np.log(float(_num(_eval_const(a["base"], env), env, a["base"])))
+    _warn_nans(x, out)
     return out
+
+
+def _warn_nans(x, out) -> None:
+    """R's math functions warn 'NaNs produced' when a non-NaN input gives NaN."""
+    xa = np.asarray(x, dtype=float)
+    oa = np.asarray(out, dtype=float)
+    if np.any(np.isnan(oa) & ~np.isnan(xa)):
+        warnings.warn("NaNs produced", DataWarning, stacklevel=6)
 
 
 def _fn_round(node, env, top, label):
@@ -659,29 +670,228 @@ def _fn_relevel(node, env, top, label):
 _CONTRAST_NAMES = ("contr.treatment", "contr.sum", "contr.helmert", "contr.poly", "contr.SAS")
 
 
+_SHORT_CONTRASTS = {"treatment": "contr.treatment", "sum": "contr.sum",
+                    "helmert": "contr.helmert", "poly": "contr.poly", "SAS": "contr.SAS"}
+
+
+def _contrast_call(node: Call, env: Env, n_levels: Optional[float] = None,
+                   dots: Optional[dict] = None) -> tuple:
+    """Evaluate ``contr.xxx(n, base =, scores =, contrasts =)`` as R: ``n`` a number (levels
+    "1".."n", so columns are named by numbers) or a vector of level names."""
+    fun = node.fun.split("::")[-1]
+    names = ["n", "base", "contrasts", "sparse"] if fun == "contr.treatment" else \
+        ["n", "scores", "contrasts", "sparse"] if fun == "contr.poly" else \
+        ["n", "contrasts", "sparse"]
+    a = _args(node, env, names, required=0) if node.args or node.kwargs else {}
+    kw = {k: _eval_const(v, env) for k, v in a.items()}
+    kw.update(dots or {})
+    n = kw.pop("n", n_levels)
+    if n is None:
+        raise _err(env, 'argument "n" is missing, with no default', node)
+    levels = _levels_arg(n) if not isinstance(n, float) else [str(i + 1) for i in range(int(n))]
+    if isinstance(n, float) and n < 2:
+        raise DataError("not enough degrees of freedom to define contrasts")
+    kw.pop("sparse", None)
+    if kw.pop("contrasts", True) is False:
+        M, names_ = tr.full_dummy_matrix(levels)
+        return M, names_
+    opts = {}
+    if "base" in kw:
+        opts["base"] = int(kw.pop("base"))
+    if "scores" in kw:
+        opts["scores"] = np.atleast_1d(np.asarray(kw.pop("scores"), dtype=float))
+    if kw:
+        raise _err(env, f"unused argument ({next(iter(kw))}) in {fun}()", node)
+    return tr.contrast_matrix(fun, levels, **opts)
+
+
 def _fn_C(node, env, top, label):
-    a = _args(node, env, ["object", "contr", "how.many"], required=2)
+    """R's ``C(object, contr, how.many, ...)``: set a factor's contrasts. A contrast given by
+    name (``treatment``, ``"contr.sum"``) is applied to the factor's levels at model-matrix
+    time (columns named by level where the contrast names them); a contrast function
+    (``contr.sum``), a call (``contr.treatment(3, base = 2)``), ``how.many`` or extra arguments
+    make R compute the matrix for 1..nlevels, so columns are named by number."""
+    pos_names = ["object", "contr", "how.many"]
+    a: dict = {}
+    dots: dict = {}
+    for k, v in node.kwargs:
+        if k in pos_names:
+            a[k] = v
+        else:
+            dots[k] = v
+    free = [nm for nm in pos_names if nm not in a]
+    for nm, v in zip(free, node.args):
+        a[nm] = v
+    if len(node.args) > len(free):
+        raise _err(env, "too many arguments to C()", node.args[len(free)])
+    if "object" not in a:
+        raise _err(env, 'argument "object" is missing, with no default', node)
     x = evaluate(a["object"], env)
     if isinstance(x, (np.ndarray, float, Mat)):
         raise DataError("object not interpretable as a factor")
     f = _as_factor(x) if not isinstance(x, Factor) else x
-    cn = a["contr"]
-    if isinstance(cn, Name):
-        name = cn.id
-    elif isinstance(cn, Str):
-        name = cn.value
-    elif isinstance(cn, Call) and cn.fun in _CONTRAST_NAMES:
-        name = cn.fun
+    L = len(f.levels)
+    cn = a.get("contr")
+    kind, value = "name", None
+    if cn is None:
+        value = "contr.poly" if f.ordered else "contr.treatment"
+    elif isinstance(cn, Name) and cn.id in _SHORT_CONTRASTS:
+        value = _SHORT_CONTRASTS[cn.id]
+    elif isinstance(cn, Name) and cn.id in _CONTRAST_NAMES:
+        kind, value = "func", cn.id
+    elif isinstance(cn, Str) and cn.value in _CONTRAST_NAMES:
+        value = cn.value
+    elif isinstance(cn, Call) and cn.fun.split("::")[-1] in _CONTRAST_NAMES:
+        kind, value = "matrix", _contrast_call(cn, env)
     else:
-        raise _err(env, "C(): 'contr' must be a contrast function name such as contr.sum", cn)
-    if name in ("treatment", "sum", "helmert", "poly", "SAS"):
-        name = "contr." + name
-    if name not in _CONTRAST_NAMES:
-        raise _err(env, f"unknown contrast '{name}'", cn)
-    # R calls the contrast function with the number of levels, so its column names are
-    # numbers (contr.treatment(3) has columns "2", "3"), not level names.
-    M, names = tr.contrast_matrix(name, [str(i + 1) for i in range(len(f.levels))])
+        raise _err(env, "C(): 'contr' must be a contrast such as contr.sum or "
+                        "contr.treatment(3, base = 2)", cn)
+    how_many = None
+    if "how.many" in a:
+        how_many = int(_eval_const(a["how.many"], env))
+    dot_vals = {k: _eval_const(v, env) for k, v in dots.items()}
+    if how_many is None and not dot_vals:
+        if kind == "name":
+            return replace(f, kind="factor", contrasts=value)
+        if kind == "func":
+            M, names = tr.contrast_matrix(value, [str(i + 1) for i in range(L)])
+        else:
+            M, names = value
+    else:
+        if kind in ("name", "func"):
+            M, names = _contrast_call(Call(value, ()), env, n_levels=float(L), dots=dot_vals)
+        else:
+            M, names = value
+    M = np.asarray(M, dtype=float)
+    if M.shape[0] != L:
+        raise DataError("wrong number of contrast matrix rows")
+    n1 = L - 1 if how_many is None else how_many
+    if n1 < M.shape[1]:
+        M = M[:, :n1]
+        names = None if names is None else list(names)[:n1]
+    elif n1 > M.shape[1]:
+        raise DataError("C(): 'how.many' larger than the number of contrast columns is "
+                        "not supported")
     return replace(f, kind="factor", contrasts=(M, names))
+
+
+def _fn_droplevels(node, env, top, label):
+    a = _args(node, env, ["x"])
+    x = evaluate(a["x"], env)
+    if not isinstance(x, Factor):
+        raise DataError("no applicable method for 'droplevels'")
+    return x.drop_unused()
+
+
+def _fn_interaction(node, env, top, label):
+    """R's ``interaction(f1, f2, ..., sep = ".", drop = FALSE)``: levels with the first factor
+    varying fastest (lex.order = FALSE)."""
+    facs = [_as_factor(evaluate(x, env)) for x in node.args]
+    opts = {k: _eval_const(v, env) for k, v in node.kwargs}
+    sep = str(opts.pop("sep", "."))
+    drop = bool(opts.pop("drop", False))
+    if opts:
+        raise _err(env, f"unused argument ({next(iter(opts))}) in interaction()", node)
+    if not facs:
+        raise _err(env, "No factors specified", node)
+    codes = facs[0].codes.astype(np.int64)
+    levels = list(facs[0].levels)
+    ok = codes >= 0
+    for f in facs[1:]:
+        codes = codes + len(levels) * np.maximum(f.codes, 0)
+        ok &= f.codes >= 0
+        levels = [f"{a}{sep}{b}" for b in f.levels for a in levels]
+    out = Factor(np.where(ok, codes, -1).astype(np.int32), levels)
+    return out.drop_unused() if drop else out
+
+
+def _fn_as_logical(node, env, top, label):
+    a = _args(node, env, ["x"])
+    x = evaluate(a["x"], env)
+    if isinstance(x, Logical):
+        return x
+    if isinstance(x, (Char, Factor)):
+        vals = x.labels() if isinstance(x, Factor) else x.values
+        table = {"TRUE": 1.0, "true": 1.0, "T": 1.0, "True": 1.0,
+                 "FALSE": 0.0, "false": 0.0, "F": 0.0, "False": 0.0}
+        return Logical(np.array([table.get(v, np.nan) if v is not None else np.nan
+                                 for v in vals], dtype=float))
+    v = np.asarray(_num(x, env, a["x"]), dtype=float)
+    return Logical(np.where(np.isnan(v), np.nan, (v != 0).astype(float)))
+
+
+def _fn_cut(node, env, top, label):
+    """R's ``cut(x, breaks, labels = NULL, include.lowest = FALSE, right = TRUE,
+    dig.lab = 3, ordered_result = FALSE)``."""
+    from .rformat import formatC
+
+    a = _args(node, env, ["x", "breaks", "labels", "include.lowest", "right", "dig.lab",
+                          "ordered_result"], required=2)
+    x = np.asarray(_num(evaluate(a["x"], env), env, a["x"]), dtype=float)
+    br = _eval_const(a["breaks"], env)
+    right = bool(_eval_const(a["right"], env)) if "right" in a else True
+    incl = bool(_eval_const(a["include.lowest"], env)) if "include.lowest" in a else False
+    dig = int(_eval_const(a["dig.lab"], env)) if "dig.lab" in a else 3
+    ordered = bool(_eval_const(a["ordered_result"], env)) if "ordered_result" in a else False
+    if isinstance(br, float):
+        nb = int(br)
+        if nb < 2:
+            raise DataError("invalid number of intervals")
+        fin = x[np.isfinite(x)]
+        lo, hi = float(fin.min()), float(fin.max())
+        dx = hi - lo
+        if dx == 0:
+            dx = abs(lo)
+            breaks = np.linspace(lo - dx / 1000, hi + dx / 1000, nb + 1)
+        else:
+            breaks = np.linspace(lo, hi, nb + 1)
+            breaks[0] = lo - dx / 1000
+            breaks[-1] = hi + dx / 1000
+    else:
+        breaks = np.sort(np.asarray(br, dtype=float))
+    nb = len(breaks)
+    if nb < 2:
+        raise DataError("invalid number of intervals")
+    if len(np.unique(breaks)) != nb:
+        raise DataError("'breaks' are not unique")
+    if "labels" in a:
+        lab = _eval_const(a["labels"], env)
+        if lab is False:
+            raise DataError("cut(labels = FALSE) gives integer codes; use as.numeric(cut(...))")
+        labels = _levels_arg(lab)
+    else:
+        for d in range(dig, max(12, dig) + 1):
+            formatted = [formatC(float(b), digits=d, width=1) for b in breaks]
+            if len(set(formatted)) == nb:
+                break
+        formatted = [s.strip() for s in formatted]
+        if right:
+            labels = [f"({formatted[i]},{formatted[i + 1]}]" for i in range(nb - 1)]
+            if incl:
+                labels[0] = "[" + labels[0][1:]
+        else:
+            labels = [f"[{formatted[i]},{formatted[i + 1]})" for i in range(nb - 1)]
+            if incl:
+                labels[-1] = labels[-1][:-1] + "]"
+    if len(labels) != nb - 1:
+        raise DataError("number of intervals and length of 'labels' differ")
+    codes = np.full(len(x), -1, dtype=np.int32)
+    ok = ~np.isnan(x)
+    xv = x[ok]
+    if right:
+        idx = np.searchsorted(breaks, xv, side="left") - 1
+        inside = (xv > breaks[0]) & (xv <= breaks[-1])
+        if incl:
+            inside |= xv == breaks[0]
+            idx = np.where(xv == breaks[0], 0, idx)
+    else:
+        idx = np.searchsorted(breaks, xv, side="right") - 1
+        inside = (xv >= breaks[0]) & (xv < breaks[-1])
+        if incl:
+            inside |= xv == breaks[-1]
+            idx = np.where(xv == breaks[-1], nb - 2, idx)
+    codes[np.flatnonzero(ok)] = np.where(inside, idx, -1)
+    return Factor(codes, labels, ordered=ordered)
 
 
 def _fn_as_numeric(node, env, top, label):
@@ -692,7 +902,10 @@ def _fn_as_numeric(node, env, top, label):
     if isinstance(x, Logical):
         return x.values
     if isinstance(x, Char):
-        return pd.to_numeric(pd.Series(x.values, dtype=object), errors="coerce").to_numpy(float)
+        out = pd.to_numeric(pd.Series(x.values, dtype=object), errors="coerce").to_numpy(float)
+        if np.any(np.isnan(out) & ~pd.isna(x.values)):
+            warnings.warn("NAs introduced by coercion", DataWarning, stacklevel=5)
+        return out
     return _num(x, env, a["x"])
 
 
@@ -761,6 +974,7 @@ def _transform(kind: str):
                 degree = int(_eval_const(opts.pop("degree"), env))
             elif len(data_args) >= 2 and isinstance(data_args[-1], Num):
                 degree = int(data_args.pop().value)
+            simple = bool(_eval_const(opts.pop("simple"), env)) if "simple" in opts else False
             if "raw" in opts:
                 raw = bool(_eval_const(opts.pop("raw"), env))
             elif len(data_args) >= 2 and isinstance(data_args[-1], Bool):
@@ -777,7 +991,8 @@ def _transform(kind: str):
                 m, names = state.apply(*arrays), state.colnames
             else:
                 m, names, st = tr.poly(*arrays, degree=degree, raw=raw)
-                if top and env.record:
+                # simple = TRUE drops the coefs attribute, so R re-evaluates on new data
+                if top and env.record and not simple:
                     env.states[key] = st
             return Mat(np.asfortranarray(m), list(names))
         # ns / bs
@@ -864,6 +1079,10 @@ FUNCTIONS: dict[str, Callable] = {
     "ns": _transform("ns"),
     "bs": _transform("bs"),
     "ifelse": _fn_ifelse,
+    "droplevels": _fn_droplevels,
+    "interaction": _fn_interaction,
+    "as.logical": _fn_as_logical,
+    "cut": _fn_cut,
     "as.character": _fn_as_character,
     "mean": _reduction(lambda v: np.mean(v) if len(v) else np.nan),
     "sum": _reduction(np.sum),
@@ -895,10 +1114,11 @@ def finish_variable(v, n: int, label: str):
         if v.values.shape[0] != n:
             raise DataError(f"variable lengths differ (found for '{label}')")
         return v
-    if isinstance(v, (float, int, bool)) and not isinstance(v, np.ndarray):
-        return np.full(n, float(v))
-    if isinstance(v, str):
-        return char_to_factor(np.full(n, v, dtype=object))
+    if isinstance(v, (float, int, bool, str)) and not isinstance(v, np.ndarray):
+        if n == 1:
+            return finish_variable(np.array([float(v)]) if not isinstance(v, str)
+                                   else Char(np.array([v], dtype=object)), n, label)
+        raise DataError(f"variable lengths differ (found for '{label}')")
     if isinstance(v, list):
         raise DataError(f"invalid type (list) for variable '{label}'")
     arr = np.asarray(v, dtype=float)
