@@ -93,7 +93,8 @@ _FINITE, _NA, _NAN, _POSINF, _NEGINF = 0, 1, 2, 3, 4
 
 # Powers of ten exactly representable in the 64-bit mantissa of an x87 long double (R's tbl[]).
 _KP_MAX = 27
-_TBL = np.array([np.longdouble(f"1e{k}") for k in range(_KP_MAX + 1)], dtype=np.longdouble)
+# R fills its table from double literals (1e23..1e27 are not exact as doubles).
+_TBL = np.array([np.longdouble(float(f"1e{k}")) for k in range(_KP_MAX + 1)], dtype=np.longdouble)
 _LD10 = np.longdouble(10)
 
 
