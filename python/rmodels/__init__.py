@@ -59,6 +59,7 @@ from .generics import (  # noqa: F401
     vcov,
 )
 from .glm import glm  # noqa: F401
+from .lm import lm  # noqa: F401
 from .lmer import lmer  # noqa: F401
 
 __version__ = "0.1.0"
