@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import rmodels
 from rbridge import r, r_dataset, send_df
+from rmodels.design import r_row_names
 from rmodels.errors import RModelsError
 from rmodels.lm import lm
 
@@ -546,7 +547,7 @@ def _check_predict(m, res, df):
     assert sorted({str(w.message) for w in rec}) == sorted(set(_names(res["pred_warnings"])))
     _close(pc.to_numpy(), res["pred_conf"]["v"], what="predict confidence")
     _close(pp.to_numpy(), res["pred_pred"]["v"], what="predict prediction")
-    assert list(pc.index) == res["pred_conf"]["r"]
+    assert r_row_names(pc.index) == res["pred_conf"]["r"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ps = m.predict(nd, se_fit=True)

@@ -880,7 +880,7 @@ class LM:
             elif self._offset_arg_array:
                 raise DataError("the fit's offset= was given as an array; give it as a column "
                                 "name of data to predict on new data")
-            row_names = _newdata_row_names(newdata)
+            row_names = newdata.index  # R: the row names of newdata
             if p < X.shape[1]:
                 warnings.warn("prediction from a rank-deficient fit may be misleading",
                               RankDeficiencyWarning, stacklevel=2)
@@ -954,7 +954,8 @@ class LM:
             padded = {k: self._pad(v, row_names)[0] for k, v in cols.items()}
             row_names = self._pad(pred, row_names)[1]
             cols = padded
-        out = pd.DataFrame(cols, index=pd.Index(row_names))
+        out = pd.DataFrame(cols, index=row_names if isinstance(row_names, pd.Index)
+                           else pd.Index(row_names))
         if se_fit:
             out.attrs["df"] = rdf
             out.attrs["residual_scale"] = math.sqrt(res_var)
