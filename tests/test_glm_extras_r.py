@@ -152,6 +152,10 @@ def test_rstandard_cooks(rdata):
     np.testing.assert_allclose(m.cooks_distance(), r(f"unname(cooks.distance({call}))"),
                                rtol=1e-8)
     np.testing.assert_allclose(m.hatvalues(), r(f"unname(hatvalues({call}))"), rtol=1e-8)
+    np.testing.assert_allclose(m.rstudent(), r(f"unname(rstudent({call}))"), rtol=1e-8)
+    mp = _quiet_glm("yc ~ x1 + f", DATA, family=poisson())
+    np.testing.assert_allclose(mp.rstudent(), r("unname(rstudent(glm(yc ~ x1 + f, poisson, "
+                                                "data)))"), rtol=1e-8)
 
 
 def test_confint_default(rdata):

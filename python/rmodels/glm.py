@@ -361,10 +361,33 @@ def _split_args(text: str) -> list[tuple[str | None, str]]:
 
 def deparse_call(fname: str, args: Sequence[tuple[str, str]]) -> str:
     """``deparse()`` of a call ``fname(name = value, ...)`` as R prints it (lines joined by
-    newlines); values are already deparsed expressions."""
-    d = _Deparser()
-    d.put_call(fname, list(args))
-    return d.text()
+    newlines); values are deparsed expressions. The formula and call-valued arguments are
+    re-parsed and deparsed with the formula engine's R deparser (the one lm's call uses), so
+    their line breaks follow R; a text the parser rejects falls back to a simpler splitter."""
+    try:
+        from .formula import ast as fast
+        from .formula.parser import parse_expression, parse_formula
+        from .lm import _deparse_args, _DeparseBuffer
+
+        nodes: list[tuple[str, Any]] = []
+        for name, val in args:
+            if name == "formula":
+                f = parse_formula(val)
+                nodes.append((name, fast.UnaryOp("~", f.rhs) if f.lhs is None
+                              else fast.BinOp("~", f.lhs, f.rhs)))
+            elif "(" in val:
+                nodes.append((name, parse_expression(val)))
+            else:
+                nodes.append((name, val))
+        buf = _DeparseBuffer()
+        buf.put(fname + "(")
+        _deparse_args(nodes, buf)
+        buf.put(")")
+        return "\n".join(buf.text())
+    except ImportError:
+        d = _Deparser()
+        d.put_call(fname, list(args))
+        return d.text()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,6 +759,18 @@ class GLM:
             out = r / np.sqrt(self.dispersion() * (1 - inf["hat"]))
         out[np.isinf(out)] = np.nan
         return out
+
+    def rstudent(self) -> pd.Series:
+        """R's ``rstudent.glm``: sign(r_D) sqrt(r_D^2 + h r_P^2 / (1 - h)), divided by the
+        leave-one-out sigma unless the family is binomial or poisson."""
+        inf = self._influence()
+        rd, rp, h = inf["dev_res"], inf["pear_res"], inf["hat"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.sign(rd) * np.sqrt(rd ** 2 + (h * rp ** 2) / (1 - h))
+        r[np.isinf(r)] = np.nan
+        if self.family.family not in ("binomial", "poisson"):
+            r = r / inf["sigma"]
+        return self._series(r)
 
     def cooks_distance(self) -> pd.Series:
         """(r_P / (1 - h))^2 h / (dispersion rank) (R's ``cooks.distance.glm``)."""
