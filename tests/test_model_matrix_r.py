@@ -961,3 +961,31 @@ def test_model_frame_na_action(grid: RGrid, dataset: str, formula: str, na_actio
     else:
         mf = rmodels.model_frame(formula, grid.data(dataset), na_action=na_action)
         assert [str(v) for v in mf.index] == res
+
+
+WEIGHT_OFFSET_CASES = [
+    ("toy", "y ~ x", {"weights": "w"}), ("toy", "y ~ x", {"offset": "z"}),
+    ("toy", "y ~ x + offset(s)", {"weights": "w", "offset": "z"}),
+    ("toy", "y ~ a", {"weights": "x2"}),  # NA weights drop rows as NA data do
+    ("airquality", "Ozone ~ Wind", {"weights": "Temp", "offset": "Solar.R"}),
+]
+
+
+@pytest.mark.parametrize("dataset,formula,extra", WEIGHT_OFFSET_CASES,
+                         ids=[f"{d}: {f} {e}" for d, f, e in WEIGHT_OFFSET_CASES])
+def test_model_frame_weights_offset(grid: RGrid, dataset: str, formula: str, extra: dict) -> None:
+    """The frame lm() builds (``lm(..., method = "model.frame")``): "(weights)", "(offset)"."""
+    rname = grid.send(dataset)
+    args = ", ".join(f"{k} = {v}" for k, v in extra.items())
+    res = r(f"{{mf <- lm({formula}, {rname}, {args}, method = 'model.frame');"
+            " list(rows = rownames(mf), flat = .rmodels_flatten(mf))}")
+    for how in ("name", "array"):
+        kwargs = extra if how == "name" else {
+            k: grid.data(dataset)[v].to_numpy(dtype=float) for k, v in extra.items()}
+        mf = rmodels.model_frame(formula, grid.data(dataset), **kwargs)
+        assert [str(v) for v in mf.index] == res["rows"], how
+        assert list(mf.columns) == list(res["flat"]), how
+        for name, values in res["flat"].items():
+            if isinstance(values, np.ndarray):
+                got = pd.to_numeric(mf[name]).to_numpy(dtype=float)
+                np.testing.assert_allclose(got, values, rtol=RTOL, atol=ATOL, err_msg=name)
