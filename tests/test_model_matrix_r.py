@@ -576,8 +576,11 @@ suppressMessages(library(splines))
 
 
 def send_with_rownames(df: pd.DataFrame, name: str) -> None:
-    """``send_df`` plus R row names equal to ``df.index`` (as strings)."""
+    """``send_df`` plus R row names equal to ``df.index`` (as strings); a default RangeIndex
+    stands for R's automatic row names 1..n."""
     send_df(df.reset_index(drop=True), name)
+    if isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "rownames")
         with open(path, "w", encoding="utf-8") as fh:
@@ -989,3 +992,35 @@ def test_model_frame_weights_offset(grid: RGrid, dataset: str, formula: str, ext
             if isinstance(values, np.ndarray):
                 got = pd.to_numeric(mf[name]).to_numpy(dtype=float)
                 np.testing.assert_allclose(got, values, rtol=RTOL, atol=ATOL, err_msg=name)
+
+
+def _large(n: int = 12_007) -> pd.DataFrame:
+    """Enough rows for the compiled kernel's row blocks and threads, with NA rows scattered."""
+    rng = np.random.default_rng(99)
+    x = rng.normal(size=n)
+    x[rng.choice(n, 40, replace=False)] = np.nan
+    f = rng.integers(0, 12, n)
+    return pd.DataFrame({
+        "y": rng.normal(size=n), "x": x, "z": rng.uniform(0.5, 2.0, n),
+        "f": pd.Categorical.from_codes(np.where(rng.random(n) < 0.002, -1, f),
+                                       [f"L{k}" for k in range(12)]),
+        "g": pd.Categorical.from_codes(rng.integers(0, 5, n), list("vwxyz"), ordered=True),
+    })
+
+
+LARGE_FORMULAS = ["y ~ x*f + z:g", "y ~ 0 + f:g + poly(z, 2)", "~ f:x + g", "y ~ f*g*x"]
+
+
+def test_model_matrix_large_matches_r(grid: RGrid) -> None:
+    data = _large()
+    send_with_rownames(data, ".rmodels_large")
+    forms = "c(" + ", ".join(_rstr(f) for f in LARGE_FORMULAS) + ")"
+    results = r(f".rmodels_grid(.rmodels_large, {forms}, "
+                f"list({', '.join(['NULL'] * len(LARGE_FORMULAS))}))")
+    for formula, res in zip(LARGE_FORMULAS, results):
+        mm = rmodels.model_matrix(formula, data)
+        assert list(mm.columns) == _strs(res["colnames"]), formula
+        assert [str(v) for v in mm.index] == _strs(res["mm_rows"]), formula
+        expected = np.asarray(res["values"], dtype=float).reshape(len(mm), len(mm.columns))
+        np.testing.assert_allclose(mm.to_numpy(dtype=float), expected, rtol=RTOL, atol=ATOL,
+                                   err_msg=formula)
