@@ -217,3 +217,33 @@ def test_core_matches_reference(seed, weighted):
     # the end, which nothing in lm reads)
     np.testing.assert_allclose(got["qr"][:, :k], ref["qr"][:, :k], rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(got["qraux"][:k], ref["qraux"][:k], rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sequential_reference_is_bit_identical_to_r(weighted):
+    """The sequential reference reproduces R's lm.fit / lm.wfit to the last bit."""
+    from rbridge import r
+
+    code = "X <- model.matrix(~ Species + Petal.Width, iris); y <- iris$Sepal.Length; " \
+           "w <- 1 + (seq_len(nrow(X)) %% 5)/2"
+    X = r(code + "; X")
+    y = r("y")
+    w = r("w")
+    want = r("lm.wfit(X, y, w)" if weighted else "lm.fit(X, y)")
+    got = lm_wfit_reference(X, y, w if weighted else None)
+    for key in ("coefficients", "residuals", "effects"):
+        assert np.array_equal(got[key], np.asarray(want[key]), equal_nan=True), key
+
+
+@pytest.mark.xfail(strict=True, reason="the compiled QR does not yet follow R's double-precision "
+                   "operation order (sequential dot products); printed digits at exact decimal "
+                   "ties then differ from R's")
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_core_bit_identical_to_sequential_reference(seed):
+    from rmodels.lm import _core_wfit
+
+    X, y = _design(seed, n=40)
+    ref = lm_wfit_reference(X, y)
+    got = _core_wfit(np.asfortranarray(X), y, None, None, 1e-7)
+    assert np.array_equal(got["coefficients"], ref["coefficients"], equal_nan=True)
