@@ -309,6 +309,10 @@ class LMSummary:
                                          columns=pd.Index(st.names))
         self.residuals = _na_series(st.residuals, st.resid_names)
 
+    def coef(self) -> pd.DataFrame:
+        """R's ``coef(summary(fit))``: the coefficient table (non-aliased rows)."""
+        return self.coefficients
+
     def __str__(self) -> str:
         return _print_summary(self._st, self._call_lines, self._weighted, self._n_na)
 
