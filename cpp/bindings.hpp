@@ -7,4 +7,5 @@ void register_design(pybind11::module_& m);  // design_bind.cpp: model-matrix ke
 void register_lm(pybind11::module_& m);      // lm_bind.cpp: pivoted QR least squares
 void register_glm(pybind11::module_& m);     // glm_bind.cpp: IRLS
 void register_lmer(pybind11::module_& m);    // lmer_bind.cpp: penalized least squares
+void register_batch(pybind11::module_& m);   // batch_bind.cpp: grouped (by) lm / glm fits
 }  // namespace rmodels
