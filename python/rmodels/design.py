@@ -252,7 +252,7 @@ class Design:
         if self._row_names is None:
             idx = self._index
             if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
-                self._row_names = [str(k + 1) for k in self.kept]
+                self._row_names = list(map(str, (np.asarray(self.kept) + 1).tolist()))
             else:
                 self._row_names = [str(v) for v in idx[self.kept]]
         return self._row_names
