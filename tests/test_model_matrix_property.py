@@ -115,7 +115,11 @@ R_ONE = r"""
   environment(f) <- globalenv()
   warned <- character(0)
   mm <- withCallingHandlers(model.matrix(f, .rmodels_prop_data), warning = function(w) {
-    warned <<- c(warned, conditionMessage(w))
+    # R's terms.formula complains about its own bookkeeping when `.` meets a variable of a
+    # transformed response ("'varlist' has changed ... should no longer happen!"): not a
+    # statement about the data, so rmodels need not repeat it.
+    if (!grepl("'varlist' has changed", conditionMessage(w), fixed = TRUE))
+      warned <<- c(warned, conditionMessage(w))
     invokeRestart("muffleWarning")
   })
   list(ok = TRUE, colnames = as.character(colnames(mm)), assign = as.double(attr(mm, "assign")),
