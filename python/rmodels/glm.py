@@ -592,10 +592,18 @@ class GLM:
 
     def logLik(self) -> float:  # noqa: N802 - R's name
         """R's ``logLik.glm``: p - aic/2 with p = rank (+1 for gaussian, Gamma,
-        inverse.gaussian); NaN for quasi families."""
-        if self.family.is_quasi:
-            return float("nan")
-        return self.loglik_df() - self.aic / 2
+        inverse.gaussian); NaN for quasi families. A float with ``df`` and ``nobs`` (rows with
+        a residual) whose ``str()`` is R's print.logLik."""
+        value = float("nan") if self.family.is_quasi else self.loglik_df() - self.aic / 2
+        return self._loglik_object(value)
+
+    def _loglik_object(self, value: float) -> float:
+        n = int(np.sum(~np.isnan(self._core.working_residuals)))
+        try:
+            from .lm import LogLik
+        except ImportError:
+            return value
+        return LogLik(value, self.loglik_df(), n)
 
     def loglik_df(self) -> int:
         return self.rank + self.family.extra_df
@@ -1503,7 +1511,8 @@ class NegBinGLM(GLM):
     th_warn: str | None
 
     def logLik(self) -> float:  # noqa: N802
-        return self.twologlik / 2
+        """MASS's ``logLik.negbin``: twologlik / 2 with df = rank + 1."""
+        return self._loglik_object(self.twologlik / 2)
 
     def loglik_df(self) -> int:
         return self.rank + 1
