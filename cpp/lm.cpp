@@ -9,6 +9,7 @@
 
 #include "qr.hpp"
 #include "qr_kernels.hpp"
+#include "qr_tall.hpp"
 
 namespace rmodels {
 
@@ -17,8 +18,9 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 bool all_finite(const Eigen::Ref<const Eigen::MatrixXd>& A) {
+  // x * 0 is 0 for finite x and NaN for NaN/Inf; the vectorised sum is NaN iff one is present.
   for (Eigen::Index j = 0; j < A.cols(); ++j) {
-    if (!A.col(j).allFinite()) return false;
+    if (!((A.col(j).array() * 0.0).sum() == 0.0)) return false;
   }
   return true;
 }
@@ -32,7 +34,7 @@ bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p) {
 LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                       const Eigen::Ref<const Eigen::VectorXd>& weights,
                       const Eigen::Ref<const Eigen::VectorXd>& offset, double tol,
-                      int threads, int extended) {
+                      int threads, int extended, bool allow_fast) {
   const Eigen::Index n = X.rows();
   const Eigen::Index p = X.cols();
   const Eigen::Index k = Y.cols();
@@ -88,6 +90,7 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   if (!effects.allFinite()) throw std::invalid_argument("NA/NaN/Inf in 'y'");
 
   LmFit fit;
+  fit.algorithm = "dqrdc2";
   fit.n_used = static_cast<int>(nu);
   fit.coefficients = Eigen::MatrixXd::Constant(p, k, kNaN);
   fit.residuals.resize(n, k);
@@ -104,6 +107,7 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   } else if (extended == 1 || (extended < 0 && lm_uses_extended_precision(nu, p))) {
     // Same algorithm on the same double inputs, carried out with a 64-bit mantissa; the
     // results are rounded to double once at the end.
+    fit.algorithm = "dqrdc2-extended";
     using LD = long double;
     kernels::Mat<LD> xl = X.topRows(nu).cast<LD>();
     kernels::Vec<LD> qa;
@@ -121,6 +125,14 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     rsd = rl.cast<double>();
     for (int i = 0; i < fit.rank; ++i)
       fit.coefficients.row(fit.pivot[i]) = b.row(i).cast<double>();
+  } else if (TallFit tf; allow_fast && lm_tall_reconstruct(X.topRows(nu), effects, tol, threads, tf)) {
+    fit.algorithm = "reconstructed";
+    fit.qraux = std::move(tf.qraux);
+    fit.pivot = std::move(tf.pivot);
+    fit.rank = tf.rank;
+    for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = tf.coef.row(i);
+    effects = std::move(tf.effects);
+    rsd = std::move(tf.rsd);
   } else {
     auto xu = X.topRows(nu);
     QRPivoting piv = qr_dqrdc2_inplace(xu, tol, threads);

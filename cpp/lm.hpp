@@ -1,6 +1,7 @@
 // Weighted least squares as R's lm.fit / lm.wfit (QR by dqrdc2's rule, see qr.hpp).
 #pragma once
 #include <Eigen/Dense>
+#include <string>
 #include <vector>
 
 namespace rmodels {
@@ -24,6 +25,9 @@ struct LmFit {
   Eigen::MatrixXd fitted_values;
   int n_used = 0;
   int df_residual = 0;
+  // How the factor was obtained: "dqrdc2" (column by column, double), "dqrdc2-extended" (the
+  // same with a 64-bit mantissa) or "reconstructed" (tall sparse designs, see qr_tall.hpp).
+  std::string algorithm;
 };
 
 // Whether lm_wfit's automatic choice computes in extended precision: small problems
@@ -40,11 +44,13 @@ bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p);
 // X (n x p) is OVERWRITTEN: on return its first n_used rows hold the compact QR (R's qr$qr, the
 // columns in pivoted order) and the remaining rows are unspecified.  `weights` and `offset` may be
 // empty (size 0) for "none".  `extended`: -1 automatic (lm_uses_extended_precision), 0 double,
-// 1 long double.  Throws std::invalid_argument with R's messages on bad input.
+// 1 long double.  `allow_fast`: large tall designs may take the reconstruction path of
+// qr_tall.hpp (same results to ~1e-12).  Throws std::invalid_argument with R's messages on bad
+// input.
 LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                       const Eigen::Ref<const Eigen::VectorXd>& weights,
                       const Eigen::Ref<const Eigen::VectorXd>& offset, double tol,
-                      int threads = 0, int extended = -1);
+                      int threads = 0, int extended = -1, bool allow_fast = true);
 
 // Diagonal of the hat matrix, h_i = ||row i of Q1||^2 with Q1 the first `rank` columns of Q
 // (R's lm.influence / hatvalues for the used rows).

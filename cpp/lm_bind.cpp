@@ -118,7 +118,7 @@ void register_lm(py::module_& m) {
       "lm_wfit",
       [](const py::object& X, const RefMat& Y, std::optional<Eigen::VectorXd> weights,
          std::optional<Eigen::VectorXd> offset, double tol, bool overwrite_x, int threads,
-         int extended) {
+         int extended, bool allow_fast) {
         py::array_t<double, py::array::f_style> buf = factor_buffer(X, overwrite_x);
         Eigen::Map<Eigen::MatrixXd> x(buf.mutable_data(), buf.shape(0), buf.shape(1));
         const Eigen::VectorXd none;
@@ -126,7 +126,7 @@ void register_lm(py::module_& m) {
         {
           py::gil_scoped_release nogil;
           fit = lm_wfit_inplace(x, Y, weights ? *weights : none, offset ? *offset : none, tol,
-                                threads, extended);
+                                threads, extended, allow_fast);
         }
         py::dict d;
         d["coefficients"] = std::move(fit.coefficients);
@@ -140,11 +140,12 @@ void register_lm(py::module_& m) {
         d["df_residual"] = fit.df_residual;
         d["n_used"] = fit.n_used;
         d["tol"] = tol;
+        d["algorithm"] = fit.algorithm;
         return d;
       },
       py::arg("X"), py::arg("Y"), py::arg("weights") = py::none(), py::arg("offset") = py::none(),
       py::arg("tol") = 1e-7, py::arg("overwrite_x") = true, py::arg("threads") = 0,
-      py::arg("extended") = -1,
+      py::arg("extended") = -1, py::arg("allow_fast") = true,
       "Weighted least squares exactly as R's lm.wfit (lm.fit when weights is None).\n\n"
       "X (n, p) float64; when overwrite_x is True and X is a writable Fortran-ordered float64\n"
       "array it is factorised IN PLACE (its contents are destroyed; 'qr' is then a view of its\n"
@@ -154,7 +155,9 @@ void register_lm(py::module_& m) {
       "pivoted columns), qraux (p,), pivot (p,; 0-based), rank, effects (n_used, k; Q'sqrt(w)(y-o)),\n"
       "residuals (n, k), fitted_values (n, k; incl. offset), df_residual, n_used, tol.\n"
       "threads: worker threads for large problems (0 = all cores). extended: -1 automatic (small\n"
-      "problems in long double, more accurate than R), 0 double, 1 long double.");
+      "problems in long double, more accurate than R), 0 double, 1 long double. allow_fast: large\n"
+      "tall sparse-ish designs may reconstruct the factor from X'X (same results to ~1e-12);\n"
+      "'algorithm' in the result says which path ran.");
 
   m.def(
       "qr_hat",

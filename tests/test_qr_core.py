@@ -470,3 +470,108 @@ def test_semantics_alias_examples(semantics_c1):
     got = _core.lm_wfit(np.asfortranarray(x3), d["y"][:3])
     want = r("coef(lm(y ~ x1 + x2 + x4 + x3, d[1:3, ]))")
     rel_close(got["coefficients"][:, 0], want)
+
+
+# ---------------------------------------------------------------------------------------------
+# The reconstruction path for tall sparse designs (cpp/qr_tall.hpp)
+# ---------------------------------------------------------------------------------------------
+
+
+def factor_design(n: int, seed: int, l1: int = 12, l2: int = 5) -> np.ndarray:
+    """Intercept, three numeric columns, dummies of two factors and x1 x dummies of the second
+    (the shape of y ~ x1 + x2 + x3 + f1 + f2 + x1:f2)."""
+    rng = np.random.default_rng(seed)
+    x1, x2, x3 = rng.standard_normal((3, n))
+    f1 = rng.integers(0, l1, n)
+    f2 = rng.integers(0, l2, n)
+    cols = [np.ones(n), x1, x2, x3] + [(f1 == k) * 1.0 for k in range(1, l1)]
+    cols += [(f2 == k) * 1.0 for k in range(1, l2)] + [x1 * (f2 == k) for k in range(1, l2)]
+    return np.asfortranarray(np.column_stack(cols))
+
+
+def normwise_close(a, b, rtol):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape
+    assert np.array_equal(np.isnan(a), np.isnan(b))
+    m = ~np.isnan(b)
+    assert np.max(np.abs(a[m] - b[m]), initial=0.0) <= rtol * np.max(np.abs(b[m]), initial=0.0)
+
+
+@pytest.mark.parametrize("weights", [None, "positive", "zeros"])
+@pytest.mark.parametrize("offset", [False, True])
+def test_reconstruction_path_equals_column_by_column(weights, offset):
+    x = factor_design(12000, 3)
+    n = x.shape[0]
+    rng = np.random.default_rng(4)
+    y = np.column_stack([x @ rng.standard_normal(x.shape[1]) + rng.standard_normal(n),
+                         rng.standard_normal(n)])
+    w = None if weights is None else _weights(n, 5, weights == "zeros")
+    o = rng.standard_normal(n) if offset else None
+    fast = _core.lm_wfit(fcopy(x), y, w, o, 1e-7, extended=0)
+    slow = _core.lm_wfit(fcopy(x), y, w, o, 1e-7, extended=0, allow_fast=False)
+    assert fast["algorithm"] == "reconstructed" and slow["algorithm"] == "dqrdc2"
+    assert fast["rank"] == slow["rank"] == x.shape[1]
+    np.testing.assert_array_equal(fast["pivot"], slow["pivot"])
+    assert fast["df_residual"] == slow["df_residual"]
+    for key in ["coefficients", "effects", "residuals", "fitted_values", "qr", "qraux"]:
+        normwise_close(fast[key], slow[key], 1e-12)
+    # The compact factor is LINPACK's: Q'y from it reproduces the effects.
+    yw = (y - (0 if o is None else o[:, None]))
+    if w is not None:
+        yw = (yw * np.sqrt(w)[:, None])[w != 0]
+    normwise_close(_core.qr_qty(fast["qr"], fast["qraux"], fast["rank"], yw), slow["effects"],
+                   1e-12)
+
+
+@pytest.mark.parametrize("case", ["alias", "near", "ill"])
+def test_reconstruction_path_declines(case):
+    """Aliased, near-aliased or ill-conditioned designs go column by column (R's decisions)."""
+    x = factor_design(12000, 6)
+    rng = np.random.default_rng(7)
+    if case == "alias":
+        x = np.asfortranarray(np.column_stack([x[:, :6], x[:, 4] + x[:, 5], x[:, 6:]]))
+    elif case == "near":
+        x = np.asfortranarray(np.column_stack([x[:, :2], x[:, 1] + 1e-8 * x[:, 2], x[:, 2:]]))
+    else:
+        x = np.asfortranarray(np.column_stack([x, x[:, 1] + 1e-5 * rng.standard_normal(len(x))]))
+    y = rng.standard_normal(x.shape[0])
+    got = _core.lm_wfit(fcopy(x), y, extended=0)
+    ref = _core.lm_wfit(fcopy(x), y, extended=0, allow_fast=False)
+    assert got["algorithm"] == "dqrdc2"
+    assert got["rank"] == ref["rank"]
+    np.testing.assert_array_equal(got["pivot"], ref["pivot"])
+    np.testing.assert_array_equal(got["coefficients"], ref["coefficients"])
+
+
+def test_reconstruction_threads_agree():
+    x = factor_design(40000, 8)
+    y = np.random.default_rng(9).standard_normal(x.shape[0])
+    one = _core.lm_wfit(fcopy(x), y, threads=1, extended=0)
+    two = _core.lm_wfit(fcopy(x), y, threads=2, extended=0)
+    assert one["algorithm"] == two["algorithm"] == "reconstructed"
+    for key in ["coefficients", "effects", "residuals", "qr"]:
+        normwise_close(one[key], two[key], 1e-13)
+
+
+@pytest.mark.r
+def test_reconstruction_path_matches_R():
+    from rbridge import r
+
+    x = factor_design(10000, 10)
+    y = x @ np.random.default_rng(11).standard_normal(x.shape[1])
+    y += np.random.default_rng(12).standard_normal(x.shape[0])
+    _send_matrix("X", x)
+    _send_vector("yv", y)
+    rf = r("f <- lm.fit(X, yv); list(coef = f$coefficients, effects = f$effects, "
+           "res = f$residuals, fitted = f$fitted.values, qr = f$qr$qr, qraux = f$qr$qraux, "
+           "pivot = f$qr$pivot, rank = f$rank)")
+    got = _core.lm_wfit(fcopy(x), y, extended=0)
+    assert got["algorithm"] == "reconstructed"
+    assert got["rank"] == int(rf["rank"][0])
+    np.testing.assert_array_equal(got["pivot"] + 1, rf["pivot"])
+    normwise_close(got["coefficients"][:, 0], rf["coef"], 1e-12)
+    normwise_close(got["effects"][:, 0], rf["effects"], 1e-12)
+    normwise_close(got["residuals"][:, 0], rf["res"], 1e-12)
+    normwise_close(got["fitted_values"][:, 0], rf["fitted"], 1e-12)
+    normwise_close(got["qr"], np.asarray(rf["qr"]).reshape(x.shape, order="F"), 1e-12)
+    normwise_close(got["qraux"], rf["qraux"], 1e-12)

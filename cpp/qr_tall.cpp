@@ -1,0 +1,366 @@
+// Reconstructing LINPACK's Householder factor of a tall design without running dqrdc2 on it.
+//
+// For X (n x p, n >> p, full column rank) the Householder QR X = Q [R; 0] with LINPACK's sign
+// convention is unique, and so is its compact-WY form Q = I - V T V' (V unit lower trapezoidal).
+// With Q1 = X R^{-1}:  [I; 0] - Q1 = V (T V1')  is an LU factorisation without pivoting
+// (V1 = top p x p block of V), so V, T and R follow from any R~ with X = Q~ R~ (here the
+// Cholesky factor of X'X) once the row signs D of R = D R~ are known; those are chosen during
+// the LU exactly as the Householder process chooses them (each pivot 1 + |a| >= 1; Ballard et
+// al., "Reconstructing Householder vectors from tall-skinny QR", 2014).  Everything below row p
+// is a linear function of the rows of X:
+//     qr[i, ] = x_i' C,            C = -R~^{-1} D U^{-1} diag(tau)      (U = T V1')
+//     (Q'y)_i = y_i + x_i' v,       v = R~^{-1} D U^{-1} T'(V'y)
+//     r_i     = y_i - x_i' b,
+// so one pass over X produces the factor (R's qr$qr, qraux), the effects and the residuals.
+//
+// X'X is accumulated in long double, exploiting zeros (factor dummies), and the path is taken
+// only when the design is sparse enough for that to be cheap and well conditioned (cond <= 1e4)
+// so that every result agrees with the column-by-column algorithm to ~1e-12; dqrdc2's own rule
+// is run on R~ (whose columns have the norms and projections of X's columns) to confirm that no
+// column would be moved.  A self-check compares the top of Q'y obtained two ways.
+#include "qr_tall.hpp"
+
+#include <algorithm>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+#include <cstdint>
+#include <cmath>
+#include <thread>
+
+#include "qr_kernels.hpp"
+
+namespace rmodels {
+
+namespace {
+
+using LD = long double;
+using MatL = kernels::Mat<LD>;
+using VecL = kernels::Vec<LD>;
+
+constexpr Eigen::Index kBlock = 256;
+constexpr double kMaxCond = 1e4;
+constexpr double kMaxDensity = 0.35;
+
+int thread_count(int threads) {
+  if (threads > 0) return threads;
+  const unsigned h = std::thread::hardware_concurrency();
+  return h == 0 ? 1 : static_cast<int>(std::min(h, 8u));
+}
+
+// Run f(t, begin, end) on nt contiguous row ranges of [lo, hi).
+template <typename F>
+void parallel_rows(Eigen::Index lo, Eigen::Index hi, int nt, F&& f) {
+  if (nt <= 1 || hi - lo < 4 * kBlock) {
+    f(0, lo, hi);
+    return;
+  }
+  std::vector<std::thread> pool;
+  const Eigen::Index chunk = (hi - lo + nt - 1) / nt;
+  for (int t = 0; t < nt; ++t) {
+    const Eigen::Index b = lo + t * chunk, e = std::min(hi, b + chunk);
+    if (b >= e) break;
+    pool.emplace_back([&f, t, b, e] { f(t, b, e); });
+  }
+  for (auto& th : pool) th.join();
+}
+
+// The non-zero entries of a block of rows, row by row, columns ascending.
+struct SparseRows {
+  int p = 0;
+  std::vector<int> count, index;
+  std::vector<double> value;
+  explicit SparseRows(int p_) : p(p_), count(kBlock), index(kBlock * p_), value(kBlock * p_) {}
+  void gather(const Eigen::Ref<const Eigen::MatrixXd>& X, Eigen::Index r0, Eigen::Index m) {
+    std::fill(count.begin(), count.begin() + m, 0);
+    const bool more = r0 + 2 * m <= X.rows();
+    for (int j = 0; j < p; ++j) {
+      const double* col = X.col(j).data() + r0;
+      if (more)  // the same column of the next block: 93 short streams defeat the prefetcher
+        for (Eigen::Index i = 0; i < m; i += 8) __builtin_prefetch(col + m + i);
+      Eigen::Index i = 0;
+#ifdef __AVX2__
+      // Four rows at a time: a comparison mask finds the non-zeros, so mostly-zero columns
+      // (factor dummies) cost one compare per four rows.
+      const __m256d zero = _mm256_setzero_pd();
+      for (; i + 4 <= m; i += 4) {
+        const __m256d v = _mm256_loadu_pd(col + i);
+        int mask = _mm256_movemask_pd(_mm256_cmp_pd(v, zero, _CMP_NEQ_UQ));
+        while (mask != 0) {
+          const int b = __builtin_ctz(mask);
+          mask &= mask - 1;
+          const Eigen::Index r = i + b;
+          const int c = count[r]++;
+          index[r * p + c] = j;
+          value[r * p + c] = col[r];
+        }
+      }
+#endif
+      for (; i < m; ++i) {
+        const double v = col[i];
+        if (v != 0.0) {
+          const int c = count[i]++;
+          index[i * p + c] = j;
+          value[i * p + c] = v;
+        }
+      }
+    }
+  }
+};
+
+// The non-zeros of a range of rows (compressed rows), kept from the X'X pass for the output pass.
+struct RowStore {
+  std::vector<std::uint32_t> start{0};
+  std::vector<std::uint16_t> index;
+  std::vector<double> value;
+};
+
+// [X Y]'[X Y] in long double.  Rows are summed in double over blocks of kBlock rows, blocks in
+// double over groups of kGroup blocks, groups in long double: the rounding errors of the groups
+// are independent, so the relative error of the total is about eps * sqrt(kBlock) / sqrt(#groups).
+MatL gram(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+          int nt, double density, std::vector<RowStore>& store) {
+  constexpr int kGroup = 16;
+  const int p = static_cast<int>(X.cols()), k = static_cast<int>(Y.cols()), m = p + k;
+  std::vector<MatL> part(nt, MatL::Zero(m, m));
+  store.assign(nt, RowStore());
+  parallel_rows(0, X.rows(), nt, [&](int t, Eigen::Index b, Eigen::Index e) {
+    SparseRows rows(p);
+    RowStore& st = store[t];
+    st.start.reserve(e - b + 1);
+    const auto guess = static_cast<std::size_t>(1.1 * density * static_cast<double>(e - b) * p) + 1024;
+    st.index.reserve(guess);
+    st.value.reserve(guess);
+    Eigen::MatrixXd blk(m, m), grp = Eigen::MatrixXd::Zero(m, m);
+    int in_group = 0;
+    for (Eigen::Index r0 = b; r0 < e; r0 += kBlock) {
+      const Eigen::Index len = std::min(kBlock, e - r0);
+      rows.gather(X, r0, len);
+      blk.setZero();
+      double* g = blk.data();
+      for (Eigen::Index i = 0; i < len; ++i) {
+        const int c = rows.count[i];
+        const int* ix = &rows.index[i * p];
+        const double* vx = &rows.value[i * p];
+        for (int a = 0; a < c; ++a) {
+          st.index.push_back(static_cast<std::uint16_t>(ix[a]));
+          st.value.push_back(vx[a]);
+        }
+        st.start.push_back(static_cast<std::uint32_t>(st.index.size()));
+        for (int a = 0; a < c; ++a) {
+          const double va = vx[a];
+          double* ga = g + ix[a];
+          for (int q = a; q < c; ++q) ga[static_cast<Eigen::Index>(ix[q]) * m] += va * vx[q];
+          for (int yc = 0; yc < k; ++yc)
+            ga[static_cast<Eigen::Index>(p + yc) * m] += va * Y(r0 + i, yc);
+        }
+        for (int yc = 0; yc < k; ++yc) {
+          const double vy = Y(r0 + i, yc);
+          for (int yd = yc; yd < k; ++yd)
+            g[p + yc + static_cast<Eigen::Index>(p + yd) * m] += vy * Y(r0 + i, yd);
+        }
+      }
+      grp += blk;
+      if (++in_group == kGroup || r0 + kBlock >= e) {
+        part[t] += grp.cast<LD>();
+        grp.setZero();
+        in_group = 0;
+      }
+    }
+  });
+  MatL G = part[0];
+  for (int t = 1; t < nt; ++t) G += part[t];
+  return G.selfadjointView<Eigen::Upper>();
+}
+
+// Upper Cholesky factor of the leading p x p block; false if not positive definite.
+bool cholesky_upper(const MatL& G, int p, MatL& R) {
+  R = MatL::Zero(p, p);
+  for (int j = 0; j < p; ++j) {
+    LD s = G(j, j);
+    for (int i = 0; i < j; ++i) s -= R(i, j) * R(i, j);
+    if (!(s > 0)) return false;
+    R(j, j) = std::sqrt(s);
+    for (int l = j + 1; l < p; ++l) {
+      LD t = G(j, l);
+      for (int i = 0; i < j; ++i) t -= R(i, j) * R(i, l);
+      R(j, l) = t / R(j, j);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
+                         const Eigen::Ref<const Eigen::MatrixXd>& Yw, double tol, int threads,
+                         TallFit& out) {
+  const Eigen::Index n = Xw.rows();
+  const int p = static_cast<int>(Xw.cols());
+  const int k = static_cast<int>(Yw.cols());
+  if (p == 0 || p > 600 || n < 4 * static_cast<Eigen::Index>(p) + 16 ||
+      static_cast<double>(n) * p < 2e5)
+    return false;
+
+  // Cheap density estimate on the first rows.
+  double density = 0.0;
+  {
+    const Eigen::Index s = std::min<Eigen::Index>(n, 20000);
+    Eigen::Index nz = 0;
+    for (int j = 0; j < p; ++j) nz += (Xw.col(j).head(s).array() != 0.0).count();
+    density = static_cast<double>(nz) / (static_cast<double>(s) * p);
+    if (density > kMaxDensity) return false;
+  }
+  // (The caller has checked that X and y are finite.)
+
+  const int nt = thread_count(threads);
+  std::vector<RowStore> store;
+  const MatL G = gram(Xw, Yw, nt, density, store);
+  MatL Rt;
+  if (!cholesky_upper(G, p, Rt)) return false;
+
+  // Conditioning, and dqrdc2's own rule on R~ (same column norms and projections as X).
+  {
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(Rt.cast<double>());
+    const auto& sv = svd.singularValues();
+    if (!(sv[p - 1] > 0.0) || sv[0] / sv[p - 1] > kMaxCond) return false;
+    MatL Rc = Rt;
+    VecL qa;
+    std::vector<int> piv;
+    if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return false;
+  }
+
+  // z~ = Q~1'y and b.
+  MatL zt = G.block(0, p, p, k);
+  Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(zt);
+  MatL b = zt;
+  Rt.triangularView<Eigen::Upper>().solveInPlace(b);
+
+  // Modified LU of I - Q~top D (signs d chosen so that every pivot is 1 + |a| >= 1).
+  const MatL Xtop = Xw.topRows(p).cast<LD>();
+  MatL A = Xtop;
+  Rt.triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(A);  // Q~top
+  A = -A;
+  VecL d(p), tau(p);
+  MatL L = MatL::Identity(p, p);
+  for (int l = 0; l < p; ++l) {
+    const LD a = A(l, l);
+    d[l] = a > 0 ? LD(1) : LD(-1);
+    tau[l] = LD(1) + d[l] * a;
+    for (int i = l + 1; i < p; ++i) L(i, l) = d[l] * A(i, l) / tau[l];
+    for (int j = l + 1; j < p; ++j) {
+      const LD alj = A(l, j);
+      if (alj != 0)
+        for (int i = l + 1; i < p; ++i) A(i, j) -= L(i, l) * alj;
+    }
+  }
+  MatL U = MatL::Zero(p, p);  // U = T V1'
+  for (int l = 0; l < p; ++l) {
+    U(l, l) = tau[l];
+    for (int m = 0; m < l; ++m) U(m, l) = d[l] * A(m, l);
+  }
+  MatL T = U;
+  L.transpose().triangularView<Eigen::UnitUpper>().solveInPlace<Eigen::OnTheRight>(T);
+  // M = R~^{-1} D U^{-1}
+  MatL M = MatL::Identity(p, p);
+  U.triangularView<Eigen::Upper>().solveInPlace(M);
+  M = d.asDiagonal() * M;
+  Rt.triangularView<Eigen::Upper>().solveInPlace(M);
+
+  // V'y = V1' y_top + V_tail' y_tail, V_tail = -X_tail M.
+  const MatL ytop = Yw.topRows(p).cast<LD>();
+  const MatL Xty_tail = G.block(0, p, p, k) - Xtop.transpose() * ytop;
+  const MatL Vty = L.transpose() * ytop - M.transpose() * Xty_tail;
+  const MatL w = T.transpose() * Vty;
+  const MatL eff_top = ytop - L * w;
+  // Self-check: the top of Q'y must equal D z~.
+  {
+    const MatL dz = d.asDiagonal() * zt;
+    const LD scale = std::max<LD>(dz.cwiseAbs().maxCoeff(), ytop.cwiseAbs().maxCoeff());
+    if (!((eff_top - dz).cwiseAbs().maxCoeff() <= LD(1e-9) * std::max<LD>(scale, LD(1e-300))))
+      return false;
+  }
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const RowMat C = (-(M * tau.asDiagonal())).cast<double>();
+  const MatL v = M * w;
+  const Eigen::MatrixXd bd = b.cast<double>(), vd = v.cast<double>();
+
+  // Outputs.  Rows below p: one pass over X (in place).
+  out.rank = p;
+  out.pivot.resize(p);
+  for (int j = 0; j < p; ++j) out.pivot[j] = j;
+  out.qraux = tau.cast<double>();
+  out.coef = b.cast<double>();
+  out.effects.resize(n, k);
+  out.rsd.resize(n, k);
+  const MatL xb_top = Xtop * b;
+  out.effects.topRows(p) = eff_top.cast<double>();
+  out.rsd.topRows(p) = (ytop - xb_top).cast<double>();
+
+  parallel_rows(0, n, nt, [&](int t, Eigen::Index b0, Eigen::Index e0) {
+    const RowStore& st = store[t];
+    RowMat qrow(kBlock, p);
+    for (Eigen::Index r0 = b0; r0 < e0; r0 += kBlock) {
+      const Eigen::Index len = std::min(kBlock, e0 - r0);
+      qrow.topRows(len).setZero();
+      for (Eigen::Index i = 0; i < len; ++i) {
+        const Eigen::Index row = r0 + i;
+        if (row < p) continue;  // the top rows are written below
+        const std::uint32_t s0 = st.start[row - b0], s1 = st.start[row - b0 + 1];
+        const std::uint16_t* ix = st.index.data();
+        const double* vx = st.value.data();
+        for (int yc = 0; yc < k; ++yc) {
+          double fit = 0, eff = 0;
+          for (std::uint32_t a = s0; a < s1; ++a) {
+            fit += vx[a] * bd(ix[a], yc);
+            eff += vx[a] * vd(ix[a], yc);
+          }
+          const double y = Yw(row, yc);
+          out.rsd(row, yc) = y - fit;
+          out.effects(row, yc) = y + eff;
+        }
+        double* q = qrow.row(i).data();
+        for (std::uint32_t a = s0; a < s1; ++a) {
+          // C is upper triangular: row ix[a] has entries from column ix[a] on.
+          const int ia = ix[a];
+          const double va = vx[a];
+          const double* __restrict c = C.row(ia).data();
+          double* __restrict qq = q;
+          for (int j = ia; j < p; ++j) qq[j] += va * c[j];
+        }
+      }
+      if (r0 + len <= p) continue;
+      const Eigen::Index skip = std::max<Eigen::Index>(0, p - r0);
+      for (int j = 0; j < p; ++j) {
+        double* __restrict dst = Xw.col(j).data() + r0;
+        const double* __restrict src = qrow.data() + j;
+        Eigen::Index i = skip;
+#ifdef __AVX2__
+        // The factor is written once and not read again here: non-temporal stores spare the
+        // read-for-ownership of 8 n p bytes.
+        while (i < len && (reinterpret_cast<std::uintptr_t>(dst + i) & 31) != 0) {
+          dst[i] = src[i * p];
+          ++i;
+        }
+        for (; i + 4 <= len; i += 4) {
+          const __m256d v = _mm256_set_pd(src[(i + 3) * p], src[(i + 2) * p],
+                                          src[(i + 1) * p], src[i * p]);
+          _mm256_stream_pd(dst + i, v);
+        }
+#endif
+        for (; i < len; ++i) dst[i] = src[i * p];
+      }
+    }
+#ifdef __AVX2__
+    _mm_sfence();
+#endif
+  });
+  // Rows above p: R (rows scaled by d) on and above the diagonal, tau_l V(i, l) below.
+  for (int j = 0; j < p; ++j) {
+    for (int i = 0; i <= j; ++i) Xw(i, j) = static_cast<double>(d[i] * Rt(i, j));
+    for (int i = j + 1; i < p; ++i) Xw(i, j) = static_cast<double>(tau[j] * L(i, j));
+  }
+  return true;
+}
+
+}  // namespace rmodels
