@@ -244,7 +244,23 @@ class Design:
 
     @property
     def n(self) -> int:
-        return self.X.shape[0]
+        return len(self.kept)
+
+    def consume_X(self) -> np.ndarray:
+        """Hand the model matrix over to a fit that factorises it in place (no copy). Later
+        calls to :meth:`model_matrix_array` rebuild it from the stored variables."""
+        X = self.X
+        self.X = None
+        return X
+
+    def model_matrix_array(self) -> np.ndarray:
+        """The model matrix (rebuilt from the model frame's variables if a fit consumed it)."""
+        if self.X is None:
+            vals = self._frame_parts[0]
+            sp = self.spec
+            self.X = _fill(len(self.kept), sp.intercept, sp.codings,
+                           dict(enumerate(vals)), sp.contrast_mats, len(sp.columns))
+        return self.X
 
     @property
     def row_names(self) -> list:

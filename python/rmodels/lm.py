@@ -47,7 +47,7 @@ __all__ = ["LM", "LMSummary", "MLMSummary", "AnovaTable", "LogLik", "lm"]
 def _core_wfit(X: np.ndarray, Y: np.ndarray, weights: Optional[np.ndarray],
                offset: Optional[np.ndarray], tol: float) -> dict:
     """Weighted least squares exactly as R's ``lm.wfit`` (``lm.fit`` without weights), computed
-    by ``_core.lm_wfit``; ``X`` is left untouched.
+    by ``_core.lm_wfit``; ``X`` is overwritten by its QR factorisation.
 
     Returns a dict with ``coefficients`` (p,) or (p, k) in the original column order (NaN for
     aliased columns), ``qr`` (N, p) compact QR of sqrt(w) X with pivoted columns, ``qraux``,
@@ -57,10 +57,12 @@ def _core_wfit(X: np.ndarray, Y: np.ndarray, weights: Optional[np.ndarray],
     """
     one = Y.ndim == 1
     Ym = np.asfortranarray(Y.reshape(len(Y), -1), dtype=np.float64)
+    # X is factorised in place when it is a Fortran float64 array (the caller hands over the
+    # design's matrix), so a fit needs no second copy of the design.
     out = dict(_core.lm_wfit(np.asfortranarray(X, dtype=np.float64), Ym, weights, offset, tol,
-                             overwrite_x=False))
+                             overwrite_x=True))
     out["pivot"] = np.asarray(out["pivot"], dtype=np.int64)
-    out["qr"] = np.array(out["qr"], dtype=np.float64, order="F")
+    out["qr"] = np.asarray(out["qr"], dtype=np.float64)
     out["rank"] = int(out["rank"])
     out["df_residual"] = int(out["df_residual"])
     for key in ("coefficients", "effects", "residuals", "fitted_values"):
@@ -592,7 +594,7 @@ class LM:
 
     def model_matrix(self) -> pd.DataFrame:
         """R's ``model.matrix(fit)``."""
-        return pd.DataFrame(self.design.X, columns=pd.Index(self.coef_names),
+        return pd.DataFrame(self.design.model_matrix_array(), columns=pd.Index(self.coef_names),
                             index=pd.Index(self.row_names))
 
     def model_frame(self) -> pd.DataFrame:
@@ -889,7 +891,7 @@ class LM:
                 warnings.warn("prediction from a rank-deficient fit may be misleading",
                               RankDeficiencyWarning, stacklevel=2)
         else:
-            X = self.design.X
+            X = self.design.model_matrix_array()
             off = self._offset
             row_names = list(self.row_names)
         if self.is_mlm:
@@ -1382,12 +1384,12 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
         raise DataError("0 (non-NA) cases")
     if w is not None and not (w != 0).any():
         raise FitError("all weights are zero")
-    X = design.X
-    if X.shape[1] == 0:
+    p = design.X.shape[1]
+    if p == 0:
         fit = _empty_fit(y, w, design.offset)
     else:
-        fit = _core_wfit(X, y, w, design.offset, tol)
-    if not singular_ok and fit["rank"] < X.shape[1]:
+        fit = _core_wfit(design.consume_X(), y, w, design.offset, tol)
+    if not singular_ok and fit["rank"] < p:
         raise FitError("singular fit encountered")
 
     # R's row names of the rows dropped for NA (for na.exclude padding)
