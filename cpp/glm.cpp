@@ -321,6 +321,11 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
     eta = linear_predictor(X, beta, offset);
     mu = linkinv(f, eta);
     dev = deviance_sum(f, y, mu, weights);
+    {
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "Deviance = %.17g Iterations - %d", dev, iter);
+      res.trace.push_back(buf);
+    }
     boundary = false;
     if (!std::isfinite(dev)) {
       if (!coefold)
@@ -337,6 +342,9 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
         dev = deviance_sum(f, y, mu, weights);
       }
       boundary = true;
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "Step halved: new deviance = %.17g", dev);
+      res.trace.push_back(buf);
     }
     if (!(valideta(f, eta) && validmu(f, mu))) {
       if (!coefold)
@@ -353,6 +361,9 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
       }
       boundary = true;
       dev = deviance_sum(f, y, mu, weights);
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "Step halved: new deviance = %.17g", dev);
+      res.trace.push_back(buf);
     }
     if (std::fabs(dev - devold) / (0.1 + std::fabs(dev)) < control.epsilon) {
       conv = true;

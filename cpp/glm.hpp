@@ -39,6 +39,9 @@ struct GlmResult {
   int iter = 0;
   bool converged = false, boundary = false;
   std::vector<std::string> warnings;
+  // R's control$trace output: deviance after each iteration ("Deviance = ... Iterations - k")
+  // and after each step-halving ("Step halved: new deviance = ..."), in order.
+  std::vector<std::string> trace;
 };
 
 // Starting values: at most one of start (p coefficients), etastart (n) and mustart (n) is used,

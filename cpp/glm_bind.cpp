@@ -35,6 +35,7 @@ py::dict result_to_dict(const GlmResult& r) {
   d["converged"] = r.converged;
   d["boundary"] = r.boundary;
   d["warnings"] = r.warnings;
+  d["trace"] = r.trace;
   return d;
 }
 

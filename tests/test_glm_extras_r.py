@@ -386,3 +386,35 @@ def test_predict_with_offset_argument(rdata):
           "list(fit = unname(p$fit), se = unname(p$se.fit)) })")
     np.testing.assert_allclose(p["fit"], R["fit"], rtol=1e-8)
     np.testing.assert_allclose(p["se_fit"], R["se"], rtol=1e-8)
+
+
+def test_trace_output(rdata, capsys):
+    glm("yc ~ x1 + f", DATA, family=poisson(), control={"trace": True})
+    ours = capsys.readouterr().out
+    rtxt = r("paste(capture.output(invisible(glm(yc ~ x1 + f, poisson, data, "
+             "control = list(trace = TRUE)))), collapse = '\\n')")[0]
+    assert ours.rstrip("\n") == rtxt.rstrip("\n")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_out_of_bounds_step_halving(seed):
+    """Identity-link Poisson fits that hit mu <= 0: same halvings, warnings, boundary flag,
+    iterations and coefficients as R."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 10, 30)
+    y = rng.poisson(np.maximum(0.05, 2 - 0.25 * x)).astype(float)
+    d = pd.DataFrame({"x": x, "y": y})
+    send_df(d, "dob")
+    R = r("local({ ws <- character(0); m <- withCallingHandlers(glm(y ~ x, "
+          "poisson(link = 'identity'), dob, start = c(1, 0)), warning = function(w) { "
+          "ws <<- c(ws, conditionMessage(w)); invokeRestart('muffleWarning') }); "
+          "list(coef = unname(coef(m)), iter = m$iter, ws = ws, b = m$boundary, "
+          "conv = m$converged, dev = deviance(m)) })")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = glm("y ~ x", d, family=poisson(link="identity"), start=[1.0, 0.0])
+    assert [str(c.message) for c in caught] == R["ws"]
+    assert m.iter == int(R["iter"][0]) and m.boundary == bool(R["b"][0])
+    assert m.converged == bool(R["conv"][0])
+    np.testing.assert_allclose(m.coef(), R["coef"], rtol=1e-8)
+    np.testing.assert_allclose(m.deviance(), R["dev"], rtol=1e-10)

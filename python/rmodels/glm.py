@@ -71,6 +71,7 @@ class GlmCoreFit:
     converged: bool
     boundary: bool
     warnings: list = field(default_factory=list)
+    trace: list = field(default_factory=list)
 
 
 def _emit(messages: Sequence[str], stacklevel: int = 3) -> None:
@@ -132,7 +133,8 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
         n_trials=np.asarray(res["n_trials"]), good=np.asarray(res["good"], dtype=bool),
         deviance=float(res["deviance"]), null_deviance=float(res["null_deviance"]),
         iter=int(res["iter"]), converged=bool(res["converged"]),
-        boundary=bool(res["boundary"]), warnings=list(res["warnings"]))
+        boundary=bool(res["boundary"]), warnings=list(res["warnings"]),
+        trace=list(res["trace"]))
     if emit:
         _emit(fit.warnings, stacklevel=3)
     return fit
@@ -166,6 +168,21 @@ def _response_matrix(d, fam: Family) -> np.ndarray:
     return y
 
 
+def _trace_text(lines: Sequence[str]) -> str:
+    """glm.fit's ``control$trace`` output (values as ``cat`` prints them, 7 significant
+    digits)."""
+    out = []
+    for ln in lines:
+        if ln.startswith("Deviance = "):
+            parts = ln.split()
+            out.append(f"Deviance = {rf.format_num([float(parts[2])])[0]} Iterations - "
+                       f"{parts[-1]}\n")
+        else:
+            out.append(f"Step halved: new deviance = {rf.format_num([float(ln.split()[-1])])[0]}"
+                       "\n")
+    return "".join(out)
+
+
 def _deparse_arg(v: Any, name: str) -> str | None:
     if v is None:
         return None
@@ -196,6 +213,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         if unknown:
             raise FitError(f"unknown glm.control arguments: {sorted(unknown)}")
         ctrl.update({k: v for k, v in control.items() if k != "trace"})
+    trace = bool(control and control.get("trace"))
     if not (ctrl["epsilon"] > 0):
         raise FitError("value of 'epsilon' must be > 0")
     if not (ctrl["maxit"] > 0):
@@ -229,6 +247,8 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
                               epsilon=ctrl["epsilon"], maxit=ctrl["maxit"],
                               intercept=d.intercept, intercept_col=intercept_col,
                               has_offset=d.offset is not None, emit=True)
+    if trace:
+        print(_trace_text(core.trace), end="")
     for c in caught:
         warnings.warn(c.message, c.category, stacklevel=2)
     call = _call_text(getattr(d, "formula_text", "") or formula,
