@@ -418,3 +418,34 @@ def test_out_of_bounds_step_halving(seed):
     assert m.converged == bool(R["conv"][0])
     np.testing.assert_allclose(m.coef(), R["coef"], rtol=1e-8)
     np.testing.assert_allclose(m.deviance(), R["dev"], rtol=1e-10)
+
+
+@pytest.mark.parametrize("formula,fam,kw,rkw", [
+    ("yc ~ 0", "poisson", {}, ""),
+    ("yc ~ 0 + offset(log(expo))", "poisson", {}, ""),
+    ("cbind(ys, yf) ~ 1", "binomial", {}, ""),
+    ("yc ~ x1 + f", "poisson", {"contrasts": {"f": "contr.sum"}},
+     ", contrasts = list(f = 'contr.sum')"),
+    ("yb ~ x2 * f", "binomial", {"contrasts": {"f": "contr.helmert"}},
+     ", contrasts = list(f = 'contr.helmert')"),
+])
+def test_empty_models_and_contrasts_text(rdata, formula, fam, kw, rkw):
+    m = glm(formula, DATA, family=fam, **kw)
+    call = f"glm({formula}, family = {fam}, data = data{rkw})"
+    rs = r(f"paste(capture.output(print(summary({call}))), collapse = '\\n')")[0]
+    rp = r(f"paste(capture.output(print({call})), collapse = '\\n')")[0]
+    assert str(m.summary()).rstrip("\n") == rs.rstrip("\n")
+    assert str(m).rstrip("\n") == rp.rstrip("\n")
+
+
+def test_cbind_with_zero_trials(rdata):
+    d = DATA.copy()
+    d.loc[[4, 8], ["ys", "yf"]] = 0.0
+    send_df(d, "dz")
+    m = glm("cbind(ys, yf) ~ x1 + f", d, family=binomial(), data_name="dz")
+    call = "glm(cbind(ys, yf) ~ x1 + f, family = binomial, data = dz)"
+    R = r(f"local({{ m <- {call}; list(aic = m$aic, nobs = nobs(m), dfr = df.residual(m), "
+          "bic = BIC(m), txt = paste(capture.output(print(summary(m))), collapse = '\\n')) })")
+    np.testing.assert_allclose([m.aic, m.BIC()], [R["aic"][0], R["bic"][0]], rtol=1e-10)
+    assert m.nobs() == int(R["nobs"][0]) and m.df_residual() == int(R["dfr"][0])
+    assert str(m.summary()).rstrip("\n") == R["txt"][0].rstrip("\n")

@@ -194,7 +194,8 @@ def _deparse_arg(v: Any, name: str) -> str | None:
 def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = None,
         weights: Any = None, subset: Any = None, offset: Any = None, na_action: str = "omit",
         start: Sequence[float] | None = None, etastart: Any = None, mustart: Any = None,
-        control: dict | None = None, *, data_name: str = "data") -> GLM:
+        control: dict | None = None, contrasts: dict | None = None, *,
+        data_name: str = "data") -> GLM:
     """Fit a generalized linear model as R's ``glm()``.
 
     ``family`` is a :class:`~rmodels.families.Family` (``binomial(link="probit")``) or R's
@@ -202,7 +203,8 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     = failure) for the binomial families, proportions with ``weights`` = trials, or
     ``cbind(successes, failures)``. ``weights``/``offset``/``etastart``/``mustart`` are column
     names of ``data`` or arrays of ``len(data)``; ``control`` = ``{"epsilon": 1e-8,
-    "maxit": 25}``. ``data_name`` is the name the printed call gives the data.
+    "maxit": 25, "trace": False}``; ``contrasts`` as R's (e.g. ``{"f": "contr.sum"}``).
+    ``data_name`` is the name the printed call gives the data.
     """
     from .design import build_design
 
@@ -219,7 +221,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     if not (ctrl["maxit"] > 0):
         raise FitError("maximum number of iterations must be > 0")
     d = build_design(formula, data, subset=subset, weights=weights, offset=offset,
-                     na_action=na_action)
+                     na_action=na_action, contrasts=contrasts)
     Y = _response_matrix(d, fam)
     n = d.X.shape[0]
     w = d.weights
@@ -253,7 +255,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         warnings.warn(c.message, c.category, stacklevel=2)
     call = _call_text(getattr(d, "formula_text", "") or formula,
                       None if family is None else fam, data_name, weights,
-                      subset, offset, start, etastart, mustart, control, na_action)
+                      subset, offset, start, etastart, mustart, control, na_action, contrasts)
     return GLM(core=core, design=d, family=fam, Y=Y,
                raw_weights=np.ones(n) if w is None else np.asarray(w, float),
                control=ctrl, call=call, data=data, formula=formula,
@@ -261,7 +263,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
 
 
 def _call_text(formula: str, fam: Family | None, data_name: str, weights, subset, offset,
-               start, etastart, mustart, control, na_action) -> str:
+               start, etastart, mustart, control, na_action, contrasts=None) -> str:
     # match.call() order of glm's formals: formula, family, data, weights, subset, na.action,
     # start, etastart, mustart, offset, control.
     args: list[tuple[str, str]] = [("formula", formula)]
@@ -282,6 +284,10 @@ def _call_text(formula: str, fam: Family | None, data_name: str, weights, subset
             args.append((name, s))
     if control:
         args.append(("control", "control"))
+    if contrasts:
+        items = ", ".join(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {k}"
+                          for k, v in contrasts.items())
+        args.append(("contrasts", f"list({items})"))
     return deparse_call("glm", args)
 
 
