@@ -16,7 +16,9 @@
 
 namespace rmodels {
 
-enum class LinkKind { Logit, Probit, Cauchit, Cloglog, Identity, Log, Sqrt, InverseSquare, Inverse, Power };
+enum class LinkKind {
+  Logit, Probit, Cauchit, Cloglog, Identity, Log, Sqrt, InverseSquare, Inverse, Power
+};
 
 // The variance function decides V(mu), validmu and the unit deviance.
 //   Gaussian = "constant", Binomial = "mu(1-mu)", Poisson = the Poisson family's "mu",
@@ -242,7 +244,8 @@ inline double dev_resid1(const Family& f, double y, double mu, double wt) {
     case VarianceKind::QuasiMu3: return wt * ((y - mu) * (y - mu)) / (y * (mu * mu));
     case VarianceKind::NegativeBinomial: {
       const double th = f.theta;
-      return 2 * wt * (y * std::log(std::max(1.0, y) / mu) - (y + th) * std::log((y + th) / (mu + th)));
+      return 2 * wt *
+             (y * std::log(std::max(1.0, y) / mu) - (y + th) * std::log((y + th) / (mu + th)));
     }
   }
   return NAN;

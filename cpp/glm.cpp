@@ -398,7 +398,8 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
   for (Eigen::Index j = qr.rank; j < p; ++j) coef[qr.pivot[j]] = NAN;
 
   res.working_residuals.resize(n);
-  for (Eigen::Index i = 0; i < n; ++i) res.working_residuals[i] = (y[i] - mu[i]) / mu_eta1(f, eta[i]);
+  for (Eigen::Index i = 0; i < n; ++i)
+    res.working_residuals[i] = (y[i] - mu[i]) / mu_eta1(f, eta[i]);
 
   const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
   const Eigen::Index nr = std::min<Eigen::Index>(ng, p);

@@ -108,7 +108,8 @@ void register_glm(py::module_& m) {
         return py::make_tuple(valideta(f, eta), validmu(f, mu));
       },
       py::arg("family"), py::arg("link"), py::arg("lambda_"), py::arg("variance"),
-      py::arg("eta"), py::arg("mu"), py::arg("theta") = NAN, "(valideta(eta), validmu(mu)) of the family.");
+      py::arg("eta"), py::arg("mu"), py::arg("theta") = NAN,
+      "(valideta(eta), validmu(mu)) of the family.");
 }
 
 }  // namespace rmodels
