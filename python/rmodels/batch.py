@@ -1,0 +1,685 @@
+"""Grouped ("by") fitting: one lm / glm per group of rows, all fitted in one compiled call.
+
+``lm(formula, data, by="g")`` is R's ``lapply(split(data, data$g), function(s) lm(formula, s))``:
+every group's fit is the fit R gives for that group's rows alone. In particular the model frame
+of each group drops the factor levels the group does not use (R's ``drop.unused.levels``), so a
+group that lacks a level has fewer columns, and a group that lacks the baseline level is coded
+against its own first level; data-dependent transforms (``poly``, ``scale``, ``ns``, ``cut``,
+``mean`` ...) are computed on the group's rows.
+
+The path per call:
+
+1. groups: the rows of each value (or combination of values) of the ``by`` columns, ordered as
+   R's ``split(data, list(g1, g2, ...), lex.order = TRUE)`` orders them (a Categorical's category
+   order, strings by R's collation, numbers increasing, FALSE before TRUE); rows with a missing
+   ``by`` value belong to no group, as in ``split``;
+2. designs: the model matrix of the whole data is built once; a group whose rows contain every
+   level of every factor in the formula, and a formula made only of element-wise functions, has
+   exactly those rows of it as its own model matrix. Any other group (a level missing, or a
+   data-dependent transform in the formula) gets its design from its own rows with
+   :func:`rmodels.design.build_design`, as R does;
+3. fits: every group's least-squares (``_core.lm_wfit_batch``, R's ``lm.wfit``) or IRLS problem
+   (``_core.glm_fit_batch``, R's ``glm.fit``) in one compiled call on a pool of threads, each
+   group statically assigned to one thread and fitted single-threaded, so the results do not
+   depend on the number of threads;
+4. fit objects: :class:`rmodels.lm.LM` / :class:`rmodels.glm.GLM` built as ``lm()`` / ``glm()``
+   build them, collected in a :class:`FitList`. A group whose fit fails (no observations, a factor
+   with a single level, ...) is a :class:`FailedFit` holding R's error message.
+
+R's warnings of the groups are collected and issued once per distinct message, with the number
+of groups that gave it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from .glm import _DATA_MESSAGES, GLM, GlmCoreFit, _call_text, _response_matrix
+from .glm import glm as _glm_single
+from .lm import LM, _arg_text, _empty_fit
+from .lm import lm as _lm_single
+from .collation import sort_levels
+from .design import Design, build_design, r_row_names
+from .errors import DataError, FitError, RModelsError
+from .families import Family, as_family
+from .formula.ast import BinOp, Bool, Call, Name, Num, Paren, Str, UnaryOp
+from .frame import Factor, take
+
+__all__ = ["lm", "glm", "FitList", "FailedFit"]
+
+# Functions whose value at a row depends on that row only (given their constant arguments):
+# the whole-data model frame restricted to a group's rows is then the group's own model frame,
+# once every factor level is present in the group. Everything else (poly, scale, ns, bs, cut,
+# mean, ...) makes the groups' designs be built from their own rows.
+_POINTWISE = frozenset({
+    "I", "log", "log2", "log10", "log1p", "exp", "expm1", "sqrt", "abs", "sin", "cos", "tan",
+    "atan", "tanh", "floor", "ceiling", "trunc", "sign", "round", "factor", "as.factor",
+    "ordered", "as.ordered", "relevel", "C", "as.numeric", "as.double", "as.integer", "offset",
+    "cbind", "ifelse", "droplevels", "interaction", "as.logical", "as.character", "pmin",
+    "pmax"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+class FailedFit:
+    """A group whose fit failed: ``error`` is the exception, ``status`` its message (R's)."""
+
+    def __init__(self, group: dict, error: Exception) -> None:
+        self.group = group
+        self.error = error
+        self.status = str(error)
+
+    def __repr__(self) -> str:
+        key = ", ".join(f"{k}={v!r}" for k, v in self.group.items())
+        return f"<FailedFit {key}: {self.status}>"
+
+
+class FitList(list):
+    """The fits of a grouped call, one per group in R's ``split`` order.
+
+    Each element is an :class:`~rmodels.lm.LM` / :class:`~rmodels.glm.GLM` (or a
+    :class:`FailedFit`) with a ``group`` attribute: a dict ``{by column: value}``. ``by`` lists the
+    grouping columns, ``keys`` the group values as tuples. :meth:`tidy` and :meth:`glance` stack
+    the per-group tables with the group columns first and a ``status`` column ("ok" or the
+    error message); :meth:`coef` is a DataFrame with one row per group.
+    """
+
+    def __init__(self, fits: Sequence[Any], by: Sequence[str], keys: Sequence[tuple],
+                 key_dtypes: dict, column_order: Sequence[str] = ()) -> None:
+        super().__init__(fits)
+        self.by = list(by)
+        self.keys = [tuple(k) for k in keys]
+        self._key_dtypes = dict(key_dtypes)
+        self._column_order = list(column_order)
+
+    @property
+    def status(self) -> list:
+        """Per group: "ok" or the message of the error that stopped its fit."""
+        return [f.status if isinstance(f, FailedFit) else "ok" for f in self]
+
+    def groups(self) -> pd.DataFrame:
+        """The group values, one row per group, one column per ``by`` column."""
+        return self._group_columns(np.arange(len(self)))
+
+    def get(self, *key: Any) -> Any:
+        """The fit of the group with these ``by`` values (one value per ``by`` column)."""
+        k = tuple(key)
+        for kk, f in zip(self.keys, self):
+            if kk == k:
+                return f
+        raise KeyError(key)
+
+    def _group_columns(self, idx: np.ndarray) -> pd.DataFrame:
+        cols = {}
+        for j, name in enumerate(self.by):
+            values = [self.keys[i][j] for i in idx]
+            dt = self._key_dtypes.get(name)
+            if isinstance(dt, pd.CategoricalDtype):
+                cols[name] = pd.Categorical(values, dtype=dt)
+            elif dt is not None and dt != object:
+                cols[name] = pd.array(values, dtype=dt)
+            else:
+                cols[name] = pd.array(values, dtype=object)
+        return pd.DataFrame(cols)
+
+    def _stack(self, method: str, kwargs: dict) -> pd.DataFrame:
+        parts, counts, columns = [], [], None
+        for f in self:
+            if isinstance(f, FailedFit):
+                parts.append(None)
+                counts.append(1)
+                continue
+            t = getattr(f, method)(**kwargs)
+            if columns is None:
+                columns = list(t.columns)
+            parts.append(t)
+            counts.append(len(t))
+        columns = columns or []
+        filled = [pd.DataFrame({c: [np.nan] for c in columns}) if p is None else p
+                  for p in parts]
+        body = (pd.concat(filled, ignore_index=True) if filled
+                else pd.DataFrame(columns=columns))
+        idx = np.repeat(np.arange(len(self)), counts)
+        out = self._group_columns(idx)
+        for c in body.columns:
+            out[c] = body[c].to_numpy()
+        status = self.status
+        out["status"] = [status[i] for i in idx]
+        return out
+
+    def tidy(self, **kwargs: Any) -> pd.DataFrame:
+        """Every group's ``tidy()`` stacked: group columns, broom's columns, ``status`` (a failed
+        group has one row with NaN values)."""
+        return self._stack("tidy", kwargs)
+
+    def glance(self, **kwargs: Any) -> pd.DataFrame:
+        """Every group's ``glance()`` row stacked: group columns, broom's columns, ``status``."""
+        return self._stack("glance", kwargs)
+
+    def coef(self) -> pd.DataFrame:
+        """Coefficients, one row per group (indexed by the group values), one column per
+        coefficient name met in any group; NaN where a group has no such coefficient, for
+        aliased coefficients and for failed groups."""
+        names = list(self._column_order)
+        seen = set(names)
+        series = []
+        for f in self:
+            if isinstance(f, FailedFit):
+                series.append(None)
+                continue
+            c = f.coef()
+            if isinstance(c, pd.DataFrame):
+                raise FitError("coef() of a FitList needs single-response fits")
+            for nm in c.index:
+                if nm not in seen:
+                    seen.add(nm)
+                    names.append(nm)
+            series.append(c)
+        pos = {nm: j for j, nm in enumerate(names)}
+        M = np.full((len(self), len(names)), np.nan)
+        for i, c in enumerate(series):
+            if c is not None:
+                M[i, [pos[nm] for nm in c.index]] = c.to_numpy(dtype=float)
+        g = self.groups()
+        index = (pd.Index(g.iloc[:, 0], name=self.by[0]) if len(self.by) == 1
+                 else pd.MultiIndex.from_frame(g))
+        used = [nm for nm in names if nm in seen and any(
+            c is not None and nm in c.index for c in series)]
+        return pd.DataFrame(M, index=index, columns=pd.Index(names))[used]
+
+    coefficients = coef
+
+    def __repr__(self) -> str:
+        ok = sum(1 for f in self if not isinstance(f, FailedFit))
+        return f"<FitList: {len(self)} groups by {', '.join(self.by)}; {ok} fitted>"
+
+
+# ---------------------------------------------------------------------------------------------
+# Groups
+
+
+def _column_levels(s: pd.Series) -> tuple[np.ndarray, list, Any]:
+    """Codes (−1 = missing) and levels of one ``by`` column as R's ``factor()`` makes them."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return np.asarray(s.cat.codes, dtype=np.int64), list(s.cat.categories), s.dtype
+    values = s.to_numpy(dtype=object, na_value=None)
+    na = pd.isna(s).to_numpy()
+    present = values[~na]
+    if pd.api.types.is_bool_dtype(s.dtype):
+        levels = [False, True]
+    elif pd.api.types.is_numeric_dtype(s.dtype):
+        levels = sorted(set(present.tolist()))
+    else:
+        levels = sort_levels(str(v) for v in present)
+        values = np.array([None if m else str(v) for v, m in zip(values, na)], dtype=object)
+    pos = {lv: i for i, lv in enumerate(levels)}
+    codes = np.array([-1 if m else pos[v] for v, m in zip(values, na)], dtype=np.int64)
+    dt = s.dtype if pd.api.types.is_bool_dtype(s.dtype) or \
+        pd.api.types.is_numeric_dtype(s.dtype) else object
+    return codes, levels, dt
+
+
+def _split(data: pd.DataFrame, by: list, drop: bool) -> tuple[list, list, dict]:
+    """Group keys (tuples) and the positions of each group's rows, in R's split order."""
+    combined = np.zeros(len(data), dtype=np.int64)
+    missing = np.zeros(len(data), dtype=bool)
+    all_levels, dtypes = [], {}
+    for name in by:
+        if name not in data.columns:
+            raise DataError(f"object '{name}' not found (by)")
+        codes, levels, dt = _column_levels(data[name])
+        missing |= codes < 0
+        combined = combined * max(len(levels), 1) + np.maximum(codes, 0)
+        all_levels.append(levels)
+        dtypes[name] = dt
+    sizes = [len(lv) for lv in all_levels]
+    n_groups = int(np.prod(sizes)) if sizes else 0
+    rows_ok = np.flatnonzero(~missing)
+    order = rows_ok[np.argsort(combined[rows_ok], kind="stable")]
+    counts = np.bincount(combined[rows_ok], minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    keys, rows = [], []
+    for gid in range(n_groups):
+        if drop and counts[gid] == 0:
+            continue
+        key, rem = [], gid
+        for lv, sz in zip(reversed(all_levels), reversed(sizes)):
+            key.append(lv[rem % sz])
+            rem //= sz
+        keys.append(tuple(reversed(key)))
+        rows.append(order[starts[gid]:starts[gid + 1]])
+    return keys, rows, dtypes
+
+
+# ---------------------------------------------------------------------------------------------
+# Designs
+
+
+def _pointwise(expr: Any) -> bool:
+    if isinstance(expr, (Name, Num, Str, Bool)):
+        return True
+    if isinstance(expr, BinOp):
+        return _pointwise(expr.left) and _pointwise(expr.right)
+    if isinstance(expr, UnaryOp):
+        return _pointwise(expr.operand)
+    if isinstance(expr, Paren):
+        return _pointwise(expr.expr)
+    if isinstance(expr, Call):
+        return expr.fun in _POINTWISE and all(_pointwise(a) for a in expr.args) and \
+            all(_pointwise(a) for _, a in expr.kwargs)
+    return False
+
+
+def _group_data(data: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The group's rows with R's row names of ``split(data, ...)`` (the original ones)."""
+    g = data.iloc[rows]
+    idx = data.index
+    if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+        g = g.set_axis(pd.Index([str(k + 1) for k in rows]), axis=0)
+    return g
+
+
+def _slice_arg(v: Any, rows: np.ndarray) -> Any:
+    if v is None or isinstance(v, str):
+        return v
+    arr = v.to_numpy() if isinstance(v, pd.Series) else np.asarray(v)
+    return arr[rows]
+
+
+def _subset_mask(subset: Any, n: int) -> Optional[np.ndarray]:
+    if subset is None:
+        return None
+    s = np.asarray(subset.to_numpy() if isinstance(subset, pd.Series) else subset)
+    if s.dtype == bool:
+        if len(s) != n:
+            raise DataError("'subset' must have one entry per row of data")
+        return s
+    if s.dtype.kind in "iu":
+        mask = np.zeros(n, dtype=bool)
+        if (s < 0).any() or (s >= n).any():
+            raise DataError("'subset' positions out of range")
+        mask[s] = True
+        return mask
+    raise DataError("'subset' must be a boolean mask or integer positions")
+
+
+class _Designs:
+    """Per-group designs: rows of the whole-data design where that is R's group design, else
+    built from the group's rows. ``designs[i]`` is a Design or the exception that stopped it;
+    ``warnings[i]`` the (category, message) pairs the group's design raised."""
+
+    def __init__(self, formula: str, data: pd.DataFrame, rows: list, *, weights: Any,
+                 offset: Any, subset: Any, na_action: str, contrasts: Optional[dict]) -> None:
+        self.designs: list = [None] * len(rows)
+        self.warnings: list = [[] for _ in rows]
+        self.full: Optional[Design] = None
+        self.full_warnings: list = []
+        mask = _subset_mask(subset, len(data))
+        full = self._full_design(formula, data, weights, offset, mask, na_action, contrasts)
+        fast = np.zeros(len(rows), dtype=bool)
+        if full is not None:
+            fast = self._derivable(full, rows, len(data))
+            self.full = full
+        if fast.any():
+            self._derive(full, data, rows, np.flatnonzero(fast), mask)
+        for i in np.flatnonzero(~fast):
+            self._own(i, formula, data, rows[i], weights, offset, mask, na_action, contrasts)
+
+    def _full_design(self, formula, data, weights, offset, mask, na_action, contrasts):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                full = build_design(formula, data, subset=mask, weights=weights, offset=offset,
+                                    na_action=na_action, contrasts=contrasts)
+            except RModelsError:
+                return None
+        t = full.terms
+        if full.bars or not all(_pointwise(e) for e in t.variables):
+            return None
+        self.full_warnings = [(c.category, str(c.message)) for c in caught]
+        return full
+
+    @staticmethod
+    def _derivable(full: Design, rows: list, n_all: int) -> np.ndarray:
+        """Groups whose rows hold every level of every factor of the whole-data design."""
+        n_groups = len(rows)
+        gid = np.full(n_all, -1, dtype=np.int64)
+        for i, r in enumerate(rows):
+            gid[r] = i
+        row_gid = gid[full.kept]  # group of each design row (−1: in no group)
+        ok = np.ones(n_groups, dtype=bool)
+        vals = full._frame_parts[0]
+        resp = full.terms.response
+        for i, v in enumerate(vals):
+            if not isinstance(v, Factor) or v.kind == "logical":
+                continue
+            if i == resp and full.y_factor is None:
+                continue
+            L = len(v.levels)
+            sel = (row_gid >= 0) & (v.codes >= 0)
+            counts = np.bincount(row_gid[sel] * L + v.codes[sel],
+                                 minlength=n_groups * L).reshape(n_groups, L)
+            ok &= (counts > 0).all(axis=1)
+        n_rows = np.bincount(row_gid[row_gid >= 0], minlength=n_groups)
+        return ok & (n_rows > 0)
+
+    def _derive(self, full: Design, data: pd.DataFrame, rows: list, groups: np.ndarray,
+                mask: Optional[np.ndarray]) -> None:
+        where = np.full(len(data), -1, dtype=np.int64)
+        where[full.kept] = np.arange(len(full.kept))
+        design_rows = []
+        for i in groups:
+            r = rows[i] if mask is None else rows[i][mask[rows[i]]]
+            design_rows.append((r, where[r]))
+        perm = np.concatenate([w[w >= 0] for _, w in design_rows]) if design_rows else \
+            np.zeros(0, dtype=np.int64)
+        X = np.asfortranarray(full.X[perm])
+        y = None if full.y is None else full.y[perm]
+        w = None if full.weights is None else full.weights[perm]
+        o = None if full.offset is None else full.offset[perm]
+        vals, flabels, resp, _, o_arg = full._frame_parts
+        a = 0
+        for i, (r, wh) in zip(groups, design_rows):
+            keep = wh >= 0
+            R = wh[keep]
+            b = a + len(R)
+            sl = slice(a, b)
+            kept = full.kept[R]
+            self.designs[i] = dataclasses.replace(
+                full, X=X[sl], y=None if y is None else y[sl],
+                weights=None if w is None else w[sl], offset=None if o is None else o[sl],
+                kept=kept, kept_sub=np.flatnonzero(keep), n_data=len(r),
+                na_dropped=np.flatnonzero(~keep),
+                _frame_parts=([take(v, R) for v in vals], flabels, resp,
+                              None if w is None else w[sl],
+                              None if o_arg is None else o_arg[R]),
+                _row_names=None, _frame=None, _kept_data=None)
+            self.warnings[i] = list(self.full_warnings)
+            a = b
+
+    def _own(self, i: int, formula, data, rows, weights, offset, mask, na_action,
+             contrasts) -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                self.designs[i] = build_design(
+                    formula, _group_data(data, rows), subset=None if mask is None else mask[rows],
+                    weights=_slice_arg(weights, rows), offset=_slice_arg(offset, rows),
+                    na_action=na_action, contrasts=contrasts)
+            except RModelsError as exc:
+                self.designs[i] = exc
+        self.warnings[i] = [(c.category, str(c.message)) for c in caught]
+
+
+def _issue(per_group: list, keys: list, by: list) -> None:
+    """R's warnings of the groups, once per distinct (class, message), with the group count."""
+    seen: dict = {}
+    for i, ws in enumerate(per_group):
+        for cat, msg in dict.fromkeys(ws):
+            seen.setdefault((cat, msg), []).append(i)
+    for (cat, msg), groups in seen.items():
+        first = ", ".join(f"{b}={v}" for b, v in zip(by, keys[groups[0]]))
+        warnings.warn(f"{msg} [in {len(groups)} of {len(keys)} groups; first: {first}]", cat,
+                      stacklevel=3)
+
+
+def _as_by(by: Union[str, Sequence[str]]) -> list:
+    out = [by] if isinstance(by, str) else list(by)
+    if not out:
+        raise DataError("'by' must name at least one column")
+    return out
+
+
+def _na_names(data: pd.DataFrame, rows: np.ndarray, mask: Optional[np.ndarray],
+              d: Design) -> list:
+    """R's row names of the group's rows dropped for missing values (na.exclude padding)."""
+    if not len(d.na_dropped):
+        return []
+    r = rows if mask is None else rows[mask[rows]]
+    names = r_row_names(data.index)
+    return [names[r[k]] for k in d.na_dropped]
+
+
+def _group_dict(by: list, key: tuple) -> dict:
+    return dict(zip(by, key))
+
+
+# ---------------------------------------------------------------------------------------------
+# lm
+
+
+def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None,
+       offset: Any = None, na_action: str = "omit", tol: float = 1e-7,
+       singular_ok: bool = True, contrasts: Optional[dict] = None, data_name: str = "data",
+       *, by: Union[str, Sequence[str], None] = None, threads: int = 0,
+       drop: bool = False) -> Union[LM, FitList]:
+    """R's ``lm()``; with ``by`` one fit per group, as
+    ``lapply(split(data, data[by]), function(s) lm(formula, s, ...))``.
+
+    ``by``: a column name or a list of names; groups are ordered as R's ``split(...,
+    lex.order = TRUE)`` (the first column varies slowest); with ``drop=False`` (R's default)
+    every combination of levels is a group, an empty one failing with "0 (non-NA) cases".
+    ``weights``/``offset``: column names or arrays over all rows of ``data``; ``subset``: a
+    boolean mask (or positions) over the rows of ``data``, applied within each group.
+    ``threads``: worker threads for the fits (0 = all cores); results do not depend on it.
+    Returns a :class:`FitList`; other arguments as :func:`rmodels.lm.lm`.
+    """
+    if by is None:
+        return _lm_single(formula, data, weights=weights, subset=subset, offset=offset,
+                      na_action=na_action, tol=tol, singular_ok=singular_ok,
+                      contrasts=contrasts, data_name=data_name)
+    if not isinstance(data, pd.DataFrame):
+        raise DataError("'data' must be a pandas DataFrame")
+    by = _as_by(by)
+    keys, rows, dtypes = _split(data, by, drop)
+    ds = _Designs(formula, data, rows, weights=weights, offset=offset, subset=subset,
+                  na_action=na_action, contrasts=contrasts)
+    mask = _subset_mask(subset, len(data))
+    fits: list = [None] * len(keys)
+    problems, where = [], []
+    for i, d in enumerate(ds.designs):
+        try:
+            if isinstance(d, Exception):
+                raise d
+            _check_lm_design(d)
+        except RModelsError as exc:
+            fits[i] = FailedFit(_group_dict(by, keys[i]), exc)
+            continue
+        if d.X.shape[1] == 0:
+            fits[i] = _empty_fit(np.asarray(d.y, dtype=np.float64), d.weights, d.offset)
+            continue
+        problems.append((d.X, d.y, d.weights, d.offset))
+        where.append(i)
+    results = _core.lm_wfit_batch(problems, float(tol), int(threads)) if problems else []
+    for i, res in zip(where, results):
+        if res["error"] is not None:
+            fits[i] = FailedFit(_group_dict(by, keys[i]), FitError(res["error"]))
+        else:
+            fits[i] = _lm_fit_dict(res, ds.designs[i].y.ndim == 1)
+    extra = _lm_call_args(data_name, subset, weights, offset, na_action, singular_ok)
+    out = []
+    for i, f in enumerate(fits):
+        if isinstance(f, FailedFit):
+            out.append(f)
+            continue
+        d = ds.designs[i]
+        if not singular_ok and f["rank"] < d.X.shape[1]:
+            out.append(FailedFit(_group_dict(by, keys[i]), FitError("singular fit encountered")))
+            continue
+        fit = LM(d, f, extra, _na_names(data, rows[i], mask, d), tol)
+        fit._offset_arg = offset if isinstance(offset, str) else None
+        if offset is not None and not isinstance(offset, str):
+            fit._offset_arg_array = True
+        fit.group = _group_dict(by, keys[i])
+        out.append(fit)
+    _issue(ds.warnings, keys, by)
+    order = [] if ds.full is None else list(ds.full.columns)
+    return FitList(out, by, keys, dtypes, order)
+
+
+def _check_lm_design(d: Design) -> None:
+    """lm()'s checks of a design before the fit (R's messages)."""
+    if d.y is None:
+        raise DataError("lm() needs a response: the formula has no left-hand side")
+    if d.y_factor is not None:
+        raise DataError(f"the response '{d.response_name}' is a factor; lm() needs a numeric "
+                        "response")
+    w = d.weights
+    if w is not None and (np.isnan(w).any() or (w < 0).any()):
+        raise DataError("missing or negative weights not allowed")
+    if d.y.shape[0] == 0:
+        raise DataError("0 (non-NA) cases")
+    if w is not None and not (w != 0).any():
+        raise FitError("all weights are zero")
+
+
+def _lm_fit_dict(res: dict, one: bool) -> dict:
+    """The batch result of one group in the form lm.py's ``_core_wfit`` returns."""
+    out = dict(res)
+    out["pivot"] = np.asarray(out["pivot"], dtype=np.int64)
+    out["qr"] = np.asfortranarray(out["qr"], dtype=np.float64)
+    out["rank"] = int(out["rank"])
+    out["df_residual"] = int(out["df_residual"])
+    for key in ("coefficients", "effects", "residuals", "fitted_values"):
+        a = np.asarray(out[key], dtype=np.float64)
+        out[key] = a[:, 0] if (one and a.ndim == 2) else a
+    return out
+
+
+def _lm_call_args(data_name, subset, weights, offset, na_action, singular_ok) -> list:
+    extra: list = [("data", data_name)]
+    if subset is not None:
+        extra.append(("subset", "subset"))
+    if weights is not None:
+        extra.append(("weights", _arg_text(weights, "weights")))
+    if na_action != "omit":
+        extra.append(("na.action", f"na.{na_action}"))
+    if not singular_ok:
+        extra.append(("singular.ok", "FALSE"))
+    if offset is not None:
+        extra.append(("offset", _arg_text(offset, "offset")))
+    return extra
+
+
+# ---------------------------------------------------------------------------------------------
+# glm
+
+
+def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = None,
+        weights: Any = None, subset: Any = None, offset: Any = None, na_action: str = "omit",
+        start: Sequence[float] | None = None, etastart: Any = None, mustart: Any = None,
+        control: dict | None = None, *, data_name: str = "data",
+        by: Union[str, Sequence[str], None] = None, threads: int = 0,
+        drop: bool = False) -> Union[GLM, FitList]:
+    """R's ``glm()``; with ``by`` one fit per group, as
+    ``lapply(split(data, data[by]), function(s) glm(formula, family, s, ...))``.
+
+    Grouping, ``weights``/``offset``/``subset``, ``threads`` and ``drop`` as :func:`lm`;
+    ``start``/``etastart``/``mustart`` are not available with ``by``. Returns a
+    :class:`FitList`; other arguments as :func:`rmodels.glm.glm`.
+    """
+    if by is None:
+        return _glm_single(formula, data, family=family, weights=weights, subset=subset,
+                        offset=offset, na_action=na_action, start=start, etastart=etastart,
+                        mustart=mustart, control=control, data_name=data_name)
+    if start is not None or etastart is not None or mustart is not None:
+        raise FitError("start, etastart and mustart are not available with 'by'")
+    if not isinstance(data, pd.DataFrame):
+        raise DataError("'data' must be a pandas DataFrame")
+    fam = as_family("gaussian" if family is None else family)
+    ctrl = {"epsilon": 1e-8, "maxit": 25}
+    if control:
+        unknown = set(control) - {"epsilon", "maxit", "trace"}
+        if unknown:
+            raise FitError(f"unknown glm.control arguments: {sorted(unknown)}")
+        ctrl.update({k: v for k, v in control.items() if k != "trace"})
+    if not (ctrl["epsilon"] > 0):
+        raise FitError("value of 'epsilon' must be > 0")
+    if not (ctrl["maxit"] > 0):
+        raise FitError("maximum number of iterations must be > 0")
+    by = _as_by(by)
+    keys, rows, dtypes = _split(data, by, drop)
+    ds = _Designs(formula, data, rows, weights=weights, offset=offset, subset=subset,
+                  na_action=na_action, contrasts=None)
+    fits: list = [None] * len(keys)
+    problems, where, ys, icols = [], [], {}, []
+    for i, d in enumerate(ds.designs):
+        try:
+            if isinstance(d, Exception):
+                raise d
+            Y = _response_matrix(d, fam)
+            if d.weights is not None and np.any(d.weights < 0):
+                raise DataError("negative weights not allowed")
+        except RModelsError as exc:
+            fits[i] = FailedFit(_group_dict(by, keys[i]), exc)
+            continue
+        ys[i] = Y
+        problems.append((d.X, Y, d.weights, d.offset))
+        icols.append(d.columns.index("(Intercept)") if "(Intercept)" in d.columns else -1)
+        where.append(i)
+    intercept = bool(ds.full.intercept) if ds.full is not None else \
+        any(isinstance(d, Design) and d.intercept for d in ds.designs)
+    results = _core.glm_fit_batch(
+        problems, fam.core_name, fam.link, fam.lam, fam.variance_name, fam.theta,
+        float(ctrl["epsilon"]), int(ctrl["maxit"]), intercept, icols,
+        int(threads)) if problems else []
+    texts = [d.formula_text for d in ds.designs if isinstance(d, Design)]
+    call = _call_text((texts[0] if texts else "") or formula,
+                           None if family is None else fam, data_name, weights, subset, offset,
+                           None, None, None, control, na_action)
+    per_warn = [list(w) for w in ds.warnings]
+    for i, res in zip(where, results):
+        key = _group_dict(by, keys[i])
+        if res["error"] is not None:
+            msg = res["error"]
+            data_err = res.get("data_error") or any(m in msg for m in _DATA_MESSAGES)
+            fits[i] = FailedFit(key, (DataError if data_err else FitError)(msg))
+            continue
+        core = _glm_core(res)
+        per_warn[i].extend((_warning_class(m), m) for m in core.warnings)
+        d = ds.designs[i]
+        n = d.X.shape[0]
+        w = d.weights
+        g = GLM(core=core, design=d, family=fam, Y=ys[i],
+                     raw_weights=np.ones(n) if w is None else np.asarray(w, float),
+                     control=ctrl, call=call, data=_group_data(data, rows[i]),
+                     formula=formula, offset_arg=offset, start=None)
+        g.group = key
+        fits[i] = g
+    _issue(per_warn, keys, by)
+    order = [] if ds.full is None else list(ds.full.columns)
+    return FitList(fits, by, keys, dtypes, order)
+
+
+def _warning_class(msg: str) -> type:
+    from .errors import BoundaryWarning, ConvergenceWarning, FittedValuesWarning, RModelsWarning
+
+    if "did not converge" in msg:
+        return ConvergenceWarning
+    if "fitted probabilities" in msg or "fitted rates" in msg:
+        return FittedValuesWarning
+    if "boundary value" in msg:
+        return BoundaryWarning
+    return RModelsWarning
+
+
+def _glm_core(res: dict) -> GlmCoreFit:
+    return GlmCoreFit(
+        coefficients=np.asarray(res["coefficients"]), fitted=np.asarray(res["fitted"]),
+        linear_predictors=np.asarray(res["linear_predictors"]),
+        working_weights=np.asarray(res["working_weights"]),
+        working_residuals=np.asarray(res["working_residuals"]), R=np.asarray(res["R"]),
+        pivot=np.asarray(res["pivot"], dtype=np.int64), rank=int(res["rank"]),
+        y=np.asarray(res["y"]), prior_weights=np.asarray(res["prior_weights"]),
+        n_trials=np.asarray(res["n_trials"]), good=np.asarray(res["good"], dtype=bool),
+        deviance=float(res["deviance"]), null_deviance=float(res["null_deviance"]),
+        iter=int(res["iter"]), converged=bool(res["converged"]),
+        boundary=bool(res["boundary"]), warnings=list(res["warnings"]))

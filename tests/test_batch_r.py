@@ -1,0 +1,327 @@
+"""Grouped fits (``lm(..., by=)``, ``glm(..., by=)``) against R's
+``lapply(split(d, d[by], lex.order = TRUE), function(s) lm(f, s))``.
+
+Every group is compared with R's fit of that group's rows: coefficient names (R drops a group's
+unused factor levels, so names differ between groups), estimates, standard errors, sigma,
+deviance and residual df; groups whose fit fails in R must fail with R's message. The synthetic
+data set has 200 groups, among them a group without the baseline level of a factor, a group
+with a single level, a group with two rows and a group with no complete row. R's results are
+computed once per case (module-scoped cache).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from rbridge import r, r_dataset, send_df
+
+import rmodels
+from rmodels import batch
+from rmodels.batch import FailedFit, FitList
+
+pytestmark = pytest.mark.r
+
+RTOL = 1e-8
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def synthetic(n_groups: int = 200, seed: int = 7) -> pd.DataFrame:
+    """200 groups of 12-30 rows; y ~ x1 + x2 + f with a 4-level factor, a 0/1 and a count
+    response; special groups: g007 has no level "a" of f (the baseline), g013 a single level,
+    g021 two rows, g033 no complete row, g050 missing x1 values."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(n_groups):
+        m = int(rng.integers(12, 31))
+        f = rng.choice(list("abcd"), m)
+        f[:4] = list("abcd")
+        if k == 7:
+            f = rng.choice(list("bcd"), m)
+            f[:3] = list("bcd")
+        if k == 13:
+            f[:] = "c"
+        if k == 21:
+            m = 2
+            f = np.array(["a", "b"])
+        x1 = np.round(rng.normal(size=m), 3)
+        x2 = np.round(rng.uniform(0, 2, size=m), 3)
+        eta = 0.3 * x1 - 0.5 * x2 + (f == "b") * 0.4 + (f == "d") * -0.3
+        y = np.round(1 + eta + rng.normal(scale=0.5, size=m), 4)
+        yb = (rng.uniform(size=m) < 1 / (1 + np.exp(-eta))).astype(float)
+        yc = rng.poisson(np.exp(0.5 + 0.5 * eta)).astype(float)
+        if k == 33:
+            y[:] = np.nan
+            yb[:] = np.nan
+            yc[:] = np.nan
+        if k == 50:
+            x1[[1, 4]] = np.nan
+        parts.append(pd.DataFrame({"g": f"g{k:03d}", "x1": x1, "x2": x2, "f": f, "y": y,
+                                   "yb": yb, "yc": yc}))
+    d = pd.concat(parts, ignore_index=True)
+    d["f"] = pd.Categorical(d["f"], categories=list("abcd"))
+    return d
+
+
+@pytest.fixture(scope="module")
+def datasets() -> dict:
+    out = {"mtcars": r_dataset("mtcars"), "iris": r_dataset("iris"),
+           "warpbreaks": r_dataset("warpbreaks"), "synth": synthetic()}
+    for name, df in out.items():
+        send_df(df, f"bd_{name}")
+    r("""
+    .bd_ref <- function(d, by, fit) {
+      sp <- split(d, d[by], lex.order = TRUE)
+      out <- lapply(sp, function(s) {
+        m <- tryCatch(suppressWarnings(fit(s)), error = function(e) e)
+        if (inherits(m, "error")) return(list(ok = FALSE, msg = conditionMessage(m)))
+        sm <- summary(m)
+        cf <- coef(m)
+        list(ok = TRUE, names = names(cf), coef = unname(cf),
+             se_names = rownames(sm$coefficients), se = unname(sm$coefficients[, 2]),
+             sigma = if (inherits(m, "glm")) sigma(m) else sm$sigma,
+             deviance = deviance(m), df = df.residual(m),
+             null = if (inherits(m, "glm")) m$null.deviance else NA_real_)
+      })
+      list(keys = names(sp), fits = unname(out))
+    }
+    """)
+    return out
+
+
+_CACHE: dict = {}
+
+
+def r_groups(data_name: str, by: list, call: str) -> dict:
+    """R's per-group results of ``call`` (an R expression of the group's data ``s``)."""
+    key = (data_name, tuple(by), call)
+    if key not in _CACHE:
+        byv = "c(" + ", ".join(f'"{b}"' for b in by) + ")"
+        _CACHE[key] = r(f".bd_ref(bd_{data_name}, {byv}, function(s) {call})")
+    return _CACHE[key]
+
+
+def r_key(key: tuple) -> str:
+    def one(v):
+        if isinstance(v, (bool, np.bool_)):
+            return "TRUE" if v else "FALSE"
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        return str(v)
+
+    return ".".join(one(v) for v in key)
+
+
+# Known differences of the single-fit glm core (not of the grouping) for a group with no rows:
+# R's family functions fail before glm.fit's own check.
+KNOWN_MESSAGES = {"Argument mu must be a nonempty numeric vector":
+                  "no observations informative at the first iteration"}
+
+
+def compare(fits: FitList, ref: dict, glm: bool = False) -> None:
+    assert [r_key(k) for k in fits.keys] == list(ref["keys"])
+    n_ok = 0
+    for fit, rf in zip(fits, ref["fits"]):
+        if not rf["ok"][0]:
+            assert isinstance(fit, FailedFit), (fit.group, rf["msg"])
+            assert fit.status == KNOWN_MESSAGES.get(rf["msg"][0], rf["msg"][0])
+            continue
+        assert not isinstance(fit, FailedFit), (fit.group, fit.status)
+        n_ok += 1
+        cf = fit.coef()
+        assert list(cf.index) == list(rf["names"]), fit.group
+        # separated binomial fits stop where the deviance criterion is met on a flat
+        # likelihood: compared more loosely (as the glm tests do)
+        sep = glm and (not fit.converged or np.nanmax(np.abs(cf.to_numpy()), initial=0) > 10)
+        rtol, se_rtol = (1e-5, 1e-3) if sep else (RTOL, 1e-7)
+        np.testing.assert_allclose(cf.to_numpy(), rf["coef"], rtol=rtol, atol=1e-12)
+        t = fit.tidy()
+        t = t[~t["estimate"].isna()]
+        assert list(t["term"]) == list(rf["se_names"]) or \
+            sorted(t["term"]) == sorted(rf["se_names"])
+        se = t.set_index("term")["std.error"].reindex(rf["se_names"]).to_numpy()
+        np.testing.assert_allclose(se, rf["se"], rtol=se_rtol, atol=1e-12)
+        if fit.df_residual() > 0:  # GLM.sigma() divides by zero at df 0 (R: Inf/NaN)
+            np.testing.assert_allclose(fit.sigma(), rf["sigma"][0], rtol=rtol, atol=1e-6 * sep)
+        np.testing.assert_allclose(fit.deviance(), rf["deviance"][0], rtol=rtol,
+                                   atol=1e-12 + 1e-6 * sep)
+        assert fit.df_residual() == int(rf["df"][0])
+        if glm:
+            np.testing.assert_allclose(fit.null_deviance, rf["null"][0], rtol=RTOL)
+    assert n_ok > 0
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# lm
+
+
+LM_CASES = [
+    ("mtcars", ["cyl"], "mpg ~ wt + hp"),
+    ("mtcars", ["cyl"], "mpg ~ wt + factor(gear)"),  # cyl 8 has no gear 4
+    ("mtcars", ["am", "vs"], "mpg ~ wt"),
+    ("iris", ["Species"], "Sepal.Length ~ Sepal.Width + Petal.Length"),
+    ("iris", ["Species"], "Sepal.Length ~ poly(Sepal.Width, 2)"),  # per-group poly
+    ("warpbreaks", ["tension"], "breaks ~ wool"),
+    ("warpbreaks", ["wool", "tension"], "log(breaks) ~ 1"),
+    ("synth", ["g"], "y ~ x1 + x2 + f"),
+    ("synth", ["g"], "y ~ x1 + scale(x2) + f"),
+]
+
+
+@pytest.mark.parametrize("data_name, by, formula", LM_CASES)
+def test_lm_by_matches_r(datasets, data_name, by, formula):
+    fits = quiet(batch.lm, formula, datasets[data_name], by=by)
+    ref = r_groups(data_name, by, f"lm({formula}, data = s)")
+    compare(fits, ref)
+
+
+def test_lm_by_weights_offset_matches_r(datasets):
+    d = datasets["synth"]
+    fits = quiet(batch.lm, "y ~ x1 + f", d, weights="x2", offset="x1", by="g")
+    ref = r_groups("synth", ["g"], "lm(y ~ x1 + f, data = s, weights = x2, offset = x1)")
+    compare(fits, ref)
+
+
+def test_synthetic_special_groups(datasets):
+    fits = quiet(batch.lm, "y ~ x1 + x2 + f", datasets["synth"], by="g")
+    assert len(fits) == 200
+    g7 = fits.get("g007")
+    assert list(g7.coef().index) == ["(Intercept)", "x1", "x2", "fc", "fd"]
+    assert fits.get("g013").status == \
+        "contrasts can be applied only to factors with 2 or more levels"
+    # no complete row: the factor has no level left (R's contrasts error); without a factor
+    # lm.fit's "0 (non-NA) cases"
+    assert fits.get("g033").status == fits.get("g013").status
+    assert quiet(batch.lm, "y ~ x1", datasets["synth"], by="g").get("g033").status == \
+        "0 (non-NA) cases"
+    g21 = fits.get("g021")
+    assert g21.rank == 2 and np.isnan(g21.coef().iloc[2:]).all()
+    assert g21.nobs() == 2 and fits.get("g050").nobs() == len(
+        datasets["synth"].query("g == 'g050'")) - 2
+
+
+# ---------------------------------------------------------------------------------------------
+# glm
+
+
+GLM_CASES = [
+    ("mtcars", ["cyl"], "carb ~ wt", "poisson"),
+    ("mtcars", ["am"], "vs ~ mpg", "binomial"),
+    ("iris", ["Species"], "I(Sepal.Width > 3) ~ Sepal.Length", "binomial"),
+    ("iris", ["Species"], "round(10 * Petal.Width) ~ Sepal.Length", "poisson"),
+    ("warpbreaks", ["tension"], "breaks ~ wool", "poisson"),
+    ("warpbreaks", ["tension"], "I(breaks > 25) ~ wool", "binomial"),
+    ("synth", ["g"], "yb ~ x1 + x2", "binomial"),
+    ("synth", ["g"], "yb ~ x1 + f", "binomial"),
+    ("synth", ["g"], "yc ~ x1 + x2 + f", "poisson"),
+    ("synth", ["g"], "y ~ x1 + f", "gaussian"),
+]
+
+
+@pytest.mark.parametrize("data_name, by, formula, family", GLM_CASES)
+def test_glm_by_matches_r(datasets, data_name, by, formula, family):
+    fits = quiet(batch.glm, formula, datasets[data_name], family=family, by=by)
+    ref = r_groups(data_name, by, f"glm({formula}, family = {family}, data = s)")
+    compare(fits, ref, glm=True)
+
+
+def test_glm_by_offset_matches_r(datasets):
+    fits = quiet(batch.glm, "yc ~ x1 + f + offset(x2)", datasets["synth"], family="poisson",
+                 by="g")
+    ref = r_groups("synth", ["g"], "glm(yc ~ x1 + f + offset(x2), family = poisson, data = s)")
+    compare(fits, ref, glm=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Threads, routes and the stacked tables
+
+
+@pytest.mark.parametrize("which", ["lm", "glm"])
+def test_results_identical_for_any_thread_count(datasets, which):
+    d = datasets["synth"]
+    if which == "lm":
+        a = quiet(batch.lm, "y ~ x1 + x2 + f", d, by="g", threads=1)
+        b = quiet(batch.lm, "y ~ x1 + x2 + f", d, by="g", threads=2)
+    else:
+        a = quiet(batch.glm, "yb ~ x1 + x2 + f", d, family="binomial", by="g", threads=1)
+        b = quiet(batch.glm, "yb ~ x1 + x2 + f", d, family="binomial", by="g", threads=2)
+    ca, cb = a.coef(), b.coef()
+    assert ca.shape == cb.shape
+    assert np.array_equal(ca.to_numpy(), cb.to_numpy(), equal_nan=True)
+    ta, tb = a.tidy(), b.tidy()
+    pd.testing.assert_frame_equal(ta, tb, check_exact=True)
+
+
+def test_rows_of_whole_design_equal_own_design(datasets, monkeypatch):
+    """The fast route (rows of the whole-data design) gives what the group's own design gives."""
+    d = datasets["synth"]
+    fast = quiet(batch.lm, "y ~ x1 + x2 + f", d, by="g")
+    monkeypatch.setattr(batch, "_POINTWISE", frozenset())
+    own = quiet(batch.lm, "y ~ x1 + x2 + f", d, by="g")
+    pd.testing.assert_frame_equal(fast.coef(), own.coef(), check_exact=True)
+    assert fast.status == own.status
+    for a, b in zip(fast, own):
+        if not isinstance(a, FailedFit):
+            assert a.row_names == b.row_names
+            pd.testing.assert_frame_equal(a.model_frame(), b.model_frame())
+
+
+def test_tidy_glance_coef_layout(datasets):
+    d = datasets["synth"]
+    fits = quiet(batch.lm, "y ~ x1 + x2 + f", d, by="g")
+    t = rmodels.tidy(fits)
+    assert list(t.columns[:2]) == ["g", "term"] and t.columns[-1] == "status"
+    bad = t[t["g"] == "g013"]
+    assert len(bad) == 1 and bad["estimate"].isna().all()
+    assert set(t["status"]) == {"ok", "contrasts can be applied only to factors with 2 or more "
+                                "levels"}
+    one = fits.get("g001").tidy()
+    got = t[t["g"] == "g001"].drop(columns=["g", "status"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, one, check_exact=True)
+    gl = rmodels.glance(fits)
+    assert len(gl) == 200 and gl.columns[0] == "g" and gl.columns[-1] == "status"
+    cf = fits.coef()
+    assert cf.index.name == "g" and list(cf.columns[:3]) == ["(Intercept)", "x1", "x2"]
+    assert np.isnan(cf.loc["g007", "fb"]) and np.isnan(cf.loc["g013"]).all()
+
+
+def test_by_none_is_the_single_fit(datasets):
+    mt = datasets["mtcars"]
+    a = batch.lm("mpg ~ wt", mt)
+    b = rmodels.lm("mpg ~ wt", mt)
+    assert type(a) is type(b)
+    pd.testing.assert_series_equal(a.coef(), b.coef(), check_exact=True)
+
+
+def test_group_fit_equals_single_fit_on_group_rows(datasets):
+    """A group's fit object behaves as lm() on the group's rows: same numbers, row names,
+    summary text."""
+    mt = datasets["mtcars"]
+    fits = batch.lm("mpg ~ wt + hp", mt, by="cyl")
+    single = rmodels.lm("mpg ~ wt + hp", mt[mt["cyl"] == 6])
+    six = fits.get(6.0)
+    pd.testing.assert_series_equal(six.coef(), single.coef(), rtol=1e-14)
+    assert six.row_names == single.row_names
+    assert str(six.summary()) == str(single.summary())
+
+
+def test_multiple_by_order_and_empty_groups(datasets):
+    wb = datasets["warpbreaks"]
+    fits = batch.lm("breaks ~ 1", wb, by=["wool", "tension"])
+    assert fits.keys == [(w, t) for w in ["A", "B"] for t in ["L", "M", "H"]]
+    sub = wb[~((wb["wool"] == "A") & (wb["tension"] == "M"))]
+    fits = batch.lm("breaks ~ 1", sub, by=["wool", "tension"])
+    assert fits.get("A", "M").status == "0 (non-NA) cases"
+    fits = batch.lm("breaks ~ 1", sub, by=["wool", "tension"], drop=True)
+    assert len(fits) == 5
