@@ -16,9 +16,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from rbridge import r, r_dataset, send_df
-
 import rmodels
+from rbridge import r, r_dataset, send_df
 from rmodels import batch
 from rmodels.batch import FailedFit, FitList
 
@@ -286,9 +285,18 @@ def test_tidy_glance_coef_layout(datasets):
     assert len(bad) == 1 and bad["estimate"].isna().all()
     assert set(t["status"]) == {"ok", "contrasts can be applied only to factors with 2 or more "
                                 "levels"}
-    one = fits.get("g001").tidy()
-    got = t[t["g"] == "g001"].drop(columns=["g", "status"]).reset_index(drop=True)
-    pd.testing.assert_frame_equal(got, one, check_exact=True)
+    # the stacked table (computed for all groups at once) is each group's tidy(), exactly
+    for f in fits:
+        if isinstance(f, FailedFit):
+            continue
+        got = t[t["g"] == f.group["g"]].drop(columns=["g", "status"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, f.tidy(), check_exact=True)
+    wfits = quiet(batch.lm, "y ~ x1 + f", d, weights="x2", by="g")
+    wt = wfits.tidy()
+    g21 = wfits.get("g021")
+    pd.testing.assert_frame_equal(
+        wt[wt["g"] == "g021"].drop(columns=["g", "status"]).reset_index(drop=True),
+        g21.tidy(), check_exact=True)
     gl = rmodels.glance(fits)
     assert len(gl) == 200 and gl.columns[0] == "g" and gl.columns[-1] == "status"
     cf = fits.coef()

@@ -38,18 +38,19 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from . import _core
-from .glm import _DATA_MESSAGES, GLM, GlmCoreFit, _call_text, _response_matrix
-from .glm import glm as _glm_single
-from .lm import LM, _arg_text, _empty_fit
-from .lm import lm as _lm_single
 from .collation import sort_levels
 from .design import Design, build_design, r_row_names
 from .errors import DataError, FitError, RModelsError
 from .families import Family, as_family
 from .formula.ast import BinOp, Bool, Call, Name, Num, Paren, Str, UnaryOp
 from .frame import Factor, take
+from .glm import _DATA_MESSAGES, GLM, GlmCoreFit, _call_text, _response_matrix
+from .glm import glm as _glm_single
+from .lm import LM, _arg_text, _cov_unscaled_pivoted, _empty_fit
+from .lm import lm as _lm_single
 
 __all__ = ["lm", "glm", "FitList", "FailedFit"]
 
@@ -124,7 +125,7 @@ class FitList(list):
             dt = self._key_dtypes.get(name)
             if isinstance(dt, pd.CategoricalDtype):
                 cols[name] = pd.Categorical(values, dtype=dt)
-            elif dt is not None and dt != object:
+            elif dt is not None and dt is not object and dt != np.dtype(object):
                 cols[name] = pd.array(values, dtype=dt)
             else:
                 cols[name] = pd.array(values, dtype=object)
@@ -147,6 +148,10 @@ class FitList(list):
                   for p in parts]
         body = (pd.concat(filled, ignore_index=True) if filled
                 else pd.DataFrame(columns=columns))
+        return self._stack_frames((body, counts))
+
+    def _stack_frames(self, parts: tuple) -> pd.DataFrame:
+        body, counts = parts
         idx = np.repeat(np.arange(len(self)), counts)
         out = self._group_columns(idx)
         for c in body.columns:
@@ -157,7 +162,13 @@ class FitList(list):
 
     def tidy(self, **kwargs: Any) -> pd.DataFrame:
         """Every group's ``tidy()`` stacked: group columns, broom's columns, ``status`` (a failed
-        group has one row with NaN values)."""
+        group has one row with NaN values). For single-response lm fits without ``conf_int``
+        the table is computed for all groups at once (the same numbers as each ``tidy()``)."""
+        ok = [f for f in self if not isinstance(f, FailedFit)]
+        if ok and not kwargs.get("conf_int") and \
+                all(type(f) is LM and not f.is_mlm for f in ok):
+            fits = [None if isinstance(f, FailedFit) else f for f in self]
+            return self._stack_frames(_lm_tidy_rows(fits))
         return self._stack("tidy", kwargs)
 
     def glance(self, **kwargs: Any) -> pd.DataFrame:
@@ -175,31 +186,97 @@ class FitList(list):
             if isinstance(f, FailedFit):
                 series.append(None)
                 continue
-            c = f.coef()
-            if isinstance(c, pd.DataFrame):
-                raise FitError("coef() of a FitList needs single-response fits")
-            for nm in c.index:
+            c = _coef_pairs(f)
+            for nm in c[0]:
                 if nm not in seen:
                     seen.add(nm)
                     names.append(nm)
             series.append(c)
         pos = {nm: j for j, nm in enumerate(names)}
         M = np.full((len(self), len(names)), np.nan)
+        met = np.zeros(len(names), dtype=bool)
         for i, c in enumerate(series):
             if c is not None:
-                M[i, [pos[nm] for nm in c.index]] = c.to_numpy(dtype=float)
+                cols = [pos[nm] for nm in c[0]]
+                M[i, cols] = c[1]
+                met[cols] = True
         g = self.groups()
         index = (pd.Index(g.iloc[:, 0], name=self.by[0]) if len(self.by) == 1
                  else pd.MultiIndex.from_frame(g))
-        used = [nm for nm in names if nm in seen and any(
-            c is not None and nm in c.index for c in series)]
-        return pd.DataFrame(M, index=index, columns=pd.Index(names))[used]
+        return pd.DataFrame(M[:, met], index=index,
+                            columns=pd.Index([nm for nm, k in zip(names, met) if k]))
 
     coefficients = coef
 
     def __repr__(self) -> str:
         ok = sum(1 for f in self if not isinstance(f, FailedFit))
         return f"<FitList: {len(self)} groups by {', '.join(self.by)}; {ok} fitted>"
+
+
+def _lm_tidy_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
+    """broom's ``tidy.lm`` columns for many single-response fits at once (None = a failed
+    group, one NaN row): the arithmetic of ``LM.tidy`` / ``summary.lm`` per group, the
+    t-distribution tail probabilities in one vectorised call."""
+    terms, est, se, tval, df, counts = [], [], [], [], [], []
+    for f in fits:
+        if f is None:
+            terms.append(np.array([np.nan], dtype=object))
+            nan = np.array([np.nan])
+            est.append(nan)
+            se.append(nan)
+            tval.append(nan)
+            df.append(np.array([0.0]))
+            counts.append(1)
+            continue
+        names = f.coef_names
+        k = len(names)
+        e = np.full(k, np.nan)
+        s = np.full(k, np.nan)
+        t = np.full(k, np.nan)
+        p = f.rank
+        rdf = f._df_residual
+        if p > 0:
+            r = f._resid
+            rss = np.sum(r * r) if f._w is None else np.sum(f._w * r * r)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                resvar = np.float64(rss) / np.float64(rdf)
+            piv = f.pivot[:p]
+            R = _cov_unscaled_pivoted(f.qr, p)
+            with np.errstate(invalid="ignore"):
+                sp = np.sqrt(np.diag(R) * resvar)
+                ep = f._coef[piv]
+                e[piv] = ep
+                s[piv] = sp
+                t[piv] = ep / sp
+        terms.append(np.asarray(names, dtype=object))
+        est.append(e)
+        se.append(s)
+        tval.append(t)
+        df.append(np.full(k, float(rdf)))
+        counts.append(k)
+    tv = np.concatenate(tval) if tval else np.zeros(0)
+    dfv = np.concatenate(df) if df else np.zeros(0)
+    pv = np.full(tv.shape, np.nan)
+    pos = dfv > 0
+    with np.errstate(invalid="ignore"):
+        pv[pos] = 2.0 * sps.t.sf(np.abs(tv[pos]), dfv[pos])
+    body = pd.DataFrame({"term": np.concatenate(terms) if terms else np.zeros(0, object),
+                         "estimate": np.concatenate(est) if est else np.zeros(0),
+                         "std.error": np.concatenate(se) if se else np.zeros(0),
+                         "statistic": tv, "p.value": pv})
+    return body, counts
+
+
+def _coef_pairs(f: Any) -> tuple[list, np.ndarray]:
+    """(names, values) of a fit's coefficients without building a Series per group."""
+    if isinstance(f, LM):
+        if f.is_mlm:
+            raise FitError("coef() of a FitList needs single-response fits")
+        return f.coef_names, np.asarray(f._coef, dtype=float)
+    if isinstance(f, GLM):
+        return f.names, np.asarray(f._core.coefficients, dtype=float)
+    c = f.coef()
+    return list(c.index), c.to_numpy(dtype=float)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,18 +287,21 @@ def _column_levels(s: pd.Series) -> tuple[np.ndarray, list, Any]:
     """Codes (−1 = missing) and levels of one ``by`` column as R's ``factor()`` makes them."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         return np.asarray(s.cat.codes, dtype=np.int64), list(s.cat.categories), s.dtype
-    values = s.to_numpy(dtype=object, na_value=None)
     na = pd.isna(s).to_numpy()
-    present = values[~na]
-    if pd.api.types.is_bool_dtype(s.dtype):
-        levels = [False, True]
-    elif pd.api.types.is_numeric_dtype(s.dtype):
-        levels = sorted(set(present.tolist()))
+    codes = np.full(len(s), -1, dtype=np.int64)
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        # factor() of numbers / logicals: sorted distinct values (FALSE before TRUE)
+        vals = s.to_numpy()[~na]
+        uniq, inv = np.unique(vals, return_inverse=True)
+        levels = [v.item() if hasattr(v, "item") else v for v in uniq]
+        codes[~na] = inv
     else:
-        levels = sort_levels(str(v) for v in present)
-        values = np.array([None if m else str(v) for v, m in zip(values, na)], dtype=object)
-    pos = {lv: i for i, lv in enumerate(levels)}
-    codes = np.array([-1 if m else pos[v] for v, m in zip(values, na)], dtype=np.int64)
+        # factor() of strings: distinct values in R's collation order
+        fcodes, uniq = pd.factorize(pd.Series(s.to_numpy(dtype=object)[~na]).astype(str))
+        levels = sort_levels(list(uniq))
+        rank = {lv: i for i, lv in enumerate(levels)}
+        remap = np.array([rank[u] for u in uniq], dtype=np.int64)
+        codes[~na] = remap[fcodes]
     dt = s.dtype if pd.api.types.is_bool_dtype(s.dtype) or \
         pd.api.types.is_numeric_dtype(s.dtype) else object
     return codes, levels, dt
