@@ -13,11 +13,13 @@
 //     r_i     = y_i - x_i' b,
 // so one pass over X produces the factor (R's qr$qr, qraux), the effects and the residuals.
 //
-// X'X is accumulated in long double, exploiting zeros (factor dummies), and the path is taken
-// only when the design is sparse enough for that to be cheap and well conditioned (cond <= 1e4)
-// so that every result agrees with the column-by-column algorithm to ~1e-12; dqrdc2's own rule
-// is run on R~ (whose columns have the norms and projections of X's columns) to confirm that no
-// column would be moved.  A self-check compares the top of Q'y obtained two ways.
+// R~ comes from X'X accumulated over the non-zeros of sparse designs (factor dummies; the sums
+// end in long double, the Cholesky factor is taken in long double) and from a tall-skinny
+// Householder QR of [X y] (row chunks in cache, threads) otherwise.  The path is taken only for
+// well-conditioned designs (cond <= 1e4), so that every result agrees with the column-by-column
+// algorithm to ~1e-12; dqrdc2's own rule is run on R~ (whose columns have the norms and
+// projections of X's columns) to confirm that no column would be moved, and a self-check
+// compares the top of Q'y obtained two ways.
 #include "qr_tall.hpp"
 
 #include <algorithm>
@@ -190,6 +192,39 @@ bool cholesky_upper(const MatL& G, int p, MatL& R) {
   return true;
 }
 
+// R of [X Y] by a tall-skinny QR: each thread folds its rows, kTsqrChunk at a time, into a
+// running triangle ([R; rows] -> Householder QR in cache), then the threads' triangles are
+// combined.  Rows are made to have a positive diagonal.  Returns false on a zero diagonal.
+bool tsqr(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+          int nt, MatL& Rt, MatL& zt) {
+  constexpr Eigen::Index kTsqrChunk = 1024;
+  const int p = static_cast<int>(X.cols()), k = static_cast<int>(Y.cols()), m = p + k;
+  std::vector<Eigen::MatrixXd> part(nt, Eigen::MatrixXd::Zero(m, m));
+  parallel_rows(0, X.rows(), nt, [&](int t, Eigen::Index b, Eigen::Index e) {
+    Eigen::MatrixXd W(kTsqrChunk + m, m);
+    for (Eigen::Index r0 = b; r0 < e; r0 += kTsqrChunk) {
+      const Eigen::Index len = std::min(kTsqrChunk, e - r0);
+      W.topRows(m) = part[t].triangularView<Eigen::Upper>();
+      W.block(m, 0, len, p) = X.middleRows(r0, len);
+      W.block(m, p, len, k) = Y.middleRows(r0, len);
+      Eigen::Ref<Eigen::MatrixXd> w = W.topRows(m + len);
+      Eigen::HouseholderQR<Eigen::Ref<Eigen::MatrixXd>> qr(w);
+      part[t] = w.topRows(m).triangularView<Eigen::Upper>();
+    }
+  });
+  Eigen::MatrixXd stack(static_cast<Eigen::Index>(nt) * m, m);
+  for (int t = 0; t < nt; ++t) stack.middleRows(static_cast<Eigen::Index>(t) * m, m) = part[t];
+  Eigen::HouseholderQR<Eigen::Ref<Eigen::MatrixXd>> qr(stack);
+  Eigen::MatrixXd R = stack.topRows(m).triangularView<Eigen::Upper>();
+  for (int i = 0; i < m; ++i)
+    if (R(i, i) < 0) R.row(i) *= -1.0;
+  for (int i = 0; i < p; ++i)
+    if (!(R(i, i) > 0)) return false;
+  Rt = R.topLeftCorner(p, p).cast<LD>();
+  zt = R.topRightCorner(p, k).cast<LD>();
+  return true;
+}
+
 }  // namespace
 
 bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
@@ -209,15 +244,25 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
     Eigen::Index nz = 0;
     for (int j = 0; j < p; ++j) nz += (Xw.col(j).head(s).array() != 0.0).count();
     density = static_cast<double>(nz) / (static_cast<double>(s) * p);
-    if (density > kMaxDensity) return false;
   }
   // (The caller has checked that X and y are finite.)
+  const bool sparse = density <= kMaxDensity;
 
+  // R~ (X = Q~ R~, positive diagonal), z~ = Q~'y and X'y: from X'X accumulated over the
+  // non-zeros of sparse designs, from a tall-skinny Householder QR of [X y] otherwise.
   const int nt = thread_count(threads);
   std::vector<RowStore> store;
-  const MatL G = gram(Xw, Yw, nt, density, store);
-  MatL Rt;
-  if (!cholesky_upper(G, p, Rt)) return false;
+  MatL Rt, zt, Xty;
+  if (sparse) {
+    const MatL G = gram(Xw, Yw, nt, density, store);
+    if (!cholesky_upper(G, p, Rt)) return false;
+    Xty = G.block(0, p, p, k);
+    zt = Xty;
+    Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(zt);
+  } else {
+    if (!tsqr(Xw, Yw, nt, Rt, zt)) return false;
+    Xty = Rt.transpose() * zt;
+  }
 
   // Conditioning, and dqrdc2's own rule on R~ (same column norms and projections as X).
   {
@@ -230,9 +275,6 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
     if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return false;
   }
 
-  // z~ = Q~1'y and b.
-  MatL zt = G.block(0, p, p, k);
-  Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(zt);
   MatL b = zt;
   Rt.triangularView<Eigen::Upper>().solveInPlace(b);
 
@@ -269,7 +311,7 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
 
   // V'y = V1' y_top + V_tail' y_tail, V_tail = -X_tail M.
   const MatL ytop = Yw.topRows(p).cast<LD>();
-  const MatL Xty_tail = G.block(0, p, p, k) - Xtop.transpose() * ytop;
+  const MatL Xty_tail = Xty - Xtop.transpose() * ytop;
   const MatL Vty = L.transpose() * ytop - M.transpose() * Xty_tail;
   const MatL w = T.transpose() * Vty;
   const MatL eff_top = ytop - L * w;
@@ -297,6 +339,7 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
   out.effects.topRows(p) = eff_top.cast<double>();
   out.rsd.topRows(p) = (ytop - xb_top).cast<double>();
 
+  if (sparse) {
   parallel_rows(0, n, nt, [&](int t, Eigen::Index b0, Eigen::Index e0) {
     const RowStore& st = store[t];
     RowMat qrow(kBlock, p);
@@ -355,6 +398,22 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
     _mm_sfence();
 #endif
   });
+  } else {
+    // Dense rows: the same three products as blocked matrix products (C is triangular).
+    const Eigen::MatrixXd Cd = C;
+    parallel_rows(p, n, nt, [&](int, Eigen::Index b0, Eigen::Index e0) {
+      constexpr Eigen::Index kRows = 512;
+      Eigen::MatrixXd xb(kRows, p);
+      for (Eigen::Index r0 = b0; r0 < e0; r0 += kRows) {
+        const Eigen::Index len = std::min(kRows, e0 - r0);
+        auto x = xb.topRows(len);
+        x = Xw.middleRows(r0, len);
+        out.rsd.middleRows(r0, len) = Yw.middleRows(r0, len) - x * bd;
+        out.effects.middleRows(r0, len) = Yw.middleRows(r0, len) + x * vd;
+        Xw.middleRows(r0, len).noalias() = x * Cd.triangularView<Eigen::Upper>();
+      }
+    });
+  }
   // Rows above p: R (rows scaled by d) on and above the diagonal, tau_l V(i, l) below.
   for (int j = 0; j < p; ++j) {
     for (int i = 0; i <= j; ++i) Xw(i, j) = static_cast<double>(d[i] * Rt(i, j));

@@ -1,5 +1,6 @@
-// Fast path of lm_wfit for tall, sparse-ish, well-conditioned designs (e.g. factor dummies):
-// the LINPACK factor is reconstructed from a Cholesky factor instead of being computed column by
+// Fast path of lm_wfit for tall, well-conditioned designs: the LINPACK factor is reconstructed
+// from a triangular factor R~ of X (Cholesky of X'X over the non-zeros for sparse designs such
+// as factor dummies, a tall-skinny QR for dense ones) instead of being computed column by
 // column.  See qr_tall.cpp for the mathematics and the conditions under which it is used.
 #pragma once
 #include <Eigen/Dense>
@@ -18,7 +19,7 @@ struct TallFit {
 
 // Tries the reconstruction path on Xw (n x p, the weighted design, overwritten by the compact
 // LINPACK QR on success) and Yw (n x k, the weighted response).  Returns false, with Xw
-// untouched, when the path does not apply (dense or small X, a column dqrdc2 would move,
+// untouched, when the path does not apply (small or wide X, a column dqrdc2 would move,
 // condition number above 1e4, a failed self-check); the caller then runs dqrdc2 itself.
 bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
                          const Eigen::Ref<const Eigen::MatrixXd>& Yw, double tol, int threads,

@@ -575,3 +575,19 @@ def test_reconstruction_path_matches_R():
     normwise_close(got["fitted_values"][:, 0], rf["fitted"], 1e-12)
     normwise_close(got["qr"], np.asarray(rf["qr"]).reshape(x.shape, order="F"), 1e-12)
     normwise_close(got["qraux"], rf["qraux"], 1e-12)
+
+
+@pytest.mark.parametrize("weights", [None, "zeros"])
+def test_reconstruction_path_dense_design(weights):
+    """Dense columns: R~ from the tall-skinny QR, the same reconstruction."""
+    rng = np.random.default_rng(13)
+    n, p = 20000, 16
+    x = np.asfortranarray(rng.standard_normal((n, p)))
+    x[:, 0] = 1.0
+    y = x @ rng.standard_normal(p) + rng.standard_normal(n)
+    w = None if weights is None else _weights(n, 14, True)
+    fast = _core.lm_wfit(fcopy(x), y, w, None, 1e-7, extended=0)
+    slow = _core.lm_wfit(fcopy(x), y, w, None, 1e-7, extended=0, allow_fast=False)
+    assert fast["algorithm"] == "reconstructed"
+    for key in ["coefficients", "effects", "residuals", "fitted_values", "qr", "qraux"]:
+        normwise_close(fast[key], slow[key], 1e-12)
