@@ -19,6 +19,57 @@ bool small_chol(MatrixXd& M) {
   Eigen::LLT<Eigen::Ref<MatrixXd>> llt(M);
   return llt.info() == Eigen::Success;
 }
+constexpr int kSmallBlock = 8;
+
+// One level of a vector-valued first term, without heap allocation (k <= kSmallBlock):
+// L = chol(T'AT + I) (k x k lower, column-major, upper part zeroed) and
+// L31 = A31 T L^-T (p1 x k, column-major). Returns log|L|^2.
+double factor_small_block(const double* A, const double* A31, int k, int p1, const double* T,
+                          double* L, double* L31) {
+  double AT[kSmallBlock * kSmallBlock];
+  for (int c = 0; c < k; ++c)
+    for (int r = 0; r < k; ++r) {
+      double acc = 0.0;
+      for (int s = c; s < k; ++s) acc += A[r + s * k] * T[s + c * k];  // T lower: s >= c
+      AT[r + c * k] = acc;
+    }
+  for (int c = 0; c < k; ++c)
+    for (int r = 0; r < k; ++r) {
+      double acc = 0.0;
+      for (int s = r; s < k; ++s) acc += T[s + r * k] * AT[s + c * k];
+      L[r + c * k] = acc + (r == c ? 1.0 : 0.0);
+    }
+  double ld = 0.0;
+  for (int j = 0; j < k; ++j) {
+    double d = L[j + j * k];
+    for (int s = 0; s < j; ++s) d -= L[j + s * k] * L[j + s * k];
+    d = std::sqrt(d);
+    L[j + j * k] = d;
+    ld += 2.0 * std::log(d);
+    for (int i = j + 1; i < k; ++i) {
+      double v = L[i + j * k];
+      for (int s = 0; s < j; ++s) v -= L[i + s * k] * L[j + s * k];
+      L[i + j * k] = v / d;
+    }
+    for (int i = 0; i < j; ++i) L[i + j * k] = 0.0;
+  }
+  // rows of A31 T, each solved against L' from the right: x L' = b  <=>  L x' = b'.
+  for (int i = 0; i < p1; ++i) {
+    double b[kSmallBlock];
+    for (int c = 0; c < k; ++c) {
+      double acc = 0.0;
+      for (int s = c; s < k; ++s) acc += A31[i + s * p1] * T[s + c * k];
+      b[c] = acc;
+    }
+    for (int c = 0; c < k; ++c) {
+      double v = b[c];
+      for (int s = 0; s < c; ++s) v -= L[c + s * k] * b[s];
+      b[c] = v / L[c + c * k];
+    }
+    for (int c = 0; c < k; ++c) L31[i + c * p1] = b[c];
+  }
+  return ld;
+}
 }  // namespace
 
 PlsModel::PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
@@ -252,42 +303,28 @@ void PlsModel::build_cross_products() {
   }
   if (k1 == 1) build_gather();
   for (int t = 1; t < K_; ++t) rest_scalar_ = rest_scalar_ && terms_[t].k == 1;
+  rest_theta_.resize(qr_);
 }
 
 void PlsModel::build_gather() {
-  // (target, a, b) for every pair of rows touched by one level of term 1, then sorted by target
-  // so that the update of L22 writes sequentially and reads from the small L21 value array.
-  struct Contribution {
-    std::ptrdiff_t target;
-    int a, b;
-  };
-  std::vector<Contribution> all;
   l21_offset_.assign(A21_.size() + 1, 0);
-  const std::ptrdiff_t ld = qr_;
+  l21_rows_.clear();
+  std::vector<int> count(qr_ + 1, 0);
   for (size_t j = 0; j < A21_.size(); ++j) {
     const std::vector<int>& rows = A21_[j].rows;
-    const int off = l21_offset_[j];
-    l21_offset_[j + 1] = off + static_cast<int>(rows.size());
-    for (size_t b = 0; b < rows.size(); ++b)
-      for (size_t a = b; a < rows.size(); ++a)
-        all.push_back({static_cast<std::ptrdiff_t>(rows[b]) * ld + rows[a], off + static_cast<int>(a),
-                       off + static_cast<int>(b)});
+    l21_offset_[j + 1] = l21_offset_[j] + static_cast<int>(rows.size());
+    l21_rows_.insert(l21_rows_.end(), rows.begin(), rows.end());
+    for (int r : rows) ++count[r + 1];
   }
-  std::stable_sort(all.begin(), all.end(),
-                   [](const Contribution& x, const Contribution& y) { return x.target < y.target; });
-  gather_target_.clear();
-  gather_ptr_.assign(1, 0);
-  gather_src_.clear();
-  gather_src_.reserve(2 * all.size());
-  for (size_t i = 0; i < all.size(); ++i) {
-    if (i == 0 || all[i].target != all[i - 1].target) {
-      if (i > 0) gather_ptr_.push_back(static_cast<std::ptrdiff_t>(i));
-      gather_target_.push_back(all[i].target);
-    }
-    gather_src_.push_back(all[i].a);
-    gather_src_.push_back(all[i].b);
+  col_ptr_.assign(qr_ + 1, 0);
+  for (int c = 0; c < qr_; ++c) col_ptr_[c + 1] = col_ptr_[c] + count[c + 1];
+  col_updates_.assign(col_ptr_[qr_], ColumnUpdate{0, 0, 0});
+  std::vector<int> fill(col_ptr_.begin(), col_ptr_.end() - 1);
+  for (size_t j = 0; j < A21_.size(); ++j) {
+    const std::vector<int>& rows = A21_[j].rows;
+    const int m = static_cast<int>(rows.size());
+    for (int b = 0; b < m; ++b) col_updates_[fill[rows[b]]++] = ColumnUpdate{l21_offset_[j], b, m};
   }
-  gather_ptr_.push_back(static_cast<std::ptrdiff_t>(all.size()));
   l21_flat_.resize(l21_offset_.back());
 }
 
@@ -334,6 +371,12 @@ void PlsModel::update_blocked(Criterion& cr) {
       cr.ldL2 += 2.0 * std::log(l);
       L31_.col(j) = A31_.col(j) * (th / l);
     }
+  } else if (k1 <= kSmallBlock) {
+    for (int j = 0; j < t1.nlev; ++j)
+      cr.ldL2 += factor_small_block(A11_.data() + static_cast<std::ptrdiff_t>(j) * k1 * k1,
+                                    A31_.data() + static_cast<std::ptrdiff_t>(j) * k1 * p1, k1, p1,
+                                    T1.data(), L11_.data() + static_cast<std::ptrdiff_t>(j) * k1 * k1,
+                                    L31_.data() + static_cast<std::ptrdiff_t>(j) * k1 * p1);
   } else {
     MatrixXd M(k1, k1);
     for (int j = 0; j < t1.nlev; ++j) {
@@ -354,8 +397,16 @@ void PlsModel::update_blocked(Criterion& cr) {
 
   if (K_ > 1) {
     // L21_j = Lambda_r' A21_j T1 L11_j^-T (pattern of A21_j).
+    if (rest_scalar_)
+      for (int c = 0; c < qr_; ++c) rest_theta_[c] = T_[rest_term_of_[c]](0, 0);
     for (int j = 0; j < t1.nlev; ++j) {
       BlockCol& bc = A21_[j];
+      if (k1 == 1 && rest_scalar_) {
+        const double f = T1(0, 0) / L11_(0, j);
+        const Eigen::Index m = bc.A.rows();
+        for (Eigen::Index a = 0; a < m; ++a) bc.L(a, 0) = bc.A(a, 0) * f * rest_theta_[bc.rows[a]];
+        continue;
+      }
       bc.L.noalias() = bc.A * T1;
       apply_lambda_rest_left(bc.rows, bc.L, T_);
       if (k1 == 1) {
@@ -367,9 +418,14 @@ void PlsModel::update_blocked(Criterion& cr) {
     }
     // L22 = chol(Lambda_r' A22 Lambda_r + I - sum_j L21_j L21_j').
     if (rest_scalar_) {
-      VectorXd d(qr_);
-      for (int c = 0; c < qr_; ++c) d[c] = T_[rest_term_of_[c]](0, 0);
-      L22_.noalias() = d.asDiagonal() * A22_ * d.asDiagonal();
+      // only the lower triangle is read by the factorisation
+      L22_.resize(qr_, qr_);
+      for (int c = 0; c < qr_; ++c) {
+        const double dc = rest_theta_[c];
+        const double* src = A22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
+        double* dst = L22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
+        for (int r = c; r < qr_; ++r) dst[r] = rest_theta_[r] * src[r] * dc;
+      }
     } else {
       L22_ = A22_;
       for (int c = 0; c < qr_;) {
@@ -388,13 +444,16 @@ void PlsModel::update_blocked(Criterion& cr) {
       for (int j = 0; j < t1.nlev; ++j)
         l21_flat_.segment(l21_offset_[j], l21_offset_[j + 1] - l21_offset_[j]) = A21_[j].L.col(0);
       const double* v = l21_flat_.data();
-      const int* src = gather_src_.data();
-      const size_t ntarget = gather_target_.size();
-      for (size_t g = 0; g < ntarget; ++g) {
-        double acc = 0.0;
-        for (std::ptrdiff_t k = gather_ptr_[g]; k < gather_ptr_[g + 1]; ++k)
-          acc += v[src[2 * k]] * v[src[2 * k + 1]];
-        l22[gather_target_[g]] -= acc;
+      const int* rows = l21_rows_.data();
+      for (int c = 0; c < qr_; ++c) {
+        double* col = l22 + static_cast<std::ptrdiff_t>(c) * qr_;
+        for (int e = col_ptr_[c]; e < col_ptr_[c + 1]; ++e) {
+          const ColumnUpdate& u = col_updates_[e];
+          const double* lj = v + u.offset;
+          const int* rj = rows + u.offset;
+          const double lb = lj[u.b];
+          for (int a = u.b; a < u.m; ++a) col[rj[a]] -= lb * lj[a];
+        }
       }
     } else {
       MatrixXd G;

@@ -136,14 +136,19 @@ class PlsModel {
   std::vector<Term> terms_;
   std::vector<int> rest_term_of_;  // rest column -> term index
   bool rest_scalar_ = true;        // every rest term has one effect (Lambda_r diagonal)
-  // For a scalar term 1, sum_j L21_j L21_j' in gather form, sorted by target entry of L22:
-  // target g (linear index gather_target_[g]) receives the products of the L21 values
-  // (flattened, level by level) at gather_src_ pairs gather_ptr_[g] .. gather_ptr_[g+1]-1.
-  std::vector<std::ptrdiff_t> gather_target_;
-  std::vector<std::ptrdiff_t> gather_ptr_;
-  std::vector<int> gather_src_;  // pairs (a, b), flattened
-  std::vector<int> l21_offset_;  // start of level j in the flattened L21 values
-  VectorXd l21_flat_;
+  // For a scalar term 1, sum_j L21_j L21_j' is subtracted column by column of L22 (the
+  // column stays in L1 cache): column c receives, for each level j whose rows include c at
+  // position b, l_j[b] * l_j[a] at rows_j[a] for a >= b. L21 values and rows are flattened
+  // level by level (level j from l21_offset_[j]).
+  struct ColumnUpdate {
+    int offset, b, m;  // level start in the flat arrays, position of c, number of rows
+  };
+  std::vector<int> col_ptr_;                // updates of column c: col_ptr_[c] .. col_ptr_[c+1]-1
+  std::vector<ColumnUpdate> col_updates_;
+  std::vector<int> l21_offset_;
+  std::vector<int> l21_rows_;               // flattened rows
+  VectorXd l21_flat_;                       // flattened values
+  VectorXd rest_theta_;                     // theta of each rest column (scalar rest terms)
 
   // cross products
   MatrixXd A11_;  // k1 x q1: level blocks side by side

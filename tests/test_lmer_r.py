@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from rbridge import r, r_dataset
-from rmodels.errors import FitError, RankDeficiencyWarning, SingularFitWarning
+from rmodels.errors import (
+    ConvergenceWarning,
+    FitError,
+    RankDeficiencyWarning,
+    SingularFitWarning,
+)
 from rmodels.lmer import abbreviate, lmer
 
 pytestmark = pytest.mark.r
@@ -34,6 +39,10 @@ CASES = [
     ("cake_fslope", "cake", "lme4", "angle ~ temp + (1 + recipe | replicate)", True),
     ("chick", "ChickWeight", "datasets", "weight ~ Time + (Time | Chick)", True),
     ("chick_diet", "ChickWeight", "datasets", "weight ~ Time * Diet + (Time || Chick)", False),
+    # vector-valued first term with a scalar term after it, and a vector term after a scalar one
+    ("chick_two", "ChickWeight", "datasets", "weight ~ Time + (Time | Chick) + (1 | Diet)", True),
+    ("cake_rest_vec", "cake", "lme4", "angle ~ temp + (1 | recipe:replicate) + (temp | replicate)",
+     True),
 ]
 IDS = [c[0] for c in CASES]
 # lme4's own criterion is path dependent at the 1e-13 level (its PLS solves for increments
@@ -41,7 +50,7 @@ IDS = [c[0] for c in CASES]
 # optimisation: θ agrees to about 1e-5..1e-4 (R-SEMANTICS E4), the criterion to 1e-10.
 THETA_RTOL_DEFAULT = 1e-4
 # optima on a flat ridge in θ
-THETA_RTOL = {"cake_fslope": 2e-3}
+THETA_RTOL = {"cake_fslope": 2e-3, "cake_rest_vec": 2e-3}
 # absolute tolerance for θ: a component lme4 puts on its bound 0 may stay just above it here
 THETA_ATOL = {"cake_fslope": 1e-4}
 
@@ -87,6 +96,7 @@ def _r_fit(case: tuple) -> dict:
         "tidy": r("as.data.frame(tidy(fm))"),
         "tidy_vals": r("as.data.frame(tidy(fm, effects = 'ran_vals'))"),
         "glance": r("as.data.frame(glance(fm))"),
+        "conv_msgs": r("as.character(unlist(fm@optinfo$conv$lme4$messages))") or [],
     }
     return out
 
@@ -100,6 +110,7 @@ def fits() -> dict:
         data = r_dataset(dname, pkg)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SingularFitWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
             fit = lmer(formula, data, REML=reml, data_name=dname)
         out[cid] = (fit, _r_fit(case))
     return out
@@ -177,6 +188,13 @@ def test_random_effects_and_predictions(fits, cid):
     for g, m in R["coef"].items():
         assert list(co[g].columns) == R["coef_cols"][g]
         np.testing.assert_allclose(co[g].to_numpy(), m, rtol=tol, atol=tol * np.abs(m).max())
+
+
+@pytest.mark.parametrize("cid", IDS)
+def test_convergence_messages(fits, cid):
+    """lme4's checkConv messages (singular fit, gradient, Hessian) are the same."""
+    fit, R = fits[cid]
+    assert fit.optinfo.messages == R["conv_msgs"]
 
 
 @pytest.mark.parametrize("cid", IDS)

@@ -14,10 +14,12 @@ Follows lme4 1.1-31 (``findbars``, ``expandDoubleVerts``, ``expandSlash``, ``mkR
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 import numpy as np
+import pandas as pd
 
 from .errors import FitError
 from .formula.ast import BinOp, Expr, Formula, Name, Num, Paren, UnaryOp
@@ -208,9 +210,20 @@ def expand_bars(bars: list) -> list:
 
 def expanded_formula_text(formula: Union[str, Formula]) -> str:
     """The formula as lme4 prints it (``Formula:`` line): deparsed with ``||`` expanded."""
+
+    if isinstance(formula, str):
+        return _expanded_formula_text_cached(formula)
+    return _expanded_formula_text(formula)
+
+
+@functools.lru_cache(maxsize=256)
+def _expanded_formula_text_cached(text: str) -> str:
     from .formula.parser import parse_formula
 
-    f = parse_formula(formula) if isinstance(formula, str) else formula
+    return _expanded_formula_text(parse_formula(text))
+
+
+def _expanded_formula_text(f: Formula) -> str:
 
     def rewrite(e: Expr) -> Expr:
         if isinstance(e, BinOp) and e.op == "||":
@@ -256,8 +269,79 @@ def grouping_factor(design: Any, expr: Expr) -> tuple[np.ndarray, list]:
         used, codes = np.unique(combined, return_inverse=True)
         levels = [f"{l1[u // len(l2)]}:{l2[u % len(l2)]}" for u in used]
         return codes.astype(np.int32), levels
+    fast = _categorical_column(design, e)
+    if fast is not None:
+        return fast
     codes, levels = design.grouping_factor(e)
     return np.asarray(codes, dtype=np.int32), list(levels)
+
+
+def _kept_column(design: Any, e: Expr) -> Any:
+    """The kept rows of a data column named by ``e`` (a syntactic name), or None."""
+    if not isinstance(e, Name) or deparse(e) != e.id:
+        return None
+    try:
+        data = design.kept_data()
+    except (AttributeError, RuntimeError):
+        return None
+    if e.id not in data.columns:
+        return None
+    return data[e.id]
+
+
+def _categorical_column(design: Any, e: Expr) -> tuple[np.ndarray, list] | None:
+    """Fast path of ``factor(g)`` for a column that is a Categorical of strings: its codes with
+    unused levels dropped (the design has already removed rows with missing values)."""
+    col = _kept_column(design, e)
+    if col is None or not isinstance(col.dtype, pd.CategoricalDtype):
+        return None
+    cats = col.cat.categories
+    if not (pd.api.types.is_object_dtype(cats.dtype) or pd.api.types.is_string_dtype(cats.dtype)):
+        return None
+    codes = col.cat.codes.to_numpy()
+    if len(codes) == 0 or codes.min() < 0:
+        return None
+    used = np.zeros(len(cats), dtype=bool)
+    used[codes] = True
+    remap = np.cumsum(used) - 1
+    levels = [str(v) for v, u in zip(cats, used) if u]
+    return remap[codes].astype(np.int32), levels
+
+
+def bar_matrix(design: Any, bar: Any) -> tuple[np.ndarray, list]:
+    """Model matrix of the bar's left-hand side (``model.matrix(~ lhs)``). Sums of ``1``/``0``
+    and plain numeric columns are built directly; anything else goes through the design."""
+    items: list = []
+
+    def flatten(x: Expr) -> bool:
+        x = _strip(x)
+        if isinstance(x, BinOp) and x.op == "+":
+            return flatten(x.left) and flatten(x.right)
+        items.append(x)
+        return True
+
+    flatten(bar.lhs)
+    intercept = True
+    names: list = []
+    cols: list = []
+    for it in items:
+        if isinstance(it, Num) and it.value in (0.0, 1.0):
+            intercept = it.value == 1.0
+            continue
+        col = _kept_column(design, it)
+        if col is None or not pd.api.types.is_numeric_dtype(col.dtype) or \
+                pd.api.types.is_bool_dtype(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype):
+            return design.bar_matrix(bar)
+        if it.id not in names:
+            names.append(it.id)
+            cols.append(col.to_numpy(dtype=float))
+    n = design.n
+    if intercept:
+        names.insert(0, "(Intercept)")
+        cols.insert(0, np.ones(n))
+    if not cols:
+        return design.bar_matrix(bar)
+    return np.column_stack(cols), names
 
 
 def build_re_structure(design: Any, bars: list | None = None) -> ReStructure:
@@ -272,7 +356,7 @@ def build_re_structure(design: Any, bars: list | None = None) -> ReStructure:
     n = design.n
     raw: list = []
     for bar in bars:
-        Z, cn = design.bar_matrix(bar)
+        Z, cn = bar_matrix(design, bar)
         codes, levels = grouping_factor(design, bar.group)
         raw.append(ReTerm(bar, deparse(bar.group), list(cn),
                           np.asfortranarray(np.asarray(Z, dtype=float)),
