@@ -32,7 +32,7 @@ of groups that gave it.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import warnings
 from typing import Any, Optional, Sequence, Union
 
@@ -391,6 +391,29 @@ def _subset_mask(subset: Any, n: int) -> Optional[np.ndarray]:
     raise DataError("'subset' must be a boolean mask or integer positions")
 
 
+class _FrameParts:
+    """The ``_frame_parts`` of a group's design (values, frame labels, response index, weights,
+    offset argument), the values restricted to the group's rows when first unpacked."""
+
+    def __init__(self, vals: list, rows: np.ndarray, flabels: list, resp: Any,
+                 w: Optional[np.ndarray], o_arg: Optional[np.ndarray]) -> None:
+        self._vals, self._rows = vals, rows
+        self._rest = (flabels, resp, w, None if o_arg is None else o_arg[rows])
+        self._taken: Optional[list] = None
+
+    def __iter__(self):
+        if self._taken is None:
+            self._taken = [take(v, self._rows) for v in self._vals]
+        yield self._taken
+        yield from self._rest
+
+    def __getitem__(self, k: int) -> Any:
+        return list(self)[k]
+
+    def __len__(self) -> int:
+        return 5
+
+
 class _Designs:
     """Per-group designs: rows of the whole-data design where that is R's group design, else
     built from the group's rows. ``designs[i]`` is a Design or the exception that stopped it;
@@ -473,15 +496,17 @@ class _Designs:
             b = a + len(R)
             sl = slice(a, b)
             kept = full.kept[R]
-            self.designs[i] = dataclasses.replace(
-                full, X=X[sl], y=None if y is None else y[sl],
-                weights=None if w is None else w[sl], offset=None if o is None else o[sl],
-                kept=kept, kept_sub=np.flatnonzero(keep), n_data=len(r),
-                na_dropped=np.flatnonzero(~keep),
-                _frame_parts=([take(v, R) for v in vals], flabels, resp,
-                              None if w is None else w[sl],
-                              None if o_arg is None else o_arg[R]),
+            # a shallow copy of the whole-data design with the group's rows (the model frame of
+            # the group is taken only when asked for)
+            gd = copy.copy(full)
+            gd.__dict__.update(
+                X=X[sl], y=None if y is None else y[sl], weights=None if w is None else w[sl],
+                offset=None if o is None else o[sl], kept=kept, kept_sub=np.flatnonzero(keep),
+                n_data=len(r), na_dropped=np.flatnonzero(~keep),
+                _frame_parts=_FrameParts(vals, R, flabels, resp, None if w is None else w[sl],
+                                         o_arg),
                 _row_names=None, _frame=None, _kept_data=None)
+            self.designs[i] = gd
             self.warnings[i] = list(self.full_warnings)
             a = b
 
