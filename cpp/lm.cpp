@@ -55,16 +55,19 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   if (has_offset) yo.colwise() -= offset;
 
   // Rows used in the QR: non-zero weights, in their original order.
+  // (Only built when there are weights; without them every row is used in order.)
   std::vector<Eigen::Index> used, unused;
-  used.reserve(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (weighted && weights[i] == 0.0) {
-      unused.push_back(i);
-    } else {
-      used.push_back(i);
+  if (weighted) {
+    used.reserve(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (weights[i] == 0.0) {
+        unused.push_back(i);
+      } else {
+        used.push_back(i);
+      }
     }
   }
-  const Eigen::Index nu = static_cast<Eigen::Index>(used.size());
+  const Eigen::Index nu = weighted ? static_cast<Eigen::Index>(used.size()) : n;
   const bool compact = !unused.empty();
 
   // Rows set aside keep their unweighted x (needed for their fitted values).
@@ -73,8 +76,9 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
 
   // sqrt(w) X on the used rows, compacted to the top of X (rows move up only, so in place is
   // safe), and sqrt(w) (y - o).
-  Eigen::VectorXd wts = Eigen::VectorXd::Ones(nu);
+  Eigen::VectorXd wts;
   if (weighted) {
+    wts.resize(nu);
     for (Eigen::Index r = 0; r < nu; ++r) wts[r] = std::sqrt(weights[used[r]]);
   }
   if (compact || weighted) {
@@ -83,8 +87,13 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
       for (Eigen::Index r = 0; r < nu; ++r) col[r] = col[used[r]] * wts[r];
     }
   }
-  Eigen::MatrixXd effects(nu, k);
-  for (Eigen::Index r = 0; r < nu; ++r) effects.row(r) = yo.row(used[r]) * wts[r];
+  Eigen::MatrixXd effects;
+  if (weighted) {
+    effects.resize(nu, k);
+    for (Eigen::Index r = 0; r < nu; ++r) effects.row(r) = yo.row(used[r]) * wts[r];
+  } else {
+    effects = yo;
+  }
 
   if (!all_finite(X.topRows(nu))) throw std::invalid_argument("NA/NaN/Inf in 'x'");
   if (!effects.allFinite()) throw std::invalid_argument("NA/NaN/Inf in 'y'");
@@ -93,8 +102,10 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   fit.algorithm = "dqrdc2";
   fit.n_used = static_cast<int>(nu);
   fit.coefficients = Eigen::MatrixXd::Constant(p, k, kNaN);
-  fit.residuals.resize(n, k);
-  fit.fitted_values.resize(n, k);
+  if (weighted) {
+    fit.residuals.resize(n, k);
+    fit.fitted_values.resize(n, k);
+  }
 
   Eigen::MatrixXd rsd;  // residuals of the weighted problem on the used rows
   if (nu == 0 || p == 0) {
@@ -148,14 +159,15 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   fit.df_residual = static_cast<int>(nu) - fit.rank;
 
   // Back to the original scale: residuals / sqrt(w), fitted = (y - o) - residuals (+ o below).
-  for (Eigen::Index r = 0; r < nu; ++r) {
-    const Eigen::Index i = used[r];
-    if (weighted) {
+  if (!weighted) {
+    fit.residuals = std::move(rsd);
+    fit.fitted_values = yo - fit.residuals;
+  } else {
+    for (Eigen::Index r = 0; r < nu; ++r) {
+      const Eigen::Index i = used[r];
       fit.residuals.row(i) = rsd.row(r) / wts[r];
-    } else {
-      fit.residuals.row(i) = rsd.row(r);
+      fit.fitted_values.row(i) = yo.row(i) - fit.residuals.row(i);
     }
-    fit.fitted_values.row(i) = yo.row(i) - fit.residuals.row(i);
   }
   if (compact) {
     const Eigen::MatrixXd b0 = fit.coefficients.unaryExpr([](double v) { return std::isnan(v) ? 0.0 : v; });
