@@ -184,16 +184,55 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
 
 Eigen::VectorXd qr_hat(const Eigen::Ref<const Eigen::MatrixXd>& qr,
                        const Eigen::Ref<const Eigen::VectorXd>& qraux, int rank) {
+  // Compact WY form of the reflectors dqrsl applies (the first min(rank, n - 1); a zero
+  // qraux is the identity): Q = I - V T V', V unit lower trapezoidal (V(i, l) = qr(i, l) / qraux[l]
+  // below the diagonal), T upper triangular from S = V'V (LAPACK dlarft, forward).  Then
+  //   Q1 = Q[, 1:rank] = [I; 0] - V W,  W = T V1',  h_i = ||row i of Q1||^2,
+  // computed over row blocks with matrix products (n rank^2 flops, one pass over qr).
   const Eigen::Index n = qr.rows();
+  const int r = rank;
   Eigen::VectorXd hat = Eigen::VectorXd::Zero(n);
-  // Columns of Q1 = Q [I; 0] in chunks, accumulating their squares row by row.
-  const int chunk = 32;
-  for (int j0 = 0; j0 < rank; j0 += chunk) {
-    const int m = std::min(chunk, rank - j0);
-    Eigen::MatrixXd E = Eigen::MatrixXd::Zero(n, m);
-    for (int c = 0; c < m; ++c) E(j0 + c, c) = 1.0;
-    qr_qy_inplace(qr, qraux, rank, E);
-    hat += E.rowwise().squaredNorm();
+  if (r == 0) return hat;
+  const int ju = static_cast<int>(std::min<Eigen::Index>(r, std::max<Eigen::Index>(n - 1, 0)));
+  Eigen::VectorXd tau = Eigen::VectorXd::Zero(r);
+  for (int l = 0; l < ju; ++l) tau[l] = qraux[l];
+  constexpr Eigen::Index kRows = 1024;
+  auto v_block = [&](Eigen::Index r0, Eigen::Index len, Eigen::MatrixXd& V) {
+    V = qr.block(r0, 0, len, r);
+    for (int l = 0; l < r; ++l) {
+      if (tau[l] == 0.0) {
+        V.col(l).setZero();
+      } else {
+        V.col(l) /= tau[l];
+      }
+      // Rows at or above the diagonal: 1 on it, 0 above.
+      for (Eigen::Index i = 0; i < len && r0 + i <= l; ++i) V(i, l) = (r0 + i == l) ? 1.0 : 0.0;
+    }
+  };
+  Eigen::MatrixXd S = Eigen::MatrixXd::Zero(r, r), V;
+  for (Eigen::Index r0 = 0; r0 < n; r0 += kRows) {
+    const Eigen::Index len = std::min(kRows, n - r0);
+    v_block(r0, len, V);
+    S.selfadjointView<Eigen::Lower>().rankUpdate(V.transpose());
+  }
+  S = S.selfadjointView<Eigen::Lower>();
+  Eigen::MatrixXd T = Eigen::MatrixXd::Zero(r, r);
+  for (int l = 0; l < r; ++l) {
+    T(l, l) = tau[l];
+    if (l > 0 && tau[l] != 0.0) {
+      const Eigen::VectorXd z = -tau[l] * S.col(l).head(l);
+      T.col(l).head(l) = T.topLeftCorner(l, l).triangularView<Eigen::Upper>() * z;
+    }
+  }
+  Eigen::MatrixXd V1;
+  v_block(0, std::min<Eigen::Index>(r, n), V1);
+  Eigen::MatrixXd W = T * V1.transpose();  // r x r
+  for (Eigen::Index r0 = 0; r0 < n; r0 += kRows) {
+    const Eigen::Index len = std::min(kRows, n - r0);
+    v_block(r0, len, V);
+    Eigen::MatrixXd Q1 = -V * W;
+    for (Eigen::Index i = 0; i < len && r0 + i < r; ++i) Q1(i, r0 + i) += 1.0;
+    hat.segment(r0, len) = Q1.rowwise().squaredNorm();
   }
   return hat;
 }

@@ -591,3 +591,51 @@ def test_reconstruction_path_dense_design(weights):
     assert fast["algorithm"] == "reconstructed"
     for key in ["coefficients", "effects", "residuals", "fitted_values", "qr", "qraux"]:
         normwise_close(fast[key], slow[key], 1e-12)
+
+
+@pytest.mark.parametrize("kind", ["tall", "square", "wide", "intercept_dup", "zero_col", "dummies",
+                                  "many_aliased", "one_row"])
+def test_hat_values_match_explicit_q(kind):
+    """qr_hat (compact WY, row blocks) equals the squared row norms of Q[, 1:rank] formed by
+    applying the reflectors to the unit vectors (R's lm.influence)."""
+    x = design(kind, 15)
+    f = _core.qr_dqrdc2(np.asfortranarray(x), 1e-7)
+    n, r = x.shape[0], f["rank"]
+    e = np.zeros((n, r))
+    e[np.arange(r), np.arange(r)] = 1.0
+    q1 = _core.qr_qy(f["qr"], f["qraux"], r, e)
+    np.testing.assert_allclose(_core.qr_hat(f["qr"], f["qraux"], r), (q1**2).sum(axis=1),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_hat_values_large_reconstructed():
+    x = factor_design(30000, 16)
+    y = np.random.default_rng(17).standard_normal(x.shape[0])
+    f = _core.lm_wfit(fcopy(x), y, extended=0)
+    assert f["algorithm"] == "reconstructed"
+    q, _ = np.linalg.qr(x)
+    np.testing.assert_allclose(_core.qr_hat(f["qr"], f["qraux"], f["rank"]), (q**2).sum(axis=1),
+                               rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.r
+def test_hat_and_cov_unscaled_match_R():
+    from rbridge import r
+
+    x = design("dummies", 19)
+    n = x.shape[0]
+    y = np.random.default_rng(20).standard_normal(n)
+    w = _weights(n, 21, True)
+    _send_matrix("X", x)
+    _send_vector("yv", y)
+    _send_vector("w", w)
+    want = r("m <- lm(yv ~ X - 1, weights = w); list(hat = unname(lm.influence(m)$hat), "
+             "cov = unname(summary(m)$cov.unscaled))")
+    f = _core.lm_wfit(fcopy(x), y, w)
+    r_ = f["rank"]
+    np.testing.assert_allclose(_core.qr_hat(f["qr"], f["qraux"], r_), want["hat"], rtol=1e-12,
+                               atol=1e-15)
+    cov = _core.qr_cov_unscaled(f["qr"], r_)
+    p = f["pivot"][:r_]
+    order = np.argsort(p)  # summary.lm orders cov.unscaled by original column (aliased dropped)
+    np.testing.assert_allclose(cov[np.ix_(order, order)], want["cov"], rtol=1e-12)
