@@ -297,6 +297,14 @@ def test_tidy_glance_coef_layout(datasets):
     pd.testing.assert_frame_equal(
         wt[wt["g"] == "g021"].drop(columns=["g", "status"]).reset_index(drop=True),
         g21.tidy(), check_exact=True)
+    for family, y in (("binomial", "yb"), ("poisson", "yc"), ("gaussian", "y")):
+        gfits = quiet(batch.glm, f"{y} ~ x1 + f", d, family=family, by="g")
+        gt = gfits.tidy()
+        for f in gfits:
+            if not isinstance(f, FailedFit):
+                got = gt[gt["g"] == f.group["g"]].drop(columns=["g", "status"])
+                pd.testing.assert_frame_equal(got.reset_index(drop=True), f.tidy(),
+                                              check_exact=True)
     gl = rmodels.glance(fits)
     assert len(gl) == 200 and gl.columns[0] == "g" and gl.columns[-1] == "status"
     cf = fits.coef()

@@ -169,6 +169,10 @@ class FitList(list):
                 all(type(f) is LM and not f.is_mlm for f in ok):
             fits = [None if isinstance(f, FailedFit) else f for f in self]
             return self._stack_frames(_lm_tidy_rows(fits))
+        if ok and not kwargs.get("conf_int") and not kwargs.get("exponentiate") and \
+                all(type(f) is GLM for f in ok):
+            fits = [None if isinstance(f, FailedFit) else f for f in self]
+            return self._stack_frames(_glm_tidy_rows(fits))
         return self._stack("tidy", kwargs)
 
     def glance(self, **kwargs: Any) -> pd.DataFrame:
@@ -264,6 +268,54 @@ def _lm_tidy_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
                          "estimate": np.concatenate(est) if est else np.zeros(0),
                          "std.error": np.concatenate(se) if se else np.zeros(0),
                          "statistic": tv, "p.value": pv})
+    return body, counts
+
+
+def _glm_tidy_rows(fits: Sequence[Optional[GLM]]) -> tuple[pd.DataFrame, list]:
+    """broom's ``tidy.glm`` columns for many fits at once (None = a failed group, one NaN
+    row): ``GLM.coef_table``'s arithmetic per group (non-aliased coefficients in pivoted order;
+    z tests for binomial/poisson, t tests otherwise, NaN when the residual df is 0), the tail
+    probabilities in one vectorised call per kind."""
+    terms, est, se, stat, df, kind, counts = [], [], [], [], [], [], []
+    for f in fits:
+        if f is None:
+            terms.append(np.array([np.nan], dtype=object))
+            nan = np.array([np.nan])
+            est.append(nan)
+            se.append(nan)
+            stat.append(nan)
+            df.append(np.array([0.0]))
+            kind.append(np.array([2]))
+            counts.append(1)
+            continue
+        p = f.rank
+        piv = f._core.pivot[:p]
+        e = f._core.coefficients[piv]
+        s = np.sqrt(np.diag(f._cov_unscaled()) * f.dispersion())
+        df_r = f.df_residual_
+        if f.family.fixed_dispersion:
+            k, z = 0, e / s
+        elif df_r > 0:
+            k, z = 1, e / s
+        else:
+            k, s, z = 2, np.full(p, np.nan), np.full(p, np.nan)
+        terms.append(np.asarray([f.names[i] for i in piv], dtype=object))
+        est.append(e)
+        se.append(s)
+        stat.append(z)
+        df.append(np.full(p, float(df_r)))
+        kind.append(np.full(p, k))
+        counts.append(p)
+    zv = np.concatenate(stat) if stat else np.zeros(0)
+    dfv = np.concatenate(df) if df else np.zeros(0)
+    kv = np.concatenate(kind) if kind else np.zeros(0, dtype=int)
+    pv = np.full(zv.shape, np.nan)
+    pv[kv == 0] = 2 * sps.norm.cdf(-np.abs(zv[kv == 0]))
+    pv[kv == 1] = 2 * sps.t.cdf(-np.abs(zv[kv == 1]), dfv[kv == 1])
+    body = pd.DataFrame({"term": np.concatenate(terms) if terms else np.zeros(0, object),
+                         "estimate": np.concatenate(est) if est else np.zeros(0),
+                         "std.error": np.concatenate(se) if se else np.zeros(0),
+                         "statistic": zv, "p.value": pv})
     return body, counts
 
 
