@@ -307,6 +307,15 @@ def test_tidy_glance_coef_layout(datasets):
                                               check_exact=True)
     gl = rmodels.glance(fits)
     assert len(gl) == 200 and gl.columns[0] == "g" and gl.columns[-1] == "status"
+    for k, f in enumerate(fits):
+        if not isinstance(f, FailedFit):
+            one = f.glance()
+            got = gl.iloc[[k]].drop(columns=["g", "status"]).reset_index(drop=True)
+            np.testing.assert_array_equal(got.to_numpy(float), one.to_numpy(float))
+    ok_only = quiet(batch.lm, "y ~ x1 + x2", d[~d["g"].isin(["g033"])], by="g")
+    g_ok = ok_only.glance().drop(columns=["g", "status"])
+    per = pd.concat([f.glance() for f in ok_only], ignore_index=True)
+    pd.testing.assert_frame_equal(g_ok, per, check_exact=True)
     cf = fits.coef()
     assert cf.index.name == "g" and list(cf.columns[:3]) == ["(Intercept)", "x1", "x2"]
     assert np.isnan(cf.loc["g007", "fb"]) and np.isnan(cf.loc["g013"]).all()
@@ -330,6 +339,12 @@ def test_group_fit_equals_single_fit_on_group_rows(datasets):
     pd.testing.assert_series_equal(six.coef(), single.coef(), rtol=1e-14)
     assert six.row_names == single.row_names
     assert str(six.summary()) == str(single.summary())
+    gfits = quiet(batch.glm, "vs ~ wt", mt, family="binomial", by="cyl")
+    gsingle = rmodels.glm("vs ~ wt", mt[mt["cyl"] == 4], family="binomial")
+    four = gfits.get(4.0)
+    pd.testing.assert_series_equal(four.coef(), gsingle.coef(), rtol=1e-14)
+    pd.testing.assert_frame_equal(four.data, mt[mt["cyl"] == 4])
+    assert str(four.summary()) == str(gsingle.summary())
 
 
 def test_multiple_by_order_and_empty_groups(datasets):

@@ -32,6 +32,7 @@ of groups that gave it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
 from typing import Any, Optional, Sequence, Union
@@ -52,7 +53,7 @@ from .glm import glm as _glm_single
 from .lm import LM, _arg_text, _cov_unscaled_pivoted, _empty_fit
 from .lm import lm as _lm_single
 
-__all__ = ["lm", "glm", "FitList", "FailedFit"]
+__all__ = ["lm", "glm", "FitList", "FailedFit", "GroupGLM"]
 
 # Functions whose value at a row depends on that row only (given their constant arguments):
 # the whole-data model frame restricted to a group's rows is then the group's own model frame,
@@ -164,20 +165,29 @@ class FitList(list):
         """Every group's ``tidy()`` stacked: group columns, broom's columns, ``status`` (a failed
         group has one row with NaN values). For single-response lm fits without ``conf_int``
         the table is computed for all groups at once (the same numbers as each ``tidy()``)."""
+        with _blas_single_thread():
+            return self._tidy(kwargs)
+
+    def _tidy(self, kwargs: dict) -> pd.DataFrame:
         ok = [f for f in self if not isinstance(f, FailedFit)]
         if ok and not kwargs.get("conf_int") and \
                 all(type(f) is LM and not f.is_mlm for f in ok):
             fits = [None if isinstance(f, FailedFit) else f for f in self]
             return self._stack_frames(_lm_tidy_rows(fits))
         if ok and not kwargs.get("conf_int") and not kwargs.get("exponentiate") and \
-                all(type(f) is GLM for f in ok):
+                all(type(f) in (GLM, GroupGLM) for f in ok):
             fits = [None if isinstance(f, FailedFit) else f for f in self]
             return self._stack_frames(_glm_tidy_rows(fits))
         return self._stack("tidy", kwargs)
 
     def glance(self, **kwargs: Any) -> pd.DataFrame:
         """Every group's ``glance()`` row stacked: group columns, broom's columns, ``status``."""
-        return self._stack("glance", kwargs)
+        ok = [f for f in self if not isinstance(f, FailedFit)]
+        if ok and not kwargs and all(type(f) is LM and not f.is_mlm for f in ok):
+            fits = [None if isinstance(f, FailedFit) else f for f in self]
+            return self._stack_frames(_lm_glance_rows(fits))
+        with _blas_single_thread():
+            return self._stack("glance", kwargs)
 
     def coef(self) -> pd.DataFrame:
         """Coefficients, one row per group (indexed by the group values), one column per
@@ -269,6 +279,73 @@ def _lm_tidy_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
                          "std.error": np.concatenate(se) if se else np.zeros(0),
                          "statistic": tv, "p.value": pv})
     return body, counts
+
+
+def _lm_glance_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
+    """broom's ``glance.lm`` row for many single-response fits at once (None = a failed
+    group): ``summary.lm``'s R², adjusted R², sigma and F statistic, ``logLik.lm``, AIC, BIC,
+    with the arithmetic of ``LM.glance`` per group and the F tail probabilities in one
+    vectorised call."""
+    cols = ("r.squared", "adj.r.squared", "sigma", "statistic", "numdf", "dendf", "logLik",
+            "AIC", "BIC", "deviance", "df.residual", "nobs")
+    out = {c: np.full(len(fits), np.nan) for c in cols}
+    for i, f in enumerate(fits):
+        if f is None:
+            continue
+        r, fv, w, p, rdf = f._resid, f._fitted, f._w, f.rank, f._df_residual
+        if w is None:
+            mss = np.sum((fv - fv.mean()) ** 2) if f.intercept else np.sum(fv * fv)
+            rss = np.sum(r * r)
+        else:
+            if f.intercept:
+                m = np.sum(w * fv / np.sum(w))
+                mss = np.sum(w * (fv - m) ** 2)
+            else:
+                mss = np.sum(w * fv * fv)
+            rss = np.sum(w * r * r)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            resvar = np.float64(rss) / np.float64(rdf)
+        r2 = adj = 0.0
+        if p > 0 and p != int(f.intercept):
+            df_int = 1 if f.intercept else 0
+            n = f.qr.shape[0]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r2 = np.float64(mss) / np.float64(mss + rss)
+                adj = 1 - (1 - r2) * (np.float64(n - df_int) / np.float64(rdf))
+                fval = (np.float64(mss) / (p - df_int)) / resvar
+            if p != 1:
+                out["statistic"][i] = float(fval)
+                out["numdf"][i] = p - df_int
+                out["dendf"][i] = rdf
+        ll = f.logLik()
+        out["r.squared"][i] = float(r2)
+        out["adj.r.squared"][i] = float(adj)
+        out["sigma"][i] = float(np.sqrt(resvar))
+        out["logLik"][i] = float(ll)
+        out["AIC"][i] = -2.0 * float(ll) + 2.0 * ll.df
+        out["BIC"][i] = -2.0 * float(ll) + float(np.log(np.float64(ll.nobs))) * ll.df
+        out["deviance"][i] = float(f._rss())
+        out["df.residual"][i] = int(rdf)
+        out["nobs"][i] = int(f._used.sum())
+    stat, d1, d2 = out["statistic"], out["numdf"], out["dendf"]
+    pv = np.full(len(fits), np.nan)
+    ok = ~np.isnan(stat) & (d1 > 0) & (d2 > 0)
+    pv[ok] = sps.f.sf(stat[ok], d1[ok], d2[ok])
+    failed = np.array([f is None for f in fits], dtype=bool)
+    ints = {}
+    for c in ("df.residual", "nobs"):
+        v = out[c]
+        ints[c] = (v.astype(np.int64) if not failed.any()
+                   else pd.array(np.where(failed, 0, v).astype(np.int64), dtype="Int64"))
+        if failed.any():
+            ints[c][failed] = pd.NA
+    body = pd.DataFrame({
+        "r.squared": out["r.squared"], "adj.r.squared": out["adj.r.squared"],
+        "sigma": out["sigma"], "statistic": stat, "p.value": pv, "df": d1,
+        "logLik": out["logLik"], "AIC": out["AIC"], "BIC": out["BIC"],
+        "deviance": out["deviance"], "df.residual": ints["df.residual"],
+        "nobs": ints["nobs"]})
+    return body, [1] * len(fits)
 
 
 def _glm_tidy_rows(fits: Sequence[Optional[GLM]]) -> tuple[pd.DataFrame, list]:
@@ -408,6 +485,53 @@ def _pointwise(expr: Any) -> bool:
         return expr.fun in _POINTWISE and all(_pointwise(a) for a in expr.args) and \
             all(_pointwise(a) for _, a in expr.kwargs)
     return False
+
+
+class _GroupFrames:
+    """The groups' data frames (R's ``split(data, ...)``: original row names), taken as slices
+    of one reordered copy of ``data`` instead of one row selection per group."""
+
+    def __init__(self, data: pd.DataFrame, rows: list) -> None:
+        self._data, self._rows = data, rows
+        self._frame: Optional[pd.DataFrame] = None
+
+    def __getitem__(self, i: int) -> pd.DataFrame:
+        if self._frame is None:
+            order = np.concatenate(self._rows) if self._rows else np.zeros(0, dtype=np.int64)
+            self._bounds = np.concatenate([[0], np.cumsum([len(r) for r in self._rows])])
+            self._frame = _group_data(self._data, order)
+        return self._frame.iloc[self._bounds[i]:self._bounds[i + 1]]
+
+
+class GroupGLM(GLM):
+    """A group's :class:`~rmodels.glm.GLM`; its ``data`` (the group's rows, R's row names) is
+    taken from the whole data frame on first use."""
+
+    _frames: Optional[_GroupFrames] = None
+    _group_index: int = -1
+
+    @property  # type: ignore[override]
+    def data(self) -> pd.DataFrame:
+        d = self.__dict__.get("_data_value")
+        if d is None and self._frames is not None:
+            d = self._frames[self._group_index]
+            self.__dict__["_data_value"] = d
+        return d
+
+    @data.setter
+    def data(self, value: Optional[pd.DataFrame]) -> None:
+        self.__dict__["_data_value"] = value
+
+
+def _blas_single_thread():
+    """A context in which BLAS runs single-threaded, when threadpoolctl is installed: the
+    per-group Python work calls LAPACK on tiny matrices, where waking BLAS threads costs far
+    more than the solve."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def _group_data(data: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
@@ -793,6 +917,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
                            None if family is None else fam, data_name, weights, subset, offset,
                            None, None, None, control, na_action)
     per_warn = [list(w) for w in ds.warnings]
+    frames = _GroupFrames(data, rows)
     for i, res in zip(where, results):
         key = _group_dict(by, keys[i])
         if res["error"] is not None:
@@ -805,10 +930,11 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         d = ds.designs[i]
         n = d.X.shape[0]
         w = d.weights
-        g = GLM(core=core, design=d, family=fam, Y=ys[i],
+        g = GroupGLM(core=core, design=d, family=fam, Y=ys[i],
                      raw_weights=np.ones(n) if w is None else np.asarray(w, float),
-                     control=ctrl, call=call, data=_group_data(data, rows[i]),
+                     control=ctrl, call=call, data=None,
                      formula=formula, offset_arg=offset, start=None)
+        g._frames, g._group_index = frames, i
         g.group = key
         fits[i] = g
     _issue(per_warn, keys, by)
