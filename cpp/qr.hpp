@@ -35,9 +35,10 @@ struct QRPivoting {
 // to the last position; R's lm uses tol = 1e-7, glm.fit min(1e-7, epsilon / 1000).
 PivotedQR qr_dqrdc2(const Eigen::Ref<const Eigen::MatrixXd>& X, double tol);
 
-// The same factorisation, overwriting X with the compact QR (columns permuted as `pivot`).
-// Large tall matrices are factorised with a blocked algorithm that takes exactly dqrdc2's
-// pivoting decisions; `threads` <= 0 means "use the hardware concurrency".
+// The same factorisation, overwriting X with the compact QR (columns permuted as `pivot`),
+// column by column as LINPACK does (`threads` is reserved and currently unused).  The fast
+// path for large tall designs is part of lm_wfit (qr_tall.hpp), which needs the response to
+// produce everything in one pass.
 QRPivoting qr_dqrdc2_inplace(Eigen::Ref<Eigen::MatrixXd> X, double tol, int threads = 0);
 
 // Plain column-by-column LINPACK algorithm (the reference the blocked code is tested against).

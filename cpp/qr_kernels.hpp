@@ -28,17 +28,10 @@ typename Derived::Scalar safe_norm(const Eigen::MatrixBase<Derived>& v) {
   return v.stableNorm();
 }
 
-// The outcome of the column checks, for callers that want to know how close a decision was:
-// the smallest |log(c_l / (tol * n0_l))| over every check made.
-struct DecisionMargin {
-  double min_log_ratio = INFINITY;
-};
-
 // LINPACK dqrdc2 on x (n x p, overwritten by the compact QR).  Returns the rank; qraux and pivot
 // (0-based) are filled.
 template <typename S>
-int dqrdc2(Eigen::Ref<Mat<S>> x, S tol, Vec<S>& qraux, std::vector<int>& pivot,
-           DecisionMargin* margin = nullptr) {
+int dqrdc2(Eigen::Ref<Mat<S>> x, S tol, Vec<S>& qraux, std::vector<int>& pivot) {
   const int n = static_cast<int>(x.rows());
   const int p = static_cast<int>(x.cols());
   qraux = Vec<S>::Zero(p);
@@ -56,10 +49,6 @@ int dqrdc2(Eigen::Ref<Mat<S>> x, S tol, Vec<S>& qraux, std::vector<int>& pivot,
   int k = p;  // columns [k, p) have been moved to the end
   for (int l = 0; l < lup; ++l) {
     while (l < k) {
-      if (margin != nullptr && qraux[l] > S(0) && tol > S(0)) {
-        const double r = std::abs(std::log(static_cast<double>(qraux[l] / (norm0[l] * tol))));
-        margin->min_log_ratio = std::min(margin->min_log_ratio, r);
-      }
       if (!(qraux[l] < norm0[l] * tol)) break;
       // Rotate column l to the end: l+1..p-1 shift left (contiguous in column-major storage).
       if (l < p - 1) {

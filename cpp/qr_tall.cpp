@@ -233,7 +233,7 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
   const Eigen::Index n = Xw.rows();
   const int p = static_cast<int>(Xw.cols());
   const int k = static_cast<int>(Yw.cols());
-  if (p == 0 || p > 600 || n < 4 * static_cast<Eigen::Index>(p) + 16 ||
+  if (p == 0 || k == 0 || p > 600 || n < 4 * static_cast<Eigen::Index>(p) + 16 ||
       static_cast<double>(n) * p < 2e5)
     return false;
 
