@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <thread>
 
 namespace rmodels {
 namespace lmer {
@@ -20,6 +21,45 @@ bool small_chol(MatrixXd& M) {
   return llt.info() == Eigen::Success;
 }
 constexpr int kSmallBlock = 8;
+
+// Right-looking blocked Cholesky A = L L' in place (lower triangle read and written). The
+// trailing update of each step, A22 -= A21 A21', is split by columns into two parts of equal
+// work (the first 29% of the columns hold half of the lower triangle); with threads > 1 the two
+// parts run concurrently. The arithmetic does not depend on the number of threads.
+bool dense_cholesky_lower(MatrixXd& A, int threads) {
+  using Eigen::Index;
+  const Index n = A.rows();
+  constexpr Index kPanel = 128;
+  for (Index k = 0; k < n; k += kPanel) {
+    const Index b = std::min(kPanel, n - k);
+    Eigen::Ref<MatrixXd> A11 = A.block(k, k, b, b);
+    Eigen::LLT<Eigen::Ref<MatrixXd>> llt(A11);
+    if (llt.info() != Eigen::Success) return false;
+    const Index m = n - k - b;
+    if (m == 0) break;
+    auto A21 = A.block(k + b, k, m, b);
+    A11.triangularView<Eigen::Lower>().transpose().solveInPlace<Eigen::OnTheRight>(A21);
+    const Index c = std::max<Index>(1, std::min<Index>(m - 1, static_cast<Index>(0.2929 * m)));
+    const Index o = k + b;
+    auto left = [&]() {
+      A.block(o, o, c, c).selfadjointView<Eigen::Lower>().rankUpdate(A21.topRows(c), -1.0);
+      A.block(o + c, o, m - c, c).noalias() -= A21.bottomRows(m - c) * A21.topRows(c).transpose();
+    };
+    auto right = [&]() {
+      A.block(o + c, o + c, m - c, m - c).selfadjointView<Eigen::Lower>().rankUpdate(
+          A21.bottomRows(m - c), -1.0);
+    };
+    if (threads > 1 && m >= 512) {
+      std::thread worker(left);
+      right();
+      worker.join();
+    } else {
+      left();
+      right();
+    }
+  }
+  return true;
+}
 
 // One level of a vector-valued first term, without heap allocation (k <= kSmallBlock):
 // L = chol(T'AT + I) (k x k lower, column-major, upper part zeroed) and
@@ -467,8 +507,8 @@ void PlsModel::update_blocked(Criterion& cr) {
           for (int a = b; a < m; ++a) l22[*idx++] -= G(a, b);
       }
     }
-    Eigen::LLT<Eigen::Ref<MatrixXd>> llt(L22_);
-    if (llt.info() != Eigen::Success) throw std::runtime_error("lmer: Cholesky factor of the random-effects block failed");
+    if (!dense_cholesky_lower(L22_, threads_))
+      throw std::runtime_error("lmer: Cholesky factor of the random-effects block failed");
     cr.ldL2 += 2.0 * L22_.diagonal().array().log().sum();
 
     // L32 = (A32 Lambda_r - sum_j L31_j L21_j') L22^-T.

@@ -76,6 +76,9 @@ class PlsModel {
            const Eigen::Ref<const VectorXd>& weights, const Eigen::Ref<const VectorXd>& offset,
            std::vector<ReTermInput> terms, int method = 0, int dense_limit = 3000);
   bool is_sparse() const { return sparse_; }
+  // threads for the dense factorisation of the blocked path (1 or 2; results do not depend on it)
+  void set_threads(int threads) { threads_ = threads < 1 ? 1 : threads; }
+  int threads() const { return threads_; }
 
   int n() const { return n_; }
   int p() const { return p_; }
@@ -135,6 +138,7 @@ class PlsModel {
   MatrixXd Xraw_;
   std::vector<Term> terms_;
   std::vector<int> rest_term_of_;  // rest column -> term index
+  int threads_ = 1;
   bool rest_scalar_ = true;        // every rest term has one effect (Lambda_r diagonal)
   // For a scalar term 1, sum_j L21_j L21_j' is subtracted column by column of L22 (the
   // column stays in L1 cache): column c receives, for each level j whose rows include c at

@@ -65,6 +65,8 @@ class LmerControl:
     check_rank_tol: float = 1e-7
     # rmodels only: factorisation of the random-effects block ("auto", "blocked", "sparse")
     pls_method: str = "auto"
+    # rmodels only: threads for the dense block factorisation (the result does not depend on it)
+    threads: int = 1
 
 
 def lmerControl(**kwargs: Any) -> LmerControl:  # noqa: N802 - R's name
@@ -293,6 +295,7 @@ class LmerMod:
             empty if self.offset_values is None else self.offset_values,
             [t.codes for t in re.terms], [t.nlev for t in re.terms], [t.Z for t in re.terms],
             method=ctrl.pls_method)
+        self.model.threads = ctrl.threads
         self.optinfo = optimize_lmer(self.model, re, reml, ctrl)
         for msg in self.optinfo.messages:
             cls_w = SingularFitWarning if msg == SINGULAR_MESSAGE else ConvergenceWarning
