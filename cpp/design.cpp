@@ -67,6 +67,93 @@ void fill_rows(const DesignOut& out, std::ptrdiff_t col_offset,
   }
 }
 
+// Indicator-coded factors (treatment, SAS, full dummies: each coding row is all zero or one
+// 1) let a term be written sparsely: zero the block, then one entry per row. `col_of[l]` is the
+// column of level l's 1, or -1 for an all-zero row. Empty when the coding is not of this form.
+std::vector<std::ptrdiff_t> indicator_columns(const TermComponent& c) {
+  std::vector<std::ptrdiff_t> col_of(static_cast<std::size_t>(c.levels), -1);
+  for (std::ptrdiff_t l = 0; l < c.levels; ++l) {
+    for (std::ptrdiff_t j = 0; j < c.cols; ++j) {
+      const double v = c.coding[l * c.crow_stride + j * c.ccol_stride];
+      if (v == 0.0) continue;
+      if (v != 1.0 || col_of[static_cast<std::size_t>(l)] != -1) return {};
+      col_of[static_cast<std::size_t>(l)] = j;
+    }
+  }
+  return col_of;
+}
+
+struct SparsePlan {
+  bool usable = false;
+  std::vector<std::vector<std::ptrdiff_t>> col_of;  // per component (empty for numeric)
+  std::vector<std::ptrdiff_t> stride;               // column stride of each component
+};
+
+SparsePlan sparse_plan(const std::vector<TermComponent>& comps) {
+  SparsePlan plan;
+  bool any_factor = false;
+  std::ptrdiff_t stride = 1;
+  for (const auto& c : comps) {
+    plan.stride.push_back(stride);
+    if (c.kind == TermComponent::Kind::Numeric) {
+      if (c.cols != 1) return {};
+      plan.col_of.emplace_back();
+    } else {
+      auto cols = indicator_columns(c);
+      if (cols.empty()) return {};
+      plan.col_of.push_back(std::move(cols));
+      any_factor = true;
+    }
+    stride *= c.cols;
+  }
+  plan.usable = any_factor;
+  return plan;
+}
+
+// The sparse form of fill_rows: identical values (products with 1.0 are exact, and rows whose
+// numeric values are not finite or whose codes are missing take the general path).
+void fill_rows_sparse(const DesignOut& out, std::ptrdiff_t col_offset,
+                      const std::vector<TermComponent>& comps, const SparsePlan& plan,
+                      std::ptrdiff_t width, std::ptrdiff_t r0, std::ptrdiff_t r1) {
+  for (std::ptrdiff_t c = 0; c < width; ++c) {
+    double* col = out.data + (col_offset + c) * out.ld;
+    std::fill(col + r0, col + r1, 0.0);
+  }
+  const std::size_t m = comps.size();
+  for (std::ptrdiff_t i = r0; i < r1; ++i) {
+    std::ptrdiff_t col = 0;
+    double value = 1.0;
+    bool first = true, general = false, zero_row = false;
+    for (std::size_t k = 0; k < m; ++k) {
+      const TermComponent& c = comps[k];
+      if (c.kind == TermComponent::Kind::Numeric) {
+        const double v = c.data[i * c.row_stride];
+        if (!std::isfinite(v)) {
+          general = true;
+          break;
+        }
+        value = first ? v : value * v;
+        first = false;
+      } else {
+        const std::int32_t code = c.codes[i * c.code_stride];
+        if (code < 0) {
+          general = true;
+          break;
+        }
+        const std::ptrdiff_t j = plan.col_of[k][static_cast<std::size_t>(code)];
+        if (j < 0) zero_row = true;
+        col += j * plan.stride[k];
+        first = false;
+      }
+    }
+    if (general) {
+      fill_rows(out, col_offset, comps, width, i, i + 1);
+    } else if (!zero_row) {
+      out.data[(col_offset + col) * out.ld + i] = value;
+    }
+  }
+}
+
 }  // namespace
 
 std::ptrdiff_t term_width(const std::vector<TermComponent>& comps) {
@@ -104,9 +191,15 @@ std::ptrdiff_t fill_term(const DesignOut& out, std::ptrdiff_t col_offset,
   if (nthreads <= 0)
     nthreads = std::max<std::ptrdiff_t>(1, n * width / kMinWorkPerThread);
   nthreads = std::max<std::ptrdiff_t>(1, std::min({nthreads, hw, nblocks}));
+  const SparsePlan plan = sparse_plan(comps);
   auto run = [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
-    for (std::ptrdiff_t s = r0; s < r1; s += kBlockRows)
-      fill_rows(out, col_offset, comps, width, s, std::min(r1, s + kBlockRows));
+    for (std::ptrdiff_t s = r0; s < r1; s += kBlockRows) {
+      const std::ptrdiff_t e = std::min(r1, s + kBlockRows);
+      if (plan.usable)
+        fill_rows_sparse(out, col_offset, comps, plan, width, s, e);
+      else
+        fill_rows(out, col_offset, comps, width, s, e);
+    }
   };
   if (nthreads == 1) {
     run(0, n);

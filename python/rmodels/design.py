@@ -273,12 +273,21 @@ class Design:
                 self._row_names = [str(v) for v in idx[self.kept]]
         return self._row_names
 
+    def row_index(self) -> pd.Index:
+        """A pandas index of the kept rows whose values print as R's row names: for a default
+        RangeIndex the integers k + 1 (R's "1".."n"), else the data's own labels. Cheaper than
+        :attr:`row_names` for large data (no strings are built)."""
+        idx = self._index
+        if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+            return pd.Index(np.asarray(self.kept, dtype=np.int64) + 1)
+        return idx[self.kept]
+
     @property
     def frame(self) -> pd.DataFrame:
         """R's model frame (built on first use)."""
         if self._frame is None:
             vals, flabels, resp, w, o = self._frame_parts
-            self._frame = _model_frame_df(vals, flabels, resp, self.row_names, w, o)
+            self._frame = _model_frame_df(vals, flabels, resp, self.row_index(), w, o)
         return self._frame
 
     def kept_data(self) -> pd.DataFrame:
@@ -644,7 +653,7 @@ def _model_frame_df(vals, flabels, resp, row_names, w, o) -> pd.DataFrame:
     if o is not None:
         cols["(offset)"] = o
     df = pd.DataFrame(cols)
-    df.index = pd.Index(row_names)
+    df.index = row_names if isinstance(row_names, pd.Index) else pd.Index(row_names)
     return df
 
 
@@ -661,7 +670,7 @@ def model_matrix(formula: Union[str, Formula], data: pd.DataFrame,
     ``.attrs["assign"]`` is R's assign vector and ``.attrs["contrasts"]`` the contrasts used.
     """
     d = build_design(formula, data, drop_unused_levels=False, contrasts=contrasts)
-    out = pd.DataFrame(d.X, columns=d.columns, index=pd.Index(d.row_names), copy=False)
+    out = pd.DataFrame(d.X, columns=d.columns, index=d.row_index(), copy=False)
     out.attrs["assign"] = [int(a) for a in d.assign]
     out.attrs["contrasts"] = dict(d.contrasts)
     return out
