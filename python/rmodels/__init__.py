@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import _core  # noqa: F401
+from .batch import FitList, glm, lm  # noqa: F401  (by= grouped fits; else lm.lm / glm.glm)
 from .design import build_design, model_frame, model_matrix  # noqa: F401
 from .errors import (  # noqa: F401
     BoundaryWarning,
@@ -58,8 +59,6 @@ from .generics import (  # noqa: F401
     tidy,
     vcov,
 )
-from .glm import glm  # noqa: F401
-from .lm import lm  # noqa: F401
 from .lmer import lmer  # noqa: F401
 
 __version__ = "0.1.0"
