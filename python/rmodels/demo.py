@@ -46,7 +46,7 @@ def tour_lm(df: pd.DataFrame) -> None:
     new = pd.DataFrame({"stars": [3.5, 4.5, 5.0], "borough": ["Bronx", "Manhattan", "Queens"],
                         "room_type": ["Private room", "Entire home/apt", "Shared room"]})
     print(_wide(pd.concat([new, rm.predict(fit1, new, interval="prediction")], axis=1)))
-    _section('one fit per borough in one compiled call: lm(price ~ stars, by="borough")')
+    _section('one fit per borough, one compiled call: lm(price ~ stars + room_type, by="borough")')
     fits = rm.lm("price ~ stars + room_type", df, by="borough")
     print(_wide(fits.tidy().head(8)))
 
