@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "qr.hpp"
+#include "qr_tall.hpp"
 
 namespace rmodels {
 
@@ -295,14 +296,31 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
       w_good[k] = w;
       zw(k, 0) = z * w;
     }
-    for (Eigen::Index j = 0; j < p; ++j)
-      for (Eigen::Index k = 0; k < ng; ++k) Xw(k, j) = X(good_rows[k], j) * w_good[k];
+    if (ng == n) {  // every row is good: a straight scaled copy (vectorised)
+      for (Eigen::Index j = 0; j < p; ++j) Xw.col(j).array() = X.col(j).array() * w_good.array();
+    } else {
+      for (Eigen::Index j = 0; j < p; ++j)
+        for (Eigen::Index k = 0; k < ng; ++k) Xw(k, j) = X(good_rows[k], j) * w_good[k];
+    }
 
-    qr = qr_dqrdc2_inplace(Xw, tol);
-    have_fit = true;
-    qr_qty_inplace(Xw, qr.qraux, qr.rank, zw);
+    // Tall, well-conditioned steps: LINPACK's factor reconstructed from a fast triangular
+    // factor (qr_tall.hpp; same factor and coefficients as dqrdc2 to ~1e-12, used only when
+    // dqrdc2 would move no column); otherwise dqrdc2 column by column.
     Eigen::VectorXd cf = Eigen::VectorXd::Zero(p);
-    if (qr.rank > 0) cf.head(qr.rank) = qr_solve_r(Xw, qr.rank, zw).col(0);
+    TallFit tall;
+    const bool finite_step = zw.allFinite() && Xw.allFinite();
+    if (finite_step && lm_tall_reconstruct(Xw, zw, tol, 0, tall)) {
+      qr.qraux = tall.qraux;
+      qr.pivot = tall.pivot;
+      qr.rank = tall.rank;
+      cf.head(qr.rank) = tall.coef.col(0).head(qr.rank);
+      ++res.reconstructed_steps;
+    } else {
+      qr = qr_dqrdc2_inplace(Xw, tol);
+      qr_qty_inplace(Xw, qr.qraux, qr.rank, zw);
+      if (qr.rank > 0) cf.head(qr.rank) = qr_solve_r(Xw, qr.rank, zw).col(0);
+    }
+    have_fit = true;
     bool finite = true;
     for (int j = 0; j < qr.rank; ++j)
       if (!std::isfinite(cf[j])) finite = false;

@@ -42,6 +42,8 @@ struct GlmResult {
   // R's control$trace output: deviance after each iteration ("Deviance = ... Iterations - k")
   // and after each step-halving ("Step halved: new deviance = ..."), in order.
   std::vector<std::string> trace;
+  // Weighted least-squares steps solved by the reconstruction path of qr_tall.hpp.
+  int reconstructed_steps = 0;
 };
 
 // Starting values: at most one of start (p coefficients), etastart (n) and mustart (n) is used,

@@ -36,6 +36,7 @@ py::dict result_to_dict(const GlmResult& r) {
   d["boundary"] = r.boundary;
   d["warnings"] = r.warnings;
   d["trace"] = r.trace;
+  d["reconstructed_steps"] = r.reconstructed_steps;
   return d;
 }
 

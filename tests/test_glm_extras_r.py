@@ -449,3 +449,42 @@ def test_cbind_with_zero_trials(rdata):
     np.testing.assert_allclose([m.aic, m.BIC()], [R["aic"][0], R["bic"][0]], rtol=1e-10)
     assert m.nobs() == int(R["nobs"][0]) and m.df_residual() == int(R["dfr"][0])
     assert str(m.summary()).rstrip("\n") == R["txt"][0].rstrip("\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# large designs: the reconstruction path for the weighted least-squares steps
+
+
+def _large_data(seed: int = 7, n: int = 30000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=(2, n))
+    g = rng.integers(0, 6, n)
+    eta = 0.2 + 0.4 * x1 - 0.3 * x2 + np.linspace(-0.5, 0.5, 6)[g]
+    return pd.DataFrame({
+        "x1": x1, "x2": x2, "x3": x1 + x2,
+        "g": pd.Categorical.from_codes(g, [f"g{k}" for k in range(6)]),
+        "yb": (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float),
+        "yc": rng.poisson(np.exp(eta)).astype(float),
+        "yp": rng.gamma(3.0, np.exp(eta) / 3.0),
+    })
+
+
+@pytest.mark.parametrize("formula,fam,fast", [
+    ("yb ~ x1 + x2 + g", binomial(), True), ("yc ~ x1 * x2 + g", poisson(), True),
+    ("yp ~ x1 + x2 + g", Gamma(link="log"), True), ("yb ~ x1 + x2 + x3 + g", binomial(), False),
+])
+def test_large_fits_match_r(formula, fam, fast):
+    d = _large_data()
+    send_df(d, "dlarge")
+    m = glm(formula, d, family=fam, data_name="dlarge")
+    assert (m._core_steps_reconstructed() > 0) == fast
+    call = f"glm({formula}, family = {fam.call_text}, data = dlarge)"
+    R = r(f"local({{ m <- {call}; s <- summary(m); list(coef = unname(coef(m)), "
+          "se = unname(sqrt(diag(vcov(m)))), dev = deviance(m), null = m$null.deviance, "
+          "aic = m$aic, iter = m$iter, disp = s$dispersion) })")
+    np.testing.assert_allclose(m.coef(), R["coef"], rtol=1e-8, equal_nan=True)
+    np.testing.assert_allclose(np.sqrt(np.diag(m.vcov())), R["se"], rtol=1e-8, equal_nan=True)
+    np.testing.assert_allclose([m.deviance(), m.null_deviance, m.aic, m.dispersion()],
+                               [R["dev"][0], R["null"][0], R["aic"][0], R["disp"][0]],
+                               rtol=1e-9)
+    assert m.iter == int(R["iter"][0])

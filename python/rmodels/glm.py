@@ -72,6 +72,7 @@ class GlmCoreFit:
     boundary: bool
     warnings: list = field(default_factory=list)
     trace: list = field(default_factory=list)
+    reconstructed_steps: int = 0
 
 
 def _emit(messages: Sequence[str], stacklevel: int = 3) -> None:
@@ -134,7 +135,7 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
         deviance=float(res["deviance"]), null_deviance=float(res["null_deviance"]),
         iter=int(res["iter"]), converged=bool(res["converged"]),
         boundary=bool(res["boundary"]), warnings=list(res["warnings"]),
-        trace=list(res["trace"]))
+        trace=list(res["trace"]), reconstructed_steps=int(res["reconstructed_steps"]))
     if emit:
         _emit(fit.warnings, stacklevel=3)
     return fit
@@ -446,6 +447,10 @@ class GLM:
         self.df_residual_ = int(self.n_ok - core.rank)
         aic0 = family.aic(core.y, core.n_trials, core.fitted, core.prior_weights, core.deviance)
         self.aic = aic0 + 2 * core.rank
+
+    def _core_steps_reconstructed(self) -> int:
+        """IRLS steps solved by the fast reconstruction of dqrdc2's factor (diagnostic)."""
+        return self._core.reconstructed_steps
 
     @property
     def row_names(self) -> list:
