@@ -4,9 +4,12 @@ coefficients, standard errors, deviances, AIC, dispersion, every residual type, 
 standard errors, and the printed summary; anova tables, profile intervals and broom output on a
 subset. R's results are computed once per module (one R call per fit).
 
-Tolerances: 1e-8 relative where R converges tightly. Quantities that depend on where IRLS
-stopped (fits that do not converge, separation) are compared at 1e-6 on the linear scale; the
-IRLS path is the same as R's, so they usually agree far more closely.
+Tolerances: 1e-8 relative for coefficients, deviances, AIC, dispersion, fitted values and
+residuals where R converges tightly; 1e-7 for standard errors, the covariance matrix and
+predictions with se.fit (computed from the R factor by a different triangular inverse than R's
+chol2inv). Fits that stop under separation are compared at 1e-6 (1e-5 for their standard errors,
+which are ~1e3 times the coefficients); the IRLS path is the same as R's, so they usually agree
+far more closely.
 """
 
 from __future__ import annotations
