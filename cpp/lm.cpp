@@ -95,8 +95,13 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     effects = yo;
   }
 
-  if (!all_finite(X.topRows(nu))) throw std::invalid_argument("NA/NaN/Inf in 'x'");
-  if (!effects.allFinite()) throw std::invalid_argument("NA/NaN/Inf in 'y'");
+  // R's Cdqrls checks x, then y.  The reconstruction path checks x during its own pass over
+  // it (saving one read of X); every other path checks here.
+  const bool y_finite = effects.allFinite();
+  auto check_inputs = [&] {
+    if (!all_finite(X.topRows(nu))) throw std::invalid_argument("NA/NaN/Inf in 'x'");
+    if (!y_finite) throw std::invalid_argument("NA/NaN/Inf in 'y'");
+  };
 
   LmFit fit;
   fit.algorithm = "dqrdc2";
@@ -108,6 +113,15 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   }
 
   Eigen::MatrixXd rsd;  // residuals of the weighted problem on the used rows
+  const bool use_extended =
+      extended == 1 || (extended < 0 && lm_uses_extended_precision(nu, p));
+  TallFit tf;
+  TallStatus tall = TallStatus::kDeclined;
+  if (nu > 0 && p > 0 && !use_extended && allow_fast && y_finite)
+    tall = lm_tall_reconstruct_checked(X.topRows(nu), effects, tol, threads, tf);
+  if (tall == TallStatus::kNonFiniteX) throw std::invalid_argument("NA/NaN/Inf in 'x'");
+  if (tall != TallStatus::kDone) check_inputs();
+
   if (nu == 0 || p == 0) {
     // Nothing to factorise: every coefficient is NA (none exist when p == 0), Q = I.
     fit.qraux = Eigen::VectorXd::Zero(p);
@@ -115,7 +129,7 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     for (Eigen::Index j = 0; j < p; ++j) fit.pivot[j] = static_cast<int>(j);
     fit.rank = 0;
     rsd = effects;
-  } else if (extended == 1 || (extended < 0 && lm_uses_extended_precision(nu, p))) {
+  } else if (use_extended) {
     // Same algorithm on the same double inputs, carried out with a 64-bit mantissa; the
     // results are rounded to double once at the end.
     fit.algorithm = "dqrdc2-extended";
@@ -136,7 +150,7 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     rsd = rl.cast<double>();
     for (int i = 0; i < fit.rank; ++i)
       fit.coefficients.row(fit.pivot[i]) = b.row(i).cast<double>();
-  } else if (TallFit tf; allow_fast && lm_tall_reconstruct(X.topRows(nu), effects, tol, threads, tf)) {
+  } else if (tall == TallStatus::kDone) {
     fit.algorithm = "reconstructed";
     fit.qraux = std::move(tf.qraux);
     fit.pivot = std::move(tf.pivot);

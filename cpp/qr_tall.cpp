@@ -72,6 +72,7 @@ struct SparseRows {
   int p = 0;
   std::vector<int> count, index;
   std::vector<double> value;
+  bool finite = true;  // no NaN/Inf seen so far
   explicit SparseRows(int p_) : p(p_), count(kBlock), index(kBlock * p_), value(kBlock * p_) {}
   void gather(const Eigen::Ref<const Eigen::MatrixXd>& X, Eigen::Index r0, Eigen::Index m) {
     std::fill(count.begin(), count.begin() + m, 0);
@@ -85,8 +86,10 @@ struct SparseRows {
       // Four rows at a time: a comparison mask finds the non-zeros, so mostly-zero columns
       // (factor dummies) cost one compare per four rows.
       const __m256d zero = _mm256_setzero_pd();
+      __m256d bad = zero;  // v * 0 accumulates NaN for NaN/Inf entries
       for (; i + 4 <= m; i += 4) {
         const __m256d v = _mm256_loadu_pd(col + i);
+        bad = _mm256_add_pd(bad, _mm256_mul_pd(v, zero));
         int mask = _mm256_movemask_pd(_mm256_cmp_pd(v, zero, _CMP_NEQ_UQ));
         while (mask != 0) {
           const int b = __builtin_ctz(mask);
@@ -97,9 +100,11 @@ struct SparseRows {
           value[r * p + c] = col[r];
         }
       }
+      if (_mm256_movemask_pd(_mm256_cmp_pd(bad, bad, _CMP_UNORD_Q)) != 0) finite = false;
 #endif
       for (; i < m; ++i) {
         const double v = col[i];
+        if (!(v * 0.0 == 0.0)) finite = false;
         if (v != 0.0) {
           const int c = count[i]++;
           index[i * p + c] = j;
@@ -121,10 +126,11 @@ struct RowStore {
 // double over groups of kGroup blocks, groups in long double: the rounding errors of the groups
 // are independent, so the relative error of the total is about eps * sqrt(kBlock) / sqrt(#groups).
 MatL gram(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
-          int nt, double density, std::vector<RowStore>& store) {
+          int nt, double density, std::vector<RowStore>& store, bool& finite) {
   constexpr int kGroup = 16;
   const int p = static_cast<int>(X.cols()), k = static_cast<int>(Y.cols()), m = p + k;
   std::vector<MatL> part(nt, MatL::Zero(m, m));
+  std::vector<char> ok(nt, 1);
   store.assign(nt, RowStore());
   parallel_rows(0, X.rows(), nt, [&](int t, Eigen::Index b, Eigen::Index e) {
     SparseRows rows(p);
@@ -162,6 +168,10 @@ MatL gram(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eig
             g[p + yc + static_cast<Eigen::Index>(p + yd) * m] += vy * Y(r0 + i, yd);
         }
       }
+      if (!rows.finite) {
+        ok[t] = 0;
+        return;
+      }
       grp += blk;
       if (++in_group == kGroup || r0 + kBlock >= e) {
         part[t] += grp.cast<LD>();
@@ -170,6 +180,7 @@ MatL gram(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eig
       }
     }
   });
+  finite = std::all_of(ok.begin(), ok.end(), [](char c) { return c != 0; });
   MatL G = part[0];
   for (int t = 1; t < nt; ++t) G += part[t];
   return G.selfadjointView<Eigen::Upper>();
@@ -230,12 +241,19 @@ bool tsqr(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eig
 bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
                          const Eigen::Ref<const Eigen::MatrixXd>& Yw, double tol, int threads,
                          TallFit& out) {
+  return lm_tall_reconstruct_checked(Xw, Yw, tol, threads, out) == TallStatus::kDone;
+}
+
+TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
+                                       const Eigen::Ref<const Eigen::MatrixXd>& Yw, double tol,
+                                       int threads, TallFit& out) {
+  constexpr TallStatus kNo = TallStatus::kDeclined;
   const Eigen::Index n = Xw.rows();
   const int p = static_cast<int>(Xw.cols());
   const int k = static_cast<int>(Yw.cols());
   if (p == 0 || k == 0 || p > 600 || n < 4 * static_cast<Eigen::Index>(p) + 16 ||
       static_cast<double>(n) * p < 2e5)
-    return false;
+    return kNo;
 
   // Cheap density estimate on the first rows.
   double density = 0.0;
@@ -245,7 +263,6 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
     for (int j = 0; j < p; ++j) nz += (Xw.col(j).head(s).array() != 0.0).count();
     density = static_cast<double>(nz) / (static_cast<double>(s) * p);
   }
-  // (The caller has checked that X and y are finite.)
   const bool sparse = density <= kMaxDensity;
 
   // R~ (X = Q~ R~, positive diagonal), z~ = Q~'y and X'y: from X'X accumulated over the
@@ -254,13 +271,17 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
   std::vector<RowStore> store;
   MatL Rt, zt, Xty;
   if (sparse) {
-    const MatL G = gram(Xw, Yw, nt, density, store);
-    if (!cholesky_upper(G, p, Rt)) return false;
+    bool finite = true;
+    const MatL G = gram(Xw, Yw, nt, density, store, finite);
+    if (!finite) return TallStatus::kNonFiniteX;
+    if (!cholesky_upper(G, p, Rt)) return kNo;
     Xty = G.block(0, p, p, k);
     zt = Xty;
     Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(zt);
   } else {
-    if (!tsqr(Xw, Yw, nt, Rt, zt)) return false;
+    for (int j = 0; j < p; ++j)
+      if (!((Xw.col(j).array() * 0.0).sum() == 0.0)) return TallStatus::kNonFiniteX;
+    if (!tsqr(Xw, Yw, nt, Rt, zt)) return kNo;
     Xty = Rt.transpose() * zt;
   }
 
@@ -268,11 +289,11 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
   {
     Eigen::JacobiSVD<Eigen::MatrixXd> svd(Rt.cast<double>());
     const auto& sv = svd.singularValues();
-    if (!(sv[p - 1] > 0.0) || sv[0] / sv[p - 1] > kMaxCond) return false;
+    if (!(sv[p - 1] > 0.0) || sv[0] / sv[p - 1] > kMaxCond) return kNo;
     MatL Rc = Rt;
     VecL qa;
     std::vector<int> piv;
-    if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return false;
+    if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return kNo;
   }
 
   MatL b = zt;
@@ -320,7 +341,7 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
     const MatL dz = d.asDiagonal() * zt;
     const LD scale = std::max<LD>(dz.cwiseAbs().maxCoeff(), ytop.cwiseAbs().maxCoeff());
     if (!((eff_top - dz).cwiseAbs().maxCoeff() <= LD(1e-9) * std::max<LD>(scale, LD(1e-300))))
-      return false;
+      return kNo;
   }
   using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const RowMat C = (-(M * tau.asDiagonal())).cast<double>();
@@ -419,7 +440,7 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
     for (int i = 0; i <= j; ++i) Xw(i, j) = static_cast<double>(d[i] * Rt(i, j));
     for (int i = j + 1; i < p; ++i) Xw(i, j) = static_cast<double>(tau[j] * L(i, j));
   }
-  return true;
+  return TallStatus::kDone;
 }
 
 }  // namespace rmodels

@@ -639,3 +639,21 @@ def test_hat_and_cov_unscaled_match_R():
     p = f["pivot"][:r_]
     order = np.argsort(p)  # summary.lm orders cov.unscaled by original column (aliased dropped)
     np.testing.assert_allclose(cov[np.ix_(order, order)], want["cov"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_nonfinite_x_detected_on_fast_path(dense):
+    x = factor_design(12000, 22)
+    if dense:
+        x = np.asfortranarray(np.random.default_rng(23).standard_normal((12000, 20)))
+    y = np.random.default_rng(24).standard_normal(x.shape[0])
+    assert _core.lm_wfit(fcopy(x), y, extended=0)["algorithm"] == "reconstructed"
+    for bad in [np.nan, np.inf]:
+        xb = fcopy(x)
+        xb[7000, 3] = bad
+        with pytest.raises(ValueError, match="NA/NaN/Inf in 'x'"):
+            _core.lm_wfit(xb, y, extended=0)
+    yb = y.copy()
+    yb[5] = np.nan
+    with pytest.raises(ValueError, match="NA/NaN/Inf in 'y'"):
+        _core.lm_wfit(fcopy(x), yb, extended=0)
