@@ -459,3 +459,16 @@ def test_vector_term_after_scalar_term():
     re = at_r.ranef()
     np.testing.assert_allclose(re["Diet"].to_numpy(), r("as.matrix(ranef(fc)$Diet)"),
                                rtol=1e-6, atol=1e-9)
+
+
+def test_augment_hat_cooks(sleep):
+    r("data(sleepstudy, package = 'lme4'); fa <- lmer(Reaction ~ Days + (Days | Subject), "
+      "sleepstudy); au <- as.data.frame(augment(fa))")
+    fit = lmer("Reaction ~ Days + (Days | Subject)", sleep)
+    au = fit.augment()
+    ra = r("au")
+    assert list(au.columns) == list(ra.columns)
+    for c in [".fitted", ".resid", ".hat", ".cooksd", ".fixed", ".mu", ".offset", ".sqrtXwt",
+              ".sqrtrwt", ".weights", ".wtres"]:
+        np.testing.assert_allclose(au[c].to_numpy(float), ra[c].to_numpy(float), rtol=1e-5,
+                                   atol=1e-10, err_msg=c)

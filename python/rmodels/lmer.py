@@ -33,6 +33,7 @@ from .errors import (
     RModelsWarning,
     SingularFitWarning,
 )
+from .formula.ast import Name
 from .formula.deparse import deparse
 from .lmer_terms import ReStructure, build_re_structure, expanded_formula_text, grouping_factor
 from .rformat import (
@@ -523,6 +524,71 @@ class LmerMod:
             eta = eta + np.where(mapped >= 0, contrib, 0.0)
         return eta
 
+    # -- influence -------------------------------------------------------------------------
+    def hatvalues(self) -> np.ndarray:
+        """Diagonal of the hat matrix of the penalized fit (lme4's ``hatvalues.merMod``):
+        colSums(C_L²) + colSums(C_R²) with C_L = L⁻¹Λ'Z'W½, C_R = R_X'⁻¹(X'W½ − R_ZX'C_L).
+        Computed densely (n·q must stay below 5e7)."""
+        n, q = self.nobs(), self.re.q
+        if n * q > 5e7:
+            raise FitError("hatvalues: the dense computation is limited to n * q < 5e7")
+        sw = np.ones(n) if self.prior_weights is None else np.sqrt(self.prior_weights)
+        Z = np.zeros((n, q))
+        Lam = np.zeros((q, q))
+        off = 0
+        for t, T in zip(self.re.terms, self.re.templates(self.theta)):
+            for e in range(t.k):
+                Z[np.arange(n), off + t.codes * t.k + e] = t.Z[:, e]
+            for lev in range(t.nlev):
+                sl = slice(off + lev * t.k, off + (lev + 1) * t.k)
+                Lam[sl, sl] = T
+            off += t.k * t.nlev
+        ZL = (Z @ Lam) * sw[:, None]
+        Xw = self.X * sw[:, None]
+        L = np.linalg.cholesky(ZL.T @ ZL + np.eye(q))
+        CL = np.linalg.solve(L, ZL.T)
+        RZX = CL @ Xw
+        RX = np.linalg.cholesky(Xw.T @ Xw - RZX.T @ RZX) if self.p else np.zeros((0, 0))
+        CR = np.linalg.solve(RX, Xw.T - RZX.T @ CL) if self.p else np.zeros((0, n))
+        return np.sum(CL**2, axis=0) + np.sum(CR**2, axis=0)
+
+    def cooks_distance(self) -> np.ndarray:
+        """lme4's ``cooks.distance.merMod``: (r/(1−h))² h / (σ̂² p), r Pearson residuals."""
+        h = self.hatvalues()
+        r = self.residuals(type="pearson")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (r / (1 - h)) ** 2 * h / (self.sigma() ** 2 * self.p)
+        out[np.isinf(out)] = np.nan
+        return out
+
+    def augment(self, newdata: pd.DataFrame | None = None) -> pd.DataFrame:
+        """broom.mixed's ``augment.merMod``: the model frame with ``.fitted .resid .hat
+        .cooksd .fixed .mu .offset .sqrtXwt .sqrtrwt .weights .wtres``; with ``newdata``,
+        ``newdata`` and ``.fitted``."""
+        if newdata is not None:
+            out = newdata.copy()
+            out[".fitted"] = self.predict(newdata)
+            return out
+        out = self.design.frame.copy().reset_index(drop=True)
+        kept = self.design.kept_data()
+        for name in _bar_variables(self.design.bars):
+            if name not in out.columns and name in kept.columns:
+                out[name] = kept[name].to_numpy()
+        w = np.ones(self.nobs()) if self.prior_weights is None else self.prior_weights
+        off = np.zeros(self.nobs()) if self.offset_values is None else self.offset_values
+        out[".fitted"] = self.fitted()
+        out[".resid"] = self.residuals()
+        out[".hat"] = self.hatvalues()
+        out[".cooksd"] = self.cooks_distance()
+        out[".fixed"] = self.X @ self.beta
+        out[".mu"] = self.fitted()
+        out[".offset"] = off
+        out[".sqrtXwt"] = 1.0
+        out[".sqrtrwt"] = np.sqrt(w)
+        out[".weights"] = w
+        out[".wtres"] = self.residuals(type="pearson")
+        return out
+
     # -- inference -------------------------------------------------------------------------
     def confint(self, parm: Any = None, level: float = 0.95,
                 method: str = "Wald") -> pd.DataFrame:
@@ -729,6 +795,27 @@ class LmerMod:
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def _bar_variables(bars: list) -> list:
+    """Names of the data columns used by the random-effect bars, in order of appearance."""
+    out: list = []
+
+    def walk(e: Any) -> None:
+        if isinstance(e, Name):
+            if e.id not in out:
+                out.append(e.id)
+            return
+        for attr in ("left", "right", "expr", "operand"):
+            if hasattr(e, attr):
+                walk(getattr(e, attr))
+        for a in getattr(e, "args", ()):
+            walk(a)
+
+    for b in bars:
+        walk(b.lhs)
+        walk(b.group)
+    return out
 
 
 def _is_population(re_form: Any) -> bool:
