@@ -16,8 +16,8 @@
 // R~ comes from X'X accumulated over the non-zeros of sparse designs (factor dummies; the sums
 // end in long double, the Cholesky factor is taken in long double) and from a tall-skinny
 // Householder QR of [X y] (row chunks in cache, threads) otherwise.  The path is taken only for
-// well-conditioned designs (cond <= 1e4), so that every result agrees with the column-by-column
-// algorithm to ~1e-12; dqrdc2's own rule is run on R~ (whose columns have the norms and
+// well-conditioned designs (cond <= 1e4 after scaling the columns to unit norm), so that every
+// result agrees with the column-by-column algorithm to ~1e-12; dqrdc2's own rule is run on R~ (whose columns have the norms and
 // projections of X's columns) to confirm that no column would be moved, and a self-check
 // compares the top of Q'y obtained two ways.
 #include "qr_tall.hpp"
@@ -287,7 +287,11 @@ TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
 
   // Conditioning, and dqrdc2's own rule on R~ (same column norms and projections as X).
   {
-    Eigen::JacobiSVD<Eigen::MatrixXd> svd(Rt.cast<double>());
+    // Condition number of the column-equilibrated design (R~ columns have X's column norms):
+    // units of measurement do not make a design ill-conditioned for this purpose.
+    Eigen::MatrixXd Rs = Rt.cast<double>();
+    for (int j = 0; j < p; ++j) Rs.col(j) /= Rs.col(j).norm();
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(Rs);
     const auto& sv = svd.singularValues();
     if (!(sv[p - 1] > 0.0) || sv[0] / sv[p - 1] > kMaxCond) return kNo;
     MatL Rc = Rt;

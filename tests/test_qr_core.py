@@ -657,3 +657,24 @@ def test_nonfinite_x_detected_on_fast_path(dense):
     yb[5] = np.nan
     with pytest.raises(ValueError, match="NA/NaN/Inf in 'y'"):
         _core.lm_wfit(fcopy(x), yb, extended=0)
+
+
+def test_reconstruction_path_with_badly_scaled_columns():
+    """Columns in very different units (raw condition number ~1e12) but equilibrated condition
+    small: the fast path applies and agrees coefficient by coefficient."""
+    x = factor_design(20000, 3)
+    p = x.shape[1]
+    x[:, 1] *= 1e6
+    x[:, 10] *= 1e-6
+    beta = np.random.default_rng(1).standard_normal(p)
+    beta[1] /= 1e6
+    beta[10] *= 1e6
+    y = x @ beta + np.random.default_rng(2).standard_normal(x.shape[0])
+    fast = _core.lm_wfit(fcopy(x), y, extended=0)
+    slow = _core.lm_wfit(fcopy(x), y, extended=0, allow_fast=False)
+    assert fast["algorithm"] == "reconstructed"
+    np.testing.assert_allclose(fast["coefficients"], slow["coefficients"], rtol=1e-11)
+    for key in ["effects", "residuals", "qraux"]:
+        normwise_close(fast[key], slow[key], 1e-12)
+    scale = np.abs(slow["qr"]).max(axis=0)
+    assert np.all(np.abs(fast["qr"] - slow["qr"]).max(axis=0) <= 1e-12 * scale)
