@@ -48,8 +48,8 @@ def r_raw(code: str):
 def to_py(obj: Any) -> Any:
     """Convert an R value: numeric/int/logical vectors → ndarray (NA → nan), character → list,
     factors → pd.Categorical, data frames → DataFrame, lists → dict/list, NULL → None."""
-    from rpy2 import rinterface as ri
     import rpy2.robjects as ro
+    from rpy2 import rinterface as ri
 
     if obj is ri.NULL or obj is None:
         return None
@@ -105,11 +105,13 @@ def send_df(df: pd.DataFrame, name: str) -> None:
                 codes = np.where(codes == 0, -2147483648, codes).astype("<i4")
                 codes.tofile(path)
                 lev = ", ".join(_rstr(str(v)) for v in s.cat.categories)
+                ordered = str(s.cat.ordered).upper()
                 parts.append(
                     f"{qcol} = {{v <- readBin('{path}', 'integer', {len(s)}, 4, endian = 'little');"
-                    f" factor(c({lev})[v], levels = c({lev}), ordered = {str(s.cat.ordered).upper()})}}")
+                    f" factor(c({lev})[v], levels = c({lev}), ordered = {ordered})}}")
             elif pd.api.types.is_bool_dtype(s.dtype):
-                np.asarray(s.to_numpy(bool), dtype="<i4").tofile(path)
+                b = s.to_numpy(dtype=float, na_value=np.nan)
+                np.where(np.isnan(b), -2147483648, b).astype("<i4").tofile(path)
                 parts.append(f"{qcol} = as.logical(readBin('{path}', 'integer', {len(s)}, 4,"
                              " endian = 'little'))")
             elif pd.api.types.is_numeric_dtype(s.dtype):
@@ -117,7 +119,8 @@ def send_df(df: pd.DataFrame, name: str) -> None:
                 parts.append(f"{qcol} = {{v <- readBin('{path}', 'double', {len(s)}, 8,"
                              " endian = 'little'); v[is.nan(v)] <- NA_real_; v}")
             else:
-                vals = ["\x01NA" if (v is None or (isinstance(v, float) and np.isnan(v)))
+                vals = ["\x01NA" if (v is None or v is pd.NA or
+                                      (isinstance(v, float) and np.isnan(v)))
                         else str(v) for v in s]
                 with open(path, "w", encoding="utf-8") as fh:
                     fh.write("\n".join(v.replace("\n", " ") for v in vals) + "\n")

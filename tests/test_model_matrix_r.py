@@ -495,22 +495,14 @@ ALL_CASES = CASES + ERROR_CASES
 # Mismatches with R found by this grid and not yet fixed in rmodels, by case id. They run as
 # strict xfails: a fix turns them into XPASS failures, and the entry must then be removed.
 _NOT_EVALUATED = "function not evaluated by rmodels' formula engine"
-_NUMPY_WARNING = "a NumPy RuntimeWarning escapes on NA input (R gives no warning)"
 KNOWN_MATRIX_MISMATCHES = {
     "ToothGrowth: log(len) ~ . + len:I(dose^2)": "R orders len (a response variable reused "
                                                   "beside `.`) last: I(dose^2):len",
-    "airquality: Ozone ~ scale(Solar.R)": _NUMPY_WARNING,
-    "airquality: Ozone ~ poly(Solar.R, 2, raw = TRUE)": _NUMPY_WARNING,
-    "airquality: Ozone ~ I(Solar.R - mean(Solar.R))": _NUMPY_WARNING,
 }
 KNOWN_FRAME_MISMATCHES = {
     "ToothGrowth: log(len) ~ . + len:I(dose^2)": "R's frame lists len after I(dose^2) (see "
                                                  "the matrix entry)",
     "toy: y ~ I(2L * x)": "R's model.frame names the variable I(2L * x) (model.matrix: I(2 * x))",
-    # the variable itself fails or warns, so model_frame shares these with model_matrix
-    **{k: KNOWN_MATRIX_MISMATCHES[k] for k in (
-        "airquality: Ozone ~ scale(Solar.R)", "airquality: Ozone ~ poly(Solar.R, 2, raw = TRUE)",
-        "airquality: Ozone ~ I(Solar.R - mean(Solar.R))")},
 }
 
 
@@ -876,10 +868,7 @@ def predict_results(grid: RGrid) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
-KNOWN_PREDICT_MISMATCHES = {
-    "toy: y ~ base::scale(x)": "R recomputes a namespaced base::scale() on the new data "
-                               "(R-SEMANTICS B8); rmodels replays the training centre/scale",
-}
+KNOWN_PREDICT_MISMATCHES: dict[str, str] = {}
 
 
 def _predict_params() -> list[Any]:

@@ -152,7 +152,14 @@ def series_value(s: pd.Series, name: str = "x"):
     if pd.api.types.is_bool_dtype(dt):
         return Logical(s.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_numeric_dtype(dt):
-        return s.to_numpy(dtype=np.float64, na_value=np.nan)
+        arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        nan = np.isnan(arr)
+        if nan.any():
+            # canonical quiet NaNs: R's NA (a signalling NaN pattern, e.g. data that came
+            # through rpy2) would raise floating-point 'invalid' warnings in arithmetic
+            arr = arr.copy()
+            arr[nan] = np.nan
+        return arr
     if pd.api.types.is_datetime64_any_dtype(dt) or pd.api.types.is_timedelta64_dtype(dt):
         raise DataError(f"column '{name}' has a date/time type; convert it to numbers first")
     vals = s.to_numpy(dtype=object)
@@ -947,6 +954,10 @@ def _transform(kind: str):
 
     def impl(node, env, top, label):
         key = _state_key(node)
+        # R's makepredictcall freezes scale() only under its bare name (base::scale(x) is
+        # re-evaluated on new data); poly/ns/bs are recognised namespaced too.
+        if kind == "scale" and node.fun != "scale":
+            top = False
         state = env.states.get(key) if top else None
         if kind == "scale":
             a = _args(node, env, ["x", "center", "scale"])
