@@ -1,0 +1,41 @@
+"""Run every benchmark script in this folder (each records its section of RESULTS.md).
+
+Usage (from the repository root, rmodels built): ``python benchmarks/run_all.py [--quick]``.
+``--quick`` passes small sizes so the whole set finishes in a few minutes (figures from a quick
+run are not the issue's reference sizes and should not be recorded as such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = ["bench_model_matrix.py", "bench_lm.py", "bench_glm.py", "bench_lmer.py",
+           "bench_batch.py"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    failed = []
+    for name in SCRIPTS:
+        path = HERE / name
+        if not path.exists():
+            continue
+        cmd = [sys.executable, str(path)]
+        if args.quick:
+            cmd += ["--no-record"]
+        print(f"== {name}", flush=True)
+        if subprocess.call(cmd, cwd=HERE.parent) != 0:
+            failed.append(name)
+    if failed:
+        print("failed:", ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
