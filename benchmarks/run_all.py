@@ -1,8 +1,7 @@
 """Run every benchmark script in this folder (each records its section of RESULTS.md).
 
-Usage (from the repository root, rmodels built): ``python benchmarks/run_all.py [--quick]``.
-``--quick`` passes small sizes so the whole set finishes in a few minutes (figures from a quick
-run are not the issue's reference sizes and should not be recorded as such).
+Usage (from the repository root, rmodels built): ``python benchmarks/run_all.py [--no-record]``
+(``--no-record`` prints the tables without rewriting RESULTS.md).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ SCRIPTS = ["bench_model_matrix.py", "bench_lm.py", "bench_glm.py", "bench_lmer.p
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     failed = []
     for name in SCRIPTS:
@@ -27,7 +26,7 @@ def main() -> int:
         if not path.exists():
             continue
         cmd = [sys.executable, str(path)]
-        if args.quick:
+        if args.no_record:
             cmd += ["--no-record"]
         print(f"== {name}", flush=True)
         if subprocess.call(cmd, cwd=HERE.parent) != 0:
