@@ -472,3 +472,36 @@ def test_augment_hat_cooks(sleep):
               ".sqrtrwt", ".weights", ".wtres"]:
         np.testing.assert_allclose(au[c].to_numpy(float), ra[c].to_numpy(float), rtol=1e-5,
                                    atol=1e-10, err_msg=c)
+
+
+@pytest.mark.parametrize("formula", [
+    "y ~ x + (x || a) + (1 | a/b)",
+    "y ~ (1 | a/b/c)",
+    "y ~ (x + z || g)",
+    "y ~ (0 + x || g) + (1 | g1:g2)",
+    "y ~ (x * z || g)",
+])
+def test_findbars_expansion(formula):
+    from rmodels.formula.parser import parse_formula
+    from rmodels.lmer_terms import expand_bars
+
+    def bars_of(e, out):
+        from rmodels.formula.ast import BinOp, Paren
+
+        if isinstance(e, Paren):
+            inner = e.expr
+            if isinstance(inner, BinOp) and inner.op in ("|", "||"):
+                out.append(type("B", (), {"lhs": inner.left, "group": inner.right,
+                                          "double": inner.op == "||"})())
+                return
+            bars_of(inner, out)
+        elif isinstance(e, BinOp):
+            bars_of(e.left, out)
+            bars_of(e.right, out)
+
+    bars: list = []
+    bars_of(parse_formula(formula).rhs, bars)
+    mine = [b.text for b in expand_bars(bars)]
+    ref = r(f"vapply(lme4:::findbars(lme4:::expandDoubleVerts({formula})), "
+            "function(b) paste(deparse(b), collapse = ''), '')")
+    assert mine == ref

@@ -118,34 +118,10 @@ class ReStructure:
 
 def _lhs_term_labels(lhs: Expr) -> tuple[list, bool]:
     """Term labels and intercept of ``~ lhs`` (R's ``terms``), for ``||`` expansion."""
-    try:
-        from .formula.terms import terms as make_terms
-    except ImportError:  # pragma: no cover - the terms module is part of the package
-        make_terms = None
-    if make_terms is not None:
-        t = make_terms("~" + deparse(lhs))
-        return list(t.term_labels), bool(t.intercept)
-    labels: list = []
-    intercept = True
+    from .formula.terms import terms as make_terms
 
-    def walk(e: Expr, sign: int) -> None:
-        nonlocal intercept
-        if isinstance(e, Paren):
-            walk(e.expr, sign)
-        elif isinstance(e, BinOp) and e.op in "+-":
-            walk(e.left, sign)
-            walk(e.right, sign if e.op == "+" else -sign)
-        elif isinstance(e, UnaryOp) and e.op == "-":
-            walk(e.operand, -sign)
-        elif isinstance(e, Num) and e.value in (0.0, 1.0):
-            intercept = (e.value == 1.0) == (sign > 0)
-        elif sign > 0:
-            lab = deparse(e)
-            if lab not in labels:
-                labels.append(lab)
-
-    walk(lhs, 1)
-    return labels, intercept
+    t = make_terms("~" + deparse(lhs))
+    return list(t.term_labels), bool(t.intercept)
 
 
 def expand_double_vert(lhs: Expr, group: Expr) -> list:
@@ -175,7 +151,9 @@ def _make_interaction(x: Union[Expr, list]) -> Union[Expr, list]:
     trm1 = _make_interaction(x[0])
     trm11 = trm1[0] if isinstance(trm1, list) else trm1
     second = x[1] if not isinstance(x[1], list) else _flatten(_make_interaction(x[1]))[0]
-    return [BinOp(":", second, trm11), trm1]
+    # R's deparse of the substituted call `:`(c, `:`(b, a)) reads "c:(b:a)"
+    inner = Paren(trm11) if isinstance(trm11, BinOp) else trm11
+    return [BinOp(":", second, inner), trm1]
 
 
 def _flatten(x: Any) -> list:
@@ -188,8 +166,8 @@ def _flatten(x: Any) -> list:
 
 
 def expand_slash(group: Expr) -> list:
-    """lme4's ``expandSlash``: ``g1/g2`` → ``[g2:g1, g1]``; ``g1/g2/g3`` → ``[g3:g2:g1, g2:g1,
-    g1]``."""
+    """lme4's ``expandSlash``: ``g1/g2`` → ``[g2:g1, g1]``; ``g1/g2/g3`` → ``[g3:(g2:g1),
+    g2:g1, g1]``."""
     st = _slash_terms(group)
     if not isinstance(st, list):
         return [group]
