@@ -45,7 +45,8 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     throw std::invalid_argument("incompatible dimensions");
   if (weighted) {
     for (Eigen::Index i = 0; i < n; ++i) {
-      if (!(weights[i] >= 0.0)) throw std::invalid_argument("missing or negative weights not allowed");
+      if (!(weights[i] >= 0.0))
+        throw std::invalid_argument("missing or negative weights not allowed");
     }
   }
   if (!(tol >= 0.0)) throw std::invalid_argument("'tol' must be a non-negative number");
@@ -184,7 +185,8 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     }
   }
   if (compact) {
-    const Eigen::MatrixXd b0 = fit.coefficients.unaryExpr([](double v) { return std::isnan(v) ? 0.0 : v; });
+    const Eigen::MatrixXd b0 =
+        fit.coefficients.unaryExpr([](double v) { return std::isnan(v) ? 0.0 : v; });
     const Eigen::MatrixXd f0 = x0 * b0;
     for (Eigen::Index r = 0; r < f0.rows(); ++r) {
       const Eigen::Index i = unused[r];

@@ -152,12 +152,14 @@ void register_lm(py::module_& m) {
       "first n_used rows), otherwise X is copied first. Y is (n,) or (n, k); weights and offset\n"
       "are (n,) or None. Rows with weight 0 are set aside as lm.wfit does.\n"
       "Returns dict: coefficients (p, k; original order; NaN aliased), qr (n_used, p; compact,\n"
-      "pivoted columns), qraux (p,), pivot (p,; 0-based), rank, effects (n_used, k; Q'sqrt(w)(y-o)),\n"
+      "pivoted columns), qraux (p,), pivot (p,; 0-based), rank,\n"
+      "effects (n_used, k; Q'sqrt(w)(y-o)),\n"
       "residuals (n, k), fitted_values (n, k; incl. offset), df_residual, n_used, tol.\n"
       "threads: worker threads for large problems (0 = all cores). extended: -1 automatic (small\n"
       "problems in long double, more accurate than R), 0 double, 1 long double. allow_fast: large\n"
-      "tall sparse-ish designs may reconstruct the factor from X'X (same results to ~1e-12);\n"
-      "'algorithm' in the result says which path ran.");
+      "tall well-conditioned designs may reconstruct LINPACK's factor from X'X (sparse X) or a\n"
+      "tall-skinny QR (dense X), same results to ~1e-12; 'algorithm' in the result says which\n"
+      "path ran: 'dqrdc2', 'dqrdc2-extended' or 'reconstructed'.");
 
   m.def(
       "qr_hat",

@@ -17,9 +17,9 @@
 // end in long double, the Cholesky factor is taken in long double) and from a tall-skinny
 // Householder QR of [X y] (row chunks in cache, threads) otherwise.  The path is taken only for
 // well-conditioned designs (cond <= 1e4 after scaling the columns to unit norm), so that every
-// result agrees with the column-by-column algorithm to ~1e-12; dqrdc2's own rule is run on R~ (whose columns have the norms and
-// projections of X's columns) to confirm that no column would be moved, and a self-check
-// compares the top of Q'y obtained two ways.
+// result agrees with the column-by-column algorithm to ~1e-12; dqrdc2's own rule is run on R~
+// (whose columns have the norms and projections of X's columns) to confirm that no column would
+// be moved, and a self-check compares the top of Q'y obtained two ways.
 #include "qr_tall.hpp"
 
 #include <algorithm>
@@ -136,7 +136,8 @@ MatL gram(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eig
     SparseRows rows(p);
     RowStore& st = store[t];
     st.start.reserve(e - b + 1);
-    const auto guess = static_cast<std::size_t>(1.1 * density * static_cast<double>(e - b) * p) + 1024;
+    const auto guess =
+        static_cast<std::size_t>(1.1 * density * static_cast<double>(e - b) * p) + 1024;
     st.index.reserve(guess);
     st.value.reserve(guess);
     Eigen::MatrixXd blk(m, m), grp = Eigen::MatrixXd::Zero(m, m);
