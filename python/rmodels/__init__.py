@@ -24,7 +24,9 @@ from .families import (  # noqa: F401
     binomial,
     gaussian,
     inverse_gaussian,
+    negative_binomial,
     poisson,
+    power,
     quasi,
     quasibinomial,
     quasipoisson,
@@ -59,6 +61,7 @@ from .generics import (  # noqa: F401
     tidy,
     vcov,
 )
+from .glm import NegBinGLM, glm_nb  # noqa: F401
 from .lmer import lmer  # noqa: F401
 
 __version__ = "0.1.0"
