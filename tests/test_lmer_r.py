@@ -505,3 +505,15 @@ def test_findbars_expansion(formula):
     ref = r(f"vapply(lme4:::findbars(lme4:::expandDoubleVerts({formula})), "
             "function(b) paste(deparse(b), collapse = ''), '')")
     assert mine == ref
+
+
+def test_long_formula_header():
+    """A formula line longer than the console width wraps as cat(fill = TRUE) does."""
+    f = "y ~ service + lectage + studage + (1|s) + (1|d) + (1|dept:service)"
+    ref = r(f"paste(capture.output(lme4:::.prt.call(list(formula = {f}, "
+            "data = quote(InstEval)))), collapse = '\\n')")[0]
+    from rmodels.lmer import LmerMod, expanded_formula_text
+
+    fake = LmerMod()
+    fake.call = {"formula": expanded_formula_text(f), "data": "InstEval"}
+    assert fake._call_lines() == ref + "\n"

@@ -847,12 +847,13 @@ def _format_perc(p: float) -> str:
 
 def _cat_fill(items: list, width: int = 80) -> str:
     """``cat(..., fill = TRUE)``: items separated by spaces, a newline before an item that would
-    pass ``width``, and a final newline."""
+    pass ``width`` (R writes the separator first, so the broken line ends in a space), and a
+    final newline."""
     lines: list = []
     cur = ""
     for it in items:
         if cur and len(cur) + 1 + len(it) > width:
-            lines.append(cur)
+            lines.append(cur + " ")
             cur = it
         else:
             cur = it if not cur else cur + " " + it
