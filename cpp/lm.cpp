@@ -25,6 +25,169 @@ bool all_finite(const Eigen::Ref<const Eigen::MatrixXd>& A) {
   return true;
 }
 
+// ---- R's double-precision operation order --------------------------------------------------
+// LINPACK dqrdc2/dqrsl and LAPACK dpotri as R 4.2.2 runs them on the reference BLAS: dot
+// products and norms are plain sequential sums in double (no FMA: the build uses
+// -ffp-contract=off), the reflector is scaled by the reciprocal of its norm. Small problems use
+// this path, so their numbers (and the digits R prints at exact decimal ties) are R's bits.
+
+double ddot_seq(const double* x, Eigen::Index incx, const double* y, Eigen::Index incy,
+                Eigen::Index n) {
+  double s = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) s = s + x[i * incx] * y[i * incy];
+  return s;
+}
+
+double dnrm2_seq(const double* x, Eigen::Index n) {
+  double s = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) s = s + x[i] * x[i];
+  return std::sqrt(s);
+}
+
+// dqrdc2 on the n x p column-major block x (leading dimension ld). Returns the rank.
+int dqrdc2_r_order(double* x, Eigen::Index ld, Eigen::Index n, Eigen::Index p, double tol,
+                   Eigen::VectorXd& qraux, std::vector<int>& pivot) {
+  qraux.resize(p);
+  pivot.resize(p);
+  std::vector<double> w1(p), w2(p);
+  for (Eigen::Index j = 0; j < p; ++j) {
+    qraux[j] = dnrm2_seq(x + j * ld, n);
+    w1[j] = qraux[j];
+    w2[j] = qraux[j] == 0.0 ? 1.0 : qraux[j];
+    pivot[j] = static_cast<int>(j);
+  }
+  std::vector<double> tmp(n);
+  Eigen::Index k = p + 1;  // LINPACK's k: one past the last column not moved
+  const Eigen::Index lup = std::min(n, p);
+  for (Eigen::Index l = 0; l < lup; ++l) {
+    // Move columns with a negligible remaining norm to the end (rotate l..p-1 left by one).
+    while (l + 1 < k && qraux[l] < w2[l] * tol) {
+      std::copy(x + l * ld, x + l * ld + n, tmp.begin());
+      for (Eigen::Index j = l; j + 1 < p; ++j)
+        std::copy(x + (j + 1) * ld, x + (j + 1) * ld + n, x + j * ld);
+      std::copy(tmp.begin(), tmp.end(), x + (p - 1) * ld);
+      const int pv = pivot[l];
+      const double q = qraux[l], a = w1[l], b = w2[l];
+      for (Eigen::Index j = l; j + 1 < p; ++j) {
+        pivot[j] = pivot[j + 1];
+        qraux[j] = qraux[j + 1];
+        w1[j] = w1[j + 1];
+        w2[j] = w2[j + 1];
+      }
+      pivot[p - 1] = pv;
+      qraux[p - 1] = q;
+      w1[p - 1] = a;
+      w2[p - 1] = b;
+      --k;
+    }
+    if (l + 1 == n) break;
+    double* cl = x + l * ld;
+    double nrmxl = dnrm2_seq(cl + l, n - l);
+    if (nrmxl == 0.0) continue;
+    if (cl[l] != 0.0) nrmxl = std::copysign(nrmxl, cl[l]);
+    const double f = 1.0 / nrmxl;
+    for (Eigen::Index i = l; i < n; ++i) cl[i] = f * cl[i];
+    cl[l] = 1.0 + cl[l];
+    for (Eigen::Index j = l + 1; j < p; ++j) {
+      double* cj = x + j * ld;
+      const double t = -ddot_seq(cl + l, 1, cj + l, 1, n - l) / cl[l];
+      for (Eigen::Index i = l; i < n; ++i) cj[i] = cj[i] + t * cl[i];
+      if (qraux[j] == 0.0) continue;
+      const double r = std::abs(cj[l]) / qraux[j];
+      const double tt = std::max(1.0 - r * r, 0.0);
+      if (std::abs(tt) < 1e-6) {
+        qraux[j] = dnrm2_seq(cj + l + 1, n - l - 1);
+        w1[j] = qraux[j];
+      } else {
+        qraux[j] = qraux[j] * std::sqrt(tt);
+      }
+    }
+    qraux[l] = cl[l];
+    cl[l] = -nrmxl;
+  }
+  return static_cast<int>(std::min<Eigen::Index>(k - 1, n));
+}
+
+// One Householder reflection of dqrsl: y[j:] -= (u'y[j:] / u0) u, u = (qraux[j], x[j+1:, j]).
+void reflect_r_order(double* x, Eigen::Index ld, Eigen::Index n, const Eigen::VectorXd& qraux,
+                     Eigen::Index j, double* y) {
+  double* cj = x + j * ld;
+  const double keep = cj[j];
+  cj[j] = qraux[j];
+  const double t = -ddot_seq(cj + j, 1, y + j, 1, n - j) / cj[j];
+  for (Eigen::Index i = j; i < n; ++i) y[i] = y[i] + t * cj[i];
+  cj[j] = keep;
+}
+
+// dqrsl with job 1110 for one right-hand side: qty (in place in y), b (rank), rsd.
+void dqrsl_r_order(double* x, Eigen::Index ld, Eigen::Index n, int rank,
+                   const Eigen::VectorXd& qraux, double* y, double* b, double* rsd) {
+  const Eigen::Index ju = std::min<Eigen::Index>(rank, n - 1);
+  for (Eigen::Index j = 0; j < ju; ++j)
+    if (qraux[j] != 0.0) reflect_r_order(x, ld, n, qraux, j, y);
+  for (Eigen::Index i = 0; i < rank; ++i) b[i] = y[i];
+  for (Eigen::Index jj = 0; jj < rank; ++jj) {
+    const Eigen::Index j = rank - jj - 1;
+    b[j] = b[j] / x[j + j * ld];
+    if (j != 0) {
+      const double t = -b[j];
+      for (Eigen::Index i = 0; i < j; ++i) b[i] = b[i] + t * x[i + j * ld];
+    }
+  }
+  for (Eigen::Index i = 0; i < n; ++i) rsd[i] = i < rank ? 0.0 : y[i];
+  for (Eigen::Index j = ju - 1; j >= 0; --j)
+    if (qraux[j] != 0.0) reflect_r_order(x, ld, n, qraux, j, rsd);
+}
+
+// R's chol2inv(R) by LAPACK's unblocked dtrti2 (upper, non-unit) then dlauu2 (upper), with the
+// reference BLAS dtrmv / dscal / ddot / dgemv loops; the lower triangle mirrors the upper.
+Eigen::MatrixXd chol2inv_r_order(const Eigen::Ref<const Eigen::MatrixXd>& qr, int n) {
+  Eigen::MatrixXd a = qr.topLeftCorner(n, n);
+  double* A = a.data();
+  const Eigen::Index lda = n;
+  auto at = [&](Eigen::Index i, Eigen::Index j) -> double& { return A[i + j * lda]; };
+  // dtrti2: inverse of the upper triangle, column by column.
+  for (Eigen::Index j = 0; j < n; ++j) {
+    at(j, j) = 1.0 / at(j, j);
+    const double ajj = -at(j, j);
+    // dtrmv('U', 'N', 'N', j, A, lda, A(0, j), 1): x := U x with U the leading j x j block.
+    double* x = A + j * lda;
+    for (Eigen::Index j2 = 0; j2 < j; ++j2) {
+      if (x[j2] != 0.0) {
+        const double temp = x[j2];
+        for (Eigen::Index i = 0; i < j2; ++i) x[i] = x[i] + temp * at(i, j2);
+        x[j2] = x[j2] * at(j2, j2);
+      }
+    }
+    for (Eigen::Index i = 0; i < j; ++i) x[i] = ajj * x[i];  // dscal
+  }
+  // dlauu2: U U' in the upper triangle.
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double aii = at(i, i);
+    if (i < n - 1) {
+      at(i, i) = ddot_seq(&at(i, i), lda, &at(i, i), lda, n - i);
+      // dgemv('N', i, n-i-1, 1, A(0, i+1), lda, A(i, i+1), lda, aii, A(0, i), 1)
+      double* y = A + i * lda;
+      if (aii != 1.0) {
+        if (aii == 0.0) {
+          for (Eigen::Index r = 0; r < i; ++r) y[r] = 0.0;
+        } else {
+          for (Eigen::Index r = 0; r < i; ++r) y[r] = aii * y[r];
+        }
+      }
+      for (Eigen::Index c = i + 1; c < n; ++c) {
+        const double temp = 1.0 * at(i, c);
+        for (Eigen::Index r = 0; r < i; ++r) y[r] = y[r] + temp * at(r, c);
+      }
+    } else {
+      for (Eigen::Index r = 0; r <= i; ++r) A[r + i * lda] = aii * A[r + i * lda];  // dscal
+    }
+  }
+  for (Eigen::Index j = 0; j < n; ++j)
+    for (Eigen::Index i = j + 1; i < n; ++i) at(i, j) = at(j, i);
+  return a;
+}
+
 }  // namespace
 
 bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p) {
@@ -131,26 +294,18 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     fit.rank = 0;
     rsd = effects;
   } else if (use_extended) {
-    // Same algorithm on the same double inputs, carried out with a 64-bit mantissa; the
-    // results are rounded to double once at the end.
-    fit.algorithm = "dqrdc2-extended";
-    using LD = long double;
-    kernels::Mat<LD> xl = X.topRows(nu).cast<LD>();
-    kernels::Vec<LD> qa;
-    fit.rank = kernels::dqrdc2<LD>(xl, static_cast<LD>(tol), qa, fit.pivot);
-    kernels::Mat<LD> el = effects.cast<LD>();
-    kernels::apply_q<LD>(xl, qa, fit.rank, el, true);
-    kernels::Mat<LD> b = el.topRows(fit.rank);
-    xl.topLeftCorner(fit.rank, fit.rank).triangularView<Eigen::Upper>().solveInPlace(b);
-    kernels::Mat<LD> rl = el;
-    rl.topRows(fit.rank).setZero();
-    kernels::apply_q<LD>(xl, qa, fit.rank, rl, false);
-    X.topRows(nu) = xl.cast<double>();
-    fit.qraux = qa.cast<double>();
-    effects = el.cast<double>();
-    rsd = rl.cast<double>();
-    for (int i = 0; i < fit.rank; ++i)
-      fit.coefficients.row(fit.pivot[i]) = b.row(i).cast<double>();
+    // R's own operation order in double (see dqrdc2_r_order): bit-identical to R's lm.fit.
+    fit.algorithm = "dqrdc2-r-order";
+    double* xd = X.data();
+    const Eigen::Index ld = X.outerStride();
+    fit.rank = dqrdc2_r_order(xd, ld, nu, p, tol, fit.qraux, fit.pivot);
+    rsd.resize(nu, k);
+    std::vector<double> b(static_cast<std::size_t>(std::max(fit.rank, 1)));
+    for (Eigen::Index c = 0; c < k; ++c) {
+      dqrsl_r_order(xd, ld, nu, fit.rank, fit.qraux, effects.col(c).data(), b.data(),
+                    rsd.col(c).data());
+      for (int i = 0; i < fit.rank; ++i) fit.coefficients(fit.pivot[i], c) = b[i];
+    }
   } else if (tall == TallStatus::kDone) {
     fit.algorithm = "reconstructed";
     fit.qraux = std::move(tf.qraux);
@@ -254,7 +409,10 @@ Eigen::VectorXd qr_hat(const Eigen::Ref<const Eigen::MatrixXd>& qr,
 }
 
 Eigen::MatrixXd qr_cov_unscaled(const Eigen::Ref<const Eigen::MatrixXd>& qr, int rank) {
-  // R^{-1} R^{-T} with a 64-bit mantissa (p^3 work, negligible), rounded once.
+  // R's chol2inv (LAPACK dpotri): for rank <= 64 LAPACK runs the unblocked dtrti2 + dlauu2,
+  // reproduced here operation for operation so summary.lm's standard errors are R's bits.
+  if (rank <= 64) return chol2inv_r_order(qr, rank);
+  // Larger: R^{-1} R^{-T} with a 64-bit mantissa (p^3 work, negligible), rounded once.
   using LD = long double;
   kernels::Mat<LD> r = qr.topLeftCorner(rank, rank).cast<LD>().triangularView<Eigen::Upper>();
   kernels::Mat<LD> rinv = kernels::Mat<LD>::Identity(rank, rank);

@@ -25,14 +25,15 @@ struct LmFit {
   Eigen::MatrixXd fitted_values;
   int n_used = 0;
   int df_residual = 0;
-  // How the factor was obtained: "dqrdc2" (column by column, double), "dqrdc2-extended" (the
-  // same with a 64-bit mantissa) or "reconstructed" (tall sparse designs, see qr_tall.hpp).
+  // How the factor was obtained: "dqrdc2" (column by column, double), "dqrdc2-r-order" (the
+  // same in R's exact operation order, small problems) or "reconstructed" (tall designs, see
+  // qr_tall.hpp).
   std::string algorithm;
 };
 
-// Whether lm_wfit's automatic choice computes in extended precision: small problems
-// (2 n p^2 <= 1e8 flops) are factorised with a 64-bit mantissa (long double), which makes every
-// result at least as accurate as R's double-precision LINPACK (NIST StRD); larger ones in double.
+// Whether lm_wfit's automatic choice uses R's exact operation order: small problems
+// (2 n p^2 <= 1e8 flops) run dqrdc2/dqrsl with sequential double sums as R's reference BLAS
+// does, so coefficients, effects and residuals are R's to the last bit.
 bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p);
 
 // Least squares of Y on X with prior weights and an offset, exactly as R's lm.wfit (lm.fit when
@@ -43,8 +44,8 @@ bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p);
 //
 // X (n x p) is OVERWRITTEN: on return its first n_used rows hold the compact QR (R's qr$qr, the
 // columns in pivoted order) and the remaining rows are unspecified.  `weights` and `offset` may be
-// empty (size 0) for "none".  `extended`: -1 automatic (lm_uses_extended_precision), 0 double,
-// 1 long double.  `allow_fast`: large tall designs may take the reconstruction path of
+// empty (size 0) for "none".  `extended`: -1 automatic (lm_uses_extended_precision), 0 the
+// fast double kernels, 1 R's operation order.  `allow_fast`: large tall designs may take the reconstruction path of
 // qr_tall.hpp (same results to ~1e-12).  Throws std::invalid_argument with R's messages on bad
 // input.
 LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,

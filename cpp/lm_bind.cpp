@@ -156,10 +156,10 @@ void register_lm(py::module_& m) {
       "effects (n_used, k; Q'sqrt(w)(y-o)),\n"
       "residuals (n, k), fitted_values (n, k; incl. offset), df_residual, n_used, tol.\n"
       "threads: worker threads for large problems (0 = all cores). extended: -1 automatic (small\n"
-      "problems in long double, more accurate than R), 0 double, 1 long double. allow_fast: large\n"
-      "tall well-conditioned designs may reconstruct LINPACK's factor from X'X (sparse X) or a\n"
-      "tall-skinny QR (dense X), same results to ~1e-12; 'algorithm' in the result says which\n"
-      "path ran: 'dqrdc2', 'dqrdc2-extended' or 'reconstructed'.");
+      "problems in R's exact operation order), 0 fast double kernels, 1 R's order. allow_fast:\n"
+      "large tall well-conditioned designs may reconstruct LINPACK's factor from X'X (sparse X)\n"
+      "or a tall-skinny QR (dense X), same results to ~1e-12; 'algorithm' in the result says\n"
+      "which path ran: 'dqrdc2', 'dqrdc2-r-order' or 'reconstructed'.");
 
   m.def(
       "qr_hat",

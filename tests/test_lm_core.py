@@ -236,9 +236,6 @@ def test_sequential_reference_is_bit_identical_to_r(weighted):
         assert np.array_equal(got[key], np.asarray(want[key]), equal_nan=True), key
 
 
-@pytest.mark.xfail(strict=True, reason="the compiled QR does not yet follow R's double-precision "
-                   "operation order (sequential dot products); printed digits at exact decimal "
-                   "ties then differ from R's")
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_core_bit_identical_to_sequential_reference(seed):
     from rmodels.lm import _core_wfit

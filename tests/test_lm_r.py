@@ -357,22 +357,10 @@ def _warned(messages: list, category: str) -> list:
     return sorted(set(messages))
 
 
-# Fits whose printed text differs from R's in one digit because an estimate sits on an exact
-# decimal tie (e.g. 1.5925) and the compiled QR's last bit differs from R's: R's dqrdc2/dqrsl run in
-# double precision with sequential dot products, while the core uses extended precision on small
-# problems. test_lm_core's sequential reference reproduces R bit for bit and passes all of these.
-LAST_BIT_TIES = {
-    "mtcars_x:mpg ~ 1[subset]", "iris_x:Sepal.Length ~ Species[w=w_]",
-    "iris_x:Sepal.Length ~ Species - 1[w=w_]", "ToothGrowth:len ~ supp + factor(dose)",
-    "ToothGrowth_x:len ~ supp + factor(dose)[off=off_]",
-    "npk_x:yield ~ block + N * P * K[subset]", "npk_x:yield ~ block + N * P * K[off=off_]",
-    "npk_x:yield ~ N * P * K[off=off_]", "npk:yield ~ block + N + P + K",
-    "npk_x:yield ~ block + N + P + K[off=off_]",
-}
-_XFAIL_TIE = pytest.mark.xfail(strict=True, reason="last-bit difference of the compiled QR "
-                               "flips a printed digit at an exact decimal tie")
-CASE_PARAMS = [pytest.param(c, id=c.id, marks=[_XFAIL_TIE] if c.id in LAST_BIT_TIES else [])
-               for c in CASES]
+# Small problems run R's own double-precision operation order (dqrdc2/dqrsl with sequential
+# dot products), so estimates that sit on an exact decimal tie (e.g. 1.5925) print as R prints
+# them; these fits exercise that.
+CASE_PARAMS = [pytest.param(c, id=c.id) for c in CASES]
 
 
 @pytest.mark.parametrize("case", CASE_PARAMS)

@@ -50,7 +50,7 @@ from .formula.ast import BinOp, Bool, Call, Name, Num, Paren, Str, UnaryOp
 from .frame import Factor, take
 from .glm import _DATA_MESSAGES, GLM, GlmCoreFit, _call_text, _response_matrix
 from .glm import glm as _glm_single
-from .lm import LM, _arg_text, _cov_unscaled_pivoted, _empty_fit
+from .lm import LM, _arg_text, _cov_unscaled_pivoted, _empty_fit, _r_sum, summary_sums
 from .lm import lm as _lm_single
 
 __all__ = ["lm", "glm", "FitList", "FailedFit", "GroupGLM"]
@@ -251,7 +251,7 @@ def _lm_tidy_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
         rdf = f._df_residual
         if p > 0:
             r = f._resid
-            rss = np.sum(r * r) if f._w is None else np.sum(f._w * r * r)
+            rss = _r_sum(r * r) if f._w is None else _r_sum(f._w * (r * r))
             with np.errstate(divide="ignore", invalid="ignore"):
                 resvar = np.float64(rss) / np.float64(rdf)
             piv = f.pivot[:p]
@@ -293,16 +293,7 @@ def _lm_glance_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
         if f is None:
             continue
         r, fv, w, p, rdf = f._resid, f._fitted, f._w, f.rank, f._df_residual
-        if w is None:
-            mss = np.sum((fv - fv.mean()) ** 2) if f.intercept else np.sum(fv * fv)
-            rss = np.sum(r * r)
-        else:
-            if f.intercept:
-                m = np.sum(w * fv / np.sum(w))
-                mss = np.sum(w * (fv - m) ** 2)
-            else:
-                mss = np.sum(w * fv * fv)
-            rss = np.sum(w * r * r)
+        mss, rss = summary_sums(fv, r, w, f.intercept)
         with np.errstate(divide="ignore", invalid="ignore"):
             resvar = np.float64(rss) / np.float64(rdf)
         r2 = adj = 0.0

@@ -262,6 +262,47 @@ def _perc_labels(probs: Sequence[float]) -> list[str]:
 # Summary
 
 
+def _r_sum(x: np.ndarray) -> float:
+    """R's ``sum()`` of doubles: a sequential sum accumulated in long double."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return 0.0
+    return float(np.cumsum(x.astype(np.longdouble))[-1])
+
+
+def _r_mean(x: np.ndarray) -> float:
+    """R's ``mean()`` of doubles: long-double sum / n, refined by the mean of the residuals."""
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    if n == 0:
+        return float("nan")
+    xl = x.astype(np.longdouble)
+    s = np.cumsum(xl)[-1] / n
+    if np.isfinite(s):
+        s = s + np.cumsum(xl - s)[-1] / n
+    return float(s)
+
+
+def summary_sums(f: np.ndarray, r: np.ndarray, w: Optional[np.ndarray],
+                 intercept: bool) -> tuple[float, float]:
+    """summary.lm's (MSS, RSS) in R's order (long-double accumulation, x^2 as x * x):
+    MSS = sum((f - mean(f))^2) (weighted: sum(w (f - m)^2), m = sum(w f / sum(w))), or
+    sum(f^2) / sum(w f^2) without an intercept; RSS = sum(r^2) / sum(w r^2)."""
+    if w is None:
+        if intercept:
+            d = f - _r_mean(f)
+            mss = _r_sum(d * d)
+        else:
+            mss = _r_sum(f * f)
+        return mss, _r_sum(r * r)
+    if intercept:
+        d = f - _r_sum(w * f / _r_sum(w))
+        mss = _r_sum(w * (d * d))
+    else:
+        mss = _r_sum(w * (f * f))
+    return mss, _r_sum(w * (r * r))
+
+
 @dataclass
 class _SummaryStats:
     """The numbers of ``summary.lm`` for one response (see :meth:`LM.summary`)."""
@@ -284,6 +325,7 @@ class _SummaryStats:
     resid_names: list
     perfect: bool
     coef_names: list  # all coefficient names, original order
+    resvar: float = float("nan")  # RSS / rdf (R's resvar, squared sigma without rounding)
 
 
 class LMSummary:
@@ -670,18 +712,8 @@ class LM:
         rdf = self._df_residual
         w = self._w
         aliased = np.isnan(coef)
-        if w is None:
-            mss = np.sum((f - f.mean()) ** 2) if self.intercept else np.sum(f * f)
-            rss = np.sum(r * r)
-            rw = r
-        else:
-            if self.intercept:
-                m = np.sum(w * f / np.sum(w))
-                mss = np.sum(w * (f - m) ** 2)
-            else:
-                mss = np.sum(w * f * f)
-            rss = np.sum(w * r * r)
-            rw = np.sqrt(w) * r
+        mss, rss = summary_sums(f, r, w, self.intercept)
+        rw = r if w is None else np.sqrt(w) * r
         with np.errstate(divide="ignore", invalid="ignore"):
             resvar = np.float64(rss) / np.float64(rdf)  # IEEE semantics as R (0/0 = NaN)
         perfect = False
@@ -721,7 +753,7 @@ class LM:
             sigma=float(np.sqrt(resvar)), rank=p, rdf=rdf, ncoef=len(coef),
             r_squared=float(r2), adj_r_squared=float(adj), fstatistic=fstat, cov_unscaled=R,
             residuals=rw, resid_names=list(self.row_names), perfect=perfect,
-            coef_names=list(self.coef_names))
+            coef_names=list(self.coef_names), resvar=float(resvar))
         self._cache[key] = st
         return st
 
@@ -807,7 +839,7 @@ class LM:
             V = np.kron(est_var, R)
             nm = [f"{r}:{c}" for r in self.response_names for c in names_c]
             return pd.DataFrame(V, index=pd.Index(nm), columns=pd.Index(nm))
-        s2 = self._summary_stats().sigma ** 2
+        s2 = self._summary_stats().resvar
         if not complete:
             order = np.sort(piv)
             inv = {c: i for i, c in enumerate(piv)}
@@ -934,7 +966,7 @@ class LM:
             if not have_new:
                 return self._pad(pred, row_names)[0]
             return pred
-        res_var = self._summary_stats().sigma ** 2
+        res_var = self._summary_stats().resvar
         rdf = self._df_residual
         if p > 0:
             from scipy.linalg import solve_triangular
