@@ -292,129 +292,29 @@ def _call_text(formula: str, fam: Family | None, data_name: str, weights, subset
     return deparse_call("glm", args)
 
 
-class _Deparser:
-    """R's deparse line breaking (width.cutoff = 60): after ", " between call arguments and
-    after a binary operator, a line longer than the cutoff is ended and the next one indented
-    (4 spaces per level)."""
-
-    def __init__(self, cutoff: int = 60) -> None:
-        self.cutoff = cutoff
-        self.lines: list[str] = []
-        self.line = ""
-        self.start = True
-        self.indent = 0
-
-    def put(self, s: str) -> None:
-        if self.start:
-            self.start = False
-            self.line += "    " * min(self.indent, 4) + "  " * max(self.indent - 4, 0)
-        self.line += s
-
-    def linebreak(self, flag: bool) -> bool:
-        if len(self.line.encode("utf-8")) > self.cutoff:
-            if not flag:
-                flag = True
-                self.indent += 1
-            self.lines.append(self.line)
-            self.line = ""
-            self.start = True
-        return flag
-
-    def put_expr(self, text: str) -> None:
-        import re
-        call = re.fullmatch(r"([A-Za-z.][A-Za-z0-9._]*)\((.*)\)", text)
-        if call and " ~ " not in text:
-            self.put_call(call.group(1), _split_args(call.group(2)))
-            return
-        pieces = re.split(r"( [~+\-] )", text)
-        self.put(pieces[0])
-        for k in range(1, len(pieces), 2):
-            self.put(pieces[k])
-            f = self.linebreak(False)
-            self.put(pieces[k + 1])
-            if f:
-                self.indent -= 1
-
-    def put_call(self, fname: str, args: Sequence[tuple[str | None, str]]) -> None:
-        self.put(fname + "(")
-        lb = False
-        for k, (name, val) in enumerate(args):
-            if name is not None:
-                self.put(f"{name} = ")
-            self.put_expr(val)
-            if k < len(args) - 1:
-                self.put(", ")
-                lb = self.linebreak(lb)
-        if lb:
-            self.indent -= 1
-        self.put(")")
-
-    def text(self) -> str:
-        return "\n".join(self.lines + [self.line])
-
-
-def _split_args(text: str) -> list[tuple[str | None, str]]:
-    """Top-level arguments of a deparsed call's argument list: (name or None, value)."""
-    import re
-    out: list[tuple[str | None, str]] = []
-    depth = 0
-    quote = ""
-    cur = ""
-    for ch in text:
-        if quote:
-            cur += ch
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(cur.strip())
-            cur = ""
-            continue
-        cur += ch
-    if cur.strip():
-        out.append(cur.strip())
-    args: list[tuple[str | None, str]] = []
-    for a in out:
-        m = re.fullmatch(r"([A-Za-z.][A-Za-z0-9._]*) = (.*)", a)
-        args.append((m.group(1), m.group(2)) if m else (None, a))
-    return args
-
-
 def deparse_call(fname: str, args: Sequence[tuple[str, str]]) -> str:
     """``deparse()`` of a call ``fname(name = value, ...)`` as R prints it (lines joined by
     newlines); values are deparsed expressions. The formula and call-valued arguments are
-    re-parsed and deparsed with the formula engine's R deparser (the one lm's call uses), so
-    their line breaks follow R; a text the parser rejects falls back to a simpler splitter."""
-    try:
-        from .formula import ast as fast
-        from .formula.parser import parse_expression, parse_formula
-        from .lm import _deparse_args, _DeparseBuffer
+    re-parsed and deparsed with R's line breaking by the same deparser lm's call uses."""
+    from .formula import ast as fast
+    from .formula.parser import parse_expression, parse_formula
+    from .lm import _deparse_args, _DeparseBuffer
 
-        nodes: list[tuple[str, Any]] = []
-        for name, val in args:
-            if name == "formula":
-                f = parse_formula(val)
-                nodes.append((name, fast.UnaryOp("~", f.rhs) if f.lhs is None
-                              else fast.BinOp("~", f.lhs, f.rhs)))
-            elif "(" in val:
-                nodes.append((name, parse_expression(val)))
-            else:
-                nodes.append((name, val))
-        buf = _DeparseBuffer()
-        buf.put(fname + "(")
-        _deparse_args(nodes, buf)
-        buf.put(")")
-        return "\n".join(buf.text())
-    except ImportError:
-        d = _Deparser()
-        d.put_call(fname, list(args))
-        return d.text()
+    nodes: list[tuple[str, Any]] = []
+    for name, val in args:
+        if name == "formula":
+            f = parse_formula(val)
+            nodes.append((name, fast.UnaryOp("~", f.rhs) if f.lhs is None
+                          else fast.BinOp("~", f.lhs, f.rhs)))
+        elif "(" in val:
+            nodes.append((name, parse_expression(val)))
+        else:
+            nodes.append((name, val))
+    buf = _DeparseBuffer()
+    buf.put(fname + "(")
+    _deparse_args(nodes, buf)
+    buf.put(")")
+    return "\n".join(buf.text())
 
 
 # ---------------------------------------------------------------------------------------------
