@@ -598,7 +598,7 @@ def _response_value(v, n: int, label: str):
     if isinstance(v, Mat):
         return v
     if isinstance(v, Char):
-        return char_to_factor(v.values)
+        return v.to_factor()
     if isinstance(v, Logical):
         return finish_variable(v, n, label)
     return finish_variable(v, n, label)

@@ -101,14 +101,36 @@ class Mat:
         return np.isnan(self.values).any(axis=1)
 
 
-@dataclass
 class Char:
-    """A character vector (object array, None = NA) during evaluation."""
+    """A character vector (object array, None = NA) during evaluation. A data column arrives
+    already factorised (``codes`` into ``uniques``, −1 = NA) and its object array is only built
+    when an operation needs the strings."""
 
-    values: np.ndarray
+    def __init__(self, values: Optional[np.ndarray] = None, codes: Optional[np.ndarray] = None,
+                 uniques: Optional[list] = None):
+        self._values = values
+        self.codes = codes
+        self.uniques = uniques
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            lut = np.array(list(self.uniques) + [None], dtype=object)
+            self._values = lut[self.codes]
+        return self._values
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.codes) if self.codes is not None else len(self._values)
+
+    def to_factor(self, levels: Optional[list] = None) -> "Factor":
+        """R's ``factor()`` of the strings: sorted levels, or the given ones (others → NA)."""
+        if self.codes is None:
+            return char_to_factor(self.values, levels)
+        if levels is None:
+            levels = sort_levels(self.uniques)
+        pos = {lv: i for i, lv in enumerate(levels)}
+        lut = np.array([pos.get(u, -1) for u in self.uniques] + [-1], dtype=np.int32)
+        return Factor(lut[self.codes], list(levels), kind="character")
 
 
 @dataclass
@@ -162,17 +184,16 @@ def series_value(s: pd.Series, name: str = "x"):
         return arr
     if pd.api.types.is_datetime64_any_dtype(dt) or pd.api.types.is_timedelta64_dtype(dt):
         raise DataError(f"column '{name}' has a date/time type; convert it to numbers first")
-    vals = s.to_numpy(dtype=object)
-    isna = pd.isna(vals)
-    nonna = vals[~isna]
-    if len(nonna) and all(isinstance(v, (bool, np.bool_)) for v in nonna[:1000]):
-        out = np.full(len(vals), np.nan)
-        out[~isna] = nonna.astype(bool).astype(float)
-        return Logical(out)
-    out = np.empty(len(vals), dtype=object)
-    out[isna] = None
-    out[~isna] = [str(v) for v in nonna] if len(nonna) < 64 else nonna.astype(str)
-    return Char(out)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    uniq = list(uniques)
+    if uniq and all(isinstance(v, (bool, np.bool_)) for v in uniq):
+        lut = np.array([1.0 if v else 0.0 for v in uniq] + [np.nan])
+        return Logical(lut[codes])
+    labels = [str(v) for v in uniq]
+    if len(set(labels)) != len(labels):  # mixed types that print alike ("1" and 1)
+        vals = np.array(labels + [None], dtype=object)[codes]
+        return Char(vals)
+    return Char(codes=np.asarray(codes, dtype=np.int64), uniques=labels)
 
 
 def char_to_factor(values: np.ndarray, levels: Optional[list] = None) -> Factor:
@@ -501,7 +522,7 @@ def _as_factor(v) -> Factor:
     if isinstance(v, Factor):
         return v
     if isinstance(v, Char):
-        return char_to_factor(v.values)
+        return v.to_factor()
     if isinstance(v, Logical):
         x = v.values
         present = [lv for lv, val in (("FALSE", 0.0), ("TRUE", 1.0)) if (x == val).any()]
@@ -616,7 +637,7 @@ def _fn_factor(node, env, top, label, ordered_default: bool = False):
         else:
             f = char_to_factor(x.labels(), levels)
     elif isinstance(x, Char):
-        f = char_to_factor(x.values, levels)
+        f = x.to_factor(levels)
     elif isinstance(x, Logical):
         if levels is None:
             f = _as_factor(x)
@@ -1114,7 +1135,7 @@ FUNCTIONS: dict[str, Callable] = {
 def finish_variable(v, n: int, label: str):
     """Turn an evaluated value into a frame variable: float (n,), Mat, or Factor."""
     if isinstance(v, Char):
-        return char_to_factor(v.values)
+        return v.to_factor()
     if isinstance(v, Logical):
         x = v.values
         codes = np.where(np.isnan(x), -1, x).astype(np.int32)

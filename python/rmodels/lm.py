@@ -322,7 +322,7 @@ class _SummaryStats:
     fstatistic: Optional[tuple]  # (value, numdf, dendf)
     cov_unscaled: np.ndarray  # pivoted order, non-aliased
     residuals: np.ndarray  # sqrt(w) * e over all n rows (zero weights give 0)
-    resid_names: list
+    resid_names: Optional[list]  # R's row names; filled in when a summary is printed
     perfect: bool
     coef_names: list  # all coefficient names, original order
     resvar: float = float("nan")  # RSS / rdf (R's resvar, squared sigma without rounding)
@@ -723,7 +723,7 @@ class LM:
                 p_value=np.zeros(0), names=[], aliased=aliased, sigma=float(np.sqrt(resvar)),
                 rank=0, rdf=len(r), ncoef=len(coef), r_squared=0.0, adj_r_squared=0.0,
                 fstatistic=None, cov_unscaled=np.zeros((0, 0)), residuals=rw,
-                resid_names=list(self.row_names), perfect=False,
+                resid_names=None, perfect=False,
                 coef_names=list(self.coef_names))
             self._cache[key] = st
             return st
@@ -752,7 +752,7 @@ class LM:
             names=[self.coef_names[i] for i in piv], aliased=aliased,
             sigma=float(np.sqrt(resvar)), rank=p, rdf=rdf, ncoef=len(coef),
             r_squared=float(r2), adj_r_squared=float(adj), fstatistic=fstat, cov_unscaled=R,
-            residuals=rw, resid_names=list(self.row_names), perfect=perfect,
+            residuals=rw, resid_names=None, perfect=perfect,
             coef_names=list(self.coef_names), resvar=float(resvar))
         self._cache[key] = st
         return st
@@ -780,10 +780,14 @@ class LM:
             if st.perfect:
                 warnings.warn("essentially perfect fit: summary may be unreliable",
                               PerfectFitWarning, stacklevel=2)
+            if st.resid_names is None:
+                st.resid_names = list(self.row_names)
             return LMSummary(st, self._call_lines, weighted, n_na)
         items = []
         for j in range(len(self.response_names)):
             st = self._summary_stats(j)
+            if st.resid_names is None:
+                st.resid_names = list(self.row_names)
             if st.perfect:
                 warnings.warn("essentially perfect fit: summary may be unreliable",
                               PerfectFitWarning, stacklevel=2)
@@ -1398,7 +1402,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     are linear combinations of earlier ones get NaN coefficients (an error if not
     ``singular_ok``). ``data_name`` is the name shown for ``data`` in the printed call.
     """
-    from .design import build_design, r_row_names
+    from .design import build_design
 
     design = build_design(formula, data, subset=subset, weights=weights, offset=offset,
                           na_action=na_action, contrasts=contrasts)
@@ -1430,8 +1434,12 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
         from .design import _subset_positions
 
         pos = _subset_positions(subset, len(data), data)
-        all_rows = r_row_names(data.index)
-        na_names = [all_rows[pos[i]] for i in design.na_dropped]
+        idx = data.index
+        rows = pos[np.asarray(design.na_dropped, dtype=np.int64)]
+        if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+            na_names = [str(int(i) + 1) for i in rows]  # R's "1".."n"
+        else:
+            na_names = [str(idx[int(i)]) for i in rows]
 
     extra: list = [("data", data_name)]
     if subset is not None:
