@@ -7,6 +7,9 @@
 #include <optional>
 
 #include "bindings.hpp"
+
+#include <cmath>
+#include <limits>
 #include "lm.hpp"
 #include "qr.hpp"
 
@@ -53,6 +56,38 @@ py::array_t<double, py::array::f_style> factor_buffer(const py::object& X, bool 
 }  // namespace
 
 void register_lm(py::module_& m) {
+  m.def(
+      "r_sum",
+      [](const Eigen::Ref<const Eigen::VectorXd>& x) {
+        // R's sum() of doubles (rsum in summary.c): sequential, accumulated in long double.
+        long double s = 0.0L;
+        {
+          py::gil_scoped_release nogil;
+          for (Eigen::Index i = 0; i < x.size(); ++i) s += x[i];
+        }
+        return static_cast<double>(s);
+      },
+      py::arg("x"), "R's sum() of a double vector: sequential long-double accumulation.");
+  m.def(
+      "r_mean",
+      [](const Eigen::Ref<const Eigen::VectorXd>& x) {
+        // R's mean() of doubles (summary.c): long-double sum / n, then one refinement pass.
+        const Eigen::Index n = x.size();
+        if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+        long double s = 0.0L;
+        {
+          py::gil_scoped_release nogil;
+          for (Eigen::Index i = 0; i < n; ++i) s += x[i];
+          s /= n;
+          if (std::isfinite(static_cast<double>(s))) {
+            long double t = 0.0L;
+            for (Eigen::Index i = 0; i < n; ++i) t += (x[i] - s);
+            s += t / n;
+          }
+        }
+        return static_cast<double>(s);
+      },
+      py::arg("x"), "R's mean() of a double vector (long double, with R's refinement pass).");
   m.def(
       "qr_dqrdc2",
       [](const RefMat& X, double tol) {

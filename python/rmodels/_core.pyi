@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['GlmError', 'PlsModel', 'factor_codes', 'fill_term', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'lm_wfit', 'lm_wfit_batch', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy']
+__all__: list[str] = ['GlmError', 'PlsModel', 'factor_codes', 'fill_term', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'lm_wfit', 'lm_wfit_batch', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum']
 class GlmError(RuntimeError):
     pass
 class PlsModel:
@@ -155,4 +155,12 @@ def qr_qty(qr: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "
 def qr_qy(qr: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], qraux: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], rank: typing.SupportsInt | typing.SupportsIndex, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
     """
     QY from a compact dqrdc2 factor (R's qr.qy). Y is (n, k); returns (n, k).
+    """
+def r_mean(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> float:
+    """
+    R's mean() of a double vector (long double, with R's refinement pass).
+    """
+def r_sum(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> float:
+    """
+    R's sum() of a double vector: sequential long-double accumulation.
     """

@@ -264,23 +264,12 @@ def _perc_labels(probs: Sequence[float]) -> list[str]:
 
 def _r_sum(x: np.ndarray) -> float:
     """R's ``sum()`` of doubles: a sequential sum accumulated in long double."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.size == 0:
-        return 0.0
-    return float(np.cumsum(x.astype(np.longdouble))[-1])
+    return float(_core.r_sum(np.ascontiguousarray(x, dtype=np.float64).ravel()))
 
 
 def _r_mean(x: np.ndarray) -> float:
     """R's ``mean()`` of doubles: long-double sum / n, refined by the mean of the residuals."""
-    x = np.asarray(x, dtype=np.float64)
-    n = x.size
-    if n == 0:
-        return float("nan")
-    xl = x.astype(np.longdouble)
-    s = np.cumsum(xl)[-1] / n
-    if np.isfinite(s):
-        s = s + np.cumsum(xl - s)[-1] / n
-    return float(s)
+    return float(_core.r_mean(np.ascontiguousarray(x, dtype=np.float64).ravel()))
 
 
 def summary_sums(f: np.ndarray, r: np.ndarray, w: Optional[np.ndarray],
