@@ -141,7 +141,8 @@ class Family:
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.family == "gaussian":
                 nobs = len(y)
-                return float(nobs * (math.log(dev / nobs * 2 * math.pi) + 1) + 2
+                # np.log: a perfect fit (dev = 0) gives -Inf as in R, not an error
+                return float(nobs * (np.log(np.float64(dev) / nobs * 2 * math.pi) + 1) + 2
                              - np.sum(np.log(wt)))
             if self.family == "binomial":
                 n = np.asarray(n, float)

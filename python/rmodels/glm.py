@@ -472,7 +472,9 @@ class GLM:
 
     def sigma(self) -> float:
         """R's ``sigma.default``: sqrt(deviance / (nobs - rank))."""
-        return math.sqrt(self._core.deviance / (self.nobs() - self.rank))
+        with np.errstate(divide="ignore", invalid="ignore"):  # R: x/0 is Inf, 0/0 NaN
+            return float(np.sqrt(np.float64(self._core.deviance) /
+                                 np.float64(self.nobs() - self.rank)))
 
     def _cov_unscaled(self) -> np.ndarray:
         """(R'R)^{-1} of the last weighted QR, on the non-aliased coefficients in pivoted order."""
