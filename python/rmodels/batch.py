@@ -50,7 +50,7 @@ from .formula.ast import BinOp, Bool, Call, Name, Num, Paren, Str, UnaryOp
 from .frame import Factor, take
 from .glm import _DATA_MESSAGES, GLM, GlmCoreFit, _call_text, _response_matrix
 from .glm import glm as _glm_single
-from .lm import LM, _arg_text, _cov_unscaled_pivoted, _empty_fit, _r_sum, summary_sums
+from .lm import LM, _cov_unscaled_pivoted, _empty_fit, _r_sum, lm_call_args, summary_sums
 from .lm import lm as _lm_single
 
 __all__ = ["lm", "glm", "FitList", "FailedFit", "GroupGLM"]
@@ -776,7 +776,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
             fits[i] = FailedFit(_group_dict(by, keys[i]), FitError(res["error"]))
         else:
             fits[i] = _lm_fit_dict(res, ds.designs[i].y.ndim == 1)
-    extra = _lm_call_args(data_name, subset, weights, offset, na_action, singular_ok)
+    extra = lm_call_args(data_name, subset, weights, offset, na_action, singular_ok)
     out = []
     for i, f in enumerate(fits):
         if isinstance(f, FailedFit):
@@ -824,21 +824,6 @@ def _lm_fit_dict(res: dict, one: bool) -> dict:
         a = np.asarray(out[key], dtype=np.float64)
         out[key] = a[:, 0] if (one and a.ndim == 2) else a
     return out
-
-
-def _lm_call_args(data_name, subset, weights, offset, na_action, singular_ok) -> list:
-    extra: list = [("data", data_name)]
-    if subset is not None:
-        extra.append(("subset", "subset"))
-    if weights is not None:
-        extra.append(("weights", _arg_text(weights, "weights")))
-    if na_action != "omit":
-        extra.append(("na.action", f"na.{na_action}"))
-    if not singular_ok:
-        extra.append(("singular.ok", "FALSE"))
-    if offset is not None:
-        extra.append(("offset", _arg_text(offset, "offset")))
-    return extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -916,7 +901,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
             data_err = res.get("data_error") or any(m in msg for m in _DATA_MESSAGES)
             fits[i] = FailedFit(key, (DataError if data_err else FitError)(msg))
             continue
-        core = _glm_core(res)
+        core = GlmCoreFit.from_result(res)
         per_warn[i].extend((_warning_class(m), m) for m in core.warnings)
         d = ds.designs[i]
         n = d.X.shape[0]
@@ -943,17 +928,3 @@ def _warning_class(msg: str) -> type:
     if "boundary value" in msg:
         return BoundaryWarning
     return RModelsWarning
-
-
-def _glm_core(res: dict) -> GlmCoreFit:
-    return GlmCoreFit(
-        coefficients=np.asarray(res["coefficients"]), fitted=np.asarray(res["fitted"]),
-        linear_predictors=np.asarray(res["linear_predictors"]),
-        working_weights=np.asarray(res["working_weights"]),
-        working_residuals=np.asarray(res["working_residuals"]), R=np.asarray(res["R"]),
-        pivot=np.asarray(res["pivot"], dtype=np.int64), rank=int(res["rank"]),
-        y=np.asarray(res["y"]), prior_weights=np.asarray(res["prior_weights"]),
-        n_trials=np.asarray(res["n_trials"]), good=np.asarray(res["good"], dtype=bool),
-        deviance=float(res["deviance"]), null_deviance=float(res["null_deviance"]),
-        iter=int(res["iter"]), converged=bool(res["converged"]),
-        boundary=bool(res["boundary"]), warnings=list(res["warnings"]))

@@ -74,6 +74,23 @@ class GlmCoreFit:
     trace: list = field(default_factory=list)
     reconstructed_steps: int = 0
 
+    @classmethod
+    def from_result(cls, res: dict) -> "GlmCoreFit":
+        """The fit from the dict that ``_core.glm_fit`` / ``glm_fit_batch`` return."""
+        return cls(
+            coefficients=np.asarray(res["coefficients"]), fitted=np.asarray(res["fitted"]),
+            linear_predictors=np.asarray(res["linear_predictors"]),
+            working_weights=np.asarray(res["working_weights"]),
+            working_residuals=np.asarray(res["working_residuals"]), R=np.asarray(res["R"]),
+            pivot=np.asarray(res["pivot"], dtype=np.int64), rank=int(res["rank"]),
+            y=np.asarray(res["y"]), prior_weights=np.asarray(res["prior_weights"]),
+            n_trials=np.asarray(res["n_trials"]), good=np.asarray(res["good"], dtype=bool),
+            deviance=float(res["deviance"]), null_deviance=float(res["null_deviance"]),
+            iter=int(res["iter"]), converged=bool(res["converged"]),
+            boundary=bool(res["boundary"]), warnings=list(res["warnings"]),
+            trace=list(res.get("trace", [])),
+            reconstructed_steps=int(res.get("reconstructed_steps", 0)))
+
 
 def _emit(messages: Sequence[str], stacklevel: int = 3) -> None:
     for msg in messages:
@@ -124,18 +141,7 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
         if any(m in msg for m in _DATA_MESSAGES):
             raise DataError(msg) from None
         raise FitError(msg) from None
-    fit = GlmCoreFit(
-        coefficients=np.asarray(res["coefficients"]), fitted=np.asarray(res["fitted"]),
-        linear_predictors=np.asarray(res["linear_predictors"]),
-        working_weights=np.asarray(res["working_weights"]),
-        working_residuals=np.asarray(res["working_residuals"]), R=np.asarray(res["R"]),
-        pivot=np.asarray(res["pivot"], dtype=np.int64), rank=int(res["rank"]),
-        y=np.asarray(res["y"]), prior_weights=np.asarray(res["prior_weights"]),
-        n_trials=np.asarray(res["n_trials"]), good=np.asarray(res["good"], dtype=bool),
-        deviance=float(res["deviance"]), null_deviance=float(res["null_deviance"]),
-        iter=int(res["iter"]), converged=bool(res["converged"]),
-        boundary=bool(res["boundary"]), warnings=list(res["warnings"]),
-        trace=list(res["trace"]), reconstructed_steps=int(res["reconstructed_steps"]))
+    fit = GlmCoreFit.from_result(res)
     if emit:
         _emit(fit.warnings, stacklevel=3)
     return fit

@@ -1378,6 +1378,23 @@ def _arg_text(value: Any, name: str) -> str:
     return value if isinstance(value, str) else name
 
 
+def lm_call_args(data_name: str, subset: Any, weights: Any, offset: Any, na_action: str,
+                 singular_ok: bool) -> list:
+    """The arguments after ``formula`` of the printed call ``lm(formula = ..., data = ...)``."""
+    extra: list = [("data", data_name)]
+    if subset is not None:
+        extra.append(("subset", "subset"))
+    if weights is not None:
+        extra.append(("weights", _arg_text(weights, "weights")))
+    if na_action != "omit":
+        extra.append(("na.action", f"na.{na_action}"))
+    if not singular_ok:
+        extra.append(("singular.ok", "FALSE"))
+    if offset is not None:
+        extra.append(("offset", _arg_text(offset, "offset")))
+    return extra
+
+
 def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None,
        offset: Any = None, na_action: str = "omit", tol: float = 1e-7,
        singular_ok: bool = True, contrasts: Optional[dict] = None,
@@ -1430,17 +1447,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
         else:
             na_names = [str(idx[int(i)]) for i in rows]
 
-    extra: list = [("data", data_name)]
-    if subset is not None:
-        extra.append(("subset", "subset"))
-    if weights is not None:
-        extra.append(("weights", _arg_text(weights, "weights")))
-    if na_action != "omit":
-        extra.append(("na.action", f"na.{na_action}"))
-    if not singular_ok:
-        extra.append(("singular.ok", "FALSE"))
-    if offset is not None:
-        extra.append(("offset", _arg_text(offset, "offset")))
+    extra = lm_call_args(data_name, subset, weights, offset, na_action, singular_ok)
     out = LM(design, fit, extra, na_names, tol)
     out._offset_arg = offset if isinstance(offset, str) else None
     if offset is not None and not isinstance(offset, str):
