@@ -35,7 +35,13 @@ from .errors import (
 )
 from .formula.ast import Name
 from .formula.deparse import deparse
-from .lmer_terms import ReStructure, build_re_structure, expanded_formula_text, grouping_factor
+from .lmer_terms import (
+    ReStructure,
+    build_re_structure,
+    default_start,
+    expanded_formula_text,
+    grouping_factor,
+)
 from .rformat import (
     format_num,
     print_coefmat,
@@ -138,10 +144,12 @@ def _check_hess(H: np.ndarray, tol: float) -> list:
     return out
 
 
-def optimize_lmer(model: Any, re: ReStructure, reml: bool, ctrl: LmerControl) -> OptInfo:
+def optimize_lmer(model: Any, re: ReStructure, reml: bool, ctrl: LmerControl,
+                  start: np.ndarray | None = None) -> OptInfo:
     """BOBYQA over θ and lme4's post-processing; returns the optimum and lme4's messages.
 
-    Steps (lme4 1.1-31 ``optimizeLmer`` + ``checkConv``): optimise from θ₀; if some θ_i sits
+    Steps (lme4 1.1-31 ``optimizeLmer`` + ``checkConv``): optimise from ``start`` (lme4's
+    starting θ, :func:`default_start`; θ₀ when None); if some θ_i sits
     exactly on its bound and the one-sided difference quotient (step 1e-5) is negative there,
     optimise again from the solution; set θ_i within ``boundary_tol`` of the bound to the bound
     if that does not raise the criterion; then a singular fit (a bounded θ_i < 1e-4) gives the
@@ -158,7 +166,7 @@ def optimize_lmer(model: Any, re: ReStructure, reml: bool, ctrl: LmerControl) ->
         return OptInfo(np.asarray(r["theta"]), float(r["fval"]), int(r["feval"]),
                        int(r["status"]))
 
-    opt = run(re.theta0.copy())
+    opt = run(re.theta0.copy() if start is None else np.array(start, dtype=float))
     if ctrl.restart_edge:
         bvals = np.flatnonzero(opt.theta == lower)
         if len(bvals):
@@ -297,7 +305,7 @@ class LmerMod:
             [t.codes for t in re.terms], [t.nlev for t in re.terms], [t.Z for t in re.terms],
             method=ctrl.pls_method)
         self.model.threads = ctrl.threads
-        self.optinfo = optimize_lmer(self.model, re, reml, ctrl)
+        self.optinfo = optimize_lmer(self.model, re, reml, ctrl, default_start(re, self.y))
         for msg in self.optinfo.messages:
             cls_w = SingularFitWarning if msg == SINGULAR_MESSAGE else ConvergenceWarning
             warnings.warn(msg, cls_w, stacklevel=3)

@@ -376,3 +376,55 @@ def _layout(raw: list) -> ReStructure:
                              else f"{t.group}.{t.cnms[r]}.{t.cnms[c]}")
     flist = list(dict.fromkeys(t.group for t in terms))
     return ReStructure(terms, np.array(theta0), np.array(lower), names, flist)
+
+
+def _r_mean_ld(x: np.ndarray) -> np.longdouble:
+    """R's ``mean()`` of a double vector: long double sum / n, then one correction pass."""
+    n = len(x)
+    xl = x.astype(np.longdouble)
+    s = xl.sum() / n
+    return s + (xl - s).sum() / n
+
+
+def _r_var_ld(x: np.ndarray) -> float:
+    """R's ``var()`` of a double vector (two-pass, long double accumulation, n - 1 divisor)."""
+    xl = x.astype(np.longdouble)
+    m = _r_mean_ld(x)
+    return float(((xl - m) ** 2).sum() / (len(x) - 1))
+
+
+def default_start(re: ReStructure, y: np.ndarray) -> np.ndarray:
+    """The starting θ of lme4's ``mkLmerDevfun`` (1.1-31).
+
+    When every term is a scalar random intercept and no two terms share a grouping factor,
+    lme4 starts from the relative standard deviations of the group means: with
+    v_i = var(ave(y, f_i)) (the variance of each observation's group mean) and
+    v_e = var(y) − Σ v_i, θ_i = sqrt(v_i / v_e) provided v_e > 0. Otherwise (and when v_e ≤ 0)
+    it starts from θ = 1 on the diagonal and 0 below it.
+    """
+    theta0 = re.theta0.copy()
+    y = np.asarray(y, dtype=float)
+    if not all(t.cnms == ["(Intercept)"] for t in re.terms):
+        return theta0
+    if len(re.flist) != len(re.lower) or len(y) < 2:
+        return theta0
+    v = []
+    for t in re.terms:
+        codes = np.asarray(t.codes)
+        order = np.argsort(codes, kind="stable")
+        cs = codes[order]
+        starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
+        counts = np.diff(np.r_[starts, len(y)])
+        yl = y[order].astype(np.longdouble)
+        m = np.add.reduceat(yl, starts) / counts  # R's mean() per group, with its correction
+        m = m + np.add.reduceat(yl - np.repeat(m, counts), starts) / counts
+        ave = np.empty(len(y))
+        ave[order] = np.repeat(m.astype(float), counts)
+        v.append(_r_var_ld(ave))
+    v_e = _r_var_ld(y) - float(np.sum(np.array(v, dtype=np.longdouble)))
+    if not (np.isfinite(v_e) and v_e > 0):
+        return theta0
+    rel = np.array(v) / v_e
+    if np.all(rel >= re.lower ** 2):
+        return np.sqrt(rel)
+    return theta0
