@@ -17,18 +17,46 @@
 namespace rmodels {
 
 enum class LinkKind {
-  Logit, Probit, Cauchit, Cloglog, Identity, Log, Sqrt, InverseSquare, Inverse, Power
+  Logit,
+  Probit,
+  Cauchit,
+  Cloglog,
+  Identity,
+  Log,
+  Sqrt,
+  InverseSquare,
+  Inverse,
+  Power
 };
 
 // The variance function decides V(mu), validmu and the unit deviance.
 //   Gaussian = "constant", Binomial = "mu(1-mu)", Poisson = the Poisson family's "mu",
 //   QuasiMu = quasi(variance = "mu"), Gamma = Gamma family "mu^2", QuasiMu2 = quasi "mu^2",
 //   InverseGaussian = inverse.gaussian "mu^3", QuasiMu3 = quasi "mu^3".
-enum class VarianceKind { Gaussian, Binomial, QuasiBinomialVar, Poisson, QuasiMu, Gamma, QuasiMu2,
-                          InverseGaussian, QuasiMu3, NegativeBinomial };
+enum class VarianceKind {
+  Gaussian,
+  Binomial,
+  QuasiBinomialVar,
+  Poisson,
+  QuasiMu,
+  Gamma,
+  QuasiMu2,
+  InverseGaussian,
+  QuasiMu3,
+  NegativeBinomial
+};
 
-enum class FamilyKind { Gaussian, Binomial, QuasiBinomial, Poisson, QuasiPoisson, Gamma,
-                        InverseGaussian, Quasi, NegativeBinomial };
+enum class FamilyKind {
+  Gaussian,
+  Binomial,
+  QuasiBinomial,
+  Poisson,
+  QuasiPoisson,
+  Gamma,
+  InverseGaussian,
+  Quasi,
+  NegativeBinomial
+};
 
 struct Family {
   FamilyKind family = FamilyKind::Gaussian;
@@ -92,16 +120,26 @@ inline double dcauchy(double x) { return 1.0 / (M_PI * (1.0 + x * x)); }
 
 inline double linkfun1(const Family& f, double mu) {
   switch (f.link) {
-    case LinkKind::Logit: return std::log(mu / (1 - mu));
-    case LinkKind::Probit: return detail::qnorm(mu);
-    case LinkKind::Cauchit: return detail::qcauchy(mu);
-    case LinkKind::Cloglog: return std::log(-std::log(1 - mu));
-    case LinkKind::Identity: return mu;
-    case LinkKind::Log: return std::log(mu);
-    case LinkKind::Sqrt: return std::sqrt(mu);
-    case LinkKind::InverseSquare: return 1 / (mu * mu);
-    case LinkKind::Inverse: return 1 / mu;
-    case LinkKind::Power: return std::pow(mu, f.lambda);
+    case LinkKind::Logit:
+      return std::log(mu / (1 - mu));
+    case LinkKind::Probit:
+      return detail::qnorm(mu);
+    case LinkKind::Cauchit:
+      return detail::qcauchy(mu);
+    case LinkKind::Cloglog:
+      return std::log(-std::log(1 - mu));
+    case LinkKind::Identity:
+      return mu;
+    case LinkKind::Log:
+      return std::log(mu);
+    case LinkKind::Sqrt:
+      return std::sqrt(mu);
+    case LinkKind::InverseSquare:
+      return 1 / (mu * mu);
+    case LinkKind::Inverse:
+      return 1 / mu;
+    case LinkKind::Power:
+      return std::pow(mu, f.lambda);
   }
   return NAN;
 }
@@ -125,12 +163,18 @@ inline double linkinv1(const Family& f, double eta) {
     }
     case LinkKind::Cloglog:
       return std::max(std::min(-std::expm1(-std::exp(eta)), 1 - kEps), kEps);
-    case LinkKind::Identity: return eta;
-    case LinkKind::Log: return std::max(std::exp(eta), kEps);
-    case LinkKind::Sqrt: return eta * eta;
-    case LinkKind::InverseSquare: return 1 / std::sqrt(eta);
-    case LinkKind::Inverse: return 1 / eta;
-    case LinkKind::Power: return std::max(std::pow(eta, 1 / f.lambda), kEps);
+    case LinkKind::Identity:
+      return eta;
+    case LinkKind::Log:
+      return std::max(std::exp(eta), kEps);
+    case LinkKind::Sqrt:
+      return eta * eta;
+    case LinkKind::InverseSquare:
+      return 1 / std::sqrt(eta);
+    case LinkKind::Inverse:
+      return 1 / eta;
+    case LinkKind::Power:
+      return std::max(std::pow(eta, 1 / f.lambda), kEps);
   }
   return NAN;
 }
@@ -142,17 +186,24 @@ inline double mu_eta1(const Family& f, double eta) {
       double opexp = 1 + std::exp(eta);
       return (eta > 30. || eta < -30.) ? kEps : std::exp(eta) / (opexp * opexp);
     }
-    case LinkKind::Probit: return std::max(detail::dnorm(eta), kEps);
-    case LinkKind::Cauchit: return std::max(detail::dcauchy(eta), kEps);
+    case LinkKind::Probit:
+      return std::max(detail::dnorm(eta), kEps);
+    case LinkKind::Cauchit:
+      return std::max(detail::dcauchy(eta), kEps);
     case LinkKind::Cloglog: {
       double e = std::min(eta, 700.0);
       return std::max(std::exp(e) * std::exp(-std::exp(e)), kEps);
     }
-    case LinkKind::Identity: return 1.0;
-    case LinkKind::Log: return std::max(std::exp(eta), kEps);
-    case LinkKind::Sqrt: return 2 * eta;
-    case LinkKind::InverseSquare: return -1 / (2 * std::pow(eta, 1.5));
-    case LinkKind::Inverse: return -1 / (eta * eta);
+    case LinkKind::Identity:
+      return 1.0;
+    case LinkKind::Log:
+      return std::max(std::exp(eta), kEps);
+    case LinkKind::Sqrt:
+      return 2 * eta;
+    case LinkKind::InverseSquare:
+      return -1 / (2 * std::pow(eta, 1.5));
+    case LinkKind::Inverse:
+      return -1 / (eta * eta);
     case LinkKind::Power:
       return std::max((1 / f.lambda) * std::pow(eta, 1 / f.lambda - 1), kEps);
   }
@@ -172,7 +223,8 @@ inline bool valideta(const Family& f, const Eigen::VectorXd& eta) {
       for (double e : eta)
         if (!(std::isfinite(e) && e != 0)) return false;
       return true;
-    default: break;
+    default:
+      break;
   }
   // Gamma's own valideta (eta finite and != 0) applies with any of its links.
   if (f.family == FamilyKind::Gamma)
@@ -185,16 +237,22 @@ inline bool valideta(const Family& f, const Eigen::VectorXd& eta) {
 
 inline double variance1(const Family& f, double mu) {
   switch (f.variance) {
-    case VarianceKind::Gaussian: return 1.0;
+    case VarianceKind::Gaussian:
+      return 1.0;
     case VarianceKind::Binomial:
-    case VarianceKind::QuasiBinomialVar: return mu * (1 - mu);
+    case VarianceKind::QuasiBinomialVar:
+      return mu * (1 - mu);
     case VarianceKind::Poisson:
-    case VarianceKind::QuasiMu: return mu;
+    case VarianceKind::QuasiMu:
+      return mu;
     case VarianceKind::Gamma:
-    case VarianceKind::QuasiMu2: return mu * mu;
+    case VarianceKind::QuasiMu2:
+      return mu * mu;
     case VarianceKind::InverseGaussian:
-    case VarianceKind::QuasiMu3: return mu * mu * mu;
-    case VarianceKind::NegativeBinomial: return mu + (mu * mu) / f.theta;
+    case VarianceKind::QuasiMu3:
+      return mu * mu * mu;
+    case VarianceKind::NegativeBinomial:
+      return mu + (mu * mu) / f.theta;
   }
   return NAN;
 }
@@ -221,14 +279,16 @@ inline bool validmu(const Family& f, const Eigen::VectorXd& mu) {
       for (double m : mu)
         if (!(m > 0)) return false;
       return true;
-    default: return true;
+    default:
+      return true;
   }
 }
 
 // Unit deviance contribution of one observation with prior weight wt (family$dev.resids).
 inline double dev_resid1(const Family& f, double y, double mu, double wt) {
   switch (f.variance) {
-    case VarianceKind::Gaussian: return wt * ((y - mu) * (y - mu));
+    case VarianceKind::Gaussian:
+      return wt * ((y - mu) * (y - mu));
     case VarianceKind::Binomial:
     case VarianceKind::QuasiBinomialVar:
       return 2 * wt * (detail::y_log_y(y, mu) + detail::y_log_y(1 - y, 1 - mu));
@@ -241,7 +301,8 @@ inline double dev_resid1(const Family& f, double y, double mu, double wt) {
     case VarianceKind::QuasiMu2:
       return std::max(-2 * wt * (std::log((y == 0 ? 1.0 : y) / mu) - (y - mu) / mu), 0.0);
     case VarianceKind::InverseGaussian:
-    case VarianceKind::QuasiMu3: return wt * ((y - mu) * (y - mu)) / (y * (mu * mu));
+    case VarianceKind::QuasiMu3:
+      return wt * ((y - mu) * (y - mu)) / (y * (mu * mu));
     case VarianceKind::NegativeBinomial: {
       const double th = f.theta;
       return 2 * wt *

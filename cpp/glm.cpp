@@ -8,10 +8,14 @@
 #include "glm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <thread>
 
 #include "qr.hpp"
+#include "qr_kernels.hpp"
 #include "qr_tall.hpp"
 
 namespace rmodels {
@@ -39,6 +43,276 @@ Eigen::VectorXd linear_predictor(const Eigen::Ref<const Eigen::MatrixXd>& X,
     if (beta[j] != 0.0) eta.noalias() += beta[j] * X.col(j);
   eta += offset;
   return eta;
+}
+
+// ---- The Gram path of a weighted least-squares step ------------------------------------------
+//
+// For a tall design whose rows are mostly zeros (factor dummies), an IRLS step does not need the
+// n x p Householder factor: only the coefficients of the step and, after the last step, R.  With
+// the non-zeros of X stored once by rows, each step accumulates G = [sW X  sW z]'[sW X  sW z]
+// (sW = sqrt of the working weights) over the non-zeros, takes the Cholesky factor R~ of its
+// leading block in long double, and solves R~'R~ b = X'Wz.  This is the normal-equations form of
+// the QR step that qr_tall.hpp's reconstruction takes for lm, and it is used under the same
+// conditions: the column-equilibrated condition number of R~ is at most 1e4 and dqrdc2's rule,
+// run on R~ (whose columns have the norms and projections of sW X's columns), moves no column.
+// Otherwise the step runs the ordinary path.  R's R factor is R~ with LINPACK's row signs, which
+// follow from the top p rows of sW X (see householder_signs).
+//
+// Determinism: rows are cut into a fixed number of contiguous slots that depends on n and p only;
+// each slot sums its rows in double over blocks of kSub rows, blocks over groups of kGroupRows
+// rows, groups in long double, and the slots are added in order, so any thread count gives the
+// same bits.
+
+using LD = long double;
+using MatL = kernels::Mat<LD>;
+using VecL = kernels::Vec<LD>;
+
+constexpr Eigen::Index kSub = 256;         // rows per double block
+constexpr Eigen::Index kGroupRows = 4096;  // rows per double group, groups end in long double
+constexpr Eigen::Index kRowChunk = 8192;   // rows per task of the element-wise passes
+constexpr double kGramMaxDensity = 0.35;
+constexpr double kGramMaxCond = 1e4;
+
+int worker_count() {
+  const unsigned h = std::thread::hardware_concurrency();
+  return h == 0 ? 1 : static_cast<int>(std::min(h, 8u));
+}
+
+// f(task, begin, end) for the tasks [k * size, min(n, (k + 1) * size)), spread over threads.
+template <typename F>
+void for_tasks(Eigen::Index n, Eigen::Index size, F&& f) {
+  const Eigen::Index tasks = (n + size - 1) / size;
+  const int nt = static_cast<int>(std::min<Eigen::Index>(worker_count(), tasks));
+  auto run = [&](std::atomic<Eigen::Index>& next) {
+    for (Eigen::Index k = next++; k < tasks; k = next++)
+      f(k, k * size, std::min(n, (k + 1) * size));
+  };
+  std::atomic<Eigen::Index> next{0};
+  if (nt <= 1 || n < 2 * kRowChunk) {
+    run(next);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int t = 1; t < nt; ++t) pool.emplace_back([&] { run(next); });
+  run(next);
+  for (auto& th : pool) th.join();
+}
+
+// The non-zeros of X by rows (columns ascending), in pieces of kRowChunk rows.
+struct SparseRows {
+  struct Piece {
+    std::vector<std::uint32_t> start{0};
+    std::vector<std::uint16_t> index;
+    std::vector<double> value;
+  };
+  Eigen::Index n = 0;
+  int p = 0;
+  std::vector<Piece> pieces;
+  // Row i: entries [begin, end) of pieces[i / kRowChunk].
+  const Piece& piece(Eigen::Index i) const { return pieces[i / kRowChunk]; }
+};
+
+// Fill sd when X is tall, finite and at most kGramMaxDensity non-zero; false otherwise.  One
+// pass over X: each block of rows is counted, then gathered while it is still in cache.
+bool sparse_rows(const Eigen::Ref<const Eigen::MatrixXd>& X, SparseRows& sd) {
+  constexpr Eigen::Index kBlockRows = 512;
+  const Eigen::Index n = X.rows();
+  const int p = static_cast<int>(X.cols());
+  if (p == 0 || p > 600 || n < 4 * static_cast<Eigen::Index>(p) + 16 ||
+      static_cast<double>(n) * p < 2e5)
+    return false;
+  {  // cheap density estimate on the first rows
+    const Eigen::Index s = std::min<Eigen::Index>(n, 20000);
+    Eigen::Index nz = 0;
+    for (int j = 0; j < p; ++j) nz += (X.col(j).head(s).array() != 0.0).count();
+    if (static_cast<double>(nz) > kGramMaxDensity * static_cast<double>(s) * p) return false;
+  }
+  sd.n = n;
+  sd.p = p;
+  sd.pieces.assign((n + kRowChunk - 1) / kRowChunk, SparseRows::Piece());
+  std::atomic<bool> finite{true};
+  for_tasks(n, kRowChunk, [&](Eigen::Index task, Eigen::Index b, Eigen::Index e) {
+    SparseRows::Piece& pc = sd.pieces[task];
+    pc.start.reserve(e - b + 1);
+    std::uint32_t cnt[kBlockRows];
+    double bad = 0.0;
+    for (Eigen::Index r0 = b; r0 < e; r0 += kBlockRows) {
+      const Eigen::Index len = std::min(kBlockRows, e - r0);
+      std::fill(cnt, cnt + len, 0u);
+      for (int j = 0; j < p; ++j) {
+        const double* col = X.col(j).data() + r0;
+        for (Eigen::Index i = 0; i < len; ++i) {
+          bad += col[i] * 0.0;
+          cnt[i] += col[i] != 0.0;
+        }
+      }
+      std::uint32_t pos = pc.start.back();
+      for (Eigen::Index i = 0; i < len; ++i) {
+        const std::uint32_t c = cnt[i];
+        cnt[i] = pos;  // cursor of row i
+        pos += c;
+        pc.start.push_back(pos);
+      }
+      pc.index.resize(pos);
+      pc.value.resize(pos);
+      for (int j = 0; j < p; ++j) {
+        const double* col = X.col(j).data() + r0;
+        for (Eigen::Index i = 0; i < len; ++i)
+          if (col[i] != 0.0) {
+            const std::uint32_t at = cnt[i]++;
+            pc.index[at] = static_cast<std::uint16_t>(j);
+            pc.value[at] = col[i];
+          }
+      }
+    }
+    if (bad != 0.0 || std::isnan(bad)) finite = false;
+  });
+  if (!finite) return false;
+  double nnz = 0;
+  for (const auto& pc : sd.pieces) nnz += static_cast<double>(pc.index.size());
+  return nnz <= kGramMaxDensity * static_cast<double>(n) * p;
+}
+
+// G = [sw X  zw]'[sw X  zw] ((p + 1) x (p + 1), long double, symmetric), X given by its rows.
+MatL weighted_gram(const SparseRows& sd, const Eigen::VectorXd& sw, const Eigen::VectorXd& zw) {
+  const int p = sd.p, m = p + 1;
+  const Eigen::Index n = sd.n;
+  // Slots: a function of n and p only.
+  const Eigen::Index max_slots = m > 200 ? 4 : 16;
+  const Eigen::Index groups = (n + kGroupRows - 1) / kGroupRows;
+  const Eigen::Index slots = std::max<Eigen::Index>(1, std::min(max_slots, groups));
+  const Eigen::Index per_slot = ((groups + slots - 1) / slots) * kGroupRows;
+  std::vector<MatL> part(slots, MatL::Zero(m, m));
+  for_tasks(n, per_slot, [&](Eigen::Index slot, Eigen::Index b, Eigen::Index e) {
+    Eigen::MatrixXd blk(m, m), grp(m, m);
+    std::vector<double> xs(p);
+    std::vector<int> ix(p);
+    MatL& acc = part[slot];
+    for (Eigen::Index g0 = b; g0 < e; g0 += kGroupRows) {
+      grp.setZero();
+      const Eigen::Index g1 = std::min(e, g0 + kGroupRows);
+      for (Eigen::Index r0 = g0; r0 < g1; r0 += kSub) {
+        blk.setZero();
+        double* gd = blk.data();
+        const Eigen::Index r1 = std::min(g1, r0 + kSub);
+        for (Eigen::Index i = r0; i < r1; ++i) {
+          const double w = sw[i];
+          if (w == 0.0) continue;  // a row outside the step adds nothing
+          const SparseRows::Piece& pc = sd.piece(i);
+          const Eigen::Index li = i % kRowChunk;
+          const std::uint32_t s0 = pc.start[li];
+          const int c = static_cast<int>(pc.start[li + 1] - s0);
+          for (int a = 0; a < c; ++a) {
+            ix[a] = pc.index[s0 + a];
+            xs[a] = pc.value[s0 + a] * w;
+          }
+          const double zi = zw[i];
+          for (int a = 0; a < c; ++a) {
+            const double va = xs[a];
+            double* ga = gd + ix[a];
+            for (int q = a; q < c; ++q) ga[static_cast<Eigen::Index>(ix[q]) * m] += va * xs[q];
+            ga[static_cast<Eigen::Index>(p) * m] += va * zi;
+          }
+          gd[p + static_cast<Eigen::Index>(p) * m] += zi * zi;
+        }
+        grp += blk;
+      }
+      acc += grp.cast<LD>();
+    }
+  });
+  MatL G = part[0];
+  for (Eigen::Index s = 1; s < slots; ++s) G += part[s];
+  return G.selfadjointView<Eigen::Upper>();
+}
+
+// The step's coefficients from G when the conditions of the Gram path hold; Rt gets R~.
+bool gram_step(const MatL& G, int p, double tol, MatL& Rt, Eigen::VectorXd& coef) {
+  Eigen::LLT<MatL, Eigen::Upper> llt(G.topLeftCorner(p, p));
+  if (llt.info() != Eigen::Success) return false;
+  Rt = llt.matrixU();
+  for (int j = 0; j < p; ++j)
+    if (!(Rt(j, j) > 0)) return false;
+  Eigen::MatrixXd Rs = Rt.cast<double>();
+  for (int j = 0; j < p; ++j) Rs.col(j) /= Rs.col(j).norm();
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(Rs);
+  const auto& sv = svd.singularValues();
+  if (!(sv[p - 1] > 0.0) || sv[0] / sv[p - 1] > kGramMaxCond) return false;
+  MatL Rc = Rt;
+  VecL qa;
+  std::vector<int> piv;
+  if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return false;
+  VecL b = G.col(p).head(p);
+  Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(b);
+  Rt.triangularView<Eigen::Upper>().solveInPlace(b);
+  coef = b.cast<double>();
+  return coef.allFinite();
+}
+
+// LINPACK's R from R~: R = D R~, D = diag(+-1) the signs the Householder process gives its
+// diagonal.  With Q1 = Xtop R~^{-1} (Xtop: the first p rows of sW X), I - Q1 D has an LU
+// factorisation without pivoting whose pivots are 1 + |a| >= 1; the signs are chosen along it.
+Eigen::MatrixXd householder_r(const MatL& Rt, const MatL& Xtop) {
+  const int p = static_cast<int>(Rt.rows());
+  MatL A = Xtop;
+  Rt.triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(A);
+  A = -A;
+  VecL d(p);
+  for (int l = 0; l < p; ++l) {
+    d[l] = A(l, l) > 0 ? LD(1) : LD(-1);
+    const LD piv = LD(1) + d[l] * A(l, l);
+    for (int i = l + 1; i < p; ++i) {
+      const LD li = d[l] * A(i, l) / piv;
+      if (li != 0)
+        for (int j = l + 1; j < p; ++j) A(i, j) -= li * A(l, j);
+    }
+  }
+  Eigen::MatrixXd R = Eigen::MatrixXd::Zero(p, p);
+  for (int j = 0; j < p; ++j)
+    for (int i = 0; i <= j; ++i) R(i, j) = static_cast<double>(d[i] * Rt(i, j));
+  return R;
+}
+
+// eta = X b + offset over the non-zeros of each row (columns ascending: the same sums, in the
+// same order, as linear_predictor).
+Eigen::VectorXd linear_predictor_rows(const SparseRows& sd, const Eigen::VectorXd& beta,
+                                      const Eigen::VectorXd& offset) {
+  Eigen::VectorXd eta(sd.n);
+  for_tasks(sd.n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    const SparseRows::Piece& pc = sd.piece(b);  // a task is one piece
+    for (Eigen::Index i = b; i < e; ++i) {
+      double s = 0.0;
+      const Eigen::Index li = i - b;
+      for (std::uint32_t a = pc.start[li]; a < pc.start[li + 1]; ++a) {
+        const double bj = beta[pc.index[a]];
+        if (bj != 0.0) s += bj * pc.value[a];
+      }
+      eta[i] = s + offset[i];
+    }
+  });
+  return eta;
+}
+
+// mu = g^{-1}(eta) element-wise (threads).
+Eigen::VectorXd linkinv_rows(const Family& f, const Eigen::VectorXd& eta) {
+  Eigen::VectorXd mu(eta.size());
+  for_tasks(eta.size(), kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    for (Eigen::Index i = b; i < e; ++i) mu[i] = linkinv1(f, eta[i]);
+  });
+  return mu;
+}
+
+// deviance_sum with the unit deviances computed by threads and summed in order (same bits).
+double deviance_rows(const Family& f, const Eigen::VectorXd& y, const Eigen::VectorXd& mu,
+                     const Eigen::VectorXd& wt, Eigen::VectorXd& buf) {
+  const Eigen::Index n = y.size();
+  if (n < 2 * kRowChunk) return deviance_sum(f, y, mu, wt);
+  buf.resize(n);
+  for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    for (Eigen::Index i = b; i < e; ++i) buf[i] = dev_resid1(f, y[i], mu[i], wt[i]);
+  });
+  long double s = 0;
+  for (Eigen::Index i = 0; i < n; ++i) s += buf[i];
+  return static_cast<double>(s);
 }
 
 }  // namespace
@@ -74,25 +348,40 @@ Family make_family(const std::string& family, const std::string& link, double la
     if (!(theta > 0)) throw GlmError("'theta' must be positive");
   } else if (family == "quasi") {
     f.family = FamilyKind::Quasi;
-    if (variance == "constant") f.variance = VarianceKind::Gaussian;
-    else if (variance == "mu(1-mu)") f.variance = VarianceKind::QuasiBinomialVar;
-    else if (variance == "mu") f.variance = VarianceKind::QuasiMu;
-    else if (variance == "mu^2") f.variance = VarianceKind::QuasiMu2;
-    else if (variance == "mu^3") f.variance = VarianceKind::QuasiMu3;
-    else throw GlmError("'variance' \"" + variance + "\" is invalid");
+    if (variance == "constant")
+      f.variance = VarianceKind::Gaussian;
+    else if (variance == "mu(1-mu)")
+      f.variance = VarianceKind::QuasiBinomialVar;
+    else if (variance == "mu")
+      f.variance = VarianceKind::QuasiMu;
+    else if (variance == "mu^2")
+      f.variance = VarianceKind::QuasiMu2;
+    else if (variance == "mu^3")
+      f.variance = VarianceKind::QuasiMu3;
+    else
+      throw GlmError("'variance' \"" + variance + "\" is invalid");
   } else {
     throw GlmError("family '" + family + "' not recognized");
   }
   f.link_name = link;
-  if (link == "logit") f.link = LinkKind::Logit;
-  else if (link == "probit") f.link = LinkKind::Probit;
-  else if (link == "cauchit") f.link = LinkKind::Cauchit;
-  else if (link == "cloglog") f.link = LinkKind::Cloglog;
-  else if (link == "identity") f.link = LinkKind::Identity;
-  else if (link == "log") f.link = LinkKind::Log;
-  else if (link == "sqrt") f.link = LinkKind::Sqrt;
-  else if (link == "1/mu^2") f.link = LinkKind::InverseSquare;
-  else if (link == "inverse") f.link = LinkKind::Inverse;
+  if (link == "logit")
+    f.link = LinkKind::Logit;
+  else if (link == "probit")
+    f.link = LinkKind::Probit;
+  else if (link == "cauchit")
+    f.link = LinkKind::Cauchit;
+  else if (link == "cloglog")
+    f.link = LinkKind::Cloglog;
+  else if (link == "identity")
+    f.link = LinkKind::Identity;
+  else if (link == "log")
+    f.link = LinkKind::Log;
+  else if (link == "sqrt")
+    f.link = LinkKind::Sqrt;
+  else if (link == "1/mu^2")
+    f.link = LinkKind::InverseSquare;
+  else if (link == "inverse")
+    f.link = LinkKind::Inverse;
   else if (link.rfind("mu^", 0) == 0) {
     f.link = LinkKind::Power;
     f.lambda = lambda;
@@ -198,7 +487,9 @@ Initialized initialize_family(const Family& f, const Eigen::Ref<const Eigen::Mat
       break;
     case FamilyKind::Quasi:
       switch (f.variance) {
-        case VarianceKind::Gaussian: out.mustart = y; break;
+        case VarianceKind::Gaussian:
+          out.mustart = y;
+          break;
         case VarianceKind::QuasiBinomialVar:
           out.mustart = y.array().min(0.999).max(0.001);
           break;
@@ -209,26 +500,27 @@ Initialized initialize_family(const Family& f, const Eigen::Ref<const Eigen::Mat
           break;
       }
       break;
-    default: break;
+    default:
+      break;
   }
   return out;
 }
 
 GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::VectorXd& y,
-                   const Eigen::VectorXd& weights, const Eigen::VectorXd& offset,
-                   const Family& f, const Eigen::VectorXd& eta0,
-                   const std::optional<Eigen::VectorXd>& start, const GlmControl& control) {
+                   const Eigen::VectorXd& weights, const Eigen::VectorXd& offset, const Family& f,
+                   const Eigen::VectorXd& eta0, const std::optional<Eigen::VectorXd>& start,
+                   const GlmControl& control) {
   const Eigen::Index n = X.rows(), p = X.cols();
   GlmResult res;
   res.y = y;
   res.prior_weights = weights;
   res.good.assign(n, 1);
   Eigen::VectorXd eta = eta0;
-  Eigen::VectorXd mu = linkinv(f, eta);
+  Eigen::VectorXd mu = linkinv_rows(f, eta);
+  Eigen::VectorXd dev_buf;
 
   if (p == 0) {  // empty model: eta = offset
-    if (!valideta(f, eta))
-      throw GlmError("invalid linear predictor values in empty model");
+    if (!valideta(f, eta)) throw GlmError("invalid linear predictor values in empty model");
     if (!validmu(f, mu)) throw GlmError("invalid fitted means in empty model");
     res.deviance = deviance_sum(f, y, mu, weights);
     res.working_weights.resize(n);
@@ -249,7 +541,7 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
 
   if (!(validmu(f, mu) && valideta(f, eta)))
     throw GlmError("cannot find valid starting values: please specify some");
-  double devold = deviance_sum(f, y, mu, weights);
+  double devold = deviance_rows(f, y, mu, weights, dev_buf);
   double dev = devold;
   const double tol = std::min(1e-7, control.epsilon / 1000);
 
@@ -264,18 +556,43 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
   std::vector<Eigen::Index> good_rows;
   Eigen::VectorXd w_good;  // sqrt working weights on the good rows
 
+  // The Gram path (see weighted_gram): X's rows kept once for every step.
+  SparseRows rows;
+  bool gram_ok = sparse_rows(X, rows);
+  bool last_gram = false;   // the last step took the Gram path
+  MatL last_Rt, last_Xtop;  // its R~ and the top p rows of sW X
+  Eigen::VectorXd sw(n), zwn(n), mu_eta_val(n);
+  auto eval_eta = [&](const Eigen::VectorXd& b) {
+    return gram_ok ? linear_predictor_rows(rows, b, offset) : linear_predictor(X, b, offset);
+  };
+
   for (iter = 1; iter <= control.maxit; ++iter) {
-    for (Eigen::Index i = 0; i < n; ++i) {
-      if (!(weights[i] > 0)) continue;
-      double v = variance1(f, mu[i]);
-      if (std::isnan(v)) throw GlmError("NAs in V(mu)");
-      if (v == 0) throw GlmError("0s in V(mu)");
-    }
-    Eigen::VectorXd mu_eta_val(n);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      mu_eta_val[i] = mu_eta1(f, eta[i]);
-      if (weights[i] > 0 && std::isnan(mu_eta_val[i])) throw GlmError("NAs in d(mu)/d(eta)");
-    }
+    // Element-wise: V(mu), mu.eta, and sW, sW z on the good rows (sW = 0 elsewhere).
+    std::atomic<bool> nan_var{false}, zero_var{false}, nan_mu_eta{false};
+    for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+      bool nv = false, zv = false, nm = false;
+      for (Eigen::Index i = b; i < e; ++i) {
+        const double me = mu_eta1(f, eta[i]);
+        mu_eta_val[i] = me;
+        sw[i] = zwn[i] = 0.0;
+        if (!(weights[i] > 0)) continue;
+        const double v = variance1(f, mu[i]);
+        if (std::isnan(v)) nv = true;
+        if (v == 0) zv = true;
+        if (std::isnan(me)) nm = true;
+        if (me == 0) continue;
+        const double z = (eta[i] - offset[i]) + (y[i] - mu[i]) / me;
+        const double w = std::sqrt((weights[i] * (me * me)) / v);
+        sw[i] = w;
+        zwn[i] = z * w;
+      }
+      if (nv) nan_var = true;
+      if (zv) zero_var = true;
+      if (nm) nan_mu_eta = true;
+    });
+    if (nan_var) throw GlmError("NAs in V(mu)");
+    if (zero_var) throw GlmError("0s in V(mu)");
+    if (nan_mu_eta) throw GlmError("NAs in d(mu)/d(eta)");
     good_rows.clear();
     for (Eigen::Index i = 0; i < n; ++i)
       if (weights[i] > 0 && mu_eta_val[i] != 0) good_rows.push_back(i);
@@ -285,40 +602,56 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
       break;
     }
     const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
-    Xw.resize(ng, p);
-    Eigen::MatrixXd zw(ng, 1);
     w_good.resize(ng);
-    for (Eigen::Index k = 0; k < ng; ++k) {
-      const Eigen::Index i = good_rows[k];
-      const double me = mu_eta_val[i];
-      const double z = (eta[i] - offset[i]) + (y[i] - mu[i]) / me;
-      const double w = std::sqrt((weights[i] * (me * me)) / variance1(f, mu[i]));
-      w_good[k] = w;
-      zw(k, 0) = z * w;
-    }
-    if (ng == n) {  // every row is good: a straight scaled copy (vectorised)
-      for (Eigen::Index j = 0; j < p; ++j) Xw.col(j).array() = X.col(j).array() * w_good.array();
-    } else {
-      for (Eigen::Index j = 0; j < p; ++j)
-        for (Eigen::Index k = 0; k < ng; ++k) Xw(k, j) = X(good_rows[k], j) * w_good[k];
-    }
+    for (Eigen::Index k = 0; k < ng; ++k) w_good[k] = sw[good_rows[k]];
 
-    // Tall, well-conditioned steps: LINPACK's factor reconstructed from a fast triangular
-    // factor (qr_tall.hpp; same factor and coefficients as dqrdc2 to ~1e-12, used only when
-    // dqrdc2 would move no column); otherwise dqrdc2 column by column.
     Eigen::VectorXd cf = Eigen::VectorXd::Zero(p);
-    TallFit tall;
-    const bool finite_step = zw.allFinite() && Xw.allFinite();
-    if (finite_step && lm_tall_reconstruct(Xw, zw, tol, 0, tall)) {
-      qr.qraux = tall.qraux;
-      qr.pivot = tall.pivot;
-      qr.rank = tall.rank;
-      cf.head(qr.rank) = tall.coef.col(0).head(qr.rank);
-      ++res.reconstructed_steps;
-    } else {
-      qr = qr_dqrdc2_inplace(Xw, tol);
-      qr_qty_inplace(Xw, qr.qraux, qr.rank, zw);
-      if (qr.rank > 0) cf.head(qr.rank) = qr_solve_r(Xw, qr.rank, zw).col(0);
+    last_gram = false;
+    if (gram_ok && ng >= 4 * p + 16 && sw.allFinite() && zwn.allFinite()) {
+      const MatL G = weighted_gram(rows, sw, zwn);
+      Eigen::VectorXd b;
+      if (gram_step(G, static_cast<int>(p), tol, last_Rt, b)) {
+        last_gram = true;
+        last_Xtop.resize(p, p);
+        for (Eigen::Index k = 0; k < p; ++k)
+          for (Eigen::Index j = 0; j < p; ++j)
+            last_Xtop(k, j) = static_cast<LD>(X(good_rows[k], j) * w_good[k]);
+        qr.rank = static_cast<int>(p);
+        qr.pivot.resize(p);
+        for (Eigen::Index j = 0; j < p; ++j) qr.pivot[j] = static_cast<int>(j);
+        cf = b;
+        ++res.gram_steps;
+      } else {
+        gram_ok = false;  // the design needs the column-by-column path: keep to it
+      }
+    }
+    if (!last_gram) {
+      Xw.resize(ng, p);
+      Eigen::MatrixXd zw(ng, 1);
+      for (Eigen::Index k = 0; k < ng; ++k) zw(k, 0) = zwn[good_rows[k]];
+      if (ng == n) {  // every row is good: a straight scaled copy (vectorised)
+        for (Eigen::Index j = 0; j < p; ++j) Xw.col(j).array() = X.col(j).array() * w_good.array();
+      } else {
+        for (Eigen::Index j = 0; j < p; ++j)
+          for (Eigen::Index k = 0; k < ng; ++k) Xw(k, j) = X(good_rows[k], j) * w_good[k];
+      }
+
+      // Tall, well-conditioned steps: LINPACK's factor reconstructed from a fast triangular
+      // factor (qr_tall.hpp; same factor and coefficients as dqrdc2 to ~1e-12, used only when
+      // dqrdc2 would move no column); otherwise dqrdc2 column by column.
+      TallFit tall;
+      const bool finite_step = zw.allFinite() && Xw.allFinite();
+      if (finite_step && lm_tall_reconstruct(Xw, zw, tol, 0, tall)) {
+        qr.qraux = tall.qraux;
+        qr.pivot = tall.pivot;
+        qr.rank = tall.rank;
+        cf.head(qr.rank) = tall.coef.col(0).head(qr.rank);
+        ++res.reconstructed_steps;
+      } else {
+        qr = qr_dqrdc2_inplace(Xw, tol);
+        qr_qty_inplace(Xw, qr.qraux, qr.rank, zw);
+        if (qr.rank > 0) cf.head(qr.rank) = qr_solve_r(Xw, qr.rank, zw).col(0);
+      }
     }
     have_fit = true;
     bool finite = true;
@@ -336,9 +669,9 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
       throw GlmError(buf);
     }
     for (Eigen::Index j = 0; j < p; ++j) beta[qr.pivot[j]] = (j < qr.rank) ? cf[j] : 0.0;
-    eta = linear_predictor(X, beta, offset);
-    mu = linkinv(f, eta);
-    dev = deviance_sum(f, y, mu, weights);
+    eta = eval_eta(beta);
+    mu = linkinv_rows(f, eta);
+    dev = deviance_rows(f, y, mu, weights, dev_buf);
     {
       char buf[128];
       std::snprintf(buf, sizeof buf, "Deviance = %.17g Iterations - %d", dev, iter);
@@ -355,9 +688,9 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
         if (ii > control.maxit) throw GlmError("inner loop 1; cannot correct step size");
         ++ii;
         beta = (beta + *coefold) / 2;
-        eta = linear_predictor(X, beta, offset);
-        mu = linkinv(f, eta);
-        dev = deviance_sum(f, y, mu, weights);
+        eta = eval_eta(beta);
+        mu = linkinv_rows(f, eta);
+        dev = deviance_rows(f, y, mu, weights, dev_buf);
       }
       boundary = true;
       char buf[128];
@@ -374,11 +707,11 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
         if (ii > control.maxit) throw GlmError("inner loop 2; cannot correct step size");
         ++ii;
         beta = (beta + *coefold) / 2;
-        eta = linear_predictor(X, beta, offset);
-        mu = linkinv(f, eta);
+        eta = eval_eta(beta);
+        mu = linkinv_rows(f, eta);
       }
       boundary = true;
-      dev = deviance_sum(f, y, mu, weights);
+      dev = deviance_rows(f, y, mu, weights, dev_buf);
       char buf[128];
       std::snprintf(buf, sizeof buf, "Step halved: new deviance = %.17g", dev);
       res.trace.push_back(buf);
@@ -393,8 +726,7 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
     coefold = beta;
   }
   if (iter > control.maxit) iter = control.maxit;
-  if (!have_fit)
-    throw GlmError("no observations informative at the first iteration");
+  if (!have_fit) throw GlmError("no observations informative at the first iteration");
 
   if (!conv) res.warnings.push_back("glm.fit: algorithm did not converge");
   if (boundary) res.warnings.push_back("glm.fit: algorithm stopped at boundary value");
@@ -416,15 +748,21 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
   for (Eigen::Index j = qr.rank; j < p; ++j) coef[qr.pivot[j]] = NAN;
 
   res.working_residuals.resize(n);
-  for (Eigen::Index i = 0; i < n; ++i)
-    res.working_residuals[i] = (y[i] - mu[i]) / mu_eta1(f, eta[i]);
+  for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    for (Eigen::Index i = b; i < e; ++i)
+      res.working_residuals[i] = (y[i] - mu[i]) / mu_eta1(f, eta[i]);
+  });
 
   const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
-  const Eigen::Index nr = std::min<Eigen::Index>(ng, p);
-  res.R = Eigen::MatrixXd::Identity(p, p);
-  res.R.topRows(nr) = Xw.topRows(nr);
-  for (Eigen::Index j = 0; j < p; ++j)
-    for (Eigen::Index i = j + 1; i < p; ++i) res.R(i, j) = 0.0;
+  if (last_gram) {
+    res.R = householder_r(last_Rt, last_Xtop);
+  } else {
+    const Eigen::Index nr = std::min<Eigen::Index>(ng, p);
+    res.R = Eigen::MatrixXd::Identity(p, p);
+    res.R.topRows(nr) = Xw.topRows(nr);
+    for (Eigen::Index j = 0; j < p; ++j)
+      for (Eigen::Index i = j + 1; i < p; ++i) res.R(i, j) = 0.0;
+  }
 
   res.working_weights = Eigen::VectorXd::Zero(n);
   std::fill(res.good.begin(), res.good.end(), 0);
@@ -461,13 +799,15 @@ GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
   } else if (st.etastart) {
     eta0 = *st.etastart;
   } else if (st.start) {
-    if (st.start->size() != p) throw GlmError("length of 'start' should equal " +
-                                              std::to_string(p));
+    if (st.start->size() != p)
+      throw GlmError("length of 'start' should equal " + std::to_string(p));
     coefold = *st.start;
     eta0 = linear_predictor(X, *st.start, offset);
   } else {
     eta0.resize(n);
-    for (Eigen::Index i = 0; i < n; ++i) eta0[i] = linkfun1(f, init.mustart[i]);
+    for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+      for (Eigen::Index i = b; i < e; ++i) eta0[i] = linkfun1(f, init.mustart[i]);
+    });
   }
   GlmResult res = glm_irls(X, init.y, init.weights, offset, f, eta0, coefold, control);
   res.warnings.insert(res.warnings.begin(), init.warnings.begin(), init.warnings.end());
@@ -483,17 +823,16 @@ GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
       sw += w[i];
     }
     const double wtdmu = static_cast<double>(swy / sw);
-    long double s = 0;
-    for (Eigen::Index i = 0; i < n; ++i) s += dev_resid1(f, y[i], wtdmu, w[i]);
-    res.null_deviance = static_cast<double>(s);
+    Eigen::VectorXd buf;
+    res.null_deviance = deviance_rows(f, y, Eigen::VectorXd::Constant(n, wtdmu), w, buf);
   } else {
     res.null_deviance = deviance_sum(f, y, linkinv(f, offset), w);
   }
   if (has_offset && intercept && intercept_col >= 0 && p > 0) {
     Eigen::VectorXd eta_null(n);
     for (Eigen::Index i = 0; i < n; ++i) eta_null[i] = linkfun1(f, res.mu[i]);
-    GlmResult fit2 = glm_irls(X.col(intercept_col), y, w, offset, f, eta_null, std::nullopt,
-                              control);
+    GlmResult fit2 =
+        glm_irls(X.col(intercept_col), y, w, offset, f, eta_null, std::nullopt, control);
     res.warnings.insert(res.warnings.end(), fit2.warnings.begin(), fit2.warnings.end());
     if (!fit2.converged)
       res.warnings.push_back(

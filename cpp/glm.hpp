@@ -44,6 +44,8 @@ struct GlmResult {
   std::vector<std::string> trace;
   // Weighted least-squares steps solved by the reconstruction path of qr_tall.hpp.
   int reconstructed_steps = 0;
+  // Weighted least-squares steps solved from the weighted Gram matrix of a sparse design.
+  int gram_steps = 0;
 };
 
 // Starting values: at most one of start (p coefficients), etastart (n) and mustart (n) is used,

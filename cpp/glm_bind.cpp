@@ -1,5 +1,6 @@
 // Bindings for the glm module: converts arrays, releases the GIL around the IRLS, returns a dict.
 #include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -14,20 +15,22 @@ namespace {
 
 using RowsRef = Eigen::Ref<const Eigen::MatrixXd>;
 
-py::dict result_to_dict(const GlmResult& r) {
+// The n-vectors are moved into the arrays (no copies).
+py::dict result_to_dict(GlmResult&& r) {
   py::dict d;
-  d["coefficients"] = r.coefficients;
-  d["fitted"] = r.mu;
-  d["linear_predictors"] = r.eta;
-  d["working_weights"] = r.working_weights;
-  d["working_residuals"] = r.working_residuals;
-  d["R"] = r.R;
+  d["coefficients"] = py::cast(std::move(r.coefficients));
+  d["fitted"] = py::cast(std::move(r.mu));
+  d["linear_predictors"] = py::cast(std::move(r.eta));
+  d["working_weights"] = py::cast(std::move(r.working_weights));
+  d["working_residuals"] = py::cast(std::move(r.working_residuals));
+  d["R"] = py::cast(std::move(r.R));
   d["pivot"] = r.pivot;
   d["rank"] = r.rank;
-  d["y"] = r.y;
-  d["prior_weights"] = r.prior_weights;
-  d["n_trials"] = r.n_trials;
-  std::vector<bool> good(r.good.begin(), r.good.end());
+  d["y"] = py::cast(std::move(r.y));
+  d["prior_weights"] = py::cast(std::move(r.prior_weights));
+  d["n_trials"] = py::cast(std::move(r.n_trials));
+  py::array_t<bool> good(static_cast<py::ssize_t>(r.good.size()));
+  std::copy(r.good.begin(), r.good.end(), good.mutable_data());
   d["good"] = good;
   d["deviance"] = r.deviance;
   d["null_deviance"] = r.null_deviance;
@@ -37,6 +40,7 @@ py::dict result_to_dict(const GlmResult& r) {
   d["warnings"] = r.warnings;
   d["trace"] = r.trace;
   d["reconstructed_steps"] = r.reconstructed_steps;
+  d["gram_steps"] = r.gram_steps;
   return d;
 }
 
@@ -59,10 +63,9 @@ void register_glm(py::module_& m) {
         GlmResult r;
         {
           py::gil_scoped_release release;
-          r = glm_fit(X, Y, weights, offset, has_offset, f, st, control, intercept,
-                      intercept_col);
+          r = glm_fit(X, Y, weights, offset, has_offset, f, st, control, intercept, intercept_col);
         }
-        return result_to_dict(r);
+        return result_to_dict(std::move(r));
       },
       py::arg("X"), py::arg("Y"), py::arg("weights"), py::arg("offset"), py::arg("has_offset"),
       py::arg("family"), py::arg("link"), py::arg("lambda_") = 1.0, py::arg("variance") = "",
@@ -75,9 +78,9 @@ void register_glm(py::module_& m) {
 
   m.def(
       "glm_family_eval",
-      [](const std::string& what, const std::string& family, const std::string& link,
-         double lambda, const std::string& variance, const Eigen::VectorXd& a,
-         const Eigen::VectorXd& b, const Eigen::VectorXd& wt, double theta) {
+      [](const std::string& what, const std::string& family, const std::string& link, double lambda,
+         const std::string& variance, const Eigen::VectorXd& a, const Eigen::VectorXd& b,
+         const Eigen::VectorXd& wt, double theta) {
         Family f = make_family(family, link, lambda, variance, theta);
         const Eigen::Index n = a.size();
         Eigen::VectorXd out(n);
@@ -96,8 +99,8 @@ void register_glm(py::module_& m) {
         }
         return out;
       },
-      py::arg("what"), py::arg("family"), py::arg("link"), py::arg("lambda_"),
-      py::arg("variance"), py::arg("a"), py::arg("b"), py::arg("wt"), py::arg("theta") = NAN,
+      py::arg("what"), py::arg("family"), py::arg("link"), py::arg("lambda_"), py::arg("variance"),
+      py::arg("a"), py::arg("b"), py::arg("wt"), py::arg("theta") = NAN,
       "Element-wise family kernels (linkfun, linkinv, mu_eta, variance of a; dev_resids of "
       "y = a, mu = b, weights wt).");
   m.def(
@@ -108,9 +111,8 @@ void register_glm(py::module_& m) {
         Family f = make_family(family, link, lambda, variance, theta);
         return py::make_tuple(valideta(f, eta), validmu(f, mu));
       },
-      py::arg("family"), py::arg("link"), py::arg("lambda_"), py::arg("variance"),
-      py::arg("eta"), py::arg("mu"), py::arg("theta") = NAN,
-      "(valideta(eta), validmu(mu)) of the family.");
+      py::arg("family"), py::arg("link"), py::arg("lambda_"), py::arg("variance"), py::arg("eta"),
+      py::arg("mu"), py::arg("theta") = NAN, "(valideta(eta), validmu(mu)) of the family.");
 }
 
 }  // namespace rmodels

@@ -73,6 +73,7 @@ class GlmCoreFit:
     warnings: list = field(default_factory=list)
     trace: list = field(default_factory=list)
     reconstructed_steps: int = 0
+    gram_steps: int = 0
 
     @classmethod
     def from_result(cls, res: dict) -> "GlmCoreFit":
@@ -89,7 +90,8 @@ class GlmCoreFit:
             iter=int(res["iter"]), converged=bool(res["converged"]),
             boundary=bool(res["boundary"]), warnings=list(res["warnings"]),
             trace=list(res.get("trace", [])),
-            reconstructed_steps=int(res.get("reconstructed_steps", 0)))
+            reconstructed_steps=int(res.get("reconstructed_steps", 0)),
+            gram_steps=int(res.get("gram_steps", 0)))
 
 
 def _emit(messages: Sequence[str], stacklevel: int = 3) -> None:
@@ -357,6 +359,10 @@ class GLM:
     def _core_steps_reconstructed(self) -> int:
         """IRLS steps solved by the fast reconstruction of dqrdc2's factor (diagnostic)."""
         return self._core.reconstructed_steps
+
+    def _core_steps_gram(self) -> int:
+        """IRLS steps solved from the weighted Gram matrix of a sparse design (diagnostic)."""
+        return self._core.gram_steps
 
     @property
     def row_names(self) -> list:
