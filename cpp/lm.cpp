@@ -197,7 +197,7 @@ bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p) {
 LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                       const Eigen::Ref<const Eigen::VectorXd>& weights,
                       const Eigen::Ref<const Eigen::VectorXd>& offset, double tol,
-                      int threads, int extended, bool allow_fast) {
+                      int threads, int extended, bool allow_fast, bool defer_factor) {
   const Eigen::Index n = X.rows();
   const Eigen::Index p = X.cols();
   const Eigen::Index k = Y.cols();
@@ -281,8 +281,10 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
       extended == 1 || (extended < 0 && lm_uses_extended_precision(nu, p));
   TallFit tf;
   TallStatus tall = TallStatus::kDeclined;
+  std::shared_ptr<TallFactor> deferred =
+      defer_factor ? std::make_shared<TallFactor>() : std::shared_ptr<TallFactor>();
   if (nu > 0 && p > 0 && !use_extended && allow_fast && y_finite)
-    tall = lm_tall_reconstruct_checked(X.topRows(nu), effects, tol, threads, tf);
+    tall = lm_tall_reconstruct_checked(X.topRows(nu), effects, tol, threads, tf, deferred.get());
   if (tall == TallStatus::kNonFiniteX) throw std::invalid_argument("NA/NaN/Inf in 'x'");
   if (tall != TallStatus::kDone) check_inputs();
 
@@ -312,6 +314,10 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     fit.pivot = std::move(tf.pivot);
     fit.rank = tf.rank;
     for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = tf.coef.row(i);
+    if (deferred) {
+      deferred->yw = std::move(effects);
+      fit.deferred = std::move(deferred);
+    }
     effects = std::move(tf.effects);
     rsd = std::move(tf.rsd);
   } else {

@@ -1,8 +1,11 @@
 // Weighted least squares as R's lm.fit / lm.wfit (QR by dqrdc2's rule, see qr.hpp).
 #pragma once
 #include <Eigen/Dense>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "qr_tall.hpp"
 
 namespace rmodels {
 
@@ -29,6 +32,11 @@ struct LmFit {
   // same in R's exact operation order, small problems) or "reconstructed" (tall designs, see
   // qr_tall.hpp).
   std::string algorithm;
+  // Set when the factor was deferred (lm_wfit_inplace's defer_factor, reconstructed path
+  // only): X's first n_used rows still hold sqrt(w) X, `effects` holds only the first `rank`
+  // rows, and tall_materialise / tall_hat (qr_tall.hpp) give the factor, the full effects and the
+  // hat values from X and this (its yw is sqrt(w) (y - offset) on the used rows).
+  std::shared_ptr<TallFactor> deferred;
 };
 
 // Whether lm_wfit's automatic choice uses R's exact operation order: small problems
@@ -46,12 +54,14 @@ bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p);
 // columns in pivoted order) and the remaining rows are unspecified.  `weights` and `offset` may be
 // empty (size 0) for "none".  `extended`: -1 automatic (lm_uses_extended_precision), 0 the
 // fast double kernels, 1 R's operation order.  `allow_fast`: large tall designs may take the reconstruction path of
-// qr_tall.hpp (same results to ~1e-12).  Throws std::invalid_argument with R's messages on bad
-// input.
+// qr_tall.hpp (same results to ~1e-12).  `defer_factor`: when that path is taken, leave X as
+// sqrt(w) X[used rows] and return the small matrices instead of the factor (LmFit::deferred).
+// Throws std::invalid_argument with R's messages on bad input.
 LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                       const Eigen::Ref<const Eigen::VectorXd>& weights,
                       const Eigen::Ref<const Eigen::VectorXd>& offset, double tol,
-                      int threads = 0, int extended = -1, bool allow_fast = true);
+                      int threads = 0, int extended = -1, bool allow_fast = true,
+                      bool defer_factor = false);
 
 // Diagonal of the hat matrix, h_i = ||row i of Q1||^2 with Q1 the first `rank` columns of Q
 // (R's lm.influence / hatvalues for the used rows).

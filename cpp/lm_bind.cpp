@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <memory>
 #include <optional>
 
 #include "bindings.hpp"
@@ -53,9 +54,80 @@ py::array_t<double, py::array::f_style> factor_buffer(const py::object& X, bool 
   return copy;
 }
 
+// A fit whose compact factor was deferred (LmFit::deferred): the design buffer (sqrt(w) X on its
+// first n_used rows, which nothing else may change), the small matrices and, once asked for,
+// the factor (written over the buffer) and the full effects.
+struct DeferredQR {
+  std::shared_ptr<TallFactor> f;
+  py::array_t<double, py::array::f_style> buf;
+  Eigen::Index n_used = 0;
+  Eigen::MatrixXd effects_top;  // rank x k
+  Eigen::VectorXd qraux;
+  int rank = 0;
+  py::object qr = py::none(), effects = py::none();
+  bool done = false;
+
+  Eigen::Ref<Eigen::MatrixXd> design() {
+    Eigen::Map<Eigen::MatrixXd> x(buf.mutable_data(), buf.shape(0), buf.shape(1));
+    return x.topRows(n_used);
+  }
+  void materialise() {
+    if (done) return;
+    Eigen::MatrixXd eff;
+    {
+      Eigen::Ref<Eigen::MatrixXd> x = design();
+      py::gil_scoped_release nogil;
+      eff = tall_materialise(*f, x, effects_top);
+    }
+    qr = buf[py::slice(0, n_used, 1)];
+    effects = py::cast(std::move(eff));
+    done = true;
+    f->yw.resize(0, 0);  // the buffer now holds the factor; only the hat values use f again
+  }
+};
+
 }  // namespace
 
 void register_lm(py::module_& m) {
+  py::class_<DeferredQR, std::shared_ptr<DeferredQR>>(
+      m, "DeferredQR",
+      "The compact QR factor (R's qr$qr) and full effects of a reconstructed lm fit, computed\n"
+      "on first request from the design, which the object keeps (see lm_wfit's defer_factor).")
+      .def_property_readonly("materialised", [](const DeferredQR& d) { return d.done; },
+                             "Whether the factor has been written over the design buffer.")
+      .def(
+          "qr",
+          [](DeferredQR& d) {
+            d.materialise();
+            return d.qr;
+          },
+          "The compact factor (n_used, p), written over the design buffer on the first call.")
+      .def(
+          "effects",
+          [](DeferredQR& d) {
+            d.materialise();
+            return d.effects;
+          },
+          "Q' sqrt(w)(y - offset), (n_used, k); materialises the factor as qr() does.")
+      .def(
+          "hat",
+          [](DeferredQR& d) {
+            Eigen::VectorXd h;
+            if (!d.done) {
+              Eigen::Ref<Eigen::MatrixXd> x = d.design();
+              py::gil_scoped_release nogil;
+              h = tall_hat(*d.f, x);
+            } else {
+              Eigen::Ref<Eigen::MatrixXd> qm = d.design();  // the factor, in the buffer
+              py::gil_scoped_release nogil;
+              h = qr_hat(qm, d.qraux, d.rank);
+            }
+            return h;
+          },
+          "Hat values h_i = ||row i of Q1||^2 (before R's 1 - 10 eps clamp): from the design\n"
+          "as ||x_i' R^{-1}||^2 while the factor is deferred, from the factor (qr_hat) once it\n"
+          "has been materialised.");
+
   m.def(
       "r_sum",
       [](const Eigen::Ref<const Eigen::VectorXd>& x) {
@@ -153,7 +225,7 @@ void register_lm(py::module_& m) {
       "lm_wfit",
       [](const py::object& X, const RefMat& Y, std::optional<Eigen::VectorXd> weights,
          std::optional<Eigen::VectorXd> offset, double tol, bool overwrite_x, int threads,
-         int extended, bool allow_fast) {
+         int extended, bool allow_fast, bool defer_factor) {
         py::array_t<double, py::array::f_style> buf = factor_buffer(X, overwrite_x);
         Eigen::Map<Eigen::MatrixXd> x(buf.mutable_data(), buf.shape(0), buf.shape(1));
         const Eigen::VectorXd none;
@@ -161,11 +233,24 @@ void register_lm(py::module_& m) {
         {
           py::gil_scoped_release nogil;
           fit = lm_wfit_inplace(x, Y, weights ? *weights : none, offset ? *offset : none, tol,
-                                threads, extended, allow_fast);
+                                threads, extended, allow_fast, defer_factor);
         }
         py::dict d;
         d["coefficients"] = std::move(fit.coefficients);
-        d["qr"] = buf[py::slice(0, fit.n_used, 1)];
+        if (fit.deferred) {
+          auto h = std::make_shared<DeferredQR>();
+          h->f = fit.deferred;
+          h->buf = buf;
+          h->n_used = fit.n_used;
+          h->effects_top = fit.effects;
+          h->qraux = fit.qraux;
+          h->rank = fit.rank;
+          d["qr"] = py::none();
+          d["qr_top"] = fit.deferred->top;
+          d["deferred"] = py::cast(h);
+        } else {
+          d["qr"] = buf[py::slice(0, fit.n_used, 1)];
+        }
         d["qraux"] = std::move(fit.qraux);
         d["pivot"] = py::array(py::cast(fit.pivot));
         d["rank"] = fit.rank;
@@ -180,7 +265,7 @@ void register_lm(py::module_& m) {
       },
       py::arg("X"), py::arg("Y"), py::arg("weights") = py::none(), py::arg("offset") = py::none(),
       py::arg("tol") = 1e-7, py::arg("overwrite_x") = true, py::arg("threads") = 0,
-      py::arg("extended") = -1, py::arg("allow_fast") = true,
+      py::arg("extended") = -1, py::arg("allow_fast") = true, py::arg("defer_factor") = false,
       "Weighted least squares exactly as R's lm.wfit (lm.fit when weights is None).\n\n"
       "X (n, p) float64; when overwrite_x is True and X is a writable Fortran-ordered float64\n"
       "array it is factorised IN PLACE (its contents are destroyed; 'qr' is then a view of its\n"
@@ -194,7 +279,11 @@ void register_lm(py::module_& m) {
       "problems in R's exact operation order), 0 fast double kernels, 1 R's order. allow_fast:\n"
       "large tall well-conditioned designs may reconstruct LINPACK's factor from X'X (sparse X)\n"
       "or a tall-skinny QR (dense X), same results to ~1e-12; 'algorithm' in the result says\n"
-      "which path ran: 'dqrdc2', 'dqrdc2-r-order' or 'reconstructed'.");
+      "which path ran: 'dqrdc2', 'dqrdc2-r-order' or 'reconstructed'.\n"
+      "defer_factor: on the reconstructed path, do not write the factor: X then keeps sqrt(w) X\n"
+      "(it must not be changed afterwards), 'qr' is None, 'qr_top' holds its first p rows,\n"
+      "'effects' only its first p rows, and 'deferred' (DeferredQR) gives the factor, the full\n"
+      "effects (bit-identical to the undeferred ones) and the hat values on request.");
 
   m.def(
       "qr_hat",

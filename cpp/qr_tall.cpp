@@ -12,6 +12,9 @@
 //     (Q'y)_i = y_i + x_i' v,       v = R~^{-1} D U^{-1} T'(V'y)
 //     r_i     = y_i - x_i' b,
 // so one pass over X produces the factor (R's qr$qr, qraux), the effects and the residuals.
+// The fit needs only the residuals from that pass; when asked to (TallFactor), it keeps C, v and
+// R~^{-1} instead of writing the n x p factor, which a later pass over the unchanged X produces
+// with the same operations (tall_materialise), and the hat values are then ||x_i' R~^{-1}||^2.
 //
 // R~ comes from X'X accumulated over the non-zeros of sparse designs (factor dummies; the sums
 // end in long double, the Cholesky factor is taken in long double) and from a tall-skinny
@@ -28,6 +31,7 @@
 #endif
 #include <cstdint>
 #include <cmath>
+#include <stdexcept>
 #include <thread>
 
 #include "qr_kernels.hpp"
@@ -237,6 +241,160 @@ bool tsqr(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eig
   return true;
 }
 
+// The row pass shared by the fit and the deferred products.  For the rows i >= p of Xw (n x p):
+// with `rsd` the residuals y_i - x_i' b, with `eff` the effects y_i + x_i' v, with `C` the
+// factor row x_i' C written over x_i.  Sparse rows are read from `store` (the X'X pass's copy of
+// the non-zeros, same row ranges) when given, else gathered from Xw block by block (each block
+// is read before it is overwritten).  Every output entry is computed by the same sequence of
+// operations whichever of them are requested, so deferred products equal fit-time ones bit for
+// bit (given the same nt).
+void row_pass(Eigen::Ref<Eigen::MatrixXd> Xw, const Eigen::Ref<const Eigen::MatrixXd>& Yw,
+              bool sparse, int nt, const std::vector<RowStore>* store,
+              const Eigen::MatrixXd* bd, Eigen::MatrixXd* rsd, const Eigen::MatrixXd* vd,
+              Eigen::MatrixXd* eff, const RowMatrixXd* C) {
+  const Eigen::Index n = Xw.rows();
+  const int p = static_cast<int>(Xw.cols());
+  const int k = static_cast<int>(Yw.cols());
+  if (!sparse) {
+    // Dense rows: the three products as blocked matrix products (C is triangular).
+    Eigen::MatrixXd Cd;
+    if (C != nullptr) Cd = *C;
+    parallel_rows(p, n, nt, [&](int, Eigen::Index b0, Eigen::Index e0) {
+      constexpr Eigen::Index kRows = 512;
+      Eigen::MatrixXd xb(kRows, p);
+      for (Eigen::Index r0 = b0; r0 < e0; r0 += kRows) {
+        const Eigen::Index len = std::min(kRows, e0 - r0);
+        auto x = xb.topRows(len);
+        x = Xw.middleRows(r0, len);
+        if (rsd != nullptr) rsd->middleRows(r0, len) = Yw.middleRows(r0, len) - x * (*bd);
+        if (eff != nullptr) eff->middleRows(r0, len) = Yw.middleRows(r0, len) + x * (*vd);
+        if (C != nullptr)
+          Xw.middleRows(r0, len).noalias() = x * Cd.triangularView<Eigen::Upper>();
+      }
+    });
+    return;
+  }
+  parallel_rows(0, n, nt, [&](int t, Eigen::Index b0, Eigen::Index e0) {
+    const RowStore* st = store != nullptr ? &(*store)[t] : nullptr;
+    SparseRows rows(st != nullptr ? 0 : p);
+    RowMatrixXd qrow(C != nullptr ? kBlock : 0, p);
+    // One row: ix/vx its c non-zeros (columns ascending).
+    auto one = [&](Eigen::Index row, Eigen::Index i, const auto* ix, const double* vx, int c) {
+      for (int yc = 0; yc < k; ++yc) {
+        const double y = Yw(row, yc);
+        if (rsd != nullptr) {
+          double fit = 0;
+          for (int a = 0; a < c; ++a) fit += vx[a] * (*bd)(ix[a], yc);
+          (*rsd)(row, yc) = y - fit;
+        }
+        if (eff != nullptr) {
+          double e = 0;
+          for (int a = 0; a < c; ++a) e += vx[a] * (*vd)(ix[a], yc);
+          (*eff)(row, yc) = y + e;
+        }
+      }
+      if (C == nullptr) return;
+      double* q = qrow.row(i).data();
+      for (int a = 0; a < c; ++a) {
+        // C is upper triangular: row ix[a] has entries from column ix[a] on.
+        const int ia = ix[a];
+        const double va = vx[a];
+        const double* __restrict cr = C->row(ia).data();
+        double* __restrict qq = q;
+        for (int j = ia; j < p; ++j) qq[j] += va * cr[j];
+      }
+    };
+    for (Eigen::Index r0 = b0; r0 < e0; r0 += kBlock) {
+      const Eigen::Index len = std::min(kBlock, e0 - r0);
+      if (r0 + len <= p) continue;  // rows above p are not produced here
+      if (st == nullptr) rows.gather(Xw, r0, len);
+      if (C != nullptr) qrow.topRows(len).setZero();
+      for (Eigen::Index i = 0; i < len; ++i) {
+        const Eigen::Index row = r0 + i;
+        if (row < p) continue;
+        if (st != nullptr) {
+          const std::uint32_t s0 = st->start[row - b0], s1 = st->start[row - b0 + 1];
+          one(row, i, st->index.data() + s0, st->value.data() + s0, static_cast<int>(s1 - s0));
+        } else {
+          one(row, i, &rows.index[i * p], &rows.value[i * p], rows.count[i]);
+        }
+      }
+      if (C == nullptr) continue;
+      const Eigen::Index skip = std::max<Eigen::Index>(0, p - r0);
+      for (int j = 0; j < p; ++j) {
+        double* __restrict dst = Xw.col(j).data() + r0;
+        const double* __restrict src = qrow.data() + j;
+        Eigen::Index i = skip;
+#ifdef __AVX2__
+        // The factor is written once and not read again here: non-temporal stores spare the
+        // read-for-ownership of 8 n p bytes.
+        while (i < len && (reinterpret_cast<std::uintptr_t>(dst + i) & 31) != 0) {
+          dst[i] = src[i * p];
+          ++i;
+        }
+        for (; i + 4 <= len; i += 4) {
+          const __m256d v = _mm256_set_pd(src[(i + 3) * p], src[(i + 2) * p],
+                                          src[(i + 1) * p], src[i * p]);
+          _mm256_stream_pd(dst + i, v);
+        }
+#endif
+        for (; i < len; ++i) dst[i] = src[i * p];
+      }
+    }
+#ifdef __AVX2__
+    if (C != nullptr) _mm_sfence();
+#endif
+  });
+}
+
+// h_i = ||x_i' Rinv||^2 for every row of X (Rinv upper triangular).
+Eigen::VectorXd hat_pass(const Eigen::Ref<const Eigen::MatrixXd>& X, bool sparse, int nt,
+                         const RowMatrixXd& rinv) {
+  const Eigen::Index n = X.rows();
+  const int p = static_cast<int>(X.cols());
+  Eigen::VectorXd hat(n);
+  if (!sparse) {
+    const Eigen::MatrixXd Rd = rinv;
+    parallel_rows(0, n, nt, [&](int, Eigen::Index b0, Eigen::Index e0) {
+      constexpr Eigen::Index kRows = 512;
+      Eigen::MatrixXd z(kRows, p);
+      for (Eigen::Index r0 = b0; r0 < e0; r0 += kRows) {
+        const Eigen::Index len = std::min(kRows, e0 - r0);
+        auto zb = z.topRows(len);
+        zb.noalias() = X.middleRows(r0, len) * Rd.triangularView<Eigen::Upper>();
+        hat.segment(r0, len) = zb.rowwise().squaredNorm();
+      }
+    });
+    return hat;
+  }
+  parallel_rows(0, n, nt, [&](int, Eigen::Index b0, Eigen::Index e0) {
+    SparseRows rows(p);
+    Eigen::VectorXd z(p);
+    for (Eigen::Index r0 = b0; r0 < e0; r0 += kBlock) {
+      const Eigen::Index len = std::min(kBlock, e0 - r0);
+      rows.gather(X, r0, len);
+      for (Eigen::Index i = 0; i < len; ++i) {
+        const int c = rows.count[i];
+        const int* ix = &rows.index[i * p];
+        const double* vx = &rows.value[i * p];
+        if (c == 0) {
+          hat[r0 + i] = 0.0;
+          continue;
+        }
+        const int j0 = ix[0];
+        z.tail(p - j0).setZero();
+        for (int a = 0; a < c; ++a) {
+          const double va = vx[a];
+          const double* __restrict rr = rinv.row(ix[a]).data();
+          for (int j = ix[a]; j < p; ++j) z[j] += va * rr[j];
+        }
+        hat[r0 + i] = z.tail(p - j0).squaredNorm();
+      }
+    }
+  });
+  return hat;
+}
+
 }  // namespace
 
 bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
@@ -247,7 +405,7 @@ bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
 
 TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
                                        const Eigen::Ref<const Eigen::MatrixXd>& Yw, double tol,
-                                       int threads, TallFit& out) {
+                                       int threads, TallFit& out, TallFactor* deferred) {
   constexpr TallStatus kNo = TallStatus::kDeclined;
   const Eigen::Index n = Xw.rows();
   const int p = static_cast<int>(Xw.cols());
@@ -348,104 +506,67 @@ TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
     if (!((eff_top - dz).cwiseAbs().maxCoeff() <= LD(1e-9) * std::max<LD>(scale, LD(1e-300))))
       return kNo;
   }
-  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const RowMat C = (-(M * tau.asDiagonal())).cast<double>();
+  const RowMatrixXd C = (-(M * tau.asDiagonal())).cast<double>();
   const MatL v = M * w;
   const Eigen::MatrixXd bd = b.cast<double>(), vd = v.cast<double>();
 
-  // Outputs.  Rows below p: one pass over X (in place).
+  // Rows above p of the factor: R (rows scaled by d) on and above the diagonal, tau_l V(i, l)
+  // below.
+  Eigen::MatrixXd top(p, p);
+  for (int j = 0; j < p; ++j) {
+    for (int i = 0; i <= j; ++i) top(i, j) = static_cast<double>(d[i] * Rt(i, j));
+    for (int i = j + 1; i < p; ++i) top(i, j) = static_cast<double>(tau[j] * L(i, j));
+  }
+
+  // Outputs.  Rows below p: one pass over the rows of X (the factor written in place unless it
+  // is deferred).
   out.rank = p;
   out.pivot.resize(p);
   for (int j = 0; j < p; ++j) out.pivot[j] = j;
   out.qraux = tau.cast<double>();
-  out.coef = b.cast<double>();
-  out.effects.resize(n, k);
+  out.coef = bd;
+  out.effects.resize(deferred != nullptr ? p : n, k);
   out.rsd.resize(n, k);
   const MatL xb_top = Xtop * b;
   out.effects.topRows(p) = eff_top.cast<double>();
   out.rsd.topRows(p) = (ytop - xb_top).cast<double>();
-
-  if (sparse) {
-  parallel_rows(0, n, nt, [&](int t, Eigen::Index b0, Eigen::Index e0) {
-    const RowStore& st = store[t];
-    RowMat qrow(kBlock, p);
-    for (Eigen::Index r0 = b0; r0 < e0; r0 += kBlock) {
-      const Eigen::Index len = std::min(kBlock, e0 - r0);
-      qrow.topRows(len).setZero();
-      for (Eigen::Index i = 0; i < len; ++i) {
-        const Eigen::Index row = r0 + i;
-        if (row < p) continue;  // the top rows are written below
-        const std::uint32_t s0 = st.start[row - b0], s1 = st.start[row - b0 + 1];
-        const std::uint16_t* ix = st.index.data();
-        const double* vx = st.value.data();
-        for (int yc = 0; yc < k; ++yc) {
-          double fit = 0, eff = 0;
-          for (std::uint32_t a = s0; a < s1; ++a) {
-            fit += vx[a] * bd(ix[a], yc);
-            eff += vx[a] * vd(ix[a], yc);
-          }
-          const double y = Yw(row, yc);
-          out.rsd(row, yc) = y - fit;
-          out.effects(row, yc) = y + eff;
-        }
-        double* q = qrow.row(i).data();
-        for (std::uint32_t a = s0; a < s1; ++a) {
-          // C is upper triangular: row ix[a] has entries from column ix[a] on.
-          const int ia = ix[a];
-          const double va = vx[a];
-          const double* __restrict c = C.row(ia).data();
-          double* __restrict qq = q;
-          for (int j = ia; j < p; ++j) qq[j] += va * c[j];
-        }
-      }
-      if (r0 + len <= p) continue;
-      const Eigen::Index skip = std::max<Eigen::Index>(0, p - r0);
-      for (int j = 0; j < p; ++j) {
-        double* __restrict dst = Xw.col(j).data() + r0;
-        const double* __restrict src = qrow.data() + j;
-        Eigen::Index i = skip;
-#ifdef __AVX2__
-        // The factor is written once and not read again here: non-temporal stores spare the
-        // read-for-ownership of 8 n p bytes.
-        while (i < len && (reinterpret_cast<std::uintptr_t>(dst + i) & 31) != 0) {
-          dst[i] = src[i * p];
-          ++i;
-        }
-        for (; i + 4 <= len; i += 4) {
-          const __m256d v = _mm256_set_pd(src[(i + 3) * p], src[(i + 2) * p],
-                                          src[(i + 1) * p], src[i * p]);
-          _mm256_stream_pd(dst + i, v);
-        }
-#endif
-        for (; i < len; ++i) dst[i] = src[i * p];
-      }
-    }
-#ifdef __AVX2__
-    _mm_sfence();
-#endif
-  });
+  const std::vector<RowStore>* rows = sparse ? &store : nullptr;
+  if (deferred != nullptr) {
+    row_pass(Xw, Yw, sparse, nt, rows, &bd, &out.rsd, nullptr, nullptr, nullptr);
+    deferred->p = p;
+    deferred->k = k;
+    deferred->nt = nt;
+    deferred->sparse = sparse;
+    deferred->C = C;
+    deferred->v = vd;
+    MatL rinv = MatL::Identity(p, p);
+    Rt.triangularView<Eigen::Upper>().solveInPlace(rinv);
+    deferred->rinv = rinv.cast<double>();
+    deferred->top = std::move(top);
   } else {
-    // Dense rows: the same three products as blocked matrix products (C is triangular).
-    const Eigen::MatrixXd Cd = C;
-    parallel_rows(p, n, nt, [&](int, Eigen::Index b0, Eigen::Index e0) {
-      constexpr Eigen::Index kRows = 512;
-      Eigen::MatrixXd xb(kRows, p);
-      for (Eigen::Index r0 = b0; r0 < e0; r0 += kRows) {
-        const Eigen::Index len = std::min(kRows, e0 - r0);
-        auto x = xb.topRows(len);
-        x = Xw.middleRows(r0, len);
-        out.rsd.middleRows(r0, len) = Yw.middleRows(r0, len) - x * bd;
-        out.effects.middleRows(r0, len) = Yw.middleRows(r0, len) + x * vd;
-        Xw.middleRows(r0, len).noalias() = x * Cd.triangularView<Eigen::Upper>();
-      }
-    });
-  }
-  // Rows above p: R (rows scaled by d) on and above the diagonal, tau_l V(i, l) below.
-  for (int j = 0; j < p; ++j) {
-    for (int i = 0; i <= j; ++i) Xw(i, j) = static_cast<double>(d[i] * Rt(i, j));
-    for (int i = j + 1; i < p; ++i) Xw(i, j) = static_cast<double>(tau[j] * L(i, j));
+    row_pass(Xw, Yw, sparse, nt, rows, &bd, &out.rsd, &vd, &out.effects, &C);
+    Xw.topRows(p) = top;
   }
   return TallStatus::kDone;
+}
+
+Eigen::MatrixXd tall_materialise(const TallFactor& f, Eigen::Ref<Eigen::MatrixXd> Xw,
+                                 const Eigen::Ref<const Eigen::MatrixXd>& effects_top) {
+  const int p = f.p;
+  if (Xw.cols() != p || f.yw.rows() != Xw.rows() || f.yw.cols() != f.k ||
+      effects_top.rows() < p || effects_top.cols() != f.k)
+    throw std::invalid_argument("tall_materialise: dimensions do not match the fit");
+  Eigen::MatrixXd eff(Xw.rows(), f.k);
+  eff.topRows(p) = effects_top.topRows(p);
+  const Eigen::MatrixXd vd = f.v;
+  row_pass(Xw, f.yw, f.sparse, f.nt, nullptr, nullptr, nullptr, &vd, &eff, &f.C);
+  Xw.topRows(p) = f.top;
+  return eff;
+}
+
+Eigen::VectorXd tall_hat(const TallFactor& f, const Eigen::Ref<const Eigen::MatrixXd>& Xw) {
+  if (Xw.cols() != f.p) throw std::invalid_argument("tall_hat: dimensions do not match the fit");
+  return hat_pass(Xw, f.sparse, f.nt, f.rinv);
 }
 
 }  // namespace rmodels

@@ -8,6 +8,25 @@
 
 namespace rmodels {
 
+using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// What is needed to produce, later, the parts of a reconstructed fit that are linear in the rows
+// of X (see qr_tall.cpp): for row i >= p of the weighted design,
+//     qr[i, ] = x_i' C,   effects_i = y_i + x_i' v,   and for every row  Q1[i, ] = x_i' Rinv D,
+// so LINPACK's n x p factor, the effects below row p and the hat values come from one pass over
+// the (unchanged) design.  The passes reproduce the arithmetic of the fit-time pass operation
+// for operation, so a deferred factor is bit-identical to one written at fit time.
+struct TallFactor {
+  int p = 0, k = 0;
+  int nt = 1;           // threads of the row passes (the dense path's row blocks depend on it)
+  bool sparse = true;   // rows taken as sparse (non-zeros only) or as dense blocks
+  RowMatrixXd C;        // p x p upper triangular
+  Eigen::MatrixXd v;    // p x k
+  RowMatrixXd rinv;     // p x p upper triangular, R~^{-1} (R = D R~)
+  Eigen::MatrixXd top;  // p x p, the first p rows of the compact factor
+  Eigen::MatrixXd yw;   // n x k, the weighted response the fit was computed from
+};
+
 struct TallFit {
   Eigen::VectorXd qraux;
   std::vector<int> pivot;
@@ -25,9 +44,25 @@ enum class TallStatus { kDone, kDeclined, kNonFiniteX };
 // condition number above 1e4, a failed self-check); the caller then runs dqrdc2 itself.
 // X is checked for NaN/Inf on the way: kNonFiniteX (X untouched) when one is found; the caller
 // must have checked Yw.
+//
+// With `deferred` non-null the factor is not written: Xw is left unchanged, out.effects holds
+// only the first p rows of Q'y, and *deferred receives C, v, R~^{-1}, the top p rows of the
+// factor and the thread count (its `yw` is left for the caller to fill); tall_materialise and
+// tall_hat then produce the rest from Xw, which must not change in between.
 TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
                                        const Eigen::Ref<const Eigen::MatrixXd>& Yw, double tol,
-                                       int threads, TallFit& out);
+                                       int threads, TallFit& out,
+                                       TallFactor* deferred = nullptr);
+
+// Writes the deferred compact factor over Xw (n x p, the design the fit was computed from: rows
+// below p become x_i' C, the top p rows f.top) and returns Q'y (n x k: f.yw's rows below p plus
+// x_i' v, the top p rows `effects_top`), bit-identical to what the fit would have written.
+Eigen::MatrixXd tall_materialise(const TallFactor& f, Eigen::Ref<Eigen::MatrixXd> Xw,
+                                 const Eigen::Ref<const Eigen::MatrixXd>& effects_top);
+
+// Hat values h_i = ||x_i' R~^{-1}||^2 (the squared row norms of Q1 = X R^{-1}) from the
+// unchanged design Xw, one pass over its rows.
+Eigen::VectorXd tall_hat(const TallFactor& f, const Eigen::Ref<const Eigen::MatrixXd>& Xw);
 
 // The same, true exactly when the factor was produced (kDone); false leaves Xw untouched.
 bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
