@@ -45,7 +45,7 @@ __all__ = ["LM", "LMSummary", "MLMSummary", "AnovaTable", "LogLik", "lm"]
 
 
 def _core_wfit(X: np.ndarray, Y: np.ndarray, weights: Optional[np.ndarray],
-               offset: Optional[np.ndarray], tol: float) -> dict:
+               offset: Optional[np.ndarray], tol: float, defer: bool = False) -> dict:
     """Weighted least squares exactly as R's ``lm.wfit`` (``lm.fit`` without weights), computed
     by ``_core.lm_wfit``; ``X`` is overwritten by its QR factorisation.
 
@@ -53,16 +53,22 @@ def _core_wfit(X: np.ndarray, Y: np.ndarray, weights: Optional[np.ndarray],
     aliased columns), ``qr`` (N, p) compact QR of sqrt(w) X with pivoted columns, ``qraux``,
     ``pivot`` (0-based), ``rank``, ``effects`` (N,) or (N, k) = Q' sqrt(w) (y − offset),
     ``residuals`` / ``fitted_values`` for all n rows (fitted includes the offset),
-    ``df_residual`` = N − r.
+    ``df_residual`` = N − r, ``n_used`` = N.
+
+    ``defer=True``: when the core reconstructs the factor of a large tall design, it does not
+    write it; ``X`` then keeps sqrt(w) X (and must not be changed), ``qr`` is None, ``qr_top``
+    holds the first p rows of the factor, ``effects`` only its first p entries, and
+    ``deferred`` (``_core.DeferredQR``) produces the factor and the full effects on request.
     """
     one = Y.ndim == 1
     Ym = np.asfortranarray(Y.reshape(len(Y), -1), dtype=np.float64)
     # X is factorised in place when it is a Fortran float64 array (the caller hands over the
     # design's matrix), so a fit needs no second copy of the design.
     out = dict(_core.lm_wfit(np.asfortranarray(X, dtype=np.float64), Ym, weights, offset, tol,
-                             overwrite_x=True))
+                             overwrite_x=True, defer_factor=defer))
     out["pivot"] = np.asarray(out["pivot"], dtype=np.int64)
-    out["qr"] = np.asarray(out["qr"], dtype=np.float64)
+    if out["qr"] is not None:
+        out["qr"] = np.asarray(out["qr"], dtype=np.float64)
     out["rank"] = int(out["rank"])
     out["df_residual"] = int(out["df_residual"])
     for key in ("coefficients", "effects", "residuals", "fitted_values"):
@@ -498,11 +504,19 @@ class LM:
         self._w = None if design.weights is None else np.asarray(design.weights, float)
         self._offset = None if design.offset is None else np.asarray(design.offset, float)
         self._coef = fit["coefficients"]
-        self.qr = fit["qr"]
+        # The compact factor: the whole (N, p) matrix, or, for a large fit whose factor the
+        # core deferred, None until `qr` is first read (`_deferred` computes it from the
+        # design it keeps). Its first rows (R and the reflector tops) are always at hand.
+        self._deferred = fit.get("deferred")
+        self._qr = fit["qr"]
+        qr_top = fit.get("qr_top")
+        self._qr_top = (np.asarray(qr_top, dtype=np.float64) if qr_top is not None
+                        else self._qr[: self._qr.shape[1]])
+        self._n_used = int(fit["n_used"]) if "n_used" in fit else int(self._qr.shape[0])
         self.qraux = np.asarray(fit["qraux"], dtype=np.float64)
         self.pivot = fit["pivot"]
         self.rank = fit["rank"]
-        self._effects = fit["effects"]
+        self._eff = fit["effects"]  # the first p rows only while the factor is deferred
         self._resid = fit["residuals"]
         self._fitted = fit["fitted_values"]
         self._df_residual = fit["df_residual"]
@@ -514,6 +528,54 @@ class LM:
         self._kept_sub = np.asarray(design.kept_sub, dtype=np.int64)
         self._n_data = int(design.n_data)
         self._cache: dict = {}
+
+    # -- the QR factor -----------------------------------------------------------------------
+
+    @property
+    def qr(self) -> np.ndarray:
+        """R's ``fit$qr$qr``: the compact QR factor (N, p) of sqrt(w) X, pivoted columns. For a
+        large tall fit it is computed on first use (one pass over the design, which it then
+        replaces in memory) and is bit-identical to the factor written at fit time."""
+        if self._qr is None:
+            self._materialise()
+        return self._qr
+
+    @property
+    def _effects(self) -> np.ndarray:
+        """All N effects Q' sqrt(w)(y − offset) (computed with the factor when deferred)."""
+        if self._qr is None:
+            self._materialise()
+        return self._eff
+
+    def _effects_head(self, m: int) -> np.ndarray:
+        """The first m ≤ p effects, without materialising a deferred factor."""
+        return self._eff[:m]
+
+    def _materialise(self) -> None:
+        qr = np.asarray(self._deferred.qr(), dtype=np.float64)
+        eff = np.asarray(self._deferred.effects(), dtype=np.float64)
+        self._eff = eff[:, 0] if (not self.is_mlm and eff.ndim == 2) else eff
+        self._qr = qr
+
+    def _hat_values(self) -> np.ndarray:
+        """Diagonal of the hat matrix of sqrt(w) X on the N used rows (R's ``lm.influence``
+        ``$hat``, values ≥ 1 − 10ε set to 1). A deferred factor is not materialised: h_i =
+        ‖x_i' R⁻¹‖² (Q₁ = X R⁻¹) from the design."""
+        if self.rank == 0:
+            return np.zeros(self._n_used)
+        if self._deferred is None:
+            return _hat_diagonal(self.qr, self.qraux, self.rank)
+        h = np.asarray(self._deferred.hat(), dtype=np.float64)
+        h[h >= 1.0 - 10 * _EPS] = 1.0
+        return h
+
+    def __getstate__(self) -> dict:
+        # the deferred factor is a handle to compiled state: pickle the materialised arrays
+        if self._qr is None:
+            self._materialise()
+        state = dict(self.__dict__)
+        state["_deferred"] = None
+        return state
 
     # -- basic accessors ---------------------------------------------------------------------
 
@@ -609,11 +671,12 @@ class LM:
         """R's ``fit$effects``: Q' sqrt(w)(y − offset), the first r named after the pivoted
         columns, the rest unnamed."""
         names = [self.coef_names[j] for j in self.pivot[: self.rank]]
-        names += [""] * (self._effects.shape[0] - self.rank)
-        if self._effects.ndim == 2:
-            return pd.DataFrame(self._effects, index=pd.Index(names),
+        eff = self._effects
+        names += [""] * (eff.shape[0] - self.rank)
+        if eff.ndim == 2:
+            return pd.DataFrame(eff, index=pd.Index(names),
                                 columns=pd.Index(self.response_names))
-        return _na_series(self._effects, names)
+        return _na_series(eff, names)
 
     def df_residual(self) -> int:
         """Residual degrees of freedom N − r."""
@@ -674,7 +737,7 @@ class LM:
             val = 0.5 * (np.sum(np.log(w)) - N * (np.log(2 * np.pi) + 1 - np.log(np.float64(N))
                                                   + np.log(np.float64(self._rss()))))
         if REML:
-            val -= float(np.sum(np.log(np.abs(np.diag(self.qr)[:p]))))
+            val -= float(np.sum(np.log(np.abs(np.diag(self._qr_top)[:p]))))
         return LogLik(val, p + 1, N0)
 
     def AIC(self, k: float = 2.0) -> float:  # noqa: N802
@@ -719,13 +782,13 @@ class LM:
         if np.isfinite(resvar) and len(f) > 1:
             perfect = bool(resvar < (np.mean(f) ** 2 + np.var(f, ddof=1)) * 1e-30)
         piv = self.pivot[:p]
-        R = _cov_unscaled_pivoted(self.qr, p)
+        R = _cov_unscaled_pivoted(self._qr_top, p)
         with np.errstate(invalid="ignore"):
             se = np.sqrt(np.diag(R) * resvar)
             est = coef[piv]
             tval = est / se
         pval = _pt_two_sided(tval, rdf)
-        n = self.qr.shape[0]
+        n = self._n_used
         fstat = None
         if p != int(self.intercept):
             df_int = 1 if self.intercept else 0
@@ -821,7 +884,7 @@ class LM:
         R's ``kronecker(estVar, cov.unscaled)`` with names ``response:coefficient``."""
         p = self.rank
         piv = self.pivot[:p]
-        R = _cov_unscaled_pivoted(self.qr, p)
+        R = _cov_unscaled_pivoted(self._qr_top, p)
         if self.is_mlm:
             if self._w is not None:
                 raise FitError("'mlm' objects with weights are not supported")
@@ -966,8 +1029,8 @@ class LM:
 
             # x0'(R'R)^{-1}x0 = ||x0' R^{-1}||^2 (R's X[, piv] %*% qr.solve(R11))
             with np.errstate(invalid="ignore"):
-                XRinv = solve_triangular(self.qr[:p, :p], X[:, piv].T, trans="T", lower=False,
-                                         check_finite=False).T
+                XRinv = solve_triangular(self._qr_top[:p, :p], X[:, piv].T, trans="T",
+                                         lower=False, check_finite=False).T
                 ip = np.sum(XRinv * XRinv, axis=1) * res_var
         else:
             ip = np.zeros(X.shape[0])
@@ -1023,7 +1086,7 @@ class LM:
         e = e.copy()
         med = np.median(np.abs(e)) if n else 0.0
         e[np.abs(e) < 100 * _EPS * med] = 0.0
-        hat = _hat_diagonal(self.qr, self.qraux, p)
+        hat = self._hat_values()
         denom = n - p - 1
         tot = float(np.sum(e * e))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1099,7 +1162,7 @@ class LM:
         Q1 = np.asarray(_core.qr_qy(self.qr, self.qraux, p, eye))
         from scipy.linalg import solve_triangular
 
-        inv_rqt = solve_triangular(self.qr[:p, :p], Q1.T).T
+        inv_rqt = solve_triangular(self._qr_top[:p, :p], Q1.T).T
         hat = infl["hat"]
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(hat == 1, 0.0, infl["wt_res"] / (1 - hat))
@@ -1291,7 +1354,7 @@ def _anova_lm(fit: LM) -> AnovaTable:
     p = fit.rank
     labels_all = ["(Intercept)"] + fit.term_labels
     if p > 0:
-        comp = fit._effects[:p]
+        comp = fit._effects_head(p)
         asgn = fit.assign[fit.pivot][:p]
         uniq = list(dict.fromkeys(int(a) for a in asgn))
         tlabels = [labels_all[a] for a in uniq]
@@ -1430,7 +1493,8 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     if p == 0:
         fit = _empty_fit(y, w, design.offset)
     else:
-        fit = _core_wfit(design.consume_X(), y, w, design.offset, tol)
+        # Large tall designs: the core keeps X and defers the n x p factor (see LM.qr).
+        fit = _core_wfit(design.consume_X(), y, w, design.offset, tol, defer=True)
     if not singular_ok and fit["rank"] < p:
         raise FitError("singular fit encountered")
 
