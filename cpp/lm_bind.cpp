@@ -161,6 +161,71 @@ void register_lm(py::module_& m) {
       },
       py::arg("x"), "R's mean() of a double vector (long double, with R's refinement pass).");
   m.def(
+      "r_summary_sums",
+      [](const Eigen::Ref<const Eigen::VectorXd>& f, const Eigen::Ref<const Eigen::VectorXd>& r,
+         std::optional<Eigen::VectorXd> w, bool intercept) {
+        // summary.lm's mss and rss with R's arithmetic: element-wise terms in double, sums
+        // (rsum) and means (R's mean with its refinement pass) accumulated in long double.
+        const Eigen::Index n = f.size();
+        if (r.size() != n || (w && w->size() != n))
+          throw std::invalid_argument("f, r and w must have the same length");
+        long double mss = 0.0L, rss = 0.0L;
+        {
+          py::gil_scoped_release nogil;
+          if (!w) {
+            if (intercept) {
+              double m = std::numeric_limits<double>::quiet_NaN();  // mean() of no values
+              if (n > 0) {
+                long double s = 0.0L;
+                for (Eigen::Index i = 0; i < n; ++i) s += f[i];
+                s /= n;
+                if (std::isfinite(static_cast<double>(s))) {
+                  long double t = 0.0L;
+                  for (Eigen::Index i = 0; i < n; ++i) t += (f[i] - s);
+                  s += t / n;
+                }
+                m = static_cast<double>(s);
+              }
+              for (Eigen::Index i = 0; i < n; ++i) {
+                const double d = f[i] - m;
+                mss += d * d;
+                rss += r[i] * r[i];
+              }
+            } else {
+              for (Eigen::Index i = 0; i < n; ++i) {
+                mss += f[i] * f[i];
+                rss += r[i] * r[i];
+              }
+            }
+          } else {
+            const Eigen::VectorXd& wv = *w;
+            if (intercept) {
+              long double sw = 0.0L;
+              for (Eigen::Index i = 0; i < n; ++i) sw += wv[i];
+              const double swd = static_cast<double>(sw);
+              long double sm = 0.0L;
+              for (Eigen::Index i = 0; i < n; ++i) sm += wv[i] * f[i] / swd;
+              const double m = static_cast<double>(sm);
+              for (Eigen::Index i = 0; i < n; ++i) {
+                const double d = f[i] - m;
+                mss += wv[i] * (d * d);
+                rss += wv[i] * (r[i] * r[i]);
+              }
+            } else {
+              for (Eigen::Index i = 0; i < n; ++i) {
+                mss += wv[i] * (f[i] * f[i]);
+                rss += wv[i] * (r[i] * r[i]);
+              }
+            }
+          }
+        }
+        return py::make_tuple(static_cast<double>(mss), static_cast<double>(rss));
+      },
+      py::arg("f"), py::arg("r"), py::arg("w") = py::none(), py::arg("intercept") = true,
+      "summary.lm's (mss, rss) in R's arithmetic: mss = sum((f - mean(f))^2) with R's mean\n"
+      "(weighted: sum(w (f - m)^2), m = sum(w f / sum(w))), or sum(f^2) / sum(w f^2) without\n"
+      "an intercept; rss = sum(r^2) / sum(w r^2). Terms in double, sums in long double (rsum).");
+  m.def(
       "qr_dqrdc2",
       [](const RefMat& X, double tol) {
         PivotedQR f;

@@ -273,29 +273,17 @@ def _r_sum(x: np.ndarray) -> float:
     return float(_core.r_sum(np.ascontiguousarray(x, dtype=np.float64).ravel()))
 
 
-def _r_mean(x: np.ndarray) -> float:
-    """R's ``mean()`` of doubles: long-double sum / n, refined by the mean of the residuals."""
-    return float(_core.r_mean(np.ascontiguousarray(x, dtype=np.float64).ravel()))
-
-
 def summary_sums(f: np.ndarray, r: np.ndarray, w: Optional[np.ndarray],
                  intercept: bool) -> tuple[float, float]:
     """summary.lm's (MSS, RSS) in R's order (long-double accumulation, x^2 as x * x):
     MSS = sum((f - mean(f))^2) (weighted: sum(w (f - m)^2), m = sum(w f / sum(w))), or
     sum(f^2) / sum(w f^2) without an intercept; RSS = sum(r^2) / sum(w r^2)."""
-    if w is None:
-        if intercept:
-            d = f - _r_mean(f)
-            mss = _r_sum(d * d)
-        else:
-            mss = _r_sum(f * f)
-        return mss, _r_sum(r * r)
-    if intercept:
-        d = f - _r_sum(w * f / _r_sum(w))
-        mss = _r_sum(w * (d * d))
-    else:
-        mss = _r_sum(w * (f * f))
-    return mss, _r_sum(w * (r * r))
+    mss, rss = _core.r_summary_sums(np.ascontiguousarray(f, dtype=np.float64).ravel(),
+                                    np.ascontiguousarray(r, dtype=np.float64).ravel(),
+                                    None if w is None else
+                                    np.ascontiguousarray(w, dtype=np.float64).ravel(),
+                                    bool(intercept))
+    return float(mss), float(rss)
 
 
 @dataclass
