@@ -174,7 +174,10 @@ bool sparse_rows(const Eigen::Ref<const Eigen::MatrixXd>& X, SparseRows& sd) {
 }
 
 // G = [sw X  zw]'[sw X  zw] ((p + 1) x (p + 1), long double, symmetric), X given by its rows.
-MatL weighted_gram(const SparseRows& sd, const Eigen::VectorXd& sw, const Eigen::VectorXd& zw) {
+// row(i, sw, zw) gives row i's sqrt working weight and weighted working response (sw = 0 leaves
+// the row out); it is called once per row, from several threads.
+template <typename RowWeights>
+MatL weighted_gram(const SparseRows& sd, RowWeights&& row) {
   const int p = sd.p, m = p + 1;
   const Eigen::Index n = sd.n;
   // Slots: a function of n and p only.
@@ -196,7 +199,8 @@ MatL weighted_gram(const SparseRows& sd, const Eigen::VectorXd& sw, const Eigen:
         double* gd = blk.data();
         const Eigen::Index r1 = std::min(g1, r0 + kSub);
         for (Eigen::Index i = r0; i < r1; ++i) {
-          const double w = sw[i];
+          double w = 0.0, zi = 0.0;
+          row(i, w, zi);
           if (w == 0.0) continue;  // a row outside the step adds nothing
           const SparseRows::Piece& pc = sd.piece(i);
           const Eigen::Index li = i % kRowChunk;
@@ -206,7 +210,6 @@ MatL weighted_gram(const SparseRows& sd, const Eigen::VectorXd& sw, const Eigen:
             ix[a] = pc.index[s0 + a];
             xs[a] = pc.value[s0 + a] * w;
           }
-          const double zi = zw[i];
           for (int a = 0; a < c; ++a) {
             const double va = xs[a];
             double* ga = gd + ix[a];
@@ -272,24 +275,38 @@ Eigen::MatrixXd householder_r(const MatL& Rt, const MatL& Xtop) {
   return R;
 }
 
-// eta = X b + offset over the non-zeros of each row (columns ascending: the same sums, in the
-// same order, as linear_predictor).
-Eigen::VectorXd linear_predictor_rows(const SparseRows& sd, const Eigen::VectorXd& beta,
-                                      const Eigen::VectorXd& offset) {
-  Eigen::VectorXd eta(sd.n);
-  for_tasks(sd.n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    const SparseRows::Piece& pc = sd.piece(b);  // a task is one piece
+// eta = X b + offset (X's rows when given, else the dense columns), mu = g^{-1}(eta) and the
+// deviance (unit deviances summed in order in long double, as deviance_sum), in one pass.
+double update_fit(const SparseRows* sd, const Eigen::Ref<const Eigen::MatrixXd>& X,
+                  const Eigen::VectorXd& beta, const Eigen::VectorXd& offset, const Family& f,
+                  const Eigen::VectorXd& y, const Eigen::VectorXd& wt, Eigen::VectorXd& eta,
+                  Eigen::VectorXd& mu, Eigen::VectorXd& buf) {
+  const Eigen::Index n = y.size();
+  if (sd == nullptr)
+    eta = linear_predictor(X, beta, offset);
+  else
+    eta.resize(n);
+  mu.resize(n);
+  buf.resize(n);
+  for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    const SparseRows::Piece* pc = sd ? &sd->piece(b) : nullptr;  // a task is one piece
     for (Eigen::Index i = b; i < e; ++i) {
-      double s = 0.0;
-      const Eigen::Index li = i - b;
-      for (std::uint32_t a = pc.start[li]; a < pc.start[li + 1]; ++a) {
-        const double bj = beta[pc.index[a]];
-        if (bj != 0.0) s += bj * pc.value[a];
+      if (pc) {
+        double s = 0.0;
+        const Eigen::Index li = i - b;
+        for (std::uint32_t a = pc->start[li]; a < pc->start[li + 1]; ++a) {
+          const double bj = beta[pc->index[a]];
+          if (bj != 0.0) s += bj * pc->value[a];
+        }
+        eta[i] = s + offset[i];
       }
-      eta[i] = s + offset[i];
+      mu[i] = linkinv1(f, eta[i]);
+      buf[i] = dev_resid1(f, y[i], mu[i], wt[i]);
     }
   });
-  return eta;
+  long double s = 0;
+  for (Eigen::Index i = 0; i < n; ++i) s += buf[i];
+  return static_cast<double>(s);
 }
 
 // mu = g^{-1}(eta) element-wise (threads).
@@ -562,34 +579,41 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
   bool last_gram = false;   // the last step took the Gram path
   MatL last_Rt, last_Xtop;  // its R~ and the top p rows of sW X
   Eigen::VectorXd sw(n), zwn(n), mu_eta_val(n);
-  auto eval_eta = [&](const Eigen::VectorXd& b) {
-    return gram_ok ? linear_predictor_rows(rows, b, offset) : linear_predictor(X, b, offset);
-  };
+  const SparseRows* rows_ptr = gram_ok ? &rows : nullptr;
 
   for (iter = 1; iter <= control.maxit; ++iter) {
-    // Element-wise: V(mu), mu.eta, and sW, sW z on the good rows (sW = 0 elsewhere).
-    std::atomic<bool> nan_var{false}, zero_var{false}, nan_mu_eta{false};
-    for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-      bool nv = false, zv = false, nm = false;
-      for (Eigen::Index i = b; i < e; ++i) {
-        const double me = mu_eta1(f, eta[i]);
-        mu_eta_val[i] = me;
-        sw[i] = zwn[i] = 0.0;
-        if (!(weights[i] > 0)) continue;
+    // Element-wise: V(mu), mu.eta, and sW, sW z on the good rows (sW = 0 elsewhere); on the Gram
+    // path in the same pass as G.
+    std::atomic<bool> nan_var{false}, zero_var{false}, nan_mu_eta{false}, nonfinite{false};
+    auto row_weights = [&](Eigen::Index i, double& w, double& zw) {
+      const double me = mu_eta1(f, eta[i]);
+      mu_eta_val[i] = me;
+      w = zw = 0.0;
+      if (weights[i] > 0) {
         const double v = variance1(f, mu[i]);
-        if (std::isnan(v)) nv = true;
-        if (v == 0) zv = true;
-        if (std::isnan(me)) nm = true;
-        if (me == 0) continue;
-        const double z = (eta[i] - offset[i]) + (y[i] - mu[i]) / me;
-        const double w = std::sqrt((weights[i] * (me * me)) / v);
-        sw[i] = w;
-        zwn[i] = z * w;
+        if (std::isnan(v)) nan_var.store(true, std::memory_order_relaxed);
+        if (v == 0) zero_var.store(true, std::memory_order_relaxed);
+        if (std::isnan(me)) nan_mu_eta.store(true, std::memory_order_relaxed);
+        if (me != 0) {
+          const double z = (eta[i] - offset[i]) + (y[i] - mu[i]) / me;
+          w = std::sqrt((weights[i] * (me * me)) / v);
+          zw = z * w;
+          if (!(std::isfinite(w) && std::isfinite(zw)))
+            nonfinite.store(true, std::memory_order_relaxed);
+        }
       }
-      if (nv) nan_var = true;
-      if (zv) zero_var = true;
-      if (nm) nan_mu_eta = true;
-    });
+      sw[i] = w;
+      zwn[i] = zw;
+    };
+    MatL G;
+    if (gram_ok) {
+      G = weighted_gram(rows, row_weights);
+    } else {
+      for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+        double w, zw;
+        for (Eigen::Index i = b; i < e; ++i) row_weights(i, w, zw);
+      });
+    }
     if (nan_var) throw GlmError("NAs in V(mu)");
     if (zero_var) throw GlmError("0s in V(mu)");
     if (nan_mu_eta) throw GlmError("NAs in d(mu)/d(eta)");
@@ -607,8 +631,7 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
 
     Eigen::VectorXd cf = Eigen::VectorXd::Zero(p);
     last_gram = false;
-    if (gram_ok && ng >= 4 * p + 16 && sw.allFinite() && zwn.allFinite()) {
-      const MatL G = weighted_gram(rows, sw, zwn);
+    if (gram_ok && ng >= 4 * p + 16 && !nonfinite) {
       Eigen::VectorXd b;
       if (gram_step(G, static_cast<int>(p), tol, last_Rt, b)) {
         last_gram = true;
@@ -623,6 +646,7 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
         ++res.gram_steps;
       } else {
         gram_ok = false;  // the design needs the column-by-column path: keep to it
+        rows_ptr = nullptr;
       }
     }
     if (!last_gram) {
@@ -669,9 +693,7 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
       throw GlmError(buf);
     }
     for (Eigen::Index j = 0; j < p; ++j) beta[qr.pivot[j]] = (j < qr.rank) ? cf[j] : 0.0;
-    eta = eval_eta(beta);
-    mu = linkinv_rows(f, eta);
-    dev = deviance_rows(f, y, mu, weights, dev_buf);
+    dev = update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, dev_buf);
     {
       char buf[128];
       std::snprintf(buf, sizeof buf, "Deviance = %.17g Iterations - %d", dev, iter);
@@ -688,9 +710,7 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
         if (ii > control.maxit) throw GlmError("inner loop 1; cannot correct step size");
         ++ii;
         beta = (beta + *coefold) / 2;
-        eta = eval_eta(beta);
-        mu = linkinv_rows(f, eta);
-        dev = deviance_rows(f, y, mu, weights, dev_buf);
+        dev = update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, dev_buf);
       }
       boundary = true;
       char buf[128];
@@ -707,8 +727,7 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
         if (ii > control.maxit) throw GlmError("inner loop 2; cannot correct step size");
         ++ii;
         beta = (beta + *coefold) / 2;
-        eta = eval_eta(beta);
-        mu = linkinv_rows(f, eta);
+        update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, dev_buf);
       }
       boundary = true;
       dev = deviance_rows(f, y, mu, weights, dev_buf);

@@ -149,7 +149,11 @@ class Family:
                 m = n if np.any(n > 1) else wt
                 k = np.round(m * y)
                 size = np.round(m)
-                ll = stats.binom.logpmf(k, size, mu)
+                if np.all(size == 1):
+                    # Bernoulli: dbinom(k, 1, mu, log = TRUE) is log(mu) or log(1 - mu)
+                    ll = np.log(np.where(k == 1, mu, 1 - mu))
+                else:
+                    ll = stats.binom.logpmf(k, size, mu)
                 coef = np.where(m > 0, wt / np.where(m > 0, m, 1.0), 0.0)
                 terms = np.where(coef == 0, 0.0, coef * ll)
                 return float(-2 * np.sum(terms))
