@@ -21,6 +21,11 @@ bool small_chol(MatrixXd& M) {
   return llt.info() == Eigen::Success;
 }
 constexpr int kSmallBlock = 8;
+// The rest block gets a fill-reducing order and a tiled factorisation when it has at least
+// kTileMinRest columns and the tiles to compute are at most kTileWorthIt of all tiles' work.
+constexpr int kTileMinRest = 256;
+constexpr int kTile = 32;
+constexpr double kTileWorthIt = 0.85;
 
 // Right-looking blocked Cholesky A = L L' in place (lower triangle read and written). The
 // trailing update of each step, A22 -= A21 A21', is split by columns into two parts of equal
@@ -56,6 +61,76 @@ bool dense_cholesky_lower(MatrixXd& A, int threads) {
     } else {
       left();
       right();
+    }
+  }
+  return true;
+}
+
+// Right-looking Cholesky A = L L' (lower triangle read and written) of a matrix whose factor
+// has zero tiles: below[K] lists the tiles I > K of tile column K that can be nonzero (a
+// superset of the structure of L, closed under the updates, see build_ordering). Only those
+// tiles are solved and only the tiles they update are touched; every other tile of the lower
+// triangle must hold zeros and keeps them. With threads > 1 the updates of each step are
+// shared by two threads by runs of target tile columns (each tile is written by one thread, by
+// the same operations), so the result does not depend on the number of threads.
+bool tiled_cholesky_lower(MatrixXd& A, int b, const std::vector<std::vector<int>>& below,
+                          int threads) {
+  using Eigen::Index;
+  const Index n = A.rows();
+  const int nt = static_cast<int>(below.size());
+  auto sz = [&](int I) { return std::min<Index>(b, n - static_cast<Index>(I) * b); };
+  std::vector<std::pair<int, int>> runs;  // maximal runs [I0, I1) of consecutive listed tiles
+  for (int K = 0; K < nt; ++K) {
+    const Index o = static_cast<Index>(K) * b, bk = sz(K);
+    Eigen::Ref<MatrixXd> AKK = A.block(o, o, bk, bk);
+    Eigen::LLT<Eigen::Ref<MatrixXd>> llt(AKK);
+    if (llt.info() != Eigen::Success) return false;
+    const std::vector<int>& list = below[K];
+    if (list.empty()) continue;
+    runs.clear();
+    for (size_t a = 0; a < list.size();) {
+      size_t e = a + 1;
+      while (e < list.size() && list[e] == list[e - 1] + 1) ++e;
+      runs.emplace_back(list[a], list[e - 1] + 1);
+      a = e;
+    }
+    for (const auto& ru : runs) {
+      const Index r0 = static_cast<Index>(ru.first) * b;
+      const Index len = std::min<Index>(static_cast<Index>(ru.second) * b, n) - r0;
+      auto B = A.block(r0, o, len, bk);
+      AKK.triangularView<Eigen::Lower>().transpose().solveInPlace<Eigen::OnTheRight>(B);
+    }
+    // A(I, J) -= L(I, K) L(J, K)' for listed I >= J, by run of tile columns J: the diagonal
+    // part as one symmetric rank update, each run of tile rows below it as one product
+    auto update = [&](size_t jr) {
+      const Index cj = static_cast<Index>(runs[jr].first) * b;
+      const Index wj = std::min<Index>(static_cast<Index>(runs[jr].second) * b, n) - cj;
+      const auto LJ = A.block(cj, o, wj, bk);
+      A.block(cj, cj, wj, wj).selfadjointView<Eigen::Lower>().rankUpdate(LJ, -1.0);
+      for (size_t ir = jr + 1; ir < runs.size(); ++ir) {
+        const Index r0 = static_cast<Index>(runs[ir].first) * b;
+        const Index len = std::min<Index>(static_cast<Index>(runs[ir].second) * b, n) - r0;
+        A.block(r0, cj, len, wj).noalias() -= A.block(r0, o, len, bk) * LJ.transpose();
+      }
+    };
+    const size_t nr = runs.size();
+    // work of each run of columns: its width times the rows from its start down
+    std::vector<double> cum(nr + 1, 0.0);
+    for (size_t jr = 0; jr < nr; ++jr) {
+      double rows = 0.0;
+      for (size_t ir = jr; ir < nr; ++ir) rows += runs[ir].second - runs[ir].first;
+      cum[jr + 1] = cum[jr] + rows * (runs[jr].second - runs[jr].first);
+    }
+    size_t split = 0;
+    while (split < nr && cum[split + 1] <= 0.5 * cum[nr]) ++split;
+    if (threads > 1 && split > 0 && split < nr && cum[nr] >= 64.0) {
+      std::thread worker([&]() {
+        for (size_t jr = 0; jr < split; ++jr) update(jr);
+      });
+      for (size_t jr = split; jr < nr; ++jr) update(jr);
+      worker.join();
+    } else {
+      for (size_t jr = 0; jr < nr; ++jr) update(jr);
     }
   }
   return true;
@@ -341,31 +416,97 @@ void PlsModel::build_cross_products() {
           bc.lower_idx.push_back(static_cast<std::ptrdiff_t>(bc.rows[b]) * ld + bc.rows[a]);
     }
   }
-  if (k1 == 1) build_gather();
   for (int t = 1; t < K_; ++t) rest_scalar_ = rest_scalar_ && terms_[t].k == 1;
+  if (k1 == 1 && rest_scalar_ && qr_ >= kTileMinRest) build_ordering();
+  if (k1 == 1) build_gather();
   rest_theta_.resize(qr_);
+  rest_theta_p_.resize(qr_);
 }
 
 void PlsModel::build_gather() {
   l21_offset_.assign(A21_.size() + 1, 0);
   l21_rows_.clear();
-  std::vector<int> count(qr_ + 1, 0);
+  l21_src_.clear();
+  std::vector<int> count(qr_ + 1, 0), ord;
   for (size_t j = 0; j < A21_.size(); ++j) {
     const std::vector<int>& rows = A21_[j].rows;
-    l21_offset_[j + 1] = l21_offset_[j] + static_cast<int>(rows.size());
-    l21_rows_.insert(l21_rows_.end(), rows.begin(), rows.end());
-    for (int r : rows) ++count[r + 1];
+    const int m = static_cast<int>(rows.size());
+    l21_offset_[j + 1] = l21_offset_[j] + m;
+    // rows in L22_ order, so that "a >= b" below means the lower triangle of L22_
+    ord.resize(m);
+    for (int a = 0; a < m; ++a) ord[a] = a;
+    std::sort(ord.begin(), ord.end(), [&](int x, int y) { return rp(rows[x]) < rp(rows[y]); });
+    for (int a = 0; a < m; ++a) {
+      l21_rows_.push_back(rp(rows[ord[a]]));
+      l21_src_.push_back(ord[a]);
+      ++count[rp(rows[ord[a]]) + 1];
+    }
   }
   col_ptr_.assign(qr_ + 1, 0);
   for (int c = 0; c < qr_; ++c) col_ptr_[c + 1] = col_ptr_[c] + count[c + 1];
   col_updates_.assign(col_ptr_[qr_], ColumnUpdate{0, 0, 0});
   std::vector<int> fill(col_ptr_.begin(), col_ptr_.end() - 1);
   for (size_t j = 0; j < A21_.size(); ++j) {
-    const std::vector<int>& rows = A21_[j].rows;
-    const int m = static_cast<int>(rows.size());
-    for (int b = 0; b < m; ++b) col_updates_[fill[rows[b]]++] = ColumnUpdate{l21_offset_[j], b, m};
+    const int off = l21_offset_[j], m = l21_offset_[j + 1] - off;
+    for (int b = 0; b < m; ++b) col_updates_[fill[l21_rows_[off + b]]++] = ColumnUpdate{off, b, m};
   }
   l21_flat_.resize(l21_offset_.back());
+}
+
+void PlsModel::build_ordering() {
+  // structure of Lambda_r'A22 Lambda_r + I - sum_j L21_j L21_j' (both triangles)
+  const Eigen::Index nr = qr_;
+  std::vector<char> nz(static_cast<size_t>(nr) * nr, 0);
+  for (Eigen::Index c = 0; c < nr; ++c)
+    for (Eigen::Index r = 0; r < nr; ++r)
+      if (A22_(r, c) != 0.0 || r == c) nz[r + c * nr] = 1;
+  for (const BlockCol& bc : A21_)
+    for (int a : bc.rows)
+      for (int b : bc.rows) nz[a + static_cast<size_t>(b) * nr] = 1;
+  std::vector<Eigen::Triplet<double>> trip;
+  for (Eigen::Index c = 0; c < nr; ++c)
+    for (Eigen::Index r = 0; r < nr; ++r)
+      if (nz[r + c * nr]) trip.emplace_back(static_cast<int>(r), static_cast<int>(c), 1.0);
+  SpMat S(nr, nr);
+  S.setFromTriplets(trip.begin(), trip.end());
+  Eigen::AMDOrdering<int> amd;
+  Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> P;
+  amd(S, P);  // P.indices()[new position] = rest column
+  std::vector<int> perm(nr);
+  for (Eigen::Index i = 0; i < nr; ++i) perm[P.indices()[i]] = static_cast<int>(i);
+
+  // tile-level symbolic factorisation in the new order
+  const int b = kTile;
+  const int nt = static_cast<int>((nr + b - 1) / b);
+  std::vector<char> tz(static_cast<size_t>(nt) * nt, 0);
+  for (Eigen::Index c = 0; c < nr; ++c)
+    for (Eigen::Index r = 0; r < nr; ++r)
+      if (nz[r + c * nr]) {
+        const int I = perm[r] / b, J = perm[c] / b;
+        if (I >= J) tz[I + static_cast<size_t>(J) * nt] = 1;
+      }
+  double work = 0.0, dense = 0.0;
+  for (int K = 0; K < nt; ++K)
+    for (int J = K; J < nt; ++J) {
+      dense += (nt - J);
+      if (!tz[J + static_cast<size_t>(K) * nt]) continue;
+      for (int I = J; I < nt; ++I)
+        if (tz[I + static_cast<size_t>(K) * nt]) {
+          tz[I + static_cast<size_t>(J) * nt] = 1;
+          work += 1.0;
+        }
+    }
+  if (work > kTileWorthIt * dense) return;  // nearly dense: the plain blocked factorisation
+  perm_ = std::move(perm);
+  tile_ = b;
+  tile_below_.assign(nt, {});
+  for (int K = 0; K < nt; ++K)
+    for (int I = K + 1; I < nt; ++I)
+      if (tz[I + static_cast<size_t>(K) * nt]) tile_below_[K].push_back(I);
+  MatrixXd Ap(nr, nr);
+  for (Eigen::Index c = 0; c < nr; ++c)
+    for (Eigen::Index r = 0; r < nr; ++r) Ap(perm_[r], perm_[c]) = A22_(r, c);
+  A22_.swap(Ap);
 }
 
 MatrixXd PlsModel::lower_template(int t, const VectorXd& theta) const {
@@ -438,7 +579,10 @@ void PlsModel::update_blocked(Criterion& cr) {
   if (K_ > 1) {
     // L21_j = Lambda_r' A21_j T1 L11_j^-T (pattern of A21_j).
     if (rest_scalar_)
-      for (int c = 0; c < qr_; ++c) rest_theta_[c] = T_[rest_term_of_[c]](0, 0);
+      for (int c = 0; c < qr_; ++c) {
+        rest_theta_[c] = T_[rest_term_of_[c]](0, 0);
+        rest_theta_p_[rp(c)] = rest_theta_[c];
+      }
     for (int j = 0; j < t1.nlev; ++j) {
       BlockCol& bc = A21_[j];
       if (k1 == 1 && rest_scalar_) {
@@ -457,36 +601,31 @@ void PlsModel::update_blocked(Criterion& cr) {
       }
     }
     // L22 = chol(Lambda_r' A22 Lambda_r + I - sum_j L21_j L21_j').
-    if (rest_scalar_) {
-      // only the lower triangle is read by the factorisation
-      L22_.resize(qr_, qr_);
-      for (int c = 0; c < qr_; ++c) {
-        const double dc = rest_theta_[c];
-        const double* src = A22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
-        double* dst = L22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
-        for (int r = c; r < qr_; ++r) dst[r] = rest_theta_[r] * src[r] * dc;
-      }
-    } else {
-      L22_ = A22_;
-      for (int c = 0; c < qr_;) {
-        const int t = rest_term_of_[c];
-        const int k = terms_[t].k;
-        MatrixXd rows = T_[t].transpose() * L22_.middleRows(c, k);
-        L22_.middleRows(c, k) = rows;
-        MatrixXd cols = L22_.middleCols(c, k) * T_[t];
-        L22_.middleCols(c, k) = cols;
-        c += k;
+    if (k1 == 1) {
+      for (int j = 0; j < t1.nlev; ++j) {
+        const double* lj = A21_[j].L.data();
+        for (int e = l21_offset_[j]; e < l21_offset_[j + 1]; ++e) l21_flat_[e] = lj[l21_src_[e]];
       }
     }
-    L22_.diagonal().array() += 1.0;
-    double* l22 = L22_.data();
-    if (k1 == 1) {
-      for (int j = 0; j < t1.nlev; ++j)
-        l21_flat_.segment(l21_offset_[j], l21_offset_[j + 1] - l21_offset_[j]) = A21_[j].L.col(0);
+    if (tile_ > 0) {
+      // fill-reducing order (scalar terms): column by column, only the tiles that can be
+      // nonzero (the others hold zeros from the first evaluation on), the update of the
+      // column from term 1 applied while it is in cache
+      if (L22_.rows() != qr_ || L22_.cols() != qr_) L22_.setZero(qr_, qr_);
+      const double* th = rest_theta_p_.data();
       const double* v = l21_flat_.data();
       const int* rows = l21_rows_.data();
       for (int c = 0; c < qr_; ++c) {
-        double* col = l22 + static_cast<std::ptrdiff_t>(c) * qr_;
+        const double dc = th[c];
+        const double* src = A22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
+        double* col = L22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
+        const int J = c / tile_;
+        auto fill = [&](int r0, int r1) {
+          for (int r = r0; r < r1; ++r) col[r] = th[r] * src[r] * dc;
+        };
+        fill(c, std::min((J + 1) * tile_, qr_));
+        for (int I : tile_below_[J]) fill(I * tile_, std::min((I + 1) * tile_, qr_));
+        col[c] += 1.0;
         for (int e = col_ptr_[c]; e < col_ptr_[c + 1]; ++e) {
           const ColumnUpdate& u = col_updates_[e];
           const double* lj = v + u.offset;
@@ -496,18 +635,60 @@ void PlsModel::update_blocked(Criterion& cr) {
         }
       }
     } else {
-      MatrixXd G;
-      for (int j = 0; j < t1.nlev; ++j) {
-        const BlockCol& bc = A21_[j];
-        const int m = static_cast<int>(bc.rows.size());
-        if (m == 0) continue;
-        const std::ptrdiff_t* idx = bc.lower_idx.data();
-        G.noalias() = bc.L * bc.L.transpose();
-        for (int b = 0; b < m; ++b)
-          for (int a = b; a < m; ++a) l22[*idx++] -= G(a, b);
+      if (rest_scalar_) {
+        // only the lower triangle is read by the factorisation
+        L22_.resize(qr_, qr_);
+        // (A22_ and rest_theta_p_ are in L22_'s order)
+        const double* th = rest_theta_p_.data();
+        for (int c = 0; c < qr_; ++c) {
+          const double dc = th[c];
+          const double* src = A22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
+          double* dst = L22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
+          for (int r = c; r < qr_; ++r) dst[r] = th[r] * src[r] * dc;
+        }
+      } else {
+        L22_ = A22_;
+        for (int c = 0; c < qr_;) {
+          const int t = rest_term_of_[c];
+          const int k = terms_[t].k;
+          MatrixXd rows = T_[t].transpose() * L22_.middleRows(c, k);
+          L22_.middleRows(c, k) = rows;
+          MatrixXd cols = L22_.middleCols(c, k) * T_[t];
+          L22_.middleCols(c, k) = cols;
+          c += k;
+        }
+      }
+      L22_.diagonal().array() += 1.0;
+      double* l22 = L22_.data();
+      if (k1 == 1) {
+        const double* v = l21_flat_.data();
+        const int* rows = l21_rows_.data();
+        for (int c = 0; c < qr_; ++c) {
+          double* col = l22 + static_cast<std::ptrdiff_t>(c) * qr_;
+          for (int e = col_ptr_[c]; e < col_ptr_[c + 1]; ++e) {
+            const ColumnUpdate& u = col_updates_[e];
+            const double* lj = v + u.offset;
+            const int* rj = rows + u.offset;
+            const double lb = lj[u.b];
+            for (int a = u.b; a < u.m; ++a) col[rj[a]] -= lb * lj[a];
+          }
+        }
+      } else {
+        MatrixXd G;
+        for (int j = 0; j < t1.nlev; ++j) {
+          const BlockCol& bc = A21_[j];
+          const int m = static_cast<int>(bc.rows.size());
+          if (m == 0) continue;
+          const std::ptrdiff_t* idx = bc.lower_idx.data();
+          G.noalias() = bc.L * bc.L.transpose();
+          for (int b = 0; b < m; ++b)
+            for (int a = b; a < m; ++a) l22[*idx++] -= G(a, b);
+        }
       }
     }
-    if (!dense_cholesky_lower(L22_, threads_))
+    const bool ok = tile_ > 0 ? tiled_cholesky_lower(L22_, tile_, tile_below_, threads_)
+                              : dense_cholesky_lower(L22_, threads_);
+    if (!ok)
       throw std::runtime_error("lmer: Cholesky factor of the random-effects block failed");
     cr.ldL2 += 2.0 * L22_.diagonal().array().log().sum();
 
@@ -532,7 +713,15 @@ void PlsModel::update_blocked(Criterion& cr) {
       P.noalias() = L31_.middleCols(j * k1, k1) * bc.L.transpose();
       for (int a = 0; a < m; ++a) L32_.col(bc.rows[a]) -= P.col(a);
     }
-    L22_.triangularView<Eigen::Lower>().transpose().solveInPlace<Eigen::OnTheRight>(L32_);
+    if (!perm_.empty()) {  // columns in L22_'s order
+      MatrixXd Q(p1, qr_);
+      for (int c = 0; c < qr_; ++c) Q.col(perm_[c]) = L32_.col(c);
+      L32_.swap(Q);
+    }
+    // L32' = L22^-1 (A32 Lambda_r - ...)': a left solve with p + 1 right-hand sides
+    MatrixXd L32t = L32_.transpose();
+    L22_.triangularView<Eigen::Lower>().solveInPlace(L32t);
+    L32_ = L32t.transpose();
     L33_.selfadjointView<Eigen::Lower>().rankUpdate(L32_, -1.0);
   }
 
@@ -610,6 +799,11 @@ VectorXd PlsModel::solve_u_blocked(const VectorXd& c) const {
   if (K_ > 1) {
     u2 = L32_.transpose() * c;
     L22_.triangularView<Eigen::Lower>().transpose().solveInPlace(u2);
+    if (!perm_.empty()) {  // back from L22_'s order
+      VectorXd v(qr_);
+      for (int c = 0; c < qr_; ++c) v[c] = u2[perm_[c]];
+      u2.swap(v);
+    }
     for (int j = 0; j < terms_[0].nlev; ++j) {
       const BlockCol& bc = A21_[j];
       for (size_t a = 0; a < bc.rows.size(); ++a)
@@ -649,7 +843,7 @@ std::vector<MatrixXd> PlsModel::cond_var_blocks(const VectorXd& theta) {
       MatrixXd W = MatrixXd::Zero(qr_, k1);
       const MatrixXd LL = bc.L * Li;  // m x k1
       for (size_t a = 0; a < bc.rows.size(); ++a)
-        W.noalias() += Linv22.col(bc.rows[a]) * LL.row(static_cast<Eigen::Index>(a));
+        W.noalias() += Linv22.col(rp(bc.rows[a])) * LL.row(static_cast<Eigen::Index>(a));
       V.noalias() += W.transpose() * W;
     }
     out[0].middleCols(j * k1, k1) = T_[0] * V * T_[0].transpose();
@@ -658,7 +852,8 @@ std::vector<MatrixXd> PlsModel::cond_var_blocks(const VectorXd& theta) {
     const Term& tm = terms_[t];
     out[t].resize(tm.k, tm.nlev * tm.k);
     for (int l = 0; l < tm.nlev; ++l) {
-      const int c = tm.offset + l * tm.k;
+      // (with a fill-reducing order every rest term is scalar: one column at rp(c))
+      const int c = rp(tm.offset + l * tm.k);
       const auto S = Linv22.block(c, c, qr_ - c, tm.k);
       MatrixXd V = S.transpose() * S;
       out[t].middleCols(l * tm.k, tm.k) = T_[t] * V * T_[t].transpose();

@@ -76,6 +76,8 @@ class PlsModel {
            const Eigen::Ref<const VectorXd>& weights, const Eigen::Ref<const VectorXd>& offset,
            std::vector<ReTermInput> terms, int method = 0, int dense_limit = 3000);
   bool is_sparse() const { return sparse_; }
+  // blocked path with a fill-reducing order and a tiled factorisation of the rest block
+  bool is_tiled() const { return tile_ > 0; }
   // threads for the dense factorisation of the blocked path (1 or 2; results do not depend on it)
   void set_threads(int threads) { threads_ = threads < 1 ? 1 : threads; }
   int threads() const { return threads_; }
@@ -117,6 +119,9 @@ class PlsModel {
 
   void build_cross_products();
   void build_gather();
+  void build_ordering();
+  // position in L22_ of rest column c (identity unless a fill-reducing order is in use)
+  int rp(int c) const { return perm_.empty() ? c : perm_[c]; }
   void build_sparse();
   void update_blocked(Criterion& cr);
   void update_sparse(Criterion& cr);
@@ -153,6 +158,17 @@ class PlsModel {
   std::vector<int> l21_rows_;               // flattened rows
   VectorXd l21_flat_;                       // flattened values
   VectorXd rest_theta_;                     // theta of each rest column (scalar rest terms)
+  std::vector<int> l21_src_;                // flat position -> row of A21_[j].L (rows in L22_ order)
+
+  // Fill-reducing order of a large rest block (scalar terms throughout). The dense block is
+  // stored and factored as P'(Lambda_r'A22 Lambda_r + I - sum_j L21_j L21_j')P with P an AMD
+  // ordering of its (theta-independent) structure; L22_, L32_'s columns and A22_ are then in
+  // that order. Its factor is computed tile by tile (tile_ x tile_), skipping the tiles that are
+  // zero in every factor with this structure (tile-level symbolic factorisation).
+  std::vector<int> perm_;                   // rest column -> position (empty: identity)
+  int tile_ = 0;                            // 0: dense factorisation of L22_
+  std::vector<std::vector<int>> tile_below_;  // tile column K: nonzero tile rows I > K (sorted)
+  VectorXd rest_theta_p_;                   // rest_theta_ in L22_ order
 
   // cross products
   MatrixXd A11_;  // k1 x q1: level blocks side by side

@@ -41,6 +41,9 @@ method: 'blocked' (dense block for terms 2..K), 'sparse' (sparse Cholesky with A
 'auto' (blocked unless terms 2..K have more than dense_limit columns).
 )doc")
       .def_property_readonly("is_sparse", &lmer::PlsModel::is_sparse)
+      .def_property_readonly("is_tiled", &lmer::PlsModel::is_tiled,
+                             "Blocked path with a fill-reducing order (AMD) of the dense block and a\n"
+                             "factorisation that skips its zero tiles (large blocks of scalar terms).")
       .def_property("threads", &lmer::PlsModel::threads, &lmer::PlsModel::set_threads,
                     "Threads (1 or 2) for the dense block factorisation; results do not depend on it.")
       .def(py::init([](RowsF X, VecR y, VecR w, VecR off, std::vector<Eigen::VectorXi> codes,

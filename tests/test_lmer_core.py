@@ -132,6 +132,53 @@ def test_criterion_and_solution_match_reference(name, method, extras):
             off += nlev * k
 
 
+def clustered_problem(seed: int) -> dict:
+    """Three crossed scalar terms whose second factor's levels fall into clusters that the
+    first factor's levels do not cross (InstEval-like: the rest block has zero tiles)."""
+    rng = np.random.default_rng(seed)
+    n1, n2, n3, ncl, per = 900, 320, 12, 8, 6
+    g1 = np.repeat(np.arange(n1), per)
+    n = len(g1)
+    cluster = rng.integers(0, ncl, n1)
+    g2 = (cluster[g1] * (n2 // ncl) + rng.integers(0, n2 // ncl, n)).astype(np.int32)
+    g3 = rng.integers(0, n3, n).astype(np.int32)
+    g2[:n2] = np.arange(n2)
+    g3[:n3] = np.arange(n3)
+    X = np.asfortranarray(np.column_stack([np.ones(n), rng.standard_normal(n)]))
+    y = (X @ [1.0, 0.5] + rng.standard_normal(n1)[g1] + 0.7 * rng.standard_normal(n2)[g2]
+         + 0.3 * rng.standard_normal(n3)[g3] + rng.standard_normal(n))
+    terms = [(g1.astype(np.int32), n1, np.ones((n, 1))), (g2, n2, np.ones((n, 1))),
+             (g3, n3, np.ones((n, 1)))]
+    return {"X": X, "y": y, "w": np.empty(0), "o": np.empty(0), "terms": terms}
+
+
+def test_tiled_rest_block_equals_sparse_path():
+    """The fill-reducing order and tiled factorisation of a large rest block give the sparse
+    path's criterion, solution and conditional variances; 1 or 2 threads give equal numbers."""
+    prob = clustered_problem(11)
+    args = (prob["X"], prob["y"], prob["w"], prob["o"], [t[0] for t in prob["terms"]],
+            [t[1] for t in prob["terms"]], [t[2] for t in prob["terms"]])
+    tiled = _core.PlsModel(*args, method="blocked")
+    sparse = _core.PlsModel(*args, method="sparse")
+    assert tiled.is_tiled and not sparse.is_tiled
+    for th in ([0.8, 0.6, 0.3], [1.3, 0.05, 2.0], [0.0, 0.9, 0.4]):
+        th = np.array(th)
+        for reml in (False, True):
+            assert tiled.objective(th, reml) == pytest.approx(sparse.objective(th, reml),
+                                                              rel=1e-12)
+        a, b = tiled.solve(th), sparse.solve(th)
+        np.testing.assert_allclose(a["beta"], b["beta"], rtol=1e-10)
+        np.testing.assert_allclose(a["b"], b["b"], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(a["u"], b["u"], rtol=1e-9, atol=1e-12)
+        for ca, cb in zip(tiled.cond_var_blocks(th), sparse.cond_var_blocks(th)):
+            np.testing.assert_allclose(ca, cb, rtol=1e-9, atol=1e-14)
+        tiled.threads = 2
+        two = tiled.objective(th, False), tiled.solve(th)["b"]
+        tiled.threads = 1
+        assert two[0] == tiled.objective(th, False)
+        np.testing.assert_array_equal(two[1], tiled.solve(th)["b"])
+
+
 def test_optimizer_reaches_reference_minimum():
     layout = [(25, 1), (8, 1)]
     prob = make_problem(3, layout)
