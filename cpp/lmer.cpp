@@ -463,12 +463,18 @@ void PlsModel::build_ordering() {
   for (const BlockCol& bc : A21_)
     for (int a : bc.rows)
       for (int b : bc.rows) nz[a + static_cast<size_t>(b) * nr] = 1;
-  std::vector<Eigen::Triplet<double>> trip;
-  for (Eigen::Index c = 0; c < nr; ++c)
-    for (Eigen::Index r = 0; r < nr; ++r)
-      if (nz[r + c * nr]) trip.emplace_back(static_cast<int>(r), static_cast<int>(c), 1.0);
   SpMat S(nr, nr);
-  S.setFromTriplets(trip.begin(), trip.end());
+  {
+    Eigen::Index total = 0;
+    for (char v : nz) total += v;
+    S.reserve(total);
+    for (Eigen::Index c = 0; c < nr; ++c) {
+      S.startVec(c);
+      for (Eigen::Index r = 0; r < nr; ++r)
+        if (nz[r + c * nr]) S.insertBack(r, c) = 1.0;
+    }
+    S.finalize();
+  }
   Eigen::AMDOrdering<int> amd;
   Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int> P;
   amd(S, P);  // P.indices()[new position] = rest column
@@ -503,10 +509,23 @@ void PlsModel::build_ordering() {
   for (int K = 0; K < nt; ++K)
     for (int I = K + 1; I < nt; ++I)
       if (tz[I + static_cast<size_t>(K) * nt]) tile_below_[K].push_back(I);
-  MatrixXd Ap(nr, nr);
+  // lower triangle of P'A22 P, column by column
+  std::vector<std::vector<std::pair<int, double>>> cols(nr);
   for (Eigen::Index c = 0; c < nr; ++c)
-    for (Eigen::Index r = 0; r < nr; ++r) Ap(perm_[r], perm_[c]) = A22_(r, c);
-  A22_.swap(Ap);
+    for (Eigen::Index r = 0; r < nr; ++r)
+      if (A22_(r, c) != 0.0 && perm_[r] >= perm_[c]) cols[perm_[c]].emplace_back(perm_[r], A22_(r, c));
+  a22_ptr_.assign(nr + 1, 0);
+  a22_row_.clear();
+  a22_val_.clear();
+  for (Eigen::Index c = 0; c < nr; ++c) {
+    std::sort(cols[c].begin(), cols[c].end());
+    for (const auto& e : cols[c]) {
+      a22_row_.push_back(e.first);
+      a22_val_.push_back(e.second);
+    }
+    a22_ptr_[c + 1] = static_cast<int>(a22_row_.size());
+  }
+  A22_.resize(0, 0);
 }
 
 MatrixXd PlsModel::lower_template(int t, const VectorXd& theta) const {
@@ -617,14 +636,15 @@ void PlsModel::update_blocked(Criterion& cr) {
       const int* rows = l21_rows_.data();
       for (int c = 0; c < qr_; ++c) {
         const double dc = th[c];
-        const double* src = A22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
         double* col = L22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
         const int J = c / tile_;
-        auto fill = [&](int r0, int r1) {
-          for (int r = r0; r < r1; ++r) col[r] = th[r] * src[r] * dc;
-        };
-        fill(c, std::min((J + 1) * tile_, qr_));
-        for (int I : tile_below_[J]) fill(I * tile_, std::min((I + 1) * tile_, qr_));
+        auto zero = [&](int r0, int r1) { std::fill(col + r0, col + r1, 0.0); };
+        zero(c, std::min((J + 1) * tile_, qr_));
+        for (int I : tile_below_[J]) zero(I * tile_, std::min((I + 1) * tile_, qr_));
+        for (int e = a22_ptr_[c]; e < a22_ptr_[c + 1]; ++e) {
+          const int r = a22_row_[e];
+          col[r] = th[r] * a22_val_[e] * dc;
+        }
         col[c] += 1.0;
         for (int e = col_ptr_[c]; e < col_ptr_[c + 1]; ++e) {
           const ColumnUpdate& u = col_updates_[e];
@@ -638,8 +658,7 @@ void PlsModel::update_blocked(Criterion& cr) {
       if (rest_scalar_) {
         // only the lower triangle is read by the factorisation
         L22_.resize(qr_, qr_);
-        // (A22_ and rest_theta_p_ are in L22_'s order)
-        const double* th = rest_theta_p_.data();
+          const double* th = rest_theta_p_.data();
         for (int c = 0; c < qr_; ++c) {
           const double dc = th[c];
           const double* src = A22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;

@@ -169,6 +169,9 @@ class PlsModel {
   int tile_ = 0;                            // 0: dense factorisation of L22_
   std::vector<std::vector<int>> tile_below_;  // tile column K: nonzero tile rows I > K (sorted)
   VectorXd rest_theta_p_;                   // rest_theta_ in L22_ order
+  // with the order: the lower triangle of P'A22 P by column (A22_ itself is then released)
+  std::vector<int> a22_ptr_, a22_row_;
+  std::vector<double> a22_val_;
 
   // cross products
   MatrixXd A11_;  // k1 x q1: level blocks side by side
