@@ -5,11 +5,13 @@
 #include <pybind11/pybind11.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bindings.hpp"
 #include "design.hpp"
+#include "design_rows.hpp"
 
 namespace py = pybind11;
 
@@ -67,8 +69,8 @@ TermComponent parse_component(const py::handle& item, std::ptrdiff_t n,
     py::array codes = checked_array<std::int32_t>(seq[1], (where + " codes").c_str(), 1);
     py::array C = checked_array<double>(seq[2], (where + " coding matrix").c_str(), 2);
     if (dim_of(codes, 0) != n)
-      throw py::value_error(where + " has " + std::to_string(dim_of(codes, 0)) +
-                            " codes, not " + std::to_string(n));
+      throw py::value_error(where + " has " + std::to_string(dim_of(codes, 0)) + " codes, not " +
+                            std::to_string(n));
     c.kind = TermComponent::Kind::Factor;
     c.codes = static_cast<const std::int32_t*>(codes.data());
     c.code_stride = stride_of(codes, 0);
@@ -114,6 +116,63 @@ void register_design(py::module_& m) {
       "float64 (levels, k) coding matrix; any strides. Columns are the products of the\n"
       "components' columns, the first component varying fastest (R's a1:b1, a2:b1, ...); an\n"
       "empty list writes a column of ones. threads: 0 = automatic. Returns the width.");
+
+  py::class_<SparseRows, std::shared_ptr<SparseRows>>(
+      m, "DesignRows",
+      "A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by "
+      "design_rows and read by glm_fit_rows.")
+      .def_property_readonly("n", [](const SparseRows& r) { return r.n; })
+      .def_property_readonly("p", [](const SparseRows& r) { return r.p; })
+      .def_property_readonly("nnz", [](const SparseRows& r) { return r.nnz(); })
+      .def(
+          "to_dense",
+          [](const SparseRows& r) {
+            Eigen::MatrixXd X = Eigen::MatrixXd::Zero(r.n, r.p);
+            for (Eigen::Index i = 0; i < r.n; ++i) {
+              const SparseRows::Piece& pc = r.piece(i);
+              const Eigen::Index li = i % kRowChunk;
+              for (std::uint32_t a = pc.start[li]; a < pc.start[li + 1]; ++a)
+                X(i, pc.index[a]) = pc.value[a];
+            }
+            return X;
+          },
+          "The dense n x p matrix (for tests).");
+
+  m.def(
+      "design_rows",
+      [](std::ptrdiff_t n, int p, const py::list& terms) -> py::object {
+        std::vector<py::array> keep;
+        std::vector<TermSpec> specs;
+        for (std::size_t t = 0; t < terms.size(); ++t) {
+          py::sequence item = py::reinterpret_borrow<py::sequence>(terms[t]);
+          if (item.size() != 2)
+            throw py::type_error("terms[" + std::to_string(t) + "] must be (col, components)");
+          TermSpec spec;
+          spec.col_offset = item[0].cast<std::ptrdiff_t>();
+          py::list comps = item[1].cast<py::list>();
+          for (std::size_t k = 0; k < comps.size(); ++k) {
+            spec.comps.push_back(parse_component(comps[k], n, keep, k));
+            check_factor_codes(spec.comps.back(), n);
+          }
+          std::ptrdiff_t width = term_width(spec.comps);
+          if (spec.col_offset < 0 || spec.col_offset + width > p)
+            throw py::value_error("terms[" + std::to_string(t) + "] lies outside the " +
+                                  std::to_string(p) + " columns");
+          specs.push_back(std::move(spec));
+        }
+        auto rows = std::make_shared<SparseRows>();
+        bool ok;
+        {
+          py::gil_scoped_release nogil;
+          ok = sparse_rows_from_terms(n, p, specs, *rows);
+        }
+        if (!ok) return py::none();
+        return py::cast(rows);
+      },
+      py::arg("n"), py::arg("p"), py::arg("terms"),
+      "The n x p model matrix by rows, from its terms: a list of (first column, components) "
+      "with components as fill_term takes them (an empty list: a column of ones). None when "
+      "the matrix is not tall and mostly zeros (<= 35% non-zero), or has a non-finite entry.");
 
   m.def(
       "factor_codes",

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "design_rows.hpp"
 #include "qr.hpp"
 #include "qr_kernels.hpp"
 #include "qr_tall.hpp"
@@ -69,109 +70,7 @@ using VecL = kernels::Vec<LD>;
 
 constexpr Eigen::Index kSub = 256;         // rows per double block
 constexpr Eigen::Index kGroupRows = 4096;  // rows per double group, groups end in long double
-constexpr Eigen::Index kRowChunk = 8192;   // rows per task of the element-wise passes
-constexpr double kGramMaxDensity = 0.35;
 constexpr double kGramMaxCond = 1e4;
-
-int worker_count() {
-  const unsigned h = std::thread::hardware_concurrency();
-  return h == 0 ? 1 : static_cast<int>(std::min(h, 8u));
-}
-
-// f(task, begin, end) for the tasks [k * size, min(n, (k + 1) * size)), spread over threads.
-template <typename F>
-void for_tasks(Eigen::Index n, Eigen::Index size, F&& f) {
-  const Eigen::Index tasks = (n + size - 1) / size;
-  const int nt = static_cast<int>(std::min<Eigen::Index>(worker_count(), tasks));
-  auto run = [&](std::atomic<Eigen::Index>& next) {
-    for (Eigen::Index k = next++; k < tasks; k = next++)
-      f(k, k * size, std::min(n, (k + 1) * size));
-  };
-  std::atomic<Eigen::Index> next{0};
-  if (nt <= 1 || n < 2 * kRowChunk) {
-    run(next);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (int t = 1; t < nt; ++t) pool.emplace_back([&] { run(next); });
-  run(next);
-  for (auto& th : pool) th.join();
-}
-
-// The non-zeros of X by rows (columns ascending), in pieces of kRowChunk rows.
-struct SparseRows {
-  struct Piece {
-    std::vector<std::uint32_t> start{0};
-    std::vector<std::uint16_t> index;
-    std::vector<double> value;
-  };
-  Eigen::Index n = 0;
-  int p = 0;
-  std::vector<Piece> pieces;
-  // Row i: entries [begin, end) of pieces[i / kRowChunk].
-  const Piece& piece(Eigen::Index i) const { return pieces[i / kRowChunk]; }
-};
-
-// Fill sd when X is tall, finite and at most kGramMaxDensity non-zero; false otherwise.  One
-// pass over X: each block of rows is counted, then gathered while it is still in cache.
-bool sparse_rows(const Eigen::Ref<const Eigen::MatrixXd>& X, SparseRows& sd) {
-  constexpr Eigen::Index kBlockRows = 512;
-  const Eigen::Index n = X.rows();
-  const int p = static_cast<int>(X.cols());
-  if (p == 0 || p > 600 || n < 4 * static_cast<Eigen::Index>(p) + 16 ||
-      static_cast<double>(n) * p < 2e5)
-    return false;
-  {  // cheap density estimate on the first rows
-    const Eigen::Index s = std::min<Eigen::Index>(n, 20000);
-    Eigen::Index nz = 0;
-    for (int j = 0; j < p; ++j) nz += (X.col(j).head(s).array() != 0.0).count();
-    if (static_cast<double>(nz) > kGramMaxDensity * static_cast<double>(s) * p) return false;
-  }
-  sd.n = n;
-  sd.p = p;
-  sd.pieces.assign((n + kRowChunk - 1) / kRowChunk, SparseRows::Piece());
-  std::atomic<bool> finite{true};
-  for_tasks(n, kRowChunk, [&](Eigen::Index task, Eigen::Index b, Eigen::Index e) {
-    SparseRows::Piece& pc = sd.pieces[task];
-    pc.start.reserve(e - b + 1);
-    std::uint32_t cnt[kBlockRows];
-    double bad = 0.0;
-    for (Eigen::Index r0 = b; r0 < e; r0 += kBlockRows) {
-      const Eigen::Index len = std::min(kBlockRows, e - r0);
-      std::fill(cnt, cnt + len, 0u);
-      for (int j = 0; j < p; ++j) {
-        const double* col = X.col(j).data() + r0;
-        for (Eigen::Index i = 0; i < len; ++i) {
-          bad += col[i] * 0.0;
-          cnt[i] += col[i] != 0.0;
-        }
-      }
-      std::uint32_t pos = pc.start.back();
-      for (Eigen::Index i = 0; i < len; ++i) {
-        const std::uint32_t c = cnt[i];
-        cnt[i] = pos;  // cursor of row i
-        pos += c;
-        pc.start.push_back(pos);
-      }
-      pc.index.resize(pos);
-      pc.value.resize(pos);
-      for (int j = 0; j < p; ++j) {
-        const double* col = X.col(j).data() + r0;
-        for (Eigen::Index i = 0; i < len; ++i)
-          if (col[i] != 0.0) {
-            const std::uint32_t at = cnt[i]++;
-            pc.index[at] = static_cast<std::uint16_t>(j);
-            pc.value[at] = col[i];
-          }
-      }
-    }
-    if (bad != 0.0 || std::isnan(bad)) finite = false;
-  });
-  if (!finite) return false;
-  double nnz = 0;
-  for (const auto& pc : sd.pieces) nnz += static_cast<double>(pc.index.size());
-  return nnz <= kGramMaxDensity * static_cast<double>(n) * p;
-}
 
 // G = [sw X  zw]'[sw X  zw] ((p + 1) x (p + 1), long double, symmetric), X given by its rows.
 // row(i, sw, zw) gives row i's sqrt working weight and weighted working response (sw = 0 leaves
@@ -523,11 +422,11 @@ Initialized initialize_family(const Family& f, const Eigen::Ref<const Eigen::Mat
   return out;
 }
 
-GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::VectorXd& y,
-                   const Eigen::VectorXd& weights, const Eigen::VectorXd& offset, const Family& f,
-                   const Eigen::VectorXd& eta0, const std::optional<Eigen::VectorXd>& start,
-                   const GlmControl& control) {
-  const Eigen::Index n = X.rows(), p = X.cols();
+GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::VectorXd& weights,
+                   const Eigen::VectorXd& offset, const Family& f, const Eigen::VectorXd& eta0,
+                   const std::optional<Eigen::VectorXd>& start, const GlmControl& control) {
+  const Eigen::Index n = D.n, p = D.p;
+  const Eigen::Map<const Eigen::MatrixXd> X(D.X, D.X ? n : 0, D.X ? p : 0);
   GlmResult res;
   res.y = y;
   res.prior_weights = weights;
@@ -574,8 +473,9 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
   Eigen::VectorXd w_good;  // sqrt working weights on the good rows
 
   // The Gram path (see weighted_gram): X's rows kept once for every step.
-  SparseRows rows;
-  bool gram_ok = sparse_rows(X, rows);
+  SparseRows own_rows;
+  bool gram_ok = D.rows != nullptr || (D.X != nullptr && sparse_rows(X, own_rows));
+  const SparseRows& rows = D.rows ? *D.rows : own_rows;
   bool last_gram = false;   // the last step took the Gram path
   MatL last_Rt, last_Xtop;  // its R~ and the top p rows of sW X
   Eigen::VectorXd sw(n), zwn(n), mu_eta_val(n);
@@ -638,7 +538,9 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
         last_Xtop.resize(p, p);
         for (Eigen::Index k = 0; k < p; ++k)
           for (Eigen::Index j = 0; j < p; ++j)
-            last_Xtop(k, j) = static_cast<LD>(X(good_rows[k], j) * w_good[k]);
+            last_Xtop(k, j) = static_cast<LD>(
+                (D.X ? X(good_rows[k], j) : rows.at(good_rows[k], static_cast<int>(j))) *
+                w_good[k]);
         qr.rank = static_cast<int>(p);
         qr.pivot.resize(p);
         for (Eigen::Index j = 0; j < p; ++j) qr.pivot[j] = static_cast<int>(j);
@@ -650,6 +552,7 @@ GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Vect
       }
     }
     if (!last_gram) {
+      if (D.X == nullptr) throw GlmNeedsDense();
       Xw.resize(ng, p);
       Eigen::MatrixXd zw(ng, 1);
       for (Eigen::Index k = 0; k < ng; ++k) zw(k, 0) = zwn[good_rows[k]];
@@ -806,7 +709,22 @@ GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
                   const Eigen::VectorXd& offset, bool has_offset, const Family& f,
                   const GlmStart& st, const GlmControl& control, bool intercept,
                   int intercept_col) {
-  const Eigen::Index n = Y.rows(), p = X.cols();
+  // A copy only when X is not plain column-major storage (a strided view).
+  Eigen::MatrixXd copy;
+  const double* data = X.data();
+  if (X.outerStride() != X.rows() && X.cols() > 1) {
+    copy = X;
+    data = copy.data();
+  }
+  GlmDesign D{data, X.rows(), X.cols(), nullptr};
+  return glm_fit(D, Y, weights, offset, has_offset, f, st, control, intercept, intercept_col);
+}
+
+GlmResult glm_fit(const GlmDesign& D, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                  const Eigen::VectorXd& weights, const Eigen::VectorXd& offset, bool has_offset,
+                  const Family& f, const GlmStart& st, const GlmControl& control, bool intercept,
+                  int intercept_col) {
+  const Eigen::Index n = Y.rows(), p = D.p;
   const bool has_start = st.start || st.etastart || st.mustart;
   Initialized init = initialize_family(f, Y, weights, has_start);
   if (st.mustart) init.mustart = *st.mustart;
@@ -821,14 +739,20 @@ GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
     if (st.start->size() != p)
       throw GlmError("length of 'start' should equal " + std::to_string(p));
     coefold = *st.start;
-    eta0 = linear_predictor(X, *st.start, offset);
+    if (D.X) {
+      eta0 = linear_predictor(Eigen::Map<const Eigen::MatrixXd>(D.X, n, p), *st.start, offset);
+    } else {
+      Eigen::VectorXd mu0, buf;
+      update_fit(D.rows, Eigen::MatrixXd(), *st.start, offset, f, init.y, init.weights, eta0, mu0,
+                 buf);
+    }
   } else {
     eta0.resize(n);
     for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
       for (Eigen::Index i = b; i < e; ++i) eta0[i] = linkfun1(f, init.mustart[i]);
     });
   }
-  GlmResult res = glm_irls(X, init.y, init.weights, offset, f, eta0, coefold, control);
+  GlmResult res = glm_irls(D, init.y, init.weights, offset, f, eta0, coefold, control);
   res.warnings.insert(res.warnings.begin(), init.warnings.begin(), init.warnings.end());
   res.n_trials = init.n;
 
@@ -850,8 +774,14 @@ GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
   if (has_offset && intercept && intercept_col >= 0 && p > 0) {
     Eigen::VectorXd eta_null(n);
     for (Eigen::Index i = 0; i < n; ++i) eta_null[i] = linkfun1(f, res.mu[i]);
-    GlmResult fit2 =
-        glm_irls(X.col(intercept_col), y, w, offset, f, eta_null, std::nullopt, control);
+    Eigen::VectorXd icol(n);
+    if (D.X) {
+      icol = Eigen::Map<const Eigen::MatrixXd>(D.X, n, p).col(intercept_col);
+    } else {
+      for (Eigen::Index i = 0; i < n; ++i) icol[i] = D.rows->at(i, intercept_col);
+    }
+    GlmResult fit2 = glm_irls(GlmDesign{icol.data(), n, 1, nullptr}, y, w, offset, f, eta_null,
+                              std::nullopt, control);
     res.warnings.insert(res.warnings.end(), fit2.warnings.begin(), fit2.warnings.end());
     if (!fit2.converged)
       res.warnings.push_back(

@@ -1,6 +1,7 @@
 // Generalized linear models by iteratively reweighted least squares, as R 4.2.2's glm.fit.
 #pragma once
 #include <Eigen/Dense>
+#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,20 @@ struct GlmResult {
   int gram_steps = 0;
 };
 
+// The model matrix of a fit: dense (n x p, column-major, X) and/or kept by rows (rows, see
+// design_rows.hpp). Without X, every weighted least-squares step must take the Gram path; a step
+// that cannot throws GlmNeedsDense (the caller then fits again with the dense matrix).
+struct SparseRows;
+struct GlmDesign {
+  const double* X = nullptr;
+  Eigen::Index n = 0, p = 0;
+  const SparseRows* rows = nullptr;
+};
+
+struct GlmNeedsDense : std::exception {
+  const char* what() const noexcept override { return "glm: the dense model matrix is needed"; }
+};
+
 // Starting values: at most one of start (p coefficients), etastart (n) and mustart (n) is used,
 // in R's order of precedence etastart > start > mustart > family$initialize.
 struct GlmStart {
@@ -56,9 +71,8 @@ struct GlmStart {
 
 // The IRLS loop of glm.fit from a starting linear predictor eta0 (coefold: the coefficients
 // step-halving falls back to, R's `start` when given). y, weights are post-initialize.
-GlmResult glm_irls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::VectorXd& y,
-                   const Eigen::VectorXd& weights, const Eigen::VectorXd& offset,
-                   const Family& family, const Eigen::VectorXd& eta0,
+GlmResult glm_irls(const GlmDesign& X, const Eigen::VectorXd& y, const Eigen::VectorXd& weights,
+                   const Eigen::VectorXd& offset, const Family& family, const Eigen::VectorXd& eta0,
                    const std::optional<Eigen::VectorXd>& coefold, const GlmControl& control);
 
 // glm() + glm.fit(): initialize, start, IRLS, warnings, and the null deviance (intercept-only
@@ -69,6 +83,10 @@ GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
                   const Eigen::VectorXd& offset, bool has_offset, const Family& family,
                   const GlmStart& start, const GlmControl& control, bool intercept,
                   int intercept_col);
+GlmResult glm_fit(const GlmDesign& X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                  const Eigen::VectorXd& weights, const Eigen::VectorXd& offset, bool has_offset,
+                  const Family& family, const GlmStart& start, const GlmControl& control,
+                  bool intercept, int intercept_col);
 
 // Family from R's names: family "gaussian" | "binomial" | "quasibinomial" | "poisson" |
 // "quasipoisson" | "Gamma" | "inverse.gaussian" | "quasi"; link as R names it ("logit", "1/mu^2",

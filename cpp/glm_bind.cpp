@@ -4,7 +4,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <memory>
+
 #include "bindings.hpp"
+#include "design_rows.hpp"
 #include "glm.hpp"
 
 namespace py = pybind11;
@@ -75,6 +78,38 @@ void register_glm(py::module_& m) {
       "R's glm() + glm.fit(): family initialize, IRLS with dqrdc2 pivoting and step halving, "
       "null deviance. X (n, p) and Y (n, 1|2) Fortran-ordered float64. Raises GlmError with "
       "R's message; R's warnings are returned in 'warnings'.");
+
+  m.def(
+      "glm_fit_rows",
+      [](const std::shared_ptr<SparseRows>& rows, const RowsRef& Y, const Eigen::VectorXd& weights,
+         const Eigen::VectorXd& offset, bool has_offset, const std::string& family,
+         const std::string& link, double lambda, const std::string& variance,
+         std::optional<Eigen::VectorXd> start, std::optional<Eigen::VectorXd> etastart,
+         std::optional<Eigen::VectorXd> mustart, double epsilon, int maxit, bool intercept,
+         int intercept_col, double theta) -> py::object {
+        if (!rows) throw py::type_error("rows must be a DesignRows");
+        if (Y.rows() != rows->n) throw py::value_error("Y and rows differ in length");
+        Family f = make_family(family, link, lambda, variance, theta);
+        GlmStart st{std::move(start), std::move(etastart), std::move(mustart)};
+        GlmControl control{epsilon, maxit};
+        GlmResult r;
+        try {
+          py::gil_scoped_release release;
+          r = glm_fit(GlmDesign{nullptr, rows->n, rows->p, rows.get()}, Y, weights, offset,
+                      has_offset, f, st, control, intercept, intercept_col);
+        } catch (const GlmNeedsDense&) {
+          return py::none();
+        }
+        return result_to_dict(std::move(r));
+      },
+      py::arg("rows"), py::arg("Y"), py::arg("weights"), py::arg("offset"), py::arg("has_offset"),
+      py::arg("family"), py::arg("link"), py::arg("lambda_") = 1.0, py::arg("variance") = "",
+      py::arg("start") = py::none(), py::arg("etastart") = py::none(),
+      py::arg("mustart") = py::none(), py::arg("epsilon") = 1e-8, py::arg("maxit") = 25,
+      py::arg("intercept") = true, py::arg("intercept_col") = -1, py::arg("theta") = NAN,
+      "glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted "
+      "least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased "
+      "columns): fit with the dense matrix then.");
 
   m.def(
       "glm_family_eval",

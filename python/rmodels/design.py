@@ -174,13 +174,10 @@ class ModelSpec:
         return np.sum([np.asarray(vals[i], dtype=float) for i in self.terms.offsets], axis=0)
 
 
-def _fill(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dict,
-          p: int) -> np.ndarray:
-    X = np.empty((n, p), dtype=np.float64, order="F")
+def _term_components(n: int, codings: list, vals: dict, contrast_mats: dict):
+    """Yield (first column, width, components) per term with columns, components as
+    ``_core.fill_term`` takes them; the intercept (column 0) is not included."""
     col = 0
-    if intercept:
-        X[:, 0] = 1.0
-        col = 1
     for cod in codings:
         if not cod:  # a term with no columns (the response on the right-hand side)
             continue
@@ -202,10 +199,31 @@ def _fill(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dic
                 comps.append(("fac", np.ascontiguousarray(v.codes, dtype=np.int32),
                               np.ascontiguousarray(C, dtype=np.float64)))
                 width *= C.shape[1]
-        if width:
-            _core.fill_term(X, col, comps)
+        yield col, width, comps
         col += width
+
+
+def _fill(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dict,
+          p: int) -> np.ndarray:
+    X = np.empty((n, p), dtype=np.float64, order="F")
+    off = 0
+    if intercept:
+        X[:, 0] = 1.0
+        off = 1
+    for col, width, comps in _term_components(n, codings, vals, contrast_mats):
+        if width:
+            _core.fill_term(X, off + col, comps)
     return X
+
+
+def _rows(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dict, p: int):
+    """The model matrix kept by rows (``_core.DesignRows``), or None when it is not tall and
+    mostly zeros (see ``_core.design_rows``)."""
+    off = 1 if intercept else 0
+    terms: list = [(0, [])] if intercept else []
+    terms += [(off + col, comps) for col, width, comps in
+              _term_components(n, codings, vals, contrast_mats) if width]
+    return _core.design_rows(n, p, terms)
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,6 +270,14 @@ class Design:
         X = self.X
         self.X = None
         return X
+
+    def design_rows(self):
+        """The model matrix kept by rows (``_core.DesignRows``) built from the model frame's
+        variables, or None when it is not tall and mostly zeros."""
+        sp = self.spec
+        vals = dict(enumerate(self._frame_parts[0]))
+        return _rows(len(self.kept), sp.intercept, sp.codings, vals, sp.contrast_mats,
+                     len(sp.columns))
 
     def model_matrix_array(self) -> np.ndarray:
         """The model matrix (rebuilt from the model frame's variables if a fit consumed it)."""
@@ -383,8 +409,10 @@ def _bar_names(bars) -> list:
 def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=None,
                  weights=None, offset=None, na_action: str = "omit",
                  drop_unused_levels: bool = True, contrasts: Optional[dict] = None,
-                 allow_bars: bool = False) -> Design:
-    """Evaluate ``formula`` on ``data`` as R's model.frame + model.matrix (see module doc)."""
+                 allow_bars: bool = False, materialize: bool = True) -> Design:
+    """Evaluate ``formula`` on ``data`` as R's model.frame + model.matrix (see module doc).
+    ``materialize=False`` leaves ``X`` unbuilt (``model_matrix_array()`` builds it on demand;
+    ``design_rows()`` gives the matrix by rows)."""
     if not isinstance(data, pd.DataFrame):
         raise DataError("'data' must be a pandas DataFrame")
     if na_action not in ("omit", "exclude", "fail", "pass"):
@@ -559,7 +587,8 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
         assign.extend([j + 1] * len(names))
 
     valmap = {i: v for i, v in enumerate(vals)}
-    X = _fill(n, t.intercept, codings, valmap, contrast_mats, len(columns))
+    X = _fill(n, t.intercept, codings, valmap, contrast_mats, len(columns)) if materialize \
+        else None
 
     # Offsets: formula offset() terms plus the offset= argument
     off = None

@@ -112,13 +112,20 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
                    start: np.ndarray | None = None, etastart: np.ndarray | None = None,
                    mustart: np.ndarray | None = None, epsilon: float = 1e-8,
                    maxit: int = 25, intercept: bool = True, intercept_col: int = -1,
-                   has_offset: bool | None = None, emit: bool = True) -> GlmCoreFit:
+                   has_offset: bool | None = None, emit: bool = True,
+                   rows: Any = None) -> GlmCoreFit | None:
     """R's ``glm.fit(x, y, ...)`` on a model matrix: X (n, p), Y (n,) or (n, 2) for
     ``cbind(successes, failures)``. The null deviance includes glm()'s intercept-only refit when
     ``has_offset`` and ``intercept_col >= 0``. R's warnings are issued unless ``emit=False``
-    (they are in ``.warnings`` either way)."""
+    (they are in ``.warnings`` either way).
+
+    With ``rows`` (the model matrix by rows, ``_core.DesignRows``; X is then ignored and may be
+    None) every IRLS step is solved from the weighted Gram matrix; None is returned when a step
+    cannot be (the caller fits the dense matrix instead)."""
     fam = as_family(family)
-    X = np.asfortranarray(X, dtype=float)
+    p = rows.p if rows is not None else np.shape(X)[1]
+    if rows is None:
+        X = np.asfortranarray(X, dtype=float)
     Y = np.asarray(Y, dtype=float)
     if Y.ndim == 1:
         Y = Y[:, None]
@@ -128,12 +135,13 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
     o = np.zeros(n) if offset is None else np.ascontiguousarray(offset, dtype=float)
     if has_offset is None:
         has_offset = offset is not None
-    if start is not None and len(start) != X.shape[1]:
-        raise FitError(f"length of 'start' should equal {X.shape[1]} and correspond to initial "
+    if start is not None and len(start) != p:
+        raise FitError(f"length of 'start' should equal {p} and correspond to initial "
                        "coefs")
     try:
-        res = _core.glm_fit(
-            X, Y, w, o, bool(has_offset), fam.core_name, fam.link, fam.lam, fam.variance_name,
+        res = (_core.glm_fit if rows is None else _core.glm_fit_rows)(
+            X if rows is None else rows, Y, w, o, bool(has_offset), fam.core_name, fam.link,
+            fam.lam, fam.variance_name,
             None if start is None else np.asarray(start, float),
             None if etastart is None else np.asarray(etastart, float),
             None if mustart is None else np.asarray(mustart, float),
@@ -143,6 +151,8 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
         if any(m in msg for m in _DATA_MESSAGES):
             raise DataError(msg) from None
         raise FitError(msg) from None
+    if res is None:
+        return None
     fit = GlmCoreFit.from_result(res)
     if emit:
         _emit(fit.warnings, stacklevel=3)
@@ -230,9 +240,9 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     if not (ctrl["maxit"] > 0):
         raise FitError("maximum number of iterations must be > 0")
     d = build_design(formula, data, subset=subset, weights=weights, offset=offset,
-                     na_action=na_action, contrasts=contrasts)
+                     na_action=na_action, contrasts=contrasts, materialize=False)
     Y = _response_matrix(d, fam)
-    n = d.X.shape[0]
+    n = d.n
     w = d.weights
     if w is not None and np.any(w < 0):
         raise DataError("negative weights not allowed")
@@ -250,14 +260,21 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         raise FitError(f"length of 'start' should equal {len(d.columns)} and correspond to "
                        f"initial coefs for {names}")
     intercept_col = d.columns.index("(Intercept)") if "(Intercept)" in d.columns else -1
+    # A tall, mostly-zero design is fitted from its rows without the dense matrix (built later
+    # if something asks for it); the dense path when a step needs dqrdc2's pivoting.
+    rows = d.design_rows() if n * len(d.columns) >= 200_000 else None
+    fit_args = dict(weights=w, offset=d.offset,
+                    start=None if start is None else np.asarray(start, float),
+                    etastart=starts.get("etastart"), mustart=starts.get("mustart"),
+                    epsilon=ctrl["epsilon"], maxit=ctrl["maxit"], intercept=d.intercept,
+                    intercept_col=intercept_col, has_offset=d.offset is not None, emit=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        core = glm_fit_matrix(d.X, Y, fam, weights=w, offset=d.offset,
-                              start=None if start is None else np.asarray(start, float),
-                              etastart=starts.get("etastart"), mustart=starts.get("mustart"),
-                              epsilon=ctrl["epsilon"], maxit=ctrl["maxit"],
-                              intercept=d.intercept, intercept_col=intercept_col,
-                              has_offset=d.offset is not None, emit=True)
+        core = None
+        if rows is not None:
+            core = glm_fit_matrix(None, Y, fam, rows=rows, **fit_args)
+        if core is None:
+            core = glm_fit_matrix(d.model_matrix_array(), Y, fam, **fit_args)
     if trace:
         print(_trace_text(core.trace), end="")
     for c in caught:
@@ -643,7 +660,7 @@ class GLM:
         piv = self._core.pivot[:p]
         beta = self._core.coefficients[piv]
         if newdata is None:
-            X = self.design.X
+            X = self.design.model_matrix_array()
             eta = self._core.linear_predictors.copy()
             index = self.row_names
         else:
@@ -678,7 +695,8 @@ class GLM:
         piv = c.pivot[:p]
         h = np.zeros(len(c.y))
         g = c.good
-        Xw = self.design.X[g][:, piv] * np.sqrt(c.working_weights[g])[:, None]
+        X = self.design.model_matrix_array()
+        Xw = X[g][:, piv] * np.sqrt(c.working_weights[g])[:, None]
         R = np.triu(c.R[:p, :p])
         Q = _solve_upper(R.T, Xw.T, lower=True).T
         h[g] = np.sum(Q ** 2, axis=1)
@@ -982,7 +1000,7 @@ class NegBinAnova(AnovaTable):
 def _refit_columns(fit: GLM, cols: np.ndarray, emit: bool = True) -> GlmCoreFit:
     """glm.fit on a subset of the model matrix columns with the fit's y (after initialize),
     prior weights, offset and control (as anova.glm)."""
-    X = fit.design.X[:, cols]
+    X = fit.design.model_matrix_array()[:, cols]
     return glm_fit_matrix(X, fit._core.y, fit.family, weights=fit._core.prior_weights,
                           offset=fit._offset, epsilon=fit.control["epsilon"],
                           maxit=fit.control["maxit"], intercept=True, has_offset=False,
@@ -1011,12 +1029,13 @@ def _anova_single(fit: GLM, test: str | None, dispersion: float | None) -> Anova
         for i in range(1, max(nvars - 1, 0) + 1):
             sub = _refit_columns(fit, np.flatnonzero(assign <= i))
             if doscore:
-                score[i - 1] = _lsfit_score(fit.design.X[:, assign <= i], r, w, icpt)
+                Xi = fit.design.model_matrix_array()[:, assign <= i]
+                score[i - 1] = _lsfit_score(Xi, r, w, icpt)
                 r, w = sub.working_residuals, sub.working_weights
             resdev.append(sub.deviance)
             resdf.append(fit.n_ok - sub.rank)
         if doscore:
-            score[nvars - 1] = _lsfit_score(fit.design.X, r, w, icpt)
+            score[nvars - 1] = _lsfit_score(fit.design.model_matrix_array(), r, w, icpt)
     resdf = [fit.df_null_] + resdf + [fit.df_residual_]
     resdev = [fit.null_deviance] + resdev + [fit.deviance()]
     df = [np.nan] + [float(resdf[i] - resdf[i + 1]) for i in range(len(resdf) - 1)]
@@ -1097,7 +1116,7 @@ def _anova_glmlist(fits: list, test: str | None, dispersion: float | None) -> An
         dfd = -np.diff(resdf)
         for i in range(len(fits) - 1):
             m1, m2 = (fits[i], fits[i + 1]) if dfd[i] > 0 else (fits[i + 1], fits[i])
-            s = _lsfit_score(m2.design.X, m1._core.working_residuals,
+            s = _lsfit_score(m2.design.model_matrix_array(), m1._core.working_residuals,
                              m1._core.working_weights, m1.design.intercept)
             score.append(s if dfd[i] >= 0 else -s)
         table["Rao"] = score
@@ -1139,7 +1158,7 @@ def profile_glm(fit: GLM, names: Sequence[str], alpha: float = 0.01,
     nonA = ~np.isnan(B0)
     p = len(B0)
     ct = fit.coef_table()
-    X = fit.design.X
+    X = fit.design.model_matrix_array()
     Y = fit._Y
     n = Y.shape[0]
     O = fit._offset
