@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "bindings.hpp"
@@ -64,25 +65,41 @@ struct DeferredQR {
   Eigen::MatrixXd effects_top;  // rank x k
   Eigen::VectorXd qraux;
   int rank = 0;
+  // `mu` serialises the passes over the buffer (taken with the GIL released); `written` says
+  // the buffer holds the factor, `eff` the full effects until they become a NumPy array.
+  std::mutex mu;
+  bool written = false;
+  Eigen::MatrixXd eff;
   py::object qr = py::none(), effects = py::none();
-  bool done = false;
 
-  Eigen::Ref<Eigen::MatrixXd> design() {
+  // The buffer's first n_used rows (call with the GIL held).
+  Eigen::Ref<Eigen::MatrixXd> rows() {
     Eigen::Map<Eigen::MatrixXd> x(buf.mutable_data(), buf.shape(0), buf.shape(1));
     return x.topRows(n_used);
   }
+  bool done() const { return !qr.is_none(); }
   void materialise() {
-    if (done) return;
-    Eigen::MatrixXd eff;
+    if (done()) return;
+    Eigen::Ref<Eigen::MatrixXd> x = rows();
     {
-      Eigen::Ref<Eigen::MatrixXd> x = design();
       py::gil_scoped_release nogil;
-      eff = tall_materialise(*f, x, effects_top);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!written) {
+        eff = tall_materialise(*f, x, effects_top);
+        written = true;
+        f->yw.resize(0, 0);  // only the hat values use f from now on
+      }
     }
-    qr = buf[py::slice(0, n_used, 1)];
+    if (done()) return;  // another thread finished first
     effects = py::cast(std::move(eff));
-    done = true;
-    f->yw.resize(0, 0);  // the buffer now holds the factor; only the hat values use f again
+    qr = buf[py::slice(0, n_used, 1)];
+  }
+  Eigen::VectorXd hat() {
+    Eigen::Ref<Eigen::MatrixXd> x = rows();
+    py::gil_scoped_release nogil;
+    std::lock_guard<std::mutex> lock(mu);
+    // Before: from the design; after: from the factor now in the buffer.
+    return written ? qr_hat(x, qraux, rank) : tall_hat(*f, x);
   }
 };
 
@@ -93,7 +110,7 @@ void register_lm(py::module_& m) {
       m, "DeferredQR",
       "The compact QR factor (R's qr$qr) and full effects of a reconstructed lm fit, computed\n"
       "on first request from the design, which the object keeps (see lm_wfit's defer_factor).")
-      .def_property_readonly("materialised", [](const DeferredQR& d) { return d.done; },
+      .def_property_readonly("materialised", [](const DeferredQR& d) { return d.done(); },
                              "Whether the factor has been written over the design buffer.")
       .def(
           "qr",
@@ -109,24 +126,10 @@ void register_lm(py::module_& m) {
             return d.effects;
           },
           "Q' sqrt(w)(y - offset), (n_used, k); materialises the factor as qr() does.")
-      .def(
-          "hat",
-          [](DeferredQR& d) {
-            Eigen::VectorXd h;
-            if (!d.done) {
-              Eigen::Ref<Eigen::MatrixXd> x = d.design();
-              py::gil_scoped_release nogil;
-              h = tall_hat(*d.f, x);
-            } else {
-              Eigen::Ref<Eigen::MatrixXd> qm = d.design();  // the factor, in the buffer
-              py::gil_scoped_release nogil;
-              h = qr_hat(qm, d.qraux, d.rank);
-            }
-            return h;
-          },
-          "Hat values h_i = ||row i of Q1||^2 (before R's 1 - 10 eps clamp): from the design\n"
-          "as ||x_i' R^{-1}||^2 while the factor is deferred, from the factor (qr_hat) once it\n"
-          "has been materialised.");
+      .def("hat", &DeferredQR::hat,
+           "Hat values h_i = ||row i of Q1||^2 (before R's 1 - 10 eps clamp): from the design\n"
+           "as ||x_i' R^{-1}||^2 while the factor is deferred, from the factor (qr_hat) once it\n"
+           "has been materialised.");
 
   m.def(
       "r_sum",

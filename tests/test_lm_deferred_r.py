@@ -213,3 +213,21 @@ def test_pickle_materialises(data):
     assert m2._deferred is None
     np.testing.assert_array_equal(m2.qr, m.qr)
     np.testing.assert_array_equal(m2.hatvalues(), m.hatvalues())
+
+
+def test_concurrent_requests(data):
+    """Threads asking for the factor and the hat values at once get one consistent factor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = _fit(data, "sparse")
+    ref = _undeferred(m, np.asarray(m.design.y, dtype=float))
+    h_ref = _core.qr_hat(ref["qr"], ref["qraux"], ref["rank"])
+    with ThreadPoolExecutor(4) as ex:
+        jobs = [ex.submit(m._deferred.qr if i % 2 else m._deferred.hat) for i in range(8)]
+        out = [j.result() for j in jobs]
+    for i, v in enumerate(out):
+        if i % 2:
+            np.testing.assert_array_equal(v, ref["qr"])
+        else:
+            np.testing.assert_allclose(v, h_ref, rtol=1e-12)
+    np.testing.assert_array_equal(m.qr, ref["qr"])
