@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from rbridge import r, r_dataset
+from rbridge import r, r_dataset, send_df
 from rmodels.errors import (
     ConvergenceWarning,
     FitError,
@@ -347,6 +347,53 @@ def test_weights_offset(sleep):
     assert fit.REMLcrit() == pytest.approx(float(r("REMLcrit(fw)")[0]), rel=1e-8)
     np.testing.assert_allclose(fit.fixef(), r("fixef(fw)"), rtol=1e-5)
     np.testing.assert_allclose(fit.fitted(), r("unname(fitted(fw))"), rtol=1e-6)
+
+
+def test_predict_newdata_offsets(sleep):
+    """lme4's predict.merMod on new data adds the formula's offset() terms evaluated there; the
+    offset= argument of the fit is not carried to new data."""
+    data = sleep.assign(o=np.linspace(0, 3, 180))
+    nd = data.iloc[[0, 15, 40]].copy()
+    nd["o"] = [10.0, 20.0, 30.0]
+    send_df(data, "sso")
+    send_df(nd, "ndo")
+    f_arg = lmer("Reaction ~ Days + (Days | Subject)", data, offset="o")
+    f_frm = lmer("Reaction ~ Days + offset(o) + (Days | Subject)", data)
+    r("fa <- lmer(Reaction ~ Days + (Days | Subject), sso, offset = o); "
+      "ff <- lmer(Reaction ~ Days + offset(o) + (Days | Subject), sso)")
+    for fit, name in ((f_arg, "fa"), (f_frm, "ff")):
+        np.testing.assert_allclose(fit.predict(nd), r(f"unname(predict({name}, ndo))"), rtol=1e-8)
+        np.testing.assert_allclose(fit.predict(nd, re_form="~0"),
+                                   r(f"unname(predict({name}, ndo, re.form = NA))"), rtol=1e-8)
+        np.testing.assert_allclose(fit.predict(re_form="~0"),
+                                   r(f"unname(predict({name}, re.form = NA))"), rtol=1e-8)
+
+
+def test_na_exclude_padding(sleep):
+    """na_action="exclude": fitted, residuals and predict() without new data have all rows of
+    the data, NaN where a row was dropped (lme4 through napredict/naresid); the fit and the
+    summary are those of na_action="omit"."""
+    data = sleep.copy()
+    data.iloc[[3, 7], data.columns.get_loc("Reaction")] = np.nan
+    data.iloc[10, data.columns.get_loc("Days")] = np.nan
+    send_df(data, "ssn")
+    r("mx <- lmer(Reaction ~ Days + (Days | Subject), ssn, na.action = na.exclude)")
+    fit = lmer("Reaction ~ Days + (Days | Subject)", data, na_action="exclude", data_name="ssn")
+    omit = lmer("Reaction ~ Days + (Days | Subject)", data)
+    assert fit.nobs() == 177 and len(omit.fitted()) == 177
+    pairs = [(fit.fitted(), "fitted(mx)"), (fit.residuals(), "residuals(mx)"),
+             (fit.residuals(type="pearson", scaled=True),
+              "residuals(mx, type = 'pearson', scaled = TRUE)"),
+             (fit.predict(), "predict(mx)"), (fit.predict(re_form="~0"),
+                                               "predict(mx, re.form = NA)")]
+    for ours, code in pairs:
+        ref = r(f"unname({code})")
+        assert len(ours) == len(ref) == 180
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
+        np.testing.assert_allclose(ours[~np.isnan(ref)], ref[~np.isnan(ref)], rtol=1e-6)
+    np.testing.assert_array_equal(fit.fitted()[~np.isnan(fit.fitted())], omit.fitted())
+    assert str(fit.summary()) == \
+        r("paste(capture.output(print(summary(mx))), collapse = '\\n')")[0] + "\n"
 
 
 def test_rank_deficient_drop():

@@ -483,17 +483,36 @@ class LmerMod:
         return VarCorr(groups, sig)
 
     # -- fitted values ---------------------------------------------------------------------
-    def fitted(self) -> np.ndarray:
+    def _naresid(self, v: np.ndarray) -> np.ndarray:
+        """R's ``naresid``/``napredict``: under ``na_action="exclude"`` the values are padded
+        back to all rows of the data, NaN at the rows dropped for missing values."""
+        d = self.design
+        if getattr(d, "na_action", "omit") != "exclude" or len(d.na_dropped) == 0:
+            return v
+        out = np.full(d.n_data, np.nan)
+        out[d.kept_sub] = v
+        return out
+
+    def _fitted(self) -> np.ndarray:
         return np.asarray(self._sol["fitted"])
 
-    def residuals(self, type: str = "response", scaled: bool = False) -> np.ndarray:  # noqa: A002
-        """``y − fitted`` ("response"), times √w ("pearson"); divided by σ̂ if ``scaled``."""
-        r = self.y - self.fitted()
+    def _resid(self, type: str = "response", scaled: bool = False) -> np.ndarray:  # noqa: A002
+        r = self.y - self._fitted()
         if type == "pearson" and self.prior_weights is not None:
             r = r * np.sqrt(self.prior_weights)
         elif type not in ("response", "pearson", "working"):
             raise ValueError(f"unknown residual type {type!r}")
         return r / self.sigma() if scaled else r
+
+    def fitted(self) -> np.ndarray:
+        """Fitted values Xβ̂ + Zb̂ + offset (NaN-padded under ``na_action="exclude"``, as
+        lme4's ``fitted.merMod`` through ``napredict``)."""
+        return self._naresid(self._fitted().copy())
+
+    def residuals(self, type: str = "response", scaled: bool = False) -> np.ndarray:  # noqa: A002
+        """``y − fitted`` ("response"), times √w ("pearson"); divided by σ̂ if ``scaled``
+        (NaN-padded under ``na_action="exclude"``, as lme4's ``residuals.merMod``)."""
+        return self._naresid(self._resid(type, scaled))
 
     def predict(self, newdata: pd.DataFrame | None = None, re_form: Any = None,
                 allow_new_levels: bool = False) -> np.ndarray:
@@ -501,11 +520,11 @@ class LmerMod:
         gives the population level Xβ̂ + offset. New levels raise unless ``allow_new_levels``,
         which gives them random effects 0 (lme4's ``predict.merMod``)."""
         population = _is_population(re_form)
-        if newdata is None:
+        if newdata is None:  # napredict: NaN-padded under na_action="exclude"
             if not population:
-                return self.fitted().copy()
+                return self.fitted()
             off = 0 if self.offset_values is None else self.offset_values
-            return self.X @ self.beta + off
+            return self._naresid(self.X @ self.beta + off)
         Xall, _ok = self.design.spec.model_matrix(newdata)
         keep = [list(self.design.columns).index(c) for c in self.columns]
         eta = np.asarray(Xall)[:, keep] @ self.beta
@@ -563,7 +582,7 @@ class LmerMod:
     def cooks_distance(self) -> np.ndarray:
         """lme4's ``cooks.distance.merMod``: (r/(1−h))² h / (σ̂² p), r Pearson residuals."""
         h = self.hatvalues()
-        r = self.residuals(type="pearson")
+        r = self._resid(type="pearson")
         with np.errstate(divide="ignore", invalid="ignore"):
             out = (r / (1 - h)) ** 2 * h / (self.sigma() ** 2 * self.p)
         out[np.isinf(out)] = np.nan
@@ -584,17 +603,17 @@ class LmerMod:
                 out[name] = kept[name].to_numpy()
         w = np.ones(self.nobs()) if self.prior_weights is None else self.prior_weights
         off = np.zeros(self.nobs()) if self.offset_values is None else self.offset_values
-        out[".fitted"] = self.fitted()
-        out[".resid"] = self.residuals()
+        out[".fitted"] = self._fitted()
+        out[".resid"] = self._resid()
         out[".hat"] = self.hatvalues()
         out[".cooksd"] = self.cooks_distance()
         out[".fixed"] = self.X @ self.beta
-        out[".mu"] = self.fitted()
+        out[".mu"] = self._fitted()
         out[".offset"] = off
         out[".sqrtXwt"] = 1.0
         out[".sqrtrwt"] = np.sqrt(w)
         out[".weights"] = w
-        out[".wtres"] = self.residuals(type="pearson")
+        out[".wtres"] = self._resid(type="pearson")
         return out
 
     # -- inference -------------------------------------------------------------------------
@@ -988,7 +1007,7 @@ class LmerSummary:
     def __str__(self) -> str:
         f = self.fit
         out = f._title() + f._call_lines() + "\n" + f._aictab(1) + "\n"
-        res = f.residuals(type="pearson", scaled=True)
+        res = f._resid(type="pearson", scaled=True)
         q = zapsmall(quantile7(res), 5)
         out += "Scaled residuals: \n"
         out += print_named_vector(q, ["Min", "1Q", "Median", "3Q", "Max"], digits=4) + "\n"
