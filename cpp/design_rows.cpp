@@ -107,6 +107,33 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
     bound += k;
   }
   if (bound > kRowsMaxDensity * p) return false;
+  // A term that is one factor: the non-zeros of each level's coding row, once.
+  struct LevelEntries {
+    std::vector<std::uint32_t> start;
+    std::vector<std::uint16_t> col;
+    std::vector<double> value;
+    bool finite = true;
+  };
+  std::vector<LevelEntries> level_entries(terms.size());
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    if (terms[t].comps.size() != 1 || terms[t].comps[0].kind != TermComponent::Kind::Factor)
+      continue;
+    const TermComponent& c = terms[t].comps[0];
+    LevelEntries& le = level_entries[t];
+    le.start.push_back(0);
+    for (std::ptrdiff_t l = 0; l < c.levels; ++l) {
+      for (std::ptrdiff_t j = 0; j < c.cols; ++j) {
+        const double v = c.coding[l * c.crow_stride + j * c.ccol_stride];
+        if (!std::isfinite(v)) le.finite = false;
+        if (v != 0.0) {
+          le.col.push_back(static_cast<std::uint16_t>(terms[t].col_offset + j));
+          le.value.push_back(v);
+        }
+      }
+      le.start.push_back(static_cast<std::uint32_t>(le.col.size()));
+    }
+    if (!le.finite) return false;
+  }
   sd.n = n;
   sd.p = p;
   sd.pieces.assign((n + kRowChunk - 1) / kRowChunk, SparseRows::Piece());
@@ -120,24 +147,50 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
     std::vector<std::pair<std::ptrdiff_t, double>> cur, nxt;
     bool ok = true;
     for (Eigen::Index i = b; i < e && ok; ++i) {
-      for (const auto& t : terms) {
-        if (t.comps.empty()) {
-          pc.index.push_back(static_cast<std::uint16_t>(t.col_offset));
+      for (std::size_t t = 0; t < terms.size(); ++t) {
+        const TermSpec& term = terms[t];
+        const std::size_t m = term.comps.size();
+        if (m == 0) {
+          pc.index.push_back(static_cast<std::uint16_t>(term.col_offset));
           pc.value.push_back(1.0);
           continue;
         }
-        // The term's entries as fill_term multiplies them, ((c1 c2) c3)..., first component
-        // fastest; a zero factor makes a zero entry, which is not stored.
+        const TermComponent& c0 = term.comps[0];
+        if (m == 1 && c0.kind == TermComponent::Kind::Factor) {
+          const std::int32_t code = c0.codes[i * c0.code_stride];
+          if (code < 0) {
+            ok = false;
+            break;
+          }
+          const LevelEntries& le = level_entries[t];
+          for (std::uint32_t a = le.start[code]; a < le.start[code + 1]; ++a) {
+            pc.index.push_back(le.col[a]);
+            pc.value.push_back(le.value[a]);
+          }
+          continue;
+        }
+        if (m == 1) {
+          for (std::ptrdiff_t j = 0; j < c0.cols; ++j) {
+            const double v = c0.data[i * c0.row_stride + j * c0.col_stride];
+            if (!std::isfinite(v)) ok = false;
+            if (v != 0.0) {
+              pc.index.push_back(static_cast<std::uint16_t>(term.col_offset + j));
+              pc.value.push_back(v);
+            }
+          }
+          continue;
+        }
+        // An interaction: the entries as fill_term multiplies them, ((c1 c2) c3)..., first
+        // component fastest; a zero factor makes a zero entry, which is not stored.
         cur.clear();
-        const TermComponent& c0 = t.comps[0];
         for (std::ptrdiff_t j = 0; j < c0.cols; ++j) {
           const double v = component_value(c0, i, j);
           if (!std::isfinite(v)) ok = false;
           if (v != 0.0) cur.emplace_back(j, v);
         }
         std::ptrdiff_t stride = c0.cols;
-        for (std::size_t k = 1; k < t.comps.size(); ++k) {
-          const TermComponent& ck = t.comps[k];
+        for (std::size_t k = 1; k < m; ++k) {
+          const TermComponent& ck = term.comps[k];
           nxt.clear();
           for (std::ptrdiff_t j = 0; j < ck.cols; ++j) {
             const double v = component_value(ck, i, j);
@@ -153,7 +206,7 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
           stride *= ck.cols;
         }
         for (const auto& [idx, w] : cur) {
-          pc.index.push_back(static_cast<std::uint16_t>(t.col_offset + idx));
+          pc.index.push_back(static_cast<std::uint16_t>(term.col_offset + idx));
           pc.value.push_back(w);
         }
       }
