@@ -210,6 +210,25 @@ inline double mu_eta1(const Family& f, double eta) {
   return NAN;
 }
 
+// linkinv1 and mu_eta1 of the same eta in one call: the logit and log links share their
+// exp(eta) (same operations as the two functions, so the same values).
+inline void link_pair(const Family& f, double eta, double& mu, double& me) {
+  using detail::kEps;
+  if (f.link == LinkKind::Logit && !(eta < -30. || eta > 30.)) {
+    const double e = std::exp(eta);
+    const double opexp = 1 + e;
+    mu = e / opexp;
+    me = e / (opexp * opexp);
+    return;
+  }
+  if (f.link == LinkKind::Log) {
+    mu = me = std::max(std::exp(eta), kEps);
+    return;
+  }
+  mu = linkinv1(f, eta);
+  me = mu_eta1(f, eta);
+}
+
 // valideta for the whole vector (R: sqrt, 1/mu^2, power need finite eta > 0; inverse eta != 0).
 inline bool valideta(const Family& f, const Eigen::VectorXd& eta) {
   switch (f.link) {

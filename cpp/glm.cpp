@@ -174,18 +174,20 @@ Eigen::MatrixXd householder_r(const MatL& Rt, const MatL& Xtop) {
   return R;
 }
 
-// eta = X b + offset (X's rows when given, else the dense columns), mu = g^{-1}(eta) and the
-// deviance (unit deviances summed in order in long double, as deviance_sum), in one pass.
+// eta = X b + offset (X's rows when given, else the dense columns), mu = g^{-1}(eta),
+// mu_eta = d mu / d eta at eta and the deviance (unit deviances summed in order in long double, as
+// deviance_sum), in one pass.
 double update_fit(const SparseRows* sd, const Eigen::Ref<const Eigen::MatrixXd>& X,
                   const Eigen::VectorXd& beta, const Eigen::VectorXd& offset, const Family& f,
                   const Eigen::VectorXd& y, const Eigen::VectorXd& wt, Eigen::VectorXd& eta,
-                  Eigen::VectorXd& mu, Eigen::VectorXd& buf) {
+                  Eigen::VectorXd& mu, Eigen::VectorXd& mu_eta, Eigen::VectorXd& buf) {
   const Eigen::Index n = y.size();
   if (sd == nullptr)
     eta = linear_predictor(X, beta, offset);
   else
     eta.resize(n);
   mu.resize(n);
+  mu_eta.resize(n);
   buf.resize(n);
   for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
     const SparseRows::Piece* pc = sd ? &sd->piece(b) : nullptr;  // a task is one piece
@@ -199,22 +201,13 @@ double update_fit(const SparseRows* sd, const Eigen::Ref<const Eigen::MatrixXd>&
         }
         eta[i] = s + offset[i];
       }
-      mu[i] = linkinv1(f, eta[i]);
+      link_pair(f, eta[i], mu[i], mu_eta[i]);
       buf[i] = dev_resid1(f, y[i], mu[i], wt[i]);
     }
   });
   long double s = 0;
   for (Eigen::Index i = 0; i < n; ++i) s += buf[i];
   return static_cast<double>(s);
-}
-
-// mu = g^{-1}(eta) element-wise (threads).
-Eigen::VectorXd linkinv_rows(const Family& f, const Eigen::VectorXd& eta) {
-  Eigen::VectorXd mu(eta.size());
-  for_tasks(eta.size(), kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    for (Eigen::Index i = b; i < e; ++i) mu[i] = linkinv1(f, eta[i]);
-  });
-  return mu;
 }
 
 // deviance_sum with the unit deviances computed by threads and summed in order (same bits).
@@ -432,7 +425,10 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
   res.prior_weights = weights;
   res.good.assign(n, 1);
   Eigen::VectorXd eta = eta0;
-  Eigen::VectorXd mu = linkinv_rows(f, eta);
+  Eigen::VectorXd mu(n), mu_eta_val(n);  // mu_eta_val: d mu / d eta at the current eta
+  for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    for (Eigen::Index i = b; i < e; ++i) link_pair(f, eta[i], mu[i], mu_eta_val[i]);
+  });
   Eigen::VectorXd dev_buf;
 
   if (p == 0) {  // empty model: eta = offset
@@ -478,7 +474,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
   const SparseRows& rows = D.rows ? *D.rows : own_rows;
   bool last_gram = false;   // the last step took the Gram path
   MatL last_Rt, last_Xtop;  // its R~ and the top p rows of sW X
-  Eigen::VectorXd sw(n), zwn(n), mu_eta_val(n);
+  Eigen::VectorXd sw(n), zwn(n);
   const SparseRows* rows_ptr = gram_ok ? &rows : nullptr;
 
   for (iter = 1; iter <= control.maxit; ++iter) {
@@ -486,8 +482,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
     // path in the same pass as G.
     std::atomic<bool> nan_var{false}, zero_var{false}, nan_mu_eta{false}, nonfinite{false};
     auto row_weights = [&](Eigen::Index i, double& w, double& zw) {
-      const double me = mu_eta1(f, eta[i]);
-      mu_eta_val[i] = me;
+      const double me = mu_eta_val[i];
       w = zw = 0.0;
       if (weights[i] > 0) {
         const double v = variance1(f, mu[i]);
@@ -596,7 +591,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
       throw GlmError(buf);
     }
     for (Eigen::Index j = 0; j < p; ++j) beta[qr.pivot[j]] = (j < qr.rank) ? cf[j] : 0.0;
-    dev = update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, dev_buf);
+    dev = update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, mu_eta_val, dev_buf);
     {
       char buf[128];
       std::snprintf(buf, sizeof buf, "Deviance = %.17g Iterations - %d", dev, iter);
@@ -613,7 +608,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
         if (ii > control.maxit) throw GlmError("inner loop 1; cannot correct step size");
         ++ii;
         beta = (beta + *coefold) / 2;
-        dev = update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, dev_buf);
+        dev = update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, mu_eta_val, dev_buf);
       }
       boundary = true;
       char buf[128];
@@ -630,7 +625,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
         if (ii > control.maxit) throw GlmError("inner loop 2; cannot correct step size");
         ++ii;
         beta = (beta + *coefold) / 2;
-        update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, dev_buf);
+        update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, mu_eta_val, dev_buf);
       }
       boundary = true;
       dev = deviance_rows(f, y, mu, weights, dev_buf);
@@ -671,8 +666,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
 
   res.working_residuals.resize(n);
   for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    for (Eigen::Index i = b; i < e; ++i)
-      res.working_residuals[i] = (y[i] - mu[i]) / mu_eta1(f, eta[i]);
+    for (Eigen::Index i = b; i < e; ++i) res.working_residuals[i] = (y[i] - mu[i]) / mu_eta_val[i];
   });
 
   const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
@@ -742,9 +736,9 @@ GlmResult glm_fit(const GlmDesign& D, const Eigen::Ref<const Eigen::MatrixXd>& Y
     if (D.X) {
       eta0 = linear_predictor(Eigen::Map<const Eigen::MatrixXd>(D.X, n, p), *st.start, offset);
     } else {
-      Eigen::VectorXd mu0, buf;
+      Eigen::VectorXd mu0, me0, buf;
       update_fit(D.rows, Eigen::MatrixXd(), *st.start, offset, f, init.y, init.weights, eta0, mu0,
-                 buf);
+                 me0, buf);
     }
   } else {
     eta0.resize(n);
