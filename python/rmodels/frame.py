@@ -68,11 +68,13 @@ class Factor:
         return self.codes < 0
 
     def drop_unused(self) -> Factor:
-        used = np.zeros(len(self.levels), dtype=bool)
-        ok = self.codes >= 0
-        used[self.codes[ok]] = True
+        nlev = len(self.levels)
+        # counts per code, -1 (NA) first
+        counts = np.bincount(self.codes.astype(np.intp) + 1, minlength=nlev + 1)
+        used = counts[1:nlev + 1] > 0
         if used.all():
             return self
+        ok = self.codes >= 0
         remap = np.cumsum(used) - 1
         codes = np.where(ok, remap[np.where(ok, self.codes, 0)], -1).astype(np.int32)
         levels = [lv for lv, u in zip(self.levels, used) if u]
