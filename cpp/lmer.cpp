@@ -356,10 +356,18 @@ void PlsModel::build_cross_products() {
   const int k1 = t1.k, p1 = p_ + 1;
   A11_ = MatrixXd::Zero(k1, q1_);
   A31_ = MatrixXd::Zero(p1, q1_);
-  for (int i = 0; i < n_; ++i) {
-    const int c = t1.codes[i] * k1;
-    A11_.middleCols(c, k1).noalias() += t1.z.row(i).transpose() * t1.z.row(i);
-    A31_.middleCols(c, k1).noalias() += Xy_.row(i).transpose() * t1.z.row(i);
+  if (k1 == 1) {
+    for (int i = 0; i < n_; ++i) A11_(0, t1.codes[i]) += t1.z(i, 0) * t1.z(i, 0);
+    for (int c = 0; c < p1; ++c) {
+      const double* x = Xy_.col(c).data();
+      for (int i = 0; i < n_; ++i) A31_(c, t1.codes[i]) += x[i] * t1.z(i, 0);
+    }
+  } else {
+    for (int i = 0; i < n_; ++i) {
+      const int c = t1.codes[i] * k1;
+      A11_.middleCols(c, k1).noalias() += t1.z.row(i).transpose() * t1.z.row(i);
+      A31_.middleCols(c, k1).noalias() += Xy_.row(i).transpose() * t1.z.row(i);
+    }
   }
   A33_ = MatrixXd::Zero(p1, p1);
   A33_.selfadjointView<Eigen::Lower>().rankUpdate(Xy_.transpose());
@@ -368,15 +376,36 @@ void PlsModel::build_cross_products() {
 
   A22_ = MatrixXd::Zero(qr_, qr_);
   A32_ = MatrixXd::Zero(p1, qr_);
-  for (int i = 0; i < n_; ++i) {
+  bool scalar_rest = true;
+  for (int t = 1; t < K_; ++t) scalar_rest = scalar_rest && terms_[t].k == 1;
+  if (scalar_rest) {
+    // scalar terms: one entry per pair of terms and observation; A32 by a scatter of X'
     for (int t = 1; t < K_; ++t) {
       const Term& a = terms_[t];
-      const int ra = a.offset + a.codes[i] * a.k;
-      A32_.middleCols(ra, a.k).noalias() += Xy_.row(i).transpose() * a.z.row(i);
-      for (int s = 1; s < K_; ++s) {
-        const Term& b = terms_[s];
-        const int rb = b.offset + b.codes[i] * b.k;
-        A22_.block(ra, rb, a.k, b.k).noalias() += a.z.row(i).transpose() * b.z.row(i);
+      for (int i = 0; i < n_; ++i) {
+        const int ra = a.offset + a.codes[i];
+        const double za = a.z(i, 0);
+        for (int s = 1; s < K_; ++s) {
+          const Term& b = terms_[s];
+          A22_(ra, b.offset + b.codes[i]) += za * b.z(i, 0);
+        }
+      }
+      for (int c = 0; c < p1; ++c) {
+        const double* x = Xy_.col(c).data();
+        for (int i = 0; i < n_; ++i) A32_(c, a.offset + a.codes[i]) += x[i] * a.z(i, 0);
+      }
+    }
+  } else {
+    for (int i = 0; i < n_; ++i) {
+      for (int t = 1; t < K_; ++t) {
+        const Term& a = terms_[t];
+        const int ra = a.offset + a.codes[i] * a.k;
+        A32_.middleCols(ra, a.k).noalias() += Xy_.row(i).transpose() * a.z.row(i);
+        for (int s = 1; s < K_; ++s) {
+          const Term& b = terms_[s];
+          const int rb = b.offset + b.codes[i] * b.k;
+          A22_.block(ra, rb, a.k, b.k).noalias() += a.z.row(i).transpose() * b.z.row(i);
+        }
       }
     }
   }
