@@ -138,6 +138,25 @@ def _summary(st: dict) -> str:
             f"**{st['ratio_glum']:.1f}×** ({st['iter']} IRLS iterations).")
 
 
+METHOD = """How rmodels gets there (both problems take this path):
+
+- The model matrix is not built densely. Its terms (numeric columns, factor codes with their
+  contrast rows) go straight into a row store of the non-zero entries, a few per row
+  (`_core.design_rows`); the dense matrix is built later only if something asks for it.
+- Every IRLS step accumulates the weighted Gram matrix [√W X, √W z]'[√W X, √W z] over those
+  entries, in the same pass that computes the working weights and responses. Blocks are summed
+  in double, groups in long double, and the slots are added in a fixed order, so any thread
+  count gives the same bits.
+- The coefficients come from its Cholesky factor in long double. This is the normal-equations
+  form of R's QR step, and it is used under the same conditions as lm's tall path:
+  column-equilibrated condition ≤ 1e4, and dqrdc2's pivoting rule, run on the factor, moves no
+  column. Otherwise the fit goes back to the dense matrix and R's column-by-column QR.
+- R's `R` factor, LINPACK's signs included, follows from the top rows.
+- η, μ, dμ/dη (one `exp` shared by the logit and log links) and the unit deviances are computed
+  in one threaded pass. The deviance is summed in order in long double, as R's `sum()` does.
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -172,7 +191,8 @@ def main() -> None:
                 "timed inside R. statsmodels and glum get the prebuilt model matrix (their "
                 "times exclude the formula step; glum returns coefficients only). rmodels' "
                 "estimates and SEs were checked against R's (1e-8) first.\n\n"
-                + "\n".join(sections) + "\nMachine:\n\n" + machine_summary(info))
+                + "\n".join(sections) + "\n" + METHOD + "\nMachine:\n\n"
+                + machine_summary(info))
         update_results("glm", text)
 
 
