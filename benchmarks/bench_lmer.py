@@ -210,8 +210,9 @@ def main() -> None:
     print(sections[-1])
 
     text = ("Formula and data frame to the fitted model, including lme4's convergence checks; "
-            "lme4 1.1-31 with its default `nloptwrap` (BOBYQA) optimizer, rmodels with the same "
-            "NLopt BOBYQA settings.\n\n" + "\n".join(sections) + "\nMachine:\n\n"
+            "lme4 1.1-31 with its default `nloptwrap` (BOBYQA) optimizer, rmodels with lme4's "
+            "starting θ and the same NLopt BOBYQA settings (so both take the same path: equal "
+            "numbers of evaluations).\n\n" + "\n".join(sections) + "\nMachine:\n\n"
             + machine_summary(info))
     if not args.no_record:
         update_results("lmer", text)
