@@ -138,12 +138,16 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
   sd.p = p;
   sd.pieces.assign((n + kRowChunk - 1) / kRowChunk, SparseRows::Piece());
   std::atomic<bool> finite{true};
+  const auto per_row = static_cast<std::size_t>(bound);
   for_tasks(n, kRowChunk, [&](Eigen::Index task, Eigen::Index b, Eigen::Index e) {
     SparseRows::Piece& pc = sd.pieces[task];
-    pc.start.reserve(e - b + 1);
-    const auto guess = static_cast<std::size_t>(bound * static_cast<double>(e - b));
-    pc.index.reserve(guess);
-    pc.value.reserve(guess);
+    pc.start.resize(e - b + 1);
+    // At most per_row entries a row: write through cursors, trim at the end.
+    pc.index.resize(per_row * static_cast<std::size_t>(e - b));
+    pc.value.resize(pc.index.size());
+    std::uint16_t* ix = pc.index.data();
+    double* vx = pc.value.data();
+    std::uint32_t at = 0;
     std::vector<std::pair<std::ptrdiff_t, double>> cur, nxt;
     bool ok = true;
     for (Eigen::Index i = b; i < e && ok; ++i) {
@@ -151,8 +155,8 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
         const TermSpec& term = terms[t];
         const std::size_t m = term.comps.size();
         if (m == 0) {
-          pc.index.push_back(static_cast<std::uint16_t>(term.col_offset));
-          pc.value.push_back(1.0);
+          ix[at] = static_cast<std::uint16_t>(term.col_offset);
+          vx[at++] = 1.0;
           continue;
         }
         const TermComponent& c0 = term.comps[0];
@@ -164,8 +168,8 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
           }
           const LevelEntries& le = level_entries[t];
           for (std::uint32_t a = le.start[code]; a < le.start[code + 1]; ++a) {
-            pc.index.push_back(le.col[a]);
-            pc.value.push_back(le.value[a]);
+            ix[at] = le.col[a];
+            vx[at++] = le.value[a];
           }
           continue;
         }
@@ -174,8 +178,8 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
             const double v = c0.data[i * c0.row_stride + j * c0.col_stride];
             if (!std::isfinite(v)) ok = false;
             if (v != 0.0) {
-              pc.index.push_back(static_cast<std::uint16_t>(term.col_offset + j));
-              pc.value.push_back(v);
+              ix[at] = static_cast<std::uint16_t>(term.col_offset + j);
+              vx[at++] = v;
             }
           }
           continue;
@@ -206,12 +210,14 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
           stride *= ck.cols;
         }
         for (const auto& [idx, w] : cur) {
-          pc.index.push_back(static_cast<std::uint16_t>(term.col_offset + idx));
-          pc.value.push_back(w);
+          ix[at] = static_cast<std::uint16_t>(term.col_offset + idx);
+          vx[at++] = w;
         }
       }
-      pc.start.push_back(static_cast<std::uint32_t>(pc.index.size()));
+      pc.start[i - b + 1] = at;
     }
+    pc.index.resize(at);
+    pc.value.resize(at);
     if (!ok) finite = false;
   });
   if (!finite) return false;
