@@ -380,15 +380,26 @@ void PlsModel::build_cross_products() {
   for (int t = 1; t < K_; ++t) scalar_rest = scalar_rest && terms_[t].k == 1;
   if (scalar_rest) {
     // scalar terms: one entry per pair of terms and observation; A32 by a scatter of X'
+    // (accumulated in small buffers: scattered additions into the large A22 miss the cache)
     for (int t = 1; t < K_; ++t) {
       const Term& a = terms_[t];
-      for (int i = 0; i < n_; ++i) {
-        const int ra = a.offset + a.codes[i];
-        const double za = a.z(i, 0);
-        for (int s = 1; s < K_; ++s) {
-          const Term& b = terms_[s];
-          A22_(ra, b.offset + b.codes[i]) += za * b.z(i, 0);
+      VectorXd d = VectorXd::Zero(a.nlev);
+      for (int i = 0; i < n_; ++i) d[a.codes[i]] += a.z(i, 0) * a.z(i, 0);
+      for (int l = 0; l < a.nlev; ++l) A22_(a.offset + l, a.offset + l) = d[l];
+      for (int s = t + 1; s < K_; ++s) {
+        const Term& b = terms_[s];
+        const bool small = static_cast<double>(a.nlev) * b.nlev <= 4.0e6;
+        MatrixXd B = small ? MatrixXd::Zero(a.nlev, b.nlev) : MatrixXd();
+        for (int i = 0; i < n_; ++i) {
+          const double v = a.z(i, 0) * b.z(i, 0);
+          if (small)
+            B(a.codes[i], b.codes[i]) += v;
+          else
+            A22_(a.offset + a.codes[i], b.offset + b.codes[i]) += v;
         }
+        if (small) A22_.block(a.offset, b.offset, a.nlev, b.nlev) = B;
+        A22_.block(b.offset, a.offset, b.nlev, a.nlev) =
+            A22_.block(a.offset, b.offset, a.nlev, b.nlev).transpose();
       }
       for (int c = 0; c < p1; ++c) {
         const double* x = Xy_.col(c).data();
@@ -483,23 +494,32 @@ void PlsModel::build_gather() {
 }
 
 void PlsModel::build_ordering() {
-  // structure of Lambda_r'A22 Lambda_r + I - sum_j L21_j L21_j' (both triangles)
+  // structure of Lambda_r'A22 Lambda_r + I - sum_j L21_j L21_j', lower triangle
   const Eigen::Index nr = qr_;
   std::vector<char> nz(static_cast<size_t>(nr) * nr, 0);
-  for (Eigen::Index c = 0; c < nr; ++c)
-    for (Eigen::Index r = 0; r < nr; ++r)
-      if (A22_(r, c) != 0.0 || r == c) nz[r + c * nr] = 1;
+  std::vector<Eigen::Triplet<double>> a22;  // nonzeros of A22, lower triangle
+  for (Eigen::Index c = 0; c < nr; ++c) {
+    nz[c + c * nr] = 1;
+    for (Eigen::Index r = c; r < nr; ++r)
+      if (A22_(r, c) != 0.0) {
+        nz[r + c * nr] = 1;
+        a22.emplace_back(static_cast<int>(r), static_cast<int>(c), A22_(r, c));
+      }
+  }
   for (const BlockCol& bc : A21_)
-    for (int a : bc.rows)
-      for (int b : bc.rows) nz[a + static_cast<size_t>(b) * nr] = 1;
-  SpMat S(nr, nr);
+    for (size_t x = 0; x < bc.rows.size(); ++x)
+      for (size_t y = 0; y <= x; ++y) {
+        const int a = std::max(bc.rows[x], bc.rows[y]), b = std::min(bc.rows[x], bc.rows[y]);
+        nz[a + static_cast<size_t>(b) * nr] = 1;
+      }
+  SpMat S(nr, nr);  // AMD works on the pattern of S + S'
   {
     Eigen::Index total = 0;
     for (char v : nz) total += v;
     S.reserve(total);
     for (Eigen::Index c = 0; c < nr; ++c) {
       S.startVec(c);
-      for (Eigen::Index r = 0; r < nr; ++r)
+      for (Eigen::Index r = c; r < nr; ++r)
         if (nz[r + c * nr]) S.insertBack(r, c) = 1.0;
     }
     S.finalize();
@@ -515,10 +535,10 @@ void PlsModel::build_ordering() {
   const int nt = static_cast<int>((nr + b - 1) / b);
   std::vector<char> tz(static_cast<size_t>(nt) * nt, 0);
   for (Eigen::Index c = 0; c < nr; ++c)
-    for (Eigen::Index r = 0; r < nr; ++r)
+    for (Eigen::Index r = c; r < nr; ++r)
       if (nz[r + c * nr]) {
         const int I = perm[r] / b, J = perm[c] / b;
-        if (I >= J) tz[I + static_cast<size_t>(J) * nt] = 1;
+        tz[std::max(I, J) + static_cast<size_t>(std::min(I, J)) * nt] = 1;
       }
   double work = 0.0, dense = 0.0;
   for (int K = 0; K < nt; ++K)
@@ -540,9 +560,10 @@ void PlsModel::build_ordering() {
       if (tz[I + static_cast<size_t>(K) * nt]) tile_below_[K].push_back(I);
   // lower triangle of P'A22 P, column by column
   std::vector<std::vector<std::pair<int, double>>> cols(nr);
-  for (Eigen::Index c = 0; c < nr; ++c)
-    for (Eigen::Index r = 0; r < nr; ++r)
-      if (A22_(r, c) != 0.0 && perm_[r] >= perm_[c]) cols[perm_[c]].emplace_back(perm_[r], A22_(r, c));
+  for (const auto& e : a22) {
+    const int pr = perm_[e.row()], pc = perm_[e.col()];
+    cols[std::min(pr, pc)].emplace_back(std::max(pr, pc), e.value());
+  }
   a22_ptr_.assign(nr + 1, 0);
   a22_row_.clear();
   a22_val_.clear();
