@@ -20,6 +20,10 @@
 // factors with thousands of levels each), a sparse path is used instead: Lambda'Z'WZ Lambda + I
 // is factored by a sparse Cholesky with a fill-reducing (AMD) ordering, R_ZX by triangular
 // solves, and the [X y] block as above (lme4's own scheme).
+// When every term is scalar and the rest block is large (>= 256 columns), the rest block is
+// stored in a fill-reducing (AMD) order of its theta-independent structure and factored tile by
+// tile, skipping the tiles that stay zero (e.g. InstEval: lecturers nested in departments);
+// solutions are permuted back, so nothing outside the factorisation sees the order.
 #pragma once
 
 #include <Eigen/Dense>
