@@ -215,8 +215,14 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   if (!(tol >= 0.0)) throw std::invalid_argument("'tol' must be a non-negative number");
 
   // y - offset (R subtracts the offset before anything else).
-  Eigen::MatrixXd yo = Y;
-  if (has_offset) yo.colwise() -= offset;
+  // (Y itself when there is no offset: no copy.)
+  Eigen::MatrixXd y_minus_o;
+  if (has_offset) {
+    y_minus_o = Y;
+    y_minus_o.colwise() -= offset;
+  }
+  const Eigen::Ref<const Eigen::MatrixXd> yo =
+      has_offset ? Eigen::Ref<const Eigen::MatrixXd>(y_minus_o) : Y;
 
   // Rows used in the QR: non-zero weights, in their original order.
   // (Only built when there are weights; without them every row is used in order.)

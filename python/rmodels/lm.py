@@ -465,7 +465,8 @@ class LM:
     """A fitted linear model (R's ``"lm"``, or ``"mlm"`` for a ``cbind(...)`` response).
 
     Built by :func:`lm`. Attributes: ``rank``, ``pivot`` (0-based), ``qr``/``qraux`` (compact QR
-    of sqrt(w) X on the N rows with non-zero weight), ``effects``, ``assign``, ``call``
+    of sqrt(w) X on the N rows with non-zero weight; for large tall designs ``qr`` and the
+    effects below row p are computed on first use), ``effects``, ``assign``, ``call``
     (R's deparsed call), ``formula``, ``design`` (the :class:`~rmodels.design.Design`);
     methods as R's generics.
     """
