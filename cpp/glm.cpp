@@ -9,9 +9,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "design_rows.hpp"
@@ -72,11 +74,77 @@ constexpr Eigen::Index kSub = 256;         // rows per double block
 constexpr Eigen::Index kGroupRows = 4096;  // rows per double group, groups end in long double
 constexpr double kGramMaxCond = 1e4;
 
+// The working weights of rows [r0, r1) (glm.fit's w = sqrt(weights mu.eta^2 / V(mu)) and
+// z w, z = eta - offset + (y - mu) / mu.eta) on the good rows (weights > 0, mu.eta != 0), 0
+// elsewhere; flags as glm.fit's checks on the rows with weights > 0.  Branch-free so that the
+// divisions and square roots vectorise; var is the family's variance function.
+struct WorkFlags {
+  int nan_var = 0, zero_var = 0, nan_mu_eta = 0, nonfinite = 0;
+};
+
+template <typename Var>
+void working_rows(Var var, const double* __restrict eta, const double* __restrict mu,
+                  const double* __restrict mu_eta, const double* __restrict y,
+                  const double* __restrict wt, const double* __restrict off, double* __restrict sw,
+                  double* __restrict zw, Eigen::Index r0, Eigen::Index r1, WorkFlags& fl) {
+  // 64-bit flags, as wide as the doubles, so that the loop vectorises.
+  long nv = 0, zv = 0, nm = 0, nf = 0;
+  for (Eigen::Index i = r0; i < r1; ++i) {
+    const double me = mu_eta[i], m = mu[i], v = var(m);
+    const long pos = wt[i] > 0;
+    const long good = pos & static_cast<long>(me != 0);
+    nv |= pos & static_cast<long>(v != v);
+    zv |= pos & static_cast<long>(v == 0);
+    nm |= pos & static_cast<long>(me != me);
+    const double z = (eta[i] - off[i]) + (y[i] - m) / me;
+    const double w = std::sqrt((wt[i] * (me * me)) / v);
+    const double zwi = z * w;
+    const long finite =
+        static_cast<long>(std::fabs(w) <= DBL_MAX) & static_cast<long>(std::fabs(zwi) <= DBL_MAX);
+    nf |= good & (finite ^ 1);
+    sw[i] = good ? w : 0.0;
+    zw[i] = good ? zwi : 0.0;
+  }
+  fl.nan_var |= nv != 0;
+  fl.zero_var |= zv != 0;
+  fl.nan_mu_eta |= nm != 0;
+  fl.nonfinite |= nf != 0;
+}
+
+// working_rows with the family's variance function fixed at compile time (same expressions as
+// variance1).
+inline void working_rows(const Family& f, const double* eta, const double* mu, const double* mu_eta,
+                         const double* y, const double* wt, const double* off, double* sw,
+                         double* zw, Eigen::Index r0, Eigen::Index r1, WorkFlags& fl) {
+  switch (f.variance) {
+    case VarianceKind::Binomial:
+    case VarianceKind::QuasiBinomialVar:
+      return working_rows([](double m) { return m * (1 - m); }, eta, mu, mu_eta, y, wt, off, sw, zw,
+                          r0, r1, fl);
+    case VarianceKind::Poisson:
+    case VarianceKind::QuasiMu:
+      return working_rows([](double m) { return m; }, eta, mu, mu_eta, y, wt, off, sw, zw, r0, r1,
+                          fl);
+    case VarianceKind::Gamma:
+    case VarianceKind::QuasiMu2:
+      return working_rows([](double m) { return m * m; }, eta, mu, mu_eta, y, wt, off, sw, zw, r0,
+                          r1, fl);
+    case VarianceKind::Gaussian:
+      return working_rows([](double) { return 1.0; }, eta, mu, mu_eta, y, wt, off, sw, zw, r0, r1,
+                          fl);
+    default:
+      return working_rows([&f](double m) { return variance1(f, m); }, eta, mu, mu_eta, y, wt, off,
+                          sw, zw, r0, r1, fl);
+  }
+}
+
 // G = [sw X  zw]'[sw X  zw] ((p + 1) x (p + 1), long double, symmetric), X given by its rows.
-// row(i, sw, zw) gives row i's sqrt working weight and weighted working response (sw = 0 leaves
-// the row out); it is called once per row, from several threads.
-template <typename RowWeights>
-MatL weighted_gram(const SparseRows& sd, RowWeights&& row) {
+// block(r0, r1) fills sw and zw (the sqrt working weights and weighted working responses; sw = 0
+// leaves a row out) on rows [r0, r1) just before they are accumulated; it is called once per
+// block of rows, from several threads.
+template <typename Block>
+MatL weighted_gram(const SparseRows& sd, const Eigen::VectorXd& sw, const Eigen::VectorXd& zw,
+                   Block&& block) {
   const int p = sd.p, m = p + 1;
   const Eigen::Index n = sd.n;
   // Slots: a function of n and p only.
@@ -97,9 +165,9 @@ MatL weighted_gram(const SparseRows& sd, RowWeights&& row) {
         blk.setZero();
         double* gd = blk.data();
         const Eigen::Index r1 = std::min(g1, r0 + kSub);
+        block(r0, r1);
         for (Eigen::Index i = r0; i < r1; ++i) {
-          double w = 0.0, zi = 0.0;
-          row(i, w, zi);
+          const double w = sw[i], zi = zw[i];
           if (w == 0.0) continue;  // a row outside the step adds nothing
           const SparseRows::Piece& pc = sd.piece(i);
           const Eigen::Index li = i % kRowChunk;
@@ -480,35 +548,29 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
   for (iter = 1; iter <= control.maxit; ++iter) {
     // Element-wise: V(mu), mu.eta, and sW, sW z on the good rows (sW = 0 elsewhere); on the Gram
     // path in the same pass as G.
-    std::atomic<bool> nan_var{false}, zero_var{false}, nan_mu_eta{false}, nonfinite{false};
-    auto row_weights = [&](Eigen::Index i, double& w, double& zw) {
-      const double me = mu_eta_val[i];
-      w = zw = 0.0;
-      if (weights[i] > 0) {
-        const double v = variance1(f, mu[i]);
-        if (std::isnan(v)) nan_var.store(true, std::memory_order_relaxed);
-        if (v == 0) zero_var.store(true, std::memory_order_relaxed);
-        if (std::isnan(me)) nan_mu_eta.store(true, std::memory_order_relaxed);
-        if (me != 0) {
-          const double z = (eta[i] - offset[i]) + (y[i] - mu[i]) / me;
-          w = std::sqrt((weights[i] * (me * me)) / v);
-          zw = z * w;
-          if (!(std::isfinite(w) && std::isfinite(zw)))
-            nonfinite.store(true, std::memory_order_relaxed);
-        }
+    std::mutex flag_mutex;
+    WorkFlags flags;
+    auto block_weights = [&](Eigen::Index r0, Eigen::Index r1) {
+      WorkFlags fl;
+      working_rows(f, eta.data(), mu.data(), mu_eta_val.data(), y.data(), weights.data(),
+                   offset.data(), sw.data(), zwn.data(), r0, r1, fl);
+      if (fl.nan_var | fl.zero_var | fl.nan_mu_eta | fl.nonfinite) {
+        std::lock_guard<std::mutex> lock(flag_mutex);
+        flags.nan_var |= fl.nan_var;
+        flags.zero_var |= fl.zero_var;
+        flags.nan_mu_eta |= fl.nan_mu_eta;
+        flags.nonfinite |= fl.nonfinite;
       }
-      sw[i] = w;
-      zwn[i] = zw;
     };
     MatL G;
     if (gram_ok) {
-      G = weighted_gram(rows, row_weights);
+      G = weighted_gram(rows, sw, zwn, block_weights);
     } else {
-      for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-        double w, zw;
-        for (Eigen::Index i = b; i < e; ++i) row_weights(i, w, zw);
-      });
+      for_tasks(n, kRowChunk,
+                [&](Eigen::Index, Eigen::Index b, Eigen::Index e) { block_weights(b, e); });
     }
+    const bool nan_var = flags.nan_var, zero_var = flags.zero_var;
+    const bool nan_mu_eta = flags.nan_mu_eta, nonfinite = flags.nonfinite;
     if (nan_var) throw GlmError("NAs in V(mu)");
     if (zero_var) throw GlmError("0s in V(mu)");
     if (nan_mu_eta) throw GlmError("NAs in d(mu)/d(eta)");
