@@ -74,6 +74,29 @@ constexpr Eigen::Index kSub = 256;         // rows per double block
 constexpr Eigen::Index kGroupRows = 4096;  // rows per double group, groups end in long double
 constexpr double kGramMaxCond = 1e4;
 
+// Number of good rows (weights > 0, mu.eta != 0), and their list with their sqrt weights.
+Eigen::Index count_good(const Eigen::VectorXd& wt, const Eigen::VectorXd& me) {
+  const Eigen::Index n = wt.size();
+  std::vector<Eigen::Index> part((n + kRowChunk - 1) / kRowChunk, 0);
+  for_tasks(n, kRowChunk, [&](Eigen::Index t, Eigen::Index b, Eigen::Index e) {
+    Eigen::Index c = 0;
+    for (Eigen::Index i = b; i < e; ++i) c += (wt[i] > 0) & (me[i] != 0);
+    part[t] = c;
+  });
+  Eigen::Index total = 0;
+  for (Eigen::Index c : part) total += c;
+  return total;
+}
+
+void list_good(const Eigen::VectorXd& wt, const Eigen::VectorXd& me, const Eigen::VectorXd& sw,
+               std::vector<Eigen::Index>& rows, Eigen::VectorXd& w) {
+  rows.clear();
+  for (Eigen::Index i = 0; i < wt.size(); ++i)
+    if (wt[i] > 0 && me[i] != 0) rows.push_back(i);
+  w.resize(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t k = 0; k < rows.size(); ++k) w[static_cast<Eigen::Index>(k)] = sw[rows[k]];
+}
+
 // The working weights of rows [r0, r1) (glm.fit's w = sqrt(weights mu.eta^2 / V(mu)) and
 // z w, z = eta - offset + (y - mu) / mu.eta) on the good rows (weights > 0, mu.eta != 0), 0
 // elsewhere; flags as glm.fit's checks on the rows with weights > 0.  Branch-free so that the
@@ -542,7 +565,8 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
   const SparseRows& rows = D.rows ? *D.rows : own_rows;
   bool last_gram = false;   // the last step took the Gram path
   MatL last_Rt, last_Xtop;  // its R~ and the top p rows of sW X
-  Eigen::VectorXd sw(n), zwn(n);
+  Eigen::VectorXd sw(n), zwn(n), step_mu_eta;
+  bool swapped = false;  // this iteration moved its mu.eta to step_mu_eta
   const SparseRows* rows_ptr = gram_ok ? &rows : nullptr;
 
   for (iter = 1; iter <= control.maxit; ++iter) {
@@ -574,17 +598,15 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
     if (nan_var) throw GlmError("NAs in V(mu)");
     if (zero_var) throw GlmError("0s in V(mu)");
     if (nan_mu_eta) throw GlmError("NAs in d(mu)/d(eta)");
-    good_rows.clear();
-    for (Eigen::Index i = 0; i < n; ++i)
-      if (weights[i] > 0 && mu_eta_val[i] != 0) good_rows.push_back(i);
-    if (good_rows.empty()) {
+    // The good rows (weights > 0, mu.eta != 0) are counted here and listed only where a step
+    // needs them (the column-by-column path), or once after the loop.
+    swapped = false;
+    const Eigen::Index ng = count_good(weights, mu_eta_val);
+    if (ng == 0) {
       conv = false;
       res.warnings.push_back(fmt_int("no observations informative at iteration %d", iter));
       break;
     }
-    const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
-    w_good.resize(ng);
-    for (Eigen::Index k = 0; k < ng; ++k) w_good[k] = sw[good_rows[k]];
 
     Eigen::VectorXd cf = Eigen::VectorXd::Zero(p);
     last_gram = false;
@@ -593,11 +615,13 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
       if (gram_step(G, static_cast<int>(p), tol, last_Rt, b)) {
         last_gram = true;
         last_Xtop.resize(p, p);
-        for (Eigen::Index k = 0; k < p; ++k)
+        for (Eigen::Index i = 0, k = 0; k < p; ++i) {
+          if (!(weights[i] > 0 && mu_eta_val[i] != 0)) continue;
           for (Eigen::Index j = 0; j < p; ++j)
-            last_Xtop(k, j) = static_cast<LD>(
-                (D.X ? X(good_rows[k], j) : rows.at(good_rows[k], static_cast<int>(j))) *
-                w_good[k]);
+            last_Xtop(k, j) =
+                static_cast<LD>((D.X ? X(i, j) : rows.at(i, static_cast<int>(j))) * sw[i]);
+          ++k;
+        }
         qr.rank = static_cast<int>(p);
         qr.pivot.resize(p);
         for (Eigen::Index j = 0; j < p; ++j) qr.pivot[j] = static_cast<int>(j);
@@ -610,6 +634,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
     }
     if (!last_gram) {
       if (D.X == nullptr) throw GlmNeedsDense();
+      list_good(weights, mu_eta_val, sw, good_rows, w_good);
       Xw.resize(ng, p);
       Eigen::MatrixXd zw(ng, 1);
       for (Eigen::Index k = 0; k < ng; ++k) zw(k, 0) = zwn[good_rows[k]];
@@ -653,6 +678,8 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
       throw GlmError(buf);
     }
     for (Eigen::Index j = 0; j < p; ++j) beta[qr.pivot[j]] = (j < qr.rank) ? cf[j] : 0.0;
+    step_mu_eta.swap(mu_eta_val);  // keep the step's mu.eta (its good rows) for the end
+    swapped = true;
     dev = update_fit(rows_ptr, X, beta, offset, f, y, weights, eta, mu, mu_eta_val, dev_buf);
     {
       char buf[128];
@@ -731,6 +758,8 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
     for (Eigen::Index i = b; i < e; ++i) res.working_residuals[i] = (y[i] - mu[i]) / mu_eta_val[i];
   });
 
+  if (last_gram || !swapped)  // the good rows of the last step, listed now
+    list_good(weights, swapped ? step_mu_eta : mu_eta_val, sw, good_rows, w_good);
   const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
   if (last_gram) {
     res.R = householder_r(last_Rt, last_Xtop);
