@@ -14,7 +14,7 @@ convergence checks (finite-difference gradient and Hessian) in both rmodels and 
 timing, rmodels' criterion is checked against lme4's (within 1e-6 relative, or lower). The
 table also gives the number of criterion evaluations of each optimisation and the time of one
 evaluation of the profiled criterion at the optimum (rmodels: ``fit.devfun(theta)``; lme4:
-``as.function(fit)(theta)``).
+``as.function(fit)(theta)``; median of 5 batches).
 
 Usage: ``python benchmarks/bench_lmer.py [--repeats 3] [--fits 100] [--no-record]`` (from the
 repository root, with rmodels built). Writes the section "lmer" of ``benchmarks/RESULTS.md``.
@@ -82,12 +82,15 @@ def r_setup(name: str) -> str:
 
 
 def r_fit_info(setup: str, call: str, theta_reps: int = 20) -> dict:
-    """lme4's criterion, θ, number of evaluations and the time of one criterion evaluation."""
+    """lme4's criterion, θ, number of evaluations and the time of one criterion evaluation
+    (median of 5 batches of ``theta_reps``)."""
     code = f"""{setup}
 fm <- {call}
 th <- getME(fm, "theta"); f <- as.function(fm)
-t0 <- Sys.time(); for (i in seq_len({theta_reps})) v <- f(th)
-per <- as.double(difftime(Sys.time(), t0, units = "secs")) / {theta_reps}
+per <- median(sapply(1:5, function(b) {{
+  t0 <- Sys.time(); for (i in seq_len({theta_reps})) v <- f(th)
+  as.double(difftime(Sys.time(), t0, units = "secs")) / {theta_reps}
+}}))
 crit <- if (isREML(fm)) REMLcrit(fm) else deviance(fm)
 cat("INFO", sprintf("%.15g", crit), fm@optinfo$feval, sprintf("%.9f", per),
     sprintf("%.15g", th), "\\n")
@@ -100,11 +103,15 @@ cat("INFO", sprintf("%.15g", crit), fm@optinfo$feval, sprintf("%.9f", per),
     raise RuntimeError("no INFO line from R")
 
 
-def per_eval_python(fit, reps: int = 20) -> float:
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        fit.devfun(fit.theta)
-    return (time.perf_counter() - t0) / reps
+def per_eval_python(fit, reps: int = 20, batches: int = 5) -> float:
+    """Median over ``batches`` of the mean time of ``reps`` criterion evaluations."""
+    out = []
+    for _ in range(batches):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fit.devfun(fit.theta)
+        out.append((time.perf_counter() - t0) / reps)
+    return median(out)
 
 
 def main() -> None:
