@@ -132,7 +132,7 @@ def test_criterion_and_solution_match_reference(name, method, extras):
             off += nlev * k
 
 
-def clustered_problem(seed: int) -> dict:
+def clustered_problem(seed: int, weighted: bool = False) -> dict:
     """Three crossed scalar terms whose second factor's levels fall into clusters that the
     first factor's levels do not cross (InstEval-like: the rest block has zero tiles)."""
     rng = np.random.default_rng(seed)
@@ -149,13 +149,16 @@ def clustered_problem(seed: int) -> dict:
          + 0.3 * rng.standard_normal(n3)[g3] + rng.standard_normal(n))
     terms = [(g1.astype(np.int32), n1, np.ones((n, 1))), (g2, n2, np.ones((n, 1))),
              (g3, n3, np.ones((n, 1)))]
-    return {"X": X, "y": y, "w": np.empty(0), "o": np.empty(0), "terms": terms}
+    w = rng.uniform(0.5, 2.0, n) if weighted else np.empty(0)
+    o = rng.standard_normal(n) * 0.3 if weighted else np.empty(0)
+    return {"X": X, "y": y, "w": w, "o": o, "terms": terms}
 
 
-def test_tiled_rest_block_equals_sparse_path():
+@pytest.mark.parametrize("weighted", [False, True])
+def test_tiled_rest_block_equals_sparse_path(weighted):
     """The fill-reducing order and tiled factorisation of a large rest block give the sparse
     path's criterion, solution and conditional variances; 1 or 2 threads give equal numbers."""
-    prob = clustered_problem(11)
+    prob = clustered_problem(11, weighted)
     args = (prob["X"], prob["y"], prob["w"], prob["o"], [t[0] for t in prob["terms"]],
             [t[1] for t in prob["terms"]], [t[2] for t in prob["terms"]])
     tiled = _core.PlsModel(*args, method="blocked")
