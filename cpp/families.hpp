@@ -245,10 +245,7 @@ inline bool valideta(const Family& f, const Eigen::VectorXd& eta) {
     default:
       break;
   }
-  // Gamma's own valideta (eta finite and != 0) applies with any of its links.
-  if (f.family == FamilyKind::Gamma)
-    for (double e : eta)
-      if (!(std::isfinite(e) && e != 0)) return false;
+  // Every family takes valideta from its link (R 4.2.2: Gamma(link = "log")$valideta is TRUE).
   return true;
 }
 

@@ -541,7 +541,8 @@ def test_sparse_gram_fits_match_r(formula, fam, extra, gram):
           "se = unname(sqrt(diag(vcov(m)))), dev = deviance(m), null = m$null.deviance, "
           "aic = m$aic, iter = m$iter, disp = s$dispersion, "
           "rd = unname(residuals(m, 'deviance')), rw = unname(m$weights), "
-          "R = unname(m$R)) })")
+          "R = unname(m$R), hat = unname(hatvalues(m)), "
+          "pr = unname(predict(m, dsparse[1:50, ], type = 'response'))) })")
     np.testing.assert_allclose(m.coef(), R["coef"], rtol=1e-8, equal_nan=True)
     np.testing.assert_allclose(np.sqrt(np.diag(m.vcov())), R["se"], rtol=1e-8, equal_nan=True)
     vals = [m.deviance(), m.null_deviance, m.dispersion()]
@@ -553,3 +554,28 @@ def test_sparse_gram_fits_match_r(formula, fam, extra, gram):
     np.testing.assert_allclose(m.weights, R["rw"], rtol=1e-8, atol=1e-14)
     # R's Rmat: LINPACK's signs included
     np.testing.assert_allclose(np.triu(m._core.R), np.asarray(R["R"]), rtol=1e-8, atol=1e-9)
+    # the dense model matrix, built on first use when the fit went by rows
+    np.testing.assert_allclose(m.hatvalues(), R["hat"], rtol=1e-8, atol=1e-14)
+    with warnings.catch_warnings():
+        # R warns too: "prediction from a rank-deficient fit may be misleading"
+        warnings.simplefilter("ignore", errors.RankDeficiencyWarning)
+        pr = m.predict(d.iloc[:50], type="response")
+    np.testing.assert_allclose(pr, R["pr"], rtol=1e-8)
+
+
+@pytest.mark.parametrize("fam", [poisson(), Gamma(link="log")])
+def test_influence_leaves_out_zero_weights(fam):
+    """lm.influence drops rows with zero prior weight: hatvalues, rstandard, rstudent and
+    cooks.distance have one entry per row with positive weight, named as R names them."""
+    d = pd.DataFrame({"x": np.arange(1.0, 13.0),
+                      "y": [1, 3, 2, 5, 4, 6, 8, 7, 9, 12, 10, 13.0],
+                      "w": [0, 1, 1, 2, 1, 0, 1, 1, 1, 1, 3, 1.0]})
+    send_df(d, "dzw")
+    m = glm("y ~ x", d, family=fam, weights="w", data_name="dzw")
+    R = r(f"local({{ m <- glm(y ~ x, family = {fam.call_text}, data = dzw, weights = w); "
+          "list(h = hatvalues(m), rs = rstandard(m), rt = rstudent(m), cd = cooks.distance(m), "
+          "nm = names(hatvalues(m))) })")
+    for got, key in ((m.hatvalues(), "h"), (m.rstandard(), "rs"), (m.rstudent(), "rt"),
+                     (m.cooks_distance(), "cd")):
+        assert list(got.index) == list(R["nm"])
+        np.testing.assert_allclose(got.to_numpy(), R[key], rtol=1e-8)

@@ -686,8 +686,15 @@ class GLM:
 
     # ---- influence --------------------------------------------------------------------------
     def hatvalues(self) -> pd.Series:
-        """Diagonal of the hat matrix of the last weighted least-squares step (lm.influence)."""
-        return self._series(self._hat())
+        """Diagonal of the hat matrix of the last weighted least-squares step (lm.influence:
+        rows with zero prior weight are left out, as R)."""
+        return self._influence_series(self._hat())
+
+    def _influence_series(self, v: np.ndarray) -> pd.Series:
+        """lm.influence's rows: those with non-zero prior weight."""
+        keep = self._core.prior_weights != 0
+        s = self._series(v)
+        return s if keep.all() else s[keep]
 
     def _hat(self) -> np.ndarray:
         c = self._core
@@ -722,7 +729,7 @@ class GLM:
 
     def rstandard(self, type: str = "deviance") -> pd.Series:  # noqa: A002
         """r / sqrt(dispersion (1 - h)) with deviance (default) or Pearson residuals."""
-        return self._series(self._rstandard(self._influence(), type))
+        return self._influence_series(self._rstandard(self._influence(), type))
 
     def _rstandard(self, inf: dict, type: str = "deviance") -> np.ndarray:  # noqa: A002
         r = inf["pear_res"] if type == "pearson" else inf["dev_res"]
@@ -741,11 +748,11 @@ class GLM:
         r[np.isinf(r)] = np.nan
         if self.family.family not in ("binomial", "poisson"):
             r = r / inf["sigma"]
-        return self._series(r)
+        return self._influence_series(r)
 
     def cooks_distance(self) -> pd.Series:
         """(r_P / (1 - h))^2 h / (dispersion rank) (R's ``cooks.distance.glm``)."""
-        return self._series(self._cooks(self._influence()))
+        return self._influence_series(self._cooks(self._influence()))
 
     def _cooks(self, inf: dict) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
