@@ -122,8 +122,8 @@ std::vector<GlmGroupResult> glm_fit_batch(const std::vector<GroupProblem>& group
           gp.weights.empty() ? Eigen::VectorXd::Ones(n) : gp.weights.copy_column();
       const bool has_offset = !gp.offset.empty();
       const Eigen::VectorXd o = has_offset ? gp.offset.copy_column() : Eigen::VectorXd::Zero(n);
-      r.fit = glm_fit(X, Y, w, o, has_offset, family, GlmStart{}, control, intercept,
-                      intercept_col[g]);
+      r.fit =
+          glm_fit(X, Y, w, o, has_offset, family, GlmStart{}, control, intercept, intercept_col[g]);
     } catch (const GlmError& e) {
       r.error = e.what();
       r.data_error = e.data_error;

@@ -19,7 +19,7 @@ struct StridedView {
   Eigen::Index rows = 0, cols = 0;
   Eigen::Index row_stride = 1, col_stride = 0;
   bool empty() const { return data == nullptr; }
-  Eigen::MatrixXd copy() const;        // the block as a dense matrix
+  Eigen::MatrixXd copy() const;         // the block as a dense matrix
   Eigen::VectorXd copy_column() const;  // column 0 as a vector (cols must be 1)
 };
 

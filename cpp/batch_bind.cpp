@@ -61,7 +61,8 @@ ProblemList problems_of(const py::list& groups) {
     if (gp.Y.empty()) throw std::invalid_argument("'Y' is required");
     gp.weights = view_of(t[2], pl, gp.X.rows, "weights");
     gp.offset = view_of(t[3], pl, gp.X.rows, "offset");
-    if ((!gp.weights.empty() && gp.weights.cols != 1) || (!gp.offset.empty() && gp.offset.cols != 1))
+    if ((!gp.weights.empty() && gp.weights.cols != 1) ||
+        (!gp.offset.empty() && gp.offset.cols != 1))
       throw std::invalid_argument("weights and offset must be vectors");
     pl.problems.push_back(gp);
   }
@@ -149,9 +150,9 @@ void register_batch(py::module_& m) {
 
   m.def(
       "glm_fit_batch",
-      [](const py::list& groups, const std::string& family, const std::string& link,
-         double lambda, const std::string& variance, double theta, double epsilon, int maxit,
-         bool intercept, std::vector<int> intercept_col, int threads) {
+      [](const py::list& groups, const std::string& family, const std::string& link, double lambda,
+         const std::string& variance, double theta, double epsilon, int maxit, bool intercept,
+         std::vector<int> intercept_col, int threads) {
         Family f = make_family(family, link, lambda, variance, theta);
         GlmControl control{epsilon, maxit};
         ProblemList pl = problems_of(groups);

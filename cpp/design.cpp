@@ -14,25 +14,29 @@ namespace rmodels {
 
 namespace {
 
-constexpr std::ptrdiff_t kBlockRows = 2048;           // rows per work unit (fits in L1/L2)
+constexpr std::ptrdiff_t kBlockRows = 2048;            // rows per work unit (fits in L1/L2)
 constexpr std::ptrdiff_t kMinWorkPerThread = 1 << 17;  // entries; below this one thread
 
 // out[r] (= or *=) component value at rows [r0, r1), column j.
 template <bool First>
-void apply_component(const TermComponent& c, std::ptrdiff_t j, std::ptrdiff_t r0,
-                     std::ptrdiff_t r1, double* out) {
+void apply_component(const TermComponent& c, std::ptrdiff_t j, std::ptrdiff_t r0, std::ptrdiff_t r1,
+                     double* out) {
   if (c.kind == TermComponent::Kind::Numeric) {
     const double* col = c.data + j * c.col_stride;
     if (c.row_stride == 1) {
       for (std::ptrdiff_t i = r0; i < r1; ++i) {
-        if (First) out[i] = col[i];
-        else out[i] *= col[i];
+        if (First)
+          out[i] = col[i];
+        else
+          out[i] *= col[i];
       }
     } else {
       for (std::ptrdiff_t i = r0; i < r1; ++i) {
         const double v = col[i * c.row_stride];
-        if (First) out[i] = v;
-        else out[i] *= v;
+        if (First)
+          out[i] = v;
+        else
+          out[i] *= v;
       }
     }
     return;
@@ -42,8 +46,10 @@ void apply_component(const TermComponent& c, std::ptrdiff_t j, std::ptrdiff_t r0
   for (std::ptrdiff_t i = r0; i < r1; ++i) {
     const std::int32_t code = c.codes[i * c.code_stride];
     const double v = code < 0 ? nan : ccol[code * c.crow_stride];
-    if (First) out[i] = v;
-    else out[i] *= v;
+    if (First)
+      out[i] = v;
+    else
+      out[i] *= v;
   }
 }
 
@@ -178,18 +184,16 @@ std::ptrdiff_t fill_term(const DesignOut& out, std::ptrdiff_t col_offset,
   const std::ptrdiff_t n = out.rows;
   const std::ptrdiff_t width = term_width(comps);
   if (col_offset < 0 || col_offset + width > out.cols)
-    throw std::invalid_argument("term columns [" + std::to_string(col_offset) + ", " +
-                                std::to_string(col_offset + width) +
-                                ") do not fit in the output's " + std::to_string(out.cols) +
-                                " columns");
+    throw std::invalid_argument(
+        "term columns [" + std::to_string(col_offset) + ", " + std::to_string(col_offset + width) +
+        ") do not fit in the output's " + std::to_string(out.cols) + " columns");
   for (const auto& c : comps) check_factor_codes(c, n);
   if (n == 0 || width == 0) return width;
 
   const std::ptrdiff_t nblocks = (n + kBlockRows - 1) / kBlockRows;
   const std::ptrdiff_t hw = std::max(1u, std::thread::hardware_concurrency());
   std::ptrdiff_t nthreads = threads;
-  if (nthreads <= 0)
-    nthreads = std::max<std::ptrdiff_t>(1, n * width / kMinWorkPerThread);
+  if (nthreads <= 0) nthreads = std::max<std::ptrdiff_t>(1, n * width / kMinWorkPerThread);
   nthreads = std::max<std::ptrdiff_t>(1, std::min({nthreads, hw, nblocks}));
   const SparsePlan plan = sparse_plan(comps);
   auto run = [&](std::ptrdiff_t r0, std::ptrdiff_t r1) {
@@ -226,8 +230,8 @@ void match_levels(const double* values, std::ptrdiff_t n, std::ptrdiff_t stride,
       continue;
     }
     const double* pos = std::lower_bound(levels, levels + nlevels, v);
-    codes_out[i] = (pos != levels + nlevels && *pos == v) ? static_cast<std::int32_t>(pos - levels)
-                                                          : -2;
+    codes_out[i] =
+        (pos != levels + nlevels && *pos == v) ? static_cast<std::int32_t>(pos - levels) : -2;
   }
 }
 

@@ -51,8 +51,9 @@ bool dense_cholesky_lower(MatrixXd& A, int threads) {
       A.block(o + c, o, m - c, c).noalias() -= A21.bottomRows(m - c) * A21.topRows(c).transpose();
     };
     auto right = [&]() {
-      A.block(o + c, o + c, m - c, m - c).selfadjointView<Eigen::Lower>().rankUpdate(
-          A21.bottomRows(m - c), -1.0);
+      A.block(o + c, o + c, m - c, m - c)
+          .selfadjointView<Eigen::Lower>()
+          .rankUpdate(A21.bottomRows(m - c), -1.0);
     };
     if (threads > 1 && m >= 512) {
       std::thread worker(left);
@@ -191,7 +192,8 @@ PlsModel::PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const V
                    const Eigen::Ref<const VectorXd>& weights,
                    const Eigen::Ref<const VectorXd>& offset, std::vector<ReTermInput> terms,
                    int method, int dense_limit)
-    : n_(static_cast<int>(X.rows())), p_(static_cast<int>(X.cols())),
+    : n_(static_cast<int>(X.rows())),
+      p_(static_cast<int>(X.cols())),
       K_(static_cast<int>(terms.size())) {
   if (y.size() != n_) throw std::invalid_argument("lmer: y and X differ in length");
   if (K_ == 0) throw std::invalid_argument("No random effects terms specified in formula");
@@ -350,7 +352,6 @@ std::vector<MatrixXd> PlsModel::cond_var_sparse() {
   return out;
 }
 
-
 void PlsModel::build_cross_products() {
   const Term& t1 = terms_[0];
   const int k1 = t1.k, p1 = p_ + 1;
@@ -428,7 +429,8 @@ void PlsModel::build_cross_products() {
   for (int j = 0; j < t1.nlev; ++j) {
     starts.clear();
     for (int i : obs_of[j])
-      for (int t = 1; t < K_; ++t) starts.push_back(terms_[t].offset + terms_[t].codes[i] * terms_[t].k);
+      for (int t = 1; t < K_; ++t)
+        starts.push_back(terms_[t].offset + terms_[t].codes[i] * terms_[t].k);
     std::sort(starts.begin(), starts.end());
     starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
     BlockCol& bc = A21_[j];
@@ -623,10 +625,11 @@ void PlsModel::update_blocked(Criterion& cr) {
     }
   } else if (k1 <= kSmallBlock) {
     for (int j = 0; j < t1.nlev; ++j)
-      cr.ldL2 += factor_small_block(A11_.data() + static_cast<std::ptrdiff_t>(j) * k1 * k1,
-                                    A31_.data() + static_cast<std::ptrdiff_t>(j) * k1 * p1, k1, p1,
-                                    T1.data(), L11_.data() + static_cast<std::ptrdiff_t>(j) * k1 * k1,
-                                    L31_.data() + static_cast<std::ptrdiff_t>(j) * k1 * p1);
+      cr.ldL2 +=
+          factor_small_block(A11_.data() + static_cast<std::ptrdiff_t>(j) * k1 * k1,
+                             A31_.data() + static_cast<std::ptrdiff_t>(j) * k1 * p1, k1, p1,
+                             T1.data(), L11_.data() + static_cast<std::ptrdiff_t>(j) * k1 * k1,
+                             L31_.data() + static_cast<std::ptrdiff_t>(j) * k1 * p1);
   } else {
     MatrixXd M(k1, k1);
     for (int j = 0; j < t1.nlev; ++j) {
@@ -708,7 +711,7 @@ void PlsModel::update_blocked(Criterion& cr) {
       if (rest_scalar_) {
         // only the lower triangle is read by the factorisation
         L22_.resize(qr_, qr_);
-          const double* th = rest_theta_p_.data();
+        const double* th = rest_theta_p_.data();
         for (int c = 0; c < qr_; ++c) {
           const double dc = th[c];
           const double* src = A22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
@@ -757,8 +760,7 @@ void PlsModel::update_blocked(Criterion& cr) {
     }
     const bool ok = tile_ > 0 ? tiled_cholesky_lower(L22_, tile_, tile_below_, threads_)
                               : dense_cholesky_lower(L22_, threads_);
-    if (!ok)
-      throw std::runtime_error("lmer: Cholesky factor of the random-effects block failed");
+    if (!ok) throw std::runtime_error("lmer: Cholesky factor of the random-effects block failed");
     cr.ldL2 += 2.0 * L22_.diagonal().array().log().sum();
 
     // L32 = (A32 Lambda_r - sum_j L31_j L21_j') L22^-T.
@@ -793,7 +795,6 @@ void PlsModel::update_blocked(Criterion& cr) {
     L32_ = L32t.transpose();
     L33_.selfadjointView<Eigen::Lower>().rankUpdate(L32_, -1.0);
   }
-
 }
 
 Criterion PlsModel::update_theta(const VectorXd& theta) {
@@ -876,7 +877,8 @@ VectorXd PlsModel::solve_u_blocked(const VectorXd& c) const {
     for (int j = 0; j < terms_[0].nlev; ++j) {
       const BlockCol& bc = A21_[j];
       for (size_t a = 0; a < bc.rows.size(); ++a)
-        r1.segment(j * k1, k1) -= bc.L.row(static_cast<Eigen::Index>(a)).transpose() * u2[bc.rows[a]];
+        r1.segment(j * k1, k1) -=
+            bc.L.row(static_cast<Eigen::Index>(a)).transpose() * u2[bc.rows[a]];
     }
   }
   for (int j = 0; j < terms_[0].nlev; ++j) {
@@ -980,8 +982,9 @@ OptimResult PlsModel::optimize(const VectorXd& theta0, const VectorXd& lower, bo
   res.status = static_cast<int>(status);
   if (trace) {
     const Eigen::Index cols = nth + 1;
-    res.path = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-        data.path.data(), static_cast<Eigen::Index>(data.path.size()) / cols, cols);
+    res.path =
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            data.path.data(), static_cast<Eigen::Index>(data.path.size()) / cols, cols);
   }
   return res;
 }

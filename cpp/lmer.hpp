@@ -133,7 +133,8 @@ class PlsModel {
   VectorXd solve_u_blocked(const VectorXd& c) const;
   int term_base(int t) const { return t == 0 ? 0 : q1_ + terms_[t].offset; }
   MatrixXd lower_template(int t, const VectorXd& theta) const;
-  void apply_lambda_rest_left(std::vector<int>& rows, MatrixXd& M, const std::vector<MatrixXd>& T) const;
+  void apply_lambda_rest_left(std::vector<int>& rows, MatrixXd& M,
+                              const std::vector<MatrixXd>& T) const;
 
   int n_, p_, K_, q1_ = 0, qr_ = 0, ntheta_ = 0;
   double ldW_ = 0;
@@ -148,7 +149,7 @@ class PlsModel {
   std::vector<Term> terms_;
   std::vector<int> rest_term_of_;  // rest column -> term index
   int threads_ = 1;
-  bool rest_scalar_ = true;        // every rest term has one effect (Lambda_r diagonal)
+  bool rest_scalar_ = true;  // every rest term has one effect (Lambda_r diagonal)
   // For a scalar term 1, sum_j L21_j L21_j' is subtracted column by column of L22 (the
   // column stays in L1 cache): column c receives, for each level j whose rows include c at
   // position b, l_j[b] * l_j[a] at rows_j[a] for a >= b. L21 values and rows are flattened
@@ -156,23 +157,23 @@ class PlsModel {
   struct ColumnUpdate {
     int offset, b, m;  // level start in the flat arrays, position of c, number of rows
   };
-  std::vector<int> col_ptr_;                // updates of column c: col_ptr_[c] .. col_ptr_[c+1]-1
+  std::vector<int> col_ptr_;  // updates of column c: col_ptr_[c] .. col_ptr_[c+1]-1
   std::vector<ColumnUpdate> col_updates_;
   std::vector<int> l21_offset_;
-  std::vector<int> l21_rows_;               // flattened rows
-  VectorXd l21_flat_;                       // flattened values
-  VectorXd rest_theta_;                     // theta of each rest column (scalar rest terms)
-  std::vector<int> l21_src_;                // flat position -> row of A21_[j].L (rows in L22_ order)
+  std::vector<int> l21_rows_;  // flattened rows
+  VectorXd l21_flat_;          // flattened values
+  VectorXd rest_theta_;        // theta of each rest column (scalar rest terms)
+  std::vector<int> l21_src_;   // flat position -> row of A21_[j].L (rows in L22_ order)
 
   // Fill-reducing order of a large rest block (scalar terms throughout). The dense block is
   // stored and factored as P'(Lambda_r'A22 Lambda_r + I - sum_j L21_j L21_j')P with P an AMD
   // ordering of its (theta-independent) structure; L22_, L32_'s columns and A22_ are then in
   // that order. Its factor is computed tile by tile (tile_ x tile_), skipping the tiles that are
   // zero in every factor with this structure (tile-level symbolic factorisation).
-  std::vector<int> perm_;                   // rest column -> position (empty: identity)
-  int tile_ = 0;                            // 0: dense factorisation of L22_
+  std::vector<int> perm_;                     // rest column -> position (empty: identity)
+  int tile_ = 0;                              // 0: dense factorisation of L22_
   std::vector<std::vector<int>> tile_below_;  // tile column K: nonzero tile rows I > K (sorted)
-  VectorXd rest_theta_p_;                   // rest_theta_ in L22_ order
+  VectorXd rest_theta_p_;                     // rest_theta_ in L22_ order
   // with the order: the lower triangle of P'A22 P by column (A22_ itself is then released)
   std::vector<int> a22_ptr_, a22_row_;
   std::vector<double> a22_val_;
@@ -186,23 +187,23 @@ class PlsModel {
   MatrixXd A33_;  // (p+1) x (p+1)
 
   // factor
-  MatrixXd L11_;  // k1 x q1
-  MatrixXd L22_;  // qr x qr (lower)
-  MatrixXd L31_;  // (p+1) x q1
-  MatrixXd L32_;  // (p+1) x qr
-  MatrixXd L33_;  // (p+1) x (p+1) lower
+  MatrixXd L11_;             // k1 x q1
+  MatrixXd L22_;             // qr x qr (lower)
+  MatrixXd L31_;             // (p+1) x q1
+  MatrixXd L32_;             // (p+1) x qr
+  MatrixXd L33_;             // (p+1) x (p+1) lower
   std::vector<MatrixXd> T_;  // templates at the current theta
 
   // sparse path (global columns: term 1, then the rest terms in order)
   using SpMat = Eigen::SparseMatrix<double>;
   bool sparse_ = false;
-  SpMat AZZ_;                        // Z'WZ, q x q, symmetric (both triangles stored)
-  MatrixXd AZX_;                     // Z'W[X y], q x (p+1)
-  SpMat Lambda_;                     // q x q block diagonal, lower templates
-  std::vector<int> lambda_theta_;    // theta index of each stored entry of Lambda_
-  SpMat Mz_;                         // Lambda'Z'WZ Lambda + I (lower)
+  SpMat AZZ_;                      // Z'WZ, q x q, symmetric (both triangles stored)
+  MatrixXd AZX_;                   // Z'W[X y], q x (p+1)
+  SpMat Lambda_;                   // q x q block diagonal, lower templates
+  std::vector<int> lambda_theta_;  // theta index of each stored entry of Lambda_
+  SpMat Mz_;                       // Lambda'Z'WZ Lambda + I (lower)
   Eigen::SimplicialLLT<SpMat, Eigen::Lower, Eigen::AMDOrdering<int>> sllt_;
-  MatrixXd RZX_;                     // q x (p+1): L^-1 P Lambda' Z'W[X y]
+  MatrixXd RZX_;  // q x (p+1): L^-1 P Lambda' Z'W[X y]
 };
 
 }  // namespace lmer

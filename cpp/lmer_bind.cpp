@@ -41,11 +41,13 @@ method: 'blocked' (dense block for terms 2..K), 'sparse' (sparse Cholesky with A
 'auto' (blocked unless terms 2..K have more than dense_limit columns).
 )doc")
       .def_property_readonly("is_sparse", &lmer::PlsModel::is_sparse)
-      .def_property_readonly("is_tiled", &lmer::PlsModel::is_tiled,
-                             "Blocked path with a fill-reducing order (AMD) of the dense block and a\n"
-                             "factorisation that skips its zero tiles (large blocks of scalar terms).")
-      .def_property("threads", &lmer::PlsModel::threads, &lmer::PlsModel::set_threads,
-                    "Threads (1 or 2) for the dense block factorisation; results do not depend on it.")
+      .def_property_readonly(
+          "is_tiled", &lmer::PlsModel::is_tiled,
+          "Blocked path with a fill-reducing order (AMD) of the dense block and a\n"
+          "factorisation that skips its zero tiles (large blocks of scalar terms).")
+      .def_property(
+          "threads", &lmer::PlsModel::threads, &lmer::PlsModel::set_threads,
+          "Threads (1 or 2) for the dense block factorisation; results do not depend on it.")
       .def(py::init([](RowsF X, VecR y, VecR w, VecR off, std::vector<Eigen::VectorXi> codes,
                        std::vector<int> nlev, std::vector<MatrixXd> zlhs, const std::string& method,
                        int dense_limit) {
@@ -116,7 +118,8 @@ method: 'blocked' (dense block for terms 2..K), 'sparse' (sparse Cholesky with A
             return self.cond_var_blocks(theta);
           },
           py::arg("theta"),
-          "Per term, k x (k nlev) diagonal blocks of Lambda (L_Z L_Z')^-1 Lambda' (lme4 condVar / sigma^2).")
+          "Per term, k x (k nlev) diagonal blocks of Lambda (L_Z L_Z')^-1 Lambda' (lme4 condVar / "
+          "sigma^2).")
       .def(
           "optimize",
           [](lmer::PlsModel& self, const VectorXd& theta0, const VectorXd& lower, bool reml,
@@ -135,7 +138,8 @@ method: 'blocked' (dense block for terms 2..K), 'sparse' (sparse Cholesky with A
             return d;
           },
           py::arg("theta0"), py::arg("lower"), py::arg("reml"), py::arg("xtol_abs") = 1e-8,
-          py::arg("ftol_abs") = 1e-8, py::arg("xtol_rel") = 1e-4, py::arg("maxeval") = 100000, py::arg("trace") = false,
+          py::arg("ftol_abs") = 1e-8, py::arg("xtol_rel") = 1e-4, py::arg("maxeval") = 100000,
+          py::arg("trace") = false,
           "Minimise the criterion with NLopt's BOBYQA (lme4's nloptwrap defaults); trace=True\n"
           "adds 'path': one row per evaluation (theta, criterion).");
 }
