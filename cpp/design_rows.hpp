@@ -65,6 +65,79 @@ struct SparseRows {
   double at(Eigen::Index i, int j) const;
 };
 
+// G = [sw X  zw]'[sw X  zw] ((p + 1) x (p + 1), long double, symmetric) over the non-zeros of
+// the rows.  Rows are cut into a fixed number of contiguous slots that depends on n and p only;
+// each slot sums its rows in double over blocks of kGramBlock rows, blocks over groups of
+// kGramGroup rows, groups in long double, and the slots are added in order: any thread count
+// gives the same bits.
+constexpr Eigen::Index kGramBlock = 256;
+constexpr Eigen::Index kGramGroup = 4096;
+
+// block(r0, r1) fills sw and zw (the sqrt working weights and weighted working responses; sw = 0
+// leaves a row out) on rows [r0, r1) just before they are accumulated; it is called once per
+// block of rows, from several threads.
+template <typename Block>
+Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic> rows_gram(const SparseRows& sd,
+                                                                     const Eigen::VectorXd& sw,
+                                                                     const Eigen::VectorXd& zw,
+                                                                     Block&& block) {
+  const int p = sd.p, m = p + 1;
+  const Eigen::Index n = sd.n;
+  // Slots: a function of n and p only.
+  const Eigen::Index max_slots = m > 200 ? 4 : 16;
+  const Eigen::Index groups = (n + kGramGroup - 1) / kGramGroup;
+  const Eigen::Index slots = std::max<Eigen::Index>(1, std::min(max_slots, groups));
+  const Eigen::Index per_slot = ((groups + slots - 1) / slots) * kGramGroup;
+  using MatL = Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>;
+  std::vector<MatL> part(slots, MatL::Zero(m, m));
+  for_tasks(n, per_slot, [&](Eigen::Index slot, Eigen::Index b, Eigen::Index e) {
+    Eigen::MatrixXd blk(m, m), grp(m, m);
+    std::vector<double> xs(p);
+    std::vector<int> ix(p);
+    MatL& acc = part[slot];
+    for (Eigen::Index g0 = b; g0 < e; g0 += kGramGroup) {
+      grp.setZero();
+      const Eigen::Index g1 = std::min(e, g0 + kGramGroup);
+      for (Eigen::Index r0 = g0; r0 < g1; r0 += kGramBlock) {
+        blk.setZero();
+        double* gd = blk.data();
+        const Eigen::Index r1 = std::min(g1, r0 + kGramBlock);
+        block(r0, r1);
+        for (Eigen::Index i = r0; i < r1; ++i) {
+          const double w = sw[i], zi = zw[i];
+          if (w == 0.0) continue;  // a row outside the step adds nothing
+          const SparseRows::Piece& pc = sd.piece(i);
+          const Eigen::Index li = i % kRowChunk;
+          const std::uint32_t s0 = pc.start[li];
+          const int c = static_cast<int>(pc.start[li + 1] - s0);
+          for (int a = 0; a < c; ++a) {
+            ix[a] = pc.index[s0 + a];
+            xs[a] = pc.value[s0 + a] * w;
+          }
+          for (int a = 0; a < c; ++a) {
+            const double va = xs[a];
+            double* ga = gd + ix[a];
+            for (int q = a; q < c; ++q) ga[static_cast<Eigen::Index>(ix[q]) * m] += va * xs[q];
+            ga[static_cast<Eigen::Index>(p) * m] += va * zi;
+          }
+          gd[p + static_cast<Eigen::Index>(p) * m] += zi * zi;
+        }
+        grp += blk;
+      }
+      acc += grp.cast<long double>();
+    }
+  });
+  MatL G = part[0];
+  for (Eigen::Index s = 1; s < slots; ++s) G += part[s];
+  return G.selfadjointView<Eigen::Upper>();
+}
+
+// rows_gram without a block step (sw and zw already filled).
+inline Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic> rows_gram(
+    const SparseRows& sd, const Eigen::VectorXd& sw, const Eigen::VectorXd& zw) {
+  return rows_gram(sd, sw, zw, [](Eigen::Index, Eigen::Index) {});
+}
+
 // True when an n x p design is worth keeping by rows: tall (n >= 4p + 16, n p >= 2e5) and
 // p <= 600 (the Gram path's p x p work per step stays small).
 bool rows_shape_ok(Eigen::Index n, Eigen::Index p);

@@ -70,8 +70,6 @@ using LD = long double;
 using MatL = kernels::Mat<LD>;
 using VecL = kernels::Vec<LD>;
 
-constexpr Eigen::Index kSub = 256;         // rows per double block
-constexpr Eigen::Index kGroupRows = 4096;  // rows per double group, groups end in long double
 constexpr double kGramMaxCond = 1e4;
 
 // Number of good rows (weights > 0, mu.eta != 0), and their list with their sqrt weights.
@@ -159,63 +157,6 @@ inline void working_rows(const Family& f, const double* eta, const double* mu, c
       return working_rows([&f](double m) { return variance1(f, m); }, eta, mu, mu_eta, y, wt, off,
                           sw, zw, r0, r1, fl);
   }
-}
-
-// G = [sw X  zw]'[sw X  zw] ((p + 1) x (p + 1), long double, symmetric), X given by its rows.
-// block(r0, r1) fills sw and zw (the sqrt working weights and weighted working responses; sw = 0
-// leaves a row out) on rows [r0, r1) just before they are accumulated; it is called once per
-// block of rows, from several threads.
-template <typename Block>
-MatL weighted_gram(const SparseRows& sd, const Eigen::VectorXd& sw, const Eigen::VectorXd& zw,
-                   Block&& block) {
-  const int p = sd.p, m = p + 1;
-  const Eigen::Index n = sd.n;
-  // Slots: a function of n and p only.
-  const Eigen::Index max_slots = m > 200 ? 4 : 16;
-  const Eigen::Index groups = (n + kGroupRows - 1) / kGroupRows;
-  const Eigen::Index slots = std::max<Eigen::Index>(1, std::min(max_slots, groups));
-  const Eigen::Index per_slot = ((groups + slots - 1) / slots) * kGroupRows;
-  std::vector<MatL> part(slots, MatL::Zero(m, m));
-  for_tasks(n, per_slot, [&](Eigen::Index slot, Eigen::Index b, Eigen::Index e) {
-    Eigen::MatrixXd blk(m, m), grp(m, m);
-    std::vector<double> xs(p);
-    std::vector<int> ix(p);
-    MatL& acc = part[slot];
-    for (Eigen::Index g0 = b; g0 < e; g0 += kGroupRows) {
-      grp.setZero();
-      const Eigen::Index g1 = std::min(e, g0 + kGroupRows);
-      for (Eigen::Index r0 = g0; r0 < g1; r0 += kSub) {
-        blk.setZero();
-        double* gd = blk.data();
-        const Eigen::Index r1 = std::min(g1, r0 + kSub);
-        block(r0, r1);
-        for (Eigen::Index i = r0; i < r1; ++i) {
-          const double w = sw[i], zi = zw[i];
-          if (w == 0.0) continue;  // a row outside the step adds nothing
-          const SparseRows::Piece& pc = sd.piece(i);
-          const Eigen::Index li = i % kRowChunk;
-          const std::uint32_t s0 = pc.start[li];
-          const int c = static_cast<int>(pc.start[li + 1] - s0);
-          for (int a = 0; a < c; ++a) {
-            ix[a] = pc.index[s0 + a];
-            xs[a] = pc.value[s0 + a] * w;
-          }
-          for (int a = 0; a < c; ++a) {
-            const double va = xs[a];
-            double* ga = gd + ix[a];
-            for (int q = a; q < c; ++q) ga[static_cast<Eigen::Index>(ix[q]) * m] += va * xs[q];
-            ga[static_cast<Eigen::Index>(p) * m] += va * zi;
-          }
-          gd[p + static_cast<Eigen::Index>(p) * m] += zi * zi;
-        }
-        grp += blk;
-      }
-      acc += grp.cast<LD>();
-    }
-  });
-  MatL G = part[0];
-  for (Eigen::Index s = 1; s < slots; ++s) G += part[s];
-  return G.selfadjointView<Eigen::Upper>();
 }
 
 // The step's coefficients from G when the conditions of the Gram path hold; Rt gets R~.
@@ -588,7 +529,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
     };
     MatL G;
     if (gram_ok) {
-      G = weighted_gram(rows, sw, zwn, block_weights);
+      G = rows_gram(rows, sw, zwn, block_weights);
     } else {
       for_tasks(n, kRowChunk,
                 [&](Eigen::Index, Eigen::Index b, Eigen::Index e) { block_weights(b, e); });

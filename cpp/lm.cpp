@@ -7,6 +7,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "design_rows.hpp"
 #include "qr.hpp"
 #include "qr_kernels.hpp"
 #include "qr_tall.hpp"
@@ -196,8 +197,8 @@ bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p) {
 
 LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                       const Eigen::Ref<const Eigen::VectorXd>& weights,
-                      const Eigen::Ref<const Eigen::VectorXd>& offset, double tol,
-                      int threads, int extended, bool allow_fast, bool defer_factor) {
+                      const Eigen::Ref<const Eigen::VectorXd>& offset, double tol, int threads,
+                      int extended, bool allow_fast, bool defer_factor) {
   const Eigen::Index n = X.rows();
   const Eigen::Index p = X.cols();
   const Eigen::Index k = Y.cols();
@@ -283,8 +284,7 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   }
 
   Eigen::MatrixXd rsd;  // residuals of the weighted problem on the used rows
-  const bool use_extended =
-      extended == 1 || (extended < 0 && lm_uses_extended_precision(nu, p));
+  const bool use_extended = extended == 1 || (extended < 0 && lm_uses_extended_precision(nu, p));
   TallFit tf;
   TallStatus tall = TallStatus::kDeclined;
   std::shared_ptr<TallFactor> deferred =
@@ -363,6 +363,53 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   }
   if (has_offset) fit.fitted_values.colwise() += offset;
   return fit;
+}
+
+bool lm_wfit_rows(const SparseRows& rows, const Eigen::Ref<const Eigen::VectorXd>& y,
+                  const Eigen::Ref<const Eigen::VectorXd>& weights,
+                  const Eigen::Ref<const Eigen::VectorXd>& offset, double tol, LmFit& fit) {
+  const Eigen::Index n = rows.n;
+  const int p = rows.p;
+  if (y.size() != n || (weights.size() != 0 && weights.size() != n) ||
+      (offset.size() != 0 && offset.size() != n))
+    throw std::invalid_argument("lm_wfit_rows: lengths differ");
+  if (lm_uses_extended_precision(n, p)) return false;
+  const bool weighted = weights.size() != 0;
+  Eigen::VectorXd yo = offset.size() != 0 ? Eigen::VectorXd(y - offset) : Eigen::VectorXd(y);
+  Eigen::VectorXd sw = Eigen::VectorXd::Ones(n);
+  if (weighted) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (!(weights[i] > 0)) return false;
+      sw[i] = std::sqrt(weights[i]);
+    }
+  }
+  Eigen::VectorXd yw = weighted ? Eigen::VectorXd(yo.cwiseProduct(sw)) : yo;
+  if (!yw.allFinite()) return false;
+  TallFit tf;
+  auto deferred = std::make_shared<TallFactor>();
+  if (lm_tall_reconstruct_rows(rows, sw, yw, tol, tf, *deferred) != TallStatus::kDone) return false;
+  fit = LmFit();
+  fit.algorithm = "reconstructed";
+  fit.n_used = static_cast<int>(n);
+  fit.qraux = std::move(tf.qraux);
+  fit.pivot = std::move(tf.pivot);
+  fit.rank = tf.rank;
+  fit.coefficients = Eigen::MatrixXd::Constant(p, 1, kNaN);
+  for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = tf.coef.row(i);
+  fit.effects = std::move(tf.effects);
+  fit.df_residual = static_cast<int>(n) - fit.rank;
+  // Back to the original scale, as lm_wfit_inplace: residuals / sqrt(w), fitted = (y - o) -
+  // residuals + o.
+  if (weighted) {
+    fit.residuals = tf.rsd.array().colwise() / sw.array();
+  } else {
+    fit.residuals = std::move(tf.rsd);
+  }
+  fit.fitted_values = yo - fit.residuals.col(0);
+  if (offset.size() != 0) fit.fitted_values.col(0) += offset;
+  deferred->yw = yw;
+  fit.deferred = std::move(deferred);
+  return true;
 }
 
 Eigen::VectorXd qr_hat(const Eigen::Ref<const Eigen::MatrixXd>& qr,

@@ -4,14 +4,14 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 
 #include "bindings.hpp"
-
-#include <cmath>
-#include <limits>
+#include "design_rows.hpp"
 #include "lm.hpp"
 #include "qr.hpp"
 
@@ -50,7 +50,7 @@ py::array_t<double, py::array::f_style> factor_buffer(const py::object& X, bool 
   }
   py::object np = py::module_::import("numpy");
   FArray copy = np.attr("array")(X, py::arg("dtype") = "float64", py::arg("order") = "F",
-                                  py::arg("copy") = true);
+                                 py::arg("copy") = true);
   if (copy.ndim() != 2) throw std::invalid_argument("'x' must be a matrix");
   return copy;
 }
@@ -72,8 +72,24 @@ struct DeferredQR {
   Eigen::MatrixXd eff;
   py::object qr = py::none(), effects = py::none();
 
+  // A fit from the design's rows (lm_wfit_rows) has no buffer until the factor or the hat values
+  // are asked for: `builder()` then returns sqrt(w) X as a new Fortran-ordered float64 array.
+  py::object builder = py::none();
+
   // The buffer's first n_used rows (call with the GIL held).
   Eigen::Ref<Eigen::MatrixXd> rows() {
+    if (!builder.is_none()) {
+      // The builder runs Python code, which may let another thread in: the first to finish
+      // sets the buffer (under the GIL), once; later results are dropped.
+      py::object make = builder;
+      py::array_t<double, py::array::f_style> x = make();
+      if (x.ndim() != 2 || x.shape(0) != n_used || x.shape(1) != f->p)
+        throw std::invalid_argument("DeferredQR: the rebuilt design has the wrong shape");
+      if (!builder.is_none()) {
+        buf = std::move(x);
+        builder = py::none();
+      }
+    }
     Eigen::Map<Eigen::MatrixXd> x(buf.mutable_data(), buf.shape(0), buf.shape(1));
     return x.topRows(n_used);
   }
@@ -110,8 +126,9 @@ void register_lm(py::module_& m) {
       m, "DeferredQR",
       "The compact QR factor (R's qr$qr) and full effects of a reconstructed lm fit, computed\n"
       "on first request from the design, which the object keeps (see lm_wfit's defer_factor).")
-      .def_property_readonly("materialised", [](const DeferredQR& d) { return d.done(); },
-                             "Whether the factor has been written over the design buffer.")
+      .def_property_readonly(
+          "materialised", [](const DeferredQR& d) { return d.done(); },
+          "Whether the factor has been written over the design buffer.")
       .def(
           "qr",
           [](DeferredQR& d) {
@@ -352,6 +369,53 @@ void register_lm(py::module_& m) {
       "(it must not be changed afterwards), 'qr' is None, 'qr_top' holds its first p rows,\n"
       "'effects' only its first p rows, and 'deferred' (DeferredQR) gives the factor, the full\n"
       "effects (bit-identical to the undeferred ones) and the hat values on request.");
+
+  m.def(
+      "lm_wfit_rows",
+      [](const std::shared_ptr<SparseRows>& rows, const Eigen::VectorXd& y,
+         std::optional<Eigen::VectorXd> weights, std::optional<Eigen::VectorXd> offset, double tol,
+         const py::object& builder) -> py::object {
+        if (!rows) throw py::type_error("rows must be a DesignRows");
+        if (!PyCallable_Check(builder.ptr())) throw py::type_error("builder must be callable");
+        const Eigen::VectorXd none;
+        LmFit fit;
+        bool ok;
+        {
+          py::gil_scoped_release nogil;
+          ok = lm_wfit_rows(*rows, y, weights ? *weights : none, offset ? *offset : none, tol, fit);
+        }
+        if (!ok) return py::none();
+        auto h = std::make_shared<DeferredQR>();
+        h->f = fit.deferred;
+        h->builder = builder;
+        h->n_used = fit.n_used;
+        h->effects_top = fit.effects;
+        h->qraux = fit.qraux;
+        h->rank = fit.rank;
+        py::dict d;
+        d["coefficients"] = std::move(fit.coefficients);
+        d["qr"] = py::none();
+        d["qr_top"] = fit.deferred->top;
+        d["deferred"] = py::cast(h);
+        d["qraux"] = std::move(fit.qraux);
+        d["pivot"] = py::array(py::cast(fit.pivot));
+        d["rank"] = fit.rank;
+        d["effects"] = std::move(fit.effects);
+        d["residuals"] = std::move(fit.residuals);
+        d["fitted_values"] = std::move(fit.fitted_values);
+        d["df_residual"] = fit.df_residual;
+        d["n_used"] = fit.n_used;
+        d["tol"] = tol;
+        d["algorithm"] = fit.algorithm;
+        return d;
+      },
+      py::arg("rows"), py::arg("y"), py::arg("weights") = py::none(),
+      py::arg("offset") = py::none(), py::arg("tol") = 1e-7, py::arg("builder"),
+      "lm_wfit (deferred, reconstructed path) for one response on a model matrix kept by rows\n"
+      "(design_rows), without the dense matrix. weights None or all positive. Returns None when\n"
+      "the path does not apply (fit the dense matrix then), else lm_wfit's dict with 'deferred';\n"
+      "builder() must return the dense sqrt(w) X (n, p) when the factor or hat values are asked\n"
+      "for.");
 
   m.def(
       "qr_hat",

@@ -29,11 +29,12 @@
 #ifdef __AVX2__
 #include <immintrin.h>
 #endif
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <thread>
 
+#include "design_rows.hpp"
 #include "qr_kernels.hpp"
 
 namespace rmodels {
@@ -72,12 +73,12 @@ void parallel_rows(Eigen::Index lo, Eigen::Index hi, int nt, F&& f) {
 }
 
 // The non-zero entries of a block of rows, row by row, columns ascending.
-struct SparseRows {
+struct BlockRows {
   int p = 0;
   std::vector<int> count, index;
   std::vector<double> value;
   bool finite = true;  // no NaN/Inf seen so far
-  explicit SparseRows(int p_) : p(p_), count(kBlock), index(kBlock * p_), value(kBlock * p_) {}
+  explicit BlockRows(int p_) : p(p_), count(kBlock), index(kBlock * p_), value(kBlock * p_) {}
   void gather(const Eigen::Ref<const Eigen::MatrixXd>& X, Eigen::Index r0, Eigen::Index m) {
     std::fill(count.begin(), count.begin() + m, 0);
     const bool more = r0 + 2 * m <= X.rows();
@@ -137,7 +138,7 @@ MatL gram(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eig
   std::vector<char> ok(nt, 1);
   store.assign(nt, RowStore());
   parallel_rows(0, X.rows(), nt, [&](int t, Eigen::Index b, Eigen::Index e) {
-    SparseRows rows(p);
+    BlockRows rows(p);
     RowStore& st = store[t];
     st.start.reserve(e - b + 1);
     const auto guess =
@@ -249,9 +250,9 @@ bool tsqr(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eig
 // operations whichever of them are requested, so deferred products equal fit-time ones bit for
 // bit (given the same nt).
 void row_pass(Eigen::Ref<Eigen::MatrixXd> Xw, const Eigen::Ref<const Eigen::MatrixXd>& Yw,
-              bool sparse, int nt, const std::vector<RowStore>* store,
-              const Eigen::MatrixXd* bd, Eigen::MatrixXd* rsd, const Eigen::MatrixXd* vd,
-              Eigen::MatrixXd* eff, const RowMatrixXd* C) {
+              bool sparse, int nt, const std::vector<RowStore>* store, const Eigen::MatrixXd* bd,
+              Eigen::MatrixXd* rsd, const Eigen::MatrixXd* vd, Eigen::MatrixXd* eff,
+              const RowMatrixXd* C) {
   const Eigen::Index n = Xw.rows();
   const int p = static_cast<int>(Xw.cols());
   const int k = static_cast<int>(Yw.cols());
@@ -268,15 +269,14 @@ void row_pass(Eigen::Ref<Eigen::MatrixXd> Xw, const Eigen::Ref<const Eigen::Matr
         x = Xw.middleRows(r0, len);
         if (rsd != nullptr) rsd->middleRows(r0, len) = Yw.middleRows(r0, len) - x * (*bd);
         if (eff != nullptr) eff->middleRows(r0, len) = Yw.middleRows(r0, len) + x * (*vd);
-        if (C != nullptr)
-          Xw.middleRows(r0, len).noalias() = x * Cd.triangularView<Eigen::Upper>();
+        if (C != nullptr) Xw.middleRows(r0, len).noalias() = x * Cd.triangularView<Eigen::Upper>();
       }
     });
     return;
   }
   parallel_rows(0, n, nt, [&](int t, Eigen::Index b0, Eigen::Index e0) {
     const RowStore* st = store != nullptr ? &(*store)[t] : nullptr;
-    SparseRows rows(st != nullptr ? 0 : p);
+    BlockRows rows(st != nullptr ? 0 : p);
     RowMatrixXd qrow(C != nullptr ? kBlock : 0, p);
     // One row: ix/vx its c non-zeros (columns ascending).
     auto one = [&](Eigen::Index row, Eigen::Index i, const auto* ix, const double* vx, int c) {
@@ -333,8 +333,8 @@ void row_pass(Eigen::Ref<Eigen::MatrixXd> Xw, const Eigen::Ref<const Eigen::Matr
           ++i;
         }
         for (; i + 4 <= len; i += 4) {
-          const __m256d v = _mm256_set_pd(src[(i + 3) * p], src[(i + 2) * p],
-                                          src[(i + 1) * p], src[i * p]);
+          const __m256d v =
+              _mm256_set_pd(src[(i + 3) * p], src[(i + 2) * p], src[(i + 1) * p], src[i * p]);
           _mm256_stream_pd(dst + i, v);
         }
 #endif
@@ -368,7 +368,7 @@ Eigen::VectorXd hat_pass(const Eigen::Ref<const Eigen::MatrixXd>& X, bool sparse
     return hat;
   }
   parallel_rows(0, n, nt, [&](int, Eigen::Index b0, Eigen::Index e0) {
-    SparseRows rows(p);
+    BlockRows rows(p);
     Eigen::VectorXd z(p);
     for (Eigen::Index r0 = b0; r0 < e0; r0 += kBlock) {
       const Eigen::Index len = std::min(kBlock, e0 - r0);
@@ -393,6 +393,107 @@ Eigen::VectorXd hat_pass(const Eigen::Ref<const Eigen::MatrixXd>& X, bool sparse
     }
   });
   return hat;
+}
+
+// The p x p part of the reconstruction: conditioning and dqrdc2's rule checked on R~, the
+// coefficients, LINPACK's signs, qraux and reflectors (modified LU), the top p rows of the
+// factor and of Q'y, and the matrices C, v that give the rows below p.  Xtop, ytop: the first p
+// rows of the (weighted) design and response.  False when the path does not apply.
+struct TallAlgebra {
+  MatL b;                // p x k coefficients
+  VecL tau;              // qraux
+  RowMatrixXd C;         // rows below p of the factor: x_i' C
+  MatL v;                // effects below p: y_i + x_i' v
+  Eigen::MatrixXd top;   // first p rows of the factor
+  MatL eff_top, xb_top;  // first p rows of Q'y and of X b
+};
+
+bool tall_algebra(const MatL& Rt, const MatL& zt, const MatL& Xty, const MatL& Xtop,
+                  const MatL& ytop, double tol, TallAlgebra& out) {
+  const int p = static_cast<int>(Rt.rows());
+  constexpr bool kNo = false;
+  // Conditioning, and dqrdc2's own rule on R~ (same column norms and projections as X).
+  {
+    // Condition number of the column-equilibrated design (R~ columns have X's column norms):
+    // units of measurement do not make a design ill-conditioned for this purpose.
+    Eigen::MatrixXd Rs = Rt.cast<double>();
+    for (int j = 0; j < p; ++j) Rs.col(j) /= Rs.col(j).norm();
+    // Squared singular values = eigenvalues of Rs'Rs (a tenth of the cost of a Jacobi SVD);
+    // their absolute error, ~p eps lambda_max, is far below lambda_max / kMaxCond^2.
+    const Eigen::MatrixXd S = Rs.transpose() * Rs;  // Rs is upper triangular
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(S, Eigen::EigenvaluesOnly);
+    const auto& ev = eig.eigenvalues();  // ascending
+    if (!(ev[0] > 0.0) || ev[p - 1] / ev[0] > kMaxCond * kMaxCond) return kNo;
+    MatL Rc = Rt;
+    VecL qa;
+    std::vector<int> piv;
+    if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return kNo;
+  }
+
+  MatL b = zt;
+  Rt.triangularView<Eigen::Upper>().solveInPlace(b);
+
+  // Modified LU of I - Q~top D (signs d chosen so that every pivot is 1 + |a| >= 1).
+  MatL A = Xtop;
+  Rt.triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(A);  // Q~top
+  A = -A;
+  VecL d(p), tau(p);
+  MatL L = MatL::Identity(p, p);
+  for (int l = 0; l < p; ++l) {
+    const LD a = A(l, l);
+    d[l] = a > 0 ? LD(1) : LD(-1);
+    tau[l] = LD(1) + d[l] * a;
+    for (int i = l + 1; i < p; ++i) L(i, l) = d[l] * A(i, l) / tau[l];
+    for (int j = l + 1; j < p; ++j) {
+      const LD alj = A(l, j);
+      if (alj != 0)
+        for (int i = l + 1; i < p; ++i) A(i, j) -= L(i, l) * alj;
+    }
+  }
+  MatL U = MatL::Zero(p, p);  // U = T V1'
+  for (int l = 0; l < p; ++l) {
+    U(l, l) = tau[l];
+    for (int m = 0; m < l; ++m) U(m, l) = d[l] * A(m, l);
+  }
+  MatL T = U;
+  L.transpose().triangularView<Eigen::UnitUpper>().solveInPlace<Eigen::OnTheRight>(T);
+  // M = R~^{-1} D U^{-1}
+  MatL M = MatL::Identity(p, p);
+  U.triangularView<Eigen::Upper>().solveInPlace(M);
+  M = d.asDiagonal() * M;
+  Rt.triangularView<Eigen::Upper>().solveInPlace(M);
+
+  // V'y = V1' y_top + V_tail' y_tail, V_tail = -X_tail M.
+  const MatL Xty_tail = Xty - Xtop.transpose() * ytop;
+  const MatL Vty = L.transpose() * ytop - M.transpose() * Xty_tail;
+  const MatL w = T.transpose() * Vty;
+  const MatL eff_top = ytop - L * w;
+  // Self-check: the top of Q'y must equal D z~.
+  {
+    const MatL dz = d.asDiagonal() * zt;
+    const LD scale = std::max<LD>(dz.cwiseAbs().maxCoeff(), ytop.cwiseAbs().maxCoeff());
+    if (!((eff_top - dz).cwiseAbs().maxCoeff() <= LD(1e-9) * std::max<LD>(scale, LD(1e-300))))
+      return kNo;
+  }
+  const RowMatrixXd C = (-(M * tau.asDiagonal())).cast<double>();
+  const MatL v = M * w;
+
+  // Rows above p of the factor: R (rows scaled by d) on and above the diagonal, tau_l V(i, l)
+  // below.
+  Eigen::MatrixXd top(p, p);
+  for (int j = 0; j < p; ++j) {
+    for (int i = 0; i <= j; ++i) top(i, j) = static_cast<double>(d[i] * Rt(i, j));
+    for (int i = j + 1; i < p; ++i) top(i, j) = static_cast<double>(tau[j] * L(i, j));
+  }
+
+  out.b = std::move(b);
+  out.tau = std::move(tau);
+  out.C = C;
+  out.v = v;
+  out.top = std::move(top);
+  out.eff_top = eff_top;
+  out.xb_top = Xtop * out.b;
+  return true;
 }
 
 }  // namespace
@@ -444,82 +545,19 @@ TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
     Xty = Rt.transpose() * zt;
   }
 
-  // Conditioning, and dqrdc2's own rule on R~ (same column norms and projections as X).
+  TallAlgebra alg;
   {
-    // Condition number of the column-equilibrated design (R~ columns have X's column norms):
-    // units of measurement do not make a design ill-conditioned for this purpose.
-    Eigen::MatrixXd Rs = Rt.cast<double>();
-    for (int j = 0; j < p; ++j) Rs.col(j) /= Rs.col(j).norm();
-    // Squared singular values = eigenvalues of Rs'Rs (a tenth of the cost of a Jacobi SVD);
-    // their absolute error, ~p eps lambda_max, is far below lambda_max / kMaxCond^2.
-    const Eigen::MatrixXd S = Rs.transpose() * Rs;  // Rs is upper triangular
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(S, Eigen::EigenvaluesOnly);
-    const auto& ev = eig.eigenvalues();  // ascending
-    if (!(ev[0] > 0.0) || ev[p - 1] / ev[0] > kMaxCond * kMaxCond) return kNo;
-    MatL Rc = Rt;
-    VecL qa;
-    std::vector<int> piv;
-    if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return kNo;
+    const MatL Xtop = Xw.topRows(p).cast<LD>();
+    const MatL ytop = Yw.topRows(p).cast<LD>();
+    if (!tall_algebra(Rt, zt, Xty, Xtop, ytop, tol, alg)) return kNo;
   }
-
-  MatL b = zt;
-  Rt.triangularView<Eigen::Upper>().solveInPlace(b);
-
-  // Modified LU of I - Q~top D (signs d chosen so that every pivot is 1 + |a| >= 1).
-  const MatL Xtop = Xw.topRows(p).cast<LD>();
-  MatL A = Xtop;
-  Rt.triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(A);  // Q~top
-  A = -A;
-  VecL d(p), tau(p);
-  MatL L = MatL::Identity(p, p);
-  for (int l = 0; l < p; ++l) {
-    const LD a = A(l, l);
-    d[l] = a > 0 ? LD(1) : LD(-1);
-    tau[l] = LD(1) + d[l] * a;
-    for (int i = l + 1; i < p; ++i) L(i, l) = d[l] * A(i, l) / tau[l];
-    for (int j = l + 1; j < p; ++j) {
-      const LD alj = A(l, j);
-      if (alj != 0)
-        for (int i = l + 1; i < p; ++i) A(i, j) -= L(i, l) * alj;
-    }
-  }
-  MatL U = MatL::Zero(p, p);  // U = T V1'
-  for (int l = 0; l < p; ++l) {
-    U(l, l) = tau[l];
-    for (int m = 0; m < l; ++m) U(m, l) = d[l] * A(m, l);
-  }
-  MatL T = U;
-  L.transpose().triangularView<Eigen::UnitUpper>().solveInPlace<Eigen::OnTheRight>(T);
-  // M = R~^{-1} D U^{-1}
-  MatL M = MatL::Identity(p, p);
-  U.triangularView<Eigen::Upper>().solveInPlace(M);
-  M = d.asDiagonal() * M;
-  Rt.triangularView<Eigen::Upper>().solveInPlace(M);
-
-  // V'y = V1' y_top + V_tail' y_tail, V_tail = -X_tail M.
+  const MatL& b = alg.b;
+  const VecL& tau = alg.tau;
+  const RowMatrixXd& C = alg.C;
+  const Eigen::MatrixXd bd = b.cast<double>(), vd = alg.v.cast<double>();
+  Eigen::MatrixXd top = alg.top;
   const MatL ytop = Yw.topRows(p).cast<LD>();
-  const MatL Xty_tail = Xty - Xtop.transpose() * ytop;
-  const MatL Vty = L.transpose() * ytop - M.transpose() * Xty_tail;
-  const MatL w = T.transpose() * Vty;
-  const MatL eff_top = ytop - L * w;
-  // Self-check: the top of Q'y must equal D z~.
-  {
-    const MatL dz = d.asDiagonal() * zt;
-    const LD scale = std::max<LD>(dz.cwiseAbs().maxCoeff(), ytop.cwiseAbs().maxCoeff());
-    if (!((eff_top - dz).cwiseAbs().maxCoeff() <= LD(1e-9) * std::max<LD>(scale, LD(1e-300))))
-      return kNo;
-  }
-  const RowMatrixXd C = (-(M * tau.asDiagonal())).cast<double>();
-  const MatL v = M * w;
-  const Eigen::MatrixXd bd = b.cast<double>(), vd = v.cast<double>();
-
-  // Rows above p of the factor: R (rows scaled by d) on and above the diagonal, tau_l V(i, l)
-  // below.
-  Eigen::MatrixXd top(p, p);
-  for (int j = 0; j < p; ++j) {
-    for (int i = 0; i <= j; ++i) top(i, j) = static_cast<double>(d[i] * Rt(i, j));
-    for (int i = j + 1; i < p; ++i) top(i, j) = static_cast<double>(tau[j] * L(i, j));
-  }
+  const MatL& eff_top = alg.eff_top;
 
   // Outputs.  Rows below p: one pass over the rows of X (the factor written in place unless it
   // is deferred).
@@ -530,7 +568,7 @@ TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
   out.coef = bd;
   out.effects.resize(deferred != nullptr ? p : n, k);
   out.rsd.resize(n, k);
-  const MatL xb_top = Xtop * b;
+  const MatL& xb_top = alg.xb_top;
   out.effects.topRows(p) = eff_top.cast<double>();
   out.rsd.topRows(p) = (ytop - xb_top).cast<double>();
   const std::vector<RowStore>* rows = sparse ? &store : nullptr;
@@ -553,11 +591,64 @@ TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
   return TallStatus::kDone;
 }
 
+TallStatus lm_tall_reconstruct_rows(const SparseRows& rows, const Eigen::VectorXd& sw,
+                                    const Eigen::VectorXd& yw, double tol, TallFit& out,
+                                    TallFactor& deferred) {
+  constexpr TallStatus kNo = TallStatus::kDeclined;
+  const Eigen::Index n = rows.n;
+  const int p = rows.p;
+  if (!rows_shape_ok(n, p) || sw.size() != n || yw.size() != n) return kNo;
+  const MatL G = rows_gram(rows, sw, yw);
+  MatL Rt;
+  if (!cholesky_upper(G, p, Rt)) return kNo;
+  const MatL Xty = G.block(0, p, p, 1);
+  MatL zt = Xty;
+  Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(zt);
+  MatL Xtop(p, p);
+  for (int i = 0; i < p; ++i)
+    for (int j = 0; j < p; ++j) Xtop(i, j) = static_cast<LD>(rows.at(i, j) * sw[i]);
+  const MatL ytop = yw.head(p).cast<LD>();
+  TallAlgebra alg;
+  if (!tall_algebra(Rt, zt, Xty, Xtop, ytop, tol, alg)) return kNo;
+  const Eigen::VectorXd bd = alg.b.col(0).cast<double>();
+
+  out.rank = p;
+  out.pivot.resize(p);
+  for (int j = 0; j < p; ++j) out.pivot[j] = j;
+  out.qraux = alg.tau.cast<double>();
+  out.coef = alg.b.cast<double>();
+  out.effects = alg.eff_top.cast<double>();
+  out.rsd.resize(n, 1);
+  out.rsd.topRows(p) = (ytop - alg.xb_top).cast<double>();
+  // Rows below p: residuals y_i - x_i' b over the non-zeros (as the dense path's pass).
+  for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    const SparseRows::Piece& pc = rows.piece(b);
+    for (Eigen::Index i = std::max<Eigen::Index>(b, p); i < e; ++i) {
+      const Eigen::Index li = i - b;
+      double fit = 0;
+      for (std::uint32_t a = pc.start[li]; a < pc.start[li + 1]; ++a)
+        fit += (pc.value[a] * sw[i]) * bd[pc.index[a]];
+      out.rsd(i, 0) = yw[i] - fit;
+    }
+  });
+  deferred.p = p;
+  deferred.k = 1;
+  deferred.nt = thread_count(0);
+  deferred.sparse = true;
+  deferred.C = alg.C;
+  deferred.v = alg.v.cast<double>();
+  MatL rinv = MatL::Identity(p, p);
+  Rt.triangularView<Eigen::Upper>().solveInPlace(rinv);
+  deferred.rinv = rinv.cast<double>();
+  deferred.top = alg.top;
+  return TallStatus::kDone;
+}
+
 Eigen::MatrixXd tall_materialise(const TallFactor& f, Eigen::Ref<Eigen::MatrixXd> Xw,
                                  const Eigen::Ref<const Eigen::MatrixXd>& effects_top) {
   const int p = f.p;
-  if (Xw.cols() != p || f.yw.rows() != Xw.rows() || f.yw.cols() != f.k ||
-      effects_top.rows() < p || effects_top.cols() != f.k)
+  if (Xw.cols() != p || f.yw.rows() != Xw.rows() || f.yw.cols() != f.k || effects_top.rows() < p ||
+      effects_top.cols() != f.k)
     throw std::invalid_argument("tall_materialise: dimensions do not match the fit");
   Eigen::MatrixXd eff(Xw.rows(), f.k);
   eff.topRows(p) = effects_top.topRows(p);

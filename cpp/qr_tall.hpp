@@ -51,8 +51,18 @@ enum class TallStatus { kDone, kDeclined, kNonFiniteX };
 // tall_hat then produce the rest from Xw, which must not change in between.
 TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
                                        const Eigen::Ref<const Eigen::MatrixXd>& Yw, double tol,
-                                       int threads, TallFit& out,
-                                       TallFactor* deferred = nullptr);
+                                       int threads, TallFit& out, TallFactor* deferred = nullptr);
+
+// The same for one response on a model matrix kept by rows (design_rows.hpp), weighted by sw
+// (sqrt of the weights, all positive; ones when unweighted): X'X is accumulated over the rows'
+// non-zeros, yw = sw (y - offset).  Always deferred: out.effects holds the first p rows of Q'y,
+// out.rsd all n weighted residuals, and `deferred` (its yw left to the caller) produces the
+// factor and the hat values later from the dense sqrt(w) X.  kDeclined when the path does not
+// apply (the caller fits the dense matrix).
+struct SparseRows;
+TallStatus lm_tall_reconstruct_rows(const SparseRows& rows, const Eigen::VectorXd& sw,
+                                    const Eigen::VectorXd& yw, double tol, TallFit& out,
+                                    TallFactor& deferred);
 
 // Writes the deferred compact factor over Xw (n x p, the design the fit was computed from: rows
 // below p become x_i' C, the top p rows f.top) and returns Q'y (n x k: f.yw's rows below p plus

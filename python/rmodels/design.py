@@ -267,9 +267,16 @@ class Design:
     def consume_X(self) -> np.ndarray:
         """Hand the model matrix over to a fit that factorises it in place (no copy). Later
         calls to :meth:`model_matrix_array` rebuild it from the stored variables."""
-        X = self.X
+        X = self.X if self.X is not None else self.build_model_matrix()
         self.X = None
         return X
+
+    def build_model_matrix(self) -> np.ndarray:
+        """A new model matrix built from the model frame's variables (not kept)."""
+        sp = self.spec
+        vals = dict(enumerate(self._frame_parts[0]))
+        return _fill(len(self.kept), sp.intercept, sp.codings, vals, sp.contrast_mats,
+                     len(sp.columns))
 
     def design_rows(self):
         """The model matrix kept by rows (``_core.DesignRows``) built from the model frame's
@@ -282,10 +289,7 @@ class Design:
     def model_matrix_array(self) -> np.ndarray:
         """The model matrix (rebuilt from the model frame's variables if a fit consumed it)."""
         if self.X is None:
-            vals = self._frame_parts[0]
-            sp = self.spec
-            self.X = _fill(len(self.kept), sp.intercept, sp.codings,
-                           dict(enumerate(vals)), sp.contrast_mats, len(sp.columns))
+            self.X = self.build_model_matrix()
         return self.X
 
     @property

@@ -77,6 +77,43 @@ def _core_wfit(X: np.ndarray, Y: np.ndarray, weights: Optional[np.ndarray],
     return out
 
 
+def _rows_path_applies(design, y: np.ndarray, w: Optional[np.ndarray], n: int, p: int) -> bool:
+    """A large tall fit of one finite response with positive (or no) weights may go from the
+    design's rows without building the dense model matrix (``_core_wfit_rows``)."""
+    return (y.ndim == 1 and n * p >= 200_000 and bool(np.isfinite(y).all())
+            and (w is None or bool((w > 0).all())))
+
+
+def _core_wfit_rows(design, y: np.ndarray, w: Optional[np.ndarray], tol: float) -> dict | None:
+    """``_core_wfit(..., defer=True)`` on the model matrix kept by rows (mostly-zero designs):
+    X'X is accumulated over the non-zeros of each row, straight from the model's terms, and the
+    dense matrix is built only if the QR factor or the hat values are asked for. None when the
+    design is not of that kind or the reconstruction path does not apply."""
+    rows = design.design_rows()
+    if rows is None:
+        return None
+    sw = None if w is None else np.sqrt(w)
+
+    def build() -> np.ndarray:
+        X = design.build_model_matrix()
+        if sw is not None:
+            X *= sw[:, None]
+        return X
+
+    out = _core.lm_wfit_rows(rows, y, w, design.offset, tol, build)
+    if out is None:
+        return None
+    out = dict(out)
+    out["from_rows"] = True
+    out["pivot"] = np.asarray(out["pivot"], dtype=np.int64)
+    out["rank"] = int(out["rank"])
+    out["df_residual"] = int(out["df_residual"])
+    for key in ("coefficients", "effects", "residuals", "fitted_values"):
+        a = np.asarray(out[key], dtype=np.float64)
+        out[key] = a[:, 0] if a.ndim == 2 else a
+    return out
+
+
 def _hat_diagonal(qr: np.ndarray, qraux: np.ndarray, rank: int) -> np.ndarray:
     """h_i = ‖row i of Q₁‖², Q₁ the first r columns of Q (R's ``lm.influence``), values
     ≥ 1 − 10ε set to exactly 1 as R's C code does."""
@@ -497,6 +534,8 @@ class LM:
         # core deferred, None until `qr` is first read (`_deferred` computes it from the
         # design it keeps). Its first rows (R and the reflector tops) are always at hand.
         self._deferred = fit.get("deferred")
+        # fitted from the design's rows without the dense matrix (_core_wfit_rows)
+        self._from_rows = bool(fit.get("from_rows", False))
         self._qr = fit["qr"]
         qr_top = fit.get("qr_top")
         self._qr_top = (np.asarray(qr_top, dtype=np.float64) if qr_top is not None
@@ -1463,7 +1502,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     from .design import build_design
 
     design = build_design(formula, data, subset=subset, weights=weights, offset=offset,
-                          na_action=na_action, contrasts=contrasts)
+                          na_action=na_action, contrasts=contrasts, materialize=False)
     if design.y is None:
         raise DataError("lm() needs a response: the formula has no left-hand side")
     if design.y_factor is not None:
@@ -1478,10 +1517,13 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
         raise DataError("0 (non-NA) cases")
     if w is not None and not (w != 0).any():
         raise FitError("all weights are zero")
-    p = design.X.shape[1]
+    p = len(design.columns)
+    fit = None
     if p == 0:
         fit = _empty_fit(y, w, design.offset)
-    else:
+    elif _rows_path_applies(design, y, w, n, p):
+        fit = _core_wfit_rows(design, y, w, tol)
+    if fit is None:
         # Large tall designs: the core keeps X and defers the n x p factor (see LM.qr).
         fit = _core_wfit(design.consume_X(), y, w, design.offset, tol, defer=True)
     if not singular_ok and fit["rank"] < p:
