@@ -48,16 +48,18 @@ FLIGHTS_CSV = REPO_DIR.parent / "shared" / "data" / "nycflights13_flights.csv.gz
 
 
 METHOD = (
-    "Method (rmodels): the formula engine fills the dense model matrix once; the least-squares "
-    "core then takes one pass over its rows, accumulating X'X and X'y over the non-zero entries "
-    "(long-double group sums; a tall-skinny Householder QR for dense designs), and works on the "
-    "p × p problem: Cholesky factor, dqrdc2's pivoting rule checked on it, LINPACK's Householder "
-    "factor reconstructed from it (R, qraux, the top p effects). A second, light pass over the "
-    "stored non-zeros gives the residuals. The n × p compact factor (`fit.qr`) and the effects "
-    "below row p are linear in the rows of X and are computed only when asked for "
-    "(bit-identical to computing them during the fit); standard errors, summaries, predictions "
-    "and anova need only the p × p triangle and the first p effects, and hat values come from "
-    "the design as ‖xᵢ'R⁻¹‖².\n"
+    "Method (rmodels): for a tall design that is mostly zeros (factor dummies), the model "
+    "matrix is not built densely: the model's terms (numeric columns, factor codes with their "
+    "contrast rows) go straight into a store of each row's non-zero entries, and X'X and X'y "
+    "are accumulated over them (double blocks, long-double groups, slots added in a fixed "
+    "order). Denser designs take the dense matrix and one pass over its rows (a tall-skinny "
+    "Householder QR when they are dense). The core then works on the p × p problem: Cholesky "
+    "factor, dqrdc2's pivoting rule checked on it, LINPACK's Householder factor reconstructed "
+    "from it (R, qraux, the top p effects); a light pass over the rows gives the residuals. The "
+    "n × p compact factor (`fit.qr`) and the effects below row p are linear in the rows of X and "
+    "are computed only when asked for (the dense matrix is built then); standard errors, "
+    "summaries, predictions and anova need only the p × p triangle and the first p effects, "
+    "and hat values come from the design as ‖xᵢ'R⁻¹‖².\n"
 )
 
 

@@ -75,13 +75,6 @@ bool sparse_rows(const Eigen::Ref<const Eigen::MatrixXd>& X, SparseRows& sd) {
 
 namespace {
 
-// Value of a component at row i, column j (NaN for a missing factor code).
-inline double component_value(const TermComponent& c, std::ptrdiff_t i, std::ptrdiff_t j) {
-  if (c.kind == TermComponent::Kind::Numeric) return c.data[i * c.row_stride + j * c.col_stride];
-  const std::int32_t code = c.codes[i * c.code_stride];
-  return code < 0 ? NAN : c.coding[code * c.crow_stride + j * c.ccol_stride];
-}
-
 // Most non-zeros a row of the component can have.
 std::ptrdiff_t max_row_nonzeros(const TermComponent& c) {
   if (c.kind == TermComponent::Kind::Numeric) return c.cols;
@@ -133,6 +126,29 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
       le.start.push_back(static_cast<std::uint32_t>(le.col.size()));
     }
     if (!le.finite) return false;
+  }
+  // Factors inside interactions: each level's non-zero coding entries (component columns).
+  std::vector<std::vector<LevelEntries>> comp_entries(terms.size());
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    if (terms[t].comps.size() < 2) continue;
+    comp_entries[t].resize(terms[t].comps.size());
+    for (std::size_t k = 0; k < terms[t].comps.size(); ++k) {
+      const TermComponent& c = terms[t].comps[k];
+      if (c.kind != TermComponent::Kind::Factor) continue;
+      LevelEntries& le = comp_entries[t][k];
+      le.start.push_back(0);
+      for (std::ptrdiff_t l = 0; l < c.levels; ++l) {
+        for (std::ptrdiff_t j = 0; j < c.cols; ++j) {
+          const double v = c.coding[l * c.crow_stride + j * c.ccol_stride];
+          if (!std::isfinite(v)) return false;
+          if (v != 0.0) {
+            le.col.push_back(static_cast<std::uint16_t>(j));
+            le.value.push_back(v);
+          }
+        }
+        le.start.push_back(static_cast<std::uint32_t>(le.col.size()));
+      }
+    }
   }
   sd.n = n;
   sd.p = p;
@@ -186,28 +202,40 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
         }
         // An interaction: the entries as fill_term multiplies them, ((c1 c2) c3)..., first
         // component fastest; a zero factor makes a zero entry, which is not stored.
+        // The non-zeros of component k at row i, columns ascending: f(j, value).
+        auto nonzeros = [&](std::size_t k, auto&& f) {
+          const TermComponent& ck = term.comps[k];
+          if (ck.kind == TermComponent::Kind::Factor) {
+            const std::int32_t code = ck.codes[i * ck.code_stride];
+            if (code < 0) {
+              ok = false;
+              return;
+            }
+            const LevelEntries& le = comp_entries[t][k];
+            for (std::uint32_t a = le.start[code]; a < le.start[code + 1]; ++a)
+              f(static_cast<std::ptrdiff_t>(le.col[a]), le.value[a]);
+            return;
+          }
+          for (std::ptrdiff_t j = 0; j < ck.cols; ++j) {
+            const double v = ck.data[i * ck.row_stride + j * ck.col_stride];
+            if (!std::isfinite(v)) ok = false;
+            if (v != 0.0) f(j, v);
+          }
+        };
         cur.clear();
-        for (std::ptrdiff_t j = 0; j < c0.cols; ++j) {
-          const double v = component_value(c0, i, j);
-          if (!std::isfinite(v)) ok = false;
-          if (v != 0.0) cur.emplace_back(j, v);
-        }
+        nonzeros(0, [&](std::ptrdiff_t j, double v) { cur.emplace_back(j, v); });
         std::ptrdiff_t stride = c0.cols;
         for (std::size_t k = 1; k < m; ++k) {
-          const TermComponent& ck = term.comps[k];
           nxt.clear();
-          for (std::ptrdiff_t j = 0; j < ck.cols; ++j) {
-            const double v = component_value(ck, i, j);
-            if (!std::isfinite(v)) ok = false;
-            if (v == 0.0) continue;
+          nonzeros(k, [&](std::ptrdiff_t j, double v) {
             for (const auto& [idx, w] : cur) {
               const double prod = w * v;
               if (!std::isfinite(prod)) ok = false;
               if (prod != 0.0) nxt.emplace_back(idx + stride * j, prod);
             }
-          }
+          });
           cur.swap(nxt);
-          stride *= ck.cols;
+          stride *= term.comps[k].cols;
         }
         for (const auto& [idx, w] : cur) {
           ix[at] = static_cast<std::uint16_t>(term.col_offset + idx);
