@@ -8,7 +8,48 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['GlmError', 'PlsModel', 'factor_codes', 'fill_term', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'lm_wfit', 'lm_wfit_batch', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'PlsModel', 'design_rows', 'factor_codes', 'fill_term', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums']
+class DesignRows:
+    """
+    A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
+    """
+    def to_dense(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+        """
+        The dense n x p matrix (for tests).
+        """
+    @property
+    def n(self) -> int:
+        ...
+    @property
+    def nnz(self) -> float:
+        ...
+    @property
+    def p(self) -> int:
+        ...
+class DeferredQR:
+    """
+    The compact QR factor (R's qr$qr) and full effects of a reconstructed lm fit, computed
+    on first request from the design, which the object keeps (see lm_wfit's defer_factor).
+    """
+    def effects(self) -> typing.Any:
+        """
+        Q' sqrt(w)(y - offset), (n_used, k); materialises the factor as qr() does.
+        """
+    def hat(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        """
+        Hat values h_i = ||row i of Q1||^2 (before R's 1 - 10 eps clamp): from the design
+        as ||x_i' R^{-1}||^2 while the factor is deferred, from the factor (qr_hat) once it
+        has been materialised.
+        """
+    def qr(self) -> typing.Any:
+        """
+        The compact factor (n_used, p), written over the design buffer on the first call.
+        """
+    @property
+    def materialised(self) -> bool:
+        """
+        Whether the factor has been written over the design buffer.
+        """
 class GlmError(RuntimeError):
     pass
 class PlsModel:
@@ -48,6 +89,12 @@ class PlsModel:
     def is_sparse(self) -> bool:
         ...
     @property
+    def is_tiled(self) -> bool:
+        """
+        Blocked path with a fill-reducing order (AMD) of the dense block and a
+        factorisation that skips its zero tiles (large blocks of scalar terms).
+        """
+    @property
     def n(self) -> int:
         ...
     @property
@@ -67,6 +114,10 @@ class PlsModel:
     @threads.setter
     def threads(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
+def design_rows(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, terms: list) -> typing.Any:
+    """
+    The n x p model matrix by rows, from its terms: a list of (first column, components) with components as fill_term takes them (an empty list: a column of ones). None when the matrix is not tall and mostly zeros (<= 35% non-zero), or has a non-finite entry.
+    """
 def factor_codes(values: numpy.ndarray, levels: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
     """
     0-based int32 codes of float64 values in the sorted float64 levels: NaN -> -1,
@@ -102,7 +153,11 @@ def glm_fit_batch(groups: list, family: str, link: str, lambda_: typing.Supports
     -1). Threads as lm_wfit_batch. Returns one dict per group as glm_fit's, with 'error'
     None, or {'error': message, 'data_error': bool}.
     """
-def lm_wfit(X: typing.Any, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, overwrite_x: bool = True, threads: typing.SupportsInt | typing.SupportsIndex = 0, extended: typing.SupportsInt | typing.SupportsIndex = -1, allow_fast: bool = True) -> dict:
+def glm_fit_rows(rows: DesignRows, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], has_offset: bool, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1, theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> typing.Any:
+    """
+    glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased columns): fit with the dense matrix then.
+    """
+def lm_wfit(X: typing.Any, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, overwrite_x: bool = True, threads: typing.SupportsInt | typing.SupportsIndex = 0, extended: typing.SupportsInt | typing.SupportsIndex = -1, allow_fast: bool = True, defer_factor: bool = False) -> dict:
     """
     Weighted least squares exactly as R's lm.wfit (lm.fit when weights is None).
     
@@ -119,6 +174,10 @@ def lm_wfit(X: typing.Any, Y: typing.Annotated[numpy.typing.NDArray[numpy.float6
     large tall well-conditioned designs may reconstruct LINPACK's factor from X'X (sparse X)
     or a tall-skinny QR (dense X), same results to ~1e-12; 'algorithm' in the result says
     which path ran: 'dqrdc2', 'dqrdc2-r-order' or 'reconstructed'.
+    defer_factor: on the reconstructed path, do not write the factor: X then keeps sqrt(w) X
+    (it must not be changed afterwards), 'qr' is None, 'qr_top' holds its first p rows,
+    'effects' only its first p rows, and 'deferred' (DeferredQR) gives the factor, the full
+    effects (bit-identical to the undeferred ones) and the hat values on request.
     """
 def lm_wfit_batch(groups: list, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
     """
@@ -128,6 +187,14 @@ def lm_wfit_batch(groups: list, tol: typing.SupportsFloat | typing.SupportsIndex
     statically assigned, each fit single-threaded: results do not depend on `threads`.
     Returns one dict per group: as lm_wfit's (qr is the n_used x p compact factor) with
     'error' None, or {'error': R's message} when the group's fit failed.
+    """
+def lm_wfit_rows(rows: DesignRows, y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, builder: typing.Any) -> typing.Any:
+    """
+    lm_wfit (deferred, reconstructed path) for one response on a model matrix kept by rows
+    (design_rows), without the dense matrix. weights None or all positive. Returns None when
+    the path does not apply (fit the dense matrix then), else lm_wfit's dict with 'deferred';
+    builder() must return the dense sqrt(w) X (n, p) when the factor or hat values are asked
+    for.
     """
 def qr_coef(qr: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], qraux: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], rank: typing.SupportsInt | typing.SupportsIndex, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
     """
@@ -163,4 +230,10 @@ def r_mean(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -
 def r_sum(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> float:
     """
     R's sum() of a double vector: sequential long-double accumulation.
+    """
+def r_summary_sums(f: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], r: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, intercept: bool = True) -> tuple[float, float]:
+    """
+    summary.lm's (mss, rss) in R's arithmetic: mss = sum((f - mean(f))^2) with R's mean
+    (weighted: sum(w (f - m)^2), m = sum(w f / sum(w))), or sum(f^2) / sum(w f^2) without
+    an intercept; rss = sum(r^2) / sum(w r^2). Terms in double, sums in long double (rsum).
     """
