@@ -156,6 +156,9 @@ void register_batch(py::module_& m) {
         Family f = make_family(family, link, lambda, variance, theta);
         GlmControl control{epsilon, maxit};
         ProblemList pl = problems_of(groups);
+        if (intercept_col.empty()) intercept_col.assign(pl.problems.size(), -1);
+        if (intercept_col.size() != pl.problems.size())
+          throw py::value_error("intercept_col needs one entry per group");
         std::vector<GlmGroupResult> res;
         {
           py::gil_scoped_release nogil;
@@ -167,11 +170,12 @@ void register_batch(py::module_& m) {
       },
       py::arg("groups"), py::arg("family"), py::arg("link"), py::arg("lambda_") = 1.0,
       py::arg("variance") = "", py::arg("theta") = NAN, py::arg("epsilon") = 1e-8,
-      py::arg("maxit") = 25, py::arg("intercept") = true, py::arg("intercept_col"),
-      py::arg("threads") = 0,
+      py::arg("maxit") = 25, py::arg("intercept") = true,
+      py::arg("intercept_col") = std::vector<int>(), py::arg("threads") = 0,
       "R's glm() + glm.fit() on each group (tuples (X, Y (n,)|(n, 2), weights|None,\n"
       "offset|None) as lm_wfit_batch; intercept_col: 0-based intercept column per group or\n"
-      "-1). Threads as lm_wfit_batch. Returns one dict per group as glm_fit's, with 'error'\n"
+      "-1; empty: none). Threads as lm_wfit_batch. Returns one dict per group as glm_fit's, with "
+      "'error'\n"
       "None, or {'error': message, 'data_error': bool}.");
 }
 

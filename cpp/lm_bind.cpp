@@ -376,7 +376,8 @@ void register_lm(py::module_& m) {
          std::optional<Eigen::VectorXd> weights, std::optional<Eigen::VectorXd> offset, double tol,
          const py::object& builder) -> py::object {
         if (!rows) throw py::type_error("rows must be a DesignRows");
-        if (!PyCallable_Check(builder.ptr())) throw py::type_error("builder must be callable");
+        if (!PyCallable_Check(builder.ptr()))
+          throw py::type_error("builder must be a callable returning sqrt(w) X");
         const Eigen::VectorXd none;
         LmFit fit;
         bool ok;
@@ -410,7 +411,7 @@ void register_lm(py::module_& m) {
         return d;
       },
       py::arg("rows"), py::arg("y"), py::arg("weights") = py::none(),
-      py::arg("offset") = py::none(), py::arg("tol") = 1e-7, py::arg("builder"),
+      py::arg("offset") = py::none(), py::arg("tol") = 1e-7, py::arg("builder") = py::none(),
       "lm_wfit (deferred, reconstructed path) for one response on a model matrix kept by rows\n"
       "(design_rows), without the dense matrix. weights None or all positive. Returns None when\n"
       "the path does not apply (fit the dense matrix then), else lm_wfit's dict with 'deferred';\n"

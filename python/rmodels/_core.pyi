@@ -146,11 +146,11 @@ def glm_fit(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "
     """
     R's glm() + glm.fit(): family initialize, IRLS with dqrdc2 pivoting and step halving, null deviance. X (n, p) and Y (n, 1|2) Fortran-ordered float64. Raises GlmError with R's message; R's warnings are returned in 'warnings'.
     """
-def glm_fit_batch(groups: list, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', theta: typing.SupportsFloat | typing.SupportsIndex = ..., epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
+def glm_fit_batch(groups: list, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', theta: typing.SupportsFloat | typing.SupportsIndex = ..., epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
     """
     R's glm() + glm.fit() on each group (tuples (X, Y (n,)|(n, 2), weights|None,
     offset|None) as lm_wfit_batch; intercept_col: 0-based intercept column per group or
-    -1). Threads as lm_wfit_batch. Returns one dict per group as glm_fit's, with 'error'
+    -1; empty: none). Threads as lm_wfit_batch. Returns one dict per group as glm_fit's, with 'error'
     None, or {'error': message, 'data_error': bool}.
     """
 def glm_fit_rows(rows: DesignRows, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], has_offset: bool, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1, theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> typing.Any:
@@ -188,7 +188,7 @@ def lm_wfit_batch(groups: list, tol: typing.SupportsFloat | typing.SupportsIndex
     Returns one dict per group: as lm_wfit's (qr is the n_used x p compact factor) with
     'error' None, or {'error': R's message} when the group's fit failed.
     """
-def lm_wfit_rows(rows: DesignRows, y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, builder: typing.Any) -> typing.Any:
+def lm_wfit_rows(rows: DesignRows, y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, builder: typing.Any = None) -> typing.Any:
     """
     lm_wfit (deferred, reconstructed path) for one response on a model matrix kept by rows
     (design_rows), without the dense matrix. weights None or all positive. Returns None when
