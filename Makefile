@@ -56,8 +56,9 @@ bench: build
 	$(VPY) benchmarks/run_all.py
 
 lint: venv
-	$(VPY) -m pip install -q ruff
+	$(VPY) -m pip install -q ruff clang-format
 	$(VENV)/bin/ruff check python tests benchmarks
+	$(VENV)/bin/clang-format --dry-run --Werror cpp/*.cpp cpp/*.hpp
 
 clean:
 	rm -rf build $(VENV)
