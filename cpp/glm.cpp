@@ -52,25 +52,16 @@ Eigen::VectorXd linear_predictor(const Eigen::Ref<const Eigen::MatrixXd>& X,
 //
 // For a tall design whose rows are mostly zeros (factor dummies), an IRLS step does not need the
 // n x p Householder factor: only the coefficients of the step and, after the last step, R.  With
-// the non-zeros of X stored once by rows, each step accumulates G = [sW X  sW z]'[sW X  sW z]
-// (sW = sqrt of the working weights) over the non-zeros, takes the Cholesky factor R~ of its
-// leading block in long double, and solves R~'R~ b = X'Wz.  This is the normal-equations form of
-// the QR step that qr_tall.hpp's reconstruction takes for lm, and it is used under the same
-// conditions: the column-equilibrated condition number of R~ is at most 1e4 and dqrdc2's rule,
-// run on R~ (whose columns have the norms and projections of sW X's columns), moves no column.
-// Otherwise the step runs the ordinary path.  R's R factor is R~ with LINPACK's row signs, which
-// follow from the top p rows of sW X (see householder_signs).
-//
-// Determinism: rows are cut into a fixed number of contiguous slots that depends on n and p only;
-// each slot sums its rows in double over blocks of kSub rows, blocks over groups of kGroupRows
-// rows, groups in long double, and the slots are added in order, so any thread count gives the
-// same bits.
+// the non-zeros of X stored once by rows (design_rows.hpp), each step accumulates
+// G = [sW X  sW z]'[sW X  sW z] (sW = sqrt of the working weights) over the non-zeros
+// (rows_gram: deterministic for any thread count) and hands it to qr_tall.hpp's
+// tall_solve_gram: the normal-equations form of the QR step that lm's reconstruction path
+// takes, under the same conditions (column-equilibrated condition number of R~ at most 1e4,
+// dqrdc2's rule run on R~ moves no column), giving the coefficients and R's R factor with
+// LINPACK's row signs.  Otherwise the step runs the ordinary path.
 
 using LD = long double;
 using MatL = kernels::Mat<LD>;
-using VecL = kernels::Vec<LD>;
-
-constexpr double kGramMaxCond = 1e4;
 
 // Number of good rows (weights > 0, mu.eta != 0), and their list with their sqrt weights.
 Eigen::Index count_good(const Eigen::VectorXd& wt, const Eigen::VectorXd& me) {
@@ -157,53 +148,6 @@ inline void working_rows(const Family& f, const double* eta, const double* mu, c
       return working_rows([&f](double m) { return variance1(f, m); }, eta, mu, mu_eta, y, wt, off,
                           sw, zw, r0, r1, fl);
   }
-}
-
-// The step's coefficients from G when the conditions of the Gram path hold; Rt gets R~.
-bool gram_step(const MatL& G, int p, double tol, MatL& Rt, Eigen::VectorXd& coef) {
-  Eigen::LLT<MatL, Eigen::Upper> llt(G.topLeftCorner(p, p));
-  if (llt.info() != Eigen::Success) return false;
-  Rt = llt.matrixU();
-  for (int j = 0; j < p; ++j)
-    if (!(Rt(j, j) > 0)) return false;
-  Eigen::MatrixXd Rs = Rt.cast<double>();
-  for (int j = 0; j < p; ++j) Rs.col(j) /= Rs.col(j).norm();
-  Eigen::JacobiSVD<Eigen::MatrixXd> svd(Rs);
-  const auto& sv = svd.singularValues();
-  if (!(sv[p - 1] > 0.0) || sv[0] / sv[p - 1] > kGramMaxCond) return false;
-  MatL Rc = Rt;
-  VecL qa;
-  std::vector<int> piv;
-  if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return false;
-  VecL b = G.col(p).head(p);
-  Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(b);
-  Rt.triangularView<Eigen::Upper>().solveInPlace(b);
-  coef = b.cast<double>();
-  return coef.allFinite();
-}
-
-// LINPACK's R from R~: R = D R~, D = diag(+-1) the signs the Householder process gives its
-// diagonal.  With Q1 = Xtop R~^{-1} (Xtop: the first p rows of sW X), I - Q1 D has an LU
-// factorisation without pivoting whose pivots are 1 + |a| >= 1; the signs are chosen along it.
-Eigen::MatrixXd householder_r(const MatL& Rt, const MatL& Xtop) {
-  const int p = static_cast<int>(Rt.rows());
-  MatL A = Xtop;
-  Rt.triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(A);
-  A = -A;
-  VecL d(p);
-  for (int l = 0; l < p; ++l) {
-    d[l] = A(l, l) > 0 ? LD(1) : LD(-1);
-    const LD piv = LD(1) + d[l] * A(l, l);
-    for (int i = l + 1; i < p; ++i) {
-      const LD li = d[l] * A(i, l) / piv;
-      if (li != 0)
-        for (int j = l + 1; j < p; ++j) A(i, j) -= li * A(l, j);
-    }
-  }
-  Eigen::MatrixXd R = Eigen::MatrixXd::Zero(p, p);
-  for (int j = 0; j < p; ++j)
-    for (int i = 0; i <= j; ++i) R(i, j) = static_cast<double>(d[i] * Rt(i, j));
-  return R;
 }
 
 // eta = X b + offset (X's rows when given, else the dense columns), mu = g^{-1}(eta),
@@ -504,8 +448,8 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
   SparseRows own_rows;
   bool gram_ok = D.rows != nullptr || (D.X != nullptr && sparse_rows(X, own_rows));
   const SparseRows& rows = D.rows ? *D.rows : own_rows;
-  bool last_gram = false;   // the last step took the Gram path
-  MatL last_Rt, last_Xtop;  // its R~ and the top p rows of sW X
+  bool last_gram = false;  // the last step took the Gram path
+  Eigen::MatrixXd last_R;  // its R factor
   Eigen::VectorXd sw(n), zwn(n), step_mu_eta;
   bool swapped = false;  // this iteration moved its mu.eta to step_mu_eta
   const SparseRows* rows_ptr = gram_ok ? &rows : nullptr;
@@ -552,17 +496,18 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
     Eigen::VectorXd cf = Eigen::VectorXd::Zero(p);
     last_gram = false;
     if (gram_ok && ng >= 4 * p + 16 && !nonfinite) {
+      // The first p good rows of sW X and sW z (the top of the matrix R's QR would see).
+      MatL Xtop(p, p), ztop(p, 1);
+      for (Eigen::Index i = 0, k = 0; k < p; ++i) {
+        if (!(weights[i] > 0 && mu_eta_val[i] != 0)) continue;
+        for (Eigen::Index j = 0; j < p; ++j)
+          Xtop(k, j) = static_cast<LD>((D.X ? X(i, j) : rows.at(i, static_cast<int>(j))) * sw[i]);
+        ztop(k, 0) = static_cast<LD>(zwn[i]);
+        ++k;
+      }
       Eigen::VectorXd b;
-      if (gram_step(G, static_cast<int>(p), tol, last_Rt, b)) {
+      if (tall_solve_gram(G, Xtop, ztop, tol, b, last_R)) {
         last_gram = true;
-        last_Xtop.resize(p, p);
-        for (Eigen::Index i = 0, k = 0; k < p; ++i) {
-          if (!(weights[i] > 0 && mu_eta_val[i] != 0)) continue;
-          for (Eigen::Index j = 0; j < p; ++j)
-            last_Xtop(k, j) =
-                static_cast<LD>((D.X ? X(i, j) : rows.at(i, static_cast<int>(j))) * sw[i]);
-          ++k;
-        }
         qr.rank = static_cast<int>(p);
         qr.pivot.resize(p);
         for (Eigen::Index j = 0; j < p; ++j) qr.pivot[j] = static_cast<int>(j);
@@ -703,7 +648,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
     list_good(weights, swapped ? step_mu_eta : mu_eta_val, sw, good_rows, w_good);
   const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
   if (last_gram) {
-    res.R = householder_r(last_Rt, last_Xtop);
+    res.R = last_R;
   } else {
     const Eigen::Index nr = std::min<Eigen::Index>(ng, p);
     res.R = Eigen::MatrixXd::Identity(p, p);

@@ -496,6 +496,18 @@ bool tall_algebra(const MatL& Rt, const MatL& zt, const MatL& Xty, const MatL& X
   return true;
 }
 
+// tall_algebra from a Gram matrix G = [X Y]'[X Y] ((p + k) x (p + k), long double): R~ is its
+// Cholesky factor, X'Y its corner.  False when G's leading block is not positive definite or the
+// path does not apply.
+bool gram_algebra(const MatL& G, int p, const MatL& Xtop, const MatL& ytop, double tol, MatL& Rt,
+                  TallAlgebra& alg) {
+  if (!cholesky_upper(G, p, Rt)) return false;
+  const MatL Xty = G.block(0, p, p, G.cols() - p);
+  MatL zt = Xty;
+  Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(zt);
+  return tall_algebra(Rt, zt, Xty, Xtop, ytop, tol, alg);
+}
+
 }  // namespace
 
 bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
@@ -599,17 +611,13 @@ TallStatus lm_tall_reconstruct_rows(const SparseRows& rows, const Eigen::VectorX
   const int p = rows.p;
   if (!rows_shape_ok(n, p) || sw.size() != n || yw.size() != n) return kNo;
   const MatL G = rows_gram(rows, sw, yw);
-  MatL Rt;
-  if (!cholesky_upper(G, p, Rt)) return kNo;
-  const MatL Xty = G.block(0, p, p, 1);
-  MatL zt = Xty;
-  Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(zt);
   MatL Xtop(p, p);
   for (int i = 0; i < p; ++i)
     for (int j = 0; j < p; ++j) Xtop(i, j) = static_cast<LD>(rows.at(i, j) * sw[i]);
   const MatL ytop = yw.head(p).cast<LD>();
+  MatL Rt;
   TallAlgebra alg;
-  if (!tall_algebra(Rt, zt, Xty, Xtop, ytop, tol, alg)) return kNo;
+  if (!gram_algebra(G, p, Xtop, ytop, tol, Rt, alg)) return kNo;
   const Eigen::VectorXd bd = alg.b.col(0).cast<double>();
 
   out.rank = p;
@@ -642,6 +650,20 @@ TallStatus lm_tall_reconstruct_rows(const SparseRows& rows, const Eigen::VectorX
   deferred.rinv = rinv.cast<double>();
   deferred.top = alg.top;
   return TallStatus::kDone;
+}
+
+bool tall_solve_gram(const Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>& G,
+                     const Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>& Xtop,
+                     const Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>& ytop,
+                     double tol, Eigen::VectorXd& coef, Eigen::MatrixXd& R) {
+  const int p = static_cast<int>(Xtop.cols());
+  MatL Rt;
+  TallAlgebra alg;
+  if (G.rows() != p + 1 || !gram_algebra(G, p, Xtop, ytop, tol, Rt, alg)) return false;
+  coef = alg.b.col(0).cast<double>();
+  if (!coef.allFinite()) return false;
+  R = alg.top.triangularView<Eigen::Upper>();
+  return true;
 }
 
 Eigen::MatrixXd tall_materialise(const TallFactor& f, Eigen::Ref<Eigen::MatrixXd> Xw,

@@ -64,6 +64,15 @@ TallStatus lm_tall_reconstruct_rows(const SparseRows& rows, const Eigen::VectorX
                                     const Eigen::VectorXd& yw, double tol, TallFit& out,
                                     TallFactor& deferred);
 
+// One least-squares step from its Gram matrix G = [X y]'[X y] ((p + 1) x (p + 1), long double;
+// glm's weighted steps) and the first p rows of X and y, under the conditions of the
+// reconstruction path: coef (p) and LINPACK's R factor (p x p, upper, its row signs included).
+// False when the path does not apply.
+bool tall_solve_gram(const Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>& G,
+                     const Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>& Xtop,
+                     const Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>& ytop,
+                     double tol, Eigen::VectorXd& coef, Eigen::MatrixXd& R);
+
 // Writes the deferred compact factor over Xw (n x p, the design the fit was computed from: rows
 // below p become x_i' C, the top p rows f.top) and returns Q'y (n x k: f.yw's rows below p plus
 // x_i' v, the top p rows `effects_top`), bit-identical to what the fit would have written.
