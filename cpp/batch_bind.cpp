@@ -92,35 +92,14 @@ py::dict lm_result_dict(LmGroupResult&& r) {
 }
 
 py::dict glm_result_dict(GlmGroupResult&& r) {
-  py::dict d;
   if (!r.error.empty()) {
+    py::dict d;
     d["error"] = r.error;
     d["data_error"] = r.data_error;
     return d;
   }
-  GlmResult& f = r.fit;
+  py::dict d = glm_result_to_dict(std::move(r.fit));
   d["error"] = py::none();
-  d["coefficients"] = std::move(f.coefficients);
-  d["fitted"] = std::move(f.mu);
-  d["linear_predictors"] = std::move(f.eta);
-  d["working_weights"] = std::move(f.working_weights);
-  d["working_residuals"] = std::move(f.working_residuals);
-  d["R"] = std::move(f.R);
-  d["pivot"] = py::array(py::cast(f.pivot));
-  d["rank"] = f.rank;
-  d["y"] = std::move(f.y);
-  d["prior_weights"] = std::move(f.prior_weights);
-  d["n_trials"] = std::move(f.n_trials);
-  py::array_t<bool> good(static_cast<py::ssize_t>(f.good.size()));
-  auto gm = good.mutable_unchecked<1>();
-  for (std::size_t i = 0; i < f.good.size(); ++i) gm(static_cast<py::ssize_t>(i)) = f.good[i] != 0;
-  d["good"] = good;
-  d["deviance"] = f.deviance;
-  d["null_deviance"] = f.null_deviance;
-  d["iter"] = f.iter;
-  d["converged"] = f.converged;
-  d["boundary"] = f.boundary;
-  d["warnings"] = f.warnings;
   return d;
 }
 

@@ -3,6 +3,10 @@
 #include <pybind11/pybind11.h>
 
 namespace rmodels {
+struct GlmResult;
+// glm_fit's result as the dict the Python side reads (glm_bind.cpp; the batch fits use it too).
+pybind11::dict glm_result_to_dict(GlmResult&& r);
+
 void register_design(pybind11::module_& m);  // design_bind.cpp: model-matrix kernels
 void register_lm(pybind11::module_& m);      // lm_bind.cpp: pivoted QR least squares
 void register_glm(pybind11::module_& m);     // glm_bind.cpp: IRLS

@@ -18,8 +18,10 @@ namespace {
 
 using RowsRef = Eigen::Ref<const Eigen::MatrixXd>;
 
+}  // namespace
+
 // The n-vectors are moved into the arrays (no copies).
-py::dict result_to_dict(GlmResult&& r) {
+py::dict glm_result_to_dict(GlmResult&& r) {
   py::dict d;
   d["coefficients"] = py::cast(std::move(r.coefficients));
   d["fitted"] = py::cast(std::move(r.mu));
@@ -47,8 +49,6 @@ py::dict result_to_dict(GlmResult&& r) {
   return d;
 }
 
-}  // namespace
-
 void register_glm(py::module_& m) {
   py::register_exception<GlmError>(m, "GlmError", PyExc_RuntimeError);
 
@@ -68,7 +68,7 @@ void register_glm(py::module_& m) {
           py::gil_scoped_release release;
           r = glm_fit(X, Y, weights, offset, has_offset, f, st, control, intercept, intercept_col);
         }
-        return result_to_dict(std::move(r));
+        return glm_result_to_dict(std::move(r));
       },
       py::arg("X"), py::arg("Y"), py::arg("weights"), py::arg("offset"), py::arg("has_offset"),
       py::arg("family"), py::arg("link"), py::arg("lambda_") = 1.0, py::arg("variance") = "",
@@ -100,7 +100,7 @@ void register_glm(py::module_& m) {
         } catch (const GlmNeedsDense&) {
           return py::none();
         }
-        return result_to_dict(std::move(r));
+        return glm_result_to_dict(std::move(r));
       },
       py::arg("rows"), py::arg("Y"), py::arg("weights"), py::arg("offset"), py::arg("has_offset"),
       py::arg("family"), py::arg("link"), py::arg("lambda_") = 1.0, py::arg("variance") = "",
