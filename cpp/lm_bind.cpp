@@ -119,6 +119,37 @@ struct DeferredQR {
   }
 };
 
+// lm_wfit's result dict. A deferred fit hands its factor's state to `h` (which already holds
+// the design buffer or its builder); otherwise `qr` is the factor.
+py::dict lm_fit_dict(LmFit&& fit, double tol, const std::shared_ptr<DeferredQR>& h,
+                     const py::object& qr) {
+  py::dict d;
+  d["coefficients"] = std::move(fit.coefficients);
+  if (fit.deferred) {
+    h->f = fit.deferred;
+    h->n_used = fit.n_used;
+    h->effects_top = fit.effects;
+    h->qraux = fit.qraux;
+    h->rank = fit.rank;
+    d["qr"] = py::none();
+    d["qr_top"] = fit.deferred->top;
+    d["deferred"] = py::cast(h);
+  } else {
+    d["qr"] = qr;
+  }
+  d["qraux"] = std::move(fit.qraux);
+  d["pivot"] = py::array(py::cast(fit.pivot));
+  d["rank"] = fit.rank;
+  d["effects"] = std::move(fit.effects);
+  d["residuals"] = std::move(fit.residuals);
+  d["fitted_values"] = std::move(fit.fitted_values);
+  d["df_residual"] = fit.df_residual;
+  d["n_used"] = fit.n_used;
+  d["tol"] = tol;
+  d["algorithm"] = fit.algorithm;
+  return d;
+}
+
 }  // namespace
 
 void register_lm(py::module_& m) {
@@ -320,33 +351,11 @@ void register_lm(py::module_& m) {
           fit = lm_wfit_inplace(x, Y, weights ? *weights : none, offset ? *offset : none, tol,
                                 threads, extended, allow_fast, defer_factor);
         }
-        py::dict d;
-        d["coefficients"] = std::move(fit.coefficients);
-        if (fit.deferred) {
-          auto h = std::make_shared<DeferredQR>();
-          h->f = fit.deferred;
-          h->buf = buf;
-          h->n_used = fit.n_used;
-          h->effects_top = fit.effects;
-          h->qraux = fit.qraux;
-          h->rank = fit.rank;
-          d["qr"] = py::none();
-          d["qr_top"] = fit.deferred->top;
-          d["deferred"] = py::cast(h);
-        } else {
-          d["qr"] = buf[py::slice(0, fit.n_used, 1)];
-        }
-        d["qraux"] = std::move(fit.qraux);
-        d["pivot"] = py::array(py::cast(fit.pivot));
-        d["rank"] = fit.rank;
-        d["effects"] = std::move(fit.effects);
-        d["residuals"] = std::move(fit.residuals);
-        d["fitted_values"] = std::move(fit.fitted_values);
-        d["df_residual"] = fit.df_residual;
-        d["n_used"] = fit.n_used;
-        d["tol"] = tol;
-        d["algorithm"] = fit.algorithm;
-        return d;
+        auto h = std::make_shared<DeferredQR>();
+        h->buf = buf;
+        const py::object qr =
+            fit.deferred ? py::object(py::none()) : py::object(buf[py::slice(0, fit.n_used, 1)]);
+        return lm_fit_dict(std::move(fit), tol, h, qr);
       },
       py::arg("X"), py::arg("Y"), py::arg("weights") = py::none(), py::arg("offset") = py::none(),
       py::arg("tol") = 1e-7, py::arg("overwrite_x") = true, py::arg("threads") = 0,
@@ -387,28 +396,8 @@ void register_lm(py::module_& m) {
         }
         if (!ok) return py::none();
         auto h = std::make_shared<DeferredQR>();
-        h->f = fit.deferred;
         h->builder = builder;
-        h->n_used = fit.n_used;
-        h->effects_top = fit.effects;
-        h->qraux = fit.qraux;
-        h->rank = fit.rank;
-        py::dict d;
-        d["coefficients"] = std::move(fit.coefficients);
-        d["qr"] = py::none();
-        d["qr_top"] = fit.deferred->top;
-        d["deferred"] = py::cast(h);
-        d["qraux"] = std::move(fit.qraux);
-        d["pivot"] = py::array(py::cast(fit.pivot));
-        d["rank"] = fit.rank;
-        d["effects"] = std::move(fit.effects);
-        d["residuals"] = std::move(fit.residuals);
-        d["fitted_values"] = std::move(fit.fitted_values);
-        d["df_residual"] = fit.df_residual;
-        d["n_used"] = fit.n_used;
-        d["tol"] = tol;
-        d["algorithm"] = fit.algorithm;
-        return d;
+        return lm_fit_dict(std::move(fit), tol, h, py::none());
       },
       py::arg("rows"), py::arg("y"), py::arg("weights") = py::none(),
       py::arg("offset") = py::none(), py::arg("tol") = 1e-7, py::arg("builder") = py::none(),
