@@ -66,6 +66,11 @@ def _core_wfit(X: np.ndarray, Y: np.ndarray, weights: Optional[np.ndarray],
     # design's matrix), so a fit needs no second copy of the design.
     out = dict(_core.lm_wfit(np.asfortranarray(X, dtype=np.float64), Ym, weights, offset, tol,
                              overwrite_x=True, defer_factor=defer))
+    return _fit_arrays(out, one)
+
+
+def _fit_arrays(out: dict, one: bool) -> dict:
+    """The core's lm result with NumPy types; one response: vectors instead of (n, 1)."""
     out["pivot"] = np.asarray(out["pivot"], dtype=np.int64)
     if out["qr"] is not None:
         out["qr"] = np.asarray(out["qr"], dtype=np.float64)
@@ -103,14 +108,8 @@ def _core_wfit_rows(design, y: np.ndarray, w: Optional[np.ndarray], tol: float) 
     out = _core.lm_wfit_rows(rows, y, w, design.offset, tol, build)
     if out is None:
         return None
-    out = dict(out)
+    out = _fit_arrays(dict(out), one=True)
     out["from_rows"] = True
-    out["pivot"] = np.asarray(out["pivot"], dtype=np.int64)
-    out["rank"] = int(out["rank"])
-    out["df_residual"] = int(out["df_residual"])
-    for key in ("coefficients", "effects", "residuals", "fitted_values"):
-        a = np.asarray(out[key], dtype=np.float64)
-        out[key] = a[:, 0] if a.ndim == 2 else a
     return out
 
 
