@@ -47,7 +47,6 @@ using VecL = kernels::Vec<LD>;
 
 constexpr Eigen::Index kBlock = 256;
 constexpr double kMaxCond = 1e4;
-constexpr double kMaxDensity = 0.35;
 
 int thread_count(int threads) {
   if (threads > 0) return threads;
@@ -535,7 +534,7 @@ TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
     for (int j = 0; j < p; ++j) nz += (Xw.col(j).head(s).array() != 0.0).count();
     density = static_cast<double>(nz) / (static_cast<double>(s) * p);
   }
-  const bool sparse = density <= kMaxDensity;
+  const bool sparse = density <= kRowsMaxDensity;  // design_rows.hpp
 
   // R~ (X = Q~ R~, positive diagonal), z~ = Q~'y and X'y: from X'X accumulated over the
   // non-zeros of sparse designs, from a tall-skinny Householder QR of [X y] otherwise.
