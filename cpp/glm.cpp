@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "big_alloc.hpp"
 #include "design_rows.hpp"
 #include "qr.hpp"
 #include "qr_kernels.hpp"
@@ -31,8 +32,8 @@ std::string fmt_int(const char* pattern, int a) {
   return buf;
 }
 
-Eigen::VectorXd linkinv(const Family& f, const Eigen::VectorXd& eta) {
-  Eigen::VectorXd mu(eta.size());
+Eigen::VectorXd linkinv(const Family& f, const VecRef& eta) {
+  Eigen::VectorXd mu = big_vector(eta.size());
   for (Eigen::Index i = 0; i < eta.size(); ++i) mu[i] = linkinv1(f, eta[i]);
   return mu;
 }
@@ -40,8 +41,9 @@ Eigen::VectorXd linkinv(const Family& f, const Eigen::VectorXd& eta) {
 // eta = X b + offset with the column-by-column accumulation of reference BLAS dgemv (zero
 // coefficients skipped), then the offset added, as R's drop(x %*% start) + offset.
 Eigen::VectorXd linear_predictor(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                                 const Eigen::VectorXd& beta, const Eigen::VectorXd& offset) {
-  Eigen::VectorXd eta = Eigen::VectorXd::Zero(X.rows());
+                                 const Eigen::VectorXd& beta, const VecRef& offset) {
+  Eigen::VectorXd eta = big_vector(X.rows());
+  eta.setZero();
   for (Eigen::Index j = 0; j < X.cols(); ++j)
     if (beta[j] != 0.0) eta.noalias() += beta[j] * X.col(j);
   eta += offset;
@@ -154,17 +156,17 @@ inline void working_rows(const Family& f, const double* eta, const double* mu, c
 // mu_eta = d mu / d eta at eta and the deviance (unit deviances summed in order in long double, as
 // deviance_sum), in one pass.
 double update_fit(const SparseRows* sd, const Eigen::Ref<const Eigen::MatrixXd>& X,
-                  const Eigen::VectorXd& beta, const Eigen::VectorXd& offset, const Family& f,
+                  const Eigen::VectorXd& beta, const VecRef& offset, const Family& f,
                   const Eigen::VectorXd& y, const Eigen::VectorXd& wt, Eigen::VectorXd& eta,
                   Eigen::VectorXd& mu, Eigen::VectorXd& mu_eta, Eigen::VectorXd& buf) {
   const Eigen::Index n = y.size();
   if (sd == nullptr)
     eta = linear_predictor(X, beta, offset);
   else
-    eta.resize(n);
-  mu.resize(n);
-  mu_eta.resize(n);
-  buf.resize(n);
+    resize_big(eta, n);
+  resize_big(mu, n);
+  resize_big(mu_eta, n);
+  resize_big(buf, n);
   for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
     const SparseRows::Piece* pc = sd ? &sd->piece(b) : nullptr;  // a task is one piece
     for (Eigen::Index i = b; i < e; ++i) {
@@ -186,18 +188,28 @@ double update_fit(const SparseRows* sd, const Eigen::Ref<const Eigen::MatrixXd>&
   return static_cast<double>(s);
 }
 
-// deviance_sum with the unit deviances computed by threads and summed in order (same bits).
-double deviance_rows(const Family& f, const Eigen::VectorXd& y, const Eigen::VectorXd& mu,
-                     const Eigen::VectorXd& wt, Eigen::VectorXd& buf) {
+// deviance_sum with the unit deviances computed by threads and summed in order (same bits);
+// mu_at(i) is the fitted mean of row i.
+template <typename MuAt>
+double deviance_rows_by(const Family& f, const Eigen::VectorXd& y, MuAt mu_at,
+                        const Eigen::VectorXd& wt, Eigen::VectorXd& buf) {
   const Eigen::Index n = y.size();
-  if (n < 2 * kRowChunk) return deviance_sum(f, y, mu, wt);
-  buf.resize(n);
-  for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    for (Eigen::Index i = b; i < e; ++i) buf[i] = dev_resid1(f, y[i], mu[i], wt[i]);
-  });
   long double s = 0;
+  if (n < 2 * kRowChunk) {
+    for (Eigen::Index i = 0; i < n; ++i) s += dev_resid1(f, y[i], mu_at(i), wt[i]);
+    return static_cast<double>(s);
+  }
+  resize_big(buf, n);
+  for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    for (Eigen::Index i = b; i < e; ++i) buf[i] = dev_resid1(f, y[i], mu_at(i), wt[i]);
+  });
   for (Eigen::Index i = 0; i < n; ++i) s += buf[i];
   return static_cast<double>(s);
+}
+
+double deviance_rows(const Family& f, const Eigen::VectorXd& y, const Eigen::VectorXd& mu,
+                     const Eigen::VectorXd& wt, Eigen::VectorXd& buf) {
+  return deviance_rows_by(f, y, [&mu](Eigen::Index i) { return mu[i]; }, wt, buf);
 }
 
 }  // namespace
@@ -280,8 +292,13 @@ Initialized initialize_family(const Family& f, const Eigen::Ref<const Eigen::Mat
                               const Eigen::Ref<const Eigen::VectorXd>& weights, bool has_start) {
   Initialized out;
   const Eigen::Index n = Y.rows();
+  // Large vectors are allocated first (huge-page advice before the first write).
+  resize_big(out.weights, n);
+  resize_big(out.n, n);
+  resize_big(out.y, n);
+  resize_big(out.mustart, n);
   out.weights = weights;
-  out.n = Eigen::VectorXd::Ones(n);
+  out.n.setOnes();
   const bool binomial_like =
       f.family == FamilyKind::Binomial || f.family == FamilyKind::QuasiBinomial;
   const char* fam_label = f.family == FamilyKind::Binomial ? "binomial" : "quasibinomial";
@@ -391,21 +408,26 @@ Initialized initialize_family(const Family& f, const Eigen::Ref<const Eigen::Mat
   return out;
 }
 
-GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::VectorXd& weights,
-                   const Eigen::VectorXd& offset, const Family& f, const Eigen::VectorXd& eta0,
-                   const std::optional<Eigen::VectorXd>& start, const GlmControl& control) {
+GlmResult glm_irls(const GlmDesign& D, Eigen::VectorXd y_in, Eigen::VectorXd weights_in,
+                   const VecRef& offset, const Family& f, Eigen::VectorXd eta0,
+                   const std::optional<Eigen::VectorXd>& start, const GlmControl& control,
+                   Eigen::VectorXd* scratch) {
   const Eigen::Index n = D.n, p = D.p;
   const Eigen::Map<const Eigen::MatrixXd> X(D.X, D.X ? n : 0, D.X ? p : 0);
   GlmResult res;
-  res.y = y;
-  res.prior_weights = weights;
+  res.y = std::move(y_in);
+  res.prior_weights = std::move(weights_in);
+  const Eigen::VectorXd& y = res.y;
+  const Eigen::VectorXd& weights = res.prior_weights;
   res.good.assign(n, 1);
-  Eigen::VectorXd eta = eta0;
-  Eigen::VectorXd mu(n), mu_eta_val(n);  // mu_eta_val: d mu / d eta at the current eta
+  Eigen::VectorXd eta = std::move(eta0);
+  // mu_eta_val: d mu / d eta at the current eta
+  Eigen::VectorXd mu = big_vector(n), mu_eta_val = big_vector(n);
   for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
     for (Eigen::Index i = b; i < e; ++i) link_pair(f, eta[i], mu[i], mu_eta_val[i]);
   });
-  Eigen::VectorXd dev_buf;
+  Eigen::VectorXd own_buf;
+  Eigen::VectorXd& dev_buf = scratch ? *scratch : own_buf;
 
   if (p == 0) {  // empty model: eta = offset
     if (!valideta(f, eta)) throw GlmError("invalid linear predictor values in empty model");
@@ -450,7 +472,7 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
   const SparseRows& rows = D.rows ? *D.rows : own_rows;
   bool last_gram = false;  // the last step took the Gram path
   Eigen::MatrixXd last_R;  // its R factor
-  Eigen::VectorXd sw(n), zwn(n), step_mu_eta;
+  Eigen::VectorXd sw = big_vector(n), zwn = big_vector(n), step_mu_eta;
   bool swapped = false;  // this iteration moved its mu.eta to step_mu_eta
   const SparseRows* rows_ptr = gram_ok ? &rows : nullptr;
 
@@ -639,33 +661,31 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
   }
   for (Eigen::Index j = qr.rank; j < p; ++j) coef[qr.pivot[j]] = NAN;
 
-  res.working_residuals.resize(n);
+  // Working residuals at the final eta, in zwn's storage; working weights sW^2 of the last step
+  // (sW is 0 outside its good rows), in sW's.
+  const Eigen::VectorXd& step_me = swapped ? step_mu_eta : mu_eta_val;
   for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    for (Eigen::Index i = b; i < e; ++i) res.working_residuals[i] = (y[i] - mu[i]) / mu_eta_val[i];
+    for (Eigen::Index i = b; i < e; ++i) {
+      zwn[i] = (y[i] - mu[i]) / mu_eta_val[i];
+      const bool good = weights[i] > 0 && step_me[i] != 0;
+      res.good[i] = good;
+      sw[i] = good ? sw[i] * sw[i] : 0.0;
+    }
   });
-
-  if (last_gram || !swapped)  // the good rows of the last step, listed now
-    list_good(weights, swapped ? step_mu_eta : mu_eta_val, sw, good_rows, w_good);
-  const Eigen::Index ng = static_cast<Eigen::Index>(good_rows.size());
+  res.working_residuals = std::move(zwn);
+  res.working_weights = std::move(sw);
   if (last_gram) {
     res.R = last_R;
   } else {
-    const Eigen::Index nr = std::min<Eigen::Index>(ng, p);
+    const Eigen::Index nr = std::min<Eigen::Index>(count_good(weights, step_me), p);
     res.R = Eigen::MatrixXd::Identity(p, p);
     res.R.topRows(nr) = Xw.topRows(nr);
     for (Eigen::Index j = 0; j < p; ++j)
       for (Eigen::Index i = j + 1; i < p; ++i) res.R(i, j) = 0.0;
   }
-
-  res.working_weights = Eigen::VectorXd::Zero(n);
-  std::fill(res.good.begin(), res.good.end(), 0);
-  for (Eigen::Index k = 0; k < ng; ++k) {
-    res.working_weights[good_rows[k]] = w_good[k] * w_good[k];
-    res.good[good_rows[k]] = 1;
-  }
   res.coefficients = coef;
-  res.eta = eta;
-  res.mu = mu;
+  res.eta = std::move(eta);
+  res.mu = std::move(mu);
   res.deviance = dev;
   res.iter = iter;
   res.converged = conv;
@@ -676,10 +696,9 @@ GlmResult glm_irls(const GlmDesign& D, const Eigen::VectorXd& y, const Eigen::Ve
 }
 
 GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                  const Eigen::Ref<const Eigen::MatrixXd>& Y, const Eigen::VectorXd& weights,
-                  const Eigen::VectorXd& offset, bool has_offset, const Family& f,
-                  const GlmStart& st, const GlmControl& control, bool intercept,
-                  int intercept_col) {
+                  const Eigen::Ref<const Eigen::MatrixXd>& Y, const VecRef& weights,
+                  const VecRef& offset, bool has_offset, const Family& f, const GlmStart& st,
+                  const GlmControl& control, bool intercept, int intercept_col) {
   // A copy only when X is not plain column-major storage (a strided view).
   Eigen::MatrixXd copy;
   const double* data = X.data();
@@ -692,8 +711,8 @@ GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
 }
 
 GlmResult glm_fit(const GlmDesign& D, const Eigen::Ref<const Eigen::MatrixXd>& Y,
-                  const Eigen::VectorXd& weights, const Eigen::VectorXd& offset, bool has_offset,
-                  const Family& f, const GlmStart& st, const GlmControl& control, bool intercept,
+                  const VecRef& weights, const VecRef& offset, bool has_offset, const Family& f,
+                  const GlmStart& st, const GlmControl& control, bool intercept,
                   int intercept_col) {
   const Eigen::Index n = Y.rows(), p = D.p;
   const bool has_start = st.start || st.etastart || st.mustart;
@@ -717,15 +736,17 @@ GlmResult glm_fit(const GlmDesign& D, const Eigen::Ref<const Eigen::MatrixXd>& Y
       update_fit(D.rows, Eigen::MatrixXd(), *st.start, offset, f, init.y, init.weights, eta0, mu0,
                  me0, buf);
     }
-  } else {
-    eta0.resize(n);
+  } else {  // eta = linkfun(mustart), in mustart's storage
+    eta0 = std::move(init.mustart);
     for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-      for (Eigen::Index i = b; i < e; ++i) eta0[i] = linkfun1(f, init.mustart[i]);
+      for (Eigen::Index i = b; i < e; ++i) eta0[i] = linkfun1(f, eta0[i]);
     });
   }
-  GlmResult res = glm_irls(D, init.y, init.weights, offset, f, eta0, coefold, control);
+  Eigen::VectorXd scratch;
+  GlmResult res = glm_irls(D, std::move(init.y), std::move(init.weights), offset, f,
+                           std::move(eta0), coefold, control, &scratch);
   res.warnings.insert(res.warnings.begin(), init.warnings.begin(), init.warnings.end());
-  res.n_trials = init.n;
+  res.n_trials = std::move(init.n);
 
   // Null deviance (glm.fit, then glm's refit when there is both an offset and an intercept).
   const Eigen::VectorXd& y = res.y;
@@ -737,22 +758,21 @@ GlmResult glm_fit(const GlmDesign& D, const Eigen::Ref<const Eigen::MatrixXd>& Y
       sw += w[i];
     }
     const double wtdmu = static_cast<double>(swy / sw);
-    Eigen::VectorXd buf;
-    res.null_deviance = deviance_rows(f, y, Eigen::VectorXd::Constant(n, wtdmu), w, buf);
+    res.null_deviance = deviance_rows_by(f, y, [wtdmu](Eigen::Index) { return wtdmu; }, w, scratch);
   } else {
     res.null_deviance = deviance_sum(f, y, linkinv(f, offset), w);
   }
   if (has_offset && intercept && intercept_col >= 0 && p > 0) {
-    Eigen::VectorXd eta_null(n);
+    Eigen::VectorXd eta_null = big_vector(n);
     for (Eigen::Index i = 0; i < n; ++i) eta_null[i] = linkfun1(f, res.mu[i]);
-    Eigen::VectorXd icol(n);
+    Eigen::VectorXd icol = big_vector(n);
     if (D.X) {
       icol = Eigen::Map<const Eigen::MatrixXd>(D.X, n, p).col(intercept_col);
     } else {
       for (Eigen::Index i = 0; i < n; ++i) icol[i] = D.rows->at(i, intercept_col);
     }
-    GlmResult fit2 = glm_irls(GlmDesign{icol.data(), n, 1, nullptr}, y, w, offset, f, eta_null,
-                              std::nullopt, control);
+    GlmResult fit2 = glm_irls(GlmDesign{icol.data(), n, 1, nullptr}, y, w, offset, f,
+                              std::move(eta_null), std::nullopt, control, &scratch);
     res.warnings.insert(res.warnings.end(), fit2.warnings.begin(), fit2.warnings.end());
     if (!fit2.converged)
       res.warnings.push_back(

@@ -69,22 +69,27 @@ struct GlmStart {
   std::optional<Eigen::VectorXd> start, etastart, mustart;
 };
 
+using VecRef = Eigen::Ref<const Eigen::VectorXd>;
+
 // The IRLS loop of glm.fit from a starting linear predictor eta0 (coefold: the coefficients
-// step-halving falls back to, R's `start` when given). y, weights are post-initialize.
-GlmResult glm_irls(const GlmDesign& X, const Eigen::VectorXd& y, const Eigen::VectorXd& weights,
-                   const Eigen::VectorXd& offset, const Family& family, const Eigen::VectorXd& eta0,
-                   const std::optional<Eigen::VectorXd>& coefold, const GlmControl& control);
+// step-halving falls back to, R's `start` when given). y, weights are post-initialize; they and
+// eta0 are taken over (moved into the result). scratch, when given, is an n-vector of working
+// space the caller may reuse afterwards.
+GlmResult glm_irls(const GlmDesign& X, Eigen::VectorXd y, Eigen::VectorXd weights,
+                   const VecRef& offset, const Family& family, Eigen::VectorXd eta0,
+                   const std::optional<Eigen::VectorXd>& coefold, const GlmControl& control,
+                   Eigen::VectorXd* scratch = nullptr);
 
 // glm() + glm.fit(): initialize, start, IRLS, warnings, and the null deviance (intercept-only
 // refit with the offset when the model has both, as stats::glm does). intercept_col is the
 // 0-based column of "(Intercept)" in X or -1.
 GlmResult glm_fit(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                  const Eigen::Ref<const Eigen::MatrixXd>& Y, const Eigen::VectorXd& weights,
-                  const Eigen::VectorXd& offset, bool has_offset, const Family& family,
+                  const Eigen::Ref<const Eigen::MatrixXd>& Y, const VecRef& weights,
+                  const VecRef& offset, bool has_offset, const Family& family,
                   const GlmStart& start, const GlmControl& control, bool intercept,
                   int intercept_col);
 GlmResult glm_fit(const GlmDesign& X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
-                  const Eigen::VectorXd& weights, const Eigen::VectorXd& offset, bool has_offset,
+                  const VecRef& weights, const VecRef& offset, bool has_offset,
                   const Family& family, const GlmStart& start, const GlmControl& control,
                   bool intercept, int intercept_col);
 

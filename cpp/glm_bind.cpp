@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "bindings.hpp"
+#include "densities.hpp"
 #include "design_rows.hpp"
 #include "glm.hpp"
 
@@ -54,12 +55,11 @@ void register_glm(py::module_& m) {
 
   m.def(
       "glm_fit",
-      [](const RowsRef& X, const RowsRef& Y, const Eigen::VectorXd& weights,
-         const Eigen::VectorXd& offset, bool has_offset, const std::string& family,
-         const std::string& link, double lambda, const std::string& variance,
-         std::optional<Eigen::VectorXd> start, std::optional<Eigen::VectorXd> etastart,
-         std::optional<Eigen::VectorXd> mustart, double epsilon, int maxit, bool intercept,
-         int intercept_col, double theta) {
+      [](const RowsRef& X, const RowsRef& Y, const VecRef& weights, const VecRef& offset,
+         bool has_offset, const std::string& family, const std::string& link, double lambda,
+         const std::string& variance, std::optional<Eigen::VectorXd> start,
+         std::optional<Eigen::VectorXd> etastart, std::optional<Eigen::VectorXd> mustart,
+         double epsilon, int maxit, bool intercept, int intercept_col, double theta) {
         Family f = make_family(family, link, lambda, variance, theta);
         GlmStart st{std::move(start), std::move(etastart), std::move(mustart)};
         GlmControl control{epsilon, maxit};
@@ -81,12 +81,11 @@ void register_glm(py::module_& m) {
 
   m.def(
       "glm_fit_rows",
-      [](const std::shared_ptr<SparseRows>& rows, const RowsRef& Y, const Eigen::VectorXd& weights,
-         const Eigen::VectorXd& offset, bool has_offset, const std::string& family,
-         const std::string& link, double lambda, const std::string& variance,
-         std::optional<Eigen::VectorXd> start, std::optional<Eigen::VectorXd> etastart,
-         std::optional<Eigen::VectorXd> mustart, double epsilon, int maxit, bool intercept,
-         int intercept_col, double theta) -> py::object {
+      [](const std::shared_ptr<SparseRows>& rows, const RowsRef& Y, const VecRef& weights,
+         const VecRef& offset, bool has_offset, const std::string& family, const std::string& link,
+         double lambda, const std::string& variance, std::optional<Eigen::VectorXd> start,
+         std::optional<Eigen::VectorXd> etastart, std::optional<Eigen::VectorXd> mustart,
+         double epsilon, int maxit, bool intercept, int intercept_col, double theta) -> py::object {
         if (!rows) throw py::type_error("rows must be a DesignRows");
         if (Y.rows() != rows->n) throw py::value_error("Y and rows differ in length");
         Family f = make_family(family, link, lambda, variance, theta);
@@ -110,6 +109,69 @@ void register_glm(py::module_& m) {
       "glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted "
       "least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased "
       "columns): fit with the dense matrix then.");
+
+  m.def(
+      "glm_count_aic",
+      [](const std::string& family, const VecRef& y, const VecRef& n, const VecRef& mu,
+         const VecRef& wt) {
+        const Eigen::Index len = y.size();
+        if (n.size() != len || mu.size() != len || wt.size() != len)
+          throw py::value_error("y, n, mu and wt must have the same length");
+        const bool binomial = family == "binomial";
+        if (!binomial && family != "poisson")
+          throw py::value_error("family must be \"binomial\" or \"poisson\"");
+        std::vector<double> nonint;  // Poisson counts that are not integers (R warns)
+        double aic = 0;
+        {
+          py::gil_scoped_release release;
+          bool by_n = false;  // binomial: m = n when some n > 1, else the weights
+          if (binomial)
+            for (Eigen::Index i = 0; i < len && !by_n; ++i) by_n = n[i] > 1;
+          // Unit terms summed per task in long double, tasks added in order (any thread count
+          // gives the same bits).
+          const Eigen::Index tasks = (len + kRowChunk - 1) / kRowChunk;
+          std::vector<long double> part(static_cast<std::size_t>(tasks), 0.0L);
+          std::vector<std::vector<double>> bad(static_cast<std::size_t>(tasks));
+          for_tasks(len, kRowChunk, [&](Eigen::Index t, Eigen::Index b, Eigen::Index e) {
+            long double s = 0;
+            for (Eigen::Index i = b; i < e; ++i) {
+              double term;
+              if (binomial) {
+                const double m = by_n ? n[i] : wt[i];
+                const double k = std::nearbyint(m * y[i]), size = std::nearbyint(m);
+                const double ld =
+                    (mu[i] < 0 || mu[i] > 1 || size < 0)
+                        ? NAN
+                        : (k < 0 ? -INFINITY : binomial_log_density(k, size, mu[i], 1 - mu[i]));
+                term = (m > 0 ? wt[i] / m : 0.0) * ld;
+              } else {
+                const double x = y[i];
+                double ld;
+                if (mu[i] < 0) {
+                  ld = NAN;
+                } else if (std::fabs(x - std::nearbyint(x)) > 1e-7 * std::max(1.0, std::fabs(x))) {
+                  bad[static_cast<std::size_t>(t)].push_back(x);
+                  ld = -INFINITY;
+                } else {
+                  ld = poisson_log_density(std::nearbyint(x), mu[i]);
+                }
+                term = ld * wt[i];
+              }
+              s += term;
+            }
+            part[static_cast<std::size_t>(t)] = s;
+          });
+          long double total = 0;
+          for (long double v : part) total += v;
+          aic = -2 * static_cast<double>(total);
+          for (auto& v : bad) nonint.insert(nonint.end(), v.begin(), v.end());
+        }
+        return py::make_tuple(aic, nonint);
+      },
+      py::arg("family"), py::arg("y"), py::arg("n"), py::arg("mu"), py::arg("wt"),
+      "R's binomial()$aic(y, n, mu, wt) or poisson()$aic (without 2 * rank): -2 sum of the "
+      "prior-weighted log densities by R's saddle-point method (dbinom/dpois). Returns (aic, "
+      "the non-integer Poisson counts, for R's warning).");
 
   m.def(
       "glm_family_eval",

@@ -11,13 +11,14 @@ functions for the log densities.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
 
 from . import _core
-from .errors import FitError
+from .errors import FitError, RModelsWarning
 
 __all__ = [
     "Family", "gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson", "Gamma",
@@ -144,22 +145,16 @@ class Family:
                 # np.log: a perfect fit (dev = 0) gives -Inf as in R, not an error
                 return float(nobs * (np.log(np.float64(dev) / nobs * 2 * math.pi) + 1) + 2
                              - np.sum(np.log(wt)))
-            if self.family == "binomial":
-                n = np.asarray(n, float)
-                m = n if np.any(n > 1) else wt
-                k = np.round(m * y)
-                size = np.round(m)
-                if np.all(size == 1):
-                    # Bernoulli: dbinom(k, 1, mu, log = TRUE) is log(mu) or log(1 - mu)
-                    ll = np.log(np.where(k == 1, mu, 1 - mu))
-                else:
-                    ll = stats.binom.logpmf(k, size, mu)
-                coef = np.where(m > 0, wt / np.where(m > 0, m, 1.0), 0.0)
-                terms = np.where(coef == 0, 0.0, coef * ll)
-                return float(-2 * np.sum(terms))
-            if self.family == "poisson":
-                ll = stats.poisson.logpmf(y, mu)
-                return float(-2 * np.sum(np.where(wt == 0, 0.0, ll * wt)))
+            if self.family in ("binomial", "poisson"):
+                # dbinom / dpois by R's saddle-point method, summed in the core.
+                val, nonint = _core.glm_count_aic(
+                    self.family, np.ascontiguousarray(y),
+                    np.ascontiguousarray(np.asarray(n, float) if n is not None
+                                         else np.ones(len(y))),
+                    np.ascontiguousarray(mu), np.ascontiguousarray(wt))
+                for x in nonint[:50]:  # R keeps the first 50 warnings
+                    warnings.warn(f"non-integer x = {x:f}", RModelsWarning, stacklevel=4)
+                return float(val)
             if self.family == "Gamma":
                 nw = np.sum(wt)
                 disp = dev / nw

@@ -510,9 +510,9 @@ class GLM:
         p = self.rank
         if p == 0:
             return np.zeros((0, 0))
-        R = np.triu(self._core.R[:p, :p])
-        Rinv = _solve_upper(R, np.eye(p))
-        return Rinv @ Rinv.T
+        # R's chol2inv(Qr$qr[p1, p1]), computed by the core (no BLAS thread pool woken for a
+        # p x p problem).
+        return np.asarray(_core.qr_cov_unscaled(np.asfortranarray(self._core.R), p), dtype=float)
 
     def _aliased(self) -> np.ndarray:
         return np.isnan(self._core.coefficients)
