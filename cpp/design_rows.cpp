@@ -13,6 +13,24 @@ double SparseRows::at(Eigen::Index i, int j) const {
   return (it != e && *it == j) ? pc.value[static_cast<std::size_t>(it - pc.index.begin())] : 0.0;
 }
 
+void SparseRows::find_head() {
+  std::vector<int> part(pieces.size(), p);
+  for_tasks(static_cast<Eigen::Index>(pieces.size()), 1,
+            [&](Eigen::Index k, Eigen::Index, Eigen::Index) {
+              const Piece& pc = pieces[static_cast<std::size_t>(k)];
+              int h = p;
+              for (std::size_t r = 0; r + 1 < pc.start.size() && h > 0; ++r) {
+                const std::uint32_t s0 = pc.start[r];
+                const int c = static_cast<int>(pc.start[r + 1] - s0);
+                int k2 = 0;
+                while (k2 < std::min(c, h) && pc.index[s0 + k2] == k2) ++k2;
+                h = k2;
+              }
+              part[static_cast<std::size_t>(k)] = h;
+            });
+  head = pieces.empty() ? 0 : *std::min_element(part.begin(), part.end());
+}
+
 bool rows_shape_ok(Eigen::Index n, Eigen::Index p) {
   return p > 0 && p <= 600 && n >= 4 * p + 16 && static_cast<double>(n) * p >= 2e5;
 }
@@ -70,6 +88,7 @@ bool sparse_rows(const Eigen::Ref<const Eigen::MatrixXd>& X, SparseRows& sd) {
     if (bad != 0.0 || std::isnan(bad)) finite = false;
   });
   if (!finite) return false;
+  sd.find_head();
   return sd.nnz() <= kRowsMaxDensity * static_cast<double>(n) * p;
 }
 
@@ -249,6 +268,7 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
     if (!ok) finite = false;
   });
   if (!finite) return false;
+  sd.find_head();
   return sd.nnz() <= kRowsMaxDensity * static_cast<double>(n) * p;
 }
 

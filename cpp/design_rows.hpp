@@ -53,6 +53,9 @@ struct SparseRows {
   };
   Eigen::Index n = 0;
   int p = 0;
+  // Every row's first `head` entries are columns 0, ..., head - 1 (an intercept and numeric
+  // columns before the factors): rows_gram sums that dense block as a small matrix product.
+  int head = 0;
   std::vector<Piece> pieces;  // rows [k kRowChunk, (k + 1) kRowChunk)
   // Row i: entries [start[i % kRowChunk], start[i % kRowChunk + 1]) of piece(i).
   const Piece& piece(Eigen::Index i) const { return pieces[i / kRowChunk]; }
@@ -63,13 +66,17 @@ struct SparseRows {
   }
   // Entry (i, j) of the matrix.
   double at(Eigen::Index i, int j) const;
+  // Sets head from the stored rows.
+  void find_head();
 };
 
 // G = [sw X  zw]'[sw X  zw] ((p + 1) x (p + 1), long double, symmetric) over the non-zeros of
 // the rows.  Rows are cut into a fixed number of contiguous slots that depends on n and p only;
 // each slot sums its rows in double over blocks of kGramBlock rows, blocks over groups of
 // kGramGroup rows, groups in long double, and the slots are added in order: any thread count
-// gives the same bits.
+// gives the same bits.  Within a block, the dense leading columns (sd.head) and zw form a small
+// dense matrix whose cross-products are one matrix product; every other entry is scattered into
+// place row by row.
 constexpr Eigen::Index kGramBlock = 256;
 constexpr Eigen::Index kGramGroup = 4096;
 
@@ -81,7 +88,7 @@ Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic> rows_gram(const Spars
                                                                      const Eigen::VectorXd& sw,
                                                                      const Eigen::VectorXd& zw,
                                                                      Block&& block) {
-  const int p = sd.p, m = p + 1;
+  const int p = sd.p, m = p + 1, h = sd.head;
   const Eigen::Index n = sd.n;
   // Slots: a function of n and p only.
   const Eigen::Index max_slots = m > 200 ? 4 : 16;
@@ -92,7 +99,9 @@ Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic> rows_gram(const Spars
   std::vector<MatL> part(slots, MatL::Zero(m, m));
   for_tasks(n, per_slot, [&](Eigen::Index slot, Eigen::Index b, Eigen::Index e) {
     Eigen::MatrixXd blk(m, m), grp(m, m);
-    std::vector<double> xs(p);
+    // The block's rows of [sw X_head  zw] and their cross-products.
+    Eigen::MatrixXd hb(kGramBlock, h + 1), hh(h + 1, h + 1);
+    std::vector<double> xs(p), hv(h + 1);
     std::vector<int> ix(p);
     MatL& acc = part[slot];
     for (Eigen::Index g0 = b; g0 < e; g0 += kGramGroup) {
@@ -105,23 +114,42 @@ Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic> rows_gram(const Spars
         block(r0, r1);
         for (Eigen::Index i = r0; i < r1; ++i) {
           const double w = sw[i], zi = zw[i];
-          if (w == 0.0) continue;  // a row outside the step adds nothing
+          const Eigen::Index bi = i - r0;
+          if (w == 0.0) {  // a row outside the step adds nothing
+            for (int k = 0; k <= h; ++k) hb(bi, k) = 0.0;
+            continue;
+          }
           const SparseRows::Piece& pc = sd.piece(i);
           const Eigen::Index li = i % kRowChunk;
           const std::uint32_t s0 = pc.start[li];
           const int c = static_cast<int>(pc.start[li + 1] - s0);
-          for (int a = 0; a < c; ++a) {
-            ix[a] = pc.index[s0 + a];
-            xs[a] = pc.value[s0 + a] * w;
+          for (int k = 0; k < h; ++k) {
+            hv[k] = pc.value[s0 + k] * w;
+            hb(bi, k) = hv[k];
           }
-          for (int a = 0; a < c; ++a) {
+          hb(bi, h) = zi;
+          const int t = c - h;  // entries after the head
+          for (int a = 0; a < t; ++a) {
+            ix[a] = pc.index[s0 + h + a];
+            xs[a] = pc.value[s0 + h + a] * w;
+          }
+          for (int a = 0; a < t; ++a) {
             const double va = xs[a];
+            double* col = gd + static_cast<Eigen::Index>(ix[a]) * m;
+            for (int k = 0; k < h; ++k) col[k] += hv[k] * va;  // (head k, ix[a])
             double* ga = gd + ix[a];
-            for (int q = a; q < c; ++q) ga[static_cast<Eigen::Index>(ix[q]) * m] += va * xs[q];
+            for (int q = a; q < t; ++q) ga[static_cast<Eigen::Index>(ix[q]) * m] += va * xs[q];
             ga[static_cast<Eigen::Index>(p) * m] += va * zi;
           }
-          gd[p + static_cast<Eigen::Index>(p) * m] += zi * zi;
         }
+        // The head block and z: [head, p] x [head, p] from one product.
+        const auto hr = hb.topRows(r1 - r0);
+        hh.noalias() = hr.transpose() * hr;
+        for (int q = 0; q < h; ++q) {
+          for (int a = 0; a <= q; ++a) blk(a, q) += hh(a, q);
+          blk(q, p) += hh(q, h);
+        }
+        blk(p, p) += hh(h, h);
         grp += blk;
       }
       acc += grp.cast<long double>();

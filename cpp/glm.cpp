@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -64,6 +65,57 @@ Eigen::VectorXd linear_predictor(const Eigen::Ref<const Eigen::MatrixXd>& X,
 
 using LD = long double;
 using MatL = kernels::Mat<LD>;
+
+// The last results of a pure element-wise function of up to three doubles, for the passes whose
+// arguments take few distinct values (the start, computed from the response; the null
+// deviance's constant mean).  The function is skipped only for bit-identical arguments, so the
+// values are exactly the function's.
+class Memo {
+ public:
+  // f() of the arguments (x, y, z).
+  template <typename F>
+  double get(double x, double y, double z, F&& f) {
+    Slot& sl = find(x, y, z);
+    if (!sl.used) {
+      sl.v = f();
+      sl.used = true;
+    }
+    return sl.v;
+  }
+  // f(o1, o2) (two results) of the argument x.
+  template <typename F>
+  void get2(double x, double& o1, double& o2, F&& f) {
+    Slot& sl = find(x, 0.0, 0.0);
+    if (!sl.used) {
+      f(sl.v, sl.v2);
+      sl.used = true;
+    }
+    o1 = sl.v;
+    o2 = sl.v2;
+  }
+
+ private:
+  static std::uint64_t bits(double x) {
+    std::uint64_t u;
+    std::memcpy(&u, &x, sizeof u);
+    return u;
+  }
+  struct Slot {
+    std::uint64_t a = 0, b = 0, c = 0;
+    double v = 0, v2 = 0;
+    bool used = false;
+  };
+  // The slot for these arguments: reset (used = false) unless it holds them.
+  Slot& find(double x, double y, double z) {
+    const std::uint64_t a = bits(x), b = bits(y), c = bits(z);
+    const std::uint64_t h =
+        (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ (c * 0xC2B2AE3D27D4EB4FULL)) * 0x94D049BB133111EBULL;
+    Slot& sl = slot_[h >> 62];
+    if (!(sl.used && sl.a == a && sl.b == b && sl.c == c)) sl = Slot{a, b, c, 0.0, 0.0, false};
+    return sl;
+  }
+  Slot slot_[4];
+};
 
 // Number of good rows (weights > 0, mu.eta != 0), and their list with their sqrt weights.
 Eigen::Index count_good(const Eigen::VectorXd& wt, const Eigen::VectorXd& me) {
@@ -190,18 +242,26 @@ double update_fit(const SparseRows* sd, const Eigen::Ref<const Eigen::MatrixXd>&
 
 // deviance_sum with the unit deviances computed by threads and summed in order (same bits);
 // mu_at(i) is the fitted mean of row i.
+// With memo, the unit deviances go through a Memo (for arguments with few distinct values).
 template <typename MuAt>
 double deviance_rows_by(const Family& f, const Eigen::VectorXd& y, MuAt mu_at,
-                        const Eigen::VectorXd& wt, Eigen::VectorXd& buf) {
+                        const Eigen::VectorXd& wt, Eigen::VectorXd& buf, bool memo = false) {
   const Eigen::Index n = y.size();
+  auto unit = [&](Memo& mm, Eigen::Index i) {
+    const double mu = mu_at(i);
+    return memo ? mm.get(y[i], mu, wt[i], [&] { return dev_resid1(f, y[i], mu, wt[i]); })
+                : dev_resid1(f, y[i], mu, wt[i]);
+  };
   long double s = 0;
   if (n < 2 * kRowChunk) {
-    for (Eigen::Index i = 0; i < n; ++i) s += dev_resid1(f, y[i], mu_at(i), wt[i]);
+    Memo mm;
+    for (Eigen::Index i = 0; i < n; ++i) s += unit(mm, i);
     return static_cast<double>(s);
   }
   resize_big(buf, n);
   for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    for (Eigen::Index i = b; i < e; ++i) buf[i] = dev_resid1(f, y[i], mu_at(i), wt[i]);
+    Memo mm;
+    for (Eigen::Index i = b; i < e; ++i) buf[i] = unit(mm, i);
   });
   for (Eigen::Index i = 0; i < n; ++i) s += buf[i];
   return static_cast<double>(s);
@@ -210,6 +270,11 @@ double deviance_rows_by(const Family& f, const Eigen::VectorXd& y, MuAt mu_at,
 double deviance_rows(const Family& f, const Eigen::VectorXd& y, const Eigen::VectorXd& mu,
                      const Eigen::VectorXd& wt, Eigen::VectorXd& buf) {
   return deviance_rows_by(f, y, [&mu](Eigen::Index i) { return mu[i]; }, wt, buf);
+}
+
+double deviance_rows_memo(const Family& f, const Eigen::VectorXd& y, const Eigen::VectorXd& mu,
+                          const Eigen::VectorXd& wt, Eigen::VectorXd& buf) {
+  return deviance_rows_by(f, y, [&mu](Eigen::Index i) { return mu[i]; }, wt, buf, true);
 }
 
 }  // namespace
@@ -312,21 +377,25 @@ Initialized initialize_family(const Family& f, const Eigen::Ref<const Eigen::Mat
   }
   if (binomial_like) {
     if (Y.cols() == 1) {
-      out.y = Y.col(0);
-      for (Eigen::Index i = 0; i < n; ++i)
-        if (weights[i] == 0) out.y[i] = 0;
-      for (Eigen::Index i = 0; i < n; ++i)
-        if (out.y[i] < 0 || out.y[i] > 1) throw GlmError("y values must be 0 <= y <= 1", true);
-      out.mustart = (weights.array() * out.y.array() + 0.5) / (weights.array() + 1);
-      if (f.family == FamilyKind::Binomial) {
-        for (Eigen::Index i = 0; i < n; ++i) {
-          double m = weights[i] * out.y[i];
-          if (std::fabs(m - std::nearbyint(m)) > 1e-3) {
-            out.warnings.push_back("non-integer #successes in a binomial glm!");
-            break;
-          }
+      // y[weights == 0] <- 0; the range check; mustart; the integer check of weights * y: one
+      // pass (the error before the warning, as R).
+      std::atomic<bool> out_of_range{false}, non_integer{false};
+      for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+        bool bad = false, frac = false;
+        for (Eigen::Index i = b; i < e; ++i) {
+          const double w = weights[i], yi = w == 0 ? 0.0 : Y(i, 0);
+          out.y[i] = yi;
+          bad |= yi < 0 || yi > 1;
+          out.mustart[i] = (w * yi + 0.5) / (w + 1);
+          const double m = w * yi;
+          frac |= std::fabs(m - std::nearbyint(m)) > 1e-3;
         }
-      }
+        if (bad) out_of_range = true;
+        if (frac) non_integer = true;
+      });
+      if (out_of_range) throw GlmError("y values must be 0 <= y <= 1", true);
+      if (f.family == FamilyKind::Binomial && non_integer)
+        out.warnings.push_back("non-integer #successes in a binomial glm!");
     } else {
       if (f.family == FamilyKind::Binomial) {
         for (Eigen::Index i = 0; i < n && out.warnings.empty(); ++i)
@@ -424,7 +493,10 @@ GlmResult glm_irls(const GlmDesign& D, Eigen::VectorXd y_in, Eigen::VectorXd wei
   // mu_eta_val: d mu / d eta at the current eta
   Eigen::VectorXd mu = big_vector(n), mu_eta_val = big_vector(n);
   for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-    for (Eigen::Index i = b; i < e; ++i) link_pair(f, eta[i], mu[i], mu_eta_val[i]);
+    Memo memo;  // the start eta often takes few values (a function of y and the weights)
+    for (Eigen::Index i = b; i < e; ++i)
+      memo.get2(eta[i], mu[i], mu_eta_val[i],
+                [&](double& m1, double& m2) { link_pair(f, eta[i], m1, m2); });
   });
   Eigen::VectorXd own_buf;
   Eigen::VectorXd& dev_buf = scratch ? *scratch : own_buf;
@@ -451,7 +523,7 @@ GlmResult glm_irls(const GlmDesign& D, Eigen::VectorXd y_in, Eigen::VectorXd wei
 
   if (!(validmu(f, mu) && valideta(f, eta)))
     throw GlmError("cannot find valid starting values: please specify some");
-  double devold = deviance_rows(f, y, mu, weights, dev_buf);
+  double devold = deviance_rows_memo(f, y, mu, weights, dev_buf);
   double dev = devold;
   const double tol = std::min(1e-7, control.epsilon / 1000);
 
@@ -739,7 +811,9 @@ GlmResult glm_fit(const GlmDesign& D, const Eigen::Ref<const Eigen::MatrixXd>& Y
   } else {  // eta = linkfun(mustart), in mustart's storage
     eta0 = std::move(init.mustart);
     for_tasks(n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
-      for (Eigen::Index i = b; i < e; ++i) eta0[i] = linkfun1(f, eta0[i]);
+      Memo memo;  // mustart is a function of y and the weights: few distinct values, often
+      for (Eigen::Index i = b; i < e; ++i)
+        eta0[i] = memo.get(eta0[i], 0, 0, [&] { return linkfun1(f, eta0[i]); });
     });
   }
   Eigen::VectorXd scratch;
@@ -758,7 +832,8 @@ GlmResult glm_fit(const GlmDesign& D, const Eigen::Ref<const Eigen::MatrixXd>& Y
       sw += w[i];
     }
     const double wtdmu = static_cast<double>(swy / sw);
-    res.null_deviance = deviance_rows_by(f, y, [wtdmu](Eigen::Index) { return wtdmu; }, w, scratch);
+    res.null_deviance =
+        deviance_rows_by(f, y, [wtdmu](Eigen::Index) { return wtdmu; }, w, scratch, true);
   } else {
     res.null_deviance = deviance_sum(f, y, linkinv(f, offset), w);
   }
