@@ -238,9 +238,35 @@ def _sci15(v: float) -> str:
     return f"{m}e{'+' if ei >= 0 else '-'}{abs(ei):02d}"
 
 
+def _integer_factor(x: np.ndarray, isna: np.ndarray) -> Factor | None:
+    """factor() of whole numbers in a narrow range by counting (no sort); None otherwise."""
+    has_na = bool(isna.any())
+    v = x[~isna] if has_na else x
+    if len(v) == 0:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    if not (abs(lo) < 2.0**52 and abs(hi) < 2.0**52 and hi - lo <= 4 * len(v) + 1024):
+        return None
+    off = v - lo
+    k = off.astype(np.int64)
+    if not np.array_equal(k, off):
+        return None
+    present = np.bincount(k) > 0
+    lut = (np.cumsum(present) - 1).astype(np.int32)
+    levels = [format_number_label(u + lo) for u in np.flatnonzero(present).tolist()]
+    if not has_na:
+        return Factor(lut[k], levels)
+    codes = np.full(len(x), -1, dtype=np.int32)
+    codes[~isna] = lut[k]
+    return Factor(codes, levels)
+
+
 def numeric_to_factor(x: np.ndarray, levels: Optional[list] = None) -> Factor:
     isna = np.isnan(x)
     if levels is None:
+        fast = _integer_factor(x, isna)
+        if fast is not None:
+            return fast
         uniq = np.unique(x[~isna])
         levels = [format_number_label(v) for v in uniq]
         codes = np.full(len(x), -1, dtype=np.int32)
