@@ -144,9 +144,11 @@ METHOD = """How rmodels gets there (both problems take this path):
   contrast rows) go straight into a row store of the non-zero entries, a few per row
   (`_core.design_rows`); the dense matrix is built later only if something asks for it.
 - Every IRLS step accumulates the weighted Gram matrix [√W X, √W z]'[√W X, √W z] over those
-  entries, in the same pass that computes the working weights and responses. Blocks are summed
-  in double, groups in long double, and the slots are added in a fixed order, so any thread
-  count gives the same bits.
+  entries, in the same pass that computes the working weights and responses. The leading
+  columns every row has (intercept, numeric columns) and z are summed per block of rows as one
+  small matrix product; the factor entries are scattered into place. Blocks are summed in
+  double, groups in long double, and the slots are added in a fixed order, so any thread count
+  gives the same bits.
 - The coefficients come from its Cholesky factor in long double. This is the normal-equations
   form of R's QR step, and it is used under the same conditions as lm's tall path:
   column-equilibrated condition ≤ 1e4, and dqrdc2's pivoting rule, run on the factor, moves no
@@ -154,6 +156,13 @@ METHOD = """How rmodels gets there (both problems take this path):
 - R's `R` factor, LINPACK's signs included, follows from the top rows.
 - η, μ, dμ/dη (one `exp` shared by the logit and log links) and the unit deviances are computed
   in one threaded pass. The deviance is summed in order in long double, as R's `sum()` does.
+- The start (mustart, its link, the first deviance) and the null deviance keep the last few
+  results of their element-wise functions: their arguments take few distinct values, and a
+  result is reused only for bit-identical arguments.
+- Few n-vectors are allocated, and large ones ask the kernel for transparent huge pages before
+  their first write (first-touch page faults cost as much as the arithmetic on this VM).
+- The AIC's binomial and Poisson log densities (R's saddle-point dbinom/dpois) and the p × p
+  `chol2inv` for the standard errors are computed in the core.
 """
 
 
