@@ -579,3 +579,22 @@ def test_influence_leaves_out_zero_weights(fam):
                      (m.cooks_distance(), "cd")):
         assert list(got.index) == list(R["nm"])
         np.testing.assert_allclose(got.to_numpy(), R[key], rtol=1e-8)
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_saturated_fit_prints_unnamed_zero_residuals(n):
+    """No residual df left: residuals.glm's deviance residuals are an unnamed rep.int(0, n), so
+    print(summary()) shows them with [k] labels (wrapped as R wraps them)."""
+    d = pd.DataFrame({"g": pd.Categorical([f"l{k:02d}" for k in range(n)]),
+                      "y": [float(k % 7 + 1) for k in range(n)]})
+    send_df(d, "dsat")
+    text = r("paste(capture.output(print(summary(glm(y ~ g, poisson, dsat)))), "
+             "collapse = '\\n')")[0]
+
+    def block(s: str) -> str:
+        return s.split("Deviance Residuals: \n", 1)[1].split("\n\nCoefficients", 1)[0]
+
+    m = _quiet_glm("y ~ g", d, family="poisson", data_name="dsat")
+    assert m.df_residual_ == 0
+    assert block(str(m.summary())) == block(text)
+    np.testing.assert_array_equal(m.residuals("deviance"), np.zeros(n))

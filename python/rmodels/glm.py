@@ -928,7 +928,11 @@ class GLMSummary:
             names = fit._padded_names()
             vals = self.deviance_resid
         xx = rf.zapsmall(np.asarray(vals, float), 5)
-        out += rf.print_named_vector(xx, names, digits=4, gap=2)
+        if self.df_residual == 0:
+            # residuals.glm gives an unnamed rep.int(0, n) when no residual df are left
+            out += rf.print_vector(xx, digits=4, gap=2)
+        else:
+            out += rf.print_named_vector(xx, names, digits=4, gap=2)
         if len(self.aliased) == 0:
             out += "\nNo Coefficients\n"
         else:

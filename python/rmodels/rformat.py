@@ -762,6 +762,34 @@ def _index_width(n: int) -> int:
     return int(math.log10(n + 0.5) + 1)
 
 
+def print_vector(values: Any, digits: int = 7, gap: int = 1, width: int = 80,
+                 nan_is_na: bool = True, na_print: str = "NA") -> str:
+    """Text of R's ``print()`` of an unnamed numeric vector (``printVector``): ``[k]`` labels
+    right-justified to the widest index, values formatted jointly with ``digits``, each
+    right-justified in its width plus ``gap``, a new line when the next value would pass
+    ``width``."""
+    vals = list(np.asarray(values, dtype=object).ravel())
+    n = len(vals)
+    if n == 0:
+        return "numeric(0)\n"
+    cells = format_num(vals, digits=digits, nan_is_na=nan_is_na, na=na_print)
+    w = max(str_width(c) for c in cells) + gap
+    labwidth = _index_width(n) + 2
+
+    def label(i: int) -> str:
+        return " " * (labwidth - _index_width(i) - 2) + f"[{i}]"
+
+    out = label(1)
+    used = labwidth
+    for i, c in enumerate(cells):
+        if i > 0 and used + w > width:
+            out += "\n" + label(i + 1)
+            used = labwidth
+        out += _pad(c, w, True)
+        used += w
+    return out + "\n"
+
+
 def print_matrix(cells: Any, rownames: Sequence[str] | None = None,
                  colnames: Sequence[str] | None = None, right: bool = False,
                  quote: bool = False, gap: int = 1, width: int = 80,
