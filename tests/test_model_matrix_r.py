@@ -247,6 +247,9 @@ TOY = [
     "y ~ ns(x, knots = c(3, 6, 9))", "y ~ bs(z, knots = 2.5)", "y ~ `my var`",
     "y ~ `my var` + `my var`:x", "y ~ log(`my var`)", "y ~ I(`my var`^2) + a:`my var`",
     "y ~ cbind(x, z)", "y ~ cbind(x, z) + cbind(x)", "y ~ offset(log(w)) + x",
+    # named arguments before positional ones (R matches names first, then positions)
+    "y ~ poly(degree = 2, x)", "y ~ scale(center = FALSE, x)", "y ~ log(base = 2, x)",
+    "y ~ ns(df = 3, x) + a", "y ~ relevel(ref = \"a3\", a)", "y ~ cbind(u = x, z)",
     "y ~ x + offset(w) + offset(z) + a", "y ~ offset(x)",
     # numbers in labels, more functions and arguments, spacing (A4)
     "y ~ I(x * 1e6)", "y ~ I(100000 * x)", "y ~ I(0.001 * x)", "y ~ I(2L * x)", "y ~ I(x^-1)",

@@ -977,7 +977,7 @@ def _fn_offset(node, env, top, label):
 
 def _fn_cbind(node, env, top, label):
     cols, names = [], []
-    items = [(None, x) for x in node.args] + list(node.kwargs)
+    items = node.items()
     for nm, x in items:
         v = evaluate(x, env)
         if isinstance(v, Mat):

@@ -192,7 +192,7 @@ def _deparse_expr(expr: Any, buf: _DeparseBuffer) -> None:
         buf.put(")")
     elif isinstance(expr, A.Call):
         buf.put(expr.fun + "(")
-        args: list = [(None, a) for a in expr.args] + list(expr.kwargs)
+        args: list = expr.items()
         _deparse_args(args, buf)
         buf.put(")")
     elif isinstance(expr, A.UnaryOp) and expr.op == "~":

@@ -66,6 +66,18 @@ class Call:
     args: Tuple["Expr", ...]
     kwargs: Tuple[Tuple[str, "Expr"], ...] = ()
     pos: int = field(default=0, compare=False)
+    # Where the named arguments stand among all the arguments as written (R allows
+    # ``f(a = 1, x)``); empty when they all follow the positional ones.
+    named_at: Tuple[int, ...] = ()
+
+    def items(self) -> list:
+        """``(name or None, value)`` of every argument, in the order written."""
+        if not self.named_at:
+            return [(None, a) for a in self.args] + list(self.kwargs)
+        named = set(self.named_at)
+        pos_args, kw_args = iter(self.args), iter(self.kwargs)
+        return [next(kw_args) if k in named else (None, next(pos_args))
+                for k in range(len(self.args) + len(self.kwargs))]
 
 
 @dataclass(frozen=True)

@@ -231,8 +231,7 @@ class _Writer:
                     self.indent -= 1
         elif isinstance(e, Call):
             self.write(_deparse_fun(e.fun) + "(")
-            items: list[tuple[str | None, Expr]] = [(None, a) for a in e.args]
-            items += list(e.kwargs)
+            items: list[tuple[str | None, Expr]] = e.items()
             broke = False
             for k, (name, value) in enumerate(items):
                 if name is not None:

@@ -248,6 +248,7 @@ class _Parser:
         self.call_depth += 1
         args: list[Expr] = []
         kwargs: list[tuple[str, Expr]] = []
+        named_at: list[int] = []
         if self.peek().kind == "op" and self.peek().value == ")":
             self.advance()
             self.open_parens.pop()
@@ -264,12 +265,9 @@ class _Parser:
                 val_tok = self.peek()
                 if val_tok.kind == "op" and val_tok.value in (",", ")"):
                     raise self.error(f"empty value for argument '{tok.value}'", val_tok.pos)
+                named_at.append(len(args) + len(kwargs))
                 kwargs.append((tok.value, self.expr(0)))
             else:
-                if kwargs:
-                    raise self.error(
-                        "positional argument after a named argument: rmodels needs named "
-                        "arguments last (write the positional arguments first)", tok.pos)
                 args.append(self.expr(0))
             sep = self.peek()
             if sep.kind == "op" and sep.value == ",":
@@ -281,7 +279,10 @@ class _Parser:
             raise self.unexpected(sep)
         self.open_parens.pop()
         self.call_depth -= 1
-        return self.postfix(Call(fun, tuple(args), tuple(kwargs), pos))
+        # named_at only when a named argument comes before a positional one
+        in_order = named_at == list(range(len(args), len(args) + len(kwargs)))
+        return self.postfix(Call(fun, tuple(args), tuple(kwargs), pos,
+                                 () if in_order else tuple(named_at)))
 
 
 def _start(node: Expr) -> int:
