@@ -280,9 +280,23 @@ def test_parse_errors(text, pos, message):
     assert message in err.message
     lines = str(err).split("\n")
     assert lines[0] == err.message
+    if "\n" in text:  # multi-line layout: test_caret_under_the_line_of_a_multiline_formula
+        return
     # the caret line points at the offending character of the formula line
     assert lines[-1] == "  " + " " * pos + "^"
     assert str(err).startswith(err.message + "\n  " + text)
+
+
+def test_caret_under_the_line_of_a_multiline_formula():
+    text = "y ~ a +\n    b + c +\n  f(x,, z) + d"
+    with pytest.raises(FormulaError) as info:
+        parse_formula(text)
+    assert info.value.position == text.index(",,") + 1
+    assert str(info.value).split("\n")[1:] == [
+        "  y ~ a +", "      b + c +", "    f(x,, z) + d", "        ^"]
+    with pytest.raises(FormulaError) as info:  # a dangling operator on the last line
+        parse_formula("y ~ a +\n  b +")
+    assert str(info.value).split("\n")[-2:] == ["    b +", "      ^"]
 
 
 def test_errors_are_rmodels_errors():

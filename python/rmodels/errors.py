@@ -24,8 +24,24 @@ class FormulaError(RModelsError):
         self.position = position
         text = message
         if formula is not None and position is not None:
-            text = f"{message}\n  {formula}\n  {' ' * position}^"
+            text = message + "\n" + _caret_lines(formula, position)
         super().__init__(text)
+
+
+def _caret_lines(formula: str, position: int) -> str:
+    """The formula's lines, indented, with a caret line under the one holding ``position``."""
+    out = []
+    start = 0
+    placed = False
+    lines = formula.split("\n")
+    for k, line in enumerate(lines):
+        out.append("  " + line)
+        end = start + len(line)
+        if not placed and (position <= end or k == len(lines) - 1):
+            out.append("  " + " " * (position - start) + "^")
+            placed = True
+        start = end + 1
+    return "\n".join(out)
 
 
 class DataError(RModelsError):
