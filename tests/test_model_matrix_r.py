@@ -505,7 +505,6 @@ KNOWN_MATRIX_MISMATCHES = {
 KNOWN_FRAME_MISMATCHES = {
     "ToothGrowth: log(len) ~ . + len:I(dose^2)": "R's frame lists len after I(dose^2) (see "
                                                  "the matrix entry)",
-    "toy: y ~ I(2L * x)": "R's model.frame names the variable I(2L * x) (model.matrix: I(2 * x))",
 }
 
 

@@ -54,8 +54,9 @@ ArrayLike = Union[np.ndarray, Sequence[float], pd.Series]
 
 
 def frame_label(expr) -> str:
-    """Name of a variable in R's model frame: bare symbol names, deparsed calls."""
-    return expr.id if isinstance(expr, Name) else deparse(expr)
+    """Name of a variable in R's model frame: bare symbol names, deparsed calls (R's deparse
+    defaults: integer constants keep their ``L``)."""
+    return expr.id if isinstance(expr, Name) else deparse(expr, keep_integer=True)
 
 
 def r_row_names(index: pd.Index) -> list[str]:

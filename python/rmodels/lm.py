@@ -198,8 +198,8 @@ def _deparse_expr(expr: Any, buf: _DeparseBuffer) -> None:
     elif isinstance(expr, A.UnaryOp) and expr.op == "~":
         buf.put("~")
         _deparse_expr(expr.operand, buf)
-    else:
-        buf.put(deparse(expr))
+    else:  # R's deparse() of the call: integer constants keep their L
+        buf.put(deparse(expr, keep_integer=True))
 
 
 def _deparse_args(args: Sequence[tuple], buf: _DeparseBuffer) -> None:

@@ -219,7 +219,7 @@ def _expanded_formula_text(f: Formula) -> str:
             return UnaryOp(e.op, rewrite(e.operand))
         return e
 
-    return deparse(Formula(f.lhs, rewrite(f.rhs), f.text))
+    return deparse(Formula(f.lhs, rewrite(f.rhs), f.text), keep_integer=True)
 
 
 # ------------------------------------------------------------------------------------------

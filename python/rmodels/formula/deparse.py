@@ -46,11 +46,12 @@ def deparse_name(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
-def format_number(value: float, text: str = "") -> str:
+def format_number(value: float, text: str = "", keep_integer: bool = False) -> str:
     """Format a numeric constant as R's deparse does (15 significant digits).
 
     ``text`` is the literal as written; an ``L`` suffix on a whole number makes it an R integer,
-    which is printed in full (``100000L`` → ``100000``).
+    which is printed in full (``100000L`` → ``100000``), with its ``L`` under R's
+    ``keepInteger`` deparse option (``100000L``).
     """
     if text in ("NA", "NA_integer_", "NA_real_", "NaN", "Inf"):
         return "NA" if text.startswith("NA") else text
@@ -59,7 +60,7 @@ def format_number(value: float, text: str = "") -> str:
     if math.isinf(value):
         return "Inf" if value > 0 else "-Inf"
     if number_is_integer(text, value):
-        return str(int(value))
+        return str(int(value)) + ("L" if keep_integer else "")
     return format_real(value)
 
 
@@ -179,8 +180,9 @@ class _Writer:
     call arguments, a new line is started when the current one is longer than ``cutoff``
     (continuation lines are indented by 4 spaces per level, 2 beyond the fourth)."""
 
-    def __init__(self, cutoff: int | None):
+    def __init__(self, cutoff: int | None, keep_integer: bool = False):
         self.cutoff = cutoff
+        self.keep_integer = keep_integer
         self.lines: list[str] = []
         self.parts: list[str] = []
         self.length = 0
@@ -251,14 +253,14 @@ class _Writer:
             self.write(e.op)
             self.expr(e.operand)
         else:
-            self.write(_atom(e))
+            self.write(_atom(e, self.keep_integer))
 
 
-def _atom(e: Expr) -> str:
+def _atom(e: Expr, keep_integer: bool = False) -> str:
     if isinstance(e, Name):
         return deparse_name(e.id)
     if isinstance(e, Num):
-        return format_number(e.value, e.text)
+        return format_number(e.value, e.text, keep_integer)
     if isinstance(e, Str):
         return deparse_string(e.value)
     if isinstance(e, Bool):
@@ -270,13 +272,15 @@ def _atom(e: Expr) -> str:
     raise TypeError(f"not a formula expression: {e!r}")
 
 
-def deparse(expr: Expr | Formula, cutoff: int | None = LABEL_CUTOFF) -> str:
+def deparse(expr: Expr | Formula, cutoff: int | None = LABEL_CUTOFF,
+            keep_integer: bool = False) -> str:
     """R's deparse of an expression (or a formula) as ``terms()`` labels it (``deparse1line``).
 
     Expressions longer than ``cutoff`` bytes are broken into lines joined by ``"\\n"`` exactly
-    where R breaks them; ``cutoff=None`` never breaks.
+    where R breaks them; ``cutoff=None`` never breaks. ``keep_integer``: integer constants keep
+    their ``L`` (R's ``deparse()`` default, used for model-frame names; term labels drop it).
     """
-    w = _Writer(cutoff)
+    w = _Writer(cutoff, keep_integer)
     if isinstance(expr, Formula):
         if expr.lhs is None:
             w.write("~")
