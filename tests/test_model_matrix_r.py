@@ -498,14 +498,8 @@ ALL_CASES = CASES + ERROR_CASES
 # Mismatches with R found by this grid and not yet fixed in rmodels, by case id. They run as
 # strict xfails: a fix turns them into XPASS failures, and the entry must then be removed.
 _NOT_EVALUATED = "function not evaluated by rmodels' formula engine"
-KNOWN_MATRIX_MISMATCHES = {
-    "ToothGrowth: log(len) ~ . + len:I(dose^2)": "R orders len (a response variable reused "
-                                                  "beside `.`) last: I(dose^2):len",
-}
-KNOWN_FRAME_MISMATCHES = {
-    "ToothGrowth: log(len) ~ . + len:I(dose^2)": "R's frame lists len after I(dose^2) (see "
-                                                 "the matrix entry)",
-}
+KNOWN_MATRIX_MISMATCHES: dict[str, str] = {}
+KNOWN_FRAME_MISMATCHES: dict[str, str] = {}
 
 
 def _params(cases: list[Case], known: dict[str, str]) -> list[Any]:

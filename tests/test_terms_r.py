@@ -246,6 +246,10 @@ DOT_FORMULAS = [
     "~ .", "~ . - g", "y ~ log(.)", "y ~ . + offset(log(n))", "I(y/n) ~ . - w",
     "y ~ .*g - .", "y ~ (. - x)^2", "x ~ .", "g ~ . - `my var`", "y ~ `my var` + .",
     "log(y, base = w) ~ .", "y + x ~ .",
+    # names of the response after '.': R's ExtractVars leaves them to EncodeVars, which
+    # appends them after the calls (variable order, hence labels such as I(z^2):y)
+    "log(y) ~ . + y + I(z^2)", "log(y) ~ y:z + .", "log(x) ~ . + x:y", "log(y) ~ (. + y):I(z^2)",
+    "log(y) ~ . + I(x^2) + y:s + log(y):g",
 ]
 
 

@@ -308,13 +308,17 @@ def _dot_value(columns: list[str]) -> Expr | None:
 
 
 class _Encoder:
-    def __init__(self, text: str, lhs: Expr | None):
+    def __init__(self, text: str, lhs: Expr | None, dot_columns: list[str] | None = None):
         self.text = text
         self.variables: list[Expr] = []
         self.labels: list[str] = []
         self.index: dict[str, int] = {}
         self.intercept = True
         self.parity = True
+        # The columns '.' stands for (None: no data); once a '.' has been walked, R's
+        # ExtractVars leaves bare names to EncodeVars, which appends them when it meets them.
+        self.dot_columns = dot_columns
+        self.seen_dot = False
         if lhs is not None:
             self.install(lhs)
 
@@ -354,7 +358,14 @@ class _Encoder:
             self.extract(e.expr)
             return
         if isinstance(e, Dot):
-            raise FormulaError("'.' in formula and no 'data' argument", self.text, e.pos)
+            if self.dot_columns is None:
+                raise FormulaError("'.' in formula and no 'data' argument", self.text, e.pos)
+            self.seen_dot = True
+            for c in self.dot_columns:
+                self.install(Name(c))
+            return
+        if isinstance(e, Name) and self.seen_dot:
+            return
         self.install(e)
 
     def power(self, e: BinOp) -> int:
@@ -503,6 +514,7 @@ def terms(
         fixed_rhs = Num(1.0, "1", f.rhs.pos)
 
     rhs = f.rhs
+    written_rhs = fixed_rhs  # before '.' is expanded
     dot = _has_dot(fixed_rhs)
     if dot is not None and data_columns is not None:
         cols = _dot_columns(f.lhs, data_columns)
@@ -521,8 +533,12 @@ def terms(
     if data_columns is not None and _has_dot(fixed_rhs) is not None:
         encoded_rhs = _drop_dots(fixed_rhs)
 
-    enc = _Encoder(text, f.lhs)
-    enc.extract(encoded_rhs)
+    dot_cols = _dot_columns(f.lhs, data_columns) if data_columns is not None else None
+    enc = _Encoder(text, f.lhs, dot_cols)
+    # R's ExtractVars walks the formula with its '.' (bare names after it wait for EncodeVars)
+    enc.extract(written_rhs if dot_cols is not None else encoded_rhs)
+    # (R then notes "'varlist' has changed ... after EncodeVars() -- should no longer happen!"
+    # when EncodeVars appended names; that bookkeeping note is not repeated here.)
     term_sets = enc.encode(encoded_rhs)
     response = 0 if f.lhs is not None else None
 
