@@ -1,8 +1,12 @@
 // Bindings for the lmer module: the PLS model object, its criterion and the BOBYQA driver.
+#include <nlopt.h>
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
+#include <exception>
 #include <string>
+#include <vector>
 
 #include "bindings.hpp"
 #include "lmer.hpp"
@@ -18,6 +22,29 @@ using RowsF = Eigen::Ref<const MatrixXd>;  // float64, column-major (Fortran ord
 using VecR = Eigen::Ref<const VectorXd>;
 using CodesR = Eigen::Ref<const Eigen::VectorXi>;
 
+// NLopt's BOBYQA on a Python objective (the profile's inner fits); the GIL stays held.
+struct PyObjective {
+  py::function fn;
+  nlopt_opt opt = nullptr;
+  int feval = 0;
+  std::exception_ptr error;  // the objective's exception, raised again after NLopt returns
+};
+
+double py_objective(unsigned n, const double* x, double* grad, void* data) {
+  (void)grad;  // BOBYQA is derivative-free
+  auto* d = static_cast<PyObjective*>(data);
+  ++d->feval;
+  try {
+    py::array_t<double> arr(static_cast<py::ssize_t>(n));
+    std::copy(x, x + n, arr.mutable_data());
+    return d->fn(arr).cast<double>();
+  } catch (...) {
+    d->error = std::current_exception();
+    nlopt_force_stop(d->opt);
+  }
+  return HUGE_VAL;
+}
+
 py::dict criterion_dict(const lmer::Criterion& c) {
   py::dict d;
   d["ldL2"] = c.ldL2;
@@ -31,6 +58,51 @@ py::dict criterion_dict(const lmer::Criterion& c) {
 }  // namespace
 
 void register_lmer(py::module_& m) {
+  m.def(
+      "bobyqa",
+      [](py::function fn, const VectorXd& x0, const VectorXd& lower, const VectorXd& upper,
+         double xtol_abs, double ftol_abs, double xtol_rel, int maxeval) {
+        const auto n = static_cast<unsigned>(x0.size());
+        if (lower.size() != x0.size() || upper.size() != x0.size())
+          throw py::value_error("x0, lower and upper must have the same length");
+        py::dict out;
+        if (n == 0) {
+          out["par"] = VectorXd();
+          out["fval"] = fn(py::array_t<double>(0)).cast<double>();
+          out["feval"] = 1;
+          out["status"] = 0;
+          return out;
+        }
+        nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, n);
+        if (!opt) throw std::runtime_error("cannot create the NLopt optimizer");
+        std::vector<double> lb(n), ub(n), x(x0.data(), x0.data() + n);
+        for (unsigned i = 0; i < n; ++i) {
+          lb[i] = std::isfinite(lower[i]) ? lower[i] : -HUGE_VAL;
+          ub[i] = std::isfinite(upper[i]) ? upper[i] : HUGE_VAL;
+        }
+        PyObjective data{std::move(fn), opt};
+        nlopt_set_lower_bounds(opt, lb.data());
+        nlopt_set_upper_bounds(opt, ub.data());
+        nlopt_set_min_objective(opt, py_objective, &data);
+        nlopt_set_xtol_rel(opt, xtol_rel);
+        nlopt_set_xtol_abs1(opt, xtol_abs);
+        nlopt_set_ftol_abs(opt, ftol_abs);
+        nlopt_set_maxeval(opt, maxeval);
+        double fmin = 0;
+        const nlopt_result status = nlopt_optimize(opt, x.data(), &fmin);
+        nlopt_destroy(opt);
+        if (data.error) std::rethrow_exception(data.error);
+        out["par"] = Eigen::Map<VectorXd>(x.data(), n).eval();
+        out["fval"] = fmin;
+        out["feval"] = data.feval;
+        out["status"] = static_cast<int>(status);
+        return out;
+      },
+      py::arg("fn"), py::arg("x0"), py::arg("lower"), py::arg("upper"), py::arg("xtol_abs") = 1e-8,
+      py::arg("ftol_abs") = 1e-8, py::arg("xtol_rel") = 1e-4, py::arg("maxeval") = 100000,
+      "Minimise fn(x) (a Python callable) by NLopt's BOBYQA within [lower, upper] with lme4's\n"
+      "nloptwrap settings; returns par, fval, feval and NLopt's status.");
+
   py::class_<lmer::PlsModel>(m, "PlsModel", R"doc(
 Penalized least squares for a linear mixed model (lme4's PLS; MixedModels.jl's blocked layout).
 

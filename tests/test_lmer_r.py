@@ -328,7 +328,7 @@ def test_confint_wald(sleep):
     r("data(sleepstudy, package = 'lme4'); fm1 <- lmer(Reaction ~ Days + (Days | Subject), "
       "sleepstudy); ci <- confint(fm1, method = 'Wald')")
     fit = lmer("Reaction ~ Days + (Days | Subject)", sleep)
-    ci = fit.confint()
+    ci = fit.confint(method="Wald")
     assert list(ci.index) == r("rownames(ci)")
     assert list(ci.columns) == r("colnames(ci)")
     np.testing.assert_allclose(ci.to_numpy(), r("unname(ci)"), rtol=1e-6, equal_nan=True)

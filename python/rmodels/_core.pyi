@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'PlsModel', 'design_rows', 'factor_codes', 'fill_term', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_count_aic', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -114,6 +114,11 @@ class PlsModel:
     @threads.setter
     def threads(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
+def bobyqa(fn: collections.abc.Callable, x0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], lower: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], upper: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], xtol_abs: typing.SupportsFloat | typing.SupportsIndex = 1e-08, ftol_abs: typing.SupportsFloat | typing.SupportsIndex = 1e-08, xtol_rel: typing.SupportsFloat | typing.SupportsIndex = 0.0001, maxeval: typing.SupportsInt | typing.SupportsIndex = 100000) -> dict:
+    """
+    Minimise fn(x) (a Python callable) by NLopt's BOBYQA within [lower, upper] with lme4's
+    nloptwrap settings; returns par, fval, feval and NLopt's status.
+    """
 def design_rows(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, terms: list) -> typing.Any:
     """
     The n x p model matrix by rows, from its terms: a list of (first column, components) with components as fill_term takes them (an empty list: a column of ones). None when the matrix is not tall and mostly zeros (<= 35% non-zero), or has a non-finite entry.
@@ -134,6 +139,10 @@ def fill_term(X_out: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 
     components' columns, the first component varying fastest (R's a1:b1, a2:b1, ...); an
     empty list writes a column of ones. threads: 0 = automatic. Returns the width.
     """
+def glm_count_aic(family: str, y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], n: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], mu: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], wt: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> tuple[float, list[float]]:
+    """
+    R's binomial()$aic(y, n, mu, wt) or poisson()$aic (without 2 * rank): -2 sum of the prior-weighted log densities by R's saddle-point method (dbinom/dpois). Returns (aic, the non-integer Poisson counts, for R's warning).
+    """
 def glm_family_eval(what: str, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex, variance: str, a: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], b: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], wt: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
     """
     Element-wise family kernels (linkfun, linkinv, mu_eta, variance of a; dev_resids of y = a, mu = b, weights wt).
@@ -142,7 +151,7 @@ def glm_family_valid(family: str, link: str, lambda_: typing.SupportsFloat | typ
     """
     (valideta(eta), validmu(mu)) of the family.
     """
-def glm_fit(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], has_offset: bool, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1, theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> dict:
+def glm_fit(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], offset: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], has_offset: bool, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1, theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> dict:
     """
     R's glm() + glm.fit(): family initialize, IRLS with dqrdc2 pivoting and step halving, null deviance. X (n, p) and Y (n, 1|2) Fortran-ordered float64. Raises GlmError with R's message; R's warnings are returned in 'warnings'.
     """
@@ -153,7 +162,7 @@ def glm_fit_batch(groups: list, family: str, link: str, lambda_: typing.Supports
     -1; empty: none). Threads as lm_wfit_batch. Returns one dict per group as glm_fit's, with 'error'
     None, or {'error': message, 'data_error': bool}.
     """
-def glm_fit_rows(rows: DesignRows, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], has_offset: bool, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1, theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> typing.Any:
+def glm_fit_rows(rows: DesignRows, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], offset: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], has_offset: bool, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1, theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> typing.Any:
     """
     glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased columns): fit with the dense matrix then.
     """

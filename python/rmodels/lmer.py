@@ -618,11 +618,18 @@ class LmerMod:
 
     # -- inference -------------------------------------------------------------------------
     def confint(self, parm: Any = None, level: float = 0.95,
-                method: str = "Wald") -> pd.DataFrame:
-        """Wald intervals for the fixed effects (NaN rows ``.sig01 …, .sigma`` for the variance
-        parameters), as ``confint(fit, method = "Wald")``."""
+                method: str = "profile") -> pd.DataFrame:
+        """lme4's ``confint.merMod``. ``method="profile"`` (lme4's default): profile-likelihood
+        intervals for the variance parameters (``.sig01 …``, ``.sigma``: standard deviations and
+        correlations) and the fixed effects (see :mod:`rmodels.lmer_profile`).
+        ``method="Wald"``: Wald intervals for the fixed effects, NaN rows for the variance
+        parameters. ``parm``: names, 1-based positions, ``"theta_"`` or ``"beta_"``."""
+        if method == "profile":
+            from .lmer_profile import profile_confint
+
+            return profile_confint(self, parm, level)
         if method != "Wald":
-            raise NotImplementedError("only method='Wald' is available for lmer fits")
+            raise FitError(f"method must be 'profile' or 'Wald', not {method!r}")
         a = (1 - level) / 2
         probs = (a, 1 - a)
         labels = [_format_perc(p) for p in probs]

@@ -1,0 +1,433 @@
+"""Profile-likelihood confidence intervals of an lmer fit, as lme4 1.1-31's
+``confint(fit, method = "profile")`` (``profile.merMod`` + ``confint.thpr``).
+
+The profile is that of the maximum-likelihood deviance (a REML fit is refitted by ML first).
+
+- **Variance parameters** are the standard deviations and correlations of each random-effect
+  term (``.sig01``, ``.sig02``, …) and the residual ``.sigma``. Each is fixed on a sequence of
+  values. At each value the deviance is minimised over the other variance parameters by BOBYQA
+  (lme4's ``devfun2``: profiled over the fixed effects, not over σ).
+- **A fixed effect** is fixed by moving its column into the offset, and the deviance is
+  minimised over θ.
+- **Where the values come from.** They start next to the estimate. Each next value is chosen
+  so that the signed root deviance ζ moves by about ``cutoff / 8``, where
+  ``cutoff = sqrt(qchisq(0.99, number of parameters))``. This goes on until |ζ| passes the
+  cutoff or a bound is reached.
+- **The interval.** A natural interpolating spline ζ(parameter) is inverted piecewise (R's
+  ``splines::interpSpline`` and ``backSpline``) and evaluated at ζ = ±qnorm((1 + level) / 2).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import _core
+from .errors import ConvergenceWarning, FitError, RModelsWarning, SingularFitWarning
+
+_ALPHAMAX = 0.01
+_MAXPTS = 100
+_DELTA_CUTOFF = 1 / 8
+_MAXMULT = 10
+_DEVTOL = 1e-9
+_MINSTEP = 1e-6
+
+
+# ---- θ (relative Cholesky factors) <-> standard deviations and correlations ----------------
+
+
+def _lower_from(v: np.ndarray, k: int) -> np.ndarray:
+    """k x k lower triangle filled column by column from v (R's lower.tri order)."""
+    m = np.zeros((k, k))
+    pos = 0
+    for j in range(k):
+        for i in range(j, k):
+            m[i, j] = v[pos]
+            pos += 1
+    return m
+
+
+def _lower_vec(m: np.ndarray) -> list:
+    k = m.shape[0]
+    return [m[i, j] for j in range(k) for i in range(j, k)]
+
+
+def theta_to_sdcor(theta: np.ndarray, sizes: list, sigma: float) -> np.ndarray:
+    """lme4's ``Cv_to_Sv(theta, n, s = sigma)``: per term the standard deviations and
+    correlations of Λ Λ' σ² (lower triangle by columns), then σ."""
+    out: list = []
+    pos = 0
+    for k in sizes:
+        nt = k * (k + 1) // 2
+        L = _lower_from(theta[pos:pos + nt], k)
+        pos += nt
+        V = (L @ L.T) * sigma**2
+        sd = np.sqrt(np.diag(V))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = 1 / sd
+            r = inv[:, None] * V * inv[None, :]
+        np.fill_diagonal(r, sd)
+        if np.isnan(r).any():
+            warnings.warn("NA values in sdcor matrix converted to 0", RModelsWarning,
+                          stacklevel=2)
+            r[np.isnan(r)] = 0.0
+        out += _lower_vec(r)
+    return np.array(out + [sigma])
+
+
+def _pivoted_chol_upper(m: np.ndarray) -> np.ndarray:
+    """Upper factor R with R'R = m for a positive semi-definite m (LAPACK's pivoted Cholesky,
+    columns put back in their original order, as lme4's ``safe_chol``)."""
+    a = m.astype(float).copy()
+    n = a.shape[0]
+    piv = list(range(n))
+    R = np.zeros((n, n))
+    tol = n * np.finfo(float).eps * max(np.max(np.diag(a)), 0.0)
+    for j in range(n):
+        d = np.array([a[i, i] - np.sum(R[:j, i] ** 2) for i in range(n)])
+        q = j + int(np.argmax(d[j:]))
+        if d[q] <= tol:
+            break
+        if q != j:
+            a[[j, q], :] = a[[q, j], :]
+            a[:, [j, q]] = a[:, [q, j]]
+            R[:, [j, q]] = R[:, [q, j]]
+            piv[j], piv[q] = piv[q], piv[j]
+        R[j, j] = math.sqrt(a[j, j] - np.sum(R[:j, j] ** 2))
+        for c in range(j + 1, n):
+            R[j, c] = (a[j, c] - np.sum(R[:j, j] * R[:j, c])) / R[j, j]
+    order = np.argsort(piv)
+    return R[:, order]
+
+
+def _safe_chol_lower(m: np.ndarray) -> np.ndarray:
+    if np.isnan(m).any() or np.all(m == 0):
+        return m
+    if m.shape[0] == 1:
+        return np.sqrt(m)
+    if np.all(m[~np.eye(m.shape[0], dtype=bool)] == 0):
+        return np.diag(np.sqrt(np.diag(m)))
+    try:
+        return np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return _pivoted_chol_upper(m).T
+
+
+def sdcor_to_theta(sv: np.ndarray, sizes: list, sigma: float) -> np.ndarray:
+    """lme4's ``Sv_to_Cv(sv, n, s = sigma)`` (sv without σ): θ of each term from its standard
+    deviations and correlations."""
+    out: list = []
+    pos = 0
+    for k in sizes:
+        nt = k * (k + 1) // 2
+        m = _lower_from(sv[pos:pos + nt], k)
+        pos += nt
+        m = m + np.tril(m, -1).T
+        sd = np.diag(m).copy()
+        c = m.copy()
+        np.fill_diagonal(c, 1.0)
+        V = c * np.outer(sd, sd) / sigma**2
+        out += _lower_vec(_safe_chol_lower(V))
+    return np.array(out)
+
+
+# ---- R's interpSpline (natural cubic) and backSpline --------------------------------------
+
+
+def _natural_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """First derivatives at the knots of the natural cubic spline through (x, y)."""
+    n = len(x)
+    h = np.diff(x)
+    A = np.zeros((n, n))
+    rhs = np.zeros(n)
+    A[0, 0] = A[-1, -1] = 1.0
+    for i in range(1, n - 1):
+        A[i, i - 1] = h[i - 1]
+        A[i, i] = 2 * (h[i - 1] + h[i])
+        A[i, i + 1] = h[i]
+        rhs[i] = 6 * ((y[i + 1] - y[i]) / h[i] - (y[i] - y[i - 1]) / h[i - 1])
+    M = np.linalg.solve(A, rhs)  # second derivatives, 0 at both ends
+    d = np.empty(n)
+    d[:-1] = (y[1:] - y[:-1]) / h - h * (2 * M[:-1] + M[1:]) / 6
+    d[-1] = (y[-1] - y[-2]) / h[-1] + h[-1] * (M[-2] + 2 * M[-1]) / 6
+    return d
+
+
+class _BackSpline:
+    """R's ``backSpline`` of a monotone natural interpolating spline: per interval of ζ a
+    cubic in ζ with the parameter's values and the inverse slopes at both ends (quadratics on
+    the first and last interval); NaN outside the knots, as R's ``predict``."""
+
+    def __init__(self, x: np.ndarray, z: np.ndarray) -> None:
+        if len(x) < 4:
+            raise ValueError("must have at least 'ord'=4 points")
+        if np.any(np.diff(x) <= 0):
+            raise ValueError("values of 'x' must be distinct")
+        slope = _natural_slopes(x, z)
+        adiff = np.diff(z)
+        if np.all(adiff < 0):
+            rev = True
+        elif np.all(adiff > 0):
+            rev = False
+        else:
+            raise ValueError("spline must be monotone")
+        kdiff = np.diff(x)
+        nk = len(x)
+        b = np.zeros((nk, 4))
+        b[:, 0] = x
+        b[:, 1] = 1 / slope
+        for i in range(nk - 1):
+            a = np.array([[adiff[i] ** 2, adiff[i] ** 3], [2 * adiff[i], 3 * adiff[i] ** 2]])
+            rhs = np.array([kdiff[i] - adiff[i] * b[i, 1], b[i + 1, 1] - b[i, 1]])
+            b[i, 2:4] = np.linalg.solve(a, rhs)
+        b[nk - 1, 1:4] = np.nan
+        if nk > 2:
+            b[0, 3] = b[nk - 2, 3] = 0.0
+            a = np.array([[adiff[0], adiff[0] ** 2], [1.0, 2 * adiff[0]]])
+            b[0, 1:3] = np.linalg.solve(a, np.array([kdiff[0], 1 / slope[1]]))
+            b[nk - 2, 2] = (kdiff[nk - 2] - adiff[nk - 2] * b[nk - 2, 1]) / adiff[nk - 2] ** 2
+        if b[0, 2] > 0:
+            b[0, 2] = 0.0
+            b[0, 1] = kdiff[0] / adiff[0]
+        if b[nk - 2, 2] < 0:
+            b[nk - 2, 2] = 0.0
+            b[nk - 2, 1] = kdiff[nk - 2] / adiff[nk - 2]
+        self.knots = z[::-1].copy() if rev else z.copy()
+        self.coef = b[::-1].copy() if rev else b
+
+    def __call__(self, t: float) -> float:
+        kn = self.knots
+        if t == kn[0]:
+            i = 0
+        else:
+            # R's cut(t, knots): intervals (k_i, k_{i+1}]
+            i = int(np.searchsorted(kn, t, side="left")) - 1
+            if i < 0 or i >= len(kn) - 1:
+                return float("nan")
+        c = self.coef[i]
+        dx = t - kn[i]
+        return float(((c[3] * dx + c[2]) * dx + c[1]) * dx + c[0])
+
+
+# ---- the profile --------------------------------------------------------------------------
+
+
+def _term_sizes(fit: Any) -> list:
+    return [int(t.k) for t in fit.re.terms]
+
+
+class _Profiler:
+    def __init__(self, fit: Any) -> None:
+        with warnings.catch_warnings():
+            # lme4's refitML runs the optimizer without the convergence checks
+            warnings.simplefilter("ignore", SingularFitWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            ml = fit.refitML()
+        self.ml = ml
+        self.sizes = _term_sizes(ml)
+        self.n = ml.nobs()
+        self.base = -2 * float(ml.logLik())
+        sig = ml.sigma()
+        self.theta_opt = np.asarray(ml.theta, float).copy()
+        vp = theta_to_sdcor(self.theta_opt, self.sizes, sig)
+        self.nvp = len(vp)
+        self.p = ml.p
+        self.opt = np.concatenate([vp, np.asarray(ml.beta, float)])
+        self.names = ([f".sig{i + 1:02d}" for i in range(len(self.theta_opt))] + [".sigma"]
+                      + list(ml.columns))
+        self.stderr = np.sqrt(np.diag(ml._vcov_matrix()))
+        th_lower = np.asarray(ml.re.lower, float)
+        self.lower = np.concatenate([np.maximum(th_lower, -1.0), [0.0], np.full(self.p, -np.inf)])
+        self.upper = np.concatenate([np.where(th_lower == 0, np.inf, 1.0), [np.inf],
+                                     np.full(self.p, np.inf)])
+        nptot = len(self.opt)
+        self.cutoff = math.sqrt(stats.chi2.ppf(1 - _ALPHAMAX, nptot))
+        self.delta = self.cutoff * _DELTA_CUTOFF
+        ctrl = ml.control
+        self.opt_args = (ctrl.xtol_abs, ctrl.ftol_abs, ctrl.xtol_rel, ctrl.maxeval)
+        if not math.isclose(self.dev2(self.opt[:self.nvp]), self.base, rel_tol=1e-5):
+            raise FitError("Profiling over both the residual variance and\nfixed effects is not "
+                           "numerically consistent with\nprofiling over the fixed effects only")
+
+    # lme4's devfun2: the ML deviance at standard deviations/correlations and sigma, profiled
+    # over the fixed effects only.
+    def dev2(self, pars: np.ndarray) -> float:
+        sigma = float(pars[-1])
+        theta = sdcor_to_theta(np.asarray(pars[:-1], float), self.sizes, sigma)
+        c = self.ml.model.criterion(theta)
+        s2 = sigma * sigma
+        return float(c["ldL2"] - c["ldW"] + c["pwrss"] / s2 + self.n * math.log(2 * math.pi * s2))
+
+    def _nextpar(self, rows: list, cc: int, lower: float, upper: float) -> float:
+        (p1, z1), (p2, z2) = ((r[cc], r[0]) for r in rows[-2:])
+        num = p2 - p1
+        denom = z2 - z1
+        if np.isnan(denom) or denom == 0:
+            warnings.warn("Last two rows have identical or NA .zeta values: using minstep",
+                          RModelsWarning, stacklevel=4)
+            step = _MINSTEP
+        else:
+            step = self.delta * num / denom
+            if step < 0:
+                warnings.warn("unexpected decrease in profile: using minstep", RModelsWarning,
+                              stacklevel=4)
+                step = _MINSTEP
+            elif abs(step) > abs(_MAXMULT * num):
+                step = math.copysign(abs(_MAXMULT * num), step)
+        return min(upper, max(lower, p2 + np.sign(num) * step))
+
+    def _fill(self, rows: list, lowcut: float, upcut: float, zetafun, cc: int) -> list:
+        while (len(rows) < _MAXPTS and lowcut < rows[-1][cc] < upcut
+               and (np.isnan(rows[-1][0]) or abs(rows[-1][0]) <= self.cutoff)):
+            rows.append(zetafun(self._nextpar(rows, cc, lowcut, upcut), rows[-1]))
+        return rows
+
+    def variance(self, w: int) -> np.ndarray:
+        nvp = self.nvp
+        pw = self.opt[w]
+        lowcut, upcut = self.lower[w], self.upper[w]
+        others = [i for i in range(nvp) if i != w]
+        lo, hi = self.lower[others], self.upper[others]
+
+        def zeta(xx: float, prev_row: np.ndarray) -> np.ndarray:
+            start = np.asarray(prev_row[1:1 + nvp], float)[others]
+            full = np.empty(nvp)
+
+            def fn(x: np.ndarray) -> float:
+                full[others] = x
+                full[w] = xx
+                return self.dev2(full)
+
+            try:
+                r = _core.bobyqa(fn, start, lo, hi, *self.opt_args)
+                devdiff = float(r["fval"]) - self.base
+                pars = np.asarray(r["par"], float)
+            except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+                devdiff, pars = float("nan"), np.full(len(others), np.nan)
+            if np.isnan(devdiff):
+                warnings.warn("NAs detected in profiling", RModelsWarning, stacklevel=3)
+            else:
+                if devdiff < -_DEVTOL:
+                    raise FitError("profiling detected new, lower deviance")
+                if devdiff < 0:
+                    warnings.warn(f"slightly lower deviances (diff={devdiff:g}) detected",
+                                  RModelsWarning, stacklevel=3)
+                devdiff = max(0.0, devdiff)
+            row = np.empty(1 + nvp)
+            row[0] = np.sign(xx - pw) * math.sqrt(devdiff)
+            row[1 + w] = xx
+            row[1 + np.array(others)] = pars
+            return row
+
+        opt_row = np.concatenate([[0.0], self.opt[:nvp]])
+        shift = 1e-3 if pw == 0 else pw * 1.01
+        first = zeta(shift, opt_row)
+        up = self._fill([opt_row, first], lowcut, upcut, zeta, 1 + w)
+        down = self._fill([first, opt_row], lowcut, upcut, zeta, 1 + w) if pw > lowcut else []
+        return self._points(up + down, 1 + w)
+
+    def fixed(self, j: int) -> np.ndarray:
+        ml = self.ml
+        X = ml.X
+        xj = X[:, j].copy()
+        keep = [c for c in range(self.p) if c != j]
+        Xd = np.asfortranarray(X[:, keep])
+        off0 = np.zeros(self.n) if ml.offset_values is None else ml.offset_values
+        w = np.empty(0) if ml.prior_weights is None else ml.prior_weights
+        re = ml.re
+        est = self.opt[self.nvp + j]
+        th_lower = np.asarray(re.lower, float)
+        col = 1 + self.nvp + j
+
+        def zeta(fw: float, _prev: Any = None) -> np.ndarray:
+            model = _core.PlsModel(Xd, ml.y, w, np.ascontiguousarray(xj * fw + off0),
+                                   [t.codes for t in re.terms], [t.nlev for t in re.terms],
+                                   [t.Z for t in re.terms], method=ml.control.pls_method)
+            r = model.optimize(self.theta_opt.copy(), th_lower, False, *self.opt_args)
+            fv = float(r["fval"])
+            row = np.full(1 + self.nvp + self.p, np.nan)
+            with np.errstate(invalid="ignore"):
+                row[0] = np.sign(fw - est) * math.sqrt(fv - self.base) if fv >= self.base \
+                    else float("nan")
+            row[col] = fw
+            return row
+
+        opt_row = np.concatenate([[0.0], self.opt])
+        first = zeta(est + self.delta * self.stderr[j])
+        up = self._fill([opt_row, first], -np.inf, np.inf, zeta, col)
+        down = self._fill([first, opt_row], -np.inf, np.inf, zeta, col)
+        return self._points(up + down, col)
+
+    @staticmethod
+    def _points(rows: list, cc: int) -> np.ndarray:
+        """(parameter, ζ) of the distinct rows, ordered by the parameter."""
+        pts = {(float(r[cc]), float(r[0])) for r in rows}
+        arr = np.array(sorted(pts, key=lambda t: t[0]))
+        return arr
+
+
+def profile_confint(fit: Any, parm: Any = None, level: float = 0.95) -> pd.DataFrame:
+    """``confint(fit, parm, level, method = "profile")`` of lme4: see the module doc."""
+    prof = _Profiler(fit)
+    names = prof.names
+    if parm is None:
+        which = list(range(len(names)))
+    else:
+        wanted = [parm] if isinstance(parm, (str, int)) else list(parm)
+        which = []
+        for p in wanted:
+            if isinstance(p, str):
+                if p == "theta_":
+                    which += list(range(prof.nvp))
+                elif p == "beta_":
+                    which += list(range(prof.nvp, len(names)))
+                elif p in names:
+                    which.append(names.index(p))
+            else:
+                which.append(int(p) - 1)
+        which = sorted(set(which))
+    a = (1 - level) / 2
+    z = stats.norm.ppf([a, 1 - a])
+    from .lmer import _format_perc
+
+    cols = [_format_perc(a), _format_perc(1 - a)]
+    out = []
+    for i in which:
+        pts = prof.variance(i) if i < prof.nvp else prof.fixed(i - prof.nvp)
+        out.append(_interval(pts, z, names[i],
+                             prof.lower[i] if i < prof.nvp else float("nan"),
+                             prof.upper[i] if i < prof.nvp else float("nan")))
+    return pd.DataFrame(out, index=[names[i] for i in which], columns=cols)
+
+
+def _interval(pts: np.ndarray, z: np.ndarray, name: str, lower: float,
+              upper: float) -> list:
+    ok = ~np.isnan(pts[:, 1])
+    x, zeta = pts[ok, 0], pts[ok, 1]
+    try:
+        back = _BackSpline(x, zeta)
+        p = [back(float(t)) for t in z]
+    except (ValueError, np.linalg.LinAlgError):
+        # profile.merMod's warning, then confint.thpr's fallbacks
+        warnings.warn(f"non-monotonic profile for {name}", RModelsWarning, stacklevel=3)
+        allz = pts[:, 1]
+        if np.all(np.isnan(allz)):
+            warnings.warn(f"bad profile for {name}", RModelsWarning, stacklevel=3)
+            return [float("nan"), float("nan")]
+        if np.nanmin(np.diff(allz)) < -1e-2:
+            warnings.warn(f"non-monotonic profile for {name}", RModelsWarning, stacklevel=3)
+            return [float("nan"), float("nan")]
+        warnings.warn(f"bad spline fit for {name}: falling back to linear interpolation",
+                      RModelsWarning, stacklevel=3)
+        p = [float(np.interp(t, zeta, x)) if zeta[0] <= t <= zeta[-1] else float("nan")
+             for t in z]
+    if np.isnan(p[0]):
+        p[0] = lower
+    if np.isnan(p[1]):
+        p[1] = upper
+    return p
