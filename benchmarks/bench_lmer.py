@@ -216,6 +216,29 @@ def main() -> None:
         + "\n")
     print(sections[-1])
 
+    # ---- profile confidence intervals ------------------------------------------------------
+    ci = fit_s.confint()
+    out = run_r(r_setup("sleepstudy") + f"fm <- {ss_call}\n"
+                "ci <- suppressMessages(confint(fm))\n"
+                "cat(sprintf('%.17g', t(ci)), sep = '\\n')\n")
+    r_ci = np.array([float(v) for v in out.split()]).reshape(-1, 2)
+    rel_ci = float(np.max(np.abs(ci.to_numpy() - r_ci) / np.abs(r_ci)))
+    if rel_ci > 1e-4:
+        raise SystemExit(f"sleepstudy: profile intervals differ from lme4's (rel {rel_ci:.2e})")
+    t_rm_p = time_python(lambda: fit_s.confint(), repeats=args.repeats, warmup=1)
+    t_r_p = time_r(r_setup("sleepstudy") + f"fm <- {ss_call}\n",
+                   "suppressMessages(confint(fm))", repeats=args.repeats, warmup=1)
+    rows_p = [["rmodels", fmt_seconds(median(t_rm_p)),
+               f"{median(t_r_p) / median(t_rm_p):.1f}x"],
+              ["lme4 (R)", fmt_seconds(median(t_r_p)), "1.0x"]]
+    sections.append(
+        f"### sleepstudy, profile confidence intervals\n\n`confint(fit)` (lme4's default "
+        f"method \"profile\": every variance parameter and fixed effect) of `{SLEEP}`; median "
+        f"of {args.repeats} runs. Largest relative difference from lme4's limits: "
+        f"{rel_ci:.1e}.\n\n"
+        + markdown_table(rows_p, ["library", "time", "speed-up vs lme4"]) + "\n")
+    print(sections[-1])
+
     text = ("Formula and data frame to the fitted model, including lme4's convergence checks; "
             "lme4 1.1-31 with its default `nloptwrap` (BOBYQA) optimizer, rmodels with lme4's "
             "starting θ and the same NLopt BOBYQA settings (so both take the same path: equal "
