@@ -118,13 +118,44 @@ def _safe_chol_lower(m: np.ndarray) -> np.ndarray:
         return _pivoted_chol_upper(m).T
 
 
+def _small_theta(v: np.ndarray, s2: float) -> list | None:
+    """θ of a 1 x 1 or 2 x 2 term from (sd) or (sd1, cor, sd2) and σ², by the arithmetic of
+    ``safe_chol(sdcor2cov(m) / s^2)``; None where that takes its pivoted branch."""
+    if len(v) == 1:
+        sd = float(v[0])
+        return [math.sqrt((sd * sd) / s2)]
+    sd1, cor, sd2 = float(v[0]), float(v[1]), float(v[2])
+    a11 = (sd1 * sd1) / s2
+    a21 = (cor * (sd2 * sd1)) / s2
+    a22 = (sd2 * sd2) / s2
+    if a11 == 0 and a21 == 0 and a22 == 0:
+        return [0.0, 0.0, 0.0]
+    if a21 == 0:
+        return [math.sqrt(a11), 0.0, math.sqrt(a22)]
+    if not a11 > 0:
+        return None
+    l11 = math.sqrt(a11)
+    l21 = a21 * (1.0 / l11)  # LAPACK dpotf2 scales by the reciprocal
+    d = a22 - l21 * l21
+    if not d > 0:
+        return None
+    return [l11, l21, math.sqrt(d)]
+
+
 def sdcor_to_theta(sv: np.ndarray, sizes: list, sigma: float) -> np.ndarray:
     """lme4's ``Sv_to_Cv(sv, n, s = sigma)`` (sv without σ): θ of each term from its standard
     deviations and correlations."""
     out: list = []
     pos = 0
+    s2 = sigma**2
     for k in sizes:
         nt = k * (k + 1) // 2
+        if k <= 2:  # the same operations in scalars (the profile's inner loop)
+            fast = _small_theta(sv[pos:pos + nt], s2)
+            if fast is not None:
+                out += fast
+                pos += nt
+                continue
         m = _lower_from(sv[pos:pos + nt], k)
         pos += nt
         m = m + np.tril(m, -1).T
