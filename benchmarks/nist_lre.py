@@ -70,14 +70,14 @@ def lre(estimate: float, cert: float) -> float:
 def fit_rmodels(X: np.ndarray, y: np.ndarray, tol: float = 1e-7) -> dict:
     """Coefficients (NaN aliased), standard errors and residual sd from lm_wfit."""
     from rmodels import _core
-    from rmodels.lm import _r_sum
+    from rmodels.rsums import r_sum
 
     # lm_wfit factorises its argument in place: hand it a private copy.
     f = _core.lm_wfit(np.array(X, order="F", copy=True), y, None, None, tol)
     b = f["coefficients"][:, 0]
     rank = f["rank"]
     r = f["residuals"][:, 0]
-    rss = _r_sum(r * r)  # summary.lm's sum(r^2), accumulated as R does
+    rss = r_sum(r * r)  # summary.lm's sum(r^2), accumulated as R does
     df = f["df_residual"]
     s2 = rss / df if df > 0 else np.nan
     se = np.full(b.shape, np.nan)

@@ -48,10 +48,11 @@ from .errors import DataError, FitError, RModelsError
 from .families import Family, as_family
 from .formula.ast import BinOp, Bool, Call, Name, Num, Paren, Str, UnaryOp
 from .frame import Factor, take
-from .glm import _DATA_MESSAGES, GLM, GlmCoreFit, _call_text, _response_matrix
+from .glm import DATA_MESSAGES, GLM, GlmCoreFit, glm_call_text, response_matrix
 from .glm import glm as _glm_single
-from .lm import LM, _cov_unscaled_pivoted, _empty_fit, _r_sum, lm_call_args, summary_sums
+from .lm import LM, cov_unscaled_pivoted, empty_fit, lm_call_args, summary_sums
 from .lm import lm as _lm_single
+from .rsums import r_sum
 
 __all__ = ["lm", "glm", "FitList", "FailedFit", "GroupGLM"]
 
@@ -251,11 +252,11 @@ def _lm_tidy_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
         rdf = f._df_residual
         if p > 0:
             r = f._resid
-            rss = _r_sum(r * r) if f._w is None else _r_sum(f._w * (r * r))
+            rss = r_sum(r * r) if f._w is None else r_sum(f._w * (r * r))
             with np.errstate(divide="ignore", invalid="ignore"):
                 resvar = np.float64(rss) / np.float64(rdf)
             piv = f.pivot[:p]
-            R = _cov_unscaled_pivoted(f.qr, p)
+            R = cov_unscaled_pivoted(f.qr, p)
             with np.errstate(invalid="ignore"):
                 sp = np.sqrt(np.diag(R) * resvar)
                 ep = f._coef[piv]
@@ -766,7 +767,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
             fits[i] = FailedFit(_group_dict(by, keys[i]), exc)
             continue
         if d.X.shape[1] == 0:
-            fits[i] = _empty_fit(np.asarray(d.y, dtype=np.float64), d.weights, d.offset)
+            fits[i] = empty_fit(np.asarray(d.y, dtype=np.float64), d.weights, d.offset)
             continue
         problems.append((d.X, d.y, d.weights, d.offset))
         where.append(i)
@@ -872,7 +873,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         try:
             if isinstance(d, Exception):
                 raise d
-            Y = _response_matrix(d, fam)
+            Y = response_matrix(d, fam)
             if d.weights is not None and np.any(d.weights < 0):
                 raise DataError("negative weights not allowed")
         except RModelsError as exc:
@@ -889,7 +890,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         float(ctrl["epsilon"]), int(ctrl["maxit"]), intercept, icols,
         int(threads)) if problems else []
     texts = [d.formula_text for d in ds.designs if isinstance(d, Design)]
-    call = _call_text((texts[0] if texts else "") or formula,
+    call = glm_call_text((texts[0] if texts else "") or formula,
                            None if family is None else fam, data_name, weights, subset, offset,
                            None, None, None, control, na_action)
     per_warn = [list(w) for w in ds.warnings]
@@ -898,7 +899,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         key = _group_dict(by, keys[i])
         if res["error"] is not None:
             msg = res["error"]
-            data_err = res.get("data_error") or any(m in msg for m in _DATA_MESSAGES)
+            data_err = res.get("data_error") or any(m in msg for m in DATA_MESSAGES)
             fits[i] = FailedFit(key, (DataError if data_err else FitError)(msg))
             continue
         core = GlmCoreFit.from_result(res)

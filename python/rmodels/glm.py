@@ -38,7 +38,7 @@ from .families import Family, as_family
 __all__ = ["glm", "GLM", "GLMSummary", "glm_fit_matrix", "GlmCoreFit", "glm_nb", "NegBinGLM",
            "theta_ml"]
 
-_DATA_MESSAGES = ("y values must be", "negative values not allowed", "non-positive values",
+DATA_MESSAGES = ("y values must be", "negative values not allowed", "non-positive values",
                   "positive values only", "y must be a vector of 0 and 1")
 
 
@@ -148,7 +148,7 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
             float(epsilon), int(maxit), bool(intercept), int(intercept_col), fam.theta)
     except _core.GlmError as exc:
         msg = str(exc)
-        if any(m in msg for m in _DATA_MESSAGES):
+        if any(m in msg for m in DATA_MESSAGES):
             raise DataError(msg) from None
         raise FitError(msg) from None
     if res is None:
@@ -163,7 +163,7 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
 # glm()
 
 
-def _response_matrix(d, fam: Family) -> np.ndarray:
+def response_matrix(d, fam: Family) -> np.ndarray:
     y = d.y
     if y is None:
         raise FitError("glm needs a two-sided formula")
@@ -241,7 +241,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         raise FitError("maximum number of iterations must be > 0")
     d = build_design(formula, data, subset=subset, weights=weights, offset=offset,
                      na_action=na_action, contrasts=contrasts, materialize=False)
-    Y = _response_matrix(d, fam)
+    Y = response_matrix(d, fam)
     n = d.n
     w = d.weights
     if w is not None and np.any(w < 0):
@@ -279,7 +279,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         print(_trace_text(core.trace), end="")
     for c in caught:
         warnings.warn(c.message, c.category, stacklevel=2)
-    call = _call_text(getattr(d, "formula_text", "") or formula,
+    call = glm_call_text(getattr(d, "formula_text", "") or formula,
                       None if family is None else fam, data_name, weights,
                       subset, offset, start, etastart, mustart, control, na_action, contrasts)
     return GLM(core=core, design=d, family=fam, Y=Y,
@@ -288,7 +288,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
                offset_arg=offset, start=start)
 
 
-def _call_text(formula: str, fam: Family | None, data_name: str, weights, subset, offset,
+def glm_call_text(formula: str, fam: Family | None, data_name: str, weights, subset, offset,
                start, etastart, mustart, control, na_action, contrasts=None) -> str:
     # match.call() order of glm's formals: formula, family, data, weights, subset, na.action,
     # start, etastart, mustart, offset, control.

@@ -123,7 +123,7 @@ def _hat_diagonal(qr: np.ndarray, qraux: np.ndarray, rank: int) -> np.ndarray:
     return h
 
 
-def _cov_unscaled_pivoted(qr: np.ndarray, rank: int) -> np.ndarray:
+def cov_unscaled_pivoted(qr: np.ndarray, rank: int) -> np.ndarray:
     """(R₁₁'R₁₁)⁻¹ in pivoted order (R's ``chol2inv(qr$qr[p1, p1])``)."""
     if rank == 0:
         return np.zeros((0, 0))
@@ -302,11 +302,6 @@ def _perc_labels(probs: Sequence[float]) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------
 # Summary
-
-
-def _r_sum(x: np.ndarray) -> float:
-    """R's ``sum()`` of doubles: a sequential sum accumulated in long double."""
-    return float(_core.r_sum(np.ascontiguousarray(x, dtype=np.float64).ravel()))
 
 
 def summary_sums(f: np.ndarray, r: np.ndarray, w: Optional[np.ndarray],
@@ -809,7 +804,7 @@ class LM:
         if np.isfinite(resvar) and len(f) > 1:
             perfect = bool(resvar < (np.mean(f) ** 2 + np.var(f, ddof=1)) * 1e-30)
         piv = self.pivot[:p]
-        R = _cov_unscaled_pivoted(self._qr_top, p)
+        R = cov_unscaled_pivoted(self._qr_top, p)
         with np.errstate(invalid="ignore"):
             se = np.sqrt(np.diag(R) * resvar)
             est = coef[piv]
@@ -911,7 +906,7 @@ class LM:
         R's ``kronecker(estVar, cov.unscaled)`` with names ``response:coefficient``."""
         p = self.rank
         piv = self.pivot[:p]
-        R = _cov_unscaled_pivoted(self._qr_top, p)
+        R = cov_unscaled_pivoted(self._qr_top, p)
         if self.is_mlm:
             if self._w is not None:
                 raise FitError("'mlm' objects with weights are not supported")
@@ -1519,7 +1514,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     p = len(design.columns)
     fit = None
     if p == 0:
-        fit = _empty_fit(y, w, design.offset)
+        fit = empty_fit(y, w, design.offset)
     elif _rows_path_applies(design, y, w, n, p):
         fit = _core_wfit_rows(design, y, w, tol)
     if fit is None:
@@ -1549,7 +1544,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     return out
 
 
-def _empty_fit(y: np.ndarray, w: Optional[np.ndarray], offset: Optional[np.ndarray]) -> dict:
+def empty_fit(y: np.ndarray, w: Optional[np.ndarray], offset: Optional[np.ndarray]) -> dict:
     """R's ``lm`` for an empty model (``y ~ 0``): no coefficients, fitted = offset."""
     n = y.shape[0]
     off = np.zeros(n) if offset is None else offset

@@ -39,6 +39,7 @@ from typing import Any, NamedTuple, Sequence, Union
 import numpy as np
 
 from .errors import DataError, DataWarning
+from .rsums import r_mean, r_sum
 
 __all__ = [
     "CONTRAST_KINDS",
@@ -78,23 +79,6 @@ def _as_float_vector(x: Any, what: str = "x") -> np.ndarray:
     if arr.ndim != 1:
         raise DataError(f"'{what}' must be a vector")
     return arr
-
-
-def _r_sum(v: np.ndarray) -> float:
-    """R's ``sum()`` of doubles: accumulated in long double (80-bit on x86-64), then rounded."""
-    return float(np.sum(np.asarray(v, dtype=np.longdouble)))
-
-
-def _r_mean(v: np.ndarray) -> float:
-    """R's ``mean()`` of doubles: long-double sum / n, refined by a second pass (summary.c)."""
-    n = v.size
-    if n == 0:
-        return math.nan
-    lv = np.asarray(v, dtype=np.longdouble)
-    s = np.sum(lv) / n
-    if np.isfinite(s):
-        s = s + np.sum(lv - s) / n
-    return float(s)
 
 
 def _col_mean(v: np.ndarray) -> float:
@@ -297,7 +281,7 @@ def _contr_poly(n: int, scores: ArrayLike | None = None) -> np.ndarray:
             raise DataError("'scores' argument is of the wrong length")
         if np.isnan(sc).any() or np.unique(sc).size != n:
             raise DataError("'scores' must all be different numbers")
-    Z, _ = _poly_basis(sc - _r_mean(sc), n - 1)
+    Z, _ = _poly_basis(sc - r_mean(sc), n - 1)
     Z = Z / np.sqrt(_col_sums(Z * Z))  # R: sqrt(sum(x^2)), sum() accumulates in long double
     return Z[:, 1:]
 
@@ -473,7 +457,7 @@ def _poly_fit(x: np.ndarray, degree: int) -> tuple[np.ndarray, dict]:
         raise DataError("missing values are not allowed in 'poly'")
     if degree >= np.unique(x).size:
         raise DataError("'degree' must be less than number of unique points")
-    xbar = _r_mean(x)
+    xbar = r_mean(x)
     with np.errstate(invalid="ignore"):  # infinite x: R's qr() reports it (below)
         xc = x - xbar
     Z, qr = _poly_basis(xc, degree)
@@ -620,7 +604,7 @@ def scale(
     if isinstance(scale, (bool, np.bool_)):
         if scale:
             w = out[~np.isnan(out)]
-            s = math.sqrt(_r_sum(w * w) / max(1, w.size - 1))
+            s = math.sqrt(r_sum(w * w) / max(1, w.size - 1))
     else:
         if np.size(scale) != 1:
             raise DataError("length of 'scale' must equal the number of columns of 'x'")
