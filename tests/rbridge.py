@@ -123,10 +123,14 @@ def send_df(df: pd.DataFrame, name: str) -> None:
                                       (isinstance(v, float) and np.isnan(v)))
                         else str(v) for v in s]
                 with open(path, "w", encoding="utf-8") as fh:
-                    fh.write("\n".join(v.replace("\n", " ") for v in vals) + "\n")
+                    if vals:  # an empty file reads back as character(0)
+                        fh.write("\n".join(v.replace("\n", " ") for v in vals) + "\n")
                 parts.append(
                     f"{qcol} = {{v <- readLines('{path}', encoding = 'UTF-8');"
                     f" v[v == '\\001NA'] <- NA; if (length(v) == 0) character(0) else v}}")
+        if not parts:  # no columns: R's data frame of len(df) rows and no variables
+            ro.r(f"{name} <- data.frame(row.names = seq_len({len(df)}))")
+            return
         body = ",\n".join(parts)
         ro.r(f"{name} <- data.frame({body}, check.names = FALSE, stringsAsFactors = FALSE)")
 
