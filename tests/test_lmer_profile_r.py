@@ -110,3 +110,20 @@ def test_wald_still_available_and_bad_method():
     assert np.isnan(fit.confint(method="Wald").iloc[0, 0])
     with pytest.raises(errors.FitError):
         fit.confint(method="boot")
+
+
+@pytest.mark.parametrize("dataset,formula", [
+    ("sleepstudy", "Reaction ~ Days + (Days | Subject)"),
+    ("Penicillin", "diameter ~ 1 + (1|plate) + (1|sample)"),
+])
+def test_tidy_profile_intervals_equal_broom_mixed(dataset, formula):
+    R = r(f"local({{ suppressMessages({{library(lme4); library(broom.mixed)}}); "
+          f"fm <- lmer({formula}, {dataset}); "
+          "tt <- as.data.frame(suppressMessages(tidy(fm, conf.int = TRUE, "
+          "conf.method = 'profile', conf.level = 0.9))); "
+          "list(term = tt$term, lo = tt$conf.low, hi = tt$conf.high) })")
+    fit = rm.lmer(formula, r_dataset(dataset, "lme4"))
+    td = fit.tidy(conf_int=True, conf_level=0.9, conf_method="profile")
+    assert list(td["term"]) == list(R["term"])
+    np.testing.assert_allclose(td["conf.low"], R["lo"], rtol=1e-4)
+    np.testing.assert_allclose(td["conf.high"], R["hi"], rtol=1e-4)

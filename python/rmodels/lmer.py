@@ -704,25 +704,39 @@ class LmerMod:
     # -- broom -----------------------------------------------------------------------------
     def tidy(self, effects: Sequence[str] | str = ("ran_pars", "fixed"),
              scales: str | None = None, conf_int: bool = False,
-             conf_level: float = 0.95) -> pd.DataFrame:
+             conf_level: float = 0.95, conf_method: str = "Wald") -> pd.DataFrame:
         """broom.mixed's ``tidy.merMod``: fixed rows first (``effect group term estimate
         std.error statistic``), then ``ran_pars`` rows ``sd__x``/``cor__x.y`` per group and
         ``sd__Observation``; ``ran_vals`` (conditional modes with conditional SDs) and
-        ``ran_coefs`` (coef()) on request."""
+        ``ran_coefs`` (coef()) on request. ``conf_method``: ``"Wald"`` (intervals for the fixed
+        effects only) or ``"profile"`` (profile intervals for the fixed effects and, by
+        position, the ``ran_pars`` rows, as broom.mixed binds them)."""
         effects = [effects] if isinstance(effects, str) else list(effects)
+        if conf_method not in ("Wald", "profile"):
+            raise FitError(f"conf_method must be 'Wald' or 'profile', not {conf_method!r}")
+        profile = conf_int and conf_method == "profile"
         parts = []
         if "fixed" in effects:
             se = np.sqrt(np.diag(self._vcov_matrix()))
             df = pd.DataFrame({"effect": "fixed", "group": None, "term": self.columns,
                                "estimate": self.beta, "std.error": se,
                                "statistic": self.beta / se})
-            if conf_int:
+            if profile:
+                ci = self.confint(parm="beta_", level=conf_level)
+                df["conf.low"] = ci.iloc[:, 0].to_numpy()
+                df["conf.high"] = ci.iloc[:, 1].to_numpy()
+            elif conf_int:
                 z = stats.norm.ppf(0.5 + conf_level / 2)
                 df["conf.low"] = self.beta - z * se
                 df["conf.high"] = self.beta + z * se
             parts.append(df)
         if "ran_pars" in effects:
-            parts.append(self.VarCorr()._tidy(scales or "sdcor"))
+            rp = self.VarCorr()._tidy(scales or "sdcor")
+            if profile:
+                ci = self.confint(parm="theta_", level=conf_level)
+                rp["conf.low"] = ci.iloc[:, 0].to_numpy()
+                rp["conf.high"] = ci.iloc[:, 1].to_numpy()
+            parts.append(rp)
         if "ran_vals" in effects:
             rows = []
             cv = self._cond_var()
