@@ -77,6 +77,8 @@ def tour_lmer(df: pd.DataFrame) -> None:
     print(_wide(rm.tidy(fit)))
     _section("ranef(mixed)$neighborhood (first rows)")
     print(_wide(rm.ranef(fit)["neighborhood"].head()))
+    _section("confint(mixed)  # lme4's default: profile likelihood")
+    print(_wide(rm.confint(fit)))
 
 
 def _wide(df: pd.DataFrame) -> str:
