@@ -51,3 +51,12 @@ def test_back_spline_inverts_a_monotone_profile():
     assert np.isnan(back(zeta[-1] + 1))
     with pytest.raises(ValueError):
         lp._BackSpline(x, np.cos(x))
+
+
+def test_pivoted_cholesky_of_a_semidefinite_matrix():
+    v = np.array([1.0, -2.0, 3.0])
+    m = np.outer(v, v)  # rank 1: the plain Cholesky fails
+    R = lp._pivoted_chol_upper(m)
+    np.testing.assert_allclose(R.T @ R, m, atol=1e-12)
+    L = lp._safe_chol_lower(m)
+    np.testing.assert_allclose(L @ L.T, m, atol=1e-12)
