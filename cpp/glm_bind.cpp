@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "big_alloc.hpp"
 #include "bindings.hpp"
 #include "densities.hpp"
 #include "design_rows.hpp"
@@ -109,6 +110,43 @@ void register_glm(py::module_& m) {
       "glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted "
       "least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased "
       "columns): fit with the dense matrix then.");
+
+  m.def(
+      "rows_hat",
+      [](const std::shared_ptr<SparseRows>& rows, const Eigen::Ref<const Eigen::MatrixXd>& M,
+         const VecRef& w) {
+        if (!rows) throw py::type_error("rows must be a DesignRows");
+        if (M.rows() != rows->p || M.cols() != rows->p) throw py::value_error("M must be p x p");
+        if (w.size() != rows->n) throw py::value_error("w and rows differ in length");
+        Eigen::VectorXd h = big_vector(rows->n);
+        {
+          py::gil_scoped_release release;
+          for_tasks(rows->n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+            const SparseRows::Piece& pc = rows->piece(b);  // a task is one piece
+            for (Eigen::Index i = b; i < e; ++i) {
+              if (w[i] == 0) {
+                h[i] = 0.0;
+                continue;
+              }
+              const Eigen::Index li = i - b;
+              const std::uint32_t s0 = pc.start[li], s1 = pc.start[li + 1];
+              double s = 0.0;
+              for (std::uint32_t a = s0; a < s1; ++a) {
+                const double xa = pc.value[a];
+                double t = 0.0;
+                for (std::uint32_t c = s0; c < s1; ++c)
+                  t += M(pc.index[a], pc.index[c]) * pc.value[c];
+                s += xa * t;
+              }
+              h[i] = w[i] * s;
+            }
+          });
+        }
+        return h;
+      },
+      py::arg("rows"), py::arg("M"), py::arg("w"),
+      "h_i = w_i x_i' M x_i over the rows of a DesignRows (threaded): with M = (R'R)^-1 of "
+      "the weighted fit, the hat values of sqrt(W) X.");
 
   m.def(
       "glm_count_aic",

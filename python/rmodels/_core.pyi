@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_count_aic', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_count_aic', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -245,4 +245,8 @@ def r_summary_sums(f: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m,
     summary.lm's (mss, rss) in R's arithmetic: mss = sum((f - mean(f))^2) with R's mean
     (weighted: sum(w (f - m)^2), m = sum(w f / sum(w))), or sum(f^2) / sum(w f^2) without
     an intercept; rss = sum(r^2) / sum(w r^2). Terms in double, sums in long double (rsum).
+    """
+def rows_hat(rows: DesignRows, M: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], w: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+    """
+    h_i = w_i x_i' M x_i over the rows of a DesignRows (threaded): with M = (R'R)^-1 of the weighted fit, the hat values of sqrt(W) X.
     """

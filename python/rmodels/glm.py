@@ -700,6 +700,15 @@ class GLM:
         c = self._core
         p = self.rank
         piv = c.pivot[:p]
+        if c.gram_steps > 0 and p == len(self.names) and np.array_equal(piv, np.arange(p)):
+            # The fit went by the rows of a mostly-zero design (well conditioned, nothing
+            # aliased): h_i = w_i x_i' (R'R)^-1 x_i over the rows' non-zeros.
+            rows = self.design.design_rows()
+            if rows is not None:
+                M = np.asarray(_core.qr_cov_unscaled(np.asfortranarray(c.R), p), dtype=float)
+                h = np.asarray(_core.rows_hat(rows, M, c.working_weights), dtype=float)
+                h[h >= 1 - 10 * np.finfo(float).eps] = 1.0
+                return h
         h = np.zeros(len(c.y))
         g = c.good
         X = self.design.model_matrix_array()

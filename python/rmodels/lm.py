@@ -581,10 +581,24 @@ class LM:
 
     def _hat_values(self) -> np.ndarray:
         """Diagonal of the hat matrix of sqrt(w) X on the N used rows (R's ``lm.influence``
-        ``$hat``, values ≥ 1 − 10ε set to 1). A deferred factor is not materialised: h_i =
-        ‖x_i' R⁻¹‖² (Q₁ = X R⁻¹) from the design."""
+        ``$hat``, values ≥ 1 − 10ε set to 1). A fit from the design's rows takes
+        h_i = w_i x_i'(R'R)⁻¹x_i over each row's non-zeros; another deferred factor is not
+        materialised: h_i = ‖x_i' R⁻¹‖² (Q₁ = X R⁻¹) from the design."""
         if self.rank == 0:
             return np.zeros(self._n_used)
+        p = self.rank
+        if self._from_rows and p == len(self.coef_names) and \
+                np.array_equal(self.pivot[:p], np.arange(p)):
+            # fitted from the rows of a mostly-zero design: h_i = w_i x_i' (R'R)^-1 x_i over
+            # each row's non-zeros (no zero weights on this path: every row is used)
+            rows = self.design.design_rows()
+            if rows is not None:
+                w = np.ones(self._n_used) if self._w is None else self._w
+                M = cov_unscaled_pivoted(self._qr_top, p)
+                h = np.asarray(_core.rows_hat(rows, M, np.ascontiguousarray(w, float)),
+                               dtype=np.float64)
+                h[h >= 1.0 - 10 * _EPS] = 1.0
+                return h
         if self._deferred is None:
             return _hat_diagonal(self.qr, self.qraux, self.rank)
         h = np.asarray(self._deferred.hat(), dtype=np.float64)
