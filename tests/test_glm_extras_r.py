@@ -542,6 +542,8 @@ def test_sparse_gram_fits_match_r(formula, fam, extra, gram):
           "aic = m$aic, iter = m$iter, disp = s$dispersion, "
           "rd = unname(residuals(m, 'deviance')), rw = unname(m$weights), "
           "R = unname(m$R), hat = unname(hatvalues(m)), "
+          "sef = unname(predict(m, se.fit = TRUE)$se.fit), "
+          "ser = unname(predict(m, type = 'response', se.fit = TRUE)$se.fit), "
           "pr = unname(predict(m, dsparse[1:50, ], type = 'response'))) })")
     np.testing.assert_allclose(m.coef(), R["coef"], rtol=1e-8, equal_nan=True)
     np.testing.assert_allclose(np.sqrt(np.diag(m.vcov())), R["se"], rtol=1e-8, equal_nan=True)
@@ -554,8 +556,13 @@ def test_sparse_gram_fits_match_r(formula, fam, extra, gram):
     np.testing.assert_allclose(m.weights, R["rw"], rtol=1e-8, atol=1e-14)
     # R's Rmat: LINPACK's signs included
     np.testing.assert_allclose(np.triu(m._core.R), np.asarray(R["R"]), rtol=1e-8, atol=1e-9)
-    # the dense model matrix, built on first use when the fit went by rows
+    # from the rows' non-zeros when the fit went by rows, else from the dense model matrix
     np.testing.assert_allclose(m.hatvalues(), R["hat"], rtol=1e-8, atol=1e-14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", errors.RankDeficiencyWarning)
+        np.testing.assert_allclose(m.predict(se_fit=True)["se_fit"], R["sef"], rtol=1e-8)
+        np.testing.assert_allclose(m.predict(type="response", se_fit=True)["se_fit"], R["ser"],
+                                   rtol=1e-8, atol=1e-300)
     with warnings.catch_warnings():
         # R warns too: "prediction from a rank-deficient fit may be misleading"
         warnings.simplefilter("ignore", errors.RankDeficiencyWarning)

@@ -659,10 +659,10 @@ class GLM:
         p = self.rank
         piv = self._core.pivot[:p]
         beta = self._core.coefficients[piv]
+        X = None
         if newdata is None:
-            X = self.design.model_matrix_array()
             eta = self._core.linear_predictors.copy()
-            index = self.row_names
+            index = self.design.row_index() if not se_fit else self.row_names
         else:
             X, o = self._newdata_matrix(newdata)
             if p < X.shape[1]:
@@ -675,9 +675,15 @@ class GLM:
         if not se_fit:
             return fit
         disp = self.dispersion()
-        R = np.triu(self._core.R[:p, :p])
-        XRinv = _solve_upper(R.T, X[:, piv].T, lower=True).T if p else np.zeros((len(eta), 0))
-        se = np.sqrt(np.sum(XRinv ** 2, axis=1) * disp)
+        q = self._rows_quadform(np.ones(len(eta))) if X is None else None
+        if q is None:
+            if X is None:
+                X = self.design.model_matrix_array()
+            R = np.triu(self._core.R[:p, :p])
+            XRinv = _solve_upper(R.T, X[:, piv].T, lower=True).T if p else \
+                np.zeros((len(eta), 0))
+            q = np.sum(XRinv ** 2, axis=1)
+        se = np.sqrt(q * disp)
         if type == "response":
             se = se * np.abs(self.family.mu_eta(eta))
         out = pd.DataFrame({"fit": fit, "se_fit": se}, index=index)
@@ -696,19 +702,28 @@ class GLM:
         s = self._series(v)
         return s if keep.all() else s[keep]
 
+    def _rows_quadform(self, w: np.ndarray) -> np.ndarray | None:
+        """w_i x_i' (R'R)^-1 x_i over the rows of the design when the fit went by the rows of
+        a mostly-zero design (well conditioned, nothing aliased); None otherwise."""
+        c = self._core
+        p = self.rank
+        if not (c.gram_steps > 0 and p == len(self.names)
+                and np.array_equal(c.pivot[:p], np.arange(p))):
+            return None
+        rows = self.design.design_rows()
+        if rows is None:
+            return None
+        M = np.asarray(_core.qr_cov_unscaled(np.asfortranarray(c.R), p), dtype=float)
+        return np.asarray(_core.rows_hat(rows, M, np.ascontiguousarray(w, float)), dtype=float)
+
     def _hat(self) -> np.ndarray:
         c = self._core
         p = self.rank
         piv = c.pivot[:p]
-        if c.gram_steps > 0 and p == len(self.names) and np.array_equal(piv, np.arange(p)):
-            # The fit went by the rows of a mostly-zero design (well conditioned, nothing
-            # aliased): h_i = w_i x_i' (R'R)^-1 x_i over the rows' non-zeros.
-            rows = self.design.design_rows()
-            if rows is not None:
-                M = np.asarray(_core.qr_cov_unscaled(np.asfortranarray(c.R), p), dtype=float)
-                h = np.asarray(_core.rows_hat(rows, M, c.working_weights), dtype=float)
-                h[h >= 1 - 10 * np.finfo(float).eps] = 1.0
-                return h
+        h = self._rows_quadform(c.working_weights)
+        if h is not None:  # h_i = w_i x_i' (R'R)^-1 x_i over the rows' non-zeros
+            h[h >= 1 - 10 * np.finfo(float).eps] = 1.0
+            return h
         h = np.zeros(len(c.y))
         g = c.good
         X = self.design.model_matrix_array()
@@ -860,11 +875,16 @@ class GLM:
             return out
         frame = self.design.frame.copy()
         out = frame.reset_index(drop=True)
-        rn = self.row_names
-        if rn != [str(i + 1) for i in range(len(rn))]:
-            out.insert(0, ".rownames", rn)
-        pr = self.predict(type=type_predict, se_fit=True)
-        out[".fitted"] = pr["fit"].to_numpy()
+        d = self.design
+        idx = d._index
+        default_names = (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1
+                         and np.array_equal(d.kept, np.arange(len(d.kept))))
+        if not default_names:
+            rn = self.row_names
+            if rn != [str(i + 1) for i in range(len(rn))]:
+                out.insert(0, ".rownames", rn)
+        pr = self.predict(type=type_predict, se_fit=se_fit)
+        out[".fitted"] = pr["fit"].to_numpy() if se_fit else np.asarray(pr)
         if se_fit:
             out[".se.fit"] = pr["se_fit"].to_numpy()
         inf = self._influence()
