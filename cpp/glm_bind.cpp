@@ -112,6 +112,32 @@ void register_glm(py::module_& m) {
       "columns): fit with the dense matrix then.");
 
   m.def(
+      "rows_matvec",
+      [](const std::shared_ptr<SparseRows>& rows, const VecRef& b) {
+        if (!rows) throw py::type_error("rows must be a DesignRows");
+        if (b.size() != rows->p) throw py::value_error("b must have p entries");
+        Eigen::VectorXd out = big_vector(rows->n);
+        {
+          py::gil_scoped_release release;
+          for_tasks(rows->n, kRowChunk, [&](Eigen::Index, Eigen::Index lo, Eigen::Index hi) {
+            const SparseRows::Piece& pc = rows->piece(lo);  // a task is one piece
+            for (Eigen::Index i = lo; i < hi; ++i) {
+              double s = 0.0;
+              for (std::uint32_t a = pc.start[i - lo]; a < pc.start[i - lo + 1]; ++a) {
+                const double bj = b[pc.index[a]];
+                if (bj != 0.0) s += bj * pc.value[a];
+              }
+              out[i] = s;
+            }
+          });
+        }
+        return out;
+      },
+      py::arg("rows"), py::arg("b"),
+      "X b over the rows of a DesignRows, each row summed over its columns in order with zero "
+      "coefficients skipped (reference BLAS's accumulation order, as R's X %*% b).");
+
+  m.def(
       "rows_hat",
       [](const std::shared_ptr<SparseRows>& rows, const Eigen::Ref<const Eigen::MatrixXd>& M,
          const VecRef& w) {

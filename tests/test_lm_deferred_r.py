@@ -86,10 +86,12 @@ def r_results(data) -> dict:
           s <- summary(m)
           nd <- {dname}[11:16, ]
           pr <- predict(m, nd, interval = "prediction", se.fit = TRUE{pw})
+          po <- predict(m, interval = "confidence", se.fit = TRUE)
           list(coef = unname(coef(m)), se = unname(s$coefficients[, 2]), sigma = s$sigma,
                r2 = s$r.squared, fstat = unname(s$fstatistic),
                ci = unname(confint(m)), anova = unname(as.matrix(anova(m))[, 1:4]),
                pfit = unname(pr$fit), pse = unname(pr$se.fit),
+               ofit = unname(po$fit), ose = unname(po$se.fit),
                hat = unname(hatvalues(m)), cooks = unname(cooks.distance(m)),
                rstd = unname(rstandard(m)), rstu = unname(rstudent(m)),
                sig = unname(influence(m, do.coef = FALSE)$sigma),
@@ -142,6 +144,9 @@ def test_results_without_the_factor(key, data, r_results):
     _close(pr["lwr"], want["pfit"][:, 1], what="predict lwr")
     _close(pr["se_fit"], want["pse"], what="se.fit")
     _close(float(m.logLik(REML=True)), want["reml"], what="REML logLik")
+    po = m.predict(interval="confidence", se_fit=True)  # the fit's own rows
+    _close(po[["fit", "lwr", "upr"]].to_numpy(), want["ofit"], what="own-rows fit")
+    _close(po["se_fit"], want["ose"], what="own-rows se.fit")
     m.vcov()
     assert _deferred(m), "fit-time results must not materialise the factor"
     # influence measures from the design (h_i = ||x_i' R^-1||^2)

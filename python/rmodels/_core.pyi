@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_count_aic', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_count_aic', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -249,4 +249,8 @@ def r_summary_sums(f: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m,
 def rows_hat(rows: DesignRows, M: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], w: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
     """
     h_i = w_i x_i' M x_i over the rows of a DesignRows (threaded): with M = (R'R)^-1 of the weighted fit, the hat values of sqrt(W) X.
+    """
+def rows_matvec(rows: DesignRows, b: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+    """
+    X b over the rows of a DesignRows, each row summed over its columns in order with zero coefficients skipped (reference BLAS's accumulation order, as R's X %*% b).
     """

@@ -579,6 +579,15 @@ class LM:
         self._eff = eff[:, 0] if (not self.is_mlm and eff.ndim == 2) else eff
         self._qr = qr
 
+    def _fit_rows(self):
+        """The design by rows when the fit went by them with nothing aliased (then X b and
+        x_i'(R'R)^-1 x_i come from each row's non-zeros), else None."""
+        p = self.rank
+        if not (self._from_rows and p == len(self.coef_names)
+                and np.array_equal(self.pivot[:p], np.arange(p))):
+            return None
+        return self.design.design_rows()
+
     def _hat_values(self) -> np.ndarray:
         """Diagonal of the hat matrix of sqrt(w) X on the N used rows (R's ``lm.influence``
         ``$hat``, values ≥ 1 − 10ε set to 1). A fit from the design's rows takes
@@ -587,18 +596,16 @@ class LM:
         if self.rank == 0:
             return np.zeros(self._n_used)
         p = self.rank
-        if self._from_rows and p == len(self.coef_names) and \
-                np.array_equal(self.pivot[:p], np.arange(p)):
-            # fitted from the rows of a mostly-zero design: h_i = w_i x_i' (R'R)^-1 x_i over
-            # each row's non-zeros (no zero weights on this path: every row is used)
-            rows = self.design.design_rows()
-            if rows is not None:
-                w = np.ones(self._n_used) if self._w is None else self._w
-                M = cov_unscaled_pivoted(self._qr_top, p)
-                h = np.asarray(_core.rows_hat(rows, M, np.ascontiguousarray(w, float)),
-                               dtype=np.float64)
-                h[h >= 1.0 - 10 * _EPS] = 1.0
-                return h
+        rows = self._fit_rows()
+        if rows is not None:
+            # h_i = w_i x_i' (R'R)^-1 x_i over each row's non-zeros (no zero weights on this
+            # path: every row is used)
+            w = np.ones(self._n_used) if self._w is None else self._w
+            M = cov_unscaled_pivoted(self._qr_top, p)
+            h = np.asarray(_core.rows_hat(rows, M, np.ascontiguousarray(w, float)),
+                           dtype=np.float64)
+            h[h >= 1.0 - 10 * _EPS] = 1.0
+            return h
         if self._deferred is None:
             return _hat_diagonal(self.qr, self.qraux, self.rank)
         h = np.asarray(self._deferred.hat(), dtype=np.float64)
@@ -1015,7 +1022,8 @@ class LM:
                 warnings.warn("prediction from a rank-deficient fit may be misleading",
                               RankDeficiencyWarning, stacklevel=2)
         else:
-            X = self.design.model_matrix_array()
+            rows = None if self.is_mlm else self._fit_rows()
+            X = None if rows is not None else self.design.model_matrix_array()
             off = self._offset
             row_names = list(self.row_names)
         if self.is_mlm:
@@ -1030,7 +1038,11 @@ class LM:
                 return self._pad(self._fitted, self.row_names)[0]
             return pred
         with np.errstate(invalid="ignore"):  # NaN rows: missing predictors (na.pass)
-            pred = X[:, piv] @ self._coef[piv] if p else np.zeros(X.shape[0])
+            if X is None:  # the fit's own rows, by their non-zeros (R's X %*% b order)
+                pred = np.asarray(_core.rows_matvec(rows, np.ascontiguousarray(self._coef)),
+                                  dtype=np.float64)
+            else:
+                pred = X[:, piv] @ self._coef[piv] if p else np.zeros(X.shape[0])
         if off is not None:
             pred = pred + off
         pw = weights
@@ -1060,7 +1072,11 @@ class LM:
             return pred
         res_var = self._summary_stats().resvar
         rdf = self._df_residual
-        if p > 0:
+        if X is None:
+            M = cov_unscaled_pivoted(self._qr_top, p)
+            ip = np.asarray(_core.rows_hat(rows, M, np.ones(len(pred))), dtype=np.float64)
+            ip = ip * res_var
+        elif p > 0:
             from scipy.linalg import solve_triangular
 
             # x0'(R'R)^{-1}x0 = ||x0' R^{-1}||^2 (R's X[, piv] %*% qr.solve(R11))
