@@ -81,28 +81,46 @@ def theta_to_sdcor(theta: np.ndarray, sizes: list, sigma: float) -> np.ndarray:
 
 
 def _pivoted_chol_upper(m: np.ndarray) -> np.ndarray:
-    """Upper factor R with R'R = m for a positive semi-definite m (LAPACK's pivoted Cholesky,
-    columns put back in their original order, as lme4's ``safe_chol``)."""
-    a = m.astype(float).copy()
+    """R's ``chol(m, pivot = TRUE)`` with its columns put back in their original order
+    (``cc[, order(attr(cc, "pivot"))]``, lme4's ``safe_chol``), step by step as LAPACK's
+    dpstf2 (upper): complete pivoting on the largest remaining diagonal; at the stop (that
+    diagonal <= n eps max(diag)) the Schur complement's largest diagonal is left in place and
+    the rows below the rank keep their input values."""
+    a = np.array(m, dtype=float)
     n = a.shape[0]
-    piv = list(range(n))
-    R = np.zeros((n, n))
-    tol = n * np.finfo(float).eps * max(np.max(np.diag(a)), 0.0)
+    piv = np.arange(n)
+    pvt = int(np.argmax(np.diag(a)))
+    ajj = a[pvt, pvt]
+    if not ajj > 0:
+        return np.triu(a)[:, np.argsort(piv)]
+    dstop = n * np.finfo(float).eps * ajj
+    work = np.zeros(2 * n)
     for j in range(n):
-        d = np.array([a[i, i] - np.sum(R[:j, i] ** 2) for i in range(n)])
-        q = j + int(np.argmax(d[j:]))
-        if d[q] <= tol:
-            break
-        if q != j:
-            a[[j, q], :] = a[[q, j], :]
-            a[:, [j, q]] = a[:, [q, j]]
-            R[:, [j, q]] = R[:, [q, j]]
-            piv[j], piv[q] = piv[q], piv[j]
-        R[j, j] = math.sqrt(a[j, j] - np.sum(R[:j, j] ** 2))
-        for c in range(j + 1, n):
-            R[j, c] = (a[j, c] - np.sum(R[:j, j] * R[:j, c])) / R[j, j]
-    order = np.argsort(piv)
-    return R[:, order]
+        for i in range(j, n):
+            if j > 0:
+                work[i] += a[j - 1, i] ** 2
+            work[n + i] = a[i, i] - work[i]
+        if j > 0:
+            pvt = j + int(np.argmax(work[n + j:2 * n]))
+            ajj = work[n + pvt]
+            if ajj <= dstop or np.isnan(ajj):
+                a[j, j] = ajj
+                break
+        if j != pvt:
+            a[pvt, pvt] = a[j, j]
+            a[:j, [j, pvt]] = a[:j, [pvt, j]]
+            if pvt < n - 1:
+                a[[j, pvt], pvt + 1:] = a[[pvt, j], pvt + 1:]
+            seg = a[j, j + 1:pvt].copy()
+            a[j, j + 1:pvt] = a[j + 1:pvt, pvt]
+            a[j + 1:pvt, pvt] = seg
+            work[[j, pvt]] = work[[pvt, j]]
+            piv[[j, pvt]] = piv[[pvt, j]]
+        ajj = math.sqrt(ajj)
+        a[j, j] = ajj
+        if j < n - 1:
+            a[j, j + 1:] = (a[j, j + 1:] - a[:j, j + 1:].T @ a[:j, j]) * (1.0 / ajj)
+    return np.triu(a)[:, np.argsort(piv)]
 
 
 def _safe_chol_lower(m: np.ndarray) -> np.ndarray:
@@ -163,7 +181,9 @@ def sdcor_to_theta(sv: np.ndarray, sizes: list, sigma: float) -> np.ndarray:
         c = m.copy()
         np.fill_diagonal(c, 1.0)
         V = c * np.outer(sd, sd) / sigma**2
-        out += _lower_vec(_safe_chol_lower(V))
+        x = _safe_chol_lower(V)  # t(safe_chol(.)): lower unless the pivoted branch ran
+        # mlist2vec: the lower triangle of x when x is lower triangular, else of t(x)
+        out += _lower_vec(x if not np.any(np.triu(x, 1)) else x.T)
     return np.array(out)
 
 
@@ -427,36 +447,63 @@ def profile_confint(fit: Any, parm: Any = None, level: float = 0.95) -> pd.DataF
     from .lmer import _format_perc
 
     cols = [_format_perc(a), _format_perc(1 - a)]
-    out = []
+    # profile() first (its warnings), then confint.thpr on every parameter (its warnings)
+    profiles = []
     for i in which:
         pts = prof.variance(i) if i < prof.nvp else prof.fixed(i - prof.nvp)
-        out.append(_interval(pts, z, names[i],
-                             prof.lower[i] if i < prof.nvp else float("nan"),
-                             prof.upper[i] if i < prof.nvp else float("nan")))
+        profiles.append((pts, _back_spline(pts, names[i])))
+    out = [_interval(pts, back, z, names[i],
+                     prof.lower[i] if i < prof.nvp else float("nan"),
+                     prof.upper[i] if i < prof.nvp else float("nan"))
+           for i, (pts, back) in zip(which, profiles)]
     return pd.DataFrame(out, index=[names[i] for i in which], columns=cols)
 
 
-def _interval(pts: np.ndarray, z: np.ndarray, name: str, lower: float,
-              upper: float) -> list:
+def _back_spline(pts: np.ndarray, name: str) -> _BackSpline | None:
+    """profile.merMod's ``backSpline(interpSpline(.zeta ~ par))`` on the points with a ζ;
+    None (and R's warning) when it cannot be built."""
     ok = ~np.isnan(pts[:, 1])
-    x, zeta = pts[ok, 0], pts[ok, 1]
     try:
-        back = _BackSpline(x, zeta)
-        p = [back(float(t)) for t in z]
+        return _BackSpline(pts[ok, 0], pts[ok, 1])
     except (ValueError, np.linalg.LinAlgError):
-        # profile.merMod's warning, then confint.thpr's fallbacks
-        warnings.warn(f"non-monotonic profile for {name}", RModelsWarning, stacklevel=3)
+        warnings.warn(f"non-monotonic profile for {name}", RModelsWarning, stacklevel=4)
+        return None
+
+
+def _approx(x: np.ndarray, y: np.ndarray, t: float) -> float:
+    """R's ``approxfun(x, y)(t)``: NA pairs dropped, tied x averaged, linear interpolation,
+    NaN outside the range of x."""
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[ok], y[ok]
+    if len(x) == 0:
+        return float("nan")
+    ux, inv = np.unique(x, return_inverse=True)
+    uy = np.bincount(inv, weights=y) / np.bincount(inv)
+    if not (ux[0] <= t <= ux[-1]):
+        return float("nan")
+    return float(np.interp(t, ux, uy))
+
+
+def _interval(pts: np.ndarray, back: _BackSpline | None, z: np.ndarray, name: str,
+              lower: float, upper: float) -> list:
+    """confint.thpr for one parameter: the back-spline at ζ = z, else R's fallbacks; limits
+    beyond the profile become the parameter's bounds."""
+    if back is not None:
+        p = [back(float(t)) for t in z]
+    else:
         allz = pts[:, 1]
+        diffs = np.diff(allz)
+        diffs = diffs[~np.isnan(diffs)]
         if np.all(np.isnan(allz)):
             warnings.warn(f"bad profile for {name}", RModelsWarning, stacklevel=3)
             return [float("nan"), float("nan")]
-        if np.nanmin(np.diff(allz)) < -1e-2:
+        # R tests min(diff(zeta) < -tol): true only when every step goes down
+        if len(diffs) and np.all(diffs < -1e-2):
             warnings.warn(f"non-monotonic profile for {name}", RModelsWarning, stacklevel=3)
             return [float("nan"), float("nan")]
         warnings.warn(f"bad spline fit for {name}: falling back to linear interpolation",
                       RModelsWarning, stacklevel=3)
-        p = [float(np.interp(t, zeta, x)) if zeta[0] <= t <= zeta[-1] else float("nan")
-             for t in z]
+        p = [_approx(allz, pts[:, 0], float(t)) for t in z]
     if np.isnan(p[0]):
         p[0] = lower
     if np.isnan(p[1]):
