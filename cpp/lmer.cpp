@@ -679,14 +679,25 @@ void PlsModel::update_blocked(Criterion& cr) {
         for (int e = l21_offset_[j]; e < l21_offset_[j + 1]; ++e) l21_flat_[e] = lj[l21_src_[e]];
       }
     }
+    // col -= sum_j L21_j[c] L21_j (scalar term 1): the updates of column c, from the flattened
+    // L21 blocks
+    auto update_column = [this](double* col, int c) {
+      const double* v = l21_flat_.data();
+      const int* rows = l21_rows_.data();
+      for (int e = col_ptr_[c]; e < col_ptr_[c + 1]; ++e) {
+        const ColumnUpdate& u = col_updates_[e];
+        const double* lj = v + u.offset;
+        const int* rj = rows + u.offset;
+        const double lb = lj[u.b];
+        for (int a = u.b; a < u.m; ++a) col[rj[a]] -= lb * lj[a];
+      }
+    };
     if (tile_ > 0) {
       // fill-reducing order (scalar terms): column by column, only the tiles that can be
       // nonzero (the others hold zeros from the first evaluation on), the update of the
       // column from term 1 applied while it is in cache
       if (L22_.rows() != qr_ || L22_.cols() != qr_) L22_.setZero(qr_, qr_);
       const double* th = rest_theta_p_.data();
-      const double* v = l21_flat_.data();
-      const int* rows = l21_rows_.data();
       for (int c = 0; c < qr_; ++c) {
         const double dc = th[c];
         double* col = L22_.data() + static_cast<std::ptrdiff_t>(c) * qr_;
@@ -699,13 +710,7 @@ void PlsModel::update_blocked(Criterion& cr) {
           col[r] = th[r] * a22_val_[e] * dc;
         }
         col[c] += 1.0;
-        for (int e = col_ptr_[c]; e < col_ptr_[c + 1]; ++e) {
-          const ColumnUpdate& u = col_updates_[e];
-          const double* lj = v + u.offset;
-          const int* rj = rows + u.offset;
-          const double lb = lj[u.b];
-          for (int a = u.b; a < u.m; ++a) col[rj[a]] -= lb * lj[a];
-        }
+        update_column(col, c);
       }
     } else {
       if (rest_scalar_) {
@@ -733,18 +738,7 @@ void PlsModel::update_blocked(Criterion& cr) {
       L22_.diagonal().array() += 1.0;
       double* l22 = L22_.data();
       if (k1 == 1) {
-        const double* v = l21_flat_.data();
-        const int* rows = l21_rows_.data();
-        for (int c = 0; c < qr_; ++c) {
-          double* col = l22 + static_cast<std::ptrdiff_t>(c) * qr_;
-          for (int e = col_ptr_[c]; e < col_ptr_[c + 1]; ++e) {
-            const ColumnUpdate& u = col_updates_[e];
-            const double* lj = v + u.offset;
-            const int* rj = rows + u.offset;
-            const double lb = lj[u.b];
-            for (int a = u.b; a < u.m; ++a) col[rj[a]] -= lb * lj[a];
-          }
-        }
+        for (int c = 0; c < qr_; ++c) update_column(l22 + static_cast<std::ptrdiff_t>(c) * qr_, c);
       } else {
         MatrixXd G;
         for (int j = 0; j < t1.nlev; ++j) {
@@ -957,29 +951,43 @@ double nlopt_objective(unsigned n, const double* x, double* grad, void* data) {
 }
 }  // namespace
 
-OptimResult PlsModel::optimize(const VectorXd& theta0, const VectorXd& lower, bool reml,
-                               double xtol_abs, double ftol_abs, double xtol_rel, int maxeval,
-                               bool trace) {
-  const unsigned nth = static_cast<unsigned>(ntheta_);
-  nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, nth);
-  if (!opt) throw std::runtime_error("lmer: cannot create the NLopt optimizer");
-  std::vector<double> lb(nth), x(theta0.data(), theta0.data() + nth);
-  for (unsigned i = 0; i < nth; ++i) lb[i] = std::isfinite(lower[i]) ? lower[i] : -HUGE_VAL;
-  NloptData data{this, reml, 0, VectorXd(), trace, {}};
+int bobyqa_minimize(unsigned n, double* x, const double* lower, const double* upper,
+                    BobyqaObjective f, void* data, double xtol_abs, double ftol_abs,
+                    double xtol_rel, int maxeval, double* fmin, void** handle) {
+  nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, n);
+  if (!opt) throw std::runtime_error("cannot create the NLopt optimizer");
+  std::vector<double> lb(n), ub(n);
+  for (unsigned i = 0; i < n; ++i) {
+    lb[i] = std::isfinite(lower[i]) ? lower[i] : -HUGE_VAL;
+    ub[i] = (upper && std::isfinite(upper[i])) ? upper[i] : HUGE_VAL;
+  }
   nlopt_set_lower_bounds(opt, lb.data());
-  nlopt_set_min_objective(opt, nlopt_objective, &data);
+  if (upper) nlopt_set_upper_bounds(opt, ub.data());
+  nlopt_set_min_objective(opt, f, data);
   nlopt_set_xtol_rel(opt, xtol_rel);
   nlopt_set_xtol_abs1(opt, xtol_abs);
   nlopt_set_ftol_abs(opt, ftol_abs);
   nlopt_set_maxeval(opt, maxeval);
-  double fmin = 0;
-  const nlopt_result status = nlopt_optimize(opt, x.data(), &fmin);
+  if (handle) *handle = opt;
+  const nlopt_result status = nlopt_optimize(opt, x, fmin);
   nlopt_destroy(opt);
+  return static_cast<int>(status);
+}
+
+OptimResult PlsModel::optimize(const VectorXd& theta0, const VectorXd& lower, bool reml,
+                               double xtol_abs, double ftol_abs, double xtol_rel, int maxeval,
+                               bool trace) {
+  const unsigned nth = static_cast<unsigned>(ntheta_);
+  std::vector<double> x(theta0.data(), theta0.data() + nth);
+  NloptData data{this, reml, 0, VectorXd(), trace, {}};
+  double fmin = 0;
+  const int status = bobyqa_minimize(nth, x.data(), lower.data(), nullptr, nlopt_objective, &data,
+                                     xtol_abs, ftol_abs, xtol_rel, maxeval, &fmin);
   OptimResult res;
   res.theta = Eigen::Map<VectorXd>(x.data(), nth);
   res.fval = fmin;
   res.feval = data.feval;
-  res.status = static_cast<int>(status);
+  res.status = status;
   if (trace) {
     const Eigen::Index cols = nth + 1;
     res.path =

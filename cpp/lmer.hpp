@@ -71,6 +71,15 @@ struct OptimResult {
   MatrixXd path;  // when traced: one row per evaluation, theta then the criterion
 };
 
+// NLopt's BOBYQA with lme4's nloptwrap settings: minimise f (NLopt's objective signature:
+// n, x, gradient (unused), data) from x (updated in place) within [lower, upper] (n values
+// each, infinite = unbounded; upper may be null). *handle, when given, receives the NLopt
+// object before the run (for nlopt_force_stop from the objective). Returns NLopt's status.
+using BobyqaObjective = double (*)(unsigned, const double*, double*, void*);
+int bobyqa_minimize(unsigned n, double* x, const double* lower, const double* upper,
+                    BobyqaObjective f, void* data, double xtol_abs, double ftol_abs,
+                    double xtol_rel, int maxeval, double* fmin, void** handle = nullptr);
+
 class PlsModel {
  public:
   // X: n x p, y: n, weights: n (prior weights, > 0) or empty, offset: n or empty.

@@ -25,7 +25,7 @@ using CodesR = Eigen::Ref<const Eigen::VectorXi>;
 // NLopt's BOBYQA on a Python objective (the profile's inner fits); the GIL stays held.
 struct PyObjective {
   py::function fn;
-  nlopt_opt opt = nullptr;
+  void* opt = nullptr;  // the running NLopt object (set by bobyqa_minimize)
   int feval = 0;
   std::exception_ptr error;  // the objective's exception, raised again after NLopt returns
 };
@@ -40,7 +40,7 @@ double py_objective(unsigned n, const double* x, double* grad, void* data) {
     return d->fn(arr).cast<double>();
   } catch (...) {
     d->error = std::current_exception();
-    nlopt_force_stop(d->opt);
+    nlopt_force_stop(static_cast<nlopt_opt>(d->opt));
   }
   return HUGE_VAL;
 }
@@ -73,29 +73,17 @@ void register_lmer(py::module_& m) {
           out["status"] = 0;
           return out;
         }
-        nlopt_opt opt = nlopt_create(NLOPT_LN_BOBYQA, n);
-        if (!opt) throw std::runtime_error("cannot create the NLopt optimizer");
-        std::vector<double> lb(n), ub(n), x(x0.data(), x0.data() + n);
-        for (unsigned i = 0; i < n; ++i) {
-          lb[i] = std::isfinite(lower[i]) ? lower[i] : -HUGE_VAL;
-          ub[i] = std::isfinite(upper[i]) ? upper[i] : HUGE_VAL;
-        }
-        PyObjective data{std::move(fn), opt};
-        nlopt_set_lower_bounds(opt, lb.data());
-        nlopt_set_upper_bounds(opt, ub.data());
-        nlopt_set_min_objective(opt, py_objective, &data);
-        nlopt_set_xtol_rel(opt, xtol_rel);
-        nlopt_set_xtol_abs1(opt, xtol_abs);
-        nlopt_set_ftol_abs(opt, ftol_abs);
-        nlopt_set_maxeval(opt, maxeval);
+        std::vector<double> x(x0.data(), x0.data() + n);
+        PyObjective data{std::move(fn)};
         double fmin = 0;
-        const nlopt_result status = nlopt_optimize(opt, x.data(), &fmin);
-        nlopt_destroy(opt);
+        const int status =
+            lmer::bobyqa_minimize(n, x.data(), lower.data(), upper.data(), py_objective, &data,
+                                  xtol_abs, ftol_abs, xtol_rel, maxeval, &fmin, &data.opt);
         if (data.error) std::rethrow_exception(data.error);
         out["par"] = Eigen::Map<VectorXd>(x.data(), n).eval();
         out["fval"] = fmin;
         out["feval"] = data.feval;
-        out["status"] = static_cast<int>(status);
+        out["status"] = status;
         return out;
       },
       py::arg("fn"), py::arg("x0"), py::arg("lower"), py::arg("upper"), py::arg("xtol_abs") = 1e-8,
