@@ -79,15 +79,7 @@ py::dict lm_result_dict(LmGroupResult&& r) {
   d["error"] = py::none();
   d["coefficients"] = std::move(f.coefficients);
   d["qr"] = std::move(r.qr);
-  d["qraux"] = std::move(f.qraux);
-  d["pivot"] = py::array(py::cast(f.pivot));
-  d["rank"] = f.rank;
-  d["effects"] = std::move(f.effects);
-  d["residuals"] = std::move(f.residuals);
-  d["fitted_values"] = std::move(f.fitted_values);
-  d["df_residual"] = f.df_residual;
-  d["n_used"] = f.n_used;
-  d["algorithm"] = f.algorithm;
+  put_lm_fit_fields(d, std::move(f));
   return d;
 }
 

@@ -4,8 +4,12 @@
 
 namespace rmodels {
 struct GlmResult;
+struct LmFit;
 // glm_fit's result as the dict the Python side reads (glm_bind.cpp; the batch fits use it too).
 pybind11::dict glm_result_to_dict(GlmResult&& r);
+// The fields of an lm fit every result dict carries (lm_bind.cpp; the batch fits use it too):
+// qraux, pivot, rank, effects, residuals, fitted_values, df_residual, n_used, algorithm.
+void put_lm_fit_fields(pybind11::dict& d, LmFit&& fit);
 
 void register_design(pybind11::module_& m);  // design_bind.cpp: model-matrix kernels
 void register_lm(pybind11::module_& m);      // lm_bind.cpp: pivoted QR least squares

@@ -137,6 +137,14 @@ py::dict lm_fit_dict(LmFit&& fit, double tol, const std::shared_ptr<DeferredQR>&
   } else {
     d["qr"] = qr;
   }
+  put_lm_fit_fields(d, std::move(fit));
+  d["tol"] = tol;
+  return d;
+}
+
+}  // namespace
+
+void put_lm_fit_fields(py::dict& d, LmFit&& fit) {
   d["qraux"] = std::move(fit.qraux);
   d["pivot"] = py::array(py::cast(fit.pivot));
   d["rank"] = fit.rank;
@@ -145,12 +153,8 @@ py::dict lm_fit_dict(LmFit&& fit, double tol, const std::shared_ptr<DeferredQR>&
   d["fitted_values"] = std::move(fit.fitted_values);
   d["df_residual"] = fit.df_residual;
   d["n_used"] = fit.n_used;
-  d["tol"] = tol;
   d["algorithm"] = fit.algorithm;
-  return d;
 }
-
-}  // namespace
 
 void register_lm(py::module_& m) {
   py::class_<DeferredQR, std::shared_ptr<DeferredQR>>(

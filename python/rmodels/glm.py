@@ -662,7 +662,7 @@ class GLM:
         X = None
         if newdata is None:
             eta = self._core.linear_predictors.copy()
-            index = self.design.row_index() if not se_fit else self.row_names
+            index = self.row_names if se_fit else None  # names only for the se_fit frame
         else:
             X, o = self._newdata_matrix(newdata)
             if p < X.shape[1]:
