@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import rmodels
 from rbridge import r, r_dataset, send_df
-from rmodels import batch
-from rmodels.batch import FailedFit, FitList
+from rmodels.batch import engine as batch
+from rmodels.batch.engine import FailedFit, FitList
 
 pytestmark = pytest.mark.r
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from rbridge import r, send_df
 from rmodels import _core, errors
-from rmodels.glm import glm
+from rmodels.models.glm.model import glm
 
 pytestmark = pytest.mark.r
 

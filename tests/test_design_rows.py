@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from rmodels import _core
-from rmodels.design import build_design
-from rmodels.glm import glm_fit_matrix
+from rmodels.design.model_matrix import build_design
+from rmodels.models.glm.model import glm_fit_matrix
 
 
 def _data(n: int = 30000, seed: int = 3) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from rbridge import r, send_df
 from rmodels import errors
-from rmodels.families import (
+from rmodels.models.families import (
     Gamma,
     binomial,
     gaussian,
@@ -20,7 +20,7 @@ from rmodels.families import (
     quasibinomial,
     quasipoisson,
 )
-from rmodels.glm import glm
+from rmodels.models.glm.model import glm
 from test_glm_r import DATA
 
 pytestmark = pytest.mark.r
@@ -276,7 +276,7 @@ NB_CASES = [
 
 @pytest.mark.parametrize("formula,kw,rkw", NB_CASES)
 def test_glm_nb(rdata, formula, kw, rkw):
-    from rmodels.glm import glm_nb
+    from rmodels.models.glm.model import glm_nb
 
     m = glm_nb(formula, DATA, **kw)
     call = f"glm.nb({formula}, data = data{rkw})"
@@ -301,7 +301,7 @@ def test_glm_nb(rdata, formula, kw, rkw):
 
 
 def test_glm_nb_anova(rdata):
-    from rmodels.glm import glm_nb
+    from rmodels.models.glm.model import glm_nb
 
     m0 = glm_nb("ynb ~ x1", DATA)
     m1 = glm_nb("ynb ~ x1 + f + x2", DATA)
@@ -351,7 +351,7 @@ def test_etastart_mustart(rdata):
 
 
 def test_power_link_quasi(rdata):
-    from rmodels.families import power
+    from rmodels.models.families import power
 
     m = glm("yp ~ x1 + x2", DATA, family=quasi(link=power(1 / 3), variance="mu^2"))
     _check_same(m, "glm(yp ~ x1 + x2, family = quasi(link = power(1/3), variance = 'mu^2'), "

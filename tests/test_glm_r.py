@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from rbridge import r, send_df
 from rmodels import errors
-from rmodels.families import (
+from rmodels.models.families import (
     Gamma,
     binomial,
     gaussian,
@@ -31,7 +31,7 @@ from rmodels.families import (
     quasibinomial,
     quasipoisson,
 )
-from rmodels.glm import glm
+from rmodels.models.glm.model import glm
 
 pytestmark = pytest.mark.r
 

@@ -201,7 +201,7 @@ def test_reference_relative_tolerance():
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_core_matches_reference(seed, weighted):
-    from rmodels.lm import _core_wfit
+    from rmodels.models.lm.model import _core_wfit
 
     X, y = _design(seed)
     w = np.random.default_rng(seed).uniform(0.5, 2, size=len(y)) if weighted else None
@@ -238,7 +238,7 @@ def test_sequential_reference_is_bit_identical_to_r(weighted):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_core_bit_identical_to_sequential_reference(seed):
-    from rmodels.lm import _core_wfit
+    from rmodels.models.lm.model import _core_wfit
 
     X, y = _design(seed, n=40)
     ref = lm_wfit_reference(X, y)

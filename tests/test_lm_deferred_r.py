@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from rbridge import r, send_df
 from rmodels import _core
-from rmodels.lm import LM, lm
+from rmodels.models.lm.model import LM, lm
 
 pytestmark = pytest.mark.r
 

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 import rmodels
 from rbridge import r, r_dataset, send_df
-from rmodels.design import r_row_names
+from rmodels.design.model_matrix import r_row_names
 from rmodels.errors import RModelsError
-from rmodels.lm import lm
+from rmodels.models.lm.model import lm
 
 pytestmark = pytest.mark.r
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from rmodels.errors import DataError, FitError, RModelsError
-from rmodels.lm import LM, AnovaTable, LogLik, lm
+from rmodels.models.contract import AnovaTable, LogLik
+from rmodels.models.lm.model import LM, lm
 
 
 @pytest.fixture

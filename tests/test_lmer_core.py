@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from rmodels import _core
-from rmodels.lmer_terms import order_terms, structure_from_arrays
+from rmodels.models.lmer.terms import order_terms, structure_from_arrays
 
 
 def make_problem(seed: int, layout: list, n: int = 300, p: int = 3, weights: bool = False,

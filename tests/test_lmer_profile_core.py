@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rmodels import lmer_profile as lp
+from rmodels.models.lmer import profile as lp
 
 
 def _matrix_path(v: np.ndarray, s: float) -> np.ndarray:

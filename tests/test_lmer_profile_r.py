@@ -133,7 +133,7 @@ def test_pivoted_cholesky_equals_r():
     """lme4's safe_chol falls back to R's chol(pivot = TRUE) for matrices that are not
     positive definite (the profile's inner fits try such correlations): same factor, columns
     in their original order, Schur diagonal left where LAPACK's dpstf2 stops."""
-    from rmodels import lmer_profile as lp
+    from rmodels.models.lmer import profile as lp
 
     rng = np.random.default_rng(3)
     mats = [np.array([[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]),

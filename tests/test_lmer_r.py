@@ -15,8 +15,8 @@ from rmodels.errors import (
     RankDeficiencyWarning,
     SingularFitWarning,
 )
-from rmodels.lmer import abbreviate, lmer
-from rmodels.lmer_terms import default_start
+from rmodels.models.lmer.model import abbreviate, lmer
+from rmodels.models.lmer.terms import default_start
 
 pytestmark = pytest.mark.r
 
@@ -557,7 +557,7 @@ def test_augment_hat_cooks(sleep):
 ])
 def test_findbars_expansion(formula):
     from rmodels.formula.parser import parse_formula
-    from rmodels.lmer_terms import expand_bars
+    from rmodels.models.lmer.terms import expand_bars
 
     def bars_of(e, out):
         from rmodels.formula.ast import BinOp, Paren
@@ -586,7 +586,7 @@ def test_long_formula_header():
     f = "y ~ service + lectage + studage + (1|s) + (1|d) + (1|dept:service)"
     ref = r(f"paste(capture.output(lme4:::.prt.call(list(formula = {f}, "
             "data = quote(InstEval)))), collapse = '\\n')")[0]
-    from rmodels.lmer import LmerMod, expanded_formula_text
+    from rmodels.models.lmer.model import LmerMod, expanded_formula_text
 
     fake = LmerMod()
     fake.call = {"formula": expanded_formula_text(f), "data": "InstEval"}

@@ -13,7 +13,7 @@ import tempfile
 import numpy as np
 import pytest
 from rbridge import r, r_raw
-from rmodels import rformat as rf
+from rmodels.printing import rformat as rf
 
 pytestmark = pytest.mark.r
 

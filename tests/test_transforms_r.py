@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from rbridge import r, r_dataset, send_df
 from rmodels.errors import DataError, DataWarning
-from rmodels.transforms import (
+from rmodels.frame.transforms import (
     bs,
     contrast_matrix,
     full_dummy_matrix,
@@ -328,7 +328,7 @@ def test_scale_in_model_matrix_predvars(vecs: dict) -> None:
 @pytest.mark.parametrize("name", VECTORS)
 @pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 7, 10])
 def test_quantile7_at_knot_probabilities(vecs: dict, name: str, m: int) -> None:
-    from rmodels.transforms import _seq_unit
+    from rmodels.frame.transforms import _seq_unit
 
     probs = _seq_unit(m + 2)
     close(probs, r(f"seq.int(0, 1, length.out = {m + 2})"), rtol=0, atol=0)

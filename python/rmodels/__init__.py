@@ -19,18 +19,6 @@ from .errors import (  # noqa: F401
     RModelsWarning,
     SingularFitWarning,
 )
-from .families import (  # noqa: F401
-    Gamma,
-    binomial,
-    gaussian,
-    inverse_gaussian,
-    negative_binomial,
-    poisson,
-    power,
-    quasi,
-    quasibinomial,
-    quasipoisson,
-)
 from .generics import (  # noqa: F401
     AIC,
     BIC,
@@ -61,7 +49,19 @@ from .generics import (  # noqa: F401
     tidy,
     vcov,
 )
-from .glm import NegBinGLM, glm_nb  # noqa: F401
-from .lmer import lmer  # noqa: F401
+from .models import (  # noqa: F401
+    Gamma,
+    binomial,
+    gaussian,
+    inverse_gaussian,
+    negative_binomial,
+    poisson,
+    power,
+    quasi,
+    quasibinomial,
+    quasipoisson,
+)
+from .models.glm import NegBinGLM, glm_nb  # noqa: F401
+from .models.lmer import lmer  # noqa: F401
 
 __version__ = "0.1.0"

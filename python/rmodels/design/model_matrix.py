@@ -32,14 +32,13 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from . import _core
-from . import transforms as tr
-from .errors import DataError, DataWarning, FormulaError, FormulaWarning
-from .formula.ast import BinOp, Call, Formula, Name, Paren
-from .formula.deparse import deparse
-from .formula.terms import Terms
-from .formula.terms import terms as make_terms
-from .frame import (
+from .. import _core
+from ..errors import DataError, DataWarning, FormulaError, FormulaWarning
+from ..formula.ast import BinOp, Call, Formula, Name, Paren
+from ..formula.deparse import deparse
+from ..formula.terms import Terms
+from ..formula.terms import terms as make_terms
+from ..frame import (
     Env,
     Factor,
     Mat,
@@ -49,6 +48,7 @@ from .frame import (
     take,
     variable_na,
 )
+from ..frame import transforms as tr
 
 ArrayLike = Union[np.ndarray, Sequence[float], pd.Series]
 
@@ -257,6 +257,7 @@ class Design:
     _kept_data: Any = None
     formula_text: str = ""
     _index: Any = None
+    subset_rows: Any = None  # positions in data of the rows after subset
     _frame_parts: Any = None
     _row_names: Any = None
     _frame: Any = None
@@ -339,7 +340,7 @@ class Design:
         env = Env(self.kept_data(), self.formula_text, states={}, record=False)
         v = evaluate(expr, env)
         if isinstance(v, np.ndarray):
-            from .frame import numeric_to_factor
+            from ..frame import numeric_to_factor
 
             f = numeric_to_factor(v)
         elif isinstance(v, Factor):
@@ -368,7 +369,7 @@ def _vector_arg(v, data: pd.DataFrame, what: str) -> Optional[np.ndarray]:
     return arr
 
 
-def _subset_positions(subset, n: int, data: pd.DataFrame) -> np.ndarray:
+def subset_positions(subset, n: int, data: pd.DataFrame) -> np.ndarray:
     if subset is None:
         return np.arange(n)
     if isinstance(subset, pd.Series):
@@ -455,7 +456,7 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
     o = _vector_arg(offset, data, "offset")
 
     # subset, then NA handling
-    pos = _subset_positions(subset, n_all, data)
+    pos = subset_positions(subset, n_all, data)
     n_sub = len(pos)
     na = np.zeros(n_sub, dtype=bool)
     whole = subset is None  # no subset: avoid copying every column
@@ -619,7 +620,7 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
                kept_sub=keep_sub, n_data=n_sub,
                na_dropped=na_dropped, na_action=na_action, contrasts=contrasts_used,
                xlevels=xlevels, spec=spec, terms=t, bars=list(t.bars),
-               formula_text=text, _index=data.index,
+               formula_text=text, _index=data.index, subset_rows=pos,
                _frame_parts=(vals, flabels, resp, wk, None if o is None else o[kept]))
     if t.bars:
         d._kept_data = data.iloc[kept].reset_index(drop=True)
@@ -627,7 +628,7 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
 
 
 def _response_value(v, n: int, label: str):
-    from .frame import Char, Logical
+    from ..frame import Char, Logical
 
     if isinstance(v, Mat):
         return v

@@ -38,8 +38,8 @@ from typing import Any, NamedTuple, Sequence, Union
 
 import numpy as np
 
-from .errors import DataError, DataWarning
-from .rsums import r_mean, r_sum
+from ..errors import DataError, DataWarning
+from ..rsums import r_mean, r_sum
 
 __all__ = [
     "CONTRAST_KINDS",

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import _core
-from . import rformat as rf
-from .errors import (
+from ... import _core
+from ... import printing as rf
+from ...errors import (
     DataError,
     FitError,
     PerfectFitWarning,
@@ -33,9 +33,11 @@ from .errors import (
     RankDeficiencyWarning,
     RModelsWarning,
 )
+from ...formula import ast as A
+from ...formula.call import call_lines, deparse_call, deparse_formula_lines
+from ..contract import AnovaTable, LogLik, named_vector, perc_labels
 
 _EPS = np.finfo(float).eps
-_DEPARSE_CUTOFF = 60  # R's deparse(width.cutoff = 60)
 
 __all__ = ["LM", "LMSummary", "MLMSummary", "AnovaTable", "LogLik", "lm"]
 
@@ -131,176 +133,6 @@ def cov_unscaled_pivoted(qr: np.ndarray, rank: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# Deparsing the call as R prints it
-
-
-_SPACED_OPS = {"~", "+", "-", "*", "==", "!=", "<", ">", "<=", ">=", "&", "&&", "|", "||",
-               "<-", "%in%", "%o%"}
-
-
-class _DeparseBuffer:
-    """R's deparse line buffer: ``linebreak()`` starts a new line (indented by four spaces per
-    level) once the current line is longer than the cut-off (60 characters)."""
-
-    def __init__(self, cutoff: int = _DEPARSE_CUTOFF):
-        self.cutoff = cutoff
-        self.lines: list[str] = []
-        self.cur = ""
-        self.indent = 0
-        self.startline = True
-
-    def put(self, s: str) -> None:
-        if self.startline:
-            self.startline = False
-            self.cur += "".join("    " if i <= 4 else "  " for i in range(1, self.indent + 1))
-        self.cur += s
-
-    def linebreak(self, state: list) -> None:
-        if len(self.cur) > self.cutoff:
-            if not state[0]:
-                state[0] = True
-                self.indent += 1
-            self.lines.append(self.cur)
-            self.cur = ""
-            self.startline = True
-
-    def text(self) -> list[str]:
-        return self.lines + [self.cur]
-
-
-def _deparse_expr(expr: Any, buf: _DeparseBuffer) -> None:
-    """Deparse a formula AST node into ``buf`` with R's break points (after the operator of a
-    spaced binary operator and after the comma between call arguments)."""
-    from .formula import ast as A
-    from .formula.deparse import deparse
-
-    if isinstance(expr, A.BinOp) and expr.op in _SPACED_OPS:
-        _deparse_expr(expr.left, buf)
-        buf.put(f" {expr.op} ")
-        state = [False]
-        buf.linebreak(state)
-        _deparse_expr(expr.right, buf)
-        if state[0]:
-            buf.indent -= 1
-    elif isinstance(expr, A.BinOp):
-        _deparse_expr(expr.left, buf)
-        buf.put(expr.op)
-        _deparse_expr(expr.right, buf)
-    elif isinstance(expr, A.Paren):
-        buf.put("(")
-        _deparse_expr(expr.expr, buf)
-        buf.put(")")
-    elif isinstance(expr, A.Call):
-        buf.put(expr.fun + "(")
-        args: list = expr.items()
-        _deparse_args(args, buf)
-        buf.put(")")
-    elif isinstance(expr, A.UnaryOp) and expr.op == "~":
-        buf.put("~")
-        _deparse_expr(expr.operand, buf)
-    else:  # R's deparse() of the call: integer constants keep their L
-        buf.put(deparse(expr, keep_integer=True))
-
-
-def _deparse_args(args: Sequence[tuple], buf: _DeparseBuffer) -> None:
-    state = [False]
-    for i, (name, value) in enumerate(args):
-        if name is not None:
-            buf.put(f"{name} = ")
-        if isinstance(value, str):
-            buf.put(value)
-        else:
-            _deparse_expr(value, buf)
-        if i < len(args) - 1:
-            buf.put(", ")
-            buf.linebreak(state)
-    if state[0]:
-        buf.indent -= 1
-
-
-def _formula_node(design: Any) -> Any:
-    """The formula as an AST node ``lhs ~ rhs`` (or ``~ rhs``) for deparsing."""
-    from .formula import ast as A
-
-    f = design.terms.formula
-    if f.lhs is None:
-        return A.UnaryOp("~", f.rhs)
-    return A.BinOp("~", f.lhs, f.rhs)
-
-
-def _deparse_formula(design: Any) -> list[str]:
-    """``deparse(formula(fit))``: the formula's lines as R gives them."""
-    buf = _DeparseBuffer()
-    _deparse_expr(_formula_node(design), buf)
-    return buf.text()
-
-
-def _deparse_lm_call(design: Any, extra: Sequence[tuple[str, str]]) -> list[str]:
-    """``deparse(fit$call)`` for ``lm(formula = <formula>, <name> = <value>, ...)``."""
-    from .formula import ast as A
-    from .formula.parser import parse_formula
-
-    f = parse_formula(design.terms.formula.text)  # the formula as written ('.' not expanded)
-    node = A.UnaryOp("~", f.rhs) if f.lhs is None else A.BinOp("~", f.lhs, f.rhs)
-    buf = _DeparseBuffer()
-    buf.put("lm(")
-    _deparse_args([("formula", node)] + list(extra), buf)
-    buf.put(")")
-    return buf.text()
-
-
-# ---------------------------------------------------------------------------------------------
-# Small result types
-
-
-class LogLik(float):
-    """R's ``logLik`` object: a float with ``df`` (number of estimated parameters, σ included)
-    and ``nobs``; ``str()`` is R's ``print.logLik`` text."""
-
-    df: int
-    nobs: int
-
-    def __new__(cls, value: float, df: int, nobs: int) -> "LogLik":
-        obj = super().__new__(cls, value)
-        obj.df = int(df)
-        obj.nobs = int(nobs)
-        return obj
-
-    def __str__(self) -> str:
-        return f"'log Lik.' {rf.format_scalar(float(self), digits=7)} (df={self.df})"
-
-    def __repr__(self) -> str:
-        return self.__str__()
-
-
-class AnovaTable(pd.DataFrame):
-    """An analysis-of-variance table: a DataFrame with R's columns and row labels whose
-    ``str()`` is R's ``print.anova`` text (the ``heading`` lines, then the table)."""
-
-    _metadata = ["heading"]
-
-    @property
-    def _constructor(self):
-        return AnovaTable
-
-    def __str__(self) -> str:
-        heading = getattr(self, "heading", None)
-        return rf.print_anova(pd.DataFrame(self), heading=heading, nan_is_na=False)
-
-    def __repr__(self) -> str:
-        return self.__str__()
-
-
-def _na_series(values: np.ndarray, names: Sequence[str]) -> pd.Series:
-    return pd.Series(np.asarray(values, dtype=np.float64), index=pd.Index(list(names)))
-
-
-def _perc_labels(probs: Sequence[float]) -> list[str]:
-    """R's ``format.perc(probs, 3)``: ``"2.5 %"``, ``"97.5 %"``."""
-    return [s + " %" for s in rf.format_num(100 * np.asarray(probs), digits=3, trim=True)]
-
-
-# ---------------------------------------------------------------------------------------------
 # Summary
 
 
@@ -365,7 +197,7 @@ class LMSummary:
             zip(("value", "numdf", "dendf"), st.fstatistic))
         self.cov_unscaled = pd.DataFrame(st.cov_unscaled, index=pd.Index(st.names),
                                          columns=pd.Index(st.names))
-        self.residuals = _na_series(st.residuals, st.resid_names)
+        self.residuals = named_vector(st.residuals, st.resid_names)
 
     def coef(self) -> pd.DataFrame:
         """R's ``coef(summary(fit))``: the coefficient table (non-aliased rows)."""
@@ -625,7 +457,8 @@ class LM:
     @property
     def _call_lines(self) -> list:
         if "call" not in self._cache:
-            self._cache["call"] = _deparse_lm_call(self.design, self._call_extra)
+            text = self.design.terms.formula.text
+            self._cache["call"] = deparse_call("lm", text, self._call_extra)
         return self._cache["call"]
 
     @property
@@ -636,7 +469,7 @@ class LM:
     @property
     def formula(self) -> str:
         """``deparse(formula(fit))``: the formula with ``.`` expanded."""
-        return "\n".join(_deparse_formula(self.design))
+        return "\n".join(deparse_formula_lines(self.design.terms.formula))
 
     @property
     def row_names(self) -> list:
@@ -665,7 +498,7 @@ class LM:
         if values.ndim == 2:
             return pd.DataFrame(values, index=pd.Index(list(names)),
                                 columns=pd.Index(self.response_names))
-        return _na_series(values, names)
+        return named_vector(values, names)
 
     def coef(self) -> Union[pd.Series, pd.DataFrame]:
         """Coefficients named as R names them; aliased ones are NaN (R's ``NA``). For a
@@ -673,7 +506,7 @@ class LM:
         if self.is_mlm:
             return pd.DataFrame(self._coef, index=pd.Index(self.coef_names),
                                 columns=pd.Index(self.response_names))
-        return _na_series(self._coef, self.coef_names)
+        return named_vector(self._coef, self.coef_names)
 
     coefficients = coef
 
@@ -719,7 +552,7 @@ class LM:
         if eff.ndim == 2:
             return pd.DataFrame(eff, index=pd.Index(names),
                                 columns=pd.Index(self.response_names))
-        return _na_series(eff, names)
+        return named_vector(eff, names)
 
     def df_residual(self) -> int:
         """Residual degrees of freedom N − r."""
@@ -854,16 +687,9 @@ class LM:
 
     def _call_for(self, j: int) -> list:
         """The call of response ``j``'s summary in an mlm (R substitutes the response name)."""
-        from .formula import ast as A
-
-        design = self.design
-        f = design.terms.formula
+        f = self.design.terms.formula
         node = A.BinOp("~", A.Name(self.response_names[j]), f.rhs)
-        buf = _DeparseBuffer()
-        buf.put("lm(")
-        _deparse_args([("formula", node)] + list(self._call_extra), buf)
-        buf.put(")")
-        return buf.text()
+        return call_lines("lm", [("formula", node)] + list(self._call_extra))
 
     def summary(self) -> Union[LMSummary, MLMSummary]:
         """R's ``summary.lm`` (``summary.mlm`` for several responses); warns
@@ -980,7 +806,7 @@ class LM:
             if nm in pos:
                 k = pos[nm]
                 vals[i] = cf.iloc[k] + ses[k] * fac
-        return pd.DataFrame(vals, index=pd.Index(sel), columns=pd.Index(_perc_labels(probs)))
+        return pd.DataFrame(vals, index=pd.Index(sel), columns=pd.Index(perc_labels(probs)))
 
     # -- prediction --------------------------------------------------------------------------
 
@@ -1152,7 +978,7 @@ class LM:
         infl = self._influence()
         vals, names = self._pad(values, infl["names"], fill) if self._w is None or \
             self._used.all() else (values, infl["names"])
-        return _na_series(vals, names)
+        return named_vector(vals, names)
 
     def hatvalues(self) -> pd.Series:
         """Diagonal of the hat matrix of sqrt(w)X (rows with non-zero weight; 0 at rows
@@ -1380,7 +1206,7 @@ class LM:
 
 
 def _newdata_row_names(newdata: pd.DataFrame) -> list:
-    from .design import r_row_names
+    from ...design import r_row_names
 
     return r_row_names(newdata.index)
 
@@ -1428,12 +1254,13 @@ def _anova_lm(fit: LM) -> AnovaTable:
     if fit.intercept:
         tab = tab.iloc[1:]
     tab.heading = ["Analysis of Variance Table\n", f"Response: {fit.response_name}"]
+    tab.nan_is_na = False
     return tab
 
 
 def _anova_lmlist(fits: Sequence[LM], test: Optional[str] = "F") -> AnovaTable:
     """``anova.lmlist``: nested-model comparison with ``stat.anova``'s F or χ² test."""
-    from .errors import RModelsWarning
+    from ...errors import RModelsWarning
 
     responses = [f.response_name for f in fits]
     same = [r == responses[0] for r in responses]
@@ -1479,9 +1306,11 @@ def _anova_lmlist(fits: Sequence[LM], test: Optional[str] = "F") -> AnovaTable:
                 raise ValueError("test must be 'F', 'Chisq', 'LRT', 'Cp' or None")
     tab = AnovaTable(cols, index=pd.Index([str(i + 1) for i in range(len(fits))]))
     width = len(str(len(fits)))
-    notes = [f"Model {str(i + 1).rjust(width)}: " + "\n".join(_deparse_formula(f.design))
+    notes = [f"Model {str(i + 1).rjust(width)}: "
+             + "\n".join(deparse_formula_lines(f.design.terms.formula))
              for i, f in enumerate(fits)]
     tab.heading = ["Analysis of Variance Table\n", "\n".join(notes)]
+    tab.nan_is_na = False
     return tab
 
 
@@ -1523,7 +1352,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     are linear combinations of earlier ones get NaN coefficients (an error if not
     ``singular_ok``). ``data_name`` is the name shown for ``data`` in the printed call.
     """
-    from .design import build_design
+    from ...design import build_design
 
     design = build_design(formula, data, subset=subset, weights=weights, offset=offset,
                           na_action=na_action, contrasts=contrasts, materialize=False)
@@ -1556,9 +1385,9 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     # R's row names of the rows dropped for NA (for na.exclude padding)
     na_names: list = []
     if len(design.na_dropped):
-        from .design import _subset_positions
+        from ...design import subset_positions
 
-        pos = _subset_positions(subset, len(data), data)
+        pos = subset_positions(subset, len(data), data)
         idx = data.index
         rows = pos[np.asarray(design.na_dropped, dtype=np.int64)]
         if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:

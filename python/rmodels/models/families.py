@@ -17,8 +17,8 @@ from typing import Union
 
 import numpy as np
 
-from . import _core
-from .errors import FitError, RModelsWarning
+from .. import _core
+from ..errors import FitError, RModelsWarning
 
 __all__ = [
     "Family", "gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson", "Gamma",
@@ -268,7 +268,7 @@ def negative_binomial(theta: float, link: str = "log") -> Family:
     """MASS's ``negative.binomial(theta)``: V(mu) = mu + mu^2 / theta; links log (default),
     identity, sqrt. Its R family name is ``Negative Binomial(<round(theta, 4)>)``."""
     name, lam = _check_link(link, "negative binomial", ("log", "identity", "sqrt"))
-    from . import rformat as rf
+    from .. import printing as rf
     label = rf.format_num([rf.round_r(float(theta), 4)])[0]
     return Family(f"Negative Binomial({label})", name, "", lam,
                   f"negative.binomial({theta!r})", float(theta))

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _core
-from .errors import ConvergenceWarning, FitError, RModelsWarning, SingularFitWarning
+from ... import _core
+from ...errors import ConvergenceWarning, FitError, RModelsWarning, SingularFitWarning
+from ..contract import format_perc
 
 _ALPHAMAX = 0.01
 _MAXPTS = 100
@@ -444,9 +445,8 @@ def profile_confint(fit: Any, parm: Any = None, level: float = 0.95) -> pd.DataF
         which = sorted(set(which))
     a = (1 - level) / 2
     z = stats.norm.ppf([a, 1 - a])
-    from .lmer import _format_perc
 
-    cols = [_format_perc(a), _format_perc(1 - a)]
+    cols = [format_perc(a), format_perc(1 - a)]
     # profile() first (its warnings), then confint.thpr on every parameter (its warnings)
     profiles = []
     for i in which:

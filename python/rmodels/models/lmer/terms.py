@@ -21,10 +21,10 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
-from .errors import FitError
-from .formula.ast import BinOp, Expr, Formula, Name, Num, Paren, UnaryOp
-from .formula.deparse import deparse
-from .formula.parser import parse_expression
+from ...errors import FitError
+from ...formula.ast import BinOp, Expr, Formula, Name, Num, Paren, UnaryOp
+from ...formula.deparse import deparse
+from ...formula.parser import parse_expression
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class ReStructure:
 
 def _lhs_term_labels(lhs: Expr) -> tuple[list, bool]:
     """Term labels and intercept of ``~ lhs`` (R's ``terms``), for ``||`` expansion."""
-    from .formula.terms import terms as make_terms
+    from ...formula.terms import terms as make_terms
 
     t = make_terms("~" + deparse(lhs))
     return list(t.term_labels), bool(t.intercept)
@@ -196,7 +196,7 @@ def expanded_formula_text(formula: Union[str, Formula]) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _expanded_formula_text_cached(text: str) -> str:
-    from .formula.parser import parse_formula
+    from ...formula.parser import parse_formula
 
     return _expanded_formula_text(parse_formula(text))
 

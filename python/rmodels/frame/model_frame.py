@@ -20,10 +20,9 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
-from . import transforms as tr
-from .collation import sort_levels
-from .errors import DataError, DataWarning, FormulaError
-from .formula.ast import (
+from ..collation import sort_levels
+from ..errors import DataError, DataWarning, FormulaError
+from ..formula.ast import (
     BinOp,
     Bool,
     Call,
@@ -35,7 +34,8 @@ from .formula.ast import (
     Str,
     UnaryOp,
 )
-from .formula.deparse import deparse
+from ..formula.deparse import deparse
+from . import transforms as tr
 
 # --------------------------------------------------------------------------------------------
 # Values
@@ -879,7 +879,7 @@ def _fn_as_logical(node, env, top, label):
 def _fn_cut(node, env, top, label):
     """R's ``cut(x, breaks, labels = NULL, include.lowest = FALSE, right = TRUE,
     dig.lab = 3, ordered_result = FALSE)``."""
-    from .rformat import formatC
+    from ..printing import formatC
 
     a = _args(node, env, ["x", "breaks", "labels", "include.lowest", "right", "dig.lab",
                           "ordered_result"], required=2)

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _core
-from .design import build_design
-from .errors import (
+from ... import _core
+from ...design import build_design
+from ...errors import (
     ConvergenceWarning,
     DataError,
     FitError,
@@ -33,16 +33,9 @@ from .errors import (
     RModelsWarning,
     SingularFitWarning,
 )
-from .formula.ast import Name
-from .formula.deparse import deparse
-from .lmer_terms import (
-    ReStructure,
-    build_re_structure,
-    default_start,
-    expanded_formula_text,
-    grouping_factor,
-)
-from .rformat import (
+from ...formula.ast import Name
+from ...formula.deparse import deparse
+from ...printing import (
     format_num,
     print_coefmat,
     print_matrix,
@@ -50,6 +43,14 @@ from .rformat import (
     quantile7,
     round_r,
     zapsmall,
+)
+from ..contract import format_perc
+from .terms import (
+    ReStructure,
+    build_re_structure,
+    default_start,
+    expanded_formula_text,
+    grouping_factor,
 )
 
 SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
@@ -625,14 +626,14 @@ class LmerMod:
         ``method="Wald"``: Wald intervals for the fixed effects, NaN rows for the variance
         parameters. ``parm``: names, 1-based positions, ``"theta_"`` or ``"beta_"``."""
         if method == "profile":
-            from .lmer_profile import profile_confint
+            from .profile import profile_confint
 
             return profile_confint(self, parm, level)
         if method != "Wald":
             raise FitError(f"method must be 'profile' or 'Wald', not {method!r}")
         a = (1 - level) / 2
         probs = (a, 1 - a)
-        labels = [_format_perc(p) for p in probs]
+        labels = [format_perc(p) for p in probs]
         vn = [f".sig{i + 1:02d}" for i in range(len(self.theta))] + [".sigma"]
         se = np.sqrt(np.diag(self._vcov_matrix()))
         z = stats.norm.ppf(probs)
@@ -886,11 +887,6 @@ class _NewDataGroups:
 
     def grouping_factor(self, expr: Any) -> tuple[np.ndarray, list]:
         return self._d.grouping_factor(expr)
-
-
-def _format_perc(p: float) -> str:
-    """R's ``format.perc(p, 3)``: ``paste(format(100 * p, trim = TRUE, digits = 3), "%")``."""
-    return format_num([100 * p], digits=3, trim=True)[0] + " %"
 
 
 def _cat_fill(items: list, width: int = 80) -> str:

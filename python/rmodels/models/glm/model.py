@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _core
-from . import rformat as rf
-from .errors import (
+from ... import _core
+from ... import printing as rf
+from ...errors import (
     BoundaryWarning,
     ConvergenceWarning,
     DataError,
@@ -33,7 +33,9 @@ from .errors import (
     RankDeficiencyWarning,
     RModelsWarning,
 )
-from .families import Family, as_family
+from ...formula.call import deparse_call_text
+from ..contract import AnovaTable, LogLik
+from ..families import Family, as_family
 
 __all__ = ["glm", "GLM", "GLMSummary", "glm_fit_matrix", "GlmCoreFit", "glm_nb", "NegBinGLM",
            "theta_ml"]
@@ -225,7 +227,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     "maxit": 25, "trace": False}``; ``contrasts`` as R's (e.g. ``{"f": "contr.sum"}``).
     ``data_name`` is the name the printed call gives the data.
     """
-    from .design import build_design
+    from ...design import build_design
 
     fam = as_family("gaussian" if family is None else family)
     ctrl = {"epsilon": 1e-8, "maxit": 25}
@@ -314,32 +316,7 @@ def glm_call_text(formula: str, fam: Family | None, data_name: str, weights, sub
         items = ", ".join(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {k}"
                           for k, v in contrasts.items())
         args.append(("contrasts", f"list({items})"))
-    return deparse_call("glm", args)
-
-
-def deparse_call(fname: str, args: Sequence[tuple[str, str]]) -> str:
-    """``deparse()`` of a call ``fname(name = value, ...)`` as R prints it (lines joined by
-    newlines); values are deparsed expressions. The formula and call-valued arguments are
-    re-parsed and deparsed with R's line breaking by the same deparser lm's call uses."""
-    from .formula import ast as fast
-    from .formula.parser import parse_expression, parse_formula
-    from .lm import _deparse_args, _DeparseBuffer
-
-    nodes: list[tuple[str, Any]] = []
-    for name, val in args:
-        if name == "formula":
-            f = parse_formula(val)
-            nodes.append((name, fast.UnaryOp("~", f.rhs) if f.lhs is None
-                          else fast.BinOp("~", f.lhs, f.rhs)))
-        elif "(" in val:
-            nodes.append((name, parse_expression(val)))
-        else:
-            nodes.append((name, val))
-    buf = _DeparseBuffer()
-    buf.put(fname + "(")
-    _deparse_args(nodes, buf)
-    buf.put(")")
-    return "\n".join(buf.text())
+    return deparse_call_text("glm", args)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -455,7 +432,7 @@ class GLM:
         d = self.design
         if d.na_action != "exclude" or len(d.na_dropped) == 0:
             return self.row_names
-        from .design import r_row_names
+        from ...design import r_row_names
         if d.n_data == len(self.data):
             return list(r_row_names(self.data.index))
         return [str(i + 1) for i in range(d.n_data)]
@@ -561,10 +538,6 @@ class GLM:
 
     def _loglik_object(self, value: float) -> float:
         n = int(np.sum(~np.isnan(self._core.working_residuals)))
-        try:
-            from .lm import LogLik
-        except ImportError:
-            return value
         return LogLik(value, self.loglik_df(), n)
 
     def loglik_df(self) -> int:
@@ -669,7 +642,7 @@ class GLM:
                 warnings.warn("prediction from a rank-deficient fit may be misleading",
                               RankDeficiencyWarning, stacklevel=2)
             eta = X[:, piv] @ beta + o
-            from .design import r_row_names
+            from ...design import r_row_names
             index = r_row_names(newdata.index)
         fit = eta if type == "link" else self.family.linkinv(eta)
         if not se_fit:
@@ -996,22 +969,6 @@ class GLMSummary:
 
 # ---------------------------------------------------------------------------------------------
 # anova.glm
-
-
-class AnovaTable(pd.DataFrame):
-    """A DataFrame with R's anova heading; ``str()`` is ``print.anova``."""
-
-    _metadata = ["heading"]
-
-    @property
-    def _constructor(self):
-        return AnovaTable
-
-    def __str__(self) -> str:
-        return rf.print_anova(pd.DataFrame(self), getattr(self, "heading", None))
-
-    def to_string(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
-        return self.__str__()
 
 
 class NegBinAnova(AnovaTable):
@@ -1419,9 +1376,9 @@ def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = 
     alternate theta by ``theta.ml`` (at the previous means) and IRLS with
     ``negative.binomial(theta)`` until |Lm0 - Lm|/d1 + |dtheta|/d2 <= epsilon
     (d1 = sqrt(2 max(1, df.residual)), d2 = 1), at most ``maxit`` alternations."""
-    from .design import build_design
-    from .families import negative_binomial
-    from .families import poisson as poisson_family
+    from ...design import build_design
+    from ...models import negative_binomial
+    from ...models import poisson as poisson_family
 
     link_given = link is not None
     link = "log" if link is None else link
@@ -1494,7 +1451,7 @@ def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = 
     # glm.nb sets Call$init.theta (appended) then Call$link (in place when the user gave it).
     theta_arg = ("init.theta", f"{float(rf.signif(th, 10)):.15g}")
     args += [("link", link), theta_arg] if link_given else [theta_arg, ("link", link)]
-    call = deparse_call("glm.nb", args)
+    call = deparse_call_text("glm.nb", args)
     out = NegBinGLM(core=fit, design=d, family=fam_fit, Y=Y[:, None], raw_weights=w,
                     control=ctrl, call=call, data=data, formula=formula)
     out.theta = float(th)

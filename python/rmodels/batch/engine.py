@@ -41,18 +41,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import _core
-from .collation import sort_levels
-from .design import Design, build_design, r_row_names
-from .errors import DataError, FitError, RModelsError
-from .families import Family, as_family
-from .formula.ast import BinOp, Bool, Call, Name, Num, Paren, Str, UnaryOp
-from .frame import Factor, take
-from .glm import DATA_MESSAGES, GLM, GlmCoreFit, glm_call_text, response_matrix
-from .glm import glm as _glm_single
-from .lm import LM, cov_unscaled_pivoted, empty_fit, lm_call_args, summary_sums
-from .lm import lm as _lm_single
-from .rsums import r_sum
+from .. import _core
+from ..collation import sort_levels
+from ..design import Design, build_design, r_row_names
+from ..errors import DataError, FitError, RModelsError
+from ..formula.ast import BinOp, Bool, Call, Name, Num, Paren, Str, UnaryOp
+from ..frame import Factor, take
+from ..models import Family, as_family
+from ..models.glm import DATA_MESSAGES, GLM, GlmCoreFit, glm_call_text, response_matrix
+from ..models.glm import glm as _glm_single
+from ..models.lm import LM, cov_unscaled_pivoted, empty_fit, lm_call_args, summary_sums
+from ..models.lm import lm as _lm_single
+from ..rsums import r_sum
 
 __all__ = ["lm", "glm", "FitList", "FailedFit", "GroupGLM"]
 
@@ -920,7 +920,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
 
 
 def _warning_class(msg: str) -> type:
-    from .errors import BoundaryWarning, ConvergenceWarning, FittedValuesWarning, RModelsWarning
+    from ..errors import BoundaryWarning, ConvergenceWarning, FittedValuesWarning, RModelsWarning
 
     if "did not converge" in msg:
         return ConvergenceWarning

@@ -1,0 +1,138 @@
+"""The fit contract: what every model's results share.
+
+- :class:`LogLik`: R's ``logLik`` object (a float with ``df`` and ``nobs``);
+- :class:`AnovaTable`: a DataFrame whose ``str()`` is R's ``print.anova``;
+- :func:`perc_labels`: confint's column labels (R's ``format.perc``);
+- :func:`named_vector`: R's named numeric vector as a Series;
+- :class:`RowLabels`: which rows of the user's data a fit used, and R's ``naresid`` /
+  ``napredict`` rule for per-row results: a per-row result is indexed by the input DataFrame's
+  own index labels (the rows used, or with ``na_action="exclude"`` every row of the (subsetted)
+  data with NaN at the rows dropped for missing values), so ``df.assign(...)`` lines up.
+  R's row names ("1".."n" for a default index) stay for printouts and broom's ``.rownames``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import printing as rf
+
+__all__ = ["LogLik", "AnovaTable", "perc_labels", "format_perc", "named_vector", "RowLabels"]
+
+
+class LogLik(float):
+    """R's ``logLik`` object: a float with ``df`` (number of estimated parameters, σ included)
+    and ``nobs``; ``str()`` is R's ``print.logLik`` text."""
+
+    df: int
+    nobs: int
+
+    def __new__(cls, value: float, df: int, nobs: int) -> "LogLik":
+        obj = super().__new__(cls, value)
+        obj.df = int(df)
+        obj.nobs = int(nobs)
+        return obj
+
+    def __str__(self) -> str:
+        return f"'log Lik.' {rf.format_scalar(float(self), digits=7)} (df={self.df})"
+
+    def __repr__(self) -> str:
+        return self.__str__()
+
+
+class AnovaTable(pd.DataFrame):
+    """An analysis-of-variance table: a DataFrame with R's columns and row labels whose
+    ``str()`` is R's ``print.anova`` text (the ``heading`` lines, then the table).
+
+    ``nan_is_na``: whether a NaN cell prints as R's NA (blank) — True where R stores NA, False
+    where R holds a computed NaN (lm's tables of a perfect fit).
+    """
+
+    _metadata = ["heading", "nan_is_na"]
+
+    @property
+    def _constructor(self):
+        return type(self)
+
+    def __str__(self) -> str:
+        return rf.print_anova(pd.DataFrame(self), heading=getattr(self, "heading", None),
+                              nan_is_na=getattr(self, "nan_is_na", True))
+
+    def __repr__(self) -> str:
+        return self.__str__()
+
+    def to_string(self, *args, **kwargs) -> str:  # type: ignore[override]
+        return self.__str__()
+
+
+def format_perc(p: float) -> str:
+    """R's ``format.perc(p, 3)``: ``paste(format(100 * p, trim = TRUE, digits = 3), "%")``."""
+    return rf.format_num([100 * p], digits=3, trim=True)[0] + " %"
+
+
+def perc_labels(probs: Sequence[float]) -> list[str]:
+    """R's ``format.perc(probs, 3)`` over a vector (one ``format`` call, common digits):
+    ``"2.5 %"``, ``"97.5 %"``."""
+    return [s + " %" for s in rf.format_num(100 * np.asarray(probs), digits=3, trim=True)]
+
+
+def named_vector(values: np.ndarray, names: Sequence[str]) -> pd.Series:
+    """R's named numeric vector: float64 values indexed by the names."""
+    return pd.Series(np.asarray(values, dtype=np.float64), index=pd.Index(list(names)))
+
+
+class RowLabels:
+    """The rows of the user's data behind a fit, for per-row results.
+
+    ``index``: the input DataFrame's index; ``used``: positions (in the data) of the rows in
+    the fit; ``pad_rows``: positions of the rows R's ``naresid.exclude`` pads to (the rows of the
+    subsetted data), or None when nothing is padded (``na_action`` other than "exclude", or no
+    row dropped for missing values).
+    """
+
+    def __init__(self, index: pd.Index, used: np.ndarray, pad_rows: Optional[np.ndarray] = None):
+        self.index = index
+        self.used = np.asarray(used, dtype=np.int64)
+        self.pad_rows = None if pad_rows is None else np.asarray(pad_rows, dtype=np.int64)
+        self._used_index: Optional[pd.Index] = None
+
+    @classmethod
+    def from_design(cls, design) -> "RowLabels":
+        """The rows of a :class:`~rmodels.design.Design` (built by ``build_design``)."""
+        index = design._index if design._index is not None else pd.RangeIndex(design.n_data)
+        pad = None
+        if design.na_action == "exclude" and len(design.na_dropped):
+            pad = design.subset_rows
+        return cls(index, design.kept, pad)
+
+    @property
+    def used_index(self) -> pd.Index:
+        """The data's index labels of the rows in the fit."""
+        if self._used_index is None:
+            self._used_index = self.index[self.used]
+        return self._used_index
+
+    def _pad_positions(self) -> np.ndarray:
+        # where each used row sits among the padded rows (both are increasing positions)
+        return np.searchsorted(self.pad_rows, self.used)
+
+    def naresid(self, values: np.ndarray, columns: Optional[Sequence[str]] = None,
+                name: Optional[str] = None):
+        """R's ``naresid``/``napredict`` of a per-row result: a Series (or a DataFrame with
+        ``columns`` for 2-d values) on the data's index labels, padded with NaN at the rows
+        dropped for missing values under ``na_action="exclude"``."""
+        v = np.asarray(values)
+        if self.pad_rows is None:
+            idx = self.used_index
+        else:
+            out = np.full((len(self.pad_rows),) + v.shape[1:], np.nan,
+                          dtype=np.result_type(v.dtype, np.float64))
+            out[self._pad_positions()] = v
+            v, idx = out, self.index[self.pad_rows]
+        if v.ndim == 2:
+            return pd.DataFrame(v, index=idx, columns=None if columns is None
+                                else pd.Index(list(columns)))
+        return pd.Series(v, index=idx, name=name, copy=False)
