@@ -123,7 +123,7 @@ class GLMSummary:
         if self.df_residual == 0:
             # residuals.glm gives an unnamed rep.int(0, n) when no residual df are left
             return rf.print_vector(xx, digits=4, gap=2)
-        return rf.print_named_vector(xx, names, digits=4, gap=2)
+        return rf.print_named_vector(xx, names, digits=4, gap=2, na_print="")
 
     def _coefficients_text(self) -> str:
         if len(self.aliased) == 0:
