@@ -21,7 +21,7 @@ from rmodels.models.families import (
     quasibinomial,
     quasipoisson,
 )
-from rmodels.models.glm import glm
+from rmodels.models.glm import glm, glm_nb
 from test_glm_r import DATA
 
 pytestmark = pytest.mark.r
@@ -223,6 +223,19 @@ def test_invalid_response_errors(y, fam, msg):
         glm("y ~ x", d, family=fam)
 
 
+@pytest.mark.parametrize("control", [{"epsilon": 0}, {"maxit": 0}])
+def test_control_checks_glm_and_glm_nb(control):
+    """glm.control's checks, shared by glm() and glm.nb(): R's messages."""
+    d = pd.DataFrame({"y": [0.0, 1.0, 3.0, 2.0, 5.0], "x": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    args = ", ".join(f"{k} = {v}" for k, v in control.items())
+    rmsg = r(f"tryCatch({{glm.control({args}); ''}}, error = conditionMessage)")[0]
+    assert rmsg
+    for fit in (lambda: glm("y ~ x", d, family=poisson(), control=control),
+                lambda: glm_nb("y ~ x", d, control=control)):
+        with pytest.raises(errors.FitError, match="^" + rmsg.replace("(", r"\(") + "$"):
+            fit()
+
+
 def test_gaussian_log_start_error():
     d = pd.DataFrame({"y": [0.0, 1.0, 2.0], "x": [1.0, 2.0, 3.0]})
     with pytest.raises(errors.FitError, match="cannot find valid starting values"):
@@ -277,7 +290,6 @@ NB_CASES = [
 
 @pytest.mark.parametrize("formula,kw,rkw", NB_CASES)
 def test_glm_nb(rdata, formula, kw, rkw):
-    from rmodels.models.glm import glm_nb
 
     m = glm_nb(formula, DATA, **kw)
     call = f"glm.nb({formula}, data = data{rkw})"
@@ -302,7 +314,6 @@ def test_glm_nb(rdata, formula, kw, rkw):
 
 
 def test_glm_nb_anova(rdata):
-    from rmodels.models.glm import glm_nb
 
     m0 = glm_nb("ynb ~ x1", DATA)
     m1 = glm_nb("ynb ~ x1 + f + x2", DATA)
