@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from rbridge import r, send_df
 from rmodels import _core, errors
-from rmodels.models.glm.model import glm
+from rmodels.models.glm import glm
 
 pytestmark = pytest.mark.r
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from rmodels import _core
 from rmodels.design.model_matrix import build_design
-from rmodels.models.glm.model import glm_fit_matrix
+from rmodels.models.glm import glm_fit_matrix
 
 
 def _data(n: int = 30000, seed: int = 3) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from rmodels import errors
 from rmodels.models.families import Gamma, binomial, gaussian, inverse_gaussian, poisson, quasi
-from rmodels.models.glm.model import glm_fit_matrix
+from rmodels.models.glm import glm_fit_matrix
 from scipy import special
 
 EPS = np.finfo(float).eps

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from rbridge import r, send_df
 from rmodels import errors
+from rmodels.design import r_row_names
 from rmodels.models.families import (
     Gamma,
     binomial,
@@ -20,7 +21,7 @@ from rmodels.models.families import (
     quasibinomial,
     quasipoisson,
 )
-from rmodels.models.glm.model import glm
+from rmodels.models.glm import glm, glm_nb
 from test_glm_r import DATA
 
 pytestmark = pytest.mark.r
@@ -222,6 +223,19 @@ def test_invalid_response_errors(y, fam, msg):
         glm("y ~ x", d, family=fam)
 
 
+@pytest.mark.parametrize("control", [{"epsilon": 0}, {"maxit": 0}])
+def test_control_checks_glm_and_glm_nb(control):
+    """glm.control's checks, shared by glm() and glm.nb(): R's messages."""
+    d = pd.DataFrame({"y": [0.0, 1.0, 3.0, 2.0, 5.0], "x": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    args = ", ".join(f"{k} = {v}" for k, v in control.items())
+    rmsg = r(f"tryCatch({{glm.control({args}); ''}}, error = conditionMessage)")[0]
+    assert rmsg
+    for fit in (lambda: glm("y ~ x", d, family=poisson(), control=control),
+                lambda: glm_nb("y ~ x", d, control=control)):
+        with pytest.raises(errors.FitError, match="^" + rmsg.replace("(", r"\(") + "$"):
+            fit()
+
+
 def test_gaussian_log_start_error():
     d = pd.DataFrame({"y": [0.0, 1.0, 2.0], "x": [1.0, 2.0, 3.0]})
     with pytest.raises(errors.FitError, match="cannot find valid starting values"):
@@ -276,7 +290,6 @@ NB_CASES = [
 
 @pytest.mark.parametrize("formula,kw,rkw", NB_CASES)
 def test_glm_nb(rdata, formula, kw, rkw):
-    from rmodels.models.glm.model import glm_nb
 
     m = glm_nb(formula, DATA, **kw)
     call = f"glm.nb({formula}, data = data{rkw})"
@@ -301,7 +314,6 @@ def test_glm_nb(rdata, formula, kw, rkw):
 
 
 def test_glm_nb_anova(rdata):
-    from rmodels.models.glm.model import glm_nb
 
     m0 = glm_nb("ynb ~ x1", DATA)
     m1 = glm_nb("ynb ~ x1 + f + x2", DATA)
@@ -320,6 +332,13 @@ def test_glm_nb_anova(rdata):
 # argument forms
 
 
+def _data_labels(data: pd.DataFrame, r_names) -> list:
+    """The data's own index labels of the rows R names ``r_names`` (R's row names: "1".."n"
+    for a default RangeIndex, else the labels as strings)."""
+    pos = {n: i for i, n in enumerate(r_row_names(data.index))}
+    return [data.index[pos[n]] for n in r_names]
+
+
 def _check_same(m, call):
     R = r(f"local({{ m <- suppressWarnings({call}); list(coef = unname(coef(m)), "
           "dev = deviance(m), null = m$null.deviance, iter = m$iter, "
@@ -330,7 +349,7 @@ def _check_same(m, call):
                                rtol=1e-8)
     assert m.iter == int(R["iter"][0])
     np.testing.assert_allclose(m.residuals(), R["res"], rtol=1e-8, atol=1e-12)
-    assert list(m.residuals().index) == R["nm"]
+    assert list(m.residuals().index) == _data_labels(m.data, R["nm"])
     np.testing.assert_allclose(m.fitted(), R["fit"], rtol=1e-8, equal_nan=True)
 
 
@@ -477,7 +496,7 @@ def test_large_fits_match_r(formula, fam, fast):
     d = _large_data()
     send_df(d, "dlarge")
     m = glm(formula, d, family=fam, data_name="dlarge")
-    assert (m._core_steps_reconstructed() > 0) == fast
+    assert (m.core.reconstructed_steps > 0) == fast
     call = f"glm({formula}, family = {fam.call_text}, data = dlarge)"
     R = r(f"local({{ m <- {call}; s <- summary(m); list(coef = unname(coef(m)), "
           "se = unname(sqrt(diag(vcov(m)))), dev = deviance(m), null = m$null.deviance, "
@@ -535,7 +554,7 @@ def test_sparse_gram_fits_match_r(formula, fam, extra, gram):
     kwargs, rtext = extra
     kw = {k: d[v] for k, v in kwargs.items()}
     m = glm(formula, d, family=fam, data_name="dsparse", **kw)
-    assert (m._core_steps_gram() > 0) == gram
+    assert (m.core.gram_steps > 0) == gram
     call = f"glm({formula}, family = {fam.call_text}, data = dsparse{rtext})"
     R = r(f"local({{ m <- {call}; s <- summary(m); list(coef = unname(coef(m)), "
           "se = unname(sqrt(diag(vcov(m)))), dev = deviance(m), null = m$null.deviance, "
@@ -555,7 +574,7 @@ def test_sparse_gram_fits_match_r(formula, fam, extra, gram):
     np.testing.assert_allclose(m.residuals("deviance"), R["rd"], rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(m.weights, R["rw"], rtol=1e-8, atol=1e-14)
     # R's Rmat: LINPACK's signs included
-    np.testing.assert_allclose(np.triu(m._core.R), np.asarray(R["R"]), rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(np.triu(m.core.R), np.asarray(R["R"]), rtol=1e-8, atol=1e-9)
     # from the rows' non-zeros when the fit went by rows, else from the dense model matrix
     np.testing.assert_allclose(m.hatvalues(), R["hat"], rtol=1e-8, atol=1e-14)
     with warnings.catch_warnings():
@@ -584,7 +603,7 @@ def test_influence_leaves_out_zero_weights(fam):
           "nm = names(hatvalues(m))) })")
     for got, key in ((m.hatvalues(), "h"), (m.rstandard(), "rs"), (m.rstudent(), "rt"),
                      (m.cooks_distance(), "cd")):
-        assert list(got.index) == list(R["nm"])
+        assert list(got.index) == _data_labels(d, R["nm"])
         np.testing.assert_allclose(got.to_numpy(), R[key], rtol=1e-8)
 
 

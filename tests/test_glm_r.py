@@ -31,7 +31,7 @@ from rmodels.models.families import (
     quasibinomial,
     quasipoisson,
 )
-from rmodels.models.glm.model import glm
+from rmodels.models.glm import glm
 
 pytestmark = pytest.mark.r
 

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
+from scipy import stats
+from scipy.special import gammaln
 
 from .. import _core
+from .. import printing as rf
 from ..errors import FitError, RModelsWarning
 
 __all__ = [
@@ -134,8 +137,6 @@ class Family:
 
     def aic(self, y, n, mu, wt, dev: float) -> float:
         """R's ``family$aic(y, n, mu, wt, dev)`` (without the ``+ 2 * rank``); NaN for quasi."""
-        from scipy import stats
-
         y = np.asarray(y, float)
         mu = np.asarray(mu, float)
         wt = np.asarray(wt, float)
@@ -161,7 +162,6 @@ class Family:
                 ll = stats.gamma.logpdf(y, 1 / disp, scale=mu * disp)
                 return float(-2 * np.sum(ll * wt) + 2)
             if self.core_name == "negative.binomial":
-                from scipy.special import gammaln
                 th = self.theta
                 term = ((y + th) * np.log(mu + th) - y * np.log(mu) + gammaln(y + 1)
                         - th * math.log(th) + gammaln(th) - gammaln(th + y))
@@ -268,7 +268,6 @@ def negative_binomial(theta: float, link: str = "log") -> Family:
     """MASS's ``negative.binomial(theta)``: V(mu) = mu + mu^2 / theta; links log (default),
     identity, sqrt. Its R family name is ``Negative Binomial(<round(theta, 4)>)``."""
     name, lam = _check_link(link, "negative binomial", ("log", "identity", "sqrt"))
-    from .. import printing as rf
     label = rf.format_num([rf.round_r(float(theta), 4)])[0]
     return Family(f"Negative Binomial({label})", name, "", lam,
                   f"negative.binomial({theta!r})", float(theta))
