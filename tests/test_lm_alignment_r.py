@@ -3,12 +3,12 @@
 For a default RangeIndex, a non-default (unordered) integer index and a string index, with
 missing values in the response, a predictor and a factor: ``residuals`` (response, pearson),
 ``fitted``, ``weights``, ``hatvalues``, ``rstandard``, ``rstudent``, ``cooks_distance``,
-``influence_sigma``, ``dfbeta`` and ``predict`` (plain, intervals, se.fit) are indexed by the
-data's own labels; with ``na_action="exclude"`` every row of the (subsetted) data is there, the
-dropped ones as R pads them (``na.exclude``). R's names of its padded vectors, mapped to the
-data's labels, give the expected index; ``df.assign(...)`` lines up row by row. ``predict``
-on new data keeps newdata's index; an mlm gives DataFrames on the same index; ``augment``
-keeps broom's ``.rownames`` and is indexed by the data's labels.
+``influence_sigma``, ``dfbeta``, summary's residuals and ``predict`` (plain, intervals,
+se.fit) are indexed by the data's own labels; with ``na_action="exclude"`` every row of the
+(subsetted) data is there, the dropped ones as R pads them (``na.exclude``). R's names of its
+padded vectors, mapped to the data's labels, give the expected index; ``df.assign(...)``
+lines up row by row. ``predict`` on new data keeps newdata's index; an mlm gives DataFrames
+on the same index; ``augment`` keeps broom's ``.rownames`` and is indexed by the data's labels.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ R_RUN = r"""
        fitted = .nv(fitted(m)), weights = if (is.null(weights(m))) NULL else .nv(weights(m)),
        hat = .nv(hatvalues(m)), rstd = .nv(rstandard(m)), rstu = .nv(rstudent(m)),
        cooks = .nv(cooks.distance(m)), sig = .nv(influence(m)$sigma), dfbeta = .mat(dfbeta(m)),
-       pred = .nv(predict(m)), pconf = .mat(predict(m, interval = "confidence")),
+       pred = .nv(predict(m)), sres = .nv(summary(m)$residuals),
+       pconf = .mat(predict(m, interval = "confidence")),
        pse_fit = .nv(ps$fit), pse_se = unname(ps$se.fit), pnew = .nv(predict(m, nd)))
 }
 """
@@ -143,7 +144,7 @@ PER_ROW = [
     ("fitted", lambda m: m.fitted()), ("hat", lambda m: m.hatvalues()),
     ("rstd", lambda m: m.rstandard()), ("rstu", lambda m: m.rstudent()),
     ("cooks", lambda m: m.cooks_distance()), ("sig", lambda m: m.influence_sigma()),
-    ("pred", lambda m: m.predict()),
+    ("pred", lambda m: m.predict()), ("sres", lambda m: m.summary().residuals),
 ]
 
 PARAMS = [pytest.param(kind, case, id=f"{kind}-{case[0]}") for kind in INDEXES

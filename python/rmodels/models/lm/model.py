@@ -257,8 +257,7 @@ class LM:
                 warnings.warn("essentially perfect fit: summary may be unreliable",
                               PerfectFitWarning, stacklevel=2)
             call = self._call_lines() if j is None else self._call_for(j)
-            items.append(LMSummary(st, call, weighted, n_na,
-                                   lambda: self.row_labels.used_index, lambda: self.row_names))
+            items.append(LMSummary(st, call, weighted, n_na, self.row_labels, self.design))
         return items[0] if not self.is_mlm else MLMSummary(items, self.response_names)
 
     def _per_response(self, fn: Any) -> Any:

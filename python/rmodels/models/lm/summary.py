@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ... import _core
 from ... import printing as rf
+from ..contract import RowLabels
 from .distributions import pf_upper, pt_two_sided
 from .wfit import LmArrays
 
@@ -120,18 +121,18 @@ class LMSummary:
     dendf or None), ``cov_unscaled``, ``residuals`` (sqrt(w)·e on the data's index labels of
     the rows in the fit); ``str()`` is ``print(summary(fit))``.
 
-    ``row_index``: the data's index of the rows in the fit; ``r_row_names``: gives R's row
-    names (printed when rdf ≤ 5).
+    ``rows``: the data's rows in the fit; ``design``: the fit's design, whose ``row_names``
+    (R's) label the residuals printed when rdf ≤ 5.
     """
 
     def __init__(self, st: SummaryStats, call_lines: list, weighted: bool, n_na: int,
-                 row_index: Callable[[], pd.Index], r_row_names: Callable[[], Sequence[str]]):
+                 rows: RowLabels, design: Any):
         self.stats = st
         self._call_lines = call_lines
         self._weighted = weighted
         self._n_na = n_na
-        self._row_index = row_index
-        self._r_row_names = r_row_names
+        self._rows = rows
+        self._design = design
         self.coefficients = pd.DataFrame(
             {"Estimate": st.estimate, "Std. Error": st.std_error, "t value": st.t_value,
              "Pr(>|t|)": st.p_value}, index=pd.Index(st.names))
@@ -148,7 +149,7 @@ class LMSummary:
     def residuals(self) -> pd.Series:
         """sqrt(w)·e of the rows in the fit, on the data's index labels."""
         return pd.Series(np.asarray(self.stats.residuals, dtype=np.float64),
-                         index=self._row_index())
+                         index=self._rows.used_index)
 
     def coef(self) -> pd.DataFrame:
         """R's ``coef(summary(fit))``: the coefficient table (non-aliased rows)."""
@@ -156,7 +157,7 @@ class LMSummary:
 
     def __str__(self) -> str:
         return format_summary_lm(self.stats, self._call_lines, self._weighted, self._n_na,
-                                 self._r_row_names)
+                                 lambda: self._design.row_names)
 
     def __repr__(self) -> str:
         return self.__str__()
