@@ -201,13 +201,13 @@ def test_reference_relative_tolerance():
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_core_matches_reference(seed, weighted):
-    from rmodels.models.lm.model import _core_wfit
+    from rmodels.models.lm.wfit import lm_wfit
 
     X, y = _design(seed)
     w = np.random.default_rng(seed).uniform(0.5, 2, size=len(y)) if weighted else None
     off = np.linspace(0, 1, len(y))
     ref = lm_wfit_reference(X, y, w, off)
-    got = _core_wfit(np.asfortranarray(X), y, w, off, 1e-7)
+    got = lm_wfit(np.asfortranarray(X), y, w, off, 1e-7)
     assert got["rank"] == ref["rank"]
     assert list(got["pivot"]) == list(ref["pivot"])
     k = ref["rank"]
@@ -238,9 +238,9 @@ def test_sequential_reference_is_bit_identical_to_r(weighted):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_core_bit_identical_to_sequential_reference(seed):
-    from rmodels.models.lm.model import _core_wfit
+    from rmodels.models.lm.wfit import lm_wfit
 
     X, y = _design(seed, n=40)
     ref = lm_wfit_reference(X, y)
-    got = _core_wfit(np.asfortranarray(X), y, None, None, 1e-7)
+    got = lm_wfit(np.asfortranarray(X), y, None, None, 1e-7)
     assert np.array_equal(got["coefficients"], ref["coefficients"], equal_nan=True)

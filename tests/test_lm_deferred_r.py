@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from rbridge import r, send_df
 from rmodels import _core
-from rmodels.models.lm.model import LM, lm
+from rmodels.models.lm import LM, lm
 
 pytestmark = pytest.mark.r
 
@@ -118,14 +118,14 @@ def _fit(data, key: str) -> LM:
 
 
 def _deferred(m: LM) -> bool:
-    return m._qr is None and not m._deferred.materialised
+    return m.arrays.qr.is_deferred
 
 
 @pytest.mark.parametrize("key", list(CASES))
 def test_results_without_the_factor(key, data, r_results):
     m = _fit(data, key)
     want = r_results[key]
-    assert m._deferred is not None and _deferred(m)
+    assert m.arrays.qr.deferred is not None and _deferred(m)
     _close(m.coef(), want["coef"], what="coef")
     s = m.summary()
     str(s)
@@ -178,7 +178,7 @@ def test_hat_values_after_materialising(key, data, r_results):
 def _undeferred(m: LM, y: np.ndarray) -> dict:
     X = np.array(m.design.model_matrix_array(), dtype=np.float64, order="F", copy=True)
     ym = np.asfortranarray(y.reshape(len(y), -1), dtype=np.float64)
-    return _core.lm_wfit(X, ym, m._w, m._offset, m.tol, defer_factor=False)
+    return _core.lm_wfit(X, ym, m.arrays.weights, m.arrays.offset, m.tol, defer_factor=False)
 
 
 @pytest.mark.parametrize("key", list(CASES) + ["mlm"])
@@ -189,23 +189,23 @@ def test_deferred_factor_is_bit_identical(key, data):
     else:
         m = _fit(data, key)
         y = np.asarray(m.design.y, dtype=float)
-    assert m._deferred is not None
+    assert m.arrays.qr.deferred is not None
     ref = _undeferred(m, y)
     assert ref["algorithm"] == "reconstructed"
     p = m.rank
-    if m._from_rows:
+    if m.arrays.qr.from_rows:
         # X'X summed from the design's rows (another summation order than the dense pass):
         # the same factor to rounding
         def same(a, b):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12 * np.max(np.abs(b)))
     else:
         same = np.testing.assert_array_equal
-    same(m._qr_top, ref["qr"][:p])
+    same(m.arrays.qr.top, ref["qr"][:p])
     eff_ref = ref["effects"] if m.is_mlm else ref["effects"][:, 0]
-    same(m._effects_head(p), eff_ref[:p])
+    same(m.arrays.qr.effects_head(p), eff_ref[:p])
     assert _deferred(m)
     same(m.qr, ref["qr"])
-    same(m._effects, eff_ref)
+    same(m.arrays.qr.effects, eff_ref)
     same(m.qraux, ref["qraux"])
     np.testing.assert_array_equal(m.pivot, ref["pivot"])
 
@@ -213,7 +213,7 @@ def test_deferred_factor_is_bit_identical(key, data):
 def test_small_fits_are_not_deferred(data):
     """Below the reconstruction path's size the factor is written at fit time, as before."""
     m = lm(SPARSE_F, data["ds"].iloc[:3000])
-    assert m._deferred is None and m._qr is not None
+    assert m.arrays.qr.deferred is None and not m.arrays.qr.is_deferred
     assert m.qr.shape == (3000, len(m.coef_names))
 
 
@@ -222,7 +222,7 @@ def test_pickle_materialises(data):
 
     m = _fit(data, "sparse")
     m2 = pickle.loads(pickle.dumps(m))
-    assert m2._deferred is None
+    assert m2.arrays.qr.deferred is None
     np.testing.assert_array_equal(m2.qr, m.qr)
     np.testing.assert_array_equal(m2.hatvalues(), m.hatvalues())
 
@@ -235,11 +235,12 @@ def test_concurrent_requests(data):
     ref = _undeferred(m, np.asarray(m.design.y, dtype=float))
     h_ref = _core.qr_hat(ref["qr"], ref["qraux"], ref["rank"])
     with ThreadPoolExecutor(4) as ex:
-        jobs = [ex.submit(m._deferred.qr if i % 2 else m._deferred.hat) for i in range(8)]
+        dq = m.arrays.qr.deferred
+        jobs = [ex.submit(dq.qr if i % 2 else dq.hat) for i in range(8)]
         out = [j.result() for j in jobs]
     # a fit from the design's rows sums X'X in another order than the dense reference: the
     # threads must agree with each other exactly, and with the reference to rounding
-    qr_ref = np.asarray(m.qr) if m._from_rows else ref["qr"]
+    qr_ref = np.asarray(m.qr) if m.arrays.qr.from_rows else ref["qr"]
     for i, v in enumerate(out):
         if i % 2:
             np.testing.assert_array_equal(v, qr_ref)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from rmodels.errors import DataError, FitError, RModelsError
 from rmodels.models.contract import AnovaTable, LogLik
-from rmodels.models.lm.model import LM, lm
+from rmodels.models.lm import LM, lm
 
 
 @pytest.fixture
@@ -29,7 +29,8 @@ def test_basic_types(d):
     assert isinstance(m.logLik(), LogLik) and m.logLik().df == 5
     assert isinstance(m.anova(), AnovaTable)
     assert list(m.anova().columns) == ["Df", "Sum Sq", "Mean Sq", "F value", "Pr(>F)"]
-    assert isinstance(m.predict(d.head(3)), np.ndarray)
+    pr = m.predict(d.head(3))
+    assert isinstance(pr, pd.Series) and pr.index.equals(d.head(3).index)
     assert str(m).startswith("\nCall:\nlm(formula = y ~ x + g, data = data)\n")
 
 

@@ -43,7 +43,7 @@ from scipy import stats as sps
 
 from .. import _core
 from ..collation import sort_levels
-from ..design import Design, build_design, r_row_names
+from ..design import Design, build_design
 from ..errors import DataError, FitError, RModelsError
 from ..formula.ast import BinOp, Bool, Call, Name, Num, Paren, Str, UnaryOp
 from ..frame import Factor, take
@@ -249,17 +249,17 @@ def _lm_tidy_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
         s = np.full(k, np.nan)
         t = np.full(k, np.nan)
         p = f.rank
-        rdf = f._df_residual
+        rdf = f.arrays.df_residual
         if p > 0:
-            r = f._resid
-            rss = r_sum(r * r) if f._w is None else r_sum(f._w * (r * r))
+            r, fw = f.arrays.residuals, f.arrays.weights
+            rss = r_sum(r * r) if fw is None else r_sum(fw * (r * r))
             with np.errstate(divide="ignore", invalid="ignore"):
                 resvar = np.float64(rss) / np.float64(rdf)
             piv = f.pivot[:p]
             R = cov_unscaled_pivoted(f.qr, p)
             with np.errstate(invalid="ignore"):
                 sp = np.sqrt(np.diag(R) * resvar)
-                ep = f._coef[piv]
+                ep = f.arrays.coefficients[piv]
                 e[piv] = ep
                 s[piv] = sp
                 t[piv] = ep / sp
@@ -293,7 +293,8 @@ def _lm_glance_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
     for i, f in enumerate(fits):
         if f is None:
             continue
-        r, fv, w, p, rdf = f._resid, f._fitted, f._w, f.rank, f._df_residual
+        a = f.arrays
+        r, fv, w, p, rdf = a.residuals, a.fitted_values, a.weights, f.rank, a.df_residual
         mss, rss = summary_sums(fv, r, w, f.intercept)
         with np.errstate(divide="ignore", invalid="ignore"):
             resvar = np.float64(rss) / np.float64(rdf)
@@ -316,9 +317,9 @@ def _lm_glance_rows(fits: Sequence[Optional[LM]]) -> tuple[pd.DataFrame, list]:
         out["logLik"][i] = float(ll)
         out["AIC"][i] = -2.0 * float(ll) + 2.0 * ll.df
         out["BIC"][i] = -2.0 * float(ll) + float(np.log(np.float64(ll.nobs))) * ll.df
-        out["deviance"][i] = float(f._rss())
+        out["deviance"][i] = float(a.rss())
         out["df.residual"][i] = int(rdf)
-        out["nobs"][i] = int(f._used.sum())
+        out["nobs"][i] = int(a.used.sum())
     stat, d1, d2 = out["statistic"], out["numdf"], out["dendf"]
     pv = np.full(len(fits), np.nan)
     ok = ~np.isnan(stat) & (d1 > 0) & (d2 > 0)
@@ -393,7 +394,7 @@ def _coef_pairs(f: Any) -> tuple[list, np.ndarray]:
     if isinstance(f, LM):
         if f.is_mlm:
             raise FitError("coef() of a FitList needs single-response fits")
-        return f.coef_names, np.asarray(f._coef, dtype=float)
+        return f.coef_names, np.asarray(f.arrays.coefficients, dtype=float)
     if isinstance(f, GLM):
         return f.names, np.asarray(f._core.coefficients, dtype=float)
     c = f.coef()
@@ -670,7 +671,7 @@ class _Designs:
             gd.__dict__.update(
                 X=X[sl], y=None if y is None else y[sl], weights=None if w is None else w[sl],
                 offset=None if o is None else o[sl], kept=kept, kept_sub=np.flatnonzero(keep),
-                n_data=len(r), na_dropped=np.flatnonzero(~keep),
+                n_data=len(r), na_dropped=np.flatnonzero(~keep), subset_rows=r,
                 _frame_parts=_FrameParts(vals, R, flabels, resp, None if w is None else w[sl],
                                          o_arg),
                 _row_names=None, _frame=None, _kept_data=None)
@@ -711,16 +712,6 @@ def _as_by(by: Union[str, Sequence[str]]) -> list:
     return out
 
 
-def _na_names(data: pd.DataFrame, rows: np.ndarray, mask: Optional[np.ndarray],
-              d: Design) -> list:
-    """R's row names of the group's rows dropped for missing values (na.exclude padding)."""
-    if not len(d.na_dropped):
-        return []
-    r = rows if mask is None else rows[mask[rows]]
-    names = r_row_names(data.index)
-    return [names[r[k]] for k in d.na_dropped]
-
-
 def _group_dict(by: list, key: tuple) -> dict:
     return dict(zip(by, key))
 
@@ -755,7 +746,6 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     keys, rows, dtypes = _split(data, by, drop)
     ds = _Designs(formula, data, rows, weights=weights, offset=offset, subset=subset,
                   na_action=na_action, contrasts=contrasts)
-    mask = _subset_mask(subset, len(data))
     fits: list = [None] * len(keys)
     problems, where = [], []
     for i, d in enumerate(ds.designs):
@@ -787,10 +777,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
         if not singular_ok and f["rank"] < d.X.shape[1]:
             out.append(FailedFit(_group_dict(by, keys[i]), FitError("singular fit encountered")))
             continue
-        fit = LM(d, f, extra, _na_names(data, rows[i], mask, d), tol)
-        fit._offset_arg = offset if isinstance(offset, str) else None
-        if offset is not None and not isinstance(offset, str):
-            fit._offset_arg_array = True
+        fit = LM(d, f, extra, tol, offset_arg=offset)
         fit.group = _group_dict(by, keys[i])
         out.append(fit)
     _issue(ds.warnings, keys, by)

@@ -1,0 +1,39 @@
+"""The t and F probabilities of lm's tests, with R's rules for undefined values (NaN for
+zero degrees of freedom, R's "NaNs produced" warning from ``qt``)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import stats as sps
+
+from ...errors import RModelsWarning
+
+__all__ = ["pf_upper", "pt_two_sided", "qt"]
+
+
+def pf_upper(f: float, df1: float, df2: float) -> float:
+    """``pf(f, df1, df2, lower.tail = FALSE)`` (NaN when undefined)."""
+    if not np.isfinite(f) and not np.isinf(f):
+        return float("nan")
+    if df2 <= 0 or df1 <= 0:
+        return float("nan")
+    return float(sps.f.sf(f, df1, df2))
+
+
+def pt_two_sided(t: np.ndarray, df: float) -> np.ndarray:
+    """``2 * pt(abs(t), df, lower.tail = FALSE)``."""
+    t = np.asarray(t, dtype=np.float64)
+    if df <= 0:
+        return np.full(t.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        return 2.0 * sps.t.sf(np.abs(t), df)
+
+
+def qt(p: float, df: float) -> float:
+    """``qt(p, df)``; R warns "NaNs produced" for df = 0."""
+    if df <= 0:
+        warnings.warn("NaNs produced", RModelsWarning, stacklevel=3)
+        return float("nan")
+    return float(sps.t.ppf(p, df))

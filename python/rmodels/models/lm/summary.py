@@ -1,0 +1,255 @@
+"""R's ``summary.lm`` (and ``summary.mlm``): the coefficient table, σ̂, R², the overall F test,
+and the printed summary (``print.summary.lm``).
+
+Notation: n rows in the fit, N with non-zero weight w, r the rank, rdf = N − r, e the
+residuals, ŷ the fitted values; RSS = Σ w e², σ̂² = RSS / rdf.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ... import _core
+from ... import printing as rf
+from ..contract import RowLabels
+from .distributions import pf_upper, pt_two_sided
+from .wfit import LmArrays
+
+__all__ = ["summary_sums", "SummaryStats", "summary_stats", "LMSummary", "MLMSummary",
+           "format_summary_lm"]
+
+
+def summary_sums(f: np.ndarray, r: np.ndarray, w: Optional[np.ndarray],
+                 intercept: bool) -> tuple[float, float]:
+    """summary.lm's (MSS, RSS) in R's order (long-double accumulation, x^2 as x * x):
+    MSS = sum((f - mean(f))^2) (weighted: sum(w (f - m)^2), m = sum(w f / sum(w))), or
+    sum(f^2) / sum(w f^2) without an intercept; RSS = sum(r^2) / sum(w r^2)."""
+    mss, rss = _core.r_summary_sums(np.ascontiguousarray(f, dtype=np.float64).ravel(),
+                                    np.ascontiguousarray(r, dtype=np.float64).ravel(),
+                                    None if w is None else
+                                    np.ascontiguousarray(w, dtype=np.float64).ravel(),
+                                    bool(intercept))
+    return float(mss), float(rss)
+
+
+@dataclass
+class SummaryStats:
+    """The numbers of ``summary.lm`` for one response."""
+
+    estimate: np.ndarray  # non-aliased, in pivoted order (as R's summary)
+    std_error: np.ndarray
+    t_value: np.ndarray
+    p_value: np.ndarray
+    names: list
+    aliased: np.ndarray  # per coefficient, original order
+    sigma: float
+    rank: int
+    rdf: int
+    ncoef: int
+    r_squared: float
+    adj_r_squared: float
+    fstatistic: Optional[tuple]  # (value, numdf, dendf)
+    cov_unscaled: np.ndarray  # pivoted order, non-aliased
+    residuals: np.ndarray  # sqrt(w) * e over all n rows (zero weights give 0)
+    perfect: bool
+    coef_names: list  # all coefficient names, original order
+    resvar: float = float("nan")  # RSS / rdf (R's resvar, squared sigma without rounding)
+
+    @property
+    def fstatistic_dict(self) -> Optional[dict]:
+        """The F test as ``{"value", "numdf", "dendf"}`` (None when rank == intercept)."""
+        return None if self.fstatistic is None else dict(
+            zip(("value", "numdf", "dendf"), self.fstatistic))
+
+
+def summary_stats(a: LmArrays, coef_names: Sequence[str], intercept: bool,
+                  j: Optional[int] = None) -> SummaryStats:
+    """``summary.lm`` for response ``j`` (None for a single response): SE = sqrt(diag((R'R)⁻¹)
+    σ̂²) in pivoted order, t = β̂/SE, two-sided p on rdf; R² = MSS/(MSS + RSS),
+    adjusted 1 − (1 − R²)(N − int)/rdf, F = (MSS/(r − int))/σ̂²; ``perfect`` when
+    σ̂² < 1e-30·(mean(ŷ)² + var(ŷ)) (R's warning)."""
+    r = a.residuals if j is None else a.residuals[:, j]
+    f = a.fitted_values if j is None else a.fitted_values[:, j]
+    coef = a.coefficients if j is None else a.coefficients[:, j]
+    p, rdf, w = a.rank, a.df_residual, a.weights
+    mss, rss = summary_sums(f, r, w, intercept)
+    rw = r if w is None else np.sqrt(w) * r
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resvar = np.float64(rss) / np.float64(rdf)  # IEEE semantics as R (0/0 = NaN)
+    common = dict(aliased=np.isnan(coef), sigma=float(np.sqrt(resvar)), ncoef=len(coef),
+                  residuals=rw, coef_names=list(coef_names))
+    if p == 0:
+        return SummaryStats(
+            estimate=np.zeros(0), std_error=np.zeros(0), t_value=np.zeros(0),
+            p_value=np.zeros(0), names=[], rank=0, rdf=len(r), r_squared=0.0,
+            adj_r_squared=0.0, fstatistic=None, cov_unscaled=np.zeros((0, 0)), perfect=False,
+            **common)
+    perfect = False
+    if np.isfinite(resvar) and len(f) > 1:
+        perfect = bool(resvar < (np.mean(f) ** 2 + np.var(f, ddof=1)) * 1e-30)
+    piv = a.pivot[:p]
+    R = a.qr.cov_unscaled()
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(R) * resvar)
+        est = coef[piv]
+        tval = est / se
+    fstat = None
+    r2 = adj = 0.0
+    if p != int(intercept):
+        df_int = 1 if intercept else 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.float64(mss) / np.float64(mss + rss)
+            adj = 1 - (1 - r2) * (np.float64(a.qr.n_rows - df_int) / np.float64(rdf))
+            fval = (np.float64(mss) / (p - df_int)) / resvar
+        fstat = (float(fval), p - df_int, rdf)
+    return SummaryStats(
+        estimate=est, std_error=se, t_value=tval, p_value=pt_two_sided(tval, rdf),
+        names=[coef_names[i] for i in piv], rank=p, rdf=rdf, r_squared=float(r2),
+        adj_r_squared=float(adj), fstatistic=fstat, cov_unscaled=R, perfect=perfect,
+        resvar=float(resvar), **common)
+
+
+class LMSummary:
+    """R's ``summary.lm`` object. Attributes follow R's components: ``coefficients`` (DataFrame
+    Estimate / Std. Error / t value / Pr(>|t|), non-aliased rows), ``aliased``, ``sigma``,
+    ``df`` (rank, rdf, ncol(X)), ``r_squared``, ``adj_r_squared``, ``fstatistic`` (value, numdf,
+    dendf or None), ``cov_unscaled``, ``residuals`` (sqrt(w)·e on the data's index labels of
+    the rows in the fit); ``str()`` is ``print(summary(fit))``.
+
+    ``rows``: the data's rows in the fit; ``design``: the fit's design, whose ``row_names``
+    (R's) label the residuals printed when rdf ≤ 5.
+    """
+
+    def __init__(self, st: SummaryStats, call_lines: list, weighted: bool, n_na: int,
+                 rows: RowLabels, design: Any):
+        self.stats = st
+        self._call_lines = call_lines
+        self._weighted = weighted
+        self._n_na = n_na
+        self._rows = rows
+        self._design = design
+        self.coefficients = pd.DataFrame(
+            {"Estimate": st.estimate, "Std. Error": st.std_error, "t value": st.t_value,
+             "Pr(>|t|)": st.p_value}, index=pd.Index(st.names))
+        self.aliased = pd.Series(st.aliased, index=pd.Index(list(st.coef_names)))
+        self.sigma = st.sigma
+        self.df = (st.rank, st.rdf, st.ncoef)
+        self.r_squared = st.r_squared
+        self.adj_r_squared = st.adj_r_squared
+        self.fstatistic = st.fstatistic_dict
+        self.cov_unscaled = pd.DataFrame(st.cov_unscaled, index=pd.Index(st.names),
+                                         columns=pd.Index(st.names))
+
+    @property
+    def residuals(self) -> pd.Series:
+        """sqrt(w)·e of the rows in the fit, on the data's index labels."""
+        return pd.Series(np.asarray(self.stats.residuals, dtype=np.float64),
+                         index=self._rows.used_index)
+
+    def coef(self) -> pd.DataFrame:
+        """R's ``coef(summary(fit))``: the coefficient table (non-aliased rows)."""
+        return self.coefficients
+
+    def __str__(self) -> str:
+        return format_summary_lm(self.stats, self._call_lines, self._weighted, self._n_na,
+                                 lambda: self._design.row_names)
+
+    def __repr__(self) -> str:
+        return self.__str__()
+
+
+class MLMSummary(list):
+    """R's ``summary.mlm`` (a ``listof`` of per-response ``summary.lm``); ``str()`` prints each
+    as ``Response <name> :`` followed by its summary and an empty line."""
+
+    def __init__(self, items: Sequence[LMSummary], responses: Sequence[str]):
+        super().__init__(items)
+        self.responses = list(responses)
+
+    def __str__(self) -> str:
+        parts = []
+        for name, s in zip(self.responses, self):
+            parts.append(f"Response {name} :\n" + str(s) + "\n")
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        return self.__str__()
+
+
+def format_summary_lm(st: SummaryStats, call_lines: list, weighted: bool, n_na: int,
+                      r_row_names: Callable[[], Sequence[str]]) -> str:
+    """Text of R's ``print.summary.lm`` (digits = 4)."""
+    digits = 4
+    out = ["\nCall:\n" + "\n".join(call_lines) + "\n\n",
+           ("Weighted " if weighted else "") + "Residuals:\n",
+           _residuals_block(st, r_row_names, digits)]
+    if len(st.coef_names) == 0:
+        out.append("\nNo Coefficients\n")
+    else:
+        nsing = st.ncoef - st.rank
+        out.append(f"\nCoefficients: ({nsing} not defined because of singularities)\n" if nsing
+                   else "\nCoefficients:\n")
+        out.append(_coefficient_block(st, digits))
+    out.append(f"\nResidual standard error: "
+               f"{rf.format_scalar(rf.signif(st.sigma, digits), nan_is_na=False)} on {st.rdf} "
+               f"degrees of freedom\n")
+    if n_na:
+        word = "observation" if n_na == 1 else "observations"
+        out.append(f"  ({n_na} {word} deleted due to missingness)\n")
+    if st.fstatistic is not None:
+        out.append(_fstatistic_block(st, digits))
+    out.append("\n")
+    return "".join(out)
+
+
+def _residuals_block(st: SummaryStats, r_row_names: Callable[[], Sequence[str]],
+                     digits: int) -> str:
+    """The residual quantiles (rdf > 5), the residuals themselves, or R's note for rdf = 0."""
+    if st.rdf > 5:
+        q = rf.zapsmall(rf.quantile7(st.residuals), digits + 1)
+        return rf.print_named_vector(q, ["Min", "1Q", "Median", "3Q", "Max"], digits=digits)
+    if st.rdf > 0:
+        return rf.print_named_vector(np.asarray(st.residuals), list(r_row_names()),
+                                     digits=digits)
+    return f"ALL {st.rank} residuals are 0: no residual degrees of freedom!\n"
+
+
+def _coefficient_block(st: SummaryStats, digits: int) -> str:
+    """``printCoefmat`` of all coefficients: aliased rows print NA, a zero rdf's NaN as NaN."""
+    all_names = st.coef_names
+    table = np.full((len(all_names), 4), rf.NA_REAL)
+    # summary rows are in pivoted order; print.summary.lm re-inserts them by name
+    pos = {nm: i for i, nm in enumerate(st.names)}
+    for i in np.flatnonzero(~st.aliased):
+        j = pos[all_names[i]]
+        table[i] = (st.estimate[j], st.std_error[j], st.t_value[j], st.p_value[j])
+    return rf.print_coefmat(table.astype(object),
+                            ["Estimate", "Std. Error", "t value", "Pr(>|t|)"],
+                            list(all_names), digits=digits, na_print="NA", nan_is_na=False)
+
+
+def _fstatistic_block(st: SummaryStats, digits: int) -> str:
+    fval, numdf, dendf = st.fstatistic
+    with np.errstate(invalid="ignore"):
+        pval = pf_upper(fval, numdf, dendf)
+    return (f"Multiple R-squared:  {_format_c(st.r_squared, digits)},\t"
+            f"Adjusted R-squared:  {_format_c(st.adj_r_squared, digits)} \n"
+            f"F-statistic: {_format_c(fval, digits)} on {_int_text(numdf)} and "
+            f"{_int_text(dendf)} DF,  p-value: {rf.format_pval([pval], digits=digits)[0]}\n")
+
+
+def _format_c(v: float, digits: int) -> str:
+    """``formatC(v, digits)``; a NaN prints as ``NaN`` (not ``NA``) in width digits + 1."""
+    if isinstance(v, float) and math.isnan(v) and not rf.is_na_real(v):
+        return "NaN".rjust(digits + 1)
+    return rf.formatC(float(v), digits=digits)
+
+
+def _int_text(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else rf.format_scalar(v)
+
