@@ -89,6 +89,7 @@ def deriv12(fun: Any, x: np.ndarray, fx: float, delta: float = 1e-4) -> dict:
 
 
 def _check_hess(H: np.ndarray, tol: float) -> list:
+    """checkConv's Hessian messages: negative, near-zero or widely spread eigenvalues."""
     try:
         ev = np.linalg.eigvalsh(H)
     except np.linalg.LinAlgError:

@@ -40,6 +40,8 @@ class VarCorr:
         return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
 
     def tidy(self, scales: str) -> pd.DataFrame:
+        """broom.mixed's ``ran_pars`` rows: ``sd__e``/``cor__e1.e2`` per group (``scales =
+        "sdcor"``) or ``var__e``/``cov__e1.e2`` (``"vcov"``), then the residual's."""
         rows = []
         for g, cn, cov in self.groups:
             sd = np.sqrt(np.diag(cov))
@@ -83,27 +85,31 @@ class VarCorr:
         nr = len(groups)
         maxlen = max(len(cn) for _, cn, _ in self.groups)
         if maxlen > 1:
-            dig = max(2, digits - 2)
-            corr_rows = []
-            for _, cn, cov in self.groups:
-                k = len(cn)
-                sd = np.sqrt(np.diag(cov))
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    cor = cov / np.outer(sd, sd)
-                cells = format_num(np.asarray(round_r(cor.ravel(), dig), dtype=float),
-                                   digits=7, nsmall=dig, nan_is_na=False)
-                cm = np.array(cells, dtype=object).reshape(k, k)
-                for i in range(k):
-                    row = [cm[i, j] if j < i else "" for j in range(k)]
-                    row += [""] * (maxlen - k)
-                    corr_rows.append(row[: maxlen - 1])
-            while len(corr_rows) < nr:
-                corr_rows.append([""] * (maxlen - 1))
+            corr_rows = self._correlation_rows(max(2, digits - 2), maxlen)
+            corr_rows += [[""] * (maxlen - 1)] * (nr - len(corr_rows))
             for j in range(maxlen - 1):
                 colnames.append("Corr" if j == 0 else "")
                 cols.append([r[j] for r in corr_rows])
         cells = [[cols[c][i] for c in range(len(cols))] for i in range(nr)]
         return print_matrix(cells, rownames=[""] * nr, colnames=colnames, right=False)
+
+    def _correlation_rows(self, dig: int, maxlen: int) -> list:
+        """formatVC's ``Corr`` columns: per effect the correlations with the effects before it
+        in its term (``dig`` decimals), padded to ``maxlen - 1`` cells."""
+        rows = []
+        for _, cn, cov in self.groups:
+            k = len(cn)
+            sd = np.sqrt(np.diag(cov))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cor = cov / np.outer(sd, sd)
+            cells = format_num(np.asarray(round_r(cor.ravel(), dig), dtype=float),
+                               digits=7, nsmall=dig, nan_is_na=False)
+            cm = np.array(cells, dtype=object).reshape(k, k)
+            for i in range(k):
+                row = [cm[i, j] if j < i else "" for j in range(k)]
+                row += [""] * (maxlen - k)
+                rows.append(row[: maxlen - 1])
+        return rows
 
     def __str__(self) -> str:
         return self.format_vc(digits=5, comp=("Std.Dev.",))
