@@ -163,3 +163,19 @@ def test_refit_ml_keeps_the_rows(sleep):
     ref = r("unname(fitted(mm))")
     ok = ~np.isnan(ref)
     np.testing.assert_allclose(ml.fitted().to_numpy()[ok], ref[ok], rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["range", "int", "string"])
+def test_augment_rownames_as_broom_mixed(sleep, kind):
+    """broom's ``.rownames`` column (first) holds R's row names of the rows in the fit when
+    they are not 1..n: rows dropped for missing values, or the data's own labels."""
+    data = _with_missing(sleep, kind)
+    _send_with_rownames(data, "ssx")
+    r(f"mo <- lmer({RFORMULA}, ssx); au <- as.data.frame(augment(mo))")
+    au = lmer(FORMULA, data).augment()
+    ra = r("au")
+    assert list(au.columns) == list(ra.columns)
+    assert list(au[".rownames"]) == list(ra[".rownames"])
+    for c in [".fitted", ".resid", ".hat", ".cooksd", ".wtres"]:
+        np.testing.assert_allclose(au[c].to_numpy(float), ra[c].to_numpy(float), rtol=1e-5,
+                                   atol=1e-10, err_msg=c)

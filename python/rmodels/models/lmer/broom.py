@@ -111,16 +111,21 @@ def glance(fit: Any) -> pd.DataFrame:
 
 
 def augment(fit: Any, newdata: pd.DataFrame | None = None) -> pd.DataFrame:
-    """broom.mixed's ``augment.merMod``: the model frame (and the variables of the
-    random-effect terms) with ``.fitted .resid .hat .cooksd .fixed .mu .offset .sqrtXwt
-    .sqrtrwt .weights .wtres``, one row per row in the fit, indexed by the data's own labels;
-    with ``newdata``: ``newdata`` and ``.fitted``, on ``newdata``'s index."""
+    """broom.mixed's ``augment.merMod``: ``.rownames`` (R's row names of the rows in the fit,
+    when they are not 1..n), the model frame (and the variables of the random-effect terms),
+    ``.fitted .resid .hat .cooksd .fixed .mu .offset .sqrtXwt .sqrtrwt .weights .wtres``; one
+    row per row in the fit, indexed by the data's own labels. With ``newdata``: ``newdata``
+    and ``.fitted``, on ``newdata``'s index."""
     if newdata is not None:
         out = newdata.copy()
         out[".fitted"] = fit.predict(newdata).to_numpy()
         return out
     out = fit.design.frame.copy()
     out.index = fit.rows.used_index
+    row_names = fit.design.row_names
+    if row_names != [str(i + 1) for i in range(len(row_names))]:
+        # broom's augment_columns: the model frame's row names when they are not 1..n
+        out.insert(0, ".rownames", row_names)
     kept = fit.design.kept_data()
     for name in bar_variables(fit.design.bars):
         if name not in out.columns and name in kept.columns:
