@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     ensure_rmodels()
-    from rmodels.lmer import lmer
+    from rmodels import lmer
 
     info = machine_info()
     sections = []

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rmodels.models.lmer import profile as lp
+from rmodels.models.lmer import sdcor, spline
 
 
 def _matrix_path(v: np.ndarray, s: float) -> np.ndarray:
-    m = lp._lower_from(v, 2)
+    m = sdcor.lower_tri_from(v, 2)
     m = m + np.tril(m, -1).T
     sd = np.diag(m).copy()
     c = m.copy()
     np.fill_diagonal(c, 1.0)
-    return np.array(lp._lower_vec(lp._safe_chol_lower(c * np.outer(sd, sd) / s**2)))
+    return np.array(sdcor.lower_tri_values(sdcor.safe_chol_lower(c * np.outer(sd, sd) / s**2)))
 
 
 def test_small_terms_take_the_matrix_arithmetic():
@@ -23,9 +23,9 @@ def test_small_terms_take_the_matrix_arithmetic():
         sd1, sd2 = rng.uniform(0, 50, 2)
         v = np.array([sd1, rng.uniform(-1, 1), sd2])
         s = rng.uniform(0.1, 30)
-        np.testing.assert_array_equal(lp._small_theta(v, s**2), _matrix_path(v, s))
-    assert lp._small_theta(np.array([3.0, 0.0, 2.0]), 4.0) == [1.5, 0.0, 1.0]
-    assert lp._small_theta(np.array([3.0, 1.0, 2.0]), 4.0) is None  # pivoted branch
+        np.testing.assert_array_equal(sdcor.small_term_theta(v, s**2), _matrix_path(v, s))
+    assert sdcor.small_term_theta(np.array([3.0, 0.0, 2.0]), 4.0) == [1.5, 0.0, 1.0]
+    assert sdcor.small_term_theta(np.array([3.0, 1.0, 2.0]), 4.0) is None  # pivoted branch
 
 
 @pytest.mark.parametrize("sizes", [[1], [2], [3, 1], [2, 2, 1]])
@@ -35,22 +35,22 @@ def test_theta_sdcor_round_trip(sizes):
     for k in sizes:
         L = np.tril(rng.normal(size=(k, k)))
         L[np.diag_indices(k)] = np.abs(L[np.diag_indices(k)]) + 0.1
-        theta += lp._lower_vec(L)
+        theta += sdcor.lower_tri_values(L)
     theta = np.array(theta)
-    sv = lp.theta_to_sdcor(theta, sizes, 2.5)
+    sv = sdcor.theta_to_sdcor(theta, sizes, 2.5)
     assert sv[-1] == 2.5
-    np.testing.assert_allclose(lp.sdcor_to_theta(sv[:-1], sizes, 2.5), theta, rtol=1e-12)
+    np.testing.assert_allclose(sdcor.sdcor_to_theta(sv[:-1], sizes, 2.5), theta, rtol=1e-12)
 
 
 def test_back_spline_inverts_a_monotone_profile():
     x = np.linspace(-2.0, 3.0, 12)
     zeta = np.sinh(0.8 * x)  # smooth and increasing
-    back = lp._BackSpline(x, zeta)
+    back = spline.BackSpline(x, zeta)
     for t in (-1.5, 0.0, 1.96):
         assert back(t) == pytest.approx(np.arcsinh(t) / 0.8, abs=2e-3)
     assert np.isnan(back(zeta[-1] + 1))
     with pytest.raises(ValueError):
-        lp._BackSpline(x, np.cos(x))
+        spline.BackSpline(x, np.cos(x))
 
 
 def test_pivoted_cholesky_of_a_positive_definite_matrix():
@@ -59,5 +59,5 @@ def test_pivoted_cholesky_of_a_positive_definite_matrix():
     rng = np.random.default_rng(5)
     A = rng.normal(size=(4, 4))
     m = A @ A.T + 0.1 * np.eye(4)
-    R = lp._pivoted_chol_upper(m)
+    R = sdcor.pivoted_chol_upper(m)
     np.testing.assert_allclose(R.T @ R, m, rtol=1e-12)

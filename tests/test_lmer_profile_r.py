@@ -133,7 +133,7 @@ def test_pivoted_cholesky_equals_r():
     """lme4's safe_chol falls back to R's chol(pivot = TRUE) for matrices that are not
     positive definite (the profile's inner fits try such correlations): same factor, columns
     in their original order, Schur diagonal left where LAPACK's dpstf2 stops."""
-    from rmodels.models.lmer import profile as lp
+    from rmodels.models.lmer import sdcor
 
     rng = np.random.default_rng(3)
     mats = [np.array([[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]),
@@ -150,7 +150,7 @@ def test_pivoted_cholesky_equals_r():
         want = np.asarray(r(f"local({{ m <- matrix(c({vals}), {k}); "
                             "cc <- suppressWarnings(chol(m, pivot = TRUE)); "
                             "unname(cc[, order(attr(cc, 'pivot'))]) })"))
-        np.testing.assert_allclose(lp._pivoted_chol_upper(m), want, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(sdcor.pivoted_chol_upper(m), want, rtol=1e-12, atol=1e-12)
 
 
 def test_non_monotonic_profiles_fall_back_as_lme4():

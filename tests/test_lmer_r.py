@@ -15,8 +15,9 @@ from rmodels.errors import (
     RankDeficiencyWarning,
     SingularFitWarning,
 )
-from rmodels.models.lmer.model import abbreviate, lmer
-from rmodels.models.lmer.terms import default_start
+from rmodels.models.lmer import lmer
+from rmodels.models.lmer.summary import abbreviate, call_header
+from rmodels.models.lmer.terms import default_start, expanded_formula_text
 
 pytestmark = pytest.mark.r
 
@@ -240,7 +241,7 @@ def test_printouts(fits, cid):
     flat optimum does not hide formatting errors)."""
     fit, R = fits[cid]
     at_r = copy.copy(fit)
-    at_r._set_theta(np.asarray(R["theta"], dtype=float))
+    at_r.set_theta(np.asarray(R["theta"], dtype=float))
     assert str(at_r.summary()) == R["summary"] + "\n"
     assert str(at_r) == R["print"] + "\n"
     assert str(at_r.VarCorr()) == R["varcorr_print"] + "\n"
@@ -456,10 +457,10 @@ def test_sparse_path_equals_blocked(fits, cid):
         sp = lmer(formula, data, REML=fit.REML, control={"pls_method": "sparse"})
     assert sp.model.is_sparse and not fit.model.is_sparse
     assert sp.devfun(R["theta"]) == pytest.approx(R["crit"], rel=1e-10)
-    sp._set_theta(fit.theta)
+    sp.set_theta(fit.theta)
     np.testing.assert_allclose(sp.fixef(), fit.fixef(), rtol=1e-10)
     np.testing.assert_allclose(sp.b, fit.b, rtol=0, atol=1e-9 * max(1.0, np.abs(fit.b).max()))
-    for a, b in zip(sp._cond_var(), fit._cond_var()):
+    for a, b in zip(sp.conditional_variances(), fit.conditional_variances()):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
 
 
@@ -496,7 +497,7 @@ def test_insteval_three_crossed_terms(insteval):
     assert list(td["term"]) == list(R["tidy"]["term"])
     assert na_list(td["group"]) == na_list(R["tidy"]["group"])
     at_r = copy.copy(fit)
-    at_r._set_theta(np.asarray(R["theta"]))
+    at_r.set_theta(np.asarray(R["theta"]))
     assert str(at_r.summary()) == R["summary"] + "\n"
 
 
@@ -527,7 +528,7 @@ def test_vector_term_after_scalar_term():
     assert fit.REMLcrit() <= crit * (1 + 1e-9)
     assert fit.isSingular()
     at_r = copy.copy(fit)
-    at_r._set_theta(np.asarray(th))
+    at_r.set_theta(np.asarray(th))
     assert str(at_r.summary()) == \
         r("paste(capture.output(print(summary(fc))), collapse = '\\n')")[0] + "\n"
     re = at_r.ranef()
@@ -586,8 +587,5 @@ def test_long_formula_header():
     f = "y ~ service + lectage + studage + (1|s) + (1|d) + (1|dept:service)"
     ref = r(f"paste(capture.output(lme4:::.prt.call(list(formula = {f}, "
             "data = quote(InstEval)))), collapse = '\\n')")[0]
-    from rmodels.models.lmer.model import LmerMod, expanded_formula_text
-
-    fake = LmerMod()
-    fake.call = {"formula": expanded_formula_text(f), "data": "InstEval"}
-    assert fake._call_lines() == ref + "\n"
+    call = {"formula": expanded_formula_text(f), "data": "InstEval"}
+    assert call_header(call) == ref + "\n"

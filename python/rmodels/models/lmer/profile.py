@@ -30,6 +30,9 @@ from scipy import stats
 from ... import _core
 from ...errors import ConvergenceWarning, FitError, RModelsWarning, SingularFitWarning
 from ..contract import format_perc
+from .optimize import pls_model
+from .sdcor import sdcor_to_theta, theta_to_sdcor
+from .spline import BackSpline
 
 _ALPHAMAX = 0.01
 _MAXPTS = 100
@@ -37,236 +40,6 @@ _DELTA_CUTOFF = 1 / 8
 _MAXMULT = 10
 _DEVTOL = 1e-9
 _MINSTEP = 1e-6
-
-
-# ---- θ (relative Cholesky factors) <-> standard deviations and correlations ----------------
-
-
-def _lower_from(v: np.ndarray, k: int) -> np.ndarray:
-    """k x k lower triangle filled column by column from v (R's lower.tri order)."""
-    m = np.zeros((k, k))
-    pos = 0
-    for j in range(k):
-        for i in range(j, k):
-            m[i, j] = v[pos]
-            pos += 1
-    return m
-
-
-def _lower_vec(m: np.ndarray) -> list:
-    k = m.shape[0]
-    return [m[i, j] for j in range(k) for i in range(j, k)]
-
-
-def theta_to_sdcor(theta: np.ndarray, sizes: list, sigma: float) -> np.ndarray:
-    """lme4's ``Cv_to_Sv(theta, n, s = sigma)``: per term the standard deviations and
-    correlations of Λ Λ' σ² (lower triangle by columns), then σ."""
-    out: list = []
-    pos = 0
-    for k in sizes:
-        nt = k * (k + 1) // 2
-        L = _lower_from(theta[pos:pos + nt], k)
-        pos += nt
-        V = (L @ L.T) * sigma**2
-        sd = np.sqrt(np.diag(V))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv = 1 / sd
-            r = inv[:, None] * V * inv[None, :]
-        np.fill_diagonal(r, sd)
-        if np.isnan(r).any():
-            warnings.warn("NA values in sdcor matrix converted to 0", RModelsWarning,
-                          stacklevel=2)
-            r[np.isnan(r)] = 0.0
-        out += _lower_vec(r)
-    return np.array(out + [sigma])
-
-
-def _pivoted_chol_upper(m: np.ndarray) -> np.ndarray:
-    """R's ``chol(m, pivot = TRUE)`` with its columns put back in their original order
-    (``cc[, order(attr(cc, "pivot"))]``, lme4's ``safe_chol``), step by step as LAPACK's
-    dpstf2 (upper): complete pivoting on the largest remaining diagonal; at the stop (that
-    diagonal <= n eps max(diag)) the Schur complement's largest diagonal is left in place and
-    the rows below the rank keep their input values."""
-    a = np.array(m, dtype=float)
-    n = a.shape[0]
-    piv = np.arange(n)
-    pvt = int(np.argmax(np.diag(a)))
-    ajj = a[pvt, pvt]
-    if not ajj > 0:
-        return np.triu(a)[:, np.argsort(piv)]
-    dstop = n * np.finfo(float).eps * ajj
-    work = np.zeros(2 * n)
-    for j in range(n):
-        for i in range(j, n):
-            if j > 0:
-                work[i] += a[j - 1, i] ** 2
-            work[n + i] = a[i, i] - work[i]
-        if j > 0:
-            pvt = j + int(np.argmax(work[n + j:2 * n]))
-            ajj = work[n + pvt]
-            if ajj <= dstop or np.isnan(ajj):
-                a[j, j] = ajj
-                break
-        if j != pvt:
-            a[pvt, pvt] = a[j, j]
-            a[:j, [j, pvt]] = a[:j, [pvt, j]]
-            if pvt < n - 1:
-                a[[j, pvt], pvt + 1:] = a[[pvt, j], pvt + 1:]
-            seg = a[j, j + 1:pvt].copy()
-            a[j, j + 1:pvt] = a[j + 1:pvt, pvt]
-            a[j + 1:pvt, pvt] = seg
-            work[[j, pvt]] = work[[pvt, j]]
-            piv[[j, pvt]] = piv[[pvt, j]]
-        ajj = math.sqrt(ajj)
-        a[j, j] = ajj
-        if j < n - 1:
-            a[j, j + 1:] = (a[j, j + 1:] - a[:j, j + 1:].T @ a[:j, j]) * (1.0 / ajj)
-    return np.triu(a)[:, np.argsort(piv)]
-
-
-def _safe_chol_lower(m: np.ndarray) -> np.ndarray:
-    if np.isnan(m).any() or np.all(m == 0):
-        return m
-    if m.shape[0] == 1:
-        return np.sqrt(m)
-    if np.all(m[~np.eye(m.shape[0], dtype=bool)] == 0):
-        return np.diag(np.sqrt(np.diag(m)))
-    try:
-        return np.linalg.cholesky(m)
-    except np.linalg.LinAlgError:
-        return _pivoted_chol_upper(m).T
-
-
-def _small_theta(v: np.ndarray, s2: float) -> list | None:
-    """θ of a 1 x 1 or 2 x 2 term from (sd) or (sd1, cor, sd2) and σ², by the arithmetic of
-    ``safe_chol(sdcor2cov(m) / s^2)``; None where that takes its pivoted branch."""
-    if len(v) == 1:
-        sd = float(v[0])
-        return [math.sqrt((sd * sd) / s2)]
-    sd1, cor, sd2 = float(v[0]), float(v[1]), float(v[2])
-    a11 = (sd1 * sd1) / s2
-    a21 = (cor * (sd2 * sd1)) / s2
-    a22 = (sd2 * sd2) / s2
-    if a11 == 0 and a21 == 0 and a22 == 0:
-        return [0.0, 0.0, 0.0]
-    if a21 == 0:
-        return [math.sqrt(a11), 0.0, math.sqrt(a22)]
-    if not a11 > 0:
-        return None
-    l11 = math.sqrt(a11)
-    l21 = a21 * (1.0 / l11)  # LAPACK dpotf2 scales by the reciprocal
-    d = a22 - l21 * l21
-    if not d > 0:
-        return None
-    return [l11, l21, math.sqrt(d)]
-
-
-def sdcor_to_theta(sv: np.ndarray, sizes: list, sigma: float) -> np.ndarray:
-    """lme4's ``Sv_to_Cv(sv, n, s = sigma)`` (sv without σ): θ of each term from its standard
-    deviations and correlations."""
-    out: list = []
-    pos = 0
-    s2 = sigma**2
-    for k in sizes:
-        nt = k * (k + 1) // 2
-        if k <= 2:  # the same operations in scalars (the profile's inner loop)
-            fast = _small_theta(sv[pos:pos + nt], s2)
-            if fast is not None:
-                out += fast
-                pos += nt
-                continue
-        m = _lower_from(sv[pos:pos + nt], k)
-        pos += nt
-        m = m + np.tril(m, -1).T
-        sd = np.diag(m).copy()
-        c = m.copy()
-        np.fill_diagonal(c, 1.0)
-        V = c * np.outer(sd, sd) / sigma**2
-        x = _safe_chol_lower(V)  # t(safe_chol(.)): lower unless the pivoted branch ran
-        # mlist2vec: the lower triangle of x when x is lower triangular, else of t(x)
-        out += _lower_vec(x if not np.any(np.triu(x, 1)) else x.T)
-    return np.array(out)
-
-
-# ---- R's interpSpline (natural cubic) and backSpline --------------------------------------
-
-
-def _natural_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """First derivatives at the knots of the natural cubic spline through (x, y)."""
-    n = len(x)
-    h = np.diff(x)
-    A = np.zeros((n, n))
-    rhs = np.zeros(n)
-    A[0, 0] = A[-1, -1] = 1.0
-    for i in range(1, n - 1):
-        A[i, i - 1] = h[i - 1]
-        A[i, i] = 2 * (h[i - 1] + h[i])
-        A[i, i + 1] = h[i]
-        rhs[i] = 6 * ((y[i + 1] - y[i]) / h[i] - (y[i] - y[i - 1]) / h[i - 1])
-    M = np.linalg.solve(A, rhs)  # second derivatives, 0 at both ends
-    d = np.empty(n)
-    d[:-1] = (y[1:] - y[:-1]) / h - h * (2 * M[:-1] + M[1:]) / 6
-    d[-1] = (y[-1] - y[-2]) / h[-1] + h[-1] * (M[-2] + 2 * M[-1]) / 6
-    return d
-
-
-class _BackSpline:
-    """R's ``backSpline`` of a monotone natural interpolating spline: per interval of ζ a
-    cubic in ζ with the parameter's values and the inverse slopes at both ends (quadratics on
-    the first and last interval); NaN outside the knots, as R's ``predict``."""
-
-    def __init__(self, x: np.ndarray, z: np.ndarray) -> None:
-        if len(x) < 4:
-            raise ValueError("must have at least 'ord'=4 points")
-        if np.any(np.diff(x) <= 0):
-            raise ValueError("values of 'x' must be distinct")
-        slope = _natural_slopes(x, z)
-        adiff = np.diff(z)
-        if np.all(adiff < 0):
-            rev = True
-        elif np.all(adiff > 0):
-            rev = False
-        else:
-            raise ValueError("spline must be monotone")
-        kdiff = np.diff(x)
-        nk = len(x)
-        b = np.zeros((nk, 4))
-        b[:, 0] = x
-        b[:, 1] = 1 / slope
-        for i in range(nk - 1):
-            a = np.array([[adiff[i] ** 2, adiff[i] ** 3], [2 * adiff[i], 3 * adiff[i] ** 2]])
-            rhs = np.array([kdiff[i] - adiff[i] * b[i, 1], b[i + 1, 1] - b[i, 1]])
-            b[i, 2:4] = np.linalg.solve(a, rhs)
-        b[nk - 1, 1:4] = np.nan
-        if nk > 2:
-            b[0, 3] = b[nk - 2, 3] = 0.0
-            a = np.array([[adiff[0], adiff[0] ** 2], [1.0, 2 * adiff[0]]])
-            b[0, 1:3] = np.linalg.solve(a, np.array([kdiff[0], 1 / slope[1]]))
-            b[nk - 2, 2] = (kdiff[nk - 2] - adiff[nk - 2] * b[nk - 2, 1]) / adiff[nk - 2] ** 2
-        if b[0, 2] > 0:
-            b[0, 2] = 0.0
-            b[0, 1] = kdiff[0] / adiff[0]
-        if b[nk - 2, 2] < 0:
-            b[nk - 2, 2] = 0.0
-            b[nk - 2, 1] = kdiff[nk - 2] / adiff[nk - 2]
-        self.knots = z[::-1].copy() if rev else z.copy()
-        self.coef = b[::-1].copy() if rev else b
-
-    def __call__(self, t: float) -> float:
-        kn = self.knots
-        if t == kn[0]:
-            i = 0
-        else:
-            # R's cut(t, knots): intervals (k_i, k_{i+1}]
-            i = int(np.searchsorted(kn, t, side="left")) - 1
-            if i < 0 or i >= len(kn) - 1:
-                return float("nan")
-        c = self.coef[i]
-        dx = t - kn[i]
-        return float(((c[3] * dx + c[2]) * dx + c[1]) * dx + c[0])
-
-
-# ---- the profile --------------------------------------------------------------------------
 
 
 def _term_sizes(fit: Any) -> list:
@@ -292,7 +65,7 @@ class _Profiler:
         self.opt = np.concatenate([vp, np.asarray(ml.beta, float)])
         self.names = ([f".sig{i + 1:02d}" for i in range(len(self.theta_opt))] + [".sigma"]
                       + list(ml.columns))
-        self.stderr = np.sqrt(np.diag(ml._vcov_matrix()))
+        self.stderr = np.sqrt(np.diag(ml.vcov_matrix()))
         th_lower = np.asarray(ml.re.lower, float)
         self.lower = np.concatenate([np.maximum(th_lower, -1.0), [0.0], np.full(self.p, -np.inf)])
         self.upper = np.concatenate([np.where(th_lower == 0, np.inf, 1.0), [np.inf],
@@ -390,16 +163,15 @@ class _Profiler:
         keep = [c for c in range(self.p) if c != j]
         Xd = np.asfortranarray(X[:, keep])
         off0 = np.zeros(self.n) if ml.offset_values is None else ml.offset_values
-        w = np.empty(0) if ml.prior_weights is None else ml.prior_weights
+        w = ml.prior_weights
         re = ml.re
         est = self.opt[self.nvp + j]
         th_lower = np.asarray(re.lower, float)
         col = 1 + self.nvp + j
 
         def zeta(fw: float, _prev: Any = None) -> np.ndarray:
-            model = _core.PlsModel(Xd, ml.y, w, np.ascontiguousarray(xj * fw + off0),
-                                   [t.codes for t in re.terms], [t.nlev for t in re.terms],
-                                   [t.Z for t in re.terms], method=ml.control.pls_method)
+            model = pls_model(Xd, ml.y, w, np.ascontiguousarray(xj * fw + off0), re,
+                              ml.control)
             r = model.optimize(self.theta_opt.copy(), th_lower, False, *self.opt_args)
             fv = float(r["fval"])
             row = np.full(1 + self.nvp + self.p, np.nan)
@@ -459,12 +231,12 @@ def profile_confint(fit: Any, parm: Any = None, level: float = 0.95) -> pd.DataF
     return pd.DataFrame(out, index=[names[i] for i in which], columns=cols)
 
 
-def _back_spline(pts: np.ndarray, name: str) -> _BackSpline | None:
+def _back_spline(pts: np.ndarray, name: str) -> BackSpline | None:
     """profile.merMod's ``backSpline(interpSpline(.zeta ~ par))`` on the points with a ζ;
     None (and R's warning) when it cannot be built."""
     ok = ~np.isnan(pts[:, 1])
     try:
-        return _BackSpline(pts[ok, 0], pts[ok, 1])
+        return BackSpline(pts[ok, 0], pts[ok, 1])
     except (ValueError, np.linalg.LinAlgError):
         warnings.warn(f"non-monotonic profile for {name}", RModelsWarning, stacklevel=4)
         return None
@@ -484,7 +256,7 @@ def _approx(x: np.ndarray, y: np.ndarray, t: float) -> float:
     return float(np.interp(t, ux, uy))
 
 
-def _interval(pts: np.ndarray, back: _BackSpline | None, z: np.ndarray, name: str,
+def _interval(pts: np.ndarray, back: BackSpline | None, z: np.ndarray, name: str,
               lower: float, upper: float) -> list:
     """confint.thpr for one parameter: the back-spline at ζ = z, else R's fallbacks; limits
     beyond the profile become the parameter's bounds."""

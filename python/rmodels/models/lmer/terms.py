@@ -21,10 +21,12 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
-from ...errors import FitError
+from ...errors import DataError, FitError
 from ...formula.ast import BinOp, Expr, Formula, Name, Num, Paren, UnaryOp
 from ...formula.deparse import deparse
-from ...formula.parser import parse_expression
+from ...formula.parser import parse_expression, parse_formula
+from ...formula.terms import terms as make_terms
+from ...frame import Env, Factor, evaluate, finish_variable, numeric_to_factor
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,6 @@ class ReStructure:
 
 def _lhs_term_labels(lhs: Expr) -> tuple[list, bool]:
     """Term labels and intercept of ``~ lhs`` (R's ``terms``), for ``||`` expansion."""
-    from ...formula.terms import terms as make_terms
-
     t = make_terms("~" + deparse(lhs))
     return list(t.term_labels), bool(t.intercept)
 
@@ -196,8 +196,6 @@ def expanded_formula_text(formula: Union[str, Formula]) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _expanded_formula_text_cached(text: str) -> str:
-    from ...formula.parser import parse_formula
-
     return _expanded_formula_text(parse_formula(text))
 
 
@@ -235,42 +233,57 @@ def order_terms(nlevels: list) -> list:
     return asc[::-1]
 
 
-def grouping_factor(design: Any, expr: Expr) -> tuple[np.ndarray, list]:
-    """Codes and levels of a grouping expression; ``g1:g2`` is R's factor interaction (levels
-    ``a1:b1, a1:b2, …``, first factor slowest) with unused combinations dropped, as lme4's
-    ``factor(g1:g2)``; other expressions are converted with ``factor()``."""
+def grouping_factor(data: pd.DataFrame, formula_text: str,
+                    expr: Expr) -> tuple[np.ndarray, list]:
+    """Codes and levels of a grouping expression evaluated on ``data`` (the fit's rows, or new
+    data); ``g1:g2`` is R's factor interaction (levels ``a1:b1, a1:b2, …``, first factor
+    slowest) with unused combinations dropped, as lme4's ``factor(g1:g2)``; other expressions
+    are converted with ``factor()`` and their unused levels dropped."""
     e = _strip(expr)
     if isinstance(e, BinOp) and e.op == ":":
-        c1, l1 = grouping_factor(design, e.left)
-        c2, l2 = grouping_factor(design, e.right)
+        c1, l1 = grouping_factor(data, formula_text, e.left)
+        c2, l2 = grouping_factor(data, formula_text, e.right)
         combined = c1.astype(np.int64) * len(l2) + c2
         used, codes = np.unique(combined, return_inverse=True)
         levels = [f"{l1[u // len(l2)]}:{l2[u % len(l2)]}" for u in used]
         return codes.astype(np.int32), levels
-    fast = _categorical_column(design, e)
+    fast = _categorical_column(data, e)
     if fast is not None:
         return fast
-    codes, levels = design.grouping_factor(e)
-    return np.asarray(codes, dtype=np.int32), list(levels)
+    return _evaluated_factor(data, formula_text, e)
 
 
-def _kept_column(design: Any, e: Expr) -> Any:
-    """The kept rows of a data column named by ``e`` (a syntactic name), or None."""
-    if not isinstance(e, Name) or deparse(e) != e.id:
-        return None
-    try:
-        data = design.kept_data()
-    except (AttributeError, RuntimeError):
-        return None
-    if e.id not in data.columns:
+def _evaluated_factor(data: pd.DataFrame, formula_text: str,
+                      e: Expr) -> tuple[np.ndarray, list]:
+    """``factor(e)`` with unused levels dropped, ``e`` evaluated by the frame's interpreter;
+    missing values are an error (the grouping factors of the fit's rows are complete)."""
+    env = Env(data, formula_text, states={}, record=False)
+    v = evaluate(e, env)
+    if isinstance(v, np.ndarray):
+        f = numeric_to_factor(v)
+    elif isinstance(v, Factor):
+        f = v
+    else:
+        f = finish_variable(v, env.n, deparse(e))
+        if not isinstance(f, Factor):
+            raise DataError(f"invalid grouping factor '{deparse(e)}'")
+    f = f.drop_unused()
+    if (f.codes < 0).any():
+        raise DataError(f"missing values in grouping factor '{deparse(e)}'")
+    return f.codes.astype(np.int32), list(f.levels)
+
+
+def _data_column(data: pd.DataFrame, e: Expr) -> Any:
+    """The column of ``data`` named by ``e`` (a syntactic name), or None."""
+    if not isinstance(e, Name) or deparse(e) != e.id or e.id not in data.columns:
         return None
     return data[e.id]
 
 
-def _categorical_column(design: Any, e: Expr) -> tuple[np.ndarray, list] | None:
+def _categorical_column(data: pd.DataFrame, e: Expr) -> tuple[np.ndarray, list] | None:
     """Fast path of ``factor(g)`` for a column that is a Categorical of strings: its codes with
-    unused levels dropped (the design has already removed rows with missing values)."""
-    col = _kept_column(design, e)
+    unused levels dropped (None when a code is missing: the general path reports it)."""
+    col = _data_column(data, e)
     if col is None or not isinstance(col.dtype, pd.CategoricalDtype):
         return None
     cats = col.cat.categories
@@ -306,7 +319,7 @@ def bar_matrix(design: Any, bar: Any) -> tuple[np.ndarray, list]:
         if isinstance(it, Num) and it.value in (0.0, 1.0):
             intercept = it.value == 1.0
             continue
-        col = _kept_column(design, it)
+        col = _data_column(design.kept_data(), it)
         if col is None or not pd.api.types.is_numeric_dtype(col.dtype) or \
                 pd.api.types.is_bool_dtype(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype):
             return design.bar_matrix(bar)
@@ -335,7 +348,7 @@ def build_re_structure(design: Any, bars: list | None = None) -> ReStructure:
     raw: list = []
     for bar in bars:
         Z, cn = bar_matrix(design, bar)
-        codes, levels = grouping_factor(design, bar.group)
+        codes, levels = grouping_factor(design.kept_data(), design.formula_text, bar.group)
         raw.append(ReTerm(bar, deparse(bar.group), list(cn),
                           np.asfortranarray(np.asarray(Z, dtype=float)),
                           np.ascontiguousarray(codes, dtype=np.int32), list(levels)))

@@ -1,0 +1,85 @@
+"""``lmer()``: formula and data → design (fixed-effect model matrix, random-effect terms) →
+lme4's checks → the optimised fit (:class:`.model.LmerMod`), as ``lme4::lmer`` (1.1-31).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ... import _core
+from ...design import build_design
+from ...errors import FitError, RankDeficiencyWarning
+from .model import LmerMod
+from .optimize import LmerControl
+from .terms import build_re_structure, expanded_formula_text
+
+
+def lmer(formula: str, data: pd.DataFrame, REML: bool = True, weights: Any = None,  # noqa: N803
+         offset: Any = None, control: LmerControl | dict | None = None, subset: Any = None,
+         na_action: str = "omit", data_name: str | None = None) -> LmerMod:
+    """Fit a linear mixed model by REML (default) or maximum likelihood, as ``lme4::lmer``.
+
+    ``formula`` is R's formula text with random-effect terms ``(lhs | g)``, ``(lhs || g)``,
+    ``(1 | g1/g2)``, ``(1 | g1:g2)``; ``weights``/``offset`` are column names or arrays.
+    ``data_name`` is what the printed ``Data:`` line shows (R shows the expression typed).
+    Rank-deficient fixed-effect columns are dropped (with a :class:`RankDeficiencyWarning`), a
+    singular fit gives a :class:`SingularFitWarning`, failed convergence checks a
+    :class:`ConvergenceWarning`. With ``na_action="exclude"`` the per-row results (fitted,
+    residuals, predict, hatvalues, cooks_distance) have every row of the data, NaN at the rows
+    dropped for missing values; they are indexed by the data's own index.
+    """
+    ctrl = control if isinstance(control, LmerControl) else LmerControl(**(control or {}))
+    d = build_design(formula, data, weights=weights, offset=offset, subset=subset,
+                     na_action=na_action, allow_bars=True)
+    if d.y is None:
+        raise FitError("'formula' must be a two-sided formula (lme4's check.formula.LHS)")
+    if d.y.ndim != 1 or d.y_factor is not None:
+        raise FitError("response must be a numeric vector")
+    re = build_re_structure(d)
+    X, columns, fit_msgs = drop_rank_deficient(np.asarray(d.X, dtype=float), list(d.columns),
+                                               ctrl.check_rank_tol)
+    call = printed_call(formula, data_name, weights, offset, subset)
+    return LmerMod.from_design(d, re, X, columns, bool(REML), ctrl, call, fit_msgs)
+
+
+def drop_rank_deficient(X: np.ndarray, columns: list, tol: float) -> tuple[np.ndarray, list,
+                                                                             list]:
+    """lme4's ``chkRank.drop.cols``: the columns of X kept by R's pivoted QR (``qr(X, tol)``,
+    LINPACK's dqrdc2 rule), their names, and lme4's message (also warned) when some are
+    dropped."""
+    if X.shape[1] == 0:
+        return X, columns, []
+    qr = _core.qr_dqrdc2(np.asfortranarray(X), tol)
+    rank = int(qr["rank"])
+    if rank == X.shape[1]:
+        return X, columns, []
+    keep = [int(i) for i in np.asarray(qr["pivot"])[:rank]]
+    ndrop = X.shape[1] - rank
+    msg = ("fixed-effect model matrix is rank deficient so dropping "
+           f"{ndrop} column{'s' if ndrop > 1 else ''} / "
+           f"coefficient{'s' if ndrop > 1 else ''}")
+    warnings.warn(msg, RankDeficiencyWarning, stacklevel=3)
+    return X[:, keep], [columns[i] for i in keep], [msg]
+
+
+def printed_call(formula: str, data_name: str | None, weights: Any, offset: Any,
+                 subset: Any) -> dict:
+    """What lme4's ``.prt.call`` shows: the formula with ``||`` expanded, the data's name, and
+    the names given for weights, offset and subset (column names as typed, else a
+    placeholder)."""
+    if isinstance(weights, str):
+        weights_label = weights
+    else:
+        weights_label = None if weights is None else "weights"
+    return {
+        "formula": expanded_formula_text(formula),
+        "data": data_name if data_name is not None else "data",
+        "weights": weights_label,
+        "offset": (offset if isinstance(offset, str) else
+                   (None if offset is None else "offset")),
+        "subset": None if subset is None else "subset",
+    }
