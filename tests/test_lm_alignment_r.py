@@ -53,7 +53,12 @@ CASES = [
     ("exclude_subset", "y ~ x1 + g", {"na_action": "exclude", "subset": True},
      "subset = sub, na.action = na.exclude"),
     ("omit_subset", "y ~ x1 + x2", {"subset": True}, "subset = sub"),
+    # integer positions out of order (rows 3, 10 and 17 have missing values)
+    ("exclude_subset_order", "y ~ x1 + g", {"na_action": "exclude", "subset": "order"},
+     "subset = sub_order, na.action = na.exclude"),
 ]
+
+SUBSET_ORDER = [17, 3, 9, 0, 21, 10, 5, 14, 2, 8, 19, 12, 6, 23]
 
 R_RUN = r"""
 .nv <- function(x) list(v = unname(as.numeric(x)), n = names(x))
@@ -84,7 +89,10 @@ def _subset() -> np.ndarray:
 def _fit(kind: str, case) -> rm.models.lm.LM:
     _, formula, opts, _ = case
     opts = dict(opts)
-    if opts.pop("subset", False):
+    how = opts.pop("subset", False)
+    if how == "order":
+        opts["subset"] = np.array(SUBSET_ORDER)
+    elif how:
         opts["subset"] = _subset()
     return rm.lm(formula, _frame(kind), **opts)
 
@@ -105,6 +113,7 @@ def r_results() -> dict:
             r(f"rownames(dal) <- c({', '.join(repr(str(v)) for v in d.index)})")
         rows = ", ".join(str(k + 1) for k in (5, 0, 12, 3))
         r(f"sub <- seq_len({N}) %% 5 != 3; ndal <- dal[c({rows}), ]")
+        r(f"sub_order <- c({', '.join(str(k + 1) for k in SUBSET_ORDER)})")
         for cid, formula, _, rargs in CASES:
             out[kind, cid] = r(f"local(.one(lm({formula}, data = dal, {rargs}), ndal))")
         out[kind, "mlm"] = r("local({m <- lm(cbind(y, x2) ~ x1 + g, data = dal, "

@@ -89,24 +89,32 @@ class RowLabels:
 
     ``index``: the input DataFrame's index; ``used``: positions (in the data) of the rows in
     the fit; ``pad_rows``: positions of the rows R's ``naresid.exclude`` pads to (the rows of the
-    subsetted data), or None when nothing is padded (``na_action`` other than "exclude", or no
-    row dropped for missing values).
+    subsetted data, in the subset's order), or None when nothing is padded (``na_action`` other
+    than "exclude", or no row dropped for missing values); ``pad_pos``: the position of each
+    used row among ``pad_rows`` (a subset may come in any order and repeat rows, so this is
+    kept, not searched for).
     """
 
-    def __init__(self, index: pd.Index, used: np.ndarray, pad_rows: Optional[np.ndarray] = None):
+    def __init__(self, index: pd.Index, used: np.ndarray, pad_rows: Optional[np.ndarray] = None,
+                 pad_pos: Optional[np.ndarray] = None):
         self.index = index
         self.used = np.asarray(used, dtype=np.int64)
         self.pad_rows = None if pad_rows is None else np.asarray(pad_rows, dtype=np.int64)
+        self.pad_pos = None if pad_pos is None else np.asarray(pad_pos, dtype=np.int64)
+        if self.pad_rows is not None and self.pad_pos is None:
+            raise ValueError("pad_rows needs pad_pos")
         self._used_index: Optional[pd.Index] = None
 
     @classmethod
     def from_design(cls, design) -> "RowLabels":
         """The rows of a :class:`~rmodels.design.Design` (built by ``build_design``)."""
         index = design._index if design._index is not None else pd.RangeIndex(design.n_data)
-        pad = None
         if design.na_action == "exclude" and len(design.na_dropped):
-            pad = design.subset_rows
-        return cls(index, design.kept, pad)
+            rows = design.subset_rows
+            if rows is None:
+                rows = np.arange(design.n_data)
+            return cls(index, design.kept, rows, design.kept_sub)
+        return cls(index, design.kept)
 
     @property
     def used_index(self) -> pd.Index:
@@ -114,10 +122,6 @@ class RowLabels:
         if self._used_index is None:
             self._used_index = self.index[self.used]
         return self._used_index
-
-    def _pad_positions(self) -> np.ndarray:
-        # where each used row sits among the padded rows (both are increasing positions)
-        return np.searchsorted(self.pad_rows, self.used)
 
     def naresid(self, values: np.ndarray, columns: Optional[Sequence[str]] = None,
                 name: Optional[str] = None):
@@ -130,7 +134,7 @@ class RowLabels:
         else:
             out = np.full((len(self.pad_rows),) + v.shape[1:], np.nan,
                           dtype=np.result_type(v.dtype, np.float64))
-            out[self._pad_positions()] = v
+            out[self.pad_pos] = v
             v, idx = out, self.index[self.pad_rows]
         if v.ndim == 2:
             return pd.DataFrame(v, index=idx, columns=None if columns is None
