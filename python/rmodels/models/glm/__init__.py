@@ -7,8 +7,10 @@ from .model import (  # noqa: F401
     GLM,
     GlmCoreFit,
     NegBinGLM,
+    error_class,
     glm,
     glm_call_text,
     glm_nb,
     response_matrix,
+    warning_class,
 )

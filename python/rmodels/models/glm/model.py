@@ -1,6 +1,6 @@
 """Generalized linear models: R's ``glm()`` and the methods of its fit object.
 
-The fit itself is the compiled IRLS of cpp/glm.cpp (R's ``glm.fit``: family ``initialize``,
+The fit itself is the compiled IRLS of cpp/glm/ (irls.cpp) (R's ``glm.fit``: family ``initialize``,
 working weights ``W = w mu'(eta)^2 / V(mu)``, the dqrdc2 pivoted QR with tolerance
 ``min(1e-7, epsilon/1000)`` at every step, step halving, convergence
 ``|dev - dev_old| / (|dev| + 0.1) < epsilon``). This module turns a formula and a data frame
@@ -40,8 +40,30 @@ from ..families import Family, as_family
 __all__ = ["glm", "GLM", "GLMSummary", "glm_fit_matrix", "GlmCoreFit", "glm_nb", "NegBinGLM",
            "theta_ml"]
 
+# The messages of the core's data errors (GlmErrorKind.ResponseValues / ResponseShape); the
+# grouped engine still reads them, the single fit classifies by kind (error_class).
 DATA_MESSAGES = ("y values must be", "negative values not allowed", "non-positive values",
                   "positive values only", "y must be a vector of 0 and 1")
+
+_WarningKind = _core.GlmWarningKind
+_WARNING_CLASSES: dict = {
+    _WarningKind.NotConverged: ConvergenceWarning,
+    _WarningKind.NullDevianceNotConverged: ConvergenceWarning,
+    _WarningKind.FittedProbabilitiesZeroOne: FittedValuesWarning,
+    _WarningKind.FittedRatesZero: FittedValuesWarning,
+    _WarningKind.Boundary: BoundaryWarning,
+}
+_DATA_ERRORS = (_core.GlmErrorKind.ResponseValues, _core.GlmErrorKind.ResponseShape)
+
+
+def warning_class(kind: _core.GlmWarningKind) -> type:
+    """The package's warning class for one of glm.fit's warnings, by its kind."""
+    return _WARNING_CLASSES.get(kind, RModelsWarning)
+
+
+def error_class(kind: _core.GlmErrorKind) -> type:
+    """DataError for the family's checks of the response, FitError for the rest."""
+    return DataError if kind in _DATA_ERRORS else FitError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,6 +95,7 @@ class GlmCoreFit:
     converged: bool
     boundary: bool
     warnings: list = field(default_factory=list)
+    warning_kinds: list = field(default_factory=list)  # _core.GlmWarningKind, one per warning
     trace: list = field(default_factory=list)
     reconstructed_steps: int = 0
     gram_steps: int = 0
@@ -91,21 +114,18 @@ class GlmCoreFit:
             deviance=float(res["deviance"]), null_deviance=float(res["null_deviance"]),
             iter=int(res["iter"]), converged=bool(res["converged"]),
             boundary=bool(res["boundary"]), warnings=list(res["warnings"]),
+            warning_kinds=list(res["warning_kinds"]),
             trace=list(res.get("trace", [])),
             reconstructed_steps=int(res.get("reconstructed_steps", 0)),
             gram_steps=int(res.get("gram_steps", 0)))
 
+    def classified_warnings(self) -> list[tuple[type, str]]:
+        """R's warnings of the fit as (warning class, message), in R's order."""
+        return [(warning_class(k), m) for k, m in zip(self.warning_kinds, self.warnings)]
 
-def _emit(messages: Sequence[str], stacklevel: int = 3) -> None:
-    for msg in messages:
-        if "did not converge" in msg:
-            cls: type = ConvergenceWarning
-        elif "fitted probabilities" in msg or "fitted rates" in msg:
-            cls = FittedValuesWarning
-        elif "boundary value" in msg:
-            cls = BoundaryWarning
-        else:
-            cls = RModelsWarning
+
+def _emit(messages: Sequence[tuple[type, str]], stacklevel: int = 3) -> None:
+    for cls, msg in messages:
         warnings.warn(msg, cls, stacklevel=stacklevel)
 
 
@@ -142,22 +162,18 @@ def glm_fit_matrix(X: np.ndarray, Y: np.ndarray, family: Union[str, Family] = "g
                        "coefs")
     try:
         res = (_core.glm_fit if rows is None else _core.glm_fit_rows)(
-            X if rows is None else rows, Y, w, o, bool(has_offset), fam.core_name, fam.link,
-            fam.lam, fam.variance_name,
+            X if rows is None else rows, Y, w, o, bool(has_offset), fam.core,
             None if start is None else np.asarray(start, float),
             None if etastart is None else np.asarray(etastart, float),
             None if mustart is None else np.asarray(mustart, float),
-            float(epsilon), int(maxit), bool(intercept), int(intercept_col), fam.theta)
+            float(epsilon), int(maxit), bool(intercept), int(intercept_col))
     except _core.GlmError as exc:
-        msg = str(exc)
-        if any(m in msg for m in DATA_MESSAGES):
-            raise DataError(msg) from None
-        raise FitError(msg) from None
+        raise error_class(exc.kind)(str(exc)) from None
     if res is None:
         return None
     fit = GlmCoreFit.from_result(res)
     if emit:
-        _emit(fit.warnings, stacklevel=3)
+        _emit(fit.classified_warnings(), stacklevel=3)
     return fit
 
 
@@ -1402,15 +1418,15 @@ def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = 
     eps, maxit = ctrl["epsilon"], ctrl["maxit"]
     common = {"weights": w, "offset": d.offset, "epsilon": eps, "maxit": maxit,
               "intercept": d.intercept, "has_offset": False}
-    msgs: list[str] = []
+    msgs: list[tuple[type, str]] = []
     fit = glm_fit_matrix(d.X, Y, fam0, start=None if start is None else np.asarray(start, float),
                          etastart=starts.get("etastart"), mustart=starts.get("mustart"),
                          emit=False, **common)
-    msgs += fit.warnings
+    msgs += fit.classified_warnings()
     n_ok = int(n - np.sum(fit.prior_weights == 0))
     mu = fit.fitted
     th, se_th, tw = theta_ml(Y, mu, float(np.sum(w)), w, limit=maxit)
-    msgs += tw
+    msgs += [(RModelsWarning, m) for m in tw]
     fam = negative_binomial(th, link)
     fam_fit = fam0
     it = 0
@@ -1424,11 +1440,11 @@ def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = 
             break
         eta = fam.linkfun(mu)
         fit = glm_fit_matrix(d.X, Y, fam, etastart=eta, emit=False, **common)
-        msgs += fit.warnings
+        msgs += fit.classified_warnings()
         fam_fit = fam
         t0 = th
         th, se_th, tw = theta_ml(Y, mu, float(np.sum(w)), w, limit=maxit)
-        msgs += tw
+        msgs += [(RModelsWarning, m) for m in tw]
         fam = negative_binomial(th, link)
         mu = fit.fitted
         delta = t0 - th
@@ -1436,12 +1452,12 @@ def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = 
         Lm = _nb_loglik(th, mu, Y, w)
     th_warn = tw[-1] if tw else None
     if it > maxit:
-        msgs.append("alternation limit reached")
+        msgs.append((RModelsWarning, "alternation limit reached"))
         th_warn = "alternation limit reached"
     if d.offset is not None and d.intercept:
         icol = d.columns.index("(Intercept)")
         nul = glm_fit_matrix(d.X[:, [icol]], Y, fam, emit=False, **common)
-        msgs += nul.warnings
+        msgs += nul.classified_warnings()
         fit.null_deviance = nul.deviance
     _emit(msgs, stacklevel=2)
     formula_text = getattr(d, "formula_text", "") or formula

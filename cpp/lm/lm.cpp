@@ -11,6 +11,7 @@
 #include "qr.hpp"
 #include "qr_kernels.hpp"
 #include "qr_tall.hpp"
+#include "wls.hpp"
 
 namespace rmodels {
 
@@ -189,6 +190,24 @@ Eigen::MatrixXd chol2inv_r_order(const Eigen::Ref<const Eigen::MatrixXd>& qr, in
   return a;
 }
 
+// lm.fit's factor, coefficients and residuals in R's operation order (dqrdc2_r_order,
+// dqrsl_r_order) on X's first nu rows; `effects` (nu x k) becomes Q'y in place.
+Eigen::MatrixXd solve_r_order(Eigen::Ref<Eigen::MatrixXd> X, Eigen::Index nu, double tol,
+                              Eigen::MatrixXd& effects, LmFit& fit) {
+  const Eigen::Index p = X.cols(), k = effects.cols();
+  double* xd = X.data();
+  const Eigen::Index ld = X.outerStride();
+  fit.rank = dqrdc2_r_order(xd, ld, nu, p, tol, fit.qraux, fit.pivot);
+  Eigen::MatrixXd rsd(nu, k);
+  std::vector<double> b(static_cast<std::size_t>(std::max(fit.rank, 1)));
+  for (Eigen::Index c = 0; c < k; ++c) {
+    dqrsl_r_order(xd, ld, nu, fit.rank, fit.qraux, effects.col(c).data(), b.data(),
+                  rsd.col(c).data());
+    for (int i = 0; i < fit.rank; ++i) fit.coefficients(fit.pivot[i], c) = b[i];
+  }
+  return rsd;
+}
+
 }  // namespace
 
 bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p) {
@@ -285,12 +304,12 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
 
   Eigen::MatrixXd rsd;  // residuals of the weighted problem on the used rows
   const bool use_extended = extended == 1 || (extended < 0 && lm_uses_extended_precision(nu, p));
-  TallFit tf;
+  WlsStep step;
   TallStatus tall = TallStatus::kDeclined;
   std::shared_ptr<TallFactor> deferred =
       defer_factor ? std::make_shared<TallFactor>() : std::shared_ptr<TallFactor>();
   if (nu > 0 && p > 0 && !use_extended && allow_fast && y_finite)
-    tall = lm_tall_reconstruct_checked(X.topRows(nu), effects, tol, threads, tf, deferred.get());
+    tall = wls_reconstruct(X.topRows(nu), effects, tol, threads, step, deferred.get());
   if (tall == TallStatus::kNonFiniteX) throw std::invalid_argument("NA/NaN/Inf in 'x'");
   if (tall != TallStatus::kDone) check_inputs();
 
@@ -304,38 +323,23 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   } else if (use_extended) {
     // R's own operation order in double (see dqrdc2_r_order): bit-identical to R's lm.fit.
     fit.algorithm = "dqrdc2-r-order";
-    double* xd = X.data();
-    const Eigen::Index ld = X.outerStride();
-    fit.rank = dqrdc2_r_order(xd, ld, nu, p, tol, fit.qraux, fit.pivot);
-    rsd.resize(nu, k);
-    std::vector<double> b(static_cast<std::size_t>(std::max(fit.rank, 1)));
-    for (Eigen::Index c = 0; c < k; ++c) {
-      dqrsl_r_order(xd, ld, nu, fit.rank, fit.qraux, effects.col(c).data(), b.data(),
-                    rsd.col(c).data());
-      for (int i = 0; i < fit.rank; ++i) fit.coefficients(fit.pivot[i], c) = b[i];
-    }
-  } else if (tall == TallStatus::kDone) {
-    fit.algorithm = "reconstructed";
-    fit.qraux = std::move(tf.qraux);
-    fit.pivot = std::move(tf.pivot);
-    fit.rank = tf.rank;
-    for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = tf.coef.row(i);
-    if (deferred) {
-      deferred->yw = std::move(effects);
-      fit.deferred = std::move(deferred);
-    }
-    effects = std::move(tf.effects);
-    rsd = std::move(tf.rsd);
+    rsd = solve_r_order(X, nu, tol, effects, fit);
   } else {
-    auto xu = X.topRows(nu);
-    QRPivoting piv = qr_dqrdc2_inplace(xu, tol, threads);
-    fit.qraux = std::move(piv.qraux);
-    fit.pivot = std::move(piv.pivot);
-    fit.rank = piv.rank;
-    qr_qty_inplace(xu, fit.qraux, fit.rank, effects);
-    const Eigen::MatrixXd b = qr_solve_r(xu, fit.rank, effects);
-    for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = b.row(i);
-    rsd = qr_resid_from_qty(xu, fit.qraux, fit.rank, effects);
+    if (tall == TallStatus::kDone) {
+      fit.algorithm = "reconstructed";
+      if (deferred) {
+        deferred->yw = std::move(effects);
+        fit.deferred = std::move(deferred);
+      }
+    } else {
+      wls_dqrdc2(X.topRows(nu), std::move(effects), tol, threads, /*residuals=*/true, step);
+    }
+    fit.qraux = std::move(step.qraux);
+    fit.pivot = std::move(step.pivot);
+    fit.rank = step.rank;
+    for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = step.coef.row(i);
+    effects = std::move(step.effects);
+    rsd = std::move(step.rsd);
   }
   fit.effects = std::move(effects);
   fit.df_residual = static_cast<int>(nu) - fit.rank;
