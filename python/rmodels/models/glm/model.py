@@ -1,6 +1,6 @@
 """Generalized linear models: R's ``glm()`` and the methods of its fit object.
 
-The fit itself is the compiled IRLS of cpp/glm/ (irls.cpp) (R's ``glm.fit``: family ``initialize``,
+The fit itself is the compiled IRLS of cpp/glm/irls.cpp (R's ``glm.fit``: family ``initialize``,
 working weights ``W = w mu'(eta)^2 / V(mu)``, the dqrdc2 pivoted QR with tolerance
 ``min(1e-7, epsilon/1000)`` at every step, step halving, convergence
 ``|dev - dev_old| / (|dev| + 0.1) < epsilon``). This module turns a formula and a data frame
