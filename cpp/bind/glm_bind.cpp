@@ -12,6 +12,7 @@
 #include "design_rows.hpp"
 #include "family_aic.hpp"
 #include "glm.hpp"
+#include "glm_family_bind.hpp"
 
 namespace py = pybind11;
 
@@ -21,21 +22,6 @@ namespace {
 
 using RowsRef = Eigen::Ref<const Eigen::MatrixXd>;
 using OptVec = std::optional<Eigen::VectorXd>;
-
-// A family as Python builds it: the core's Family and the names it was made from (R's
-// family$family, link, variance; lambda of power links; theta of the negative binomial).
-struct GlmFamily {
-  Family core;
-  std::string family, link, variance;
-  double lambda = 1.0, theta = NAN;
-  GlmFamily(std::string fam, std::string lnk, double lam, std::string var, double th)
-      : core(make_family(fam, lnk, lam, var, th)),
-        family(std::move(fam)),
-        link(std::move(lnk)),
-        variance(std::move(var)),
-        lambda(lam),
-        theta(th) {}
-};
 
 void register_kinds(py::module_& m) {
   py::enum_<GlmErrorKind>(m, "GlmErrorKind", "What a GlmError is about (cpp/glm/families.hpp).")
