@@ -58,7 +58,7 @@ bench: build
 lint: venv
 	$(VPY) -m pip install -q ruff clang-format
 	$(VENV)/bin/ruff check python tests benchmarks
-	$(VENV)/bin/clang-format --dry-run --Werror cpp/*.cpp cpp/*.hpp
+	$(VENV)/bin/clang-format --dry-run --Werror $$(find cpp -name "*.cpp" -o -name "*.hpp")
 
 clean:
 	rm -rf build $(VENV)

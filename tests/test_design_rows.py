@@ -91,3 +91,22 @@ def test_glm_from_rows_declines_aliased_columns():
     rows = d.design_rows()
     assert rows is not None
     assert glm_fit_matrix(None, d.y.astype(float), "binomial", rows=rows) is None
+
+
+def test_rows_matvec_and_hat_against_numpy():
+    """``rows_matvec`` (X b) and ``rows_hat`` (w_i x_i' M x_i) on the row store against the same
+    products of the dense matrix in NumPy."""
+    d = build_design("y ~ x + g + h", _data())
+    rows = d.design_rows()
+    X = d.X
+    rng = np.random.default_rng(11)
+    b = rng.normal(size=X.shape[1])
+    b[3] = 0.0  # a zero coefficient is skipped: the sum is unchanged
+    np.testing.assert_allclose(_core.rows_matvec(rows, b), X @ b, rtol=1e-13, atol=1e-13)
+    A = rng.normal(size=(X.shape[1], X.shape[1]))
+    M = np.asfortranarray(A @ A.T)
+    w = rng.uniform(0.5, 2, X.shape[0])
+    w[::5] = 0.0
+    ref = w * np.einsum("ij,jk,ik->i", X, M, X)
+    np.testing.assert_allclose(_core.rows_hat(rows, M, w), ref, rtol=1e-11, atol=1e-12)
+    assert np.all(_core.rows_hat(rows, M, w)[::5] == 0.0)

@@ -9,9 +9,11 @@ the results must agree to ~1e-10 and the iteration counts exactly.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
-from rmodels import errors
+from rmodels import _core, errors
 from rmodels.models.families import Gamma, binomial, gaussian, inverse_gaussian, poisson, quasi
 from rmodels.models.glm import glm_fit_matrix
 from scipy import special
@@ -171,3 +173,76 @@ def test_errors_and_empty_model():
                           intercept=False)
     assert core.iter == 0 and core.converged and core.rank == 0
     np.testing.assert_allclose(core.fitted, 1.0)
+
+
+@pytest.mark.parametrize("fam,fname,link", CASES, ids=[c[0].call_text for c in CASES])
+def test_family_object_against_numpy(fam, fname, link):
+    """The compiled family bound once (``Family.core``, a ``_core.GlmFamily``): its element-wise
+    functions against the NumPy reference of R's make.link and variance/dev.resids."""
+    rng = np.random.default_rng(7)
+    linkfun, linkinv, mu_eta = _link(link)
+    variance, dev_resids, _ = _family(fname)
+    mu = rng.uniform(0.05, 0.95, 50) if fname == "binomial" else rng.uniform(0.5, 4.0, 50)
+    y = (rng.uniform(size=50) < mu).astype(float) if fname == "binomial" else \
+        rng.uniform(0.5, 4.0, 50)
+    wt = rng.uniform(0.5, 2.0, 50)
+    eta = linkfun(mu)
+    core = fam.core
+    assert isinstance(core, _core.GlmFamily) and fam.core is core  # made once
+    np.testing.assert_allclose(core.linkfun(mu), eta, rtol=1e-13)
+    np.testing.assert_allclose(core.linkinv(eta), linkinv(eta), rtol=1e-13)
+    np.testing.assert_allclose(core.mu_eta(eta), mu_eta(eta), rtol=1e-13)
+    np.testing.assert_allclose(core.variance(mu), variance(mu), rtol=1e-13)
+    np.testing.assert_allclose(core.dev_resids(y, mu, wt), dev_resids(y, mu, wt), rtol=1e-12,
+                               atol=1e-300)
+    assert core.valid(eta, mu) == (True, True)
+    assert (core.family, core.link) == (fam.core_name, fam.link)
+    again = pickle.loads(pickle.dumps(core))
+    np.testing.assert_array_equal(again.linkinv(eta), core.linkinv(eta))
+
+
+def test_error_kinds():
+    """Errors carry their kind (``_core.GlmErrorKind``); the Python classes follow it."""
+    X = np.ones((4, 1))
+    with pytest.raises(_core.GlmError) as exc:
+        _core.GlmFamily("binomial", "nolink")
+    assert exc.value.kind == _core.GlmErrorKind.InvalidArgument
+    fam = binomial().core
+    y = np.asfortranarray([[0.0], [2.0], [1.0], [0.0]])
+    w, o = np.ones(4), np.zeros(4)
+    with pytest.raises(_core.GlmError, match="y values must be") as exc:
+        _core.glm_fit(X, y, w, o, False, fam)
+    assert exc.value.kind == _core.GlmErrorKind.ResponseValues
+    with pytest.raises(_core.GlmError) as exc:
+        _core.glm_fit(X, np.asfortranarray(np.ones((4, 3))), w, o, False, poisson().core)
+    assert exc.value.kind == _core.GlmErrorKind.ResponseShape
+    with pytest.raises(_core.GlmError, match="length of 'start'") as exc:
+        _core.glm_fit(X, np.asfortranarray([[1.0], [2.0], [3.0], [4.0]]), w, o, False,
+                      poisson().core, start=np.zeros(2))
+    assert exc.value.kind == _core.GlmErrorKind.InvalidArgument
+    with pytest.raises(errors.FitError, match="cannot find valid starting values"):
+        glm_fit_matrix(X, np.array([1.0, 0.0, 3.0, 4.0]), gaussian(link="log"), emit=False)
+    with pytest.raises(errors.DataError, match="y must be a vector of 0 and 1"):
+        glm_fit_matrix(X, np.ones((4, 3)), binomial(), emit=False)
+
+
+def test_warning_kinds():
+    """R's warnings come with their kinds, one per message, in R's order."""
+    rng, X = _problem(4)
+    n = X.shape[0]
+    y = (X[:, 1] > 0).astype(float)  # complete separation
+    res = glm_fit_matrix(X, y, binomial(), emit=False)
+    K = _core.GlmWarningKind
+    assert len(res.warning_kinds) == len(res.warnings)
+    assert K.FittedProbabilitiesZeroOne in res.warning_kinds
+    k = res.warning_kinds.index(K.FittedProbabilitiesZeroOne)
+    assert "fitted probabilities numerically 0 or 1" in res.warnings[k]
+    y = rng.poisson(3.0, size=n).astype(float)
+    res = glm_fit_matrix(X, y, poisson(), maxit=1, emit=False)
+    assert res.warning_kinds == [K.NotConverged]
+    assert res.warnings == ["glm.fit: algorithm did not converge"]
+    with pytest.warns(errors.ConvergenceWarning, match="did not converge"):
+        glm_fit_matrix(X, y, poisson(), maxit=1)
+    yb = np.column_stack([rng.integers(0, 5, n) + 0.5, np.full(n, 3.0)])
+    res = glm_fit_matrix(X, yb, binomial(), emit=False)
+    assert res.warning_kinds[0] == K.NonIntegerCounts

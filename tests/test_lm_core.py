@@ -244,3 +244,35 @@ def test_core_bit_identical_to_sequential_reference(seed):
     ref = lm_wfit_reference(X, y)
     got = lm_wfit(np.asfortranarray(X), y, None, None, 1e-7)
     assert np.array_equal(got["coefficients"], ref["coefficients"], equal_nan=True)
+
+
+def _np_summary_sums(f, r, w, intercept):
+    """summary.lm's (mss, rss) in NumPy (R's formulas, no long double)."""
+    if w is None:
+        m = f.mean() if intercept else 0.0
+        return float(np.sum((f - m) ** 2)), float(np.sum(r * r))
+    m = np.sum(w * f / np.sum(w)) if intercept else 0.0
+    return float(np.sum(w * (f - m) ** 2)), float(np.sum(w * r * r))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("intercept", [False, True])
+def test_r_summary_sums_against_numpy(weighted, intercept):
+    rng = np.random.default_rng(5)
+    f = rng.normal(3, 2, 500)
+    r = rng.normal(0, 1, 500)
+    w = rng.uniform(0.1, 3, 500) if weighted else None
+    got = _core.r_summary_sums(f, r, w, intercept)
+    np.testing.assert_allclose(got, _np_summary_sums(f, r, w, intercept), rtol=1e-12)
+    with pytest.raises(ValueError):
+        _core.r_summary_sums(f, r[:-1], w, intercept)
+
+
+def test_r_sum_and_mean_against_fsum():
+    """R's sum() and mean() (long-double accumulation) against exactly rounded sums."""
+    rng = np.random.default_rng(9)
+    x = rng.normal(0, 1, 10001) * 10.0 ** rng.integers(-8, 8, 10001)
+    assert _core.r_sum(x) == pytest.approx(math.fsum(x), rel=1e-14, abs=1e-12)
+    assert _core.r_mean(x) == pytest.approx(math.fsum(x) / x.size, rel=1e-14, abs=1e-12)
+    assert math.isnan(_core.r_mean(np.array([])))
+    assert _core.r_sum(np.array([])) == 0.0

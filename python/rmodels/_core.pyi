@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_count_aic', 'glm_family_eval', 'glm_family_valid', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_count_aic', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -50,8 +50,206 @@ class DeferredQR:
         """
         Whether the factor has been written over the design buffer.
         """
+class GlmErrorKind:
+    """
+    What a GlmError is about (cpp/glm/families.hpp).
+    
+    Members:
+    
+      ResponseValues
+    
+      ResponseShape
+    
+      InvalidArgument
+    
+      NoValidStart
+    
+      NoValidCoefficients
+    
+      StepCorrection
+    
+      InvalidWorkingValues
+    
+      EmptyModel
+    
+      RankExceedsObservations
+    
+      NoInformativeObservations
+    """
+    EmptyModel: typing.ClassVar[GlmErrorKind]
+    InvalidArgument: typing.ClassVar[GlmErrorKind]
+    InvalidWorkingValues: typing.ClassVar[GlmErrorKind]
+    NoInformativeObservations: typing.ClassVar[GlmErrorKind]
+    NoValidCoefficients: typing.ClassVar[GlmErrorKind]
+    NoValidStart: typing.ClassVar[GlmErrorKind]
+    RankExceedsObservations: typing.ClassVar[GlmErrorKind]
+    ResponseShape: typing.ClassVar[GlmErrorKind]
+    ResponseValues: typing.ClassVar[GlmErrorKind]
+    StepCorrection: typing.ClassVar[GlmErrorKind]
+    __members__: typing.ClassVar[dict[str, GlmErrorKind]]
+    @typing.overload
+    def __eq__(self, other: GlmErrorKind) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: GlmErrorKind) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class GlmWarningKind:
+    """
+    Which of R's glm.fit warnings a message is (cpp/glm/families.hpp).
+    
+    Members:
+    
+      NotConverged
+    
+      NullDevianceNotConverged
+    
+      Boundary
+    
+      FittedProbabilitiesZeroOne
+    
+      FittedRatesZero
+    
+      NoInformativeObservations
+    
+      NonFiniteCoefficients
+    
+      StepTruncatedDivergence
+    
+      StepTruncatedOutOfBounds
+    
+      NonIntegerSuccesses
+    
+      NonIntegerCounts
+    """
+    Boundary: typing.ClassVar[GlmWarningKind]
+    FittedProbabilitiesZeroOne: typing.ClassVar[GlmWarningKind]
+    FittedRatesZero: typing.ClassVar[GlmWarningKind]
+    NoInformativeObservations: typing.ClassVar[GlmWarningKind]
+    NonFiniteCoefficients: typing.ClassVar[GlmWarningKind]
+    NonIntegerCounts: typing.ClassVar[GlmWarningKind]
+    NonIntegerSuccesses: typing.ClassVar[GlmWarningKind]
+    NotConverged: typing.ClassVar[GlmWarningKind]
+    NullDevianceNotConverged: typing.ClassVar[GlmWarningKind]
+    StepTruncatedDivergence: typing.ClassVar[GlmWarningKind]
+    StepTruncatedOutOfBounds: typing.ClassVar[GlmWarningKind]
+    __members__: typing.ClassVar[dict[str, GlmWarningKind]]
+    @typing.overload
+    def __eq__(self, other: GlmWarningKind) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: GlmWarningKind) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
 class GlmError(RuntimeError):
     pass
+class GlmFamily:
+    """
+    A GLM family for the compiled core, made once per Python Family:
+    GlmFamily(family, link, lambda_=1, variance='', theta=nan) with R's
+    names (family 'gaussian', 'binomial', ..., 'negative.binomial'; link
+    'logit', ..., 'mu^0.5' with lambda_ for power links; variance for
+    quasi). Its methods are the element-wise family functions.
+    """
+    def __getstate__(self) -> tuple[str, str, float, str, float]:
+        ...
+    def __init__(self, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> None:
+        ...
+    def __setstate__(self, arg0: tuple) -> None:
+        ...
+    def dev_resids(self, y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], mu: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], wt: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        """
+        Unit deviances times prior weights.
+        """
+    def linkfun(self, mu: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Any:
+        """
+        g(mu).
+        """
+    def linkinv(self, eta: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Any:
+        """
+        g^{-1}(eta) with R's clamps.
+        """
+    def mu_eta(self, eta: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Any:
+        """
+        d mu / d eta (R's mu.eta).
+        """
+    def valid(self, eta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], mu: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> tuple[bool, bool]:
+        """
+        (valideta(eta), validmu(mu)) of the family.
+        """
+    def variance(self, mu: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Any:
+        """
+        V(mu).
+        """
+    @property
+    def family(self) -> str:
+        ...
+    @property
+    def lambda_(self) -> float:
+        ...
+    @property
+    def link(self) -> str:
+        ...
+    @property
+    def theta(self) -> float:
+        ...
+    @property
+    def variance_name(self) -> str:
+        ...
 class PlsModel:
     """
     Penalized least squares for a linear mixed model (lme4's PLS; MixedModels.jl's blocked layout).
@@ -143,17 +341,9 @@ def glm_count_aic(family: str, y: typing.Annotated[numpy.typing.NDArray[numpy.fl
     """
     R's binomial()$aic(y, n, mu, wt) or poisson()$aic (without 2 * rank): -2 sum of the prior-weighted log densities by R's saddle-point method (dbinom/dpois). Returns (aic, the non-integer Poisson counts, for R's warning).
     """
-def glm_family_eval(what: str, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex, variance: str, a: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], b: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], wt: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+def glm_fit(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], offset: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], has_offset: bool, family: GlmFamily, start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1) -> dict:
     """
-    Element-wise family kernels (linkfun, linkinv, mu_eta, variance of a; dev_resids of y = a, mu = b, weights wt).
-    """
-def glm_family_valid(family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex, variance: str, eta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], mu: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> tuple[bool, bool]:
-    """
-    (valideta(eta), validmu(mu)) of the family.
-    """
-def glm_fit(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], offset: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], has_offset: bool, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1, theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> dict:
-    """
-    R's glm() + glm.fit(): family initialize, IRLS with dqrdc2 pivoting and step halving, null deviance. X (n, p) and Y (n, 1|2) Fortran-ordered float64. Raises GlmError with R's message; R's warnings are returned in 'warnings'.
+    R's glm() + glm.fit(): family initialize, IRLS with dqrdc2 pivoting and step halving, null deviance. X (n, p) and Y (n, 1|2) Fortran-ordered float64; family a GlmFamily. Raises GlmError (with .kind, a GlmErrorKind) with R's message; R's warnings are returned in 'warnings', their kinds (GlmWarningKind) in 'warning_kinds'.
     """
 def glm_fit_batch(groups: list, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', theta: typing.SupportsFloat | typing.SupportsIndex = ..., epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
     """
@@ -162,7 +352,7 @@ def glm_fit_batch(groups: list, family: str, link: str, lambda_: typing.Supports
     -1; empty: none). Threads as lm_wfit_batch. Returns one dict per group as glm_fit's, with 'error'
     None, or {'error': message, 'data_error': bool}.
     """
-def glm_fit_rows(rows: DesignRows, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], offset: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], has_offset: bool, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1, theta: typing.SupportsFloat | typing.SupportsIndex = ...) -> typing.Any:
+def glm_fit_rows(rows: DesignRows, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], offset: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], has_offset: bool, family: GlmFamily, start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1) -> typing.Any:
     """
     glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased columns): fit with the dense matrix then.
     """

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Union
 
 import numpy as np
@@ -85,38 +86,36 @@ class Family:
         return "negative.binomial" if self.family.startswith("Negative Binomial") else self.family
 
     # ---- element-wise kernels (compiled) ------------------------------------------------
-    def _eval(self, what: str, a, b=None, wt=None) -> np.ndarray:
-        a = np.ascontiguousarray(a, dtype=float).ravel()
-        b = a if b is None else np.broadcast_to(np.asarray(b, float), a.shape).astype(float)
-        wt = np.ones_like(a) if wt is None else np.broadcast_to(
-            np.asarray(wt, float), a.shape).astype(float)
-        return _core.glm_family_eval(what, self.core_name, self.link, self.lam,
-                                     self.variance_name, a, b, wt, self.theta)
+    @cached_property
+    def core(self) -> _core.GlmFamily:
+        """The compiled family (made once; the fits and the kernels below use it)."""
+        return _core.GlmFamily(self.core_name, self.link, self.lam, self.variance_name,
+                               self.theta)
 
     def linkfun(self, mu) -> np.ndarray:
         """g(mu)."""
-        return self._eval("linkfun", mu)
+        return self.core.linkfun(_vector(mu))
 
     def linkinv(self, eta) -> np.ndarray:
         """g^{-1}(eta) with R's clamps (logit |eta| > 30, probit, cloglog, log >= eps)."""
-        return self._eval("linkinv", eta)
+        return self.core.linkinv(_vector(eta))
 
     def mu_eta(self, eta) -> np.ndarray:
         """d mu / d eta (R's ``mu.eta``)."""
-        return self._eval("mu_eta", eta)
+        return self.core.mu_eta(_vector(eta))
 
     def variance(self, mu) -> np.ndarray:
         """V(mu)."""
-        return self._eval("variance", mu)
+        return self.core.variance(_vector(mu))
 
     def dev_resids(self, y, mu, wt) -> np.ndarray:
         """Unit deviances times prior weights (R's ``dev.resids``)."""
-        return self._eval("dev_resids", y, mu, wt)
+        y = _vector(y)
+        return self.core.dev_resids(y, _vector(mu, y.shape), _vector(wt, y.shape))
 
     def valid(self, eta, mu) -> tuple[bool, bool]:
         """(valideta(eta), validmu(mu))."""
-        return _core.glm_family_valid(self.core_name, self.link, self.lam, self.variance_name,
-                                      np.asarray(eta, float), np.asarray(mu, float), self.theta)
+        return self.core.valid(np.asarray(eta, float), np.asarray(mu, float))
 
     # ---- properties used by the fit object ----------------------------------------------
     @property
@@ -177,6 +176,13 @@ class Family:
         return out
 
     __str__ = __repr__
+
+
+def _vector(a, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """a as a contiguous float64 vector (broadcast to ``shape`` when given)."""
+    if shape is None:
+        return np.ascontiguousarray(a, dtype=float).ravel()
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), shape))
 
 
 def _check_link(link, family: str, ok: tuple[str, ...]) -> tuple[str, float]:

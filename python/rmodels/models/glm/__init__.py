@@ -10,11 +10,12 @@ from .fit import (  # noqa: F401
     DATA_MESSAGES,
     GlmCoreFit,
     check_prior_weights,
-    condition_class,
     emit_r_warnings,
+    error_class,
     glm_control,
     glm_fit_matrix,
     response_matrix,
+    warning_class,
 )
 from .model import GLM, glm  # noqa: F401
 from .nb import NegBinGLM, glm_nb, theta_ml  # noqa: F401

@@ -1,12 +1,13 @@
 """glm stage "core fit": R's ``glm.fit`` on a model matrix, and what glm() checks before it.
 
-The fit itself is the compiled IRLS of cpp/glm.cpp (R's ``glm.fit``: family ``initialize``,
+The fit itself is the compiled IRLS of cpp/glm/irls.cpp (R's ``glm.fit``: family ``initialize``,
 working weights ``W = w mu'(eta)^2 / V(mu)``, the dqrdc2 pivoted QR with tolerance
 ``min(1e-7, epsilon/1000)`` at every step, step halving, convergence
 ``|dev - dev_old| / (|dev| + 0.1) < epsilon``). This module converts the response as R's
 ``family$initialize`` expects it (:func:`response_matrix`), checks ``glm.control``
 (:func:`glm_control`), calls the core (:func:`glm_fit_matrix`, :func:`fit_design`) and turns the
-core's messages into the package's errors and R's warnings (:func:`condition_class`).
+core's error and warning kinds into the package's classes (:func:`error_class`,
+:func:`warning_class`).
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from ...errors import (
 )
 from ..families import Family, as_family
 
-__all__ = ["DATA_MESSAGES", "GlmCoreFit", "condition_class", "emit_r_warnings", "glm_control",
+__all__ = ["DATA_MESSAGES", "GlmCoreFit", "error_class", "warning_class", "emit_r_warnings",
+           "glm_control",
            "glm_fit_matrix", "response_matrix", "check_prior_weights", "start_vectors",
            "fit_design", "trace_text"]
 
-# Messages of the core's errors that are about the data (R's family$initialize and
-# validmu/valideta checks), raised as DataError; every other core error is a FitError.
+# The messages of the core's data errors (GlmErrorKind.ResponseValues / ResponseShape); the
+# grouped engine still reads them, the single fit classifies by kind (error_class).
 DATA_MESSAGES = ("y values must be", "negative values not allowed", "non-positive values",
                  "positive values only", "y must be a vector of 0 and 1")
 
@@ -68,6 +70,7 @@ class GlmCoreFit:
     converged: bool
     boundary: bool
     warnings: list = field(default_factory=list)
+    warning_kinds: list = field(default_factory=list)  # _core.GlmWarningKind, one per warning
     trace: list = field(default_factory=list)
     reconstructed_steps: int = 0
     gram_steps: int = 0
@@ -86,37 +89,44 @@ class GlmCoreFit:
             deviance=float(res["deviance"]), null_deviance=float(res["null_deviance"]),
             iter=int(res["iter"]), converged=bool(res["converged"]),
             boundary=bool(res["boundary"]), warnings=list(res["warnings"]),
+            warning_kinds=list(res["warning_kinds"]),
             trace=list(res.get("trace", [])),
             reconstructed_steps=int(res.get("reconstructed_steps", 0)),
             gram_steps=int(res.get("gram_steps", 0)))
+
+    def classified_warnings(self) -> list[tuple[type, str]]:
+        """R's warnings of the fit as (warning class, message), in R's order."""
+        return [(warning_class(k), m) for k, m in zip(self.warning_kinds, self.warnings)]
 
 
 # ---------------------------------------------------------------------------------------------
 # R's conditions
 
 
-def condition_class(message: str, error: bool = False) -> type:
-    """The package's class for a message of the core: for an error, DataError (the messages
-    of :data:`DATA_MESSAGES`) or FitError; for a warning, ConvergenceWarning ("did not
-    converge"), FittedValuesWarning ("fitted probabilities/rates numerically 0 or 1"),
-    BoundaryWarning ("boundary value") or RModelsWarning.
-
-    The one place where kinds are recognised by R's message text."""
-    if error:
-        return DataError if any(m in message for m in DATA_MESSAGES) else FitError
-    if "did not converge" in message:
-        return ConvergenceWarning
-    if "fitted probabilities" in message or "fitted rates" in message:
-        return FittedValuesWarning
-    if "boundary value" in message:
-        return BoundaryWarning
-    return RModelsWarning
+_WARNING_CLASSES: dict = {
+    _core.GlmWarningKind.NotConverged: ConvergenceWarning,
+    _core.GlmWarningKind.NullDevianceNotConverged: ConvergenceWarning,
+    _core.GlmWarningKind.FittedProbabilitiesZeroOne: FittedValuesWarning,
+    _core.GlmWarningKind.FittedRatesZero: FittedValuesWarning,
+    _core.GlmWarningKind.Boundary: BoundaryWarning,
+}
+_DATA_ERRORS = (_core.GlmErrorKind.ResponseValues, _core.GlmErrorKind.ResponseShape)
 
 
-def emit_r_warnings(messages: Sequence[str], stacklevel: int = 3) -> None:
-    """Issue R's warnings of a fit, in R's order, each as its :func:`condition_class`."""
-    for msg in messages:
-        warnings.warn(msg, condition_class(msg), stacklevel=stacklevel)
+def warning_class(kind: _core.GlmWarningKind) -> type:
+    """The package's warning class for one of glm.fit's warnings, by the core's kind."""
+    return _WARNING_CLASSES.get(kind, RModelsWarning)
+
+
+def error_class(kind: _core.GlmErrorKind) -> type:
+    """DataError for the family's checks of the response, FitError for the rest."""
+    return DataError if kind in _DATA_ERRORS else FitError
+
+
+def emit_r_warnings(messages: Sequence[tuple[type, str]], stacklevel: int = 3) -> None:
+    """Issue R's warnings of a fit, in R's order: (warning class, message) pairs."""
+    for cls, msg in messages:
+        warnings.warn(msg, cls, stacklevel=stacklevel)
 
 
 def glm_control(control: Optional[dict]) -> tuple[dict, bool]:
@@ -172,20 +182,18 @@ def glm_fit_matrix(X: Optional[np.ndarray], Y: np.ndarray, family: Union[str, Fa
                        "coefs")
     try:
         res = (_core.glm_fit if rows is None else _core.glm_fit_rows)(
-            X if rows is None else rows, Y, w, o, bool(has_offset), fam.core_name, fam.link,
-            fam.lam, fam.variance_name,
+            X if rows is None else rows, Y, w, o, bool(has_offset), fam.core,
             None if start is None else np.asarray(start, float),
             None if etastart is None else np.asarray(etastart, float),
             None if mustart is None else np.asarray(mustart, float),
-            float(epsilon), int(maxit), bool(intercept), int(intercept_col), fam.theta)
+            float(epsilon), int(maxit), bool(intercept), int(intercept_col))
     except _core.GlmError as exc:
-        msg = str(exc)
-        raise condition_class(msg, error=True)(msg) from None
+        raise error_class(exc.kind)(str(exc)) from None
     if res is None:
         return None
     fit = GlmCoreFit.from_result(res)
     if emit:
-        emit_r_warnings(fit.warnings, stacklevel=3)
+        emit_r_warnings(fit.classified_warnings(), stacklevel=3)
     return fit
 
 

@@ -199,7 +199,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
                       start_vectors(data, d.kept, etastart, mustart))
     if trace:
         print(trace_text(core.trace), end="")
-    emit_r_warnings(core.warnings, stacklevel=3)
+    emit_r_warnings(core.classified_warnings(), stacklevel=3)
     call = glm_call_text(getattr(d, "formula_text", "") or formula,
                          None if family is None else fam, data_name, weights,
                          subset, offset, start, etastart, mustart, control, na_action, contrasts)

@@ -97,11 +97,11 @@ def alternate_theta(X: np.ndarray, Y: np.ndarray, w: np.ndarray, fit: GlmCoreFit
     |Lm0 - Lm|/d1 + |dtheta|/d2 <= epsilon (d1 = sqrt(2 max(1, df.residual)), d2 = 1), at most
     ``maxit`` alternations."""
     eps, maxit = common["epsilon"], common["maxit"]
-    msgs = list(fit.warnings)
+    msgs = fit.classified_warnings()
     n_ok = int(len(Y) - np.sum(fit.prior_weights == 0))
     mu = fit.fitted
     th, se_th, tw = theta_ml(Y, mu, float(np.sum(w)), w, limit=maxit)
-    msgs += tw
+    msgs += [(RModelsWarning, m) for m in tw]
     fam = negative_binomial(th, link)
     fam_fit = fam0
     it = 0
@@ -114,11 +114,11 @@ def alternate_theta(X: np.ndarray, Y: np.ndarray, w: np.ndarray, fit: GlmCoreFit
         if not (it <= maxit and (abs(Lm0 - Lm) / d1 + abs(delta) / d2) > eps):
             break
         fit = glm_fit_matrix(X, Y, fam, etastart=fam.linkfun(mu), emit=False, **common)
-        msgs += fit.warnings
+        msgs += fit.classified_warnings()
         fam_fit = fam
         t0 = th
         th, se_th, tw = theta_ml(Y, mu, float(np.sum(w)), w, limit=maxit)
-        msgs += tw
+        msgs += [(RModelsWarning, m) for m in tw]
         fam = negative_binomial(th, link)
         mu = fit.fitted
         delta = t0 - th
@@ -126,7 +126,7 @@ def alternate_theta(X: np.ndarray, Y: np.ndarray, w: np.ndarray, fit: GlmCoreFit
         Lm = nb_loglik(th, mu, Y, w)
     th_warn = tw[-1] if tw else None
     if it > maxit:
-        msgs.append("alternation limit reached")
+        msgs.append((RModelsWarning, "alternation limit reached"))
         th_warn = "alternation limit reached"
     return NbAlternation(fit, fam_fit, th, se_th, Lm, th_warn, msgs)
 
@@ -160,7 +160,7 @@ def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = 
         icol = d.columns.index("(Intercept)")
         nul = glm_fit_matrix(d.X[:, [icol]], Y, negative_binomial(alt.theta, link), emit=False,
                              **common)
-        alt.messages += nul.warnings
+        alt.messages += nul.classified_warnings()
         fit.null_deviance = nul.deviance
     emit_r_warnings(alt.messages, stacklevel=3)
     call = glm_nb_call_text(getattr(d, "formula_text", "") or formula, data_name, weights,

@@ -56,21 +56,24 @@ bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p);
 // fast double kernels, 1 R's operation order.  `allow_fast`: large tall designs may take the
 // reconstruction path of qr_tall.hpp (same results to ~1e-12).  `defer_factor`: when that path is
 // taken, leave X as sqrt(w) X[used rows] and return the small matrices instead of the factor
-// (LmFit::deferred). Throws std::invalid_argument with R's messages on bad input. lm_wfit_inplace's
-// reconstructed, deferred path for one response on a model matrix kept by rows (design_rows.hpp),
-// without the dense matrix: weights empty or all positive, y and offset finite.  Returns false (fit
-// untouched) when the path does not apply (small problems, which run R's exact operation order; a
-// column dqrdc2 would move; ill-conditioning): fit the dense matrix then.  On success
-// fit.deferred's factor and hat values need the dense sqrt(w) X later.
-struct SparseRows;
-bool lm_wfit_rows(const SparseRows& rows, const Eigen::Ref<const Eigen::VectorXd>& y,
-                  const Eigen::Ref<const Eigen::VectorXd>& weights,
-                  const Eigen::Ref<const Eigen::VectorXd>& offset, double tol, LmFit& fit);
-
+// (LmFit::deferred). Throws std::invalid_argument with R's messages on bad input.
+// The steps (lm.cpp): argument checks, the used rows and their weights, sqrt(w) X and
+// sqrt(w) (y - o) on them, the solve (R's operation order, or wls.hpp's step), back to the
+// original scale.
 LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
                       const Eigen::Ref<const Eigen::VectorXd>& weights,
                       const Eigen::Ref<const Eigen::VectorXd>& offset, double tol, int threads = 0,
                       int extended = -1, bool allow_fast = true, bool defer_factor = false);
+
+// lm_wfit_inplace's reconstructed, deferred path for one response on a model matrix kept by rows
+// (design_rows.hpp), without the dense matrix: weights empty or all positive, y and offset
+// finite.  Returns false (fit untouched) when the path does not apply (small problems, which run
+// R's exact operation order; a column dqrdc2 would move; ill-conditioning): fit the dense matrix
+// then.  On success fit.deferred's factor and hat values need the dense sqrt(w) X later.
+struct SparseRows;
+bool lm_wfit_rows(const SparseRows& rows, const Eigen::Ref<const Eigen::VectorXd>& y,
+                  const Eigen::Ref<const Eigen::VectorXd>& weights,
+                  const Eigen::Ref<const Eigen::VectorXd>& offset, double tol, LmFit& fit);
 
 // Diagonal of the hat matrix, h_i = ||row i of Q1||^2 with Q1 the first `rank` columns of Q
 // (R's lm.influence / hatvalues for the used rows).

@@ -174,6 +174,18 @@ bool rows_shape_ok(Eigen::Index n, Eigen::Index p);
 // kRowsMaxDensity of it is non-zero; false otherwise.
 bool sparse_rows(const Eigen::Ref<const Eigen::MatrixXd>& X, SparseRows& sd);
 
+// X b over the rows, each row summed over its columns in order with zero coefficients skipped
+// (reference BLAS's accumulation order, as R's X %*% b). Threaded; b has p entries.
+Eigen::VectorXd rows_matvec(const SparseRows& rows, const Eigen::Ref<const Eigen::VectorXd>& b);
+
+// h_i = w_i x_i' M x_i over the rows (threaded; 0 where w_i == 0): with M = (R'R)^-1 of a
+// weighted fit, the hat values of sqrt(W) X. M is p x p, w has n entries.
+Eigen::VectorXd rows_hat(const SparseRows& rows, const Eigen::Ref<const Eigen::MatrixXd>& M,
+                         const Eigen::Ref<const Eigen::VectorXd>& w);
+
+// The dense n x p matrix.
+Eigen::MatrixXd rows_dense(const SparseRows& rows);
+
 // One model-matrix term: its first column and its components (no components: a column of ones).
 struct TermSpec {
   std::ptrdiff_t col_offset = 0;

@@ -1,19 +1,19 @@
-// Bindings for the least-squares core: pivoted QR (dqrdc2) and lm_wfit.
-// Conversion only; the numbers are computed in qr.cpp / lm.cpp with the GIL released.
+// Bindings for the least-squares core: pivoted QR (dqrdc2), lm_wfit and summary.lm's sums.
+// Conversion only; the numbers are computed in qr/ and lm/ with the GIL released.
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <cmath>
-#include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include "bindings.hpp"
+#include "deferred_qr.hpp"
 #include "design_rows.hpp"
 #include "lm.hpp"
+#include "lm_summary.hpp"
 #include "qr.hpp"
+#include "rsum.hpp"
 
 namespace py = pybind11;
 
@@ -55,35 +55,26 @@ py::array_t<double, py::array::f_style> factor_buffer(const py::object& X, bool 
   return copy;
 }
 
-// A fit whose compact factor was deferred (LmFit::deferred): the design buffer (sqrt(w) X on its
-// first n_used rows, which nothing else may change), the small matrices and, once asked for,
-// the factor (written over the buffer) and the full effects.
+// A fit whose compact factor was deferred (LmFit::deferred): the core's DeferredFactor, the
+// design buffer it writes the factor over (sqrt(w) X on its first n_used rows, which nothing else
+// may change) and, once asked for, the factor and the full effects as NumPy arrays.
 struct DeferredQR {
-  std::shared_ptr<TallFactor> f;
+  std::unique_ptr<DeferredFactor> core;
   py::array_t<double, py::array::f_style> buf;
-  Eigen::Index n_used = 0;
-  Eigen::MatrixXd effects_top;  // rank x k
-  Eigen::VectorXd qraux;
-  int rank = 0;
-  // `mu` serialises the passes over the buffer (taken with the GIL released); `written` says
-  // the buffer holds the factor, `eff` the full effects until they become a NumPy array.
-  std::mutex mu;
-  bool written = false;
-  Eigen::MatrixXd eff;
   py::object qr = py::none(), effects = py::none();
-
   // A fit from the design's rows (lm_wfit_rows) has no buffer until the factor or the hat values
   // are asked for: `builder()` then returns sqrt(w) X as a new Fortran-ordered float64 array.
   py::object builder = py::none();
 
   // The buffer's first n_used rows (call with the GIL held).
   Eigen::Ref<Eigen::MatrixXd> rows() {
+    const Eigen::Index n_used = core->n_used();
     if (!builder.is_none()) {
       // The builder runs Python code, which may let another thread in: the first to finish
       // sets the buffer (under the GIL), once; later results are dropped.
       py::object make = builder;
       py::array_t<double, py::array::f_style> x = make();
-      if (x.ndim() != 2 || x.shape(0) != n_used || x.shape(1) != f->p)
+      if (x.ndim() != 2 || x.shape(0) != n_used || x.shape(1) != core->p())
         throw std::invalid_argument("DeferredQR: the rebuilt design has the wrong shape");
       if (!builder.is_none()) {
         buf = std::move(x);
@@ -99,23 +90,16 @@ struct DeferredQR {
     Eigen::Ref<Eigen::MatrixXd> x = rows();
     {
       py::gil_scoped_release nogil;
-      std::lock_guard<std::mutex> lock(mu);
-      if (!written) {
-        eff = tall_materialise(*f, x, effects_top);
-        written = true;
-        f->yw.resize(0, 0);  // only the hat values use f from now on
-      }
+      core->materialise(x);
     }
     if (done()) return;  // another thread finished first
-    effects = py::cast(std::move(eff));
-    qr = buf[py::slice(0, n_used, 1)];
+    effects = py::cast(core->take_effects());
+    qr = buf[py::slice(0, core->n_used(), 1)];
   }
   Eigen::VectorXd hat() {
     Eigen::Ref<Eigen::MatrixXd> x = rows();
     py::gil_scoped_release nogil;
-    std::lock_guard<std::mutex> lock(mu);
-    // Before: from the design; after: from the factor now in the buffer.
-    return written ? qr_hat(x, qraux, rank) : tall_hat(*f, x);
+    return core->hat(x);
   }
 };
 
@@ -126,11 +110,7 @@ py::dict lm_fit_dict(LmFit&& fit, double tol, const std::shared_ptr<DeferredQR>&
   py::dict d;
   d["coefficients"] = std::move(fit.coefficients);
   if (fit.deferred) {
-    h->f = fit.deferred;
-    h->n_used = fit.n_used;
-    h->effects_top = fit.effects;
-    h->qraux = fit.qraux;
-    h->rank = fit.rank;
+    h->core = std::make_unique<DeferredFactor>(fit);
     d["qr"] = py::none();
     d["qr_top"] = fit.deferred->top;
     d["deferred"] = py::cast(h);
@@ -156,7 +136,7 @@ void put_lm_fit_fields(py::dict& d, LmFit&& fit) {
   d["algorithm"] = fit.algorithm;
 }
 
-void register_lm(py::module_& m) {
+static void register_deferred_qr(py::module_& m) {
   py::class_<DeferredQR, std::shared_ptr<DeferredQR>>(
       m, "DeferredQR",
       "The compact QR factor (R's qr$qr) and full effects of a reconstructed lm fit, computed\n"
@@ -182,104 +162,41 @@ void register_lm(py::module_& m) {
            "Hat values h_i = ||row i of Q1||^2 (before R's 1 - 10 eps clamp): from the design\n"
            "as ||x_i' R^{-1}||^2 while the factor is deferred, from the factor (qr_hat) once it\n"
            "has been materialised.");
+}
 
+static void register_r_sums(py::module_& m) {
   m.def(
       "r_sum",
-      [](const Eigen::Ref<const Eigen::VectorXd>& x) {
-        // R's sum() of doubles (rsum in summary.c): sequential, accumulated in long double.
-        long double s = 0.0L;
-        {
-          py::gil_scoped_release nogil;
-          for (Eigen::Index i = 0; i < x.size(); ++i) s += x[i];
-        }
-        return static_cast<double>(s);
+      [](const RefVec& x) {
+        py::gil_scoped_release nogil;
+        return r_sum(x);
       },
       py::arg("x"), "R's sum() of a double vector: sequential long-double accumulation.");
   m.def(
       "r_mean",
-      [](const Eigen::Ref<const Eigen::VectorXd>& x) {
-        // R's mean() of doubles (summary.c): long-double sum / n, then one refinement pass.
-        const Eigen::Index n = x.size();
-        if (n == 0) return std::numeric_limits<double>::quiet_NaN();
-        long double s = 0.0L;
-        {
-          py::gil_scoped_release nogil;
-          for (Eigen::Index i = 0; i < n; ++i) s += x[i];
-          s /= n;
-          if (std::isfinite(static_cast<double>(s))) {
-            long double t = 0.0L;
-            for (Eigen::Index i = 0; i < n; ++i) t += (x[i] - s);
-            s += t / n;
-          }
-        }
-        return static_cast<double>(s);
+      [](const RefVec& x) {
+        py::gil_scoped_release nogil;
+        return r_mean(x);
       },
       py::arg("x"), "R's mean() of a double vector (long double, with R's refinement pass).");
   m.def(
       "r_summary_sums",
-      [](const Eigen::Ref<const Eigen::VectorXd>& f, const Eigen::Ref<const Eigen::VectorXd>& r,
-         std::optional<Eigen::VectorXd> w, bool intercept) {
-        // summary.lm's mss and rss with R's arithmetic: element-wise terms in double, sums
-        // (rsum) and means (R's mean with its refinement pass) accumulated in long double.
-        const Eigen::Index n = f.size();
-        if (r.size() != n || (w && w->size() != n))
-          throw std::invalid_argument("f, r and w must have the same length");
-        long double mss = 0.0L, rss = 0.0L;
+      [](const RefVec& f, const RefVec& r, std::optional<Eigen::VectorXd> w, bool intercept) {
+        const Eigen::VectorXd none;
+        SummarySums s;
         {
           py::gil_scoped_release nogil;
-          if (!w) {
-            if (intercept) {
-              double m = std::numeric_limits<double>::quiet_NaN();  // mean() of no values
-              if (n > 0) {
-                long double s = 0.0L;
-                for (Eigen::Index i = 0; i < n; ++i) s += f[i];
-                s /= n;
-                if (std::isfinite(static_cast<double>(s))) {
-                  long double t = 0.0L;
-                  for (Eigen::Index i = 0; i < n; ++i) t += (f[i] - s);
-                  s += t / n;
-                }
-                m = static_cast<double>(s);
-              }
-              for (Eigen::Index i = 0; i < n; ++i) {
-                const double d = f[i] - m;
-                mss += d * d;
-                rss += r[i] * r[i];
-              }
-            } else {
-              for (Eigen::Index i = 0; i < n; ++i) {
-                mss += f[i] * f[i];
-                rss += r[i] * r[i];
-              }
-            }
-          } else {
-            const Eigen::VectorXd& wv = *w;
-            if (intercept) {
-              long double sw = 0.0L;
-              for (Eigen::Index i = 0; i < n; ++i) sw += wv[i];
-              const double swd = static_cast<double>(sw);
-              long double sm = 0.0L;
-              for (Eigen::Index i = 0; i < n; ++i) sm += wv[i] * f[i] / swd;
-              const double m = static_cast<double>(sm);
-              for (Eigen::Index i = 0; i < n; ++i) {
-                const double d = f[i] - m;
-                mss += wv[i] * (d * d);
-                rss += wv[i] * (r[i] * r[i]);
-              }
-            } else {
-              for (Eigen::Index i = 0; i < n; ++i) {
-                mss += wv[i] * (f[i] * f[i]);
-                rss += wv[i] * (r[i] * r[i]);
-              }
-            }
-          }
+          s = r_summary_sums(f, r, w ? *w : none, intercept);
         }
-        return py::make_tuple(static_cast<double>(mss), static_cast<double>(rss));
+        return py::make_tuple(s.mss, s.rss);
       },
       py::arg("f"), py::arg("r"), py::arg("w") = py::none(), py::arg("intercept") = true,
       "summary.lm's (mss, rss) in R's arithmetic: mss = sum((f - mean(f))^2) with R's mean\n"
       "(weighted: sum(w (f - m)^2), m = sum(w f / sum(w))), or sum(f^2) / sum(w f^2) without\n"
       "an intercept; rss = sum(r^2) / sum(w r^2). Terms in double, sums in long double (rsum).");
+}
+
+static void register_qr(py::module_& m) {
   m.def(
       "qr_dqrdc2",
       [](const RefMat& X, double tol) {
@@ -329,18 +246,14 @@ void register_lm(py::module_& m) {
       [](const RefMat& qr, const RefVec& qraux, int rank, const RefMat& Y) {
         check_factor(qr, qraux, rank);
         if (Y.rows() != qr.rows()) throw std::invalid_argument("Y must have nrow(qr) rows");
-        Eigen::MatrixXd qty = Y;
-        Eigen::MatrixXd coef = Eigen::MatrixXd::Constant(qr.cols(), Y.cols(), NAN);
-        {
-          py::gil_scoped_release nogil;
-          qr_qty_inplace(qr, qraux, rank, qty);
-          coef.topRows(rank) = qr_solve_r(qr, rank, qty);
-        }
-        return coef;
+        py::gil_scoped_release nogil;
+        return qr_coef(qr, qraux, rank, Y);
       },
       py::arg("qr"), py::arg("qraux"), py::arg("rank"), py::arg("Y"),
       "Least-squares coefficients in PIVOTED order (p, k), NaN beyond rank (dqrls' b).");
+}
 
+static void register_lm_wfit(py::module_& m) {
   m.def(
       "lm_wfit",
       [](const py::object& X, const RefMat& Y, std::optional<Eigen::VectorXd> weights,
@@ -433,6 +346,13 @@ void register_lm(py::module_& m) {
       py::arg("qr"), py::arg("rank"),
       "(R11'R11)^{-1} for the leading rank x rank triangle (summary.lm's cov.unscaled, pivoted\n"
       "order: entry (i, j) belongs to original columns pivot[i], pivot[j]).");
+}
+
+void register_lm(py::module_& m) {
+  register_deferred_qr(m);
+  register_r_sums(m);
+  register_qr(m);
+  register_lm_wfit(m);
 }
 
 }  // namespace rmodels

@@ -62,6 +62,12 @@ void qr_qy_inplace(const Eigen::Ref<const Eigen::MatrixXd>& qr,
 Eigen::MatrixXd qr_solve_r(const Eigen::Ref<const Eigen::MatrixXd>& qr, int rank,
                            const Eigen::Ref<const Eigen::MatrixXd>& QtY);
 
+// Least-squares coefficients of Y in PIVOTED order (p x k), NaN beyond rank (dqrls' b; R's
+// qr.coef before it reorders).
+Eigen::MatrixXd qr_coef(const Eigen::Ref<const Eigen::MatrixXd>& qr,
+                        const Eigen::Ref<const Eigen::VectorXd>& qraux, int rank,
+                        const Eigen::Ref<const Eigen::MatrixXd>& Y);
+
 // Residuals of the least-squares fit from Q'y (R's dqrsl job "r"): Q [0; (Q'y)[rank:n]].
 Eigen::MatrixXd qr_resid_from_qty(const Eigen::Ref<const Eigen::MatrixXd>& qr,
                                   const Eigen::Ref<const Eigen::VectorXd>& qraux, int rank,

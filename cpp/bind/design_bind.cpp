@@ -124,19 +124,7 @@ void register_design(py::module_& m) {
       .def_property_readonly("n", [](const SparseRows& r) { return r.n; })
       .def_property_readonly("p", [](const SparseRows& r) { return r.p; })
       .def_property_readonly("nnz", [](const SparseRows& r) { return r.nnz(); })
-      .def(
-          "to_dense",
-          [](const SparseRows& r) {
-            Eigen::MatrixXd X = Eigen::MatrixXd::Zero(r.n, r.p);
-            for (Eigen::Index i = 0; i < r.n; ++i) {
-              const SparseRows::Piece& pc = r.piece(i);
-              const Eigen::Index li = i % kRowChunk;
-              for (std::uint32_t a = pc.start[li]; a < pc.start[li + 1]; ++a)
-                X(i, pc.index[a]) = pc.value[a];
-            }
-            return X;
-          },
-          "The dense n x p matrix (for tests).");
+      .def("to_dense", &rows_dense, "The dense n x p matrix (for tests).");
 
   m.def(
       "design_rows",
@@ -173,6 +161,32 @@ void register_design(py::module_& m) {
       "The n x p model matrix by rows, from its terms: a list of (first column, components) "
       "with components as fill_term takes them (an empty list: a column of ones). None when "
       "the matrix is not tall and mostly zeros (<= 35% non-zero), or has a non-finite entry.");
+
+  m.def(
+      "rows_matvec",
+      [](const std::shared_ptr<SparseRows>& rows, const Eigen::Ref<const Eigen::VectorXd>& b) {
+        if (!rows) throw py::type_error("rows must be a DesignRows");
+        if (b.size() != rows->p) throw py::value_error("b must have p entries");
+        py::gil_scoped_release release;
+        return rows_matvec(*rows, b);
+      },
+      py::arg("rows"), py::arg("b"),
+      "X b over the rows of a DesignRows, each row summed over its columns in order with zero "
+      "coefficients skipped (reference BLAS's accumulation order, as R's X %*% b).");
+
+  m.def(
+      "rows_hat",
+      [](const std::shared_ptr<SparseRows>& rows, const Eigen::Ref<const Eigen::MatrixXd>& M,
+         const Eigen::Ref<const Eigen::VectorXd>& w) {
+        if (!rows) throw py::type_error("rows must be a DesignRows");
+        if (M.rows() != rows->p || M.cols() != rows->p) throw py::value_error("M must be p x p");
+        if (w.size() != rows->n) throw py::value_error("w and rows differ in length");
+        py::gil_scoped_release release;
+        return rows_hat(*rows, M, w);
+      },
+      py::arg("rows"), py::arg("M"), py::arg("w"),
+      "h_i = w_i x_i' M x_i over the rows of a DesignRows (threaded): with M = (R'R)^-1 of "
+      "the weighted fit, the hat values of sqrt(W) X.");
 
   m.def(
       "factor_codes",

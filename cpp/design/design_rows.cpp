@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "big_alloc.hpp"
+
 namespace rmodels {
 
 double SparseRows::at(Eigen::Index i, int j) const {
@@ -270,6 +272,57 @@ bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>
   if (!finite) return false;
   sd.find_head();
   return sd.nnz() <= kRowsMaxDensity * static_cast<double>(n) * p;
+}
+
+Eigen::VectorXd rows_matvec(const SparseRows& rows, const Eigen::Ref<const Eigen::VectorXd>& b) {
+  Eigen::VectorXd out = big_vector(rows.n);
+  for_tasks(rows.n, kRowChunk, [&](Eigen::Index, Eigen::Index lo, Eigen::Index hi) {
+    const SparseRows::Piece& pc = rows.piece(lo);  // a task is one piece
+    for (Eigen::Index i = lo; i < hi; ++i) {
+      double s = 0.0;
+      for (std::uint32_t a = pc.start[i - lo]; a < pc.start[i - lo + 1]; ++a) {
+        const double bj = b[pc.index[a]];
+        if (bj != 0.0) s += bj * pc.value[a];
+      }
+      out[i] = s;
+    }
+  });
+  return out;
+}
+
+Eigen::VectorXd rows_hat(const SparseRows& rows, const Eigen::Ref<const Eigen::MatrixXd>& M,
+                         const Eigen::Ref<const Eigen::VectorXd>& w) {
+  Eigen::VectorXd h = big_vector(rows.n);
+  for_tasks(rows.n, kRowChunk, [&](Eigen::Index, Eigen::Index b, Eigen::Index e) {
+    const SparseRows::Piece& pc = rows.piece(b);  // a task is one piece
+    for (Eigen::Index i = b; i < e; ++i) {
+      if (w[i] == 0) {
+        h[i] = 0.0;
+        continue;
+      }
+      const Eigen::Index li = i - b;
+      const std::uint32_t s0 = pc.start[li], s1 = pc.start[li + 1];
+      double s = 0.0;
+      for (std::uint32_t a = s0; a < s1; ++a) {
+        const double xa = pc.value[a];
+        double t = 0.0;
+        for (std::uint32_t c = s0; c < s1; ++c) t += M(pc.index[a], pc.index[c]) * pc.value[c];
+        s += xa * t;
+      }
+      h[i] = w[i] * s;
+    }
+  });
+  return h;
+}
+
+Eigen::MatrixXd rows_dense(const SparseRows& rows) {
+  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(rows.n, rows.p);
+  for (Eigen::Index i = 0; i < rows.n; ++i) {
+    const SparseRows::Piece& pc = rows.piece(i);
+    const Eigen::Index li = i % kRowChunk;
+    for (std::uint32_t a = pc.start[li]; a < pc.start[li + 1]; ++a) X(i, pc.index[a]) = pc.value[a];
+  }
+  return X;
 }
 
 }  // namespace rmodels

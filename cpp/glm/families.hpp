@@ -67,12 +67,63 @@ struct Family {
   std::string link_name = "identity";
 };
 
-// An error with R's message text (glm.fit / family$initialize); Python maps it to FitError or
-// DataError.
+// What went wrong in glm.fit / family$initialize, so that callers need not read the message:
+//   ResponseValues    y outside the family's range (R's family$initialize checks: data errors)
+//   ResponseShape     y neither a vector nor, for the binomial families, two columns
+//   InvalidArgument   unknown family, link or variance; theta <= 0; a wrong length of start
+//   NoValidStart      "cannot find valid starting values: please specify some"
+//   NoValidCoefficients  "no valid set of coefficients has been found: please supply ..."
+//   StepCorrection    "inner loop 1 / 2; cannot correct step size"
+//   InvalidWorkingValues  "NAs in V(mu)", "0s in V(mu)", "NAs in d(mu)/d(eta)"
+//   EmptyModel        invalid linear predictor or fitted means in an empty model
+//   RankExceedsObservations  "X matrix has rank r, but only n observations"
+//   NoInformativeObservations  "no observations informative at the first iteration"
+enum class GlmErrorKind {
+  ResponseValues,
+  ResponseShape,
+  InvalidArgument,
+  NoValidStart,
+  NoValidCoefficients,
+  StepCorrection,
+  InvalidWorkingValues,
+  EmptyModel,
+  RankExceedsObservations,
+  NoInformativeObservations
+};
+
+// R's warnings of glm.fit / family$initialize, in R's words (the message says which):
+//   NotConverged ("glm.fit: algorithm did not converge"), NullDevianceNotConverged (glm's
+//   intercept-only refit), Boundary ("algorithm stopped at boundary value"),
+//   FittedProbabilitiesZeroOne, FittedRatesZero, NoInformativeObservations ("... at iteration
+//   k"), NonFiniteCoefficients, StepTruncatedDivergence, StepTruncatedOutOfBounds,
+//   NonIntegerSuccesses, NonIntegerCounts (binomial responses).
+enum class GlmWarningKind {
+  NotConverged,
+  NullDevianceNotConverged,
+  Boundary,
+  FittedProbabilitiesZeroOne,
+  FittedRatesZero,
+  NoInformativeObservations,
+  NonFiniteCoefficients,
+  StepTruncatedDivergence,
+  StepTruncatedOutOfBounds,
+  NonIntegerSuccesses,
+  NonIntegerCounts
+};
+
+// An error with R's message text (glm.fit / family$initialize) and its kind; Python maps the
+// kind to FitError or DataError. `data_error`: the kind is about the response's values or shape.
 struct GlmError : std::runtime_error {
+  GlmErrorKind kind;
   bool data_error;
-  GlmError(const std::string& msg, bool is_data_error = false)
-      : std::runtime_error(msg), data_error(is_data_error) {}
+  GlmError(GlmErrorKind k, const std::string& msg)
+      : std::runtime_error(msg),
+        kind(k),
+        data_error(k == GlmErrorKind::ResponseValues || k == GlmErrorKind::ResponseShape) {}
+  // The former form: a data error is ResponseValues, anything else InvalidArgument.
+  explicit GlmError(const std::string& msg, bool is_data_error = false)
+      : GlmError(is_data_error ? GlmErrorKind::ResponseValues : GlmErrorKind::InvalidArgument,
+                 msg) {}
 };
 
 namespace detail {
@@ -344,6 +395,7 @@ inline double deviance_sum(const Family& f, const Eigen::VectorXd& y, const Eige
 struct Initialized {
   Eigen::VectorXd y, weights, n, mustart;
   std::vector<std::string> warnings;
+  std::vector<GlmWarningKind> warning_kinds;  // one per warning
 };
 
 // R's family$initialize for a response Y with one column (or two columns: successes, failures for

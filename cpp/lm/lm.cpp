@@ -11,6 +11,7 @@
 #include "qr.hpp"
 #include "qr_kernels.hpp"
 #include "qr_tall.hpp"
+#include "wls.hpp"
 
 namespace rmodels {
 
@@ -189,21 +190,39 @@ Eigen::MatrixXd chol2inv_r_order(const Eigen::Ref<const Eigen::MatrixXd>& qr, in
   return a;
 }
 
+// lm.fit's factor, coefficients and residuals in R's operation order (dqrdc2_r_order,
+// dqrsl_r_order) on X's first nu rows; `effects` (nu x k) becomes Q'y in place.
+Eigen::MatrixXd solve_r_order(Eigen::Ref<Eigen::MatrixXd> X, Eigen::Index nu, double tol,
+                              Eigen::MatrixXd& effects, LmFit& fit) {
+  const Eigen::Index p = X.cols(), k = effects.cols();
+  double* xd = X.data();
+  const Eigen::Index ld = X.outerStride();
+  fit.rank = dqrdc2_r_order(xd, ld, nu, p, tol, fit.qraux, fit.pivot);
+  Eigen::MatrixXd rsd(nu, k);
+  std::vector<double> b(static_cast<std::size_t>(std::max(fit.rank, 1)));
+  for (Eigen::Index c = 0; c < k; ++c) {
+    dqrsl_r_order(xd, ld, nu, fit.rank, fit.qraux, effects.col(c).data(), b.data(),
+                  rsd.col(c).data());
+    for (int i = 0; i < fit.rank; ++i) fit.coefficients(fit.pivot[i], c) = b[i];
+  }
+  return rsd;
+}
+
 }  // namespace
 
 bool lm_uses_extended_precision(Eigen::Index n, Eigen::Index p) {
   return 2.0 * static_cast<double>(n) * static_cast<double>(p) * static_cast<double>(p) <= 1e8;
 }
 
-LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
-                      const Eigen::Ref<const Eigen::VectorXd>& weights,
-                      const Eigen::Ref<const Eigen::VectorXd>& offset, double tol, int threads,
-                      int extended, bool allow_fast, bool defer_factor) {
-  const Eigen::Index n = X.rows();
-  const Eigen::Index p = X.cols();
-  const Eigen::Index k = Y.cols();
-  const bool weighted = weights.size() > 0;
-  const bool has_offset = offset.size() > 0;
+namespace {
+
+using MatRef = Eigen::Ref<const Eigen::MatrixXd>;
+using VecRef = Eigen::Ref<const Eigen::VectorXd>;
+
+// lm.wfit's and Cdqrls's argument checks, with R's messages.
+void check_lm_args(Eigen::Index n, const MatRef& Y, const VecRef& weights, const VecRef& offset,
+                   double tol) {
+  const bool weighted = weights.size() > 0, has_offset = offset.size() > 0;
   if (n == 0) throw std::invalid_argument("0 (non-NA) cases");
   if (Y.rows() != n || (weighted && weights.size() != n) || (has_offset && offset.size() != n))
     throw std::invalid_argument("incompatible dimensions");
@@ -214,86 +233,77 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
     }
   }
   if (!(tol >= 0.0)) throw std::invalid_argument("'tol' must be a non-negative number");
+}
 
-  // y - offset (R subtracts the offset before anything else).
-  // (Y itself when there is no offset: no copy.)
-  Eigen::MatrixXd y_minus_o;
-  if (has_offset) {
-    y_minus_o = Y;
-    y_minus_o.colwise() -= offset;
-  }
-  const Eigen::Ref<const Eigen::MatrixXd> yo =
-      has_offset ? Eigen::Ref<const Eigen::MatrixXd>(y_minus_o) : Y;
-
-  // Rows used in the QR: non-zero weights, in their original order.
-  // (Only built when there are weights; without them every row is used in order.)
+// The rows used in the QR (non-zero weights, in their original order; every row, unlisted,
+// without weights), the rows set aside, and the used rows' sqrt weights.
+struct UsedRows {
+  bool weighted = false;
   std::vector<Eigen::Index> used, unused;
-  if (weighted) {
-    used.reserve(n);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      if (weights[i] == 0.0) {
-        unused.push_back(i);
-      } else {
-        used.push_back(i);
-      }
+  Eigen::VectorXd sw;
+  Eigen::Index nu = 0;
+};
+
+UsedRows used_rows(const VecRef& weights, Eigen::Index n) {
+  UsedRows u;
+  u.weighted = weights.size() > 0;
+  if (!u.weighted) {
+    u.nu = n;
+    return u;
+  }
+  u.used.reserve(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (weights[i] == 0.0) {
+      u.unused.push_back(i);
+    } else {
+      u.used.push_back(i);
     }
   }
-  const Eigen::Index nu = weighted ? static_cast<Eigen::Index>(used.size()) : n;
-  const bool compact = !unused.empty();
+  u.nu = static_cast<Eigen::Index>(u.used.size());
+  u.sw.resize(u.nu);
+  for (Eigen::Index r = 0; r < u.nu; ++r) u.sw[r] = std::sqrt(weights[u.used[r]]);
+  return u;
+}
 
-  // Rows set aside keep their unweighted x (needed for their fitted values).
-  Eigen::MatrixXd x0(unused.size(), p);
-  for (Eigen::Index r = 0; r < x0.rows(); ++r) x0.row(r) = X.row(unused[r]);
+// sqrt(w) X on the used rows, compacted to the top of X (rows move up only, so in place is
+// safe); x0 receives the rows set aside, unweighted (for their fitted values). Returns
+// sqrt(w) (y - o) on the used rows.
+Eigen::MatrixXd weigh_rows(Eigen::Ref<Eigen::MatrixXd> X, const MatRef& yo, const UsedRows& u,
+                           Eigen::MatrixXd& x0) {
+  const Eigen::Index p = X.cols();
+  x0.resize(static_cast<Eigen::Index>(u.unused.size()), p);
+  for (Eigen::Index r = 0; r < x0.rows(); ++r) x0.row(r) = X.row(u.unused[r]);
+  if (!u.weighted) return yo;
+  for (Eigen::Index j = 0; j < p; ++j) {
+    double* col = X.col(j).data();
+    for (Eigen::Index r = 0; r < u.nu; ++r) col[r] = col[u.used[r]] * u.sw[r];
+  }
+  Eigen::MatrixXd effects(u.nu, yo.cols());
+  for (Eigen::Index r = 0; r < u.nu; ++r) effects.row(r) = yo.row(u.used[r]) * u.sw[r];
+  return effects;
+}
 
-  // sqrt(w) X on the used rows, compacted to the top of X (rows move up only, so in place is
-  // safe), and sqrt(w) (y - o).
-  Eigen::VectorXd wts;
-  if (weighted) {
-    wts.resize(nu);
-    for (Eigen::Index r = 0; r < nu; ++r) wts[r] = std::sqrt(weights[used[r]]);
-  }
-  if (compact || weighted) {
-    for (Eigen::Index j = 0; j < p; ++j) {
-      double* col = X.col(j).data();
-      for (Eigen::Index r = 0; r < nu; ++r) col[r] = col[used[r]] * wts[r];
-    }
-  }
-  Eigen::MatrixXd effects;
-  if (weighted) {
-    effects.resize(nu, k);
-    for (Eigen::Index r = 0; r < nu; ++r) effects.row(r) = yo.row(used[r]) * wts[r];
-  } else {
-    effects = yo;
-  }
-
-  // R's Cdqrls checks x, then y.  The reconstruction path checks x during its own pass over
-  // it (saving one read of X); every other path checks here.
+// The factor, coefficients, effects (Q'y) and weighted residuals of the problem on X's first
+// nu rows: R's operation order for small problems, else the reconstruction path when it applies
+// (x checked on its way), else dqrdc2 (wls.hpp); Cdqrls's finiteness checks, x then y.
+Eigen::MatrixXd solve_lm(Eigen::Ref<Eigen::MatrixXd> X, Eigen::Index nu, Eigen::MatrixXd effects,
+                         double tol, int threads, int extended, bool allow_fast, bool defer_factor,
+                         LmFit& fit) {
+  const Eigen::Index p = X.cols();
   const bool y_finite = effects.allFinite();
-  auto check_inputs = [&] {
-    if (!all_finite(X.topRows(nu))) throw std::invalid_argument("NA/NaN/Inf in 'x'");
-    if (!y_finite) throw std::invalid_argument("NA/NaN/Inf in 'y'");
-  };
-
-  LmFit fit;
-  fit.algorithm = "dqrdc2";
-  fit.n_used = static_cast<int>(nu);
-  fit.coefficients = Eigen::MatrixXd::Constant(p, k, kNaN);
-  if (weighted) {
-    fit.residuals.resize(n, k);
-    fit.fitted_values.resize(n, k);
-  }
-
-  Eigen::MatrixXd rsd;  // residuals of the weighted problem on the used rows
   const bool use_extended = extended == 1 || (extended < 0 && lm_uses_extended_precision(nu, p));
-  TallFit tf;
+  WlsStep step;
   TallStatus tall = TallStatus::kDeclined;
   std::shared_ptr<TallFactor> deferred =
       defer_factor ? std::make_shared<TallFactor>() : std::shared_ptr<TallFactor>();
   if (nu > 0 && p > 0 && !use_extended && allow_fast && y_finite)
-    tall = lm_tall_reconstruct_checked(X.topRows(nu), effects, tol, threads, tf, deferred.get());
+    tall = wls_reconstruct(X.topRows(nu), effects, tol, threads, step, deferred.get());
   if (tall == TallStatus::kNonFiniteX) throw std::invalid_argument("NA/NaN/Inf in 'x'");
-  if (tall != TallStatus::kDone) check_inputs();
-
+  if (tall != TallStatus::kDone) {
+    if (!all_finite(X.topRows(nu))) throw std::invalid_argument("NA/NaN/Inf in 'x'");
+    if (!y_finite) throw std::invalid_argument("NA/NaN/Inf in 'y'");
+  }
+  Eigen::MatrixXd rsd;
   if (nu == 0 || p == 0) {
     // Nothing to factorise: every coefficient is NA (none exist when p == 0), Q = I.
     fit.qraux = Eigen::VectorXd::Zero(p);
@@ -304,64 +314,83 @@ LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eige
   } else if (use_extended) {
     // R's own operation order in double (see dqrdc2_r_order): bit-identical to R's lm.fit.
     fit.algorithm = "dqrdc2-r-order";
-    double* xd = X.data();
-    const Eigen::Index ld = X.outerStride();
-    fit.rank = dqrdc2_r_order(xd, ld, nu, p, tol, fit.qraux, fit.pivot);
-    rsd.resize(nu, k);
-    std::vector<double> b(static_cast<std::size_t>(std::max(fit.rank, 1)));
-    for (Eigen::Index c = 0; c < k; ++c) {
-      dqrsl_r_order(xd, ld, nu, fit.rank, fit.qraux, effects.col(c).data(), b.data(),
-                    rsd.col(c).data());
-      for (int i = 0; i < fit.rank; ++i) fit.coefficients(fit.pivot[i], c) = b[i];
-    }
-  } else if (tall == TallStatus::kDone) {
-    fit.algorithm = "reconstructed";
-    fit.qraux = std::move(tf.qraux);
-    fit.pivot = std::move(tf.pivot);
-    fit.rank = tf.rank;
-    for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = tf.coef.row(i);
-    if (deferred) {
-      deferred->yw = std::move(effects);
-      fit.deferred = std::move(deferred);
-    }
-    effects = std::move(tf.effects);
-    rsd = std::move(tf.rsd);
+    rsd = solve_r_order(X, nu, tol, effects, fit);
   } else {
-    auto xu = X.topRows(nu);
-    QRPivoting piv = qr_dqrdc2_inplace(xu, tol, threads);
-    fit.qraux = std::move(piv.qraux);
-    fit.pivot = std::move(piv.pivot);
-    fit.rank = piv.rank;
-    qr_qty_inplace(xu, fit.qraux, fit.rank, effects);
-    const Eigen::MatrixXd b = qr_solve_r(xu, fit.rank, effects);
-    for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = b.row(i);
-    rsd = qr_resid_from_qty(xu, fit.qraux, fit.rank, effects);
+    if (tall == TallStatus::kDone) {
+      fit.algorithm = "reconstructed";
+      if (deferred) {
+        deferred->yw = std::move(effects);
+        fit.deferred = std::move(deferred);
+      }
+    } else {
+      wls_dqrdc2(X.topRows(nu), std::move(effects), tol, threads, /*residuals=*/true, step);
+    }
+    fit.qraux = std::move(step.qraux);
+    fit.pivot = std::move(step.pivot);
+    fit.rank = step.rank;
+    for (int i = 0; i < fit.rank; ++i) fit.coefficients.row(fit.pivot[i]) = step.coef.row(i);
+    effects = std::move(step.effects);
+    rsd = std::move(step.rsd);
   }
   fit.effects = std::move(effects);
-  fit.df_residual = static_cast<int>(nu) - fit.rank;
+  return rsd;
+}
 
-  // Back to the original scale: residuals / sqrt(w), fitted = (y - o) - residuals (+ o below).
-  if (!weighted) {
+// Back to the original scale: residuals / sqrt(w), fitted = (y - o) - residuals; the rows set
+// aside get x_i' b (aliased b as 0); then the offset is added to the fitted values.
+void to_original_scale(LmFit& fit, Eigen::MatrixXd&& rsd, const MatRef& yo, const UsedRows& u,
+                       const Eigen::MatrixXd& x0, const VecRef& offset) {
+  if (!u.weighted) {
     fit.residuals = std::move(rsd);
     fit.fitted_values = yo - fit.residuals;
   } else {
-    for (Eigen::Index r = 0; r < nu; ++r) {
-      const Eigen::Index i = used[r];
-      fit.residuals.row(i) = rsd.row(r) / wts[r];
+    fit.residuals.resize(yo.rows(), yo.cols());
+    fit.fitted_values.resize(yo.rows(), yo.cols());
+    for (Eigen::Index r = 0; r < u.nu; ++r) {
+      const Eigen::Index i = u.used[r];
+      fit.residuals.row(i) = rsd.row(r) / u.sw[r];
       fit.fitted_values.row(i) = yo.row(i) - fit.residuals.row(i);
     }
   }
-  if (compact) {
+  if (!u.unused.empty()) {
     const Eigen::MatrixXd b0 =
         fit.coefficients.unaryExpr([](double v) { return std::isnan(v) ? 0.0 : v; });
     const Eigen::MatrixXd f0 = x0 * b0;
     for (Eigen::Index r = 0; r < f0.rows(); ++r) {
-      const Eigen::Index i = unused[r];
+      const Eigen::Index i = u.unused[r];
       fit.fitted_values.row(i) = f0.row(r);
       fit.residuals.row(i) = yo.row(i) - f0.row(r);
     }
   }
-  if (has_offset) fit.fitted_values.colwise() += offset;
+  if (offset.size() > 0) fit.fitted_values.colwise() += offset;
+}
+
+}  // namespace
+
+LmFit lm_wfit_inplace(Eigen::Ref<Eigen::MatrixXd> X, const Eigen::Ref<const Eigen::MatrixXd>& Y,
+                      const Eigen::Ref<const Eigen::VectorXd>& weights,
+                      const Eigen::Ref<const Eigen::VectorXd>& offset, double tol, int threads,
+                      int extended, bool allow_fast, bool defer_factor) {
+  check_lm_args(X.rows(), Y, weights, offset, tol);
+  // y - offset (R subtracts the offset before anything else; Y itself without one: no copy).
+  Eigen::MatrixXd y_minus_o;
+  if (offset.size() > 0) {
+    y_minus_o = Y;
+    y_minus_o.colwise() -= offset;
+  }
+  const MatRef yo = offset.size() > 0 ? MatRef(y_minus_o) : Y;
+  const UsedRows u = used_rows(weights, X.rows());
+  Eigen::MatrixXd x0;
+  Eigen::MatrixXd effects = weigh_rows(X, yo, u, x0);
+
+  LmFit fit;
+  fit.algorithm = "dqrdc2";
+  fit.n_used = static_cast<int>(u.nu);
+  fit.coefficients = Eigen::MatrixXd::Constant(X.cols(), Y.cols(), kNaN);
+  Eigen::MatrixXd rsd =
+      solve_lm(X, u.nu, std::move(effects), tol, threads, extended, allow_fast, defer_factor, fit);
+  fit.df_residual = static_cast<int>(u.nu) - fit.rank;
+  to_original_scale(fit, std::move(rsd), yo, u, x0, offset);
   return fit;
 }
 

@@ -4,6 +4,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "families.hpp"
@@ -28,7 +29,8 @@ struct GlmControl {
 //   pivot         p   0-based original column of each pivoted column; rank
 //   y, prior_weights, n_trials  after family$initialize (binomial proportions, trials)
 //   good          n   rows used in the last weighted least-squares step
-//   null_deviance, deviance, iter, converged, boundary; warnings in the order R gives them
+//   null_deviance, deviance, iter, converged, boundary; warnings in the order R gives them,
+//   warning_kinds their kinds (one per warning)
 struct GlmResult {
   Eigen::VectorXd coefficients, mu, eta, working_weights, working_residuals;
   Eigen::MatrixXd R;
@@ -40,6 +42,7 @@ struct GlmResult {
   int iter = 0;
   bool converged = false, boundary = false;
   std::vector<std::string> warnings;
+  std::vector<GlmWarningKind> warning_kinds;
   // R's control$trace output: deviance after each iteration ("Deviance = ... Iterations - k")
   // and after each step-halving ("Step halved: new deviance = ..."), in order.
   std::vector<std::string> trace;
@@ -47,6 +50,12 @@ struct GlmResult {
   int reconstructed_steps = 0;
   // Weighted least-squares steps solved from the weighted Gram matrix of a sparse design.
   int gram_steps = 0;
+
+  // Records one of R's warnings with its kind.
+  void warn(GlmWarningKind kind, std::string message) {
+    warnings.push_back(std::move(message));
+    warning_kinds.push_back(kind);
+  }
 };
 
 // The model matrix of a fit: dense (n x p, column-major, X) and/or kept by rows (rows, see
@@ -100,5 +109,13 @@ GlmResult glm_fit(const GlmDesign& X, const Eigen::Ref<const Eigen::MatrixXd>& Y
 // "negative.binomial" is MASS's family with the given theta.
 Family make_family(const std::string& family, const std::string& link, double lambda,
                    const std::string& variance, double theta = NAN);
+
+// The element-wise family functions over a vector: g(a), g^{-1}(a), d mu / d eta at a, V(a).
+enum class FamilyFunction { LinkFun, LinkInv, MuEta, Variance };
+Eigen::VectorXd family_apply(const Family& family, FamilyFunction what, const VecRef& a);
+
+// Unit deviances times prior weights (R's family$dev.resids(y, mu, wt)).
+Eigen::VectorXd family_dev_resids(const Family& family, const VecRef& y, const VecRef& mu,
+                                  const VecRef& wt);
 
 }  // namespace rmodels

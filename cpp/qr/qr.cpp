@@ -81,4 +81,15 @@ Eigen::MatrixXd qr_coef(const PivotedQR& qr, const Eigen::Ref<const Eigen::Matri
   return coef;
 }
 
+Eigen::MatrixXd qr_coef(const Eigen::Ref<const Eigen::MatrixXd>& qr,
+                        const Eigen::Ref<const Eigen::VectorXd>& qraux, int rank,
+                        const Eigen::Ref<const Eigen::MatrixXd>& Y) {
+  Eigen::MatrixXd qty = Y;
+  Eigen::MatrixXd coef =
+      Eigen::MatrixXd::Constant(qr.cols(), Y.cols(), std::numeric_limits<double>::quiet_NaN());
+  qr_qty_inplace(qr, qraux, rank, qty);
+  coef.topRows(rank) = qr_solve_r(qr, rank, qty);
+  return coef;
+}
+
 }  // namespace rmodels

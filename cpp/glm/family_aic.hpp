@@ -1,0 +1,22 @@
+// The AIC of the counting families: R's binomial()$aic and poisson()$aic.
+#pragma once
+#include <Eigen/Dense>
+#include <vector>
+
+namespace rmodels {
+
+struct CountAic {
+  double aic = 0;                   // -2 sum of the prior-weighted log densities
+  std::vector<double> non_integer;  // Poisson counts that are not integers (R warns)
+};
+
+// R's binomial()$aic(y, n, mu, wt) (binomial = true) or poisson()$aic (without 2 * rank): -2 sum
+// of the prior-weighted log densities by R's saddle-point method (dbinom / dpois). Unit terms are
+// summed per task in long double and the tasks added in order (any thread count gives the same
+// bits). Throws std::invalid_argument when the lengths differ.
+CountAic glm_count_aic(bool binomial, const Eigen::Ref<const Eigen::VectorXd>& y,
+                       const Eigen::Ref<const Eigen::VectorXd>& n,
+                       const Eigen::Ref<const Eigen::VectorXd>& mu,
+                       const Eigen::Ref<const Eigen::VectorXd>& wt);
+
+}  // namespace rmodels
