@@ -14,7 +14,6 @@ from .coding import Coding, contrast_for
 from .model_matrix import (
     Design,
     build_design,
-    frame_label,
     model_frame,
     model_matrix,
     r_row_names,
@@ -28,7 +27,6 @@ __all__ = [
     "ModelSpec",
     "build_design",
     "contrast_for",
-    "frame_label",
     "model_frame",
     "model_matrix",
     "r_row_names",

@@ -56,12 +56,6 @@ from .spec import ModelSpec
 ArrayLike = Union[np.ndarray, Sequence[float], pd.Series]
 
 
-def frame_label(expr) -> str:
-    """Name of a variable in R's model frame: bare symbol names, deparsed calls (R's deparse
-    defaults: integer constants keep their ``L``)."""
-    return expr.id if isinstance(expr, Name) else deparse(expr, keep_integer=True)
-
-
 def r_row_names(index: pd.Index) -> list[str]:
     """R's row names for a pandas index: a default RangeIndex 0..n-1 becomes "1".."n"."""
     if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
@@ -377,7 +371,7 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
     n_all = len(data)
     env = Env(data, text)
     labels = list(t.variable_labels)
-    flabels = [frame_label(e) for e in t.variables]
+    flabels = list(t.frame_labels)
     raw = []
     for i, expr in enumerate(t.variables):  # a loop, not a comprehension: warnings' stacklevel
         raw.append(evaluate(expr, env, top=True, label=labels[i]))

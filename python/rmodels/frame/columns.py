@@ -23,21 +23,19 @@ def column_value(data: pd.DataFrame, name: str, expr_pos: int = 0, formula: str 
 
 
 def series_value(s: pd.Series, name: str = "x"):
+    """The R value of a Series (see :func:`column_value`)."""
     dt = s.dtype
+    if isinstance(dt, np.dtype) and dt.kind in "fiu":
+        # NumPy numbers (the common case): the same float64 copy as the general path below,
+        # without pandas' dtype tests and NA masking (NumPy columns hold no pandas NA)
+        return _canonical_nan(np.array(s.to_numpy(), dtype=np.float64))
     if isinstance(dt, pd.CategoricalDtype):
         cats = [str(c) for c in dt.categories]
         return Factor(s.cat.codes.to_numpy(np.int32, copy=True), cats, bool(dt.ordered))
     if pd.api.types.is_bool_dtype(dt):
         return Logical(s.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_numeric_dtype(dt):
-        arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        nan = np.isnan(arr)
-        if nan.any():
-            # canonical quiet NaNs: R's NA (a signalling NaN pattern, e.g. data that came
-            # through rpy2) would raise floating-point 'invalid' warnings in arithmetic
-            arr = arr.copy()
-            arr[nan] = np.nan
-        return arr
+        return _canonical_nan(s.to_numpy(dtype=np.float64, na_value=np.nan))
     if pd.api.types.is_datetime64_any_dtype(dt) or pd.api.types.is_timedelta64_dtype(dt):
         raise DataError(f"column '{name}' has a date/time type; convert it to numbers first")
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
@@ -50,3 +48,14 @@ def series_value(s: pd.Series, name: str = "x"):
         vals = np.array(labels + [None], dtype=object)[codes]
         return Char(vals)
     return Char(codes=np.asarray(codes, dtype=np.int64), uniques=labels)
+
+
+def _canonical_nan(arr: np.ndarray) -> np.ndarray:
+    """``arr`` with every NaN the canonical quiet NaN: R's NA (a signalling NaN pattern, e.g.
+    data that came through rpy2) would raise floating-point 'invalid' warnings in
+    arithmetic."""
+    nan = np.isnan(arr)
+    if nan.any():
+        arr = arr.copy()
+        arr[nan] = np.nan
+    return arr

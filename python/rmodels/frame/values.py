@@ -7,6 +7,7 @@ becomes a variable of the model frame (``finish_variable``, ``variable_na``, ``t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
@@ -145,13 +146,15 @@ def char_to_factor(values: np.ndarray, levels: Optional[list] = None) -> Factor:
 
 def format_number_label(v: float) -> str:
     """as.character() of a double as R prints it (15 significant digits)."""
-    if np.isnan(v):
+    if math.isnan(v):
         return "NA"
-    if np.isinf(v):
+    if math.isinf(v):
         return "Inf" if v > 0 else "-Inf"
     if v == int(v) and abs(v) < 1e15:
         iv = int(v)
         s = str(iv)
+        if len(s) <= 5:  # no scientific form ("1e+05") is shorter than 6 characters
+            return s
         # R switches to scientific when it is shorter (e.g. 1e+05 for 100000).
         sci = _sci15(v)
         return sci if len(sci) < len(s) else s
