@@ -363,7 +363,7 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
         raise DataError("'data' must be a pandas DataFrame")
     if na_action not in ("omit", "exclude", "fail", "pass"):
         raise DataError("na_action must be 'omit', 'exclude' or 'fail'")
-    t = make_terms(formula, data_columns=[str(c) for c in data.columns])
+    t = make_terms(formula, data_columns=data.columns)
     text = t.formula.text
     if t.bars and not allow_bars:
         raise FormulaError("random-effect terms (a '|' bar) are only allowed in lmer()", text,

@@ -528,11 +528,12 @@ def terms(
 ) -> Terms:
     """Expand a model formula as R's ``terms(formula, data = data, keep.order = keep_order)``.
 
-    ``data_columns`` are the column names of ``data`` (needed only to expand ``.``: every column
-    whose name is not a symbol of the left-hand side, in column order). Random-effect bars are
-    removed into ``Terms.bars`` before expansion. Raises :class:`FormulaError` for R's formula
-    errors ("invalid power in formula", "'.' in formula and no 'data' argument", a constant
-    other than 0/1 as a term, duplicated column names with ``.``).
+    ``data_columns`` are the column names of ``data`` (taken as ``str``; needed only to expand
+    ``.``: every column whose name is not a symbol of the left-hand side, in column order).
+    Random-effect bars are removed into ``Terms.bars`` before expansion. Raises
+    :class:`FormulaError` for R's formula errors ("invalid power in formula", "'.' in formula
+    and no 'data' argument", a constant other than 0/1 as a term, duplicated column names with
+    ``.``).
 
     With ``random=False`` bars are not treated as random effects: ``(1 | g)`` is then an ordinary
     variable ``1 | g`` (a logical "or"), exactly as R's ``terms()`` and ``lm`` see it.
@@ -541,15 +542,23 @@ def terms(
     so it is computed once and kept; every call returns its own copy (:meth:`Terms.copy`).
     """
     if not isinstance(formula, str):
-        return expand_terms(formula, data_columns, keep_order, random)
-    key = (formula, None if data_columns is None else tuple(data_columns), keep_order, random)
+        return expand_terms(formula, _column_names(data_columns), keep_order, random)
+    if "." in formula:
+        columns = _column_names(data_columns)
+        key: tuple = (formula, None if columns is None else tuple(columns), keep_order, random)
+    else:  # no '.' to expand: the columns play no part (and are not even listed)
+        key = (formula, keep_order, random)
     cached = _TERMS_CACHE.get(key)
     if cached is None:
-        cached = expand_terms(formula, data_columns, keep_order, random)
+        cached = expand_terms(formula, _column_names(data_columns), keep_order, random)
         if len(_TERMS_CACHE) >= _TERMS_CACHE_SIZE:
             _TERMS_CACHE.clear()
         _TERMS_CACHE[key] = cached
     return cached.copy()
+
+
+def _column_names(data_columns) -> list[str] | None:
+    return None if data_columns is None else [str(c) for c in data_columns]
 
 
 def _expand_dot(f: Formula, fixed_rhs: Expr, data_columns: Sequence[str] | None
