@@ -110,20 +110,9 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
     (``print.anova``). NA cells print as ``na_print``, NaN (``nan_is_na=False``) as ``NaN``.
     ``table`` may be a pandas DataFrame, whose columns and index then give the names.
     """
-    if colnames is None:
-        colnames = [str(c) for c in table.columns]
-    if rownames is None:
-        rownames = [str(r) for r in table.index]
-    if hasattr(table, "iloc"):
-        table = np.column_stack([np.asarray(table.iloc[:, j], dtype=object)
-                                 for j in range(table.shape[1])])
-    xm = np.array(table, dtype=object)
-    if xm.ndim != 2:
-        raise ValueError("'table' must be a coefficient matrix")
+    xm, colnames, rownames = _cell_matrix(table, colnames, rownames)
     nrow, nc = xm.shape
     vals_kinds = [classify_numbers(xm[:, j], nan_is_na) for j in range(nc)]
-    colnames = list(colnames)
-    rownames = list(rownames)
     if has_Pvalue is None:
         has_Pvalue = nc >= 4 and len(colnames) > 0 and colnames[nc - 1][:3] in ("Pr(", "p-v")
     if P_values is None:
@@ -197,13 +186,50 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
             continue
         set_col(j, _format_kinds(vals[:, j], kinds[:, j], digits))
 
-    # Zero fix: entries whose string reads 0 while the value is not (or vice versa).
-    okp_cols = [j for j in range(nc) if j != pcol]
+    _fix_zero_cells(cf, vals, kinds, ok, [j for j in range(nc) if j != pcol and j not in tst_ind],
+                    digits)
+    for i in range(nrow):
+        for j in range(nc):
+            if ina[i, j]:
+                cf[i][j] = "NaN" if kinds[i, j] == KIND_NAN else na_print
+
+    stars_shown = False
+    header = list(colnames)
+    if P_values and ok[:, nc - 1].any():
+        stars_shown = _put_p_values(cf, nc - 1, vals[:, nc - 1], ok[:, nc - 1], dig_tst,
+                                    eps_Pvalue, signif_stars)
+        if stars_shown:
+            header.append("")
+    text = print_matrix(cf, rownames, header, right=True, width=width)
+    if stars_shown and signif_legend:
+        text += "---\n" + SIGNIF_LEGEND + "\n"
+    return text
+
+
+def _cell_matrix(table: Any, colnames: Sequence[str] | None,
+                 rownames: Sequence[str] | None) -> tuple[np.ndarray, list, list]:
+    """The table as a 2-d object array with its column and row names (a DataFrame gives its
+    own where they are not passed)."""
+    if colnames is None:
+        colnames = [str(c) for c in table.columns]
+    if rownames is None:
+        rownames = [str(r) for r in table.index]
+    if hasattr(table, "iloc"):
+        table = np.column_stack([np.asarray(table.iloc[:, j], dtype=object)
+                                 for j in range(table.shape[1])])
+    xm = np.array(table, dtype=object)
+    if xm.ndim != 2:
+        raise ValueError("'table' must be a coefficient matrix")
+    return xm, list(colnames), list(rownames)
+
+
+def _fix_zero_cells(cf: list, vals: np.ndarray, kinds: np.ndarray, ok: np.ndarray,
+                    cols: list[int], digits: int) -> None:
+    """printCoefmat's zero fix: cells of ``cols`` whose string reads 0 while the value is not
+    (or vice versa) are formatted again, together, with ``digits - 1``."""
     fix: list[tuple[int, int]] = []
-    for j in okp_cols:
-        if j in tst_ind:
-            continue
-        for i in range(nrow):
+    for j in cols:
+        for i in range(len(cf)):
             if not ok[i, j]:
                 continue
             try:
@@ -219,31 +245,22 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
                              np.array([kinds[i, j] for i, j in fix]), max(1, digits - 1))
         for (i, j), s in zip(fix, strs):
             cf[i][j] = s
-    for i in range(nrow):
-        for j in range(nc):
-            if ina[i, j]:
-                cf[i][j] = "NaN" if kinds[i, j] == KIND_NAN else na_print
 
-    stars_shown = False
-    header = list(colnames)
-    if P_values:
-        okp = ok[:, nc - 1]
-        if okp.any():
-            pv = vals[:, nc - 1]
-            pstr = format_pval(pv[okp], digits=dig_tst, eps=eps_Pvalue)
-            for i, s in zip(np.flatnonzero(okp), pstr):
-                cf[i][nc - 1] = s
-            stars_shown = signif_stars and bool((pv[okp] < 0.1).any())
-            if stars_shown:
-                sym = [_signif_stars(float(p)) if okp[i] else "" for i, p in enumerate(pv)]
-                sym = format_str(sym)
-                for i in range(nrow):
-                    cf[i].append(sym[i])
-                header.append("")
-    text = print_matrix(cf, rownames, header, right=True, width=width)
-    if stars_shown and signif_legend:
-        text += "---\n" + SIGNIF_LEGEND + "\n"
-    return text
+
+def _put_p_values(cf: list, pcol: int, pv: np.ndarray, okp: np.ndarray, dig_tst: int,
+                  eps: float, signif_stars: bool) -> bool:
+    """The p-value column ``pcol`` (the last of ``cf``) by ``format.pval``, and the
+    significance stars appended as a new column when some p < 0.1; True when the stars are
+    shown."""
+    pstr = format_pval(pv[okp], digits=dig_tst, eps=eps)
+    for i, s in zip(np.flatnonzero(okp), pstr):
+        cf[i][pcol] = s
+    stars_shown = signif_stars and bool((pv[okp] < 0.1).any())
+    if stars_shown:
+        sym = format_str([_signif_stars(float(p)) if okp[i] else "" for i, p in enumerate(pv)])
+        for i in range(len(cf)):
+            cf[i].append(sym[i])
+    return stars_shown
 
 
 def _format_kinds(v: np.ndarray, k: np.ndarray, digits: int) -> list[str]:
