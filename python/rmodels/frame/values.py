@@ -8,7 +8,7 @@ becomes a variable of the model frame (``finish_variable``, ``variable_na``, ``t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -262,10 +262,3 @@ def take(v, idx: np.ndarray):
     if isinstance(v, (Factor, Mat)):
         return v.take(idx)
     return v[idx]
-
-
-@dataclass
-class EvaluatedVariables:
-    labels: list
-    values: list
-    states: dict = field(default_factory=dict)
