@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from rmodels import _core
-from rmodels.design.model_matrix import build_design
+from rmodels.design import build_design
 from rmodels.models.glm import glm_fit_matrix
 
 

@@ -346,3 +346,20 @@ def test_terms_duplicated_dot_columns():
 def test_terms_accepts_parsed_formula():
     f = parse_formula("y ~ a*b")
     assert terms(f).term_labels == ["a", "b", "a:b"]
+
+
+def test_terms_cache_gives_each_caller_its_own_copy() -> None:
+    first = terms("y ~ x + g", data_columns=["y", "x", "g"])
+    first.term_labels.append("zz")
+    first.factors[:] = 9
+    first.variables.clear()
+    again = terms("y ~ x + g", data_columns=["y", "x", "g"])
+    assert again.term_labels == ["x", "g"]
+    assert again.factors.max() == 1
+    assert [str(v) for v in again.variable_labels] == ["y", "x", "g"]
+    assert len(again.variables) == 3
+
+
+def test_terms_cache_expands_dot_per_data_columns() -> None:
+    assert terms("y ~ .", data_columns=["y", "a"]).term_labels == ["a"]
+    assert terms("y ~ .", data_columns=["y", "b", "c"]).term_labels == ["b", "c"]

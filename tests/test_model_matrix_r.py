@@ -879,7 +879,7 @@ def _predict_params() -> list[Any]:
 
 @pytest.mark.parametrize("dataset,formula", _predict_params())
 def test_spec_on_new_data_matches_r(predict_results: dict, dataset: str, formula: str) -> None:
-    from rmodels.design.model_matrix import build_design
+    from rmodels.design import build_design
 
     res = predict_results[(dataset, formula)]
     assert _flag(res["ok"]), f"R failed: {res.get('message')}"
@@ -920,7 +920,7 @@ NEW_LEVEL_CASES = [
 
 @pytest.mark.parametrize("formula,change", NEW_LEVEL_CASES, ids=[f for f, _ in NEW_LEVEL_CASES])
 def test_spec_new_level_is_an_error(grid: RGrid, formula: str, change: dict) -> None:
-    from rmodels.design.model_matrix import build_design
+    from rmodels.design import build_design
 
     train = _toy()
     new = train.iloc[:2].copy()

@@ -1,4 +1,4 @@
-"""rformat against live R: format(), formatC(), format.pval(), signif/round/zapsmall, quantile,
+"""printing against live R: format(), formatC(), format.pval(), signif/round/zapsmall, quantile,
 print() of named vectors and character matrices, printCoefmat and print.anova.
 
 Random inputs come from a fixed seed; each family of cases is sent to R once (doubles travel as
@@ -13,7 +13,7 @@ import tempfile
 import numpy as np
 import pytest
 from rbridge import r, r_raw
-from rmodels.printing import rformat as rf
+from rmodels import printing as rf
 
 pytestmark = pytest.mark.r
 
@@ -675,7 +675,7 @@ lapply(fits, function(f) { s <- summary(f)
 
 
 def compose_summary_lm(o: dict) -> str:
-    """print.summary.lm, built from rformat primitives and the summary's numbers."""
+    """print.summary.lm, built from the printing primitives and the summary's numbers."""
     digits = 4
     df = [int(v) for v in o["df"]]
     rdf = df[1]
@@ -747,7 +747,7 @@ lapply(fits, function(f) { s <- summary(f)
 
 
 def compose_summary_glm(o: dict) -> str:
-    """print.summary.glm (R 4.2.2), built from rformat primitives and the summary's numbers."""
+    """print.summary.glm (R 4.2.2), built from the printing primitives and the summary's numbers."""
     digits = 4
     out = "\nCall:\n" + "\n".join(o["call"]) + "\n\n" + "Deviance Residuals: \n"
     res = np.asarray(o["res"])

@@ -19,6 +19,7 @@ from rmodels.frame.transforms import (
     poly,
     quantile7,
     scale,
+    seq_unit,
     spline_design,
 )
 
@@ -328,9 +329,7 @@ def test_scale_in_model_matrix_predvars(vecs: dict) -> None:
 @pytest.mark.parametrize("name", VECTORS)
 @pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 7, 10])
 def test_quantile7_at_knot_probabilities(vecs: dict, name: str, m: int) -> None:
-    from rmodels.frame.transforms import _seq_unit
-
-    probs = _seq_unit(m + 2)
+    probs = seq_unit(m + 2)
     close(probs, r(f"seq.int(0, 1, length.out = {m + 2})"), rtol=0, atol=0)
     got = quantile7(vecs[name], probs[1:-1])
     want = r(f"unname(quantile(tv_{name}$x, seq.int(0, 1, length.out = {m + 2})"

@@ -19,8 +19,7 @@ for a one-sided formula; ``d.y_factor`` the levels when the response is a factor
 ``d.kept_sub``/``d.na_dropped`` (positions within the subsetted data); ``d.n_data``;
 ``d.contrasts``; ``d.xlevels``; ``d.frame`` (R's model frame); ``d.spec`` (a
 :class:`ModelSpec`: ``spec.model_matrix(newdata) -> (X, ok)``, ``spec.offset(newdata)``);
-``d.bars`` (random-effect bars, for lmer) with ``d.bar_matrix(bar)`` and
-``d.grouping_factor(expr)``.
+``d.bars`` (random-effect bars, for lmer) with ``d.bar_matrix(bar)``.
 """
 
 from __future__ import annotations
@@ -32,31 +31,27 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from .. import _core
 from ..errors import DataError, DataWarning, FormulaError, FormulaWarning
 from ..formula.ast import BinOp, Call, Formula, Name, Paren
 from ..formula.deparse import deparse
 from ..formula.terms import Terms
 from ..formula.terms import terms as make_terms
 from ..frame import (
+    Char,
     Env,
     Factor,
     Mat,
-    char_to_factor,
     evaluate,
     finish_variable,
     take,
     variable_na,
 )
-from ..frame import transforms as tr
+from .coding import column_names, term_codings
+from .fill import fill_model_matrix, model_matrix_rows
+from .frame_table import model_frame_table
+from .spec import ModelSpec
 
 ArrayLike = Union[np.ndarray, Sequence[float], pd.Series]
-
-
-def frame_label(expr) -> str:
-    """Name of a variable in R's model frame: bare symbol names, deparsed calls (R's deparse
-    defaults: integer constants keep their ``L``)."""
-    return expr.id if isinstance(expr, Name) else deparse(expr, keep_integer=True)
 
 
 def r_row_names(index: pd.Index) -> list[str]:
@@ -64,167 +59,6 @@ def r_row_names(index: pd.Index) -> list[str]:
     if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
         return [str(i + 1) for i in range(len(index))]
     return [str(v) for v in index]
-
-
-# --------------------------------------------------------------------------------------------
-# Coding of factor variables
-
-
-@dataclass
-class Coding:
-    """How one variable enters one term: "num" (numeric/matrix), "contr" or "full"."""
-
-    var: int
-    how: str
-
-
-def _contrast_for(f: Factor, label: str, user: Optional[dict]) -> tuple[np.ndarray, Optional[list],
-                                                                        str]:
-    spec = None
-    if user and label in user:
-        spec = user[label]
-    elif f.contrasts is not None:
-        spec = f.contrasts
-    if spec is None:
-        spec = "contr.poly" if f.ordered else "contr.treatment"
-    if isinstance(spec, tuple):  # set by C(f, contr.xxx): the matrix R's C() attached
-        M, names = spec
-        return np.ascontiguousarray(M, dtype=float), names, "matrix"
-    if isinstance(spec, str):
-        name = spec if spec.startswith("contr.") else "contr." + spec
-        M, names = tr.contrast_matrix(name, list(f.levels))
-        return np.ascontiguousarray(M, dtype=float), names, name
-    M = np.asarray(spec, dtype=float)
-    if M.ndim != 2 or M.shape[0] != len(f.levels):
-        raise DataError(f"wrong number of contrast matrix rows for '{label}'")
-    return np.ascontiguousarray(M), None, "matrix"
-
-
-@dataclass
-class ModelSpec:
-    """Everything needed to encode new data as the training data was encoded (R's predvars,
-    xlevels and contrasts)."""
-
-    terms: Terms
-    labels: list  # deparsed variable labels (coefficient-name style)
-    frame_labels: list
-    states: dict
-    kinds: list  # per variable: "num", "mat", "factor", "character", "logical", None (response)
-    levels: dict  # var index -> levels used in the fit
-    contrast_mats: dict  # var index -> (M, names)
-    codings: list  # per term: list[Coding]
-    columns: list
-    assign: np.ndarray
-    intercept: bool
-    rhs_vars: list  # indices of variables needed on the right-hand side (incl. offsets)
-    formula_text: str
-
-    def _evaluate(self, newdata: pd.DataFrame, indices: Sequence[int]) -> dict:
-        if not isinstance(newdata, pd.DataFrame):
-            raise DataError("'newdata' must be a pandas DataFrame")
-        env = Env(newdata, self.formula_text, states=self.states, record=False)
-        out = {}
-        for i in indices:
-            expr = self.terms.variables[i]
-            v = finish_variable(evaluate(expr, env, top=True, label=self.labels[i]), len(newdata),
-                                self.labels[i])
-            kind = self.kinds[i]
-            if kind in ("factor", "character", "logical"):
-                v = self._relevel(v, i)
-            elif isinstance(v, Factor):
-                raise DataError(f"variable '{self.frame_labels[i]}' was fitted with type "
-                                f"\"numeric\" but type \"factor\" was supplied")
-            out[i] = v
-        return out
-
-    def _relevel(self, v, i: int) -> Factor:
-        levels = self.levels[i]
-        if not isinstance(v, Factor):
-            if isinstance(v, np.ndarray):
-                raise DataError(f"variable '{self.frame_labels[i]}' was fitted with type "
-                                f"\"factor\" but type \"numeric\" was supplied")
-            raise DataError(f"variable '{self.frame_labels[i]}' has the wrong type")
-        if list(v.levels) == list(levels):
-            return v
-        labels = v.labels()
-        f = char_to_factor(labels, levels)
-        bad = (f.codes < 0) & (v.codes >= 0)
-        if bad.any():
-            new = list(dict.fromkeys(str(v) for v in labels[bad]))
-            word = "level" if len(new) == 1 else "levels"
-            raise DataError(f"factor {self.frame_labels[i]} has new {word} {', '.join(new)}")
-        return Factor(f.codes, list(levels), v.ordered, self.kinds[i])
-
-    def model_matrix(self, newdata: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Model matrix of ``newdata`` (rows in order; rows with a missing predictor are NaN,
-        R's na.pass) and the mask of complete rows."""
-        needed = sorted({c.var for cod in self.codings for c in cod})
-        vals = self._evaluate(newdata, needed)
-        n = len(newdata)
-        X = _fill(n, self.intercept, self.codings, vals, self.contrast_mats, len(self.columns))
-        ok = np.ones(n, dtype=bool)
-        for v in vals.values():
-            ok &= ~variable_na(v)
-        return X, ok
-
-    def offset(self, newdata: pd.DataFrame) -> Optional[np.ndarray]:
-        """Sum of the formula's ``offset()`` terms evaluated in ``newdata`` (None if none)."""
-        if not self.terms.offsets:
-            return None
-        vals = self._evaluate(newdata, self.terms.offsets)
-        return np.sum([np.asarray(vals[i], dtype=float) for i in self.terms.offsets], axis=0)
-
-
-def _term_components(n: int, codings: list, vals: dict, contrast_mats: dict):
-    """Yield (first column, width, components) per term with columns, components as
-    ``_core.fill_term`` takes them; the intercept (column 0) is not included."""
-    col = 0
-    for cod in codings:
-        if not cod:  # a term with no columns (the response on the right-hand side)
-            continue
-        comps = []
-        width = 1
-        for c in cod:
-            v = vals[c.var]
-            if c.how == "num":
-                if isinstance(v, Mat):
-                    M = v.values
-                else:
-                    M = np.asarray(v, dtype=np.float64).reshape(n, 1)
-                M = np.asfortranarray(M, dtype=np.float64)
-                comps.append(("num", M))
-                width *= M.shape[1]
-            else:
-                C = contrast_mats[c.var][0] if c.how == "contr" else \
-                    np.eye(len(v.levels), dtype=np.float64)
-                comps.append(("fac", np.ascontiguousarray(v.codes, dtype=np.int32),
-                              np.ascontiguousarray(C, dtype=np.float64)))
-                width *= C.shape[1]
-        yield col, width, comps
-        col += width
-
-
-def _fill(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dict,
-          p: int) -> np.ndarray:
-    X = np.empty((n, p), dtype=np.float64, order="F")
-    off = 0
-    if intercept:
-        X[:, 0] = 1.0
-        off = 1
-    for col, width, comps in _term_components(n, codings, vals, contrast_mats):
-        if width:
-            _core.fill_term(X, off + col, comps)
-    return X
-
-
-def _rows(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dict, p: int):
-    """The model matrix kept by rows (``_core.DesignRows``), or None when it is not tall and
-    mostly zeros (see ``_core.design_rows``)."""
-    off = 1 if intercept else 0
-    terms: list = [(0, [])] if intercept else []
-    terms += [(off + col, comps) for col, width, comps in
-              _term_components(n, codings, vals, contrast_mats) if width]
-    return _core.design_rows(n, p, terms)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,6 +100,17 @@ class Design:
     def n(self) -> int:
         return len(self.kept)
 
+    @property
+    def data_index(self) -> pd.Index:
+        """The index of the data the design was built from (all its rows)."""
+        return self._index
+
+    @property
+    def frame_parts(self) -> tuple:
+        """What the model frame is built from: (variables of the kept rows, frame labels,
+        response index, weights, offset argument)."""
+        return self._frame_parts
+
     def consume_X(self) -> np.ndarray:
         """Hand the model matrix over to a fit that factorises it in place (no copy). Later
         calls to :meth:`model_matrix_array` rebuild it from the stored variables."""
@@ -277,16 +122,16 @@ class Design:
         """A new model matrix built from the model frame's variables (not kept)."""
         sp = self.spec
         vals = dict(enumerate(self._frame_parts[0]))
-        return _fill(len(self.kept), sp.intercept, sp.codings, vals, sp.contrast_mats,
-                     len(sp.columns))
+        return fill_model_matrix(len(self.kept), sp.intercept, sp.codings, vals,
+                                 sp.contrast_mats, len(sp.columns))
 
     def design_rows(self):
         """The model matrix kept by rows (``_core.DesignRows``) built from the model frame's
         variables, or None when it is not tall and mostly zeros."""
         sp = self.spec
         vals = dict(enumerate(self._frame_parts[0]))
-        return _rows(len(self.kept), sp.intercept, sp.codings, vals, sp.contrast_mats,
-                     len(sp.columns))
+        return model_matrix_rows(len(self.kept), sp.intercept, sp.codings, vals,
+                                 sp.contrast_mats, len(sp.columns))
 
     def model_matrix_array(self) -> np.ndarray:
         """The model matrix (rebuilt from the model frame's variables if a fit consumed it)."""
@@ -319,7 +164,7 @@ class Design:
         """R's model frame (built on first use)."""
         if self._frame is None:
             vals, flabels, resp, w, o = self._frame_parts
-            self._frame = _model_frame_df(vals, flabels, resp, self.row_index(), w, o)
+            self._frame = model_frame_table(vals, flabels, resp, self.row_index(), w, o)
         return self._frame
 
     def kept_data(self) -> pd.DataFrame:
@@ -333,26 +178,6 @@ class Design:
         text = "~" + deparse(bar.lhs)
         sub = build_design(text, self.kept_data(), na_action="fail", drop_unused_levels=True)
         return sub.X, sub.columns
-
-    def grouping_factor(self, expr) -> tuple[np.ndarray, list]:
-        """Codes (int32) and levels of a grouping factor on the kept rows; ``g1:g2`` is the
-        interaction with unused combinations dropped (lme4's ``factor(g1:g2)``)."""
-        env = Env(self.kept_data(), self.formula_text, states={}, record=False)
-        v = evaluate(expr, env)
-        if isinstance(v, np.ndarray):
-            from ..frame import numeric_to_factor
-
-            f = numeric_to_factor(v)
-        elif isinstance(v, Factor):
-            f = v
-        else:
-            f = finish_variable(v, env.n, deparse(expr))
-            if not isinstance(f, Factor):
-                raise DataError(f"invalid grouping factor '{deparse(expr)}'")
-        f = f.drop_unused()
-        if (f.codes < 0).any():
-            raise DataError(f"missing values in grouping factor '{deparse(expr)}'")
-        return f.codes.astype(np.int32), list(f.levels)
 
 
 def _vector_arg(v, data: pd.DataFrame, what: str) -> Optional[np.ndarray]:
@@ -412,105 +237,61 @@ def _bar_names(bars) -> list:
     return out
 
 
-def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=None,
-                 weights=None, offset=None, na_action: str = "omit",
-                 drop_unused_levels: bool = True, contrasts: Optional[dict] = None,
-                 allow_bars: bool = False, materialize: bool = True) -> Design:
-    """Evaluate ``formula`` on ``data`` as R's model.frame + model.matrix (see module doc).
-    ``materialize=False`` leaves ``X`` unbuilt (``model_matrix_array()`` builds it on demand;
-    ``design_rows()`` gives the matrix by rows)."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataError("'data' must be a pandas DataFrame")
-    if na_action not in ("omit", "exclude", "fail", "pass"):
-        raise DataError("na_action must be 'omit', 'exclude' or 'fail'")
-    t = make_terms(formula, data_columns=[str(c) for c in data.columns])
-    text = t.formula.text
-    if t.bars and not allow_bars:
-        raise FormulaError("random-effect terms (a '|' bar) are only allowed in lmer()", text,
-                           getattr(t.bars[0].lhs, "pos", None))
-    n_all = len(data)
-    env = Env(data, text)
-    labels = list(t.variable_labels)
-    flabels = [frame_label(e) for e in t.variables]
-    raw = []
-    for i, expr in enumerate(t.variables):
-        raw.append(evaluate(expr, env, top=True, label=labels[i]))
-
-    # Response
-    resp = t.response
-    y_factor = None
-    response_columns = None
-    values: list = []
-    for i, v in enumerate(raw):
-        if resp is not None and i == resp:
-            values.append(_response_value(v, n_all, labels[i]))
-        else:
-            values.append(finish_variable(v, n_all, labels[i]))
-
+def _bar_columns(t: Terms, env: Env, data: pd.DataFrame, n_all: int) -> list:
+    """The data columns named in random-effect bars (their missing values drop rows too)."""
     bar_cols = []
     if t.bars:
         for nm in _bar_names(t.bars):
             if nm in data.columns:
                 bar_cols.append((nm, finish_variable(env.column(nm), n_all, nm)))
-    w = _vector_arg(weights, data, "weights")
-    o = _vector_arg(offset, data, "offset")
+    return bar_cols
 
-    # subset, then NA handling
-    pos = subset_positions(subset, n_all, data)
-    n_sub = len(pos)
-    na = np.zeros(n_sub, dtype=bool)
-    whole = subset is None  # no subset: avoid copying every column
+
+def _subset_and_na(values: list, bar_cols: list, w, o, pos: np.ndarray,
+                   whole: bool) -> tuple[list, np.ndarray]:
+    """The variables on the subset's rows ``pos`` and the mask of those rows with a missing
+    value in any variable, bar column, weight or offset (R's na.action sees them all)."""
+    na = np.zeros(len(pos), dtype=bool)
     sub_vals = []
     for v in values:
         sv = v if whole else take(v, pos)
         sub_vals.append(sv)
-        na |= _value_na(sv)
+        na |= variable_na(sv)
     for _, v in bar_cols:
-        na |= _value_na(v if whole else take(v, pos))
+        na |= variable_na(v if whole else take(v, pos))
     if w is not None:
         na |= np.isnan(w[pos])
     if o is not None:
         na |= np.isnan(o[pos])
-    if na.any() and na_action == "fail":
-        raise DataError("missing values in object")
-    if na_action == "pass":
-        keep_sub = np.arange(n_sub)
-    else:
-        keep_sub = np.flatnonzero(~na)
-    kept = pos[keep_sub]
-    n = len(kept)
-    if len(keep_sub) == n_sub:
-        vals = sub_vals
-    else:
-        vals = [take(v, keep_sub) for v in sub_vals]
+    return sub_vals, na
 
-    # Levels: characters always from the kept rows; factors drop unused levels for fits.
+
+def _drop_unused_levels(vals: list, drop_unused_levels: bool) -> None:
+    """Levels: characters always from the kept rows; factors drop unused levels for fits."""
     for i, v in enumerate(vals):
         if isinstance(v, Factor) and (v.kind == "character" or
                                       (drop_unused_levels and v.kind == "factor")):
             vals[i] = v.drop_unused()
 
-    # Response
-    y = None
-    if resp is not None:
-        yv = vals[resp]
-        if isinstance(yv, Mat):
-            y = np.asfortranarray(yv.values)
-            response_columns = list(yv.colnames) if yv.colnames else None
-        elif isinstance(yv, Factor):
-            if yv.kind == "logical":
-                y = yv.codes.astype(float)
-            else:
-                y = yv.codes.astype(float)
-                y_factor = list(yv.levels)
-        else:
-            y = np.asarray(yv, dtype=float)
 
-    # Factors: contrasts need >= 2 levels (R's `contrasts<-`)
+def _response(yv) -> tuple[np.ndarray, Optional[list], Optional[list]]:
+    """The response as (y, levels of a factor response (y then holds 0-based codes), column
+    names of a ``cbind`` response)."""
+    if isinstance(yv, Mat):
+        return np.asfortranarray(yv.values), None, list(yv.colnames) if yv.colnames else None
+    if isinstance(yv, Factor):
+        if yv.kind == "logical":
+            return yv.codes.astype(float), None, None
+        return yv.codes.astype(float), list(yv.levels), None
+    return np.asarray(yv, dtype=float), None, None
+
+
+def _variable_kinds(vals: list, resp: Optional[int], flabels: list) -> tuple[list, dict, dict]:
+    """Per variable its kind ("num", "mat", a factor's kind, None for the response); the
+    levels of each factor; R's ``xlevels`` (not for logicals). Contrasts need >= 2 levels
+    (R's `contrasts<-`)."""
     kinds: list = []
     levels: dict = {}
-    contrast_mats: dict = {}
-    contrasts_used: dict = {}
     xlevels: dict = {}
     for i, v in enumerate(vals):
         if i == resp:
@@ -527,83 +308,81 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
             kinds.append("mat")
         else:
             kinds.append("num")
+    return kinds, levels, xlevels
 
-    if contrasts:
-        for name in contrasts:
-            if name not in labels[int(resp is not None):] or \
-                    not isinstance(vals[labels.index(name)], Factor):
-                warnings.warn(f"variable '{name}' is absent, its contrast will be ignored",
-                              DataWarning, stacklevel=3)
 
-    # Coding per term (R's factors attribute + model.matrix's no-intercept adjustment)
-    fac = np.array(t.factors, dtype=int, copy=True) if len(t.terms) else np.zeros((0, 0), int)
-    is_factor = [k in ("factor", "character", "logical") for k in kinds]
-    if not t.intercept:
-        done = False
-        for j in range(len(t.terms)):
-            for i in range(len(t.variables)):
-                if i != resp and is_factor[i] and fac[i, j] > 0:
-                    fac[i, j] = 2
-                    done = True
-                    break
-            if done:
-                break
-    codings = []
-    for j, term in enumerate(t.terms):
-        cod = []
-        if resp is not None and tuple(term) == (resp,):
-            # R's modelmatrix: the response as a term gets no columns, with two warnings
-            warnings.warn("the response appeared on the right-hand side and was dropped",
-                          FormulaWarning, stacklevel=3)
-            warnings.warn(f"problem with term {j + 1} in model.matrix: no columns are assigned",
-                          FormulaWarning, stacklevel=3)
-            codings.append(cod)
-            continue
-        for i in term:
-            if is_factor[i]:
-                cod.append(Coding(i, "full" if fac[i, j] == 2 else "contr"))
-                if fac[i, j] != 2 and i not in contrast_mats:
-                    M, names, cname = _contrast_for(vals[i], labels[i], contrasts)
-                    contrast_mats[i] = (M, names)
-                    contrasts_used[labels[i]] = cname
-                elif i not in contrasts_used:
-                    _, _, cname = _contrast_for(vals[i], labels[i], contrasts)
-                    contrasts_used[labels[i]] = cname
-            else:
-                cod.append(Coding(i, "num"))
-        codings.append(cod)
+def _warn_absent_contrasts(contrasts: dict, labels: list, vals: list,
+                           resp: Optional[int]) -> None:
+    for name in contrasts:
+        if name not in labels[int(resp is not None):] or \
+                not isinstance(vals[labels.index(name)], Factor):
+            warnings.warn(f"variable '{name}' is absent, its contrast will be ignored",
+                          DataWarning, stacklevel=4)
 
-    # Column names and assign
-    columns: list = ["(Intercept)"] if t.intercept else []
-    assign: list = [0] if t.intercept else []
-    for j, cod in enumerate(codings):
-        if not cod:
-            continue
-        names = [""]
-        first = True
-        for c in cod:
-            comp = _component_names(vals[c.var], labels[c.var], c.how, contrast_mats.get(c.var))
-            if first:
-                names = comp
-                first = False
-            else:
-                # first component varies fastest
-                names = [f"{a}:{b}" for b in comp for a in names]
-        columns.extend(names)
-        assign.extend([j + 1] * len(names))
 
-    valmap = {i: v for i, v in enumerate(vals)}
-    X = _fill(n, t.intercept, codings, valmap, contrast_mats, len(columns)) if materialize \
-        else None
-
-    # Offsets: formula offset() terms plus the offset= argument
+def _total_offset(offsets: list, vals: list, o, kept: np.ndarray) -> Optional[np.ndarray]:
+    """Formula ``offset()`` terms plus the ``offset=`` argument (None if neither)."""
     off = None
-    for i in t.offsets:
+    for i in offsets:
         ov = np.asarray(vals[i], dtype=float)
         off = ov.copy() if off is None else off + ov
     if o is not None:
         ok = o[kept]
         off = ok.copy() if off is None else off + ok
+    return off
+
+
+def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=None,
+                 weights=None, offset=None, na_action: str = "omit",
+                 drop_unused_levels: bool = True, contrasts: Optional[dict] = None,
+                 allow_bars: bool = False, materialize: bool = True) -> Design:
+    """Evaluate ``formula`` on ``data`` as R's model.frame + model.matrix (see module doc).
+    ``materialize=False`` leaves ``X`` unbuilt (``model_matrix_array()`` builds it on demand;
+    ``design_rows()`` gives the matrix by rows)."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError("'data' must be a pandas DataFrame")
+    if na_action not in ("omit", "exclude", "fail", "pass"):
+        raise DataError("na_action must be 'omit', 'exclude' or 'fail'")
+    t = make_terms(formula, data_columns=data.columns)
+    text = t.formula.text
+    if t.bars and not allow_bars:
+        raise FormulaError("random-effect terms (a '|' bar) are only allowed in lmer()", text,
+                           getattr(t.bars[0].lhs, "pos", None))
+    n_all = len(data)
+    env = Env(data, text)
+    labels = list(t.variable_labels)
+    flabels = list(t.frame_labels)
+    raw = []
+    for i, expr in enumerate(t.variables):  # a loop, not a comprehension: warnings' stacklevel
+        raw.append(evaluate(expr, env, top=True, label=labels[i]))
+    resp = t.response
+    values = [_response_value(v, n_all, labels[i]) if i == resp else
+              finish_variable(v, n_all, labels[i]) for i, v in enumerate(raw)]
+    bar_cols = _bar_columns(t, env, data, n_all)
+    w = _vector_arg(weights, data, "weights")
+    o = _vector_arg(offset, data, "offset")
+
+    # subset, then NA handling
+    pos = subset_positions(subset, n_all, data)
+    sub_vals, na = _subset_and_na(values, bar_cols, w, o, pos, whole=subset is None)
+    if na.any() and na_action == "fail":
+        raise DataError("missing values in object")
+    keep_sub = np.arange(len(pos)) if na_action == "pass" else np.flatnonzero(~na)
+    kept = pos[keep_sub]
+    vals = sub_vals if len(keep_sub) == len(pos) else [take(v, keep_sub) for v in sub_vals]
+    _drop_unused_levels(vals, drop_unused_levels)
+
+    y, y_factor, response_columns = (None, None, None) if resp is None else \
+        _response(vals[resp])
+    kinds, levels, xlevels = _variable_kinds(vals, resp, flabels)
+    if contrasts:
+        _warn_absent_contrasts(contrasts, labels, vals, resp)
+    codings, contrast_mats, contrasts_used = term_codings(t, kinds, resp, vals, labels,
+                                                          contrasts)
+    columns, assign = column_names(codings, vals, labels, contrast_mats, bool(t.intercept))
+    X = fill_model_matrix(len(kept), t.intercept, codings, dict(enumerate(vals)), contrast_mats,
+                          len(columns)) if materialize else None
+    off = _total_offset(t.offsets, vals, o, kept)
     wk = None if w is None else w[kept].copy()
 
     na_dropped = np.flatnonzero(na) if na_action != "pass" else np.zeros(0, dtype=np.int64)
@@ -617,7 +396,7 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
                term_labels=list(t.term_labels), intercept=bool(t.intercept), y=y,
                y_factor=y_factor, response_name=None if resp is None else flabels[resp],
                response_columns=response_columns, offset=off, weights=wk, kept=kept,
-               kept_sub=keep_sub, n_data=n_sub,
+               kept_sub=keep_sub, n_data=len(pos),
                na_dropped=na_dropped, na_action=na_action, contrasts=contrasts_used,
                xlevels=xlevels, spec=spec, terms=t, bars=list(t.bars),
                formula_text=text, _index=data.index, subset_rows=pos,
@@ -628,68 +407,11 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
 
 
 def _response_value(v, n: int, label: str):
-    from ..frame import Char, Logical
-
     if isinstance(v, Mat):
         return v
     if isinstance(v, Char):
         return v.to_factor()
-    if isinstance(v, Logical):
-        return finish_variable(v, n, label)
     return finish_variable(v, n, label)
-
-
-def _value_na(v) -> np.ndarray:
-    return variable_na(v)
-
-
-def _component_names(v, label: str, how: str, cm) -> list:
-    if how == "num":
-        if isinstance(v, Mat):
-            k = v.values.shape[1]
-            if k == 1:
-                return [label]
-            if v.colnames and any(v.colnames):
-                return [f"{label}{c}" for c in v.colnames]
-            return [f"{label}{j + 1}" for j in range(k)]
-        return [label]
-    if how == "full":
-        return [f"{label}{lv}" for lv in v.levels]
-    M, names = cm
-    if names is not None:
-        return [f"{label}{c}" for c in names]
-    return [f"{label}{j + 1}" for j in range(M.shape[1])]
-
-
-def _model_frame_df(vals, flabels, resp, row_names, w, o) -> pd.DataFrame:
-    cols: dict = {}
-    for i, v in enumerate(vals):
-        lab = flabels[i]
-        if isinstance(v, Mat):
-            k = v.values.shape[1]
-            if k == 1:
-                cols[lab] = v.values[:, 0]
-            else:
-                for j in range(k):
-                    cn = v.colnames[j] if v.colnames and v.colnames[j] else str(j + 1)
-                    cols[f"{lab}.{cn}"] = v.values[:, j]
-        elif isinstance(v, Factor):
-            if v.kind == "logical":
-                cols[lab] = pd.array(np.where(v.codes < 0, None, v.codes == 1), dtype="boolean")
-            elif v.kind == "character":
-                cols[lab] = pd.Series(v.labels(), dtype=object).to_numpy()
-            else:
-                cols[lab] = pd.Categorical.from_codes(v.codes, categories=list(v.levels),
-                                                      ordered=v.ordered)
-        else:
-            cols[lab] = np.asarray(v, dtype=float)
-    if w is not None:
-        cols["(weights)"] = w
-    if o is not None:
-        cols["(offset)"] = o
-    df = pd.DataFrame(cols)
-    df.index = row_names if isinstance(row_names, pd.Index) else pd.Index(row_names)
-    return df
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ right-hand side and was dropped".
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Sequence, Union
 
@@ -79,11 +80,28 @@ class Terms:
     fixed_formula_text: str = ""
     fixed_formula: Formula | None = None
     keep_order: bool = False
+    #: the variables' names in R's model frame (deparsed keeping integer constants' ``L``)
+    frame_labels: list[str] = field(default_factory=list)
 
     @property
     def formula_text(self) -> str:
         """The (dot-expanded) formula as R deparses it."""
         return deparse(self.formula)
+
+    def copy(self) -> Terms:
+        """A copy whose lists and ``factors`` array the caller may change (the AST nodes it
+        shares are immutable)."""
+        out = copy.copy(self)
+        out.variables = list(self.variables)
+        out.variable_labels = list(self.variable_labels)
+        out.terms = list(self.terms)
+        out.term_labels = list(self.term_labels)
+        out.order = list(self.order)
+        out.offsets = list(self.offsets)
+        out.factors = self.factors.copy()
+        out.bars = list(self.bars)
+        out.frame_labels = list(self.frame_labels)
+        return out
 
     def delete_response(self) -> Terms:
         """R's ``delete.response()`` (used by ``predict`` on new data): the response variable,
@@ -97,6 +115,7 @@ class Terms:
             formula=Formula(None, self.formula.rhs, self.formula.text),
             variables=self.variables[:y] + self.variables[y + 1 :],
             variable_labels=self.variable_labels[:y] + self.variable_labels[y + 1 :],
+            frame_labels=self.frame_labels[:y] + self.frame_labels[y + 1 :],
             response=None,
             terms=[tuple(i - 1 for i in t if i != y) for t in self.terms],
             term_labels=list(self.term_labels),
@@ -109,6 +128,12 @@ class Terms:
             fixed_formula=Formula(None, fixed.rhs, fixed.text) if fixed else None,
             keep_order=self.keep_order,
         )
+
+
+def frame_label(expr: Expr) -> str:
+    """Name of a variable in R's model frame: bare symbol names, deparsed calls (R's deparse
+    defaults: integer constants keep their ``L``)."""
+    return expr.id if isinstance(expr, Name) else deparse(expr, keep_integer=True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -490,6 +515,11 @@ def _term_codes(terms: list[tuple[int, ...]], nvar: int) -> np.ndarray:
     return fac
 
 
+#: Expansions of formula texts, per (text, data columns, keep_order, random); cleared when full.
+_TERMS_CACHE: dict = {}
+_TERMS_CACHE_SIZE = 512
+
+
 def terms(
     formula: Union[str, Formula],
     data_columns: Sequence[str] | None = None,
@@ -498,30 +528,52 @@ def terms(
 ) -> Terms:
     """Expand a model formula as R's ``terms(formula, data = data, keep.order = keep_order)``.
 
-    ``data_columns`` are the column names of ``data`` (needed only to expand ``.``: every column
-    whose name is not a symbol of the left-hand side, in column order). Random-effect bars are
-    removed into ``Terms.bars`` before expansion. Raises :class:`FormulaError` for R's formula
-    errors ("invalid power in formula", "'.' in formula and no 'data' argument", a constant
-    other than 0/1 as a term, duplicated column names with ``.``).
+    ``data_columns`` are the column names of ``data`` (taken as ``str``; needed only to expand
+    ``.``: every column whose name is not a symbol of the left-hand side, in column order).
+    Random-effect bars are removed into ``Terms.bars`` before expansion. Raises
+    :class:`FormulaError` for R's formula errors ("invalid power in formula", "'.' in formula
+    and no 'data' argument", a constant other than 0/1 as a term, duplicated column names with
+    ``.``).
 
     With ``random=False`` bars are not treated as random effects: ``(1 | g)`` is then an ordinary
     variable ``1 | g`` (a logical "or"), exactly as R's ``terms()`` and ``lm`` see it.
-    """
-    f = parse_formula(formula) if isinstance(formula, str) else formula
-    text = f.text
-    fixed_rhs, bars = find_bars(f.rhs, text) if random else (f.rhs, [])
-    if fixed_rhs is None:
-        fixed_rhs = Num(1.0, "1", f.rhs.pos)
 
+    The expansion of a formula text depends only on the text, the column names and the options,
+    so it is computed once and kept; every call returns its own copy (:meth:`Terms.copy`).
+    """
+    if not isinstance(formula, str):
+        return expand_terms(formula, _column_names(data_columns), keep_order, random)
+    if "." in formula:
+        columns = _column_names(data_columns)
+        key: tuple = (formula, None if columns is None else tuple(columns), keep_order, random)
+    else:  # no '.' to expand: the columns play no part (and are not even listed)
+        key = (formula, keep_order, random)
+    cached = _TERMS_CACHE.get(key)
+    if cached is None:
+        cached = expand_terms(formula, _column_names(data_columns), keep_order, random)
+        if len(_TERMS_CACHE) >= _TERMS_CACHE_SIZE:
+            _TERMS_CACHE.clear()
+        _TERMS_CACHE[key] = cached
+    return cached.copy()
+
+
+def _column_names(data_columns) -> list[str] | None:
+    return None if data_columns is None else [str(c) for c in data_columns]
+
+
+def _expand_dot(f: Formula, fixed_rhs: Expr, data_columns: Sequence[str] | None
+                ) -> tuple[Expr, Expr, Expr]:
+    """R's ``.`` on the right-hand side: (rhs, fixed rhs) with ``.`` replaced by the data's
+    columns not on the left-hand side, and the fixed rhs to encode (a ``.`` that found no
+    usable column contributes nothing)."""
     rhs = f.rhs
-    written_rhs = fixed_rhs  # before '.' is expanded
     dot = _has_dot(fixed_rhs)
     if dot is not None and data_columns is not None:
         cols = _dot_columns(f.lhs, data_columns)
         seen: set[str] = set()
         for c in cols:
             if c in seen:
-                raise FormulaError(f"duplicated name '{c}' in data frame using '.'", text,
+                raise FormulaError(f"duplicated name '{c}' in data frame using '.'", f.text,
                                    dot.pos)
             seen.add(c)
         value = _dot_value(cols)
@@ -532,6 +584,24 @@ def terms(
     encoded_rhs = fixed_rhs
     if data_columns is not None and _has_dot(fixed_rhs) is not None:
         encoded_rhs = _drop_dots(fixed_rhs)
+    return rhs, fixed_rhs, encoded_rhs
+
+
+def expand_terms(
+    formula: Union[str, Formula],
+    data_columns: Sequence[str] | None = None,
+    keep_order: bool = False,
+    random: bool = True,
+) -> Terms:
+    """:func:`terms` computed afresh (no cache)."""
+    f = parse_formula(formula) if isinstance(formula, str) else formula
+    text = f.text
+    fixed_rhs, bars = find_bars(f.rhs, text) if random else (f.rhs, [])
+    if fixed_rhs is None:
+        fixed_rhs = Num(1.0, "1", f.rhs.pos)
+
+    written_rhs = fixed_rhs  # before '.' is expanded
+    rhs, fixed_rhs, encoded_rhs = _expand_dot(f, fixed_rhs, data_columns)
 
     dot_cols = _dot_columns(f.lhs, data_columns) if data_columns is not None else None
     enc = _Encoder(text, f.lhs, dot_cols)
@@ -557,6 +627,7 @@ def terms(
         formula=Formula(f.lhs, rhs, text),
         variables=list(enc.variables),
         variable_labels=list(enc.labels),
+        frame_labels=[frame_label(e) for e in enc.variables],
         response=response,
         terms=term_tuples,
         term_labels=labels,

@@ -108,7 +108,7 @@ class RowLabels:
     @classmethod
     def from_design(cls, design) -> "RowLabels":
         """The rows of a :class:`~rmodels.design.Design` (built by ``build_design``)."""
-        index = design._index if design._index is not None else pd.RangeIndex(design.n_data)
+        index = design.data_index if design.data_index is not None else pd.RangeIndex(design.n_data)
         if design.na_action == "exclude" and len(design.na_dropped):
             rows = design.subset_rows
             if rows is None:

@@ -330,7 +330,7 @@ class LM:
         try:
             spec = self.design.spec
             resp = spec.terms.response
-            return np.asarray(spec._evaluate(newdata, [resp])[resp], dtype=float)
+            return np.asarray(spec.evaluate_variables(newdata, [resp])[resp], dtype=float)
         except Exception:  # the response cannot be evaluated on newdata: no .resid (broom)
             return None
 

@@ -1,0 +1,66 @@
+"""design, fill: the model matrix's columns filled from the frame's variables by the compiled
+kernel ``_core.fill_term`` (numeric columns, contrast or indicator codings of factors, and
+their products for interactions), as a dense column-major matrix or kept by rows
+(``_core.DesignRows``) when it is tall and mostly zeros.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from ..frame import Mat
+
+
+def term_components(n: int, codings: list, vals: dict, contrast_mats: dict):
+    """Yield (first column, width, components) per term with columns, components as
+    ``_core.fill_term`` takes them; the intercept (column 0) is not included."""
+    col = 0
+    for cod in codings:
+        if not cod:  # a term with no columns (the response on the right-hand side)
+            continue
+        comps = []
+        width = 1
+        for c in cod:
+            v = vals[c.var]
+            if c.how == "num":
+                if isinstance(v, Mat):
+                    M = v.values
+                else:
+                    M = np.asarray(v, dtype=np.float64).reshape(n, 1)
+                M = np.asfortranarray(M, dtype=np.float64)
+                comps.append(("num", M))
+                width *= M.shape[1]
+            else:
+                C = contrast_mats[c.var][0] if c.how == "contr" else \
+                    np.eye(len(v.levels), dtype=np.float64)
+                comps.append(("fac", np.ascontiguousarray(v.codes, dtype=np.int32),
+                              np.ascontiguousarray(C, dtype=np.float64)))
+                width *= C.shape[1]
+        yield col, width, comps
+        col += width
+
+
+def fill_model_matrix(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dict,
+                      p: int) -> np.ndarray:
+    """The (n, p) model matrix, Fortran-ordered float64."""
+    X = np.empty((n, p), dtype=np.float64, order="F")
+    off = 0
+    if intercept:
+        X[:, 0] = 1.0
+        off = 1
+    for col, width, comps in term_components(n, codings, vals, contrast_mats):
+        if width:
+            _core.fill_term(X, off + col, comps)
+    return X
+
+
+def model_matrix_rows(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dict,
+                      p: int):
+    """The model matrix kept by rows (``_core.DesignRows``), or None when it is not tall and
+    mostly zeros (see ``_core.design_rows``)."""
+    off = 1 if intercept else 0
+    terms: list = [(0, [])] if intercept else []
+    terms += [(off + col, comps) for col, width, comps in
+              term_components(n, codings, vals, contrast_mats) if width]
+    return _core.design_rows(n, p, terms)

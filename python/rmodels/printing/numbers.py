@@ -1,0 +1,456 @@
+"""printing, numbers: R's ``format()`` of numeric, integer and character vectors and ``formatC``.
+
+The numeric rules follow R's C code: ``formatReal``/``scientific`` (digits needed, fixed vs
+scientific, the "rounding widens" check, 80-bit long double scaling reproduced with
+``numpy.longdouble``), ``EncodeReal0`` (``sprintf`` output), ``formatInteger``, ``Rstrwid`` and
+the R function ``formatC``.
+
+Missing values. A ``None`` or R's ``NA_real_`` bit pattern (:data:`NA_REAL`, which survives
+numpy copies and rpy2 transfers) is R's ``NA``. Any other float NaN is taken as ``NA`` too unless
+``nan_is_na=False`` is passed, in which case it prints as ``NaN`` like R's ``NaN``.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .rounding import fround
+
+__all__ = [
+    "DBL_EPSILON",
+    "NA_REAL",
+    "classify_numbers",
+    "encode_real",
+    "format_int",
+    "format_num",
+    "format_real",
+    "format_scalar",
+    "format_str",
+    "formatC",
+    "is_na_real",
+    "pad_to_width",
+    "str_width",
+]
+
+#: R's ``NA_real_``: a quiet NaN whose low word is 1954.
+NA_REAL: float = struct.unpack("<d", struct.pack("<Q", 0x7FF00000000007A2))[0]
+
+
+DBL_EPSILON = 2.220446049250313e-16
+
+# Kinds of entries of a numeric vector.
+KIND_FINITE, KIND_NA, KIND_NAN, KIND_POSINF, KIND_NEGINF = 0, 1, 2, 3, 4
+
+# Powers of ten exactly representable in the 64-bit mantissa of an x87 long double (R's tbl[]).
+_KP_MAX = 27
+# R fills its table from double literals (1e23..1e27 are not exact as doubles).
+_TBL = np.array([np.longdouble(float(f"1e{k}")) for k in range(_KP_MAX + 1)], dtype=np.longdouble)
+_LD10 = np.longdouble(10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Values and missingness
+# ---------------------------------------------------------------------------------------------
+
+def is_na_real(v: float) -> bool:
+    """True iff ``v`` carries R's ``NA_real_`` payload (R's ``R_IsNA``: low word == 1954)."""
+    if not isinstance(v, float) or v == v:
+        return False
+    return (struct.unpack("<Q", struct.pack("<d", v))[0] & 0xFFFFFFFF) == 1954
+
+
+def classify_numbers(x: Any, nan_is_na: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Float values and kinds (finite / NA / NaN / +Inf / -Inf) of a numeric vector."""
+    if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":
+        arr = np.asarray(x, dtype=np.float64).ravel()
+        vals = arr.copy()
+        isnan = np.isnan(vals)
+        kinds = np.zeros(vals.shape, dtype=np.int8)
+        if isnan.any():
+            bits = vals.view(np.uint64)
+            na_bits = (bits & np.uint64(0xFFFFFFFF)) == np.uint64(1954)
+            kinds[isnan] = KIND_NAN
+            kinds[isnan & (na_bits | nan_is_na)] = KIND_NA
+    else:
+        seq = [x] if np.isscalar(x) or x is None else list(np.asarray(x, dtype=object).ravel())
+        vals = np.empty(len(seq), dtype=np.float64)
+        kinds = np.zeros(len(seq), dtype=np.int8)
+        for i, v in enumerate(seq):
+            if v is None or _is_pandas_na(v):
+                vals[i] = np.nan
+                kinds[i] = KIND_NA
+                continue
+            f = float(v)
+            vals[i] = f
+            if f != f:
+                kinds[i] = KIND_NA if (nan_is_na or is_na_real(f)) else KIND_NAN
+    inf = np.isinf(vals)
+    kinds[inf & (vals > 0)] = KIND_POSINF
+    kinds[inf & (vals < 0)] = KIND_NEGINF
+    return vals, kinds
+
+
+def _is_pandas_na(v: Any) -> bool:
+    return type(v).__name__ in ("NAType", "NaTType")
+
+
+# ---------------------------------------------------------------------------------------------
+# formatReal
+# ---------------------------------------------------------------------------------------------
+
+def _scientific(r: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """R's ``scientific()`` for positive finite ``r``: (kpower, nsig, roundingwidens).
+
+    |x| = alpha * 10^kpower with 1 <= alpha < 10 after rounding to ``digits`` significant digits;
+    nsig = significant digits left once trailing zeros are dropped. R scales by a power of ten in
+    long double and rounds half-even (``nearbyintl``); for digits >= 16 it reads the digits off
+    ``sprintf("%#.*e")`` instead.
+    """
+    n = r.shape[0]
+    if n == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0, dtype=bool)
+    if digits >= 16:
+        kpower = np.empty(n, dtype=np.int64)
+        nsig = np.empty(n, dtype=np.int64)
+        for i, v in enumerate(r):
+            mant, ex = ("%#.*e" % (digits - 1, v)).split("e")  # noqa: UP031 (C sprintf)
+            kpower[i] = int(ex)
+            nsig[i] = max(1, len(mant.replace(".", "").rstrip("0")))
+        return kpower, nsig, np.zeros(n, dtype=bool)
+    kp = np.array([math.floor(math.log10(v)) for v in r], dtype=np.int64) - digits + 1
+    r_prec = r.astype(np.longdouble)
+    small = np.abs(kp) <= _KP_MAX
+    pos = small & (kp > 0)
+    neg = small & (kp < 0)
+    r_prec[pos] = r_prec[pos] / _TBL[kp[pos]]
+    r_prec[neg] = r_prec[neg] * _TBL[-kp[neg]]
+    big = ~small
+    if big.any():
+        r_prec[big] = r_prec[big] / np.power(_LD10, kp[big].astype(np.longdouble))
+    low = r_prec < _TBL[digits - 1]
+    r_prec[low] = r_prec[low] * _LD10
+    kp[low] -= 1
+    alpha = np.rint(r_prec).astype(np.float64).astype(np.int64)
+    nsig = np.full(n, digits, dtype=np.int64)
+    going = np.ones(n, dtype=bool)
+    for _ in range(digits):
+        z = going & (alpha % 10 == 0)
+        if not z.any():
+            break
+        nsig[z] -= 1
+        alpha[z] //= 10
+        going = z
+    allzero = nsig == 0
+    nsig[allzero] = 1
+    kp[allzero] += 1
+    kpower = kp + digits - 1
+    rgt = np.clip(digits - kpower, 0, _KP_MAX)
+    fuzz = 0.5 / _TBL[rgt].astype(np.float64)
+    inrange = (kpower > 0) & (kpower <= _KP_MAX)
+    lim = _TBL[np.clip(kpower, 0, _KP_MAX)] - fuzz.astype(np.longdouble)
+    widens = inrange & (r.astype(np.longdouble) < lim)
+    return kpower, nsig, widens
+
+
+def _scientific1(r: float, digits: int) -> tuple[int, int, bool]:
+    """:func:`_scientific` for one number (numpy scalars; faster for short vectors)."""
+    if digits >= 16:
+        mant, ex = ("%#.*e" % (digits - 1, r)).split("e")  # noqa: UP031 (C sprintf)
+        return int(ex), max(1, len(mant.replace(".", "").rstrip("0"))), False
+    kp = math.floor(math.log10(r)) - digits + 1
+    r_prec = np.longdouble(r)
+    if abs(kp) <= _KP_MAX:
+        if kp > 0:
+            r_prec = r_prec / _TBL[kp]
+        elif kp < 0:
+            r_prec = r_prec * _TBL[-kp]
+    else:
+        r_prec = r_prec / np.power(_LD10, np.longdouble(kp))
+    if r_prec < _TBL[digits - 1]:
+        r_prec = r_prec * _LD10
+        kp -= 1
+    alpha = int(float(np.rint(r_prec)))
+    nsig = digits
+    while nsig > 0 and alpha % 10 == 0:
+        nsig -= 1
+        alpha //= 10
+    if nsig == 0:
+        nsig = 1
+        kp += 1
+    kpower = kp + digits - 1
+    rgt = min(max(digits - kpower, 0), _KP_MAX)
+    fuzz = 0.5 / float(_TBL[rgt])
+    widens = 0 < kpower <= _KP_MAX and bool(np.longdouble(r) < _TBL[kpower] - np.longdouble(fuzz))
+    return kpower, nsig, widens
+
+
+def format_real(vals: np.ndarray, kinds: np.ndarray, digits: int, nsmall: int = 0,
+                 na_width: int = 2, scipen: int = 0) -> tuple[int, int, int]:
+    """R's ``formatReal``: common (width, decimals, exponent-flag) of a numeric vector."""
+    x = vals[kinds == KIND_FINITE].tolist()
+    w = d = e = 0
+    if x:
+        nonzero = [abs(v) for v in x if v != 0.0]
+        if len(nonzero) <= 16:
+            sci = [_scientific1(v, digits) for v in nonzero]
+        else:
+            kp_a, ns_a, rw_a = _scientific(np.array(nonzero), digits)
+            sci = list(zip(kp_a.tolist(), ns_a.tolist(), rw_a.tolist()))
+        it = iter(sci)
+        neg = 0
+        rgt = mxl = mxsl = mxns = -(2**31)
+        mnl = 2**31
+        for v in x:
+            kpower, nsig, widens = next(it) if v != 0.0 else (0, 1, False)
+            neg_i = 1 if v < 0.0 else 0
+            left = kpower + 1 - (1 if widens else 0)
+            sleft = neg_i + (1 if left <= 0 else left)
+            right = nsig - left
+            neg |= neg_i
+            rgt = max(rgt, right)
+            mxl = max(mxl, left)
+            mnl = min(mnl, left)
+            mxsl = max(mxsl, sleft)
+            mxns = max(mxns, nsig)
+        if mxl < 0:
+            mxsl = 1 + neg
+        if rgt < 0:
+            rgt = 0
+        wf = mxsl + rgt + (rgt != 0)
+        e = 2 if (mxl > 100 or mnl <= -99) else 1
+        d = mxns - 1
+        w = neg + (d > 0) + d + 4 + e
+        if wf <= w + scipen:
+            e = 0
+            if nsmall > rgt:
+                rgt = nsmall
+                wf = mxsl + rgt + (rgt != 0)
+            d = rgt
+            w = wf
+    if (kinds == KIND_NA).any() and w < na_width:
+        w = na_width
+    if (kinds == KIND_NAN).any() and w < 3:
+        w = 3
+    if (kinds == KIND_POSINF).any() and w < 3:
+        w = 3
+    if (kinds == KIND_NEGINF).any() and w < 4:
+        w = 4
+    return w, d, e
+
+
+def encode_real(v: float, kind: int, w: int, d: int, e: int, na: str = "NA") -> str:
+    """R's ``EncodeReal0``: one number in the common format (C ``sprintf``)."""
+    if kind != KIND_FINITE:
+        s = {KIND_NA: na, KIND_NAN: "NaN", KIND_POSINF: "Inf", KIND_NEGINF: "-Inf"}[kind]
+        return s.rjust(w)
+    if v == 0.0:
+        v = 0.0  # drop the sign of a negative zero
+    if e:
+        if d:
+            return "%#*.*e" % (w, d, v)  # noqa: UP031 (C sprintf)
+        return "%*.*e" % (w, d, v)  # noqa: UP031
+    return "%*.*f" % (w, d, v)  # noqa: UP031
+
+
+def format_num(x: Any, digits: int = 7, nsmall: int = 0, width: int | None = None,
+               drop0trailing: bool = False, na: str = "NA", nan_is_na: bool = True,
+               trim: bool = False, scipen: int = 0) -> list[str]:
+    """R's ``format()`` of a numeric vector: one common format, right-justified.
+
+    Each element needs the fewest significant digits (at most ``digits``) that represent it to
+    ``digits`` significant digits; fixed notation is used when its width is not larger than the
+    scientific width (+ ``scipen``); decimals are the maximum needed by any element (at least
+    ``nsmall`` in fixed notation). NA / NaN / Inf / -Inf print as such. ``trim=True`` drops the
+    padding; ``drop0trailing`` strips trailing zeros as ``prettyNum`` does (strings may then have
+    different widths, as in R).
+    """
+    if digits < 1 or digits > 22:
+        raise ValueError("digits must be in 1..22")
+    vals, kinds = classify_numbers(x, nan_is_na)
+    w, d, e = format_real(vals, kinds, digits, nsmall, na_width=len(na), scipen=scipen)
+    if trim:
+        w = 0
+    if width is not None:
+        w = max(w, int(width))
+    out = [encode_real(float(v), int(k), w, d, e, na) for v, k in zip(vals, kinds)]
+    if drop0trailing:
+        out = _drop0trailing(out)
+    return out
+
+
+def _drop0trailing(xs: list[str]) -> list[str]:
+    """``prettyNum(drop0trailing = TRUE)``: trailing zeros of the decimals, ``e+00`` suffixes."""
+    out = []
+    for s in xs:
+        parts = s.split(".")
+        if len(parts) < 2:
+            out.append(s)
+            continue
+        before, after = ".".join(parts[:-1]), parts[-1]
+        out.append((before, after))
+    has_e = [isinstance(p, tuple) and "e" in p[1] for p in out]
+    res = []
+    for p, he in zip(out, has_e):
+        if not isinstance(p, tuple):
+            res.append(p)
+            continue
+        before, after = p
+        if any(has_e):
+            if he:
+                after = _re_sub_exp_zero(after)
+            else:
+                after = after.rstrip("0")
+        else:
+            after = after.rstrip("0")
+        res.append(before + ("." + after if after else ""))
+    return res
+
+
+def _re_sub_exp_zero(a: str) -> str:
+    # sub("e[+-]0+$", "", a)
+    i = a.find("e")
+    tail = a[i + 1:]
+    if len(tail) >= 2 and tail[0] in "+-" and set(tail[1:]) == {"0"}:
+        return a[:i]
+    return a
+
+
+def format_scalar(x: Any, digits: int = 7, nsmall: int = 0, **kwargs: Any) -> str:
+    """``format(x, digits = digits)`` of a single number (no padding involved)."""
+    return format_num([x], digits=digits, nsmall=nsmall, **kwargs)[0]
+
+
+def format_int(x: Any, width: int | None = None, na: str = "NA") -> list[str]:
+    """R's ``format()`` of an integer vector (``formatInteger``): right-justified to a common
+    width (``NA`` counts 2)."""
+    vals, kinds = classify_numbers(x, True)
+    strs = [na if k != KIND_FINITE else str(int(v)) for v, k in zip(vals, kinds)]
+    w = max([len(s) for s in strs] + [1 if strs else 0])
+    if width is not None:
+        w = max(w, int(width))
+    return [s.rjust(w) for s in strs]
+
+
+def str_width(s: str) -> int:
+    """Display width of a string as R's ``Rstrwid`` counts it (East Asian wide = 2,
+    combining marks = 0)."""
+    if s.isascii():
+        return len(s)
+    wd = 0
+    for ch in s:
+        if unicodedata.combining(ch):
+            continue
+        wd += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return wd
+
+
+def pad_to_width(s: str, w: int, right: bool) -> str:
+    gap = w - str_width(s)
+    if gap <= 0:
+        return s
+    return " " * gap + s if right else s + " " * gap
+
+
+def format_str(x: Sequence[str | None], width: int | None = None, justify: str = "left",
+               na: str = "NA") -> list[str]:
+    """R's ``format()`` of a character vector: padded to the common display width
+    (``justify`` = "left", "right", "centre" or "none")."""
+    strs = [na if s is None else s for s in x]
+    if justify == "none":
+        return strs
+    w = max([str_width(s) for s in strs] + [int(width or 0)])
+    out = []
+    for s in strs:
+        if justify == "centre":
+            extra = w - str_width(s)
+            lft = extra // 2
+            out.append(" " * lft + s + " " * (extra - lft))
+        else:
+            out.append(pad_to_width(s, w, justify == "right"))
+    return out
+
+
+def formatC(x: Any, digits: int | None = None, width: int | None = None,  # noqa: N802
+            format: str | None = None, flag: str = "", mode: str | None = None,
+            nan_is_na: bool = True) -> list[str] | str:
+    """R's ``formatC`` (formats "d", "f", "e", "E", "g", "G", "fg"; C ``sprintf`` per element).
+
+    Defaults as R: ``format`` "g" for doubles ("d" for ``mode="integer"``); ``width`` NULL means
+    ``digits + 1`` (so ``formatC(3261.95, digits=4)`` is ``" 3262"``), ``width=0`` means
+    ``digits``; ``digits`` NULL with ``width`` NULL gives width 1 and 4 digits. A scalar input
+    returns a string, a sequence a list of strings. Non-finite values print as
+    ``NA``/``NaN``/``Inf``/``-Inf`` padded to ``width``.
+    """
+    scalar = np.isscalar(x)
+    vals, kinds = classify_numbers([x] if scalar else x, nan_is_na)
+    for ch in flag:
+        if ch not in "0+- #":
+            raise ValueError("flag should contain only characters from [0+- #]")
+    if mode is None:
+        is_int = isinstance(x, (int, np.integer)) and not isinstance(x, bool) if scalar else (
+            isinstance(x, np.ndarray) and x.dtype.kind in "iu")
+        mode = "integer" if is_int else "double"
+    if format is None:
+        format = "d" if mode == "integer" else "g"
+    elif format in ("f", "e", "E", "g", "G", "fg"):
+        mode = "double"
+    elif format == "d":
+        mode = "integer"
+    else:
+        raise ValueError('format must be one of "f","e","E","g","G","fg","d"')
+    if width is None and digits is None:
+        width = 1
+    if digits is None:
+        digits = 2 if mode == "integer" else 4
+    elif digits < 0:
+        digits = 6
+    if width is None:
+        width = digits + 1
+    elif width == 0:
+        width = digits
+    dig = digits
+    if digits > 0 and "#" in flag:
+        dig = -digits
+    out = []
+    for v, k in zip(vals, kinds):
+        if k != KIND_FINITE:
+            s = {KIND_NA: "NA", KIND_NAN: "NaN", KIND_POSINF: "Inf", KIND_NEGINF: "-Inf"}[int(k)]
+            w = abs(width)
+            out.append(s.ljust(w) if (width < 0 or flag == "-") else s.rjust(w))
+            continue
+        out.append(_str_signif(float(v), mode, width, dig, format, flag))
+    return out[0] if scalar else out
+
+
+def _str_signif(x: float, mode: str, width: int, digits: int, fmt: str, flag: str) -> str:
+    """One element of R's C ``str_signif``."""
+    dig = abs(digits)
+    rm_trailing_0 = digits >= 0
+    if fmt == "d":
+        return ("%" + flag + "*d") % (width, int(x))
+    if fmt != "fg":
+        return ("%" + flag + "*.*" + fmt) % (width, dig, x)
+    if x == 0.0:
+        return "0"
+    xxx = abs(x)
+    iex = int(math.floor(math.log10(xxx) + 1e-12))
+    big_x = fround(xxx / 10.0 ** iex + 1e-12, float(dig - 1))
+    xx = x
+    if iex > 0 and big_x >= 10:
+        xx = big_x * 10.0 ** iex
+        iex += 1
+    if iex == -4 and abs(xx) < 1e-4:
+        iex = -5
+    if iex < -4:
+        s = ("%" + flag + ".*f") % (dig - 1 + -iex, xx)
+        if rm_trailing_0:
+            s = s.rstrip("0")
+        return s
+    return ("%" + flag + "*.*g") % (width, (iex + 1) if iex >= dig else dig, xx)

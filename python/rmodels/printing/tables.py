@@ -1,0 +1,308 @@
+"""printing, tables: R's ``format.pval``, ``printCoefmat`` (coefficient tables with significance
+stars) and ``print.anova``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .numbers import (
+    DBL_EPSILON,
+    KIND_FINITE,
+    KIND_NA,
+    KIND_NAN,
+    classify_numbers,
+    encode_real,
+    format_num,
+    format_real,
+    format_scalar,
+    format_str,
+    str_width,
+)
+from .rounding import round_r, zapsmall
+from .vectors import print_matrix
+
+#: The legend line printed under a coefficient table with significance stars.
+SIGNIF_LEGEND = "Signif. codes:  0 \u2018***\u2019 0.001 \u2018**\u2019 0.01 \u2018*\u2019 0.05 " \
+    "\u2018.\u2019 0.1 \u2018 \u2019 1"
+
+
+def format_pval(pv: Any, digits: int = 5, eps: float = DBL_EPSILON,
+                na_form: str = "NA") -> list[str]:
+    """R's ``format.pval``: p >= eps formatted in two groups (``expo >= -3``, or ``-4`` when
+    digits > 1, in fixed notation; the rest), each with ``format(., digits)``; p < eps as
+    ``"<" + sep + format(eps, digits = max(1, digits - 2))`` with R's width rule; NA as
+    ``na_form``."""
+    vals, kinds = classify_numbers(pv, True)
+    ina = (kinds == KIND_NA) | (kinds == KIND_NAN)
+    p = vals[~ina]
+    is0 = p < eps
+    r = [""] * p.size
+    rr: list[str] = []
+    if (~is0).any():
+        idx = np.flatnonzero(~is0)
+        q = p[idx]
+        expo = np.array([math.floor(math.log10(v if v > 0 else 1e-50)) for v in q])
+        fixp = (expo >= -3) | ((expo == -4) & (digits > 1))
+        rr = [""] * q.size
+        for grp in (fixp, ~fixp):
+            if grp.any():
+                strs = format_num(q[grp], digits=digits)
+                for j, s in zip(np.flatnonzero(grp), strs):
+                    rr[j] = s
+        for j, s in zip(idx, rr):
+            r[j] = s
+    if is0.any():
+        dg = max(1, digits - 2)
+        if (~is0).any():
+            nc = max(str_width(s) for s in rr)
+            if dg > 1 and dg + 6 > nc:
+                dg = max(1, nc - 7)
+            sep = "" if (dg == 1 and nc <= 6) else " "
+        else:
+            sep = "" if dg == 1 else " "
+        txt = "<" + sep + format_scalar(eps, digits=dg)
+        for j in np.flatnonzero(is0):
+            r[j] = txt
+    out = [na_form] * vals.size
+    for j, s in zip(np.flatnonzero(~ina), r):
+        out[j] = s
+    return out
+
+
+def _signif_stars(p: float) -> str:
+    """``symnum(p, cutpoints = c(0, .001, .01, .05, .1, 1))`` (intervals closed on the right,
+    the first also on the left)."""
+    if p <= 0.001:
+        return "***"
+    if p <= 0.01:
+        return "**"
+    if p <= 0.05:
+        return "*"
+    if p <= 0.1:
+        return "."
+    return " "
+
+
+def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
+                  rownames: Sequence[str] | None = None,
+                  digits: int = 5, signif_stars: bool = True, signif_legend: bool | None = None,
+                  dig_tst: int | None = None, cs_ind: Sequence[int] | None = None,
+                  tst_ind: Sequence[int] | None = None, zap_ind: Sequence[int] = (),
+                  P_values: bool | None = None, has_Pvalue: bool | None = None,  # noqa: N803
+                  eps_Pvalue: float = DBL_EPSILON, na_print: str = "NA",  # noqa: N803
+                  nan_is_na: bool = True, width: int = 80) -> str:
+    """Text of R's ``printCoefmat`` (indices are 0-based; ``digits`` defaults to R's 5, the
+    summary printers of lm/glm/lmer pass 4).
+
+    Estimate/SE columns (``cs_ind``, default the first k = nc - has_Pvalue - len(tst_ind)) are
+    rounded to max(1, digits - 1 - floor(log10(min nonzero |value|))) decimals and formatted
+    jointly with ``digits``; test statistics (``tst_ind``, default column k) as
+    ``format(round(t, dig_tst), digits)``; other columns each on their own (``zap_ind`` columns
+    ``zapsmall``-ed first); entries whose string reads 0 while the value is not (or vice versa)
+    are re-formatted with digits - 1; p-values with ``format.pval(digits = dig_tst)``; stars and
+    the legend when some p < 0.1. ``has_Pvalue`` defaults to R's rule (>= 4 columns and the last
+    header starting with ``Pr(`` or ``p-v``); ``cs_ind=()`` disables the joint block
+    (``print.anova``). NA cells print as ``na_print``, NaN (``nan_is_na=False``) as ``NaN``.
+    ``table`` may be a pandas DataFrame, whose columns and index then give the names.
+    """
+    xm, colnames, rownames = _cell_matrix(table, colnames, rownames)
+    nrow, nc = xm.shape
+    vals_kinds = [classify_numbers(xm[:, j], nan_is_na) for j in range(nc)]
+    if has_Pvalue is None:
+        has_Pvalue = nc >= 4 and len(colnames) > 0 and colnames[nc - 1][:3] in ("Pr(", "p-v")
+    if P_values is None:
+        P_values = has_Pvalue
+    elif P_values and not has_Pvalue:
+        raise ValueError("'P.values' is TRUE, but 'has.Pvalue' is not")
+    if has_Pvalue and not P_values:
+        vals_kinds = vals_kinds[:-1]
+        colnames = colnames[:-1]
+        nc -= 1
+        has_Pvalue = False
+    k = nc - int(has_Pvalue) - (1 if tst_ind is None else len(tst_ind))
+    if cs_ind is None:
+        cs_ind = list(range(k))
+    elif len(cs_ind) > k:
+        raise ValueError("wrong k / cs.ind")
+    if tst_ind is None:
+        tst_ind = [k]
+    cs_ind = list(cs_ind)
+    tst_ind = list(tst_ind)
+    if dig_tst is None:
+        dig_tst = max(1, min(5, digits - 1))
+    if signif_legend is None:
+        signif_legend = signif_stars
+
+    vals = np.column_stack([v for v, _ in vals_kinds]) if nc else np.zeros((nrow, 0))
+    kinds = np.column_stack([kd for _, kd in vals_kinds]) if nc else np.zeros((nrow, 0), int)
+    ina = (kinds == KIND_NA) | (kinds == KIND_NAN)
+    ok = ~ina
+    cf = [["" for _ in range(nc)] for _ in range(nrow)]
+
+    def set_col(j: int, strs: list[str]) -> None:
+        for i in range(nrow):
+            cf[i][j] = strs[i]
+
+    for j in zap_ind:
+        zv = zapsmall(np.where(ina[:, j], np.nan, vals[:, j]), digits)
+        vals[:, j] = np.where(ina[:, j], vals[:, j], zv)
+
+    def fmt_block(cols: list[int], rounding: float | None) -> None:
+        flat_v = np.concatenate([vals[:, j] for j in cols])
+        flat_k = np.concatenate([kinds[:, j] for j in cols])
+        if rounding is not None:
+            fin = flat_k == KIND_FINITE
+            flat_v = flat_v.copy()
+            flat_v[fin] = round_r(flat_v[fin], rounding)
+        strs = _format_kinds(flat_v, flat_k, digits)
+        for c, j in enumerate(cols):
+            set_col(j, strs[c * nrow:(c + 1) * nrow])
+
+    if cs_ind:
+        acs = np.abs(np.concatenate([vals[:, j] for j in cs_ind]))
+        kcs = np.concatenate([kinds[:, j] for j in cs_ind])
+        ia = (kcs == KIND_FINITE)
+        if ia.any():
+            nz = acs[ia & (acs != 0)]
+            digmin = 1 + math.floor(math.log10(float(nz.min()))) if nz.size else 1
+            fmt_block(cs_ind, float(max(1, digits - digmin)))
+    if tst_ind:
+        flat_v = np.concatenate([vals[:, j] for j in tst_ind])
+        flat_k = np.concatenate([kinds[:, j] for j in tst_ind])
+        fin = flat_k == KIND_FINITE
+        flat_v = flat_v.copy()
+        flat_v[fin] = round_r(flat_v[fin], float(dig_tst))
+        strs = _format_kinds(flat_v, flat_k, digits)
+        for c, j in enumerate(tst_ind):
+            set_col(j, strs[c * nrow:(c + 1) * nrow])
+    pcol = nc - 1 if has_Pvalue else None
+    for j in range(nc):
+        if j in cs_ind or j in tst_ind or j == pcol:
+            continue
+        set_col(j, _format_kinds(vals[:, j], kinds[:, j], digits))
+
+    _fix_zero_cells(cf, vals, kinds, ok, [j for j in range(nc) if j != pcol and j not in tst_ind],
+                    digits)
+    for i in range(nrow):
+        for j in range(nc):
+            if ina[i, j]:
+                cf[i][j] = "NaN" if kinds[i, j] == KIND_NAN else na_print
+
+    stars_shown = False
+    header = list(colnames)
+    if P_values and ok[:, nc - 1].any():
+        stars_shown = _put_p_values(cf, nc - 1, vals[:, nc - 1], ok[:, nc - 1], dig_tst,
+                                    eps_Pvalue, signif_stars)
+        if stars_shown:
+            header.append("")
+    text = print_matrix(cf, rownames, header, right=True, width=width)
+    if stars_shown and signif_legend:
+        text += "---\n" + SIGNIF_LEGEND + "\n"
+    return text
+
+
+def _cell_matrix(table: Any, colnames: Sequence[str] | None,
+                 rownames: Sequence[str] | None) -> tuple[np.ndarray, list, list]:
+    """The table as a 2-d object array with its column and row names (a DataFrame gives its
+    own where they are not passed)."""
+    if colnames is None:
+        colnames = [str(c) for c in table.columns]
+    if rownames is None:
+        rownames = [str(r) for r in table.index]
+    if hasattr(table, "iloc"):
+        table = np.column_stack([np.asarray(table.iloc[:, j], dtype=object)
+                                 for j in range(table.shape[1])])
+    xm = np.array(table, dtype=object)
+    if xm.ndim != 2:
+        raise ValueError("'table' must be a coefficient matrix")
+    return xm, list(colnames), list(rownames)
+
+
+def _fix_zero_cells(cf: list, vals: np.ndarray, kinds: np.ndarray, ok: np.ndarray,
+                    cols: list[int], digits: int) -> None:
+    """printCoefmat's zero fix: cells of ``cols`` whose string reads 0 while the value is not
+    (or vice versa) are formatted again, together, with ``digits - 1``."""
+    fix: list[tuple[int, int]] = []
+    for j in cols:
+        for i in range(len(cf)):
+            if not ok[i, j]:
+                continue
+            try:
+                parsed = float(cf[i][j])
+            except ValueError:
+                continue
+            if (vals[i, j] == 0) != (parsed == 0):
+                fix.append((i, j))
+    if fix:
+        # R collects the cells in column-major order (Cf[okP][not.both.0]).
+        fix.sort(key=lambda ij: (ij[1], ij[0]))
+        strs = _format_kinds(np.array([vals[i, j] for i, j in fix]),
+                             np.array([kinds[i, j] for i, j in fix]), max(1, digits - 1))
+        for (i, j), s in zip(fix, strs):
+            cf[i][j] = s
+
+
+def _put_p_values(cf: list, pcol: int, pv: np.ndarray, okp: np.ndarray, dig_tst: int,
+                  eps: float, signif_stars: bool) -> bool:
+    """The p-value column ``pcol`` (the last of ``cf``) by ``format.pval``, and the
+    significance stars appended as a new column when some p < 0.1; True when the stars are
+    shown."""
+    pstr = format_pval(pv[okp], digits=dig_tst, eps=eps)
+    for i, s in zip(np.flatnonzero(okp), pstr):
+        cf[i][pcol] = s
+    stars_shown = signif_stars and bool((pv[okp] < 0.1).any())
+    if stars_shown:
+        sym = format_str([_signif_stars(float(p)) if okp[i] else "" for i, p in enumerate(pv)])
+        for i in range(len(cf)):
+            cf[i].append(sym[i])
+    return stars_shown
+
+
+def _format_kinds(v: np.ndarray, k: np.ndarray, digits: int) -> list[str]:
+    w, d, e = format_real(v, k, digits)
+    return [encode_real(float(a), int(b), w, d, e) for a, b in zip(v, k)]
+
+
+def print_anova(table: Any, heading: Sequence[str] | str | None = None, digits: int = 5,
+                signif_stars: bool = True, colnames: Sequence[str] | None = None,
+                rownames: Sequence[str] | None = None, nan_is_na: bool = True,
+                width: int = 80) -> str:
+    """Text of R's ``print.anova``: the heading lines (each followed by a newline, as
+    ``cat(heading, sep = "\\n")``), then ``printCoefmat`` with no Estimate/SE block, value
+    columns ``zapsmall``-ed (not statistic, p or ``*Df`` columns), statistic columns
+    (``* value``, ``F``, ``Cp``, ``Chisq``) rounded to dig.tst = digits - 1 decimals, p-values
+    with ``format.pval`` and NA cells blank.
+
+    ``table`` is a pandas DataFrame (column names and index used) or a 2-d array with
+    ``colnames``/``rownames`` given.
+    """
+    if colnames is None or rownames is None:
+        colnames = [str(c) for c in table.columns] if colnames is None else list(colnames)
+        rownames = [str(r) for r in table.index] if rownames is None else list(rownames)
+        arr = np.column_stack([np.asarray(table.iloc[:, j], dtype=object)
+                               for j in range(table.shape[1])])
+    else:
+        arr = np.asarray(table, dtype=object)
+    cn = list(colnames)
+    nc = len(cn)
+    text = ""
+    if heading is not None:
+        heading = [heading] if isinstance(heading, str) else list(heading)
+        text = "".join(h + "\n" for h in heading)
+    last = cn[nc - 1]
+    has_p = last.startswith("P(") or last.startswith("Pr(")
+    zap_i = list(range(nc - 1 if has_p else nc))
+    tst_i = [j for j, c in enumerate(cn) if c[1:7] == " value"]
+    tst_i += [j for j, c in enumerate(cn) if c in ("F", "Cp", "Chisq")]
+    zap_i = [j for j in zap_i if j not in tst_i]
+    df_i = [j for j, c in enumerate(cn) if c.endswith("Df")]
+    zap_i = [j for j in zap_i if j not in df_i]
+    text += print_coefmat(arr, cn, rownames, digits=digits, signif_stars=signif_stars,
+                          has_Pvalue=has_p, P_values=has_p, cs_ind=(), zap_ind=zap_i,
+                          tst_ind=tst_i, na_print="", nan_is_na=nan_is_na, width=width)
+    return text
