@@ -1,27 +1,78 @@
-// Grouped fitting on a static thread pool (see batch.hpp).
+// Grouped fitting on a static thread pool, results as columns (see batch.hpp).
 #include "batch.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <exception>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
+#include "densities.hpp"
+
 namespace rmodels {
 
-Eigen::MatrixXd StridedView::copy() const {
-  Eigen::MatrixXd out(rows, cols);
-  for (Eigen::Index j = 0; j < cols; ++j) {
-    const double* c = data + j * col_stride;
-    for (Eigen::Index i = 0; i < rows; ++i) out(i, j) = c[i * row_stride];
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr Eigen::Index kAicChunk = 8192;  // glm's count AIC sums chunks of this many rows
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The stacked problems
+
+Eigen::MatrixXd StackedGroups::model_matrix(Eigen::Index g) const {
+  const std::int64_t* r = rows + row_ptr[g];
+  const std::int64_t* c = cols + col_ptr[g];
+  const Eigen::Index n = n_rows(g), p = n_cols(g);
+  Eigen::MatrixXd out(n, p);
+  for (Eigen::Index j = 0; j < p; ++j) {
+    const double* src = X + c[j] * ld_x;
+    for (Eigen::Index i = 0; i < n; ++i) out(i, j) = src[r[i]];
   }
   return out;
 }
 
-Eigen::VectorXd StridedView::copy_column() const {
-  Eigen::VectorXd out(rows);
-  for (Eigen::Index i = 0; i < rows; ++i) out[i] = data[i * row_stride];
+Eigen::MatrixXd StackedGroups::response(Eigen::Index g) const {
+  const std::int64_t* r = rows + row_ptr[g];
+  const Eigen::Index n = n_rows(g);
+  Eigen::MatrixXd out(n, k);
+  for (Eigen::Index j = 0; j < k; ++j)
+    for (Eigen::Index i = 0; i < n; ++i) out(i, j) = Y[j * ld_y + r[i]];
   return out;
 }
+
+namespace {
+Eigen::VectorXd gather(const double* v, const std::int64_t* r, Eigen::Index n) {
+  if (v == nullptr) return Eigen::VectorXd();
+  Eigen::VectorXd out(n);
+  for (Eigen::Index i = 0; i < n; ++i) out[i] = v[r[i]];
+  return out;
+}
+}  // namespace
+
+Eigen::VectorXd StackedGroups::weights_of(Eigen::Index g) const {
+  return gather(weights, rows + row_ptr[g], n_rows(g));
+}
+
+Eigen::VectorXd StackedGroups::offset_of(Eigen::Index g) const {
+  return gather(offset, rows + row_ptr[g], n_rows(g));
+}
+
+void CoefColumns::resize(Eigen::Index groups, Eigen::Index p_all) {
+  const std::size_t gp = static_cast<std::size_t>(groups * p_all);
+  estimate.assign(gp, kNaN);
+  std_error.assign(gp, kNaN);
+  statistic.assign(gp, kNaN);
+  pivot.assign(gp, -1);
+  rank.assign(static_cast<std::size_t>(groups), 0);
+  df_residual.assign(static_cast<std::size_t>(groups), 0);
+  status.assign(static_cast<std::size_t>(groups), static_cast<int>(GroupStatus::Ok));
+  message.assign(static_cast<std::size_t>(groups), std::string());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads
 
 int batch_thread_count(int threads, std::size_t tasks) {
   int t = threads;
@@ -56,7 +107,7 @@ template <class Task>
 void run_static(const std::vector<double>& costs, int threads, Task task) {
   const std::vector<std::size_t> b = partition_by_cost(costs, threads);
   auto work = [&](int t) {
-    for (std::size_t i = b[t]; i < b[t + 1]; ++i) task(i);
+    for (std::size_t i = b[t]; i < b[t + 1]; ++i) task(static_cast<Eigen::Index>(i));
   };
   if (threads == 1) {
     work(0);
@@ -69,66 +120,369 @@ void run_static(const std::vector<double>& costs, int threads, Task task) {
   for (auto& th : pool) th.join();
 }
 
-std::vector<double> group_costs(const std::vector<GroupProblem>& groups) {
-  std::vector<double> c(groups.size());
-  for (std::size_t i = 0; i < groups.size(); ++i) {
-    const double n = static_cast<double>(groups[i].X.rows);
-    const double p = static_cast<double>(groups[i].X.cols);
-    c[i] = n * (p + 1) * (p + 1) + 64;
+std::vector<double> group_costs(const StackedGroups& sg, double per_row_factor) {
+  std::vector<double> c(static_cast<std::size_t>(sg.groups));
+  for (Eigen::Index g = 0; g < sg.groups; ++g) {
+    const double n = static_cast<double>(sg.n_rows(g));
+    const double p = static_cast<double>(sg.n_cols(g));
+    c[static_cast<std::size_t>(g)] = per_row_factor * n * (p + 1) * (p + 1) + 64;
   }
   return c;
 }
 
+void fail(CoefColumns& out, Eigen::Index g, GroupStatus status, const std::string& message) {
+  out.status[static_cast<std::size_t>(g)] = static_cast<int>(status);
+  out.message[static_cast<std::size_t>(g)] = message;
+}
+
+// The coefficient table of one group from its estimates (local column order), pivot, rank and
+// (R'R)^{-1} of the non-aliased coefficients in pivoted order: std.error = sqrt(cov_kk * scale)
+// and statistic = estimate / std.error at the coefficient's column of the union.
+void put_coef_table(CoefColumns& out, const StackedGroups& sg, Eigen::Index g,
+                    const Eigen::Ref<const Eigen::VectorXd>& coef, const std::vector<int>& pivot,
+                    int rank, const Eigen::MatrixXd& cov, double scale, bool with_se) {
+  const std::size_t row = static_cast<std::size_t>(g * sg.p_all);
+  const std::int64_t* c = sg.cols + sg.col_ptr[g];
+  for (Eigen::Index j = 0; j < coef.size(); ++j)
+    out.estimate[row + static_cast<std::size_t>(c[j])] = coef[j];
+  for (std::size_t j = 0; j < pivot.size(); ++j) out.pivot[row + j] = pivot[j];
+  if (!with_se) return;
+  for (int kk = 0; kk < rank; ++kk) {
+    const std::size_t at = row + static_cast<std::size_t>(c[pivot[static_cast<std::size_t>(kk)]]);
+    const double se = std::sqrt(cov(kk, kk) * scale);
+    out.std_error[at] = se;
+    out.statistic[at] = out.estimate[at] / se;
+  }
+}
+
 }  // namespace
 
-std::vector<LmGroupResult> lm_wfit_batch(const std::vector<GroupProblem>& groups, double tol,
-                                         int threads) {
-  std::vector<LmGroupResult> out(groups.size());
-  const int nt = batch_thread_count(threads, groups.size());
-  run_static(group_costs(groups), nt, [&](std::size_t g) {
-    const GroupProblem& gp = groups[g];
-    LmGroupResult& r = out[g];
+// ---------------------------------------------------------------------------------------------
+// Sums with the fit objects' arithmetic
+
+double numpy_pairwise_sum(const double* a, Eigen::Index n) {
+  if (n < 8) {
+    double res = -0.0;
+    for (Eigen::Index i = 0; i < n; ++i) res += a[i];
+    return res;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int j = 0; j < 8; ++j) r[j] = a[j];
+    Eigen::Index i = 8;
+    for (; i < n - (n % 8); i += 8)
+      for (int j = 0; j < 8; ++j) r[j] += a[i + j];
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  Eigen::Index n2 = n / 2;
+  n2 -= n2 % 8;
+  return numpy_pairwise_sum(a, n2) + numpy_pairwise_sum(a + n2, n - n2);
+}
+
+namespace {
+
+// np.sum(v): 0.0 plus the pairwise sum (NumPy starts the reduction from the identity).
+double numpy_sum(const std::vector<double>& v) {
+  return 0.0 + numpy_pairwise_sum(v.data(), static_cast<Eigen::Index>(v.size()));
+}
+
+// summary.lm's (mss, rss): element-wise terms in double, sums in long double as R's sum(), the
+// mean with R's refinement pass (weighted: m = sum(w f / sum(w))).
+std::pair<double, double> summary_lm_sums(const Eigen::VectorXd& f, const Eigen::VectorXd& r,
+                                          const Eigen::VectorXd& w, bool intercept) {
+  const Eigen::Index n = f.size();
+  long double mss = 0.0L, rss = 0.0L;
+  if (w.size() == 0) {
+    double m = 0.0;
+    if (intercept) {
+      m = kNaN;
+      if (n > 0) {
+        long double s = 0.0L;
+        for (Eigen::Index i = 0; i < n; ++i) s += f[i];
+        s /= n;
+        if (std::isfinite(static_cast<double>(s))) {
+          long double t = 0.0L;
+          for (Eigen::Index i = 0; i < n; ++i) t += (f[i] - s);
+          s += t / n;
+        }
+        m = static_cast<double>(s);
+      }
+    }
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double d = intercept ? f[i] - m : f[i];
+      mss += d * d;
+      rss += r[i] * r[i];
+    }
+  } else {
+    double m = 0.0;
+    if (intercept) {
+      long double sw = 0.0L;
+      for (Eigen::Index i = 0; i < n; ++i) sw += w[i];
+      const double swd = static_cast<double>(sw);
+      long double sm = 0.0L;
+      for (Eigen::Index i = 0; i < n; ++i) sm += w[i] * f[i] / swd;
+      m = static_cast<double>(sm);
+    }
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double d = intercept ? f[i] - m : f[i];
+      mss += w[i] * (d * d);
+      rss += w[i] * (r[i] * r[i]);
+    }
+  }
+  return {static_cast<double>(mss), static_cast<double>(rss)};
+}
+
+// lm()'s first check of a group's weights (R's message); false when the group failed.
+bool lm_weights_valid(LmBatchColumns& out, Eigen::Index g, const Eigen::VectorXd& w) {
+  for (Eigen::Index i = 0; i < w.size(); ++i) {
+    if (!(w[i] >= 0.0)) {
+      fail(out, g, GroupStatus::DataError, "missing or negative weights not allowed");
+      return false;
+    }
+  }
+  return true;
+}
+
+void lm_fit_group(const StackedGroups& sg, Eigen::Index g, double tol, bool intercept,
+                  LmBatchColumns& out) {
+  const std::size_t gi = static_cast<std::size_t>(g);
+  const Eigen::Index n = sg.n_rows(g), p = sg.n_cols(g);
+  const Eigen::VectorXd w = sg.weights_of(g);
+  if (!lm_weights_valid(out, g, w)) return;
+  if (n == 0) return fail(out, g, GroupStatus::DataError, "0 (non-NA) cases");
+  if (w.size() > 0 && !(w.array() != 0.0).any())
+    return fail(out, g, GroupStatus::FitError, "all weights are zero");
+  Eigen::MatrixXd X = sg.model_matrix(g);
+  const Eigen::MatrixXd Y = sg.response(g);
+  const Eigen::VectorXd o = sg.offset_of(g);
+  Eigen::VectorXd coef, resid, fitted;
+  std::vector<int> pivot;
+  int rank = 0, df = 0;
+  if (p == 0) {  // y ~ 0: no coefficients, fitted = offset
+    fitted = o.size() ? o : Eigen::VectorXd::Zero(n);
+    resid = Y.col(0) - fitted;
+    df = w.size() ? static_cast<int>((w.array() != 0.0).count()) : static_cast<int>(n);
+  } else {
+    // One thread per group: the group's numbers never depend on the pool size.
+    LmFit f = lm_wfit_inplace(X, Y, w, o, tol, /*threads=*/1);
+    coef = f.coefficients.col(0);
+    resid = f.residuals.col(0);
+    fitted = f.fitted_values.col(0);
+    pivot = f.pivot;
+    rank = f.rank;
+    df = f.df_residual;
+  }
+  const auto [mss, rss] = summary_lm_sums(fitted, resid, w, intercept);
+  const double resvar = rss / static_cast<double>(df);
+  const Eigen::MatrixXd cov = rank > 0 ? qr_cov_unscaled(X, rank) : Eigen::MatrixXd();
+  put_coef_table(out, sg, g, coef, pivot, rank, cov, resvar, true);
+  // The fit object's deviance (sum of w e^2 over the used rows) and sum(log w) there.
+  std::vector<double> dev_terms, log_w;
+  dev_terms.reserve(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (w.size() == 0) {
+      dev_terms.push_back(resid[i] * resid[i]);
+    } else if (w[i] != 0.0) {
+      dev_terms.push_back(w[i] * resid[i] * resid[i]);
+      log_w.push_back(std::log(w[i]));
+    }
+  }
+  out.rank[gi] = rank;
+  out.df_residual[gi] = df;
+  out.rss[gi] = rss;
+  out.mss[gi] = mss;
+  out.deviance[gi] = numpy_sum(dev_terms);
+  out.sum_log_w[gi] = numpy_sum(log_w);
+  out.n_used[gi] = static_cast<int>(dev_terms.size());
+}
+
+}  // namespace
+
+LmBatchColumns lm_batch_columns(const StackedGroups& sg, double tol, bool intercept,
+                                int threads) {
+  if (sg.k != 1) throw std::invalid_argument("lm_batch_columns needs one response column");
+  LmBatchColumns out;
+  out.resize(sg.groups, sg.p_all);
+  const std::size_t G = static_cast<std::size_t>(sg.groups);
+  out.rss.assign(G, kNaN);
+  out.mss.assign(G, kNaN);
+  out.deviance.assign(G, kNaN);
+  out.sum_log_w.assign(G, kNaN);
+  out.n_used.assign(G, 0);
+  const int nt = batch_thread_count(threads, G);
+  run_static(group_costs(sg, 1.0), nt, [&](Eigen::Index g) {
     try {
-      Eigen::MatrixXd X = gp.X.copy();
-      const Eigen::MatrixXd Y = gp.Y.copy();
-      const Eigen::VectorXd w = gp.weights.empty() ? Eigen::VectorXd() : gp.weights.copy_column();
-      const Eigen::VectorXd o = gp.offset.empty() ? Eigen::VectorXd() : gp.offset.copy_column();
-      // One thread per group: the group's numbers never depend on the pool size.
-      r.fit = lm_wfit_inplace(X, Y, w, o, tol, /*threads=*/1);
-      r.qr = X.topRows(r.fit.n_used);
+      lm_fit_group(sg, g, tol, intercept, out);
     } catch (const std::exception& e) {
-      r.error = e.what();
+      fail(out, g, GroupStatus::FitError, e.what());
     }
   });
   return out;
 }
 
-std::vector<GlmGroupResult> glm_fit_batch(const std::vector<GroupProblem>& groups,
-                                          const Family& family, const GlmControl& control,
-                                          bool intercept, const std::vector<int>& intercept_col,
-                                          int threads) {
-  if (intercept_col.size() != groups.size())
+// ---------------------------------------------------------------------------------------------
+// glm
+
+namespace {
+
+// R's binomial()$aic / poisson()$aic (without 2 * rank): -2 sum of the prior-weighted log
+// densities (Loader's saddle point), unit terms summed in long double per chunk of kAicChunk
+// rows, the chunks added in order (glm's AIC for a single fit). Non-integer Poisson counts give
+// R's "non-integer x" warnings (the first 50).
+double count_aic(bool binomial, const GlmResult& f, std::vector<std::string>& warns) {
+  const Eigen::VectorXd &y = f.y, &n = f.n_trials, &mu = f.mu, &wt = f.prior_weights;
+  const Eigen::Index len = y.size();
+  bool by_n = false;  // binomial: m = n when some n > 1, else the weights
+  if (binomial)
+    for (Eigen::Index i = 0; i < len && !by_n; ++i) by_n = n[i] > 1;
+  long double total = 0;
+  int nonint = 0;
+  for (Eigen::Index b = 0; b < len; b += kAicChunk) {
+    long double s = 0;
+    for (Eigen::Index i = b; i < std::min(len, b + kAicChunk); ++i) {
+      double term;
+      if (binomial) {
+        const double m = by_n ? n[i] : wt[i];
+        const double k = std::nearbyint(m * y[i]), size = std::nearbyint(m);
+        const double ld =
+            (mu[i] < 0 || mu[i] > 1 || size < 0)
+                ? NAN
+                : (k < 0 ? -INFINITY : binomial_log_density(k, size, mu[i], 1 - mu[i]));
+        term = (m > 0 ? wt[i] / m : 0.0) * ld;
+      } else {
+        const double x = y[i];
+        double ld;
+        if (mu[i] < 0) {
+          ld = NAN;
+        } else if (std::fabs(x - std::nearbyint(x)) > 1e-7 * std::max(1.0, std::fabs(x))) {
+          if (nonint++ < 50) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "non-integer x = %f", x);
+            warns.emplace_back(buf);
+          }
+          ld = -INFINITY;
+        } else {
+          ld = poisson_log_density(std::nearbyint(x), mu[i]);
+        }
+        term = ld * wt[i];
+      }
+      s += term;
+    }
+    total += s;
+  }
+  return -2 * static_cast<double>(total);
+}
+
+// summary.glm's dispersion: sum(W r^2) / df.residual over the rows with W > 0 (NumPy's order,
+// as the fit object), NaN without residual df; 1 for binomial and Poisson.
+double glm_dispersion(const GlmResult& f, int df_r, bool fixed) {
+  if (fixed) return 1.0;
+  if (df_r <= 0) return kNaN;
+  std::vector<double> terms;
+  const Eigen::VectorXd &W = f.working_weights, &r = f.working_residuals;
+  for (Eigen::Index i = 0; i < W.size(); ++i)
+    if (W[i] > 0) terms.push_back(W[i] * r[i] * r[i]);
+  return numpy_sum(terms) / df_r;
+}
+
+struct GlmSetup {
+  const Family& family;
+  bool fixed_dispersion;
+  const GlmControl& control;
+  bool intercept;
+  const std::vector<int>& intercept_col;
+  bool keep_rows;
+};
+
+void glm_keep_rows(const StackedGroups& sg, Eigen::Index g, const GlmResult& f,
+                   GlmBatchColumns& out) {
+  const std::size_t a = static_cast<std::size_t>(sg.row_ptr[g] - sg.row_ptr[0]);
+  for (Eigen::Index i = 0; i < f.y.size(); ++i) {
+    const std::size_t at = a + static_cast<std::size_t>(i);
+    out.y[at] = f.y[i];
+    out.mu[at] = f.mu[i];
+    out.prior_weights[at] = f.prior_weights[i];
+    out.n_trials[at] = f.n_trials[i];
+  }
+}
+
+void glm_fit_group(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s,
+                   GlmBatchColumns& out) {
+  const std::size_t gi = static_cast<std::size_t>(g);
+  const Eigen::Index n = sg.n_rows(g);
+  const Eigen::MatrixXd X = sg.model_matrix(g);
+  const Eigen::MatrixXd Y = sg.response(g);
+  const Eigen::VectorXd w0 = sg.weights_of(g);
+  for (Eigen::Index i = 0; i < w0.size(); ++i)
+    if (w0[i] < 0) return fail(out, g, GroupStatus::DataError, "negative weights not allowed");
+  const Eigen::VectorXd w = w0.size() ? w0 : Eigen::VectorXd::Ones(n);
+  const bool has_offset = sg.offset != nullptr;
+  const Eigen::VectorXd o = has_offset ? sg.offset_of(g) : Eigen::VectorXd::Zero(n);
+  GlmResult f = glm_fit(X, Y, w, o, has_offset, s.family, GlmStart{}, s.control, s.intercept,
+                        s.intercept_col[gi]);
+  const int n_ok = static_cast<int>((f.prior_weights.array() != 0.0).count());
+  const int df_r = n_ok - f.rank;
+  const double disp = glm_dispersion(f, df_r, s.fixed_dispersion);
+  const Eigen::MatrixXd cov =
+      f.rank > 0 ? qr_cov_unscaled(f.R, f.rank) : Eigen::MatrixXd();
+  put_coef_table(out, sg, g, f.coefficients, f.pivot, f.rank, cov, disp,
+                 s.fixed_dispersion || df_r > 0);
+  std::vector<double> log_w(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) log_w[static_cast<std::size_t>(i)] = std::log(f.prior_weights[i]);
+  out.rank[gi] = f.rank;
+  out.df_residual[gi] = df_r;
+  out.n_ok[gi] = n_ok;
+  out.n_rows[gi] = static_cast<int>(n);
+  out.n_loglik[gi] = static_cast<int>((f.working_residuals.array() == f.working_residuals.array()).count());
+  out.deviance[gi] = f.deviance;
+  out.null_deviance[gi] = f.null_deviance;
+  out.dispersion[gi] = disp;
+  out.sum_log_w[gi] = numpy_sum(log_w);
+  out.iter[gi] = f.iter;
+  out.converged[gi] = f.converged;
+  out.boundary[gi] = f.boundary;
+  out.warnings[gi] = f.warnings;
+  const FamilyKind kind = s.family.family;
+  if (kind == FamilyKind::Binomial || kind == FamilyKind::Poisson)
+    out.aic_family[gi] = count_aic(kind == FamilyKind::Binomial, f, out.warnings[gi]);
+  if (s.keep_rows) glm_keep_rows(sg, g, f, out);
+}
+
+}  // namespace
+
+GlmBatchColumns glm_batch_columns(const StackedGroups& sg, const Family& family,
+                                  bool fixed_dispersion, const GlmControl& control,
+                                  bool intercept, const std::vector<int>& intercept_col,
+                                  bool keep_rows, int threads) {
+  if (intercept_col.size() != static_cast<std::size_t>(sg.groups))
     throw std::invalid_argument("one intercept column per group is needed");
-  std::vector<GlmGroupResult> out(groups.size());
-  const int nt = batch_thread_count(threads, groups.size());
-  run_static(group_costs(groups), nt, [&](std::size_t g) {
-    const GroupProblem& gp = groups[g];
-    GlmGroupResult& r = out[g];
+  if (sg.k != 1 && sg.k != 2) throw std::invalid_argument("Y must have 1 or 2 columns");
+  GlmBatchColumns out;
+  out.resize(sg.groups, sg.p_all);
+  const std::size_t G = static_cast<std::size_t>(sg.groups);
+  for (auto* v : {&out.deviance, &out.null_deviance, &out.dispersion, &out.aic_family,
+                  &out.sum_log_w})
+    v->assign(G, kNaN);
+  for (auto* v : {&out.n_ok, &out.n_loglik, &out.n_rows, &out.iter, &out.converged,
+                  &out.boundary})
+    v->assign(G, 0);
+  out.warnings.assign(G, {});
+  if (keep_rows) {
+    const std::size_t N =
+        sg.groups ? static_cast<std::size_t>(sg.row_ptr[sg.groups] - sg.row_ptr[0]) : 0;
+    for (auto* v : {&out.y, &out.mu, &out.prior_weights, &out.n_trials}) v->assign(N, kNaN);
+  }
+  const GlmSetup setup{family, fixed_dispersion, control, intercept, intercept_col, keep_rows};
+  const int nt = batch_thread_count(threads, G);
+  run_static(group_costs(sg, 8.0), nt, [&](Eigen::Index g) {
     try {
-      const Eigen::Index n = gp.X.rows;
-      const Eigen::MatrixXd X = gp.X.copy();
-      const Eigen::MatrixXd Y = gp.Y.copy();
-      const Eigen::VectorXd w =
-          gp.weights.empty() ? Eigen::VectorXd::Ones(n) : gp.weights.copy_column();
-      const bool has_offset = !gp.offset.empty();
-      const Eigen::VectorXd o = has_offset ? gp.offset.copy_column() : Eigen::VectorXd::Zero(n);
-      r.fit =
-          glm_fit(X, Y, w, o, has_offset, family, GlmStart{}, control, intercept, intercept_col[g]);
+      glm_fit_group(sg, g, setup, out);
     } catch (const GlmError& e) {
-      r.error = e.what();
-      r.data_error = e.data_error;
+      fail(out, g, e.data_error ? GroupStatus::DataError : GroupStatus::FitError, e.what());
     } catch (const std::exception& e) {
-      r.error = e.what();
+      fail(out, g, GroupStatus::FitError, e.what());
     }
   });
   return out;

@@ -1,10 +1,10 @@
-// Bindings for grouped fitting: converts a list of per-group arrays into strided views (no
-// copies of float64 input), releases the GIL around the threaded fits, returns one dict per
-// group ("error" is None on success, else R's message).
-#include <pybind11/eigen.h>
+// Bindings for grouped fitting: views of the stacked float64 arrays (no copies of Fortran-ordered
+// input), the GIL released around the threaded fits, the columns returned as NumPy arrays.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+
+#include <optional>
 
 #include "batch.hpp"
 #include "bindings.hpp"
@@ -15,139 +15,160 @@ namespace rmodels {
 
 namespace {
 
-// Views of the groups' arrays; `keep` holds every array a view points into.
-struct ProblemList {
-  std::vector<GroupProblem> problems;
-  std::vector<py::array> keep;
-};
+using FArray = py::array_t<double, py::array::f_style | py::array::forcecast>;
+using CArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using IArray = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
 
-StridedView view_of(const py::object& obj, ProblemList& pl, Eigen::Index n_expected,
-                    const char* what) {
-  StridedView v;
-  if (obj.is_none()) return v;
-  py::array a = py::array::ensure(obj);
-  if (!a || !a.dtype().is(py::dtype::of<double>()) || a.ndim() < 1 || a.ndim() > 2 ||
-      a.strides(0) % static_cast<py::ssize_t>(sizeof(double)) != 0 ||
-      (a.ndim() == 2 && a.strides(1) % static_cast<py::ssize_t>(sizeof(double)) != 0)) {
-    a = py::array_t<double, py::array::f_style | py::array::forcecast>::ensure(obj);
-    if (!a) throw std::invalid_argument(std::string("'") + what + "' must be a float64 array");
-  }
-  if (a.ndim() < 1 || a.ndim() > 2)
-    throw std::invalid_argument(std::string("'") + what + "' must have 1 or 2 dimensions");
-  v.data = static_cast<const double*>(a.data());
-  v.rows = a.shape(0);
-  v.cols = a.ndim() == 2 ? a.shape(1) : 1;
-  v.row_stride = a.strides(0) / static_cast<py::ssize_t>(sizeof(double));
-  v.col_stride = a.ndim() == 2 ? a.strides(1) / static_cast<py::ssize_t>(sizeof(double)) : 0;
-  if (n_expected >= 0 && v.rows != n_expected)
-    throw std::invalid_argument(std::string("'") + what + "' has the wrong number of rows");
-  pl.keep.push_back(std::move(a));
-  return v;
+// The stacked problems over the caller's arrays (which must outlive the returned view).
+StackedGroups stacked_view(const FArray& X, const FArray& Y, const std::optional<CArray>& w,
+                           const std::optional<CArray>& o, const IArray& rows,
+                           const IArray& row_ptr, const IArray& cols, const IArray& col_ptr) {
+  if (X.ndim() != 2 || Y.ndim() != 2) throw py::value_error("X and Y must be matrices");
+  const py::ssize_t n_src = X.shape(0);
+  if (Y.shape(0) != n_src || (w && w->size() != n_src) || (o && o->size() != n_src))
+    throw py::value_error("X, Y, weights and offset need the same number of rows");
+  if (row_ptr.size() != col_ptr.size() || row_ptr.size() < 1)
+    throw py::value_error("row_ptr and col_ptr need one entry per group plus one");
+  StackedGroups sg;
+  sg.X = X.data();
+  sg.ld_x = n_src;
+  sg.p_all = X.shape(1);
+  sg.Y = Y.data();
+  sg.ld_y = n_src;
+  sg.k = Y.shape(1);
+  sg.weights = w ? w->data() : nullptr;
+  sg.offset = o ? o->data() : nullptr;
+  sg.rows = rows.data();
+  sg.row_ptr = row_ptr.data();
+  sg.cols = cols.data();
+  sg.col_ptr = col_ptr.data();
+  sg.groups = row_ptr.size() - 1;
+  const std::int64_t* rp = sg.row_ptr;
+  const std::int64_t* cp = sg.col_ptr;
+  if (rp[sg.groups] > rows.size() || cp[sg.groups] > cols.size())
+    throw py::value_error("row_ptr / col_ptr run past rows / cols");
+  for (Eigen::Index g = 0; g < sg.groups; ++g)
+    if (rp[g + 1] < rp[g] || cp[g + 1] < cp[g] || rp[g] < 0 || cp[g] < 0)
+      throw py::value_error("row_ptr and col_ptr must be non-decreasing");
+  for (py::ssize_t i = 0; i < rows.size(); ++i)
+    if (sg.rows[i] < 0 || sg.rows[i] >= n_src) throw py::value_error("row index out of range");
+  for (py::ssize_t j = 0; j < cols.size(); ++j)
+    if (sg.cols[j] < 0 || sg.cols[j] >= sg.p_all)
+      throw py::value_error("column index out of range");
+  return sg;
 }
 
-ProblemList problems_of(const py::list& groups) {
-  ProblemList pl;
-  pl.problems.reserve(groups.size());
-  pl.keep.reserve(4 * groups.size());
-  for (const py::handle& item : groups) {
-    py::tuple t = py::reinterpret_borrow<py::object>(item).cast<py::tuple>();
-    if (t.size() != 4) throw std::invalid_argument("each group is a tuple (X, Y, weights, offset)");
-    GroupProblem gp;
-    gp.X = view_of(t[0], pl, -1, "X");
-    if (gp.X.empty()) throw std::invalid_argument("'X' is required");
-    if (py::reinterpret_borrow<py::array>(pl.keep.back()).ndim() != 2)
-      throw std::invalid_argument("'X' must be a matrix");
-    gp.Y = view_of(t[1], pl, gp.X.rows, "Y");
-    if (gp.Y.empty()) throw std::invalid_argument("'Y' is required");
-    gp.weights = view_of(t[2], pl, gp.X.rows, "weights");
-    gp.offset = view_of(t[3], pl, gp.X.rows, "offset");
-    if ((!gp.weights.empty() && gp.weights.cols != 1) ||
-        (!gp.offset.empty() && gp.offset.cols != 1))
-      throw std::invalid_argument("weights and offset must be vectors");
-    pl.problems.push_back(gp);
-  }
-  return pl;
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v) {
+  return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
 }
 
-py::dict lm_result_dict(LmGroupResult&& r) {
-  py::dict d;
-  if (!r.error.empty()) {
-    d["error"] = r.error;
-    return d;
-  }
-  LmFit& f = r.fit;
-  d["error"] = py::none();
-  d["coefficients"] = std::move(f.coefficients);
-  d["qr"] = std::move(r.qr);
-  put_lm_fit_fields(d, std::move(f));
-  return d;
+template <class T>
+py::array_t<T> to_matrix(const std::vector<T>& v, Eigen::Index rows, Eigen::Index cols) {
+  return py::array_t<T>({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)},
+                        v.data());
 }
 
-py::dict glm_result_dict(GlmGroupResult&& r) {
-  if (!r.error.empty()) {
-    py::dict d;
-    d["error"] = r.error;
-    d["data_error"] = r.data_error;
-    return d;
-  }
-  py::dict d = glm_result_to_dict(std::move(r.fit));
-  d["error"] = py::none();
-  return d;
+void put_coef_columns(py::dict& d, const CoefColumns& c, const StackedGroups& sg) {
+  d["estimate"] = to_matrix(c.estimate, sg.groups, sg.p_all);
+  d["std_error"] = to_matrix(c.std_error, sg.groups, sg.p_all);
+  d["statistic"] = to_matrix(c.statistic, sg.groups, sg.p_all);
+  d["pivot"] = to_matrix(c.pivot, sg.groups, sg.p_all);
+  d["rank"] = to_array(c.rank);
+  d["df_residual"] = to_array(c.df_residual);
+  d["status"] = to_array(c.status);
+  d["message"] = c.message;
 }
 
 }  // namespace
 
 void register_batch(py::module_& m) {
   m.def(
-      "lm_wfit_batch",
-      [](const py::list& groups, double tol, int threads) {
-        ProblemList pl = problems_of(groups);
-        std::vector<LmGroupResult> res;
+      "lm_batch_columns",
+      [](const FArray& X, const FArray& Y, std::optional<CArray> weights,
+         std::optional<CArray> offset, const IArray& rows, const IArray& row_ptr,
+         const IArray& cols, const IArray& col_ptr, double tol, bool intercept, int threads) {
+        const StackedGroups sg =
+            stacked_view(X, Y, weights, offset, rows, row_ptr, cols, col_ptr);
+        LmBatchColumns c;
         {
           py::gil_scoped_release nogil;
-          res = lm_wfit_batch(pl.problems, tol, threads);
+          c = lm_batch_columns(sg, tol, intercept, threads);
         }
-        py::list out;
-        for (auto& r : res) out.append(lm_result_dict(std::move(r)));
-        return out;
+        py::dict d;
+        put_coef_columns(d, c, sg);
+        d["rss"] = to_array(c.rss);
+        d["mss"] = to_array(c.mss);
+        d["deviance"] = to_array(c.deviance);
+        d["sum_log_w"] = to_array(c.sum_log_w);
+        d["n_used"] = to_array(c.n_used);
+        return d;
       },
-      py::arg("groups"), py::arg("tol") = 1e-7, py::arg("threads") = 0,
-      "R's lm.wfit on each group: groups is a list of tuples (X (n, p), Y (n,) or (n, k),\n"
-      "weights (n,) or None, offset (n,) or None), float64 (any strides; nothing is copied\n"
-      "on the Python side). Groups are fitted on `threads` worker threads (0 = all cores),\n"
-      "statically assigned, each fit single-threaded: results do not depend on `threads`.\n"
-      "Returns one dict per group: as lm_wfit's (qr is the n_used x p compact factor) with\n"
-      "'error' None, or {'error': R's message} when the group's fit failed.");
+      py::arg("X"), py::arg("Y"), py::arg("weights"), py::arg("offset"), py::arg("rows"),
+      py::arg("row_ptr"), py::arg("cols"), py::arg("col_ptr"), py::arg("tol") = 1e-7,
+      py::arg("intercept") = true, py::arg("threads") = 0,
+      "R's lm.wfit and summary.lm's coefficient table for every group of stacked problems:\n"
+      "group g is rows[row_ptr[g]:row_ptr[g+1]] of X (n, P) / Y (n, 1) / weights / offset and\n"
+      "columns cols[col_ptr[g]:col_ptr[g+1]] of X. Groups run on `threads` workers (0 = all\n"
+      "cores), each fit single-threaded: results do not depend on `threads`. Returns a dict of\n"
+      "arrays: estimate, std_error, statistic, pivot (G, P); rank, df_residual, status (0 ok,\n"
+      "1 fit error, 2 data error), rss, mss (summary.lm's), deviance, sum_log_w, n_used (G,);\n"
+      "message (list of R's messages, '' when ok).");
 
   m.def(
-      "glm_fit_batch",
-      [](const py::list& groups, const std::string& family, const std::string& link, double lambda,
-         const std::string& variance, double theta, double epsilon, int maxit, bool intercept,
-         std::vector<int> intercept_col, int threads) {
-        Family f = make_family(family, link, lambda, variance, theta);
-        GlmControl control{epsilon, maxit};
-        ProblemList pl = problems_of(groups);
-        if (intercept_col.empty()) intercept_col.assign(pl.problems.size(), -1);
-        if (intercept_col.size() != pl.problems.size())
-          throw py::value_error("intercept_col needs one entry per group");
-        std::vector<GlmGroupResult> res;
+      "glm_batch_columns",
+      [](const FArray& X, const FArray& Y, std::optional<CArray> weights,
+         std::optional<CArray> offset, const IArray& rows, const IArray& row_ptr,
+         const IArray& cols, const IArray& col_ptr, const std::string& family,
+         const std::string& link, double lambda, const std::string& variance, double theta,
+         bool fixed_dispersion, double epsilon, int maxit, bool intercept,
+         const std::vector<int>& intercept_col, bool keep_rows, int threads) {
+        const Family f = make_family(family, link, lambda, variance, theta);
+        const GlmControl control{epsilon, maxit};
+        const StackedGroups sg =
+            stacked_view(X, Y, weights, offset, rows, row_ptr, cols, col_ptr);
+        GlmBatchColumns c;
         {
           py::gil_scoped_release nogil;
-          res = glm_fit_batch(pl.problems, f, control, intercept, intercept_col, threads);
+          c = glm_batch_columns(sg, f, fixed_dispersion, control, intercept, intercept_col,
+                                keep_rows, threads);
         }
-        py::list out;
-        for (auto& r : res) out.append(glm_result_dict(std::move(r)));
-        return out;
+        py::dict d;
+        put_coef_columns(d, c, sg);
+        d["deviance"] = to_array(c.deviance);
+        d["null_deviance"] = to_array(c.null_deviance);
+        d["dispersion"] = to_array(c.dispersion);
+        d["aic_family"] = to_array(c.aic_family);
+        d["sum_log_w"] = to_array(c.sum_log_w);
+        d["n_ok"] = to_array(c.n_ok);
+        d["n_loglik"] = to_array(c.n_loglik);
+        d["n_rows"] = to_array(c.n_rows);
+        d["iter"] = to_array(c.iter);
+        d["converged"] = to_array(c.converged);
+        d["boundary"] = to_array(c.boundary);
+        d["warnings"] = c.warnings;
+        if (keep_rows) {
+          d["y"] = to_array(c.y);
+          d["mu"] = to_array(c.mu);
+          d["prior_weights"] = to_array(c.prior_weights);
+          d["n_trials"] = to_array(c.n_trials);
+        }
+        return d;
       },
-      py::arg("groups"), py::arg("family"), py::arg("link"), py::arg("lambda_") = 1.0,
-      py::arg("variance") = "", py::arg("theta") = NAN, py::arg("epsilon") = 1e-8,
+      py::arg("X"), py::arg("Y"), py::arg("weights"), py::arg("offset"), py::arg("rows"),
+      py::arg("row_ptr"), py::arg("cols"), py::arg("col_ptr"), py::arg("family"),
+      py::arg("link"), py::arg("lambda_") = 1.0, py::arg("variance") = "",
+      py::arg("theta") = NAN, py::arg("fixed_dispersion") = false, py::arg("epsilon") = 1e-8,
       py::arg("maxit") = 25, py::arg("intercept") = true,
-      py::arg("intercept_col") = std::vector<int>(), py::arg("threads") = 0,
-      "R's glm() + glm.fit() on each group (tuples (X, Y (n,)|(n, 2), weights|None,\n"
-      "offset|None) as lm_wfit_batch; intercept_col: 0-based intercept column per group or\n"
-      "-1; empty: none). Threads as lm_wfit_batch. Returns one dict per group as glm_fit's, with "
-      "'error'\n"
-      "None, or {'error': message, 'data_error': bool}.");
+      py::arg("intercept_col") = std::vector<int>(), py::arg("keep_rows") = false,
+      py::arg("threads") = 0,
+      "R's glm() + glm.fit() and summary.glm's coefficient table for every group of stacked\n"
+      "problems (as lm_batch_columns; Y (n, 1) or (n, 2) for cbind(successes, failures);\n"
+      "intercept_col: the intercept's position among each group's columns or -1). Returns a\n"
+      "dict of arrays as lm_batch_columns' plus deviance, null_deviance, dispersion,\n"
+      "aic_family (binomial/Poisson family$aic, else NaN), sum_log_w (prior weights, all rows),\n"
+      "n_ok, n_loglik, n_rows, iter, converged, boundary; warnings (R's, per group); with\n"
+      "keep_rows the stacked rows' y, mu, prior_weights, n_trials after family$initialize.");
 }
 
 }  // namespace rmodels
