@@ -19,8 +19,8 @@ import pytest
 import rmodels
 from rbridge import r, r_dataset, send_df
 from rmodels import batch
-from rmodels.batch import designs as batch_designs
 from rmodels.batch import FailedFit, FitList
+from rmodels.batch import designs as batch_designs
 
 pytestmark = pytest.mark.r
 

@@ -11,8 +11,8 @@ bar can move.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import os
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np

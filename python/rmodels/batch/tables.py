@@ -152,7 +152,10 @@ def lm_glance(cols: GroupColumns) -> tuple[pd.DataFrame, np.ndarray]:
     d1 = np.where(show_f, p - df_int, np.nan).astype(np.float64)
     d2 = np.where(show_f, rdf, np.nan)
     failed = ~ok
-    nan_if_failed = (lambda v: np.where(failed, np.nan, v))
+
+    def nan_if_failed(v: np.ndarray) -> np.ndarray:
+        return np.where(failed, np.nan, v)
+
     body = pd.DataFrame({
         "r.squared": nan_if_failed(r2), "adj.r.squared": nan_if_failed(adj),
         "sigma": nan_if_failed(np.sqrt(resvar)), "statistic": stat,
@@ -201,7 +204,10 @@ def glm_glance(cols: GroupColumns, family: Family,
     ll = np.full(len(cols), np.nan) if quasi else k - aic / 2
     with np.errstate(divide="ignore", invalid="ignore"):
         bic = -2 * ll + np.log(x["n_loglik"].astype(np.float64)) * k
-    nan_if = (lambda v: np.where(failed | quasi, np.nan, v))
+
+    def nan_if(v: np.ndarray) -> np.ndarray:
+        return np.where(failed | quasi, np.nan, v)
+
     body = pd.DataFrame({
         "null.deviance": np.where(failed, np.nan, x["null_deviance"]),
         "df.null": int_column(x["n_ok"] - (1 if cols.intercept else 0), failed),
