@@ -122,17 +122,23 @@ def _full_design(formula: str, data: pd.DataFrame, args: dict) -> tuple[Optional
     return d, caught
 
 
+def segment_counts(flags: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """The number of true ``flags`` in each segment ``bounds[g]:bounds[g + 1]``."""
+    c = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+    return c[bounds[1:]] - c[bounds[:-1]]
+
+
 def _complete_groups(full: Design, groups: Groups, design_pos: np.ndarray) -> np.ndarray:
     """Groups with at least one design row whose rows hold every level of every factor (and
     every distinct string) of the whole-data model frame."""
     G = len(groups)
+    ok = segment_counts(design_pos >= 0, groups.bounds) > 0
+    if not full.xlevels and full.y_factor is None:
+        return ok  # no factor in the model frame
     gid = np.repeat(np.arange(G), groups.sizes())
     sel = design_pos >= 0
     row_gid = np.full(len(full.kept), -1, dtype=np.int64)
     row_gid[design_pos[sel]] = gid[sel]
-    ok = np.bincount(row_gid[row_gid >= 0], minlength=G) > 0
-    if not full.xlevels and full.y_factor is None:
-        return ok  # no factor in the model frame
     frame = full.frame
     for name in frame.columns:
         col = frame[name]
@@ -277,10 +283,11 @@ def stack_designs(formula: str, data: pd.DataFrame, groups: Groups, args: dict,
     if has_fast:
         full_X = full.model_matrix_array()
         _, full_cols = st.add_block(full_X, full_Y, full.weights, full.offset, full.columns)
-        keep = (design_pos >= 0) & np.repeat(fast, groups.sizes())
-        gid = np.repeat(np.arange(G), groups.sizes())[keep]
-        fast_rows = design_pos[keep]
-        sizes[fast] = np.bincount(gid, minlength=G)[fast]
+        keep = design_pos >= 0
+        if not fast.all():
+            keep &= np.repeat(fast, groups.sizes())
+        fast_rows = design_pos if keep.all() else design_pos[keep]
+        sizes[fast] = segment_counts(keep, groups.bounds)[fast]
         ncols[fast] = len(full_cols)
     k = 1 if full_Y is None or full_Y.ndim == 1 else full_Y.shape[1]
     own_rows, own_cols = {}, {}

@@ -153,9 +153,17 @@ def split_groups(data: pd.DataFrame, by: list, drop: bool) -> Groups:
         sizes.append(len(lv))
         dtypes[name] = dt
     n_groups = int(np.prod(sizes)) if sizes else 0
-    rows_ok = np.flatnonzero(~missing)
-    order = rows_ok[np.argsort(combined[rows_ok], kind="stable")]
-    counts = np.bincount(combined[rows_ok], minlength=n_groups)
+    if missing.any():
+        rows_ok = np.flatnonzero(~missing)
+        key = combined[rows_ok]
+    else:
+        rows_ok, key = None, combined
+    if len(key) < 2 or bool((key[1:] >= key[:-1]).all()):  # already in group order
+        order = np.arange(len(key)) if rows_ok is None else rows_ok
+    else:
+        perm = np.argsort(key, kind="stable")
+        order = perm if rows_ok is None else rows_ok[perm]
+    counts = np.bincount(key, minlength=n_groups)
     gids = np.flatnonzero(counts > 0) if drop else np.arange(n_groups)
     bounds = np.concatenate([[0], np.cumsum(counts[gids])]).astype(np.int64)
     key_codes = np.zeros((len(gids), len(by)), dtype=np.int64)
