@@ -244,6 +244,66 @@ class _Stacker:
         return X, Y, w, o
 
 
+@dataclass
+class _WholeData:
+    """The whole-data design and the groups that take their rows of it ("fast" groups)."""
+
+    design: Optional[Design] = None
+    Y: Optional[np.ndarray] = None
+    positions: Optional[np.ndarray] = None  # design row of each row of groups.order, or -1
+    fast: Optional[np.ndarray] = None
+
+
+def _whole_data(formula: str, data: pd.DataFrame, groups: Groups, args: dict,
+                mask: Optional[np.ndarray], response: Response, status: np.ndarray,
+                message: np.ndarray, warn: GroupWarnings) -> _WholeData:
+    """The whole-data design, which groups can use its rows, and its response (a response
+    error fails those groups with R's message)."""
+    out = _WholeData(fast=np.zeros(len(groups), dtype=bool))
+    full, caught = _full_design(formula, data, dict(args, subset=mask))
+    if full is None:
+        return out
+    out.design = full
+    out.positions = _design_positions(full, groups, len(data), mask)
+    out.fast = _complete_groups(full, groups, out.positions)
+    try:
+        out.Y = response(full)
+    except RModelsError as exc:
+        status[out.fast] = _status_of(exc)
+        message[out.fast] = str(exc)
+        out.fast[:] = False
+    warn.add_many(np.flatnonzero(out.fast), caught)
+    return out
+
+
+def _place_fast(whole: _WholeData, groups: Groups, st: _Stacker, sizes: np.ndarray,
+                ncols: np.ndarray) -> tuple:
+    """The fast groups' rows of the whole-data design: (their design rows in group order,
+    the design's columns in the union)."""
+    full, fast = whole.design, whole.fast
+    _, full_cols = st.add_block(full.model_matrix_array(), whole.Y, full.weights, full.offset,
+                                full.columns)
+    keep = whole.positions >= 0
+    if not fast.all():
+        keep &= np.repeat(fast, groups.sizes())
+    rows = whole.positions if keep.all() else whole.positions[keep]
+    sizes[fast] = segment_counts(keep, groups.bounds)[fast]
+    ncols[fast] = len(full_cols)
+    return rows, full_cols
+
+
+def _place_own(own: _Own, st: _Stacker, sizes: np.ndarray, ncols: np.ndarray) -> tuple:
+    """The own designs below the whole-data block: each group's source rows and columns."""
+    own_rows, own_cols = {}, {}
+    for g, (d, Y) in own.designs.items():
+        X = d.model_matrix_array()
+        start, cols = st.add_block(X, Y, d.weights, d.offset, d.columns)
+        own_rows[g] = np.arange(start, start + X.shape[0], dtype=np.int64)
+        own_cols[g] = cols
+        sizes[g], ncols[g] = X.shape[0], len(cols)
+    return own_rows, own_cols
+
+
 def stack_designs(formula: str, data: pd.DataFrame, groups: Groups, args: dict,
                   mask: Optional[np.ndarray], response: Response,
                   progress: Progress, fit_seconds: Callable[[int, int], float]) -> StackedDesign:
@@ -255,77 +315,59 @@ def stack_designs(formula: str, data: pd.DataFrame, groups: Groups, args: dict,
     warn = GroupWarnings(G)
     status = np.zeros(G, dtype=np.int64)
     message = np.full(G, "", dtype=object)
-    full, full_caught = _full_design(formula, data, dict(args, subset=mask))
-    fast = np.zeros(G, dtype=bool)
-    full_Y = None
-    if full is not None:
-        design_pos = _design_positions(full, groups, len(data), mask)
-        fast = _complete_groups(full, groups, design_pos)
-        try:
-            full_Y = response(full)
-        except RModelsError as exc:
-            status[fast] = _status_of(exc)
-            message[fast] = str(exc)
-            fast[:] = False
-        warn.add_many(np.flatnonzero(fast), full_caught)
+    whole = _whole_data(formula, data, groups, args, mask, response, status, message, warn)
+    full, fast = whole.design, whole.fast
     todo = np.flatnonzero(~fast)
-    p_guess = len(full.columns) if full is not None else 4
-    progress.start(len(todo) + G, OWN_DESIGN_SECONDS * len(todo)
-                   + fit_seconds(int(groups.sizes().sum()), p_guess))
+    progress.start(len(todo) + G, OWN_DESIGN_SECONDS * len(todo) + fit_seconds(
+        int(groups.sizes().sum()), len(full.columns) if full is not None else 4))
     own = _own_designs(formula, data, groups, todo, args, mask, response, warn, progress.tick)
     for g, exc in own.errors.items():
         if status[g] == STATUS_OK:
             status[g], message[g] = _status_of(exc), str(exc)
     st = _Stacker(G)
-    sizes = np.zeros(G, dtype=np.int64)
-    ncols = np.zeros(G, dtype=np.int64)
-    has_fast = full is not None and bool(fast.any())
-    if has_fast:
-        full_X = full.model_matrix_array()
-        _, full_cols = st.add_block(full_X, full_Y, full.weights, full.offset, full.columns)
-        keep = design_pos >= 0
-        if not fast.all():
-            keep &= np.repeat(fast, groups.sizes())
-        fast_rows = design_pos if keep.all() else design_pos[keep]
-        sizes[fast] = segment_counts(keep, groups.bounds)[fast]
-        ncols[fast] = len(full_cols)
-    k = 1 if full_Y is None or full_Y.ndim == 1 else full_Y.shape[1]
-    own_rows, own_cols = {}, {}
-    for g, (d, Y) in own.designs.items():
-        X = d.model_matrix_array()
-        start, cols = st.add_block(X, Y, d.weights, d.offset, d.columns)
-        own_rows[g] = np.arange(start, start + X.shape[0], dtype=np.int64)
-        own_cols[g] = cols
-        sizes[g], ncols[g] = X.shape[0], len(cols)
-        k = 1 if Y.ndim == 1 else Y.shape[1]
+    sizes, ncols = np.zeros(G, dtype=np.int64), np.zeros(G, dtype=np.int64)
+    fast_rows = full_cols = None
+    if fast.any():
+        fast_rows, full_cols = _place_fast(whole, groups, st, sizes, ncols)
+    own_rows, own_cols = _place_own(own, st, sizes, ncols)
     ok = status == STATUS_OK
     sizes[~ok], ncols[~ok] = 0, 0
     row_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     col_ptr = np.concatenate([[0], np.cumsum(ncols)]).astype(np.int64)
-    if not own_rows:
-        rows = fast_rows if has_fast else np.zeros(0, dtype=np.int64)
-        cols = np.tile(full_cols, int(fast.sum())) if has_fast else np.zeros(0, dtype=np.int64)
+    if own_rows:
+        rows, cols = _interleave(G, fast & ok, own_rows, own_cols, row_ptr, fast_rows,
+                                 full_cols)
+    elif fast_rows is not None:
+        rows, cols = fast_rows, np.tile(full_cols, int(fast.sum()))
     else:
-        rows, cols = _interleave(G, fast & ok, own_rows, own_cols, row_ptr,
-                                 fast_rows if has_fast else None,
-                                 full_cols if has_fast else None)
-    if not st.blocks:
-        X, Y, w, o = np.zeros((0, 0), order="F"), np.zeros((0, k), order="F"), None, None
-    else:
+        rows = cols = np.zeros(0, dtype=np.int64)
+    return _stacked(st, rows, cols, row_ptr, col_ptr, status, message, warn, formula,
+                    full if full is not None else next(
+                        (d for d, _ in own.designs.values()), None),
+                    list(full.columns) if full is not None else [])
+
+
+def _stacked(st: _Stacker, rows: np.ndarray, cols: np.ndarray, row_ptr: np.ndarray,
+             col_ptr: np.ndarray, status: np.ndarray, message: np.ndarray, warn: GroupWarnings,
+             formula: str, d0: Optional[Design], full_columns: list) -> StackedDesign:
+    k = 1
+    if st.blocks:
+        Yb = st.blocks[0][1]
+        k = 1 if Yb.ndim == 1 else Yb.shape[1]
         X, Y, w, o = st.source(k)
-    names = st.names
-    icol = _intercept_positions(names, cols, col_ptr)
-    d0 = full if full is not None else next((d for d, _ in own.designs.values()), None)
+    else:
+        X, Y, w, o = np.zeros((0, 0), order="F"), np.zeros((0, k), order="F"), None, None
     return StackedDesign(
         X=X, Y=np.asfortranarray(Y.reshape(len(Y), -1), dtype=np.float64),
         weights=None if w is None else np.ascontiguousarray(w, dtype=np.float64),
         offset=None if o is None else np.ascontiguousarray(o, dtype=np.float64),
         rows=np.ascontiguousarray(rows, dtype=np.int64), row_ptr=row_ptr,
-        cols=np.ascontiguousarray(cols, dtype=np.int64), col_ptr=col_ptr, names=names,
-        intercept=bool(d0.intercept) if d0 is not None else False, intercept_pos=icol,
-        status=status, message=message, warnings=warn, response_ndim=k,
+        cols=np.ascontiguousarray(cols, dtype=np.int64), col_ptr=col_ptr, names=st.names,
+        intercept=bool(d0.intercept) if d0 is not None else False,
+        intercept_pos=_intercept_positions(st.names, cols, col_ptr), status=status,
+        message=message, warnings=warn, response_ndim=k,
         formula_text=(d0.formula_text if d0 is not None else "") or formula,
-        full_columns=list(full.columns) if full is not None else [])
+        full_columns=full_columns)
 
 
 def _interleave(G: int, fast: np.ndarray, own_rows: dict, own_cols: dict, row_ptr: np.ndarray,

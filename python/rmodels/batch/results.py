@@ -166,9 +166,8 @@ class FitList:
         out = pd.DataFrame(self._groups.key_columns(gid))
         for c in body.columns:
             out[c] = body[c].array
-        msgs = self._messages()
-        uniq, code = np.unique(msgs.astype(str), return_inverse=True)
-        out["status"] = tables.take_strings(uniq.tolist(), code[gid])
+        code, uniq = pd.factorize(self._messages())
+        out["status"] = tables.take_strings(list(uniq), code[gid])
         return out
 
     def _stack_objects(self, method: str, kwargs: dict) -> pd.DataFrame:

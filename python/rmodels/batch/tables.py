@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
+from scipy import special
 from scipy import stats as sps
 
 from ..errors import RModelsWarning
@@ -26,6 +28,9 @@ from .compiled import GroupColumns
 
 __all__ = ["lm_tidy", "lm_glance", "glm_tidy", "glm_glance", "coef_matrix", "int_column",
            "take_strings"]
+
+
+_THREADED_TAIL = 20_000
 
 
 def _long_positions(cols: GroupColumns, counts: np.ndarray, local: np.ndarray) -> tuple:
@@ -61,6 +66,24 @@ def _terms(cols: GroupColumns, union: np.ndarray) -> Any:
     return take_strings(cols.names, union)  # −1 → NaN (a failed group's row)
 
 
+def t_upper_tail(x: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """``scipy.stats.t.sf(x, df)`` for df > 0 (the same values: SciPy's ``t.sf`` is
+    ``stdtr(df, -x)``), evaluated in two threads for long inputs (the ufunc releases the
+    GIL)."""
+    n = len(x)
+    if n < _THREADED_TAIL:
+        return special.stdtr(df, -x)
+    out = np.empty(n)
+    half = n // 2
+
+    def part(a: int, b: int) -> None:
+        special.stdtr(df[a:b], -x[a:b], out=out[a:b])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda ab: part(*ab), [(0, half), (half, n)]))
+    return out
+
+
 def _tidy_frame(cols: GroupColumns, gid: np.ndarray, union: np.ndarray,
                 p_value: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({
@@ -80,8 +103,7 @@ def lm_tidy(cols: GroupColumns, conf_int: bool = False,
     dfv = np.where(cols.ok, cols.df_residual, 0)[gid].astype(np.float64)
     pv = np.full(len(tv), np.nan)
     pos = dfv > 0
-    with np.errstate(invalid="ignore"):
-        pv[pos] = 2.0 * sps.t.sf(np.abs(tv[pos]), dfv[pos])
+    pv[pos] = 2.0 * t_upper_tail(np.abs(tv[pos]), dfv[pos])
     out = _tidy_frame(cols, gid, union, pv)
     if conf_int:
         a = (1 - conf_level) / 2
