@@ -124,6 +124,8 @@ def _full_design(formula: str, data: pd.DataFrame, args: dict) -> tuple[Optional
 
 def segment_counts(flags: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """The number of true ``flags`` in each segment ``bounds[g]:bounds[g + 1]``."""
+    if flags.all():
+        return np.diff(bounds)
     c = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
     return c[bounds[1:]] - c[bounds[:-1]]
 
@@ -159,6 +161,8 @@ def _design_positions(full: Design, groups: Groups, n_data: int,
                       mask: Optional[np.ndarray]) -> np.ndarray:
     """For every row of ``groups.order``: its row in the whole-data design, or −1 (dropped for
     NA or outside ``subset``)."""
+    if mask is None and len(full.kept) == n_data:  # every row is in the design, in order
+        return groups.order
     where = np.full(n_data, -1, dtype=np.int64)
     where[np.asarray(full.kept, dtype=np.int64)] = np.arange(len(full.kept))
     pos = where[groups.order]

@@ -148,7 +148,7 @@ def split_groups(data: pd.DataFrame, by: list, drop: bool) -> Groups:
             raise DataError(f"object '{name}' not found (by)")
         codes, lv, dt = factor_codes(data[name])
         missing |= codes < 0
-        combined = combined * max(len(lv), 1) + np.maximum(codes, 0)
+        combined = codes if len(by) == 1 else combined * max(len(lv), 1) + np.maximum(codes, 0)
         levels.append(lv)
         sizes.append(len(lv))
         dtypes[name] = dt
