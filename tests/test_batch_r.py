@@ -457,6 +457,15 @@ def columns_equal_single_fits(fits: FitList, tol: float = 1e-10) -> int:
 def test_lm_columns_equal_single_fits(datasets, formula, kwargs):
     fits = quiet(batch.lm, formula, datasets["synth"], by="g", **kwargs)
     assert columns_equal_single_fits(fits) > 150
+    ci = quiet(fits.tidy, conf_int=True, conf_level=0.9)
+    for k in (0, 7, 21, 60):
+        if isinstance(fits[k], FailedFit):  # g060's weights are negative in one case
+            assert fits.status.iloc[k] == "missing or negative weights not allowed"
+            continue
+        one = quiet(fits[k].tidy, conf_int=True, conf_level=0.9)
+        got = ci[ci["g"] == fits.keys[k][0]]
+        np.testing.assert_allclose(got[["conf.low", "conf.high"]].to_numpy(float),
+                                   one[["conf.low", "conf.high"]].to_numpy(float), rtol=1e-10)
     if "x2 +" in formula:  # aliased in that group only
         assert np.isnan(fits.coef().loc["g060", "x2"]) and fits.coef()["x2"].notna().sum() > 150
 
