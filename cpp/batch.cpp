@@ -425,21 +425,18 @@ void glm_fit_group(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s,
   const int n_ok = static_cast<int>((f.prior_weights.array() != 0.0).count());
   const int df_r = n_ok - f.rank;
   const double disp = glm_dispersion(f, df_r, s.fixed_dispersion);
-  const Eigen::MatrixXd cov =
-      f.rank > 0 ? qr_cov_unscaled(f.R, f.rank) : Eigen::MatrixXd();
+  const Eigen::MatrixXd cov = f.rank > 0 ? qr_cov_unscaled(f.R, f.rank) : Eigen::MatrixXd();
   put_coef_table(out, sg, g, f.coefficients, f.pivot, f.rank, cov, disp,
                  s.fixed_dispersion || df_r > 0);
-  std::vector<double> log_w(static_cast<std::size_t>(n));
-  for (Eigen::Index i = 0; i < n; ++i) log_w[static_cast<std::size_t>(i)] = std::log(f.prior_weights[i]);
   out.rank[gi] = f.rank;
   out.df_residual[gi] = df_r;
   out.n_ok[gi] = n_ok;
   out.n_rows[gi] = static_cast<int>(n);
-  out.n_loglik[gi] = static_cast<int>((f.working_residuals.array() == f.working_residuals.array()).count());
+  out.n_loglik[gi] =
+      static_cast<int>((f.working_residuals.array() == f.working_residuals.array()).count());
   out.deviance[gi] = f.deviance;
   out.null_deviance[gi] = f.null_deviance;
   out.dispersion[gi] = disp;
-  out.sum_log_w[gi] = numpy_sum(log_w);
   out.iter[gi] = f.iter;
   out.converged[gi] = f.converged;
   out.boundary[gi] = f.boundary;
@@ -447,6 +444,12 @@ void glm_fit_group(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s,
   const FamilyKind kind = s.family.family;
   if (kind == FamilyKind::Binomial || kind == FamilyKind::Poisson)
     out.aic_family[gi] = count_aic(kind == FamilyKind::Binomial, f, out.warnings[gi]);
+  if (kind == FamilyKind::Gaussian) {  // the gaussian AIC's sum(log(wt)), in NumPy's order
+    std::vector<double> log_w(static_cast<std::size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i)
+      log_w[static_cast<std::size_t>(i)] = std::log(f.prior_weights[i]);
+    out.sum_log_w[gi] = numpy_sum(log_w);
+  }
   if (s.keep_rows) glm_keep_rows(sg, g, f, out);
 }
 

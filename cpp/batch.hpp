@@ -68,7 +68,8 @@ struct LmBatchColumns : CoefColumns {
 // glm's columns: deviances, dispersion (summary.glm's), the number of rows with non-zero prior
 // weight (n_ok), of rows with a working residual (the logLik's nobs), iterations, convergence,
 // the family's AIC term for binomial and Poisson fits (R's family$aic, NaN otherwise), sum(log
-// prior weights) over all rows (pairwise order, for the gaussian AIC), R's warnings per group.
+// prior weights) over all rows (pairwise order; gaussian fits only, for their AIC), R's warnings
+// per group.
 // With keep_rows, the stacked per-row y, mu, prior weights and trials after family$initialize
 // (the AIC of the other families is computed from them).
 struct GlmBatchColumns : CoefColumns {
