@@ -514,3 +514,18 @@ def test_progress_bar_forced_and_silenced(datasets, capsys):
     assert "group" in capsys.readouterr().err
     batch.lm("mpg ~ wt", mt, by="cyl", progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_multiple_response_groups_are_fit_objects(datasets):
+    """cbind() responses (mlm) keep no columns: each group's own fit, stacked as before."""
+    mt = datasets["mtcars"]
+    fits = batch.lm("cbind(mpg, qsec) ~ wt", mt, by="cyl")
+    t = fits.tidy()
+    assert list(t.columns[:3]) == ["cyl", "response", "term"]
+    for k, f in enumerate(fits):
+        single = rmodels.lm("cbind(mpg, qsec) ~ wt", mt[mt["cyl"] == fits.keys[k][0]])
+        got = t[t["cyl"] == fits.keys[k][0]].drop(columns=["cyl", "status"])
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), single.tidy())
+        pd.testing.assert_frame_equal(f.coef(), single.coef())
+    with pytest.raises(rmodels.errors.FitError):
+        fits.coef()

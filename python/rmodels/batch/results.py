@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Optional, Union
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FitError
+from ..errors import DataError, FitError, RModelsError
 from ..models import Family
 from . import tables
 from .compiled import GroupColumns
@@ -155,7 +155,12 @@ class FitList:
         if c is not None and not c.ok[i]:
             cls = DataError if c.status[i] == STATUS_DATA else FitError
             return FailedFit(group, cls(c.message[i]))
-        fit = self._refit.fit(self._groups.rows(i))
+        try:
+            fit = self._refit.fit(self._groups.rows(i))
+        except RModelsError as exc:
+            if c is not None:  # the group fitted in the grouped call: a bug, not R's error
+                raise
+            return FailedFit(group, exc)  # (multiple-response fits: no columns kept)
         fit.group = group
         return fit
 
