@@ -141,6 +141,5 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     cols.status[data_err] = STATUS_DATA
     sd.warnings.add_messages(cols.extra["warnings"], glm_warning_class)
     sd.warnings.issue(groups.label)
-    out = FitList(groups, refit, "glm", cols, family=fam, column_order=sd.full_columns)
-    out.row_bounds = sd.row_ptr
-    return out
+    return FitList(groups, refit, "glm", cols, family=fam, column_order=sd.full_columns,
+                   row_bounds=sd.row_ptr)

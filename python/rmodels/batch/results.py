@@ -77,17 +77,18 @@ class FitList:
 
     def __init__(self, groups: Groups, refit: GroupRefit, kind: str,
                  columns: Optional[GroupColumns] = None, family: Optional[Family] = None,
-                 column_order: Optional[list] = None, fits: Optional[list] = None) -> None:
+                 column_order: Optional[list] = None,
+                 row_bounds: Optional[np.ndarray] = None) -> None:
         self._groups = groups
         self._refit = refit
         self._kind = kind
         self._columns = columns
         self._family = family
         self._column_order = list(column_order or [])
-        self._fits: dict = {} if fits is None else dict(enumerate(fits))
+        self._fits: dict = {}
         self._key_index: Optional[dict] = None
         self._keys: Optional[list] = None
-        self.row_bounds: Optional[np.ndarray] = None  # each group's rows in the stacked rows
+        self._row_bounds = row_bounds  # each group's rows in the stacked rows (glm's AIC)
 
     # -- groups -------------------------------------------------------------------------------
 
@@ -215,7 +216,7 @@ class FitList:
         if c is not None and not kwargs and self._kind == "lm":
             return self._stack_frames(*tables.lm_glance(c))
         if c is not None and not kwargs and self._kind == "glm":
-            return self._stack_frames(*tables.glm_glance(c, self._family, self.row_bounds))
+            return self._stack_frames(*tables.glm_glance(c, self._family, self._row_bounds))
         return self._stack_objects("glance", kwargs)
 
     def coef(self) -> pd.DataFrame:
