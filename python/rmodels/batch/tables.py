@@ -133,14 +133,12 @@ def glm_tidy(cols: GroupColumns, family: Family) -> tuple[pd.DataFrame, np.ndarr
     return _tidy_frame(cols, gid, union, pv), counts
 
 
-def int_column(values: np.ndarray, failed: np.ndarray):
-    """An integer column; pandas' nullable Int64 with NA for failed groups."""
-    v = np.where(failed, 0, values).astype(np.int64)
+def int_column(values: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """An integer column: int64, or float64 with NaN for failed groups (the stacked tables'
+    layout: a failed group's row is NaN)."""
     if not failed.any():
-        return v
-    out = pd.array(v, dtype="Int64")
-    out[failed] = pd.NA
-    return out
+        return np.asarray(values, dtype=np.int64)
+    return np.where(failed, np.nan, np.asarray(values, dtype=np.float64))
 
 
 def _f_upper(stat: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
