@@ -12,14 +12,17 @@ computed once per case (module-scoped cache).
 from __future__ import annotations
 
 import warnings
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 import pytest
 import rmodels
 from rbridge import r, r_dataset, send_df
-from rmodels.batch import engine as batch
-from rmodels.batch.engine import FailedFit, FitList
+from rmodels import batch
+from rmodels.batch import FailedFit, FitList
+from rmodels.batch import designs as batch_designs
+from rmodels.batch.results import GroupRefit
 
 pytestmark = pytest.mark.r
 
@@ -33,7 +36,7 @@ RTOL = 1e-8
 def synthetic(n_groups: int = 200, seed: int = 7) -> pd.DataFrame:
     """200 groups of 12-30 rows; y ~ x1 + x2 + f with a 4-level factor, a 0/1 and a count
     response; special groups: g007 has no level "a" of f (the baseline), g013 a single level,
-    g021 two rows, g033 no complete row, g050 missing x1 values."""
+    g021 two rows, g033 no complete row, g050 missing x1 values, g060 x2 = 2 x1 (aliased)."""
     rng = np.random.default_rng(seed)
     parts = []
     for k in range(n_groups):
@@ -60,6 +63,8 @@ def synthetic(n_groups: int = 200, seed: int = 7) -> pd.DataFrame:
             yc[:] = np.nan
         if k == 50:
             x1[[1, 4]] = np.nan
+        if k == 60:  # x2 a multiple of x1: aliased
+            x2 = np.round(2 * x1, 3)
         parts.append(pd.DataFrame({"g": f"g{k:03d}", "x1": x1, "x2": x2, "f": f, "y": y,
                                    "yb": yb, "yc": yc}))
     d = pd.concat(parts, ignore_index=True)
@@ -117,9 +122,11 @@ def r_key(key: tuple) -> str:
 
 
 # Known differences of the single-fit glm core (not of the grouping) for a group with no rows:
-# R's family functions fail before glm.fit's own check.
+# R's family functions fail before glm.fit's own check (binomial, Poisson), or glm.fit reaches
+# its end without a fit object (Gamma: R's own bug).
 KNOWN_MESSAGES = {"Argument mu must be a nonempty numeric vector":
-                  "no observations informative at the first iteration"}
+                  "no observations informative at the first iteration",
+                  "object 'fit' not found": "no observations informative at the first iteration"}
 
 
 def compare(fits: FitList, ref: dict, glm: bool = False) -> None:
@@ -225,6 +232,7 @@ GLM_CASES = [
     ("synth", ["g"], "yb ~ x1 + f", "binomial"),
     ("synth", ["g"], "yc ~ x1 + x2 + f", "poisson"),
     ("synth", ["g"], "y ~ x1 + f", "gaussian"),
+    ("synth", ["g"], "I(yc + 1) ~ x1 + x2", "Gamma"),
 ]
 
 
@@ -266,10 +274,10 @@ def test_rows_of_whole_design_equal_own_design(datasets, monkeypatch):
     """The fast route (rows of the whole-data design) gives what the group's own design gives."""
     d = datasets["synth"]
     fast = quiet(batch.lm, "y ~ x1 + x2 + f", d, by="g")
-    monkeypatch.setattr(batch, "_POINTWISE", frozenset())
+    monkeypatch.setattr(batch_designs, "POINTWISE", frozenset())
     own = quiet(batch.lm, "y ~ x1 + x2 + f", d, by="g")
     pd.testing.assert_frame_equal(fast.coef(), own.coef(), check_exact=True)
-    assert fast.status == own.status
+    pd.testing.assert_series_equal(fast.status, own.status)
     for a, b in zip(fast, own):
         if not isinstance(a, FailedFit):
             assert a.row_names == b.row_names
@@ -356,3 +364,170 @@ def test_multiple_by_order_and_empty_groups(datasets):
     assert fits.get("A", "M").status == "0 (non-NA) cases"
     fits = batch.lm("breaks ~ 1", sub, by=["wool", "tension"], drop=True)
     assert len(fits) == 5
+
+
+# ---------------------------------------------------------------------------------------------
+# The columnar results: the arrays behind tidy/glance/coef against R and the single fits
+
+
+def r_tables_match(fits: FitList, ref: dict, glm: bool) -> None:
+    """The stacked tidy() and glance() (computed from the groups' arrays, no fit object built)
+    against R's split/lapply fits: estimates, SEs, sigma / deviance, residual df; failed
+    groups carry R's message as status."""
+    with mock.patch.object(GroupRefit, "fit", side_effect=AssertionError("a group was refit")):
+        t = fits.tidy()  # from the groups' arrays: no group is fitted again
+        gl = fits.glance()
+    status = fits.status
+    if len(fits.by) == 1:
+        assert list(status.index) == [k[0] for k in fits.keys]
+    else:
+        assert list(status.index) == fits.keys
+    for k, rf in enumerate(ref["fits"]):
+        key = fits.keys[k]
+        rows = t[np.logical_and.reduce([t[b] == v for b, v in zip(fits.by, key)])]
+        if not rf["ok"][0]:
+            assert status.iloc[k] == KNOWN_MESSAGES.get(rf["msg"][0], rf["msg"][0])
+            assert len(rows) == 1 and rows["estimate"].isna().all()
+            continue
+        assert status.iloc[k] == "ok"
+        rows = rows[~rows["estimate"].isna()].set_index("term")
+        assert sorted(rows.index) == sorted(rf["se_names"])
+        est = rows["estimate"].reindex(rf["se_names"]).to_numpy()
+        r_est = pd.Series(np.asarray(rf["coef"]), index=list(rf["names"]))
+        sep = glm and np.nanmax(np.abs(est), initial=0) > 10
+        rtol, se_rtol = (1e-5, 1e-3) if sep else (RTOL, RTOL)
+        np.testing.assert_allclose(est, r_est.reindex(rf["se_names"]).to_numpy(), rtol=rtol,
+                                   atol=1e-12)
+        np.testing.assert_allclose(rows["std.error"].reindex(rf["se_names"]).to_numpy(),
+                                   rf["se"], rtol=se_rtol, atol=1e-12)
+        g = gl.iloc[k]
+        np.testing.assert_allclose(g["deviance"], rf["deviance"][0], rtol=rtol,
+                                   atol=1e-12 + 1e-6 * sep)
+        assert int(g["df.residual"]) == int(rf["df"][0])
+        if glm:
+            np.testing.assert_allclose(g["null.deviance"], rf["null"][0], rtol=RTOL)
+        elif rf["df"][0] > 0:
+            np.testing.assert_allclose(g["sigma"], rf["sigma"][0], rtol=RTOL)
+
+
+@pytest.mark.parametrize("data_name, by, formula", [c for c in LM_CASES if c[0] != "iris"])
+def test_lm_by_columns_match_r(datasets, data_name, by, formula):
+    fits = quiet(batch.lm, formula, datasets[data_name], by=by)
+    r_tables_match(fits, r_groups(data_name, by, f"lm({formula}, data = s)"), glm=False)
+
+
+@pytest.mark.parametrize("data_name, by, formula, family",
+                         [c for c in GLM_CASES if c[0] == "synth"])
+def test_glm_by_columns_match_r(datasets, data_name, by, formula, family):
+    fits = quiet(batch.glm, formula, datasets[data_name], family=family, by=by)
+    ref = r_groups(data_name, by, f"glm({formula}, family = {family}, data = s)")
+    r_tables_match(fits, ref, glm=True)
+
+
+def columns_equal_single_fits(fits: FitList, tol: float = 1e-10) -> int:
+    """Each group's rows of the stacked tidy(), glance() and coef() equal the single fit of
+    that group's rows (``fits[k]``, built on demand by lm()/glm() on the group's data)."""
+    t, gl, cf = fits.tidy(), fits.glance(), fits.coef()
+    n_ok = 0
+    for k in range(len(fits)):
+        f = fits[k]
+        if isinstance(f, FailedFit):
+            assert fits.status.iloc[k] == f.status != "ok"
+            continue
+        n_ok += 1
+        key = fits.keys[k]
+        rows = t[np.logical_and.reduce([t[b] == v for b, v in zip(fits.by, key)])]
+        one = f.tidy()
+        assert list(rows["term"]) == list(one["term"])
+        np.testing.assert_allclose(rows[one.columns[1:]].to_numpy(float),
+                                   one.iloc[:, 1:].to_numpy(float), rtol=tol, atol=1e-300)
+        np.testing.assert_allclose(
+            gl.iloc[[k]].drop(columns=[*fits.by, "status"]).to_numpy(float),
+            f.glance().to_numpy(float), rtol=tol, atol=1e-300)
+        c1 = f.coef()
+        np.testing.assert_allclose(cf.iloc[k][c1.index].to_numpy(float), c1.to_numpy(float),
+                                   rtol=tol, atol=1e-300)
+        assert cf.iloc[k].drop(c1.index).isna().all()
+    return n_ok
+
+
+@pytest.mark.parametrize("formula, kwargs", [
+    ("y ~ x1 + x2 + f", {}),
+    ("y ~ x1 + scale(x2) + f", {}),
+    ("y ~ x1 + f", {"weights": "x2", "offset": "x1"}),
+])
+def test_lm_columns_equal_single_fits(datasets, formula, kwargs):
+    fits = quiet(batch.lm, formula, datasets["synth"], by="g", **kwargs)
+    assert columns_equal_single_fits(fits) > 150
+    ci = quiet(fits.tidy, conf_int=True, conf_level=0.9)
+    for k in (0, 7, 21, 60):
+        if isinstance(fits[k], FailedFit):  # g060's weights are negative in one case
+            assert fits.status.iloc[k] == "missing or negative weights not allowed"
+            continue
+        one = quiet(fits[k].tidy, conf_int=True, conf_level=0.9)
+        got = ci[ci["g"] == fits.keys[k][0]]
+        np.testing.assert_allclose(got[["conf.low", "conf.high"]].to_numpy(float),
+                                   one[["conf.low", "conf.high"]].to_numpy(float), rtol=1e-10)
+    if "x2 +" in formula:  # aliased in that group only
+        assert np.isnan(fits.coef().loc["g060", "x2"]) and fits.coef()["x2"].notna().sum() > 150
+
+
+@pytest.mark.parametrize("formula, family", [
+    ("yb ~ x1 + f", "binomial"), ("yc ~ x1 + x2 + f", "poisson"), ("y ~ x1 + f", "gaussian"),
+    ("I(yc + 1) ~ x1 + x2", "Gamma"), ("yc ~ x1", "quasipoisson"),
+])
+def test_glm_columns_equal_single_fits(datasets, formula, family):
+    fits = quiet(batch.glm, formula, datasets["synth"], family=family, by="g")
+    assert columns_equal_single_fits(fits) > 150
+
+
+@pytest.mark.parametrize("which", ["lm", "glm"])
+def test_columns_bit_identical_for_threads_1_2_8(datasets, which):
+    d = datasets["synth"]
+    runs = []
+    for th in (1, 2, 8):
+        if which == "lm":
+            f = quiet(batch.lm, "y ~ x1 + x2 + f", d, weights="x2", by="g", threads=th)
+        else:
+            f = quiet(batch.glm, "yc ~ x1 + x2 + f", d, family="poisson", by="g", threads=th)
+        runs.append((quiet(f.tidy, conf_int=which == "lm"), f.glance(), f.coef()))
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_status_series_and_warnings_once(datasets):
+    d = datasets["synth"]
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        fits = batch.glm("yb ~ x1 + x2 + f", d, family="binomial", by="g")
+    msgs = [str(w.message) for w in rec if w.category is rmodels.errors.FittedValuesWarning]
+    assert len(msgs) == 1 and " of 200 groups; first: g=" in msgs[0]
+    assert len({str(w.message) for w in rec}) == len(rec)  # each message once
+    s = fits.status
+    assert isinstance(s, pd.Series) and s.index.name == "g" and len(s) == 200
+    assert s["g013"] == "contrasts can be applied only to factors with 2 or more levels"
+    assert (s == "ok").sum() == len(fits.glance().dropna(subset=["deviance"]))
+
+
+def test_progress_bar_forced_and_silenced(datasets, capsys):
+    mt = datasets["mtcars"]
+    batch.lm("mpg ~ wt", mt, by="cyl", progress=True)
+    assert "group" in capsys.readouterr().err
+    batch.lm("mpg ~ wt", mt, by="cyl", progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_multiple_response_groups_are_fit_objects(datasets):
+    """cbind() responses (mlm) keep no columns: each group's own fit, stacked as before."""
+    mt = datasets["mtcars"]
+    fits = batch.lm("cbind(mpg, qsec) ~ wt", mt, by="cyl")
+    t = fits.tidy()
+    assert list(t.columns[:3]) == ["cyl", "response", "term"]
+    for k, f in enumerate(fits):
+        single = rmodels.lm("cbind(mpg, qsec) ~ wt", mt[mt["cyl"] == fits.keys[k][0]])
+        got = t[t["cyl"] == fits.keys[k][0]].drop(columns=["cyl", "status"])
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), single.tidy())
+        pd.testing.assert_frame_equal(f.coef(), single.coef())
+    with pytest.raises(rmodels.errors.FitError):
+        fits.coef()

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_count_aic', 'glm_fit', 'glm_fit_batch', 'glm_fit_rows', 'lm_wfit', 'lm_wfit_batch', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -337,6 +337,17 @@ def fill_term(X_out: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 
     components' columns, the first component varying fastest (R's a1:b1, a2:b1, ...); an
     empty list writes a column of ones. threads: 0 = automatic. Returns the width.
     """
+def glm_batch_columns(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, rows: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], row_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], cols: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], col_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], family: GlmFamily, fixed_dispersion: bool = False, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], keep_rows: bool = False, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+    """
+    R's glm() + glm.fit() and summary.glm's coefficient table for every group of stacked
+    problems (as lm_batch_columns; Y (n, 1) or (n, 2) for cbind(successes, failures);
+    intercept_col: the intercept's position among each group's columns or -1). Returns a
+    dict of arrays as lm_batch_columns' plus deviance, null_deviance, dispersion,
+    aic_family (binomial/Poisson family$aic, else NaN), sum_log_w (prior weights, all rows),
+    n_ok, n_loglik, n_rows, iter, converged, boundary; warnings (R's, per group) and
+    warning_kinds (GlmWarningKind, one per warning); with
+    keep_rows the stacked rows' y, mu, prior_weights, n_trials after family$initialize.
+    """
 def glm_count_aic(family: str, y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], n: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], mu: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], wt: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> tuple[float, list[float]]:
     """
     R's binomial()$aic(y, n, mu, wt) or poisson()$aic (without 2 * rank): -2 sum of the prior-weighted log densities by R's saddle-point method (dbinom/dpois). Returns (aic, the non-integer Poisson counts, for R's warning).
@@ -345,16 +356,19 @@ def glm_fit(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "
     """
     R's glm() + glm.fit(): family initialize, IRLS with dqrdc2 pivoting and step halving, null deviance. X (n, p) and Y (n, 1|2) Fortran-ordered float64; family a GlmFamily. Raises GlmError (with .kind, a GlmErrorKind) with R's message; R's warnings are returned in 'warnings', their kinds (GlmWarningKind) in 'warning_kinds'.
     """
-def glm_fit_batch(groups: list, family: str, link: str, lambda_: typing.SupportsFloat | typing.SupportsIndex = 1.0, variance: str = '', theta: typing.SupportsFloat | typing.SupportsIndex = ..., epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], threads: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
-    """
-    R's glm() + glm.fit() on each group (tuples (X, Y (n,)|(n, 2), weights|None,
-    offset|None) as lm_wfit_batch; intercept_col: 0-based intercept column per group or
-    -1; empty: none). Threads as lm_wfit_batch. Returns one dict per group as glm_fit's, with 'error'
-    None, or {'error': message, 'data_error': bool}.
-    """
 def glm_fit_rows(rows: DesignRows, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], offset: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], has_offset: bool, family: GlmFamily, start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1) -> typing.Any:
     """
     glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased columns): fit with the dense matrix then.
+    """
+def lm_batch_columns(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, rows: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], row_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], cols: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], col_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, intercept: bool = True, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+    """
+    R's lm.wfit and summary.lm's coefficient table for every group of stacked problems:
+    group g is rows[row_ptr[g]:row_ptr[g+1]] of X (n, P) / Y (n, 1) / weights / offset and
+    columns cols[col_ptr[g]:col_ptr[g+1]] of X. Groups run on `threads` workers (0 = all
+    cores), each fit single-threaded: results do not depend on `threads`. Returns a dict of
+    arrays: estimate, std_error, statistic, pivot (G, P); rank, df_residual, status (0 ok,
+    1 fit error, 2 data error), rss, mss (summary.lm's), deviance, sum_log_w, n_used (G,);
+    message (list of R's messages, '' when ok).
     """
 def lm_wfit(X: typing.Any, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, overwrite_x: bool = True, threads: typing.SupportsInt | typing.SupportsIndex = 0, extended: typing.SupportsInt | typing.SupportsIndex = -1, allow_fast: bool = True, defer_factor: bool = False) -> dict:
     """
@@ -377,15 +391,6 @@ def lm_wfit(X: typing.Any, Y: typing.Annotated[numpy.typing.NDArray[numpy.float6
     (it must not be changed afterwards), 'qr' is None, 'qr_top' holds its first p rows,
     'effects' only its first p rows, and 'deferred' (DeferredQR) gives the factor, the full
     effects (bit-identical to the undeferred ones) and the hat values on request.
-    """
-def lm_wfit_batch(groups: list, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
-    """
-    R's lm.wfit on each group: groups is a list of tuples (X (n, p), Y (n,) or (n, k),
-    weights (n,) or None, offset (n,) or None), float64 (any strides; nothing is copied
-    on the Python side). Groups are fitted on `threads` worker threads (0 = all cores),
-    statically assigned, each fit single-threaded: results do not depend on `threads`.
-    Returns one dict per group: as lm_wfit's (qr is the n_used x p compact factor) with
-    'error' None, or {'error': R's message} when the group's fit failed.
     """
 def lm_wfit_rows(rows: DesignRows, y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, builder: typing.Any = None) -> typing.Any:
     """

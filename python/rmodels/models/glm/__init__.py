@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from .call import glm_call_text  # noqa: F401
 from .fit import (  # noqa: F401
-    DATA_MESSAGES,
     GlmCoreFit,
     check_prior_weights,
     emit_r_warnings,

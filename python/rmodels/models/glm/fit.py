@@ -31,15 +31,10 @@ from ...errors import (
 )
 from ..families import Family, as_family
 
-__all__ = ["DATA_MESSAGES", "GlmCoreFit", "error_class", "warning_class", "emit_r_warnings",
+__all__ = ["GlmCoreFit", "error_class", "warning_class", "emit_r_warnings",
            "glm_control",
            "glm_fit_matrix", "response_matrix", "check_prior_weights", "start_vectors",
            "fit_design", "trace_text"]
-
-# The messages of the core's data errors (GlmErrorKind.ResponseValues / ResponseShape); the
-# grouped engine still reads them, the single fit classifies by kind (error_class).
-DATA_MESSAGES = ("y values must be", "negative values not allowed", "non-positive values",
-                 "positive values only", "y must be a vector of 0 and 1")
 
 # glm.control's defaults
 DEFAULT_CONTROL = {"epsilon": 1e-8, "maxit": 25}
