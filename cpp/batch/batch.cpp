@@ -255,8 +255,7 @@ void lm_fit_group(const StackedGroups& sg, Eigen::Index g, double tol, bool inte
 
 }  // namespace
 
-LmBatchColumns lm_batch_columns(const StackedGroups& sg, double tol, bool intercept,
-                                int threads) {
+LmBatchColumns lm_batch_columns(const StackedGroups& sg, double tol, bool intercept, int threads) {
   if (sg.k != 1) throw std::invalid_argument("lm_batch_columns needs one response column");
   LmBatchColumns out;
   out.resize(sg.groups, sg.p_all);
@@ -380,20 +379,19 @@ void glm_fit_group(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s,
 }  // namespace
 
 GlmBatchColumns glm_batch_columns(const StackedGroups& sg, const Family& family,
-                                  bool fixed_dispersion, const GlmControl& control,
-                                  bool intercept, const std::vector<int>& intercept_col,
-                                  bool keep_rows, int threads) {
+                                  bool fixed_dispersion, const GlmControl& control, bool intercept,
+                                  const std::vector<int>& intercept_col, bool keep_rows,
+                                  int threads) {
   if (intercept_col.size() != static_cast<std::size_t>(sg.groups))
     throw std::invalid_argument("one intercept column per group is needed");
   if (sg.k != 1 && sg.k != 2) throw std::invalid_argument("Y must have 1 or 2 columns");
   GlmBatchColumns out;
   out.resize(sg.groups, sg.p_all);
   const std::size_t G = static_cast<std::size_t>(sg.groups);
-  for (auto* v : {&out.deviance, &out.null_deviance, &out.dispersion, &out.aic_family,
-                  &out.sum_log_w})
+  for (auto* v :
+       {&out.deviance, &out.null_deviance, &out.dispersion, &out.aic_family, &out.sum_log_w})
     v->assign(G, kNaN);
-  for (auto* v : {&out.n_ok, &out.n_loglik, &out.n_rows, &out.iter, &out.converged,
-                  &out.boundary})
+  for (auto* v : {&out.n_ok, &out.n_loglik, &out.n_rows, &out.iter, &out.converged, &out.boundary})
     v->assign(G, 0);
   out.warnings.assign(G, {});
   out.warning_kinds.assign(G, {});

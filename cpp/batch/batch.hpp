@@ -77,7 +77,7 @@ struct GlmBatchColumns : CoefColumns {
   std::vector<int> n_ok, n_loglik, n_rows, iter, converged, boundary;
   std::vector<std::vector<std::string>> warnings;
   std::vector<std::vector<GlmWarningKind>> warning_kinds;  // one per warning
-  std::vector<double> y, mu, prior_weights, n_trials;  // stacked rows (keep_rows)
+  std::vector<double> y, mu, prior_weights, n_trials;      // stacked rows (keep_rows)
 };
 
 // Static partition of `costs.size()` tasks over `threads` workers: contiguous ranges of roughly

@@ -66,8 +66,7 @@ py::array_t<T> to_array(const std::vector<T>& v) {
 
 template <class T>
 py::array_t<T> to_matrix(const std::vector<T>& v, Eigen::Index rows, Eigen::Index cols) {
-  return py::array_t<T>({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)},
-                        v.data());
+  return py::array_t<T>({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)}, v.data());
 }
 
 void put_coef_columns(py::dict& d, const CoefColumns& c, const StackedGroups& sg) {
@@ -89,8 +88,7 @@ void register_batch(py::module_& m) {
       [](const FArray& X, const FArray& Y, std::optional<CArray> weights,
          std::optional<CArray> offset, const IArray& rows, const IArray& row_ptr,
          const IArray& cols, const IArray& col_ptr, double tol, bool intercept, int threads) {
-        const StackedGroups sg =
-            stacked_view(X, Y, weights, offset, rows, row_ptr, cols, col_ptr);
+        const StackedGroups sg = stacked_view(X, Y, weights, offset, rows, row_ptr, cols, col_ptr);
         LmBatchColumns c;
         {
           py::gil_scoped_release nogil;
@@ -120,13 +118,12 @@ void register_batch(py::module_& m) {
       "glm_batch_columns",
       [](const FArray& X, const FArray& Y, std::optional<CArray> weights,
          std::optional<CArray> offset, const IArray& rows, const IArray& row_ptr,
-         const IArray& cols, const IArray& col_ptr, const GlmFamily& family,
-         bool fixed_dispersion, double epsilon, int maxit, bool intercept,
-         const std::vector<int>& intercept_col, bool keep_rows, int threads) {
+         const IArray& cols, const IArray& col_ptr, const GlmFamily& family, bool fixed_dispersion,
+         double epsilon, int maxit, bool intercept, const std::vector<int>& intercept_col,
+         bool keep_rows, int threads) {
         const Family& f = family.core;
         const GlmControl control{epsilon, maxit};
-        const StackedGroups sg =
-            stacked_view(X, Y, weights, offset, rows, row_ptr, cols, col_ptr);
+        const StackedGroups sg = stacked_view(X, Y, weights, offset, rows, row_ptr, cols, col_ptr);
         GlmBatchColumns c;
         {
           py::gil_scoped_release nogil;
@@ -158,10 +155,9 @@ void register_batch(py::module_& m) {
       },
       py::arg("X"), py::arg("Y"), py::arg("weights"), py::arg("offset"), py::arg("rows"),
       py::arg("row_ptr"), py::arg("cols"), py::arg("col_ptr"), py::arg("family"),
-      py::arg("fixed_dispersion") = false, py::arg("epsilon") = 1e-8,
-      py::arg("maxit") = 25, py::arg("intercept") = true,
-      py::arg("intercept_col") = std::vector<int>(), py::arg("keep_rows") = false,
-      py::arg("threads") = 0,
+      py::arg("fixed_dispersion") = false, py::arg("epsilon") = 1e-8, py::arg("maxit") = 25,
+      py::arg("intercept") = true, py::arg("intercept_col") = std::vector<int>(),
+      py::arg("keep_rows") = false, py::arg("threads") = 0,
       "R's glm() + glm.fit() and summary.glm's coefficient table for every group of stacked\n"
       "problems (as lm_batch_columns; Y (n, 1) or (n, 2) for cbind(successes, failures);\n"
       "intercept_col: the intercept's position among each group's columns or -1). Returns a\n"
