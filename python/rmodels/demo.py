@@ -46,6 +46,12 @@ def tour_lm(df: pd.DataFrame) -> None:
     new = pd.DataFrame({"stars": [3.5, 4.5, 5.0], "borough": ["Bronx", "Manhattan", "Queens"],
                         "room_type": ["Private room", "Entire home/apt", "Shared room"]})
     print(_wide(pd.concat([new, rm.predict(fit1, new, interval="prediction")], axis=1)))
+    _section('df.assign(resid=residuals(fit), fitted=fitted(fit))  # aligned on the data\'s index;'
+             ' na_action="exclude" pads the dropped rows with NaN')
+    fit_x = rm.lm("price ~ stars + borough", df, na_action="exclude")
+    shown = df.index[:3].append(df.index[df["stars"].isna()][:2])
+    print(_wide(df[["price", "stars", "borough"]].assign(
+        resid=rm.residuals(fit_x), fitted=rm.fitted(fit_x)).loc[shown]))
     _section('one fit per borough, one compiled call: lm(price ~ stars + room_type, by="borough")')
     fits = rm.lm("price ~ stars + room_type", df, by="borough")
     print(_wide(fits.tidy().head(8)))
