@@ -74,37 +74,38 @@ struct TallAlgebra {
   MatL eff_top, xb_top;  // first p rows of Q'y and of X b
 };
 
-bool tall_algebra(const MatL& Rt, const MatL& zt, const MatL& Xty, const MatL& Xtop,
-                  const MatL& ytop, double tol, TallAlgebra& out) {
+// Conditioning, and dqrdc2's own rule on R~ (same column norms and projections as X): true
+// when the reconstruction may be used.
+bool reconstruction_applies(const MatL& Rt, double tol) {
   const int p = static_cast<int>(Rt.rows());
   constexpr bool kNo = false;
-  // Conditioning, and dqrdc2's own rule on R~ (same column norms and projections as X).
-  {
-    // Condition number of the column-equilibrated design (R~ columns have X's column norms):
-    // units of measurement do not make a design ill-conditioned for this purpose.
-    Eigen::MatrixXd Rs = Rt.cast<double>();
-    for (int j = 0; j < p; ++j) Rs.col(j) /= Rs.col(j).norm();
-    // Squared singular values = eigenvalues of Rs'Rs (a tenth of the cost of a Jacobi SVD);
-    // their absolute error, ~p eps lambda_max, is far below lambda_max / kMaxCond^2.
-    const Eigen::MatrixXd S = Rs.transpose() * Rs;  // Rs is upper triangular
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(S, Eigen::EigenvaluesOnly);
-    const auto& ev = eig.eigenvalues();  // ascending
-    if (!(ev[0] > 0.0) || ev[p - 1] / ev[0] > kMaxCond * kMaxCond) return kNo;
-    MatL Rc = Rt;
-    VecL qa;
-    std::vector<int> piv;
-    if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return kNo;
-  }
+  // Condition number of the column-equilibrated design (R~ columns have X's column norms):
+  // units of measurement do not make a design ill-conditioned for this purpose.
+  Eigen::MatrixXd Rs = Rt.cast<double>();
+  for (int j = 0; j < p; ++j) Rs.col(j) /= Rs.col(j).norm();
+  // Squared singular values = eigenvalues of Rs'Rs (a tenth of the cost of a Jacobi SVD);
+  // their absolute error, ~p eps lambda_max, is far below lambda_max / kMaxCond^2.
+  const Eigen::MatrixXd S = Rs.transpose() * Rs;  // Rs is upper triangular
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(S, Eigen::EigenvaluesOnly);
+  const auto& ev = eig.eigenvalues();  // ascending
+  if (!(ev[0] > 0.0) || ev[p - 1] / ev[0] > kMaxCond * kMaxCond) return kNo;
+  MatL Rc = Rt;
+  VecL qa;
+  std::vector<int> piv;
+  if (kernels::dqrdc2<LD>(Rc, static_cast<LD>(tol), qa, piv) != p) return kNo;
+  return true;
+}
 
-  MatL b = zt;
-  Rt.triangularView<Eigen::Upper>().solveInPlace(b);
-
-  // Modified LU of I - Q~top D (signs d chosen so that every pivot is 1 + |a| >= 1).
-  MatL A = Xtop;
+// Modified LU of I - Q~top D (Q~top = Xtop R~^{-1}; signs d chosen so that every pivot is
+// 1 + |a| >= 1): unit lower L, tau (qraux) and, above the diagonal of A, the rows of U.
+void modified_lu(const MatL& Rt, const MatL& Xtop, VecL& d, VecL& tau, MatL& L, MatL& A) {
+  const int p = static_cast<int>(Rt.rows());
+  A = Xtop;
   Rt.triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(A);  // Q~top
   A = -A;
-  VecL d(p), tau(p);
-  MatL L = MatL::Identity(p, p);
+  d.resize(p);
+  tau.resize(p);
+  L = MatL::Identity(p, p);
   for (int l = 0; l < p; ++l) {
     const LD a = A(l, l);
     d[l] = a > 0 ? LD(1) : LD(-1);
@@ -116,6 +117,33 @@ bool tall_algebra(const MatL& Rt, const MatL& zt, const MatL& Xty, const MatL& X
         for (int i = l + 1; i < p; ++i) A(i, j) -= L(i, l) * alj;
     }
   }
+}
+
+// Rows above p of the factor: R (rows scaled by d) on and above the diagonal, tau_l V(i, l)
+// below.
+Eigen::MatrixXd factor_top(const MatL& Rt, const VecL& d, const VecL& tau, const MatL& L) {
+  const int p = static_cast<int>(Rt.rows());
+  Eigen::MatrixXd top(p, p);
+  for (int j = 0; j < p; ++j) {
+    for (int i = 0; i <= j; ++i) top(i, j) = static_cast<double>(d[i] * Rt(i, j));
+    for (int i = j + 1; i < p; ++i) top(i, j) = static_cast<double>(tau[j] * L(i, j));
+  }
+  return top;
+}
+
+bool tall_algebra(const MatL& Rt, const MatL& zt, const MatL& Xty, const MatL& Xtop,
+                  const MatL& ytop, double tol, TallAlgebra& out) {
+  const int p = static_cast<int>(Rt.rows());
+  constexpr bool kNo = false;
+  if (!reconstruction_applies(Rt, tol)) return kNo;
+
+  MatL b = zt;
+  Rt.triangularView<Eigen::Upper>().solveInPlace(b);
+
+  // Modified LU of I - Q~top D.
+  VecL d, tau;
+  MatL L, A;
+  modified_lu(Rt, Xtop, d, tau, L, A);
   MatL U = MatL::Zero(p, p);  // U = T V1'
   for (int l = 0; l < p; ++l) {
     U(l, l) = tau[l];
@@ -144,13 +172,7 @@ bool tall_algebra(const MatL& Rt, const MatL& zt, const MatL& Xty, const MatL& X
   const RowMatrixXd C = (-(M * tau.asDiagonal())).cast<double>();
   const MatL v = M * w;
 
-  // Rows above p of the factor: R (rows scaled by d) on and above the diagonal, tau_l V(i, l)
-  // below.
-  Eigen::MatrixXd top(p, p);
-  for (int j = 0; j < p; ++j) {
-    for (int i = 0; i <= j; ++i) top(i, j) = static_cast<double>(d[i] * Rt(i, j));
-    for (int i = j + 1; i < p; ++i) top(i, j) = static_cast<double>(tau[j] * L(i, j));
-  }
+  Eigen::MatrixXd top = factor_top(Rt, d, tau, L);
 
   out.b = std::move(b);
   out.tau = std::move(tau);
@@ -174,6 +196,42 @@ bool gram_algebra(const MatL& G, int p, const MatL& Xtop, const MatL& ytop, doub
   return tall_algebra(Rt, zt, Xty, Xtop, ytop, tol, alg);
 }
 
+// Share of non-zeros in the first rows of X (a cheap density estimate).
+double leading_density(const Eigen::Ref<const Eigen::MatrixXd>& Xw) {
+  const int p = static_cast<int>(Xw.cols());
+  const Eigen::Index s = std::min<Eigen::Index>(Xw.rows(), 20000);
+  Eigen::Index nz = 0;
+  for (int j = 0; j < p; ++j) nz += (Xw.col(j).head(s).array() != 0.0).count();
+  return static_cast<double>(nz) / (static_cast<double>(s) * p);
+}
+
+// R~ (X = Q~ R~, positive diagonal), z~ = Q~'y and X'y: from X'X accumulated over the non-zeros
+// of sparse designs (their rows kept in `store`), from a tall-skinny Householder QR of [X y]
+// otherwise. kNonFiniteX when X holds a NaN or Inf, kDeclined when R~ cannot be formed.
+TallStatus triangular_factor(const Eigen::Ref<const Eigen::MatrixXd>& Xw,
+                             const Eigen::Ref<const Eigen::MatrixXd>& Yw, bool sparse, int nt,
+                             double density, std::vector<tall::RowStore>& store, MatL& Rt, MatL& zt,
+                             MatL& Xty) {
+  constexpr TallStatus kNo = TallStatus::kDeclined;
+  const int p = static_cast<int>(Xw.cols());
+  const int k = static_cast<int>(Yw.cols());
+  if (sparse) {
+    bool finite = true;
+    const MatL G = tall::gram(Xw, Yw, nt, density, store, finite);
+    if (!finite) return TallStatus::kNonFiniteX;
+    if (!cholesky_upper(G, p, Rt)) return kNo;
+    Xty = G.block(0, p, p, k);
+    zt = Xty;
+    Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(zt);
+  } else {
+    for (int j = 0; j < p; ++j)
+      if (!((Xw.col(j).array() * 0.0).sum() == 0.0)) return TallStatus::kNonFiniteX;
+    if (!tall::tsqr(Xw, Yw, nt, Rt, zt)) return kNo;
+    Xty = Rt.transpose() * zt;
+  }
+  return TallStatus::kDone;
+}
+
 }  // namespace
 
 bool lm_tall_reconstruct(Eigen::Ref<Eigen::MatrixXd> Xw,
@@ -193,35 +251,14 @@ TallStatus lm_tall_reconstruct_checked(Eigen::Ref<Eigen::MatrixXd> Xw,
       static_cast<double>(n) * p < 2e5)
     return kNo;
 
-  // Cheap density estimate on the first rows.
-  double density = 0.0;
-  {
-    const Eigen::Index s = std::min<Eigen::Index>(n, 20000);
-    Eigen::Index nz = 0;
-    for (int j = 0; j < p; ++j) nz += (Xw.col(j).head(s).array() != 0.0).count();
-    density = static_cast<double>(nz) / (static_cast<double>(s) * p);
-  }
+  const double density = leading_density(Xw);
   const bool sparse = density <= kRowsMaxDensity;  // design_rows.hpp
 
-  // R~ (X = Q~ R~, positive diagonal), z~ = Q~'y and X'y: from X'X accumulated over the
-  // non-zeros of sparse designs, from a tall-skinny Householder QR of [X y] otherwise.
   const int nt = tall::thread_count(threads);
   std::vector<tall::RowStore> store;
   MatL Rt, zt, Xty;
-  if (sparse) {
-    bool finite = true;
-    const MatL G = tall::gram(Xw, Yw, nt, density, store, finite);
-    if (!finite) return TallStatus::kNonFiniteX;
-    if (!cholesky_upper(G, p, Rt)) return kNo;
-    Xty = G.block(0, p, p, k);
-    zt = Xty;
-    Rt.triangularView<Eigen::Upper>().transpose().solveInPlace(zt);
-  } else {
-    for (int j = 0; j < p; ++j)
-      if (!((Xw.col(j).array() * 0.0).sum() == 0.0)) return TallStatus::kNonFiniteX;
-    if (!tall::tsqr(Xw, Yw, nt, Rt, zt)) return kNo;
-    Xty = Rt.transpose() * zt;
-  }
+  const TallStatus st = triangular_factor(Xw, Yw, sparse, nt, density, store, Rt, zt, Xty);
+  if (st != TallStatus::kDone) return st;
 
   TallAlgebra alg;
   {

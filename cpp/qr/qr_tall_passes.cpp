@@ -187,38 +187,65 @@ bool tsqr(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eig
   return true;
 }
 
-// The row pass shared by the fit and the deferred products.  For the rows i >= p of Xw (n x p):
-// with `rsd` the residuals y_i - x_i' b, with `eff` the effects y_i + x_i' v, with `C` the
-// factor row x_i' C written over x_i.  Sparse rows are read from `store` (the X'X pass's copy of
-// the non-zeros, same row ranges) when given, else gathered from Xw block by block (each block
-// is read before it is overwritten).  Every output entry is computed by the same sequence of
-// operations whichever of them are requested, so deferred products equal fit-time ones bit for
-// bit (given the same nt).
-void row_pass(Eigen::Ref<Eigen::MatrixXd> Xw, const Eigen::Ref<const Eigen::MatrixXd>& Yw,
-              bool sparse, int nt, const std::vector<RowStore>* store, const Eigen::MatrixXd* bd,
-              Eigen::MatrixXd* rsd, const Eigen::MatrixXd* vd, Eigen::MatrixXd* eff,
-              const RowMatrixXd* C) {
+namespace {
+
+// Dense rows: the three products as blocked matrix products (C is triangular).
+void dense_row_pass(Eigen::Ref<Eigen::MatrixXd> Xw, const Eigen::Ref<const Eigen::MatrixXd>& Yw,
+                    int nt, const Eigen::MatrixXd* bd, Eigen::MatrixXd* rsd,
+                    const Eigen::MatrixXd* vd, Eigen::MatrixXd* eff, const RowMatrixXd* C) {
+  const Eigen::Index n = Xw.rows();
+  const int p = static_cast<int>(Xw.cols());
+  Eigen::MatrixXd Cd;
+  if (C != nullptr) Cd = *C;
+  parallel_rows(p, n, nt, [&](int, Eigen::Index b0, Eigen::Index e0) {
+    constexpr Eigen::Index kRows = 512;
+    Eigen::MatrixXd xb(kRows, p);
+    for (Eigen::Index r0 = b0; r0 < e0; r0 += kRows) {
+      const Eigen::Index len = std::min(kRows, e0 - r0);
+      auto x = xb.topRows(len);
+      x = Xw.middleRows(r0, len);
+      if (rsd != nullptr) rsd->middleRows(r0, len) = Yw.middleRows(r0, len) - x * (*bd);
+      if (eff != nullptr) eff->middleRows(r0, len) = Yw.middleRows(r0, len) + x * (*vd);
+      if (C != nullptr) Xw.middleRows(r0, len).noalias() = x * Cd.triangularView<Eigen::Upper>();
+    }
+  });
+}
+
+// Rows r0 .. r0 + len of the factor (rows of qrow, those below p) written into the columns of
+// Xw.
+void store_factor_rows(Eigen::Ref<Eigen::MatrixXd> Xw, const RowMatrixXd& qrow, Eigen::Index r0,
+                       Eigen::Index len) {
+  const int p = static_cast<int>(Xw.cols());
+  const Eigen::Index skip = std::max<Eigen::Index>(0, p - r0);
+  for (int j = 0; j < p; ++j) {
+    double* __restrict dst = Xw.col(j).data() + r0;
+    const double* __restrict src = qrow.data() + j;
+    Eigen::Index i = skip;
+#ifdef __AVX2__
+    // The factor is written once and not read again here: non-temporal stores spare the
+    // read-for-ownership of 8 n p bytes.
+    while (i < len && (reinterpret_cast<std::uintptr_t>(dst + i) & 31) != 0) {
+      dst[i] = src[i * p];
+      ++i;
+    }
+    for (; i + 4 <= len; i += 4) {
+      const __m256d v =
+          _mm256_set_pd(src[(i + 3) * p], src[(i + 2) * p], src[(i + 1) * p], src[i * p]);
+      _mm256_stream_pd(dst + i, v);
+    }
+#endif
+    for (; i < len; ++i) dst[i] = src[i * p];
+  }
+}
+
+// Sparse rows, each product over the row's non-zeros (from `store` or gathered from Xw).
+void sparse_row_pass(Eigen::Ref<Eigen::MatrixXd> Xw, const Eigen::Ref<const Eigen::MatrixXd>& Yw,
+                     int nt, const std::vector<RowStore>* store, const Eigen::MatrixXd* bd,
+                     Eigen::MatrixXd* rsd, const Eigen::MatrixXd* vd, Eigen::MatrixXd* eff,
+                     const RowMatrixXd* C) {
   const Eigen::Index n = Xw.rows();
   const int p = static_cast<int>(Xw.cols());
   const int k = static_cast<int>(Yw.cols());
-  if (!sparse) {
-    // Dense rows: the three products as blocked matrix products (C is triangular).
-    Eigen::MatrixXd Cd;
-    if (C != nullptr) Cd = *C;
-    parallel_rows(p, n, nt, [&](int, Eigen::Index b0, Eigen::Index e0) {
-      constexpr Eigen::Index kRows = 512;
-      Eigen::MatrixXd xb(kRows, p);
-      for (Eigen::Index r0 = b0; r0 < e0; r0 += kRows) {
-        const Eigen::Index len = std::min(kRows, e0 - r0);
-        auto x = xb.topRows(len);
-        x = Xw.middleRows(r0, len);
-        if (rsd != nullptr) rsd->middleRows(r0, len) = Yw.middleRows(r0, len) - x * (*bd);
-        if (eff != nullptr) eff->middleRows(r0, len) = Yw.middleRows(r0, len) + x * (*vd);
-        if (C != nullptr) Xw.middleRows(r0, len).noalias() = x * Cd.triangularView<Eigen::Upper>();
-      }
-    });
-    return;
-  }
   parallel_rows(0, n, nt, [&](int t, Eigen::Index b0, Eigen::Index e0) {
     const RowStore* st = store != nullptr ? &(*store)[t] : nullptr;
     BlockRows rows(st != nullptr ? 0 : p);
@@ -265,31 +292,31 @@ void row_pass(Eigen::Ref<Eigen::MatrixXd> Xw, const Eigen::Ref<const Eigen::Matr
         }
       }
       if (C == nullptr) continue;
-      const Eigen::Index skip = std::max<Eigen::Index>(0, p - r0);
-      for (int j = 0; j < p; ++j) {
-        double* __restrict dst = Xw.col(j).data() + r0;
-        const double* __restrict src = qrow.data() + j;
-        Eigen::Index i = skip;
-#ifdef __AVX2__
-        // The factor is written once and not read again here: non-temporal stores spare the
-        // read-for-ownership of 8 n p bytes.
-        while (i < len && (reinterpret_cast<std::uintptr_t>(dst + i) & 31) != 0) {
-          dst[i] = src[i * p];
-          ++i;
-        }
-        for (; i + 4 <= len; i += 4) {
-          const __m256d v =
-              _mm256_set_pd(src[(i + 3) * p], src[(i + 2) * p], src[(i + 1) * p], src[i * p]);
-          _mm256_stream_pd(dst + i, v);
-        }
-#endif
-        for (; i < len; ++i) dst[i] = src[i * p];
-      }
+      store_factor_rows(Xw, qrow, r0, len);
     }
 #ifdef __AVX2__
     if (C != nullptr) _mm_sfence();
 #endif
   });
+}
+
+}  // namespace
+
+// The row pass shared by the fit and the deferred products.  For the rows i >= p of Xw (n x p):
+// with `rsd` the residuals y_i - x_i' b, with `eff` the effects y_i + x_i' v, with `C` the
+// factor row x_i' C written over x_i.  Sparse rows are read from `store` (the X'X pass's copy of
+// the non-zeros, same row ranges) when given, else gathered from Xw block by block (each block
+// is read before it is overwritten).  Every output entry is computed by the same sequence of
+// operations whichever of them are requested, so deferred products equal fit-time ones bit for
+// bit (given the same nt).
+void row_pass(Eigen::Ref<Eigen::MatrixXd> Xw, const Eigen::Ref<const Eigen::MatrixXd>& Yw,
+              bool sparse, int nt, const std::vector<RowStore>* store, const Eigen::MatrixXd* bd,
+              Eigen::MatrixXd* rsd, const Eigen::MatrixXd* vd, Eigen::MatrixXd* eff,
+              const RowMatrixXd* C) {
+  if (sparse)
+    sparse_row_pass(Xw, Yw, nt, store, bd, rsd, vd, eff, C);
+  else
+    dense_row_pass(Xw, Yw, nt, bd, rsd, vd, eff, C);
 }
 
 // h_i = ||x_i' Rinv||^2 for every row of X (Rinv upper triangular).
