@@ -40,7 +40,7 @@ double py_objective(unsigned n, const double* x, double* grad, void* data) {
     return d->fn(arr).cast<double>();
   } catch (...) {
     d->error = std::current_exception();
-    nlopt_force_stop(static_cast<nlopt_opt>(d->opt));
+    if (d->opt) nlopt_force_stop(static_cast<nlopt_opt>(d->opt));
   }
   return HUGE_VAL;
 }
@@ -55,9 +55,8 @@ py::dict criterion_dict(const lmer::Criterion& c) {
   d["REML"] = c.reml;
   return d;
 }
-}  // namespace
 
-void register_lmer(py::module_& m) {
+void register_bobyqa(py::module_& m) {
   m.def(
       "bobyqa",
       [](py::function fn, const VectorXd& x0, const VectorXd& lower, const VectorXd& upper,
@@ -65,14 +64,6 @@ void register_lmer(py::module_& m) {
         const auto n = static_cast<unsigned>(x0.size());
         if (lower.size() != x0.size() || upper.size() != x0.size())
           throw py::value_error("x0, lower and upper must have the same length");
-        py::dict out;
-        if (n == 0) {
-          out["par"] = VectorXd();
-          out["fval"] = fn(py::array_t<double>(0)).cast<double>();
-          out["feval"] = 1;
-          out["status"] = 0;
-          return out;
-        }
         std::vector<double> x(x0.data(), x0.data() + n);
         PyObjective data{std::move(fn)};
         double fmin = 0;
@@ -80,6 +71,7 @@ void register_lmer(py::module_& m) {
             lmer::bobyqa_minimize(n, x.data(), lower.data(), upper.data(), py_objective, &data,
                                   xtol_abs, ftol_abs, xtol_rel, maxeval, &fmin, &data.opt);
         if (data.error) std::rethrow_exception(data.error);
+        py::dict out;
         out["par"] = Eigen::Map<VectorXd>(x.data(), n).eval();
         out["fval"] = fmin;
         out["feval"] = data.feval;
@@ -90,8 +82,11 @@ void register_lmer(py::module_& m) {
       py::arg("ftol_abs") = 1e-8, py::arg("xtol_rel") = 1e-4, py::arg("maxeval") = 100000,
       "Minimise fn(x) (a Python callable) by NLopt's BOBYQA within [lower, upper] with lme4's\n"
       "nloptwrap settings; returns par, fval, feval and NLopt's status.");
+}
 
-  py::class_<lmer::PlsModel>(m, "PlsModel", R"doc(
+// The constructor and the model's dimensions.
+py::class_<lmer::PlsModel> register_pls_model_class(py::module_& m) {
+  return py::class_<lmer::PlsModel>(m, "PlsModel", R"doc(
 Penalized least squares for a linear mixed model (lme4's PLS; MixedModels.jl's blocked layout).
 
 PlsModel(X, y, weights, offset, codes, nlevels, zlhs): X (n, p) Fortran-ordered, y (n,),
@@ -134,15 +129,19 @@ method: 'blocked' (dense block for terms 2..K), 'sparse' (sparse Cholesky with A
       .def_property_readonly("n", &lmer::PlsModel::n)
       .def_property_readonly("p", &lmer::PlsModel::p)
       .def_property_readonly("q", &lmer::PlsModel::q)
-      .def_property_readonly("ntheta", &lmer::PlsModel::ntheta)
-      .def(
-          "objective",
-          [](lmer::PlsModel& self, const VectorXd& theta, bool reml) {
-            py::gil_scoped_release nogil;
-            return self.objective(theta, reml);
-          },
-          py::arg("theta"), py::arg("reml"),
-          "REML criterion (reml=True) or ML deviance -2 log L at theta (lme4's devfun).")
+      .def_property_readonly("ntheta", &lmer::PlsModel::ntheta);
+}
+
+// The criterion and the PLS solution at theta.
+void register_pls_model_methods(py::class_<lmer::PlsModel>& cls) {
+  cls.def(
+         "objective",
+         [](lmer::PlsModel& self, const VectorXd& theta, bool reml) {
+           py::gil_scoped_release nogil;
+           return self.objective(theta, reml);
+         },
+         py::arg("theta"), py::arg("reml"),
+         "REML criterion (reml=True) or ML deviance -2 log L at theta (lme4's devfun).")
       .def(
           "criterion",
           [](lmer::PlsModel& self, const VectorXd& theta) {
@@ -170,16 +169,20 @@ method: 'blocked' (dense block for terms 2..K), 'sparse' (sparse Cholesky with A
             d["fitted"] = s.fitted;
             return d;
           },
-          py::arg("theta"), "beta, u, b = Lambda u, R_X (lower) and fitted values at theta.")
-      .def(
-          "cond_var_blocks",
-          [](lmer::PlsModel& self, const VectorXd& theta) {
-            py::gil_scoped_release nogil;
-            return self.cond_var_blocks(theta);
-          },
-          py::arg("theta"),
-          "Per term, k x (k nlev) diagonal blocks of Lambda (L_Z L_Z')^-1 Lambda' (lme4 condVar / "
-          "sigma^2).")
+          py::arg("theta"), "beta, u, b = Lambda u, R_X (lower) and fitted values at theta.");
+}
+
+// The conditional variances and the optimizer.
+void register_pls_model_variances(py::class_<lmer::PlsModel>& cls) {
+  cls.def(
+         "cond_var_blocks",
+         [](lmer::PlsModel& self, const VectorXd& theta) {
+           py::gil_scoped_release nogil;
+           return self.cond_var_blocks(theta);
+         },
+         py::arg("theta"),
+         "Per term, k x (k nlev) diagonal blocks of Lambda (L_Z L_Z')^-1 Lambda' (lme4 condVar / "
+         "sigma^2).")
       .def(
           "optimize",
           [](lmer::PlsModel& self, const VectorXd& theta0, const VectorXd& lower, bool reml,
@@ -202,5 +205,13 @@ method: 'blocked' (dense block for terms 2..K), 'sparse' (sparse Cholesky with A
           py::arg("trace") = false,
           "Minimise the criterion with NLopt's BOBYQA (lme4's nloptwrap defaults); trace=True\n"
           "adds 'path': one row per evaluation (theta, criterion).");
+}
+}  // namespace
+
+void register_lmer(py::module_& m) {
+  register_bobyqa(m);
+  py::class_<lmer::PlsModel> cls = register_pls_model_class(m);
+  register_pls_model_methods(cls);
+  register_pls_model_variances(cls);
 }
 }  // namespace rmodels

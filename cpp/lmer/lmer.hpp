@@ -24,6 +24,11 @@
 // stored in a fill-reducing (AMD) order of its theta-independent structure and factored tile by
 // tile, skipping the tiles that stay zero (e.g. InstEval: lecturers nested in departments);
 // solutions are permuted back, so nothing outside the factorisation sees the order.
+//
+// Files: random_effects.cpp (the terms, [X y] and Lambda(theta)), cross_products.cpp (the
+// blocks of A and their fill-reducing order), blocked_factor.cpp and sparse_factor.cpp (the
+// factor L at theta), dense_cholesky.cpp (its dense kernels), deviance.cpp (the criterion and
+// the PLS solution that join factor and response), optimizer.cpp (BOBYQA over theta).
 #pragma once
 
 #include <Eigen/Dense>
@@ -74,7 +79,8 @@ struct OptimResult {
 // NLopt's BOBYQA with lme4's nloptwrap settings: minimise f (NLopt's objective signature:
 // n, x, gradient (unused), data) from x (updated in place) within [lower, upper] (n values
 // each, infinite = unbounded; upper may be null). *handle, when given, receives the NLopt
-// object before the run (for nlopt_force_stop from the objective). Returns NLopt's status.
+// object before the run (for nlopt_force_stop from the objective; null when n = 0, where f is
+// evaluated once at the empty x). Returns NLopt's status (0 when n = 0).
 using BobyqaObjective = double (*)(unsigned, const double*, double*, void*);
 int bobyqa_minimize(unsigned n, double* x, const double* lower, const double* upper,
                     BobyqaObjective f, void* data, double xtol_abs, double ftol_abs,
@@ -130,20 +136,44 @@ class PlsModel {
     std::vector<std::ptrdiff_t> lower_idx;  // linear indices in L22 of (rows[a], rows[b]), a >= b
   };
 
-  void build_cross_products();
-  void build_gather();
-  void build_ordering();
-  // position in L22_ of rest column c (identity unless a fill-reducing order is in use)
-  int rp(int c) const { return perm_.empty() ? c : perm_[c]; }
-  void build_sparse();
-  void update_blocked(Criterion& cr);
-  void update_sparse(Criterion& cr);
-  std::vector<MatrixXd> cond_var_sparse();
-  VectorXd solve_u_blocked(const VectorXd& c) const;
+  // structure and Lambda(theta) (random_effects.cpp)
+  VectorXd set_weights(const Eigen::Ref<const VectorXd>& weights);
+  void set_fixed_part(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
+                      const Eigen::Ref<const VectorXd>& offset, const VectorXd& sw);
+  void set_terms(std::vector<ReTermInput>& terms, const VectorXd& sw);
   int term_base(int t) const { return t == 0 ? 0 : q1_ + terms_[t].offset; }
   MatrixXd lower_template(int t, const VectorXd& theta) const;
   void apply_lambda_rest_left(std::vector<int>& rows, MatrixXd& M,
                               const std::vector<MatrixXd>& T) const;
+  // cross products of the blocked path and their ordering (cross_products.cpp)
+  void build_cross_products();
+  void build_term1_products();
+  void build_rest_products_scalar();
+  void build_rest_products_vector();
+  void build_level_columns();
+  void build_gather();
+  void build_ordering();
+  std::vector<char> rest_pattern(std::vector<Eigen::Triplet<double>>& a22) const;
+  std::vector<int> amd_order(const std::vector<char>& nz) const;
+  bool tile_pattern(const std::vector<char>& nz, const std::vector<int>& perm,
+                    std::vector<char>& tz) const;
+  void store_permuted_rest(const std::vector<Eigen::Triplet<double>>& a22);
+  // position in L22_ of rest column c (identity unless a fill-reducing order is in use)
+  int rp(int c) const { return perm_.empty() ? c : perm_[c]; }
+  // the blocked factor at theta (blocked_factor.cpp)
+  void update_blocked(Criterion& cr);
+  void factor_term1(Criterion& cr);
+  void update_L21();
+  void subtract_l21_products(double* col, int c) const;
+  void form_rest_block_tiled();
+  void form_rest_block_dense();
+  void update_L32();
+  // the sparse path (sparse_factor.cpp)
+  void build_sparse();
+  void update_sparse(Criterion& cr);
+  std::vector<MatrixXd> cond_var_sparse();
+  // solution from the blocked factor (deviance.cpp)
+  VectorXd solve_u_blocked(const VectorXd& c) const;
 
   int n_, p_, K_, q1_ = 0, qr_ = 0, ntheta_ = 0;
   double ldW_ = 0;
