@@ -89,7 +89,9 @@ TermComponent parse_component(const py::handle& item, std::ptrdiff_t n,
 
 }  // namespace
 
-void register_design(py::module_& m) {
+namespace {
+
+void def_fill_term(py::module_& m) {
   m.def(
       "fill_term",
       [](Eigen::Ref<Eigen::MatrixXd> X_out, std::ptrdiff_t col_offset, const py::list& components,
@@ -116,7 +118,9 @@ void register_design(py::module_& m) {
       "float64 (levels, k) coding matrix; any strides. Columns are the products of the\n"
       "components' columns, the first component varying fastest (R's a1:b1, a2:b1, ...); an\n"
       "empty list writes a column of ones. threads: 0 = automatic. Returns the width.");
+}
 
+void def_DesignRows(py::module_& m) {
   py::class_<SparseRows, std::shared_ptr<SparseRows>>(
       m, "DesignRows",
       "A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by "
@@ -125,7 +129,9 @@ void register_design(py::module_& m) {
       .def_property_readonly("p", [](const SparseRows& r) { return r.p; })
       .def_property_readonly("nnz", [](const SparseRows& r) { return r.nnz(); })
       .def("to_dense", &rows_dense, "The dense n x p matrix (for tests).");
+}
 
+void def_design_rows(py::module_& m) {
   m.def(
       "design_rows",
       [](std::ptrdiff_t n, int p, const py::list& terms) -> py::object {
@@ -161,7 +167,9 @@ void register_design(py::module_& m) {
       "The n x p model matrix by rows, from its terms: a list of (first column, components) "
       "with components as fill_term takes them (an empty list: a column of ones). None when "
       "the matrix is not tall and mostly zeros (<= 35% non-zero), or has a non-finite entry.");
+}
 
+void def_rows_matvec(py::module_& m) {
   m.def(
       "rows_matvec",
       [](const std::shared_ptr<SparseRows>& rows, const Eigen::Ref<const Eigen::VectorXd>& b) {
@@ -173,7 +181,9 @@ void register_design(py::module_& m) {
       py::arg("rows"), py::arg("b"),
       "X b over the rows of a DesignRows, each row summed over its columns in order with zero "
       "coefficients skipped (reference BLAS's accumulation order, as R's X %*% b).");
+}
 
+void def_rows_hat(py::module_& m) {
   m.def(
       "rows_hat",
       [](const std::shared_ptr<SparseRows>& rows, const Eigen::Ref<const Eigen::MatrixXd>& M,
@@ -187,7 +197,9 @@ void register_design(py::module_& m) {
       py::arg("rows"), py::arg("M"), py::arg("w"),
       "h_i = w_i x_i' M x_i over the rows of a DesignRows (threaded): with M = (R'R)^-1 of "
       "the weighted fit, the hat values of sqrt(W) X.");
+}
 
+void def_factor_codes(py::module_& m) {
   m.def(
       "factor_codes",
       [](const py::array& values, const py::array& levels) {
@@ -212,6 +224,17 @@ void register_design(py::module_& m) {
       py::arg("values"), py::arg("levels"),
       "0-based int32 codes of float64 values in the sorted float64 levels: NaN -> -1,\n"
       "a value equal to no level -> -2 (R's factor(x, levels) would give NA there).");
+}
+
+}  // namespace
+
+void register_design(py::module_& m) {
+  def_fill_term(m);
+  def_DesignRows(m);
+  def_design_rows(m);
+  def_rows_matvec(m);
+  def_rows_hat(m);
+  def_factor_codes(m);
 }
 
 }  // namespace rmodels

@@ -174,11 +174,9 @@ py::dict glm_result_to_dict(GlmResult&& r) {
   return d;
 }
 
-void register_glm(py::module_& m) {
-  register_kinds(m);
-  register_glm_error(m);
-  register_family(m);
+namespace {
 
+void def_glm_fit(py::module_& m) {
   m.def(
       "glm_fit",
       [](const RowsRef& X, const RowsRef& Y, const VecRef& weights, const VecRef& offset,
@@ -196,7 +194,9 @@ void register_glm(py::module_& m) {
       "null deviance. X (n, p) and Y (n, 1|2) Fortran-ordered float64; family a GlmFamily. "
       "Raises GlmError (with .kind, a GlmErrorKind) with R's message; R's warnings are "
       "returned in 'warnings', their kinds (GlmWarningKind) in 'warning_kinds'.");
+}
 
+void def_glm_fit_rows(py::module_& m) {
   m.def(
       "glm_fit_rows",
       [](const std::shared_ptr<SparseRows>& rows, const RowsRef& Y, const VecRef& weights,
@@ -222,7 +222,9 @@ void register_glm(py::module_& m) {
       "glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted "
       "least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased "
       "columns): fit with the dense matrix then.");
+}
 
+void def_glm_count_aic(py::module_& m) {
   m.def(
       "glm_count_aic",
       [](const std::string& family, const VecRef& y, const VecRef& n, const VecRef& mu,
@@ -241,6 +243,17 @@ void register_glm(py::module_& m) {
       "R's binomial()$aic(y, n, mu, wt) or poisson()$aic (without 2 * rank): -2 sum of the "
       "prior-weighted log densities by R's saddle-point method (dbinom/dpois). Returns (aic, "
       "the non-integer Poisson counts, for R's warning).");
+}
+
+}  // namespace
+
+void register_glm(py::module_& m) {
+  register_kinds(m);
+  register_glm_error(m);
+  register_family(m);
+  def_glm_fit(m);
+  def_glm_fit_rows(m);
+  def_glm_count_aic(m);
 }
 
 }  // namespace rmodels

@@ -253,7 +253,9 @@ static void register_qr(py::module_& m) {
       "Least-squares coefficients in PIVOTED order (p, k), NaN beyond rank (dqrls' b).");
 }
 
-static void register_lm_wfit(py::module_& m) {
+namespace {
+
+void def_lm_wfit(py::module_& m) {
   m.def(
       "lm_wfit",
       [](const py::object& X, const RefMat& Y, std::optional<Eigen::VectorXd> weights,
@@ -295,7 +297,9 @@ static void register_lm_wfit(py::module_& m) {
       "(it must not be changed afterwards), 'qr' is None, 'qr_top' holds its first p rows,\n"
       "'effects' only its first p rows, and 'deferred' (DeferredQR) gives the factor, the full\n"
       "effects (bit-identical to the undeferred ones) and the hat values on request.");
+}
 
+void def_lm_wfit_rows(py::module_& m) {
   m.def(
       "lm_wfit_rows",
       [](const std::shared_ptr<SparseRows>& rows, const Eigen::VectorXd& y,
@@ -323,7 +327,9 @@ static void register_lm_wfit(py::module_& m) {
       "the path does not apply (fit the dense matrix then), else lm_wfit's dict with 'deferred';\n"
       "builder() must return the dense sqrt(w) X (n, p) when the factor or hat values are asked\n"
       "for.");
+}
 
+void def_qr_hat(py::module_& m) {
   m.def(
       "qr_hat",
       [](const RefMat& qr, const RefVec& qraux, int rank) {
@@ -334,7 +340,9 @@ static void register_lm_wfit(py::module_& m) {
       py::arg("qr"), py::arg("qraux"), py::arg("rank"),
       "Hat values: squared row norms of Q1, the first `rank` columns of Q (R's hatvalues\n"
       "before its 1 - 10 eps clamp).");
+}
 
+void def_qr_cov_unscaled(py::module_& m) {
   m.def(
       "qr_cov_unscaled",
       [](const RefMat& qr, int rank) {
@@ -346,6 +354,15 @@ static void register_lm_wfit(py::module_& m) {
       py::arg("qr"), py::arg("rank"),
       "(R11'R11)^{-1} for the leading rank x rank triangle (summary.lm's cov.unscaled, pivoted\n"
       "order: entry (i, j) belongs to original columns pivot[i], pivot[j]).");
+}
+
+}  // namespace
+
+static void register_lm_wfit(py::module_& m) {
+  def_lm_wfit(m);
+  def_lm_wfit_rows(m);
+  def_qr_hat(m);
+  def_qr_cov_unscaled(m);
 }
 
 void register_lm(py::module_& m) {
