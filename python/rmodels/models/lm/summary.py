@@ -7,6 +7,7 @@ residuals, ŷ the fitted values; RSS = Σ w e², σ̂² = RSS / rdf.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
@@ -133,17 +134,33 @@ class LMSummary:
         self._n_na = n_na
         self._rows = rows
         self._design = design
-        self.coefficients = pd.DataFrame(
-            {"Estimate": st.estimate, "Std. Error": st.std_error, "t value": st.t_value,
-             "Pr(>|t|)": st.p_value}, index=pd.Index(st.names))
-        self.aliased = pd.Series(st.aliased, index=pd.Index(list(st.coef_names)))
         self.sigma = st.sigma
         self.df = (st.rank, st.rdf, st.ncoef)
         self.r_squared = st.r_squared
         self.adj_r_squared = st.adj_r_squared
         self.fstatistic = st.fstatistic_dict
-        self.cov_unscaled = pd.DataFrame(st.cov_unscaled, index=pd.Index(st.names),
-                                         columns=pd.Index(st.names))
+
+    # the tables are pandas objects built on first use (printing needs none of them)
+
+    @functools.cached_property
+    def coefficients(self) -> pd.DataFrame:
+        """The coefficient table: Estimate, Std. Error, t value, Pr(>|t|) (non-aliased rows)."""
+        st = self.stats
+        return pd.DataFrame(
+            {"Estimate": st.estimate, "Std. Error": st.std_error, "t value": st.t_value,
+             "Pr(>|t|)": st.p_value}, index=pd.Index(st.names))
+
+    @functools.cached_property
+    def aliased(self) -> pd.Series:
+        """Whether each coefficient is aliased (original order)."""
+        return pd.Series(self.stats.aliased, index=pd.Index(list(self.stats.coef_names)))
+
+    @functools.cached_property
+    def cov_unscaled(self) -> pd.DataFrame:
+        """(R'R)⁻¹ of the non-aliased coefficients (pivoted order)."""
+        names = self.stats.names
+        return pd.DataFrame(self.stats.cov_unscaled, index=pd.Index(names),
+                            columns=pd.Index(names))
 
     @property
     def residuals(self) -> pd.Series:
