@@ -38,27 +38,28 @@ def format_pval(pv: Any, digits: int = 5, eps: float = DBL_EPSILON,
     ``"<" + sep + format(eps, digits = max(1, digits - 2))`` with R's width rule; NA as
     ``na_form``."""
     vals, kinds = classify_numbers(pv, True)
-    ina = (kinds == KIND_NA) | (kinds == KIND_NAN)
-    p = vals[~ina]
-    is0 = p < eps
-    r = [""] * p.size
+    vl = vals.tolist()
+    ok = [i for i, k in enumerate(kinds.tolist()) if k != KIND_NA and k != KIND_NAN]
+    p = [vl[i] for i in ok]
+    r = [""] * len(p)
+    big = [j for j, v in enumerate(p) if not v < eps]
     rr: list[str] = []
-    if (~is0).any():
-        idx = np.flatnonzero(~is0)
-        q = p[idx]
-        expo = np.array([math.floor(math.log10(v if v > 0 else 1e-50)) for v in q])
-        fixp = (expo >= -3) | ((expo == -4) & (digits > 1))
-        rr = [""] * q.size
-        for grp in (fixp, ~fixp):
-            if grp.any():
-                strs = format_num(q[grp], digits=digits)
-                for j, s in zip(np.flatnonzero(grp), strs):
+    if big:
+        q = [p[j] for j in big]
+        expo = [math.floor(math.log10(v if v > 0 else 1e-50)) for v in q]
+        fixp = [e >= -3 or (e == -4 and digits > 1) for e in expo]
+        rr = [""] * len(q)
+        for fixed in (True, False):
+            grp = [j for j, f in enumerate(fixp) if f == fixed]
+            if grp:
+                strs = format_num(np.array([q[j] for j in grp]), digits=digits)
+                for j, s in zip(grp, strs):
                     rr[j] = s
-        for j, s in zip(idx, rr):
+        for j, s in zip(big, rr):
             r[j] = s
-    if is0.any():
+    if len(big) < len(p):
         dg = max(1, digits - 2)
-        if (~is0).any():
+        if big:
             nc = max(str_width(s) for s in rr)
             if dg > 1 and dg + 6 > nc:
                 dg = max(1, nc - 7)
@@ -66,10 +67,11 @@ def format_pval(pv: Any, digits: int = 5, eps: float = DBL_EPSILON,
         else:
             sep = "" if dg == 1 else " "
         txt = "<" + sep + format_scalar(eps, digits=dg)
-        for j in np.flatnonzero(is0):
-            r[j] = txt
-    out = [na_form] * vals.size
-    for j, s in zip(np.flatnonzero(~ina), r):
+        for j, v in enumerate(p):
+            if v < eps:
+                r[j] = txt
+    out = [na_form] * len(vl)
+    for j, s in zip(ok, r):
         out[j] = s
     return out
 
@@ -217,7 +219,10 @@ def _cell_matrix(table: Any, colnames: Sequence[str] | None,
     if hasattr(table, "iloc"):
         table = np.column_stack([np.asarray(table.iloc[:, j], dtype=object)
                                  for j in range(table.shape[1])])
-    xm = np.array(table, dtype=object)
+    if isinstance(table, np.ndarray) and table.dtype.kind in "fiub":
+        xm = table  # numbers: classified column by column without going through objects
+    else:
+        xm = np.array(table, dtype=object)
     if xm.ndim != 2:
         raise ValueError("'table' must be a coefficient matrix")
     return xm, list(colnames), list(rownames)

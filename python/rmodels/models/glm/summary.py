@@ -137,7 +137,7 @@ class GLMSummary:
         names = list(self.fit.names)
         table = np.full((len(names), 4), rf.NA_REAL)
         table[~self.aliased.to_numpy()] = ct.to_numpy()
-        return out + rf.print_coefmat(table.astype(object), list(ct.columns), names, digits=4,
+        return out + rf.print_coefmat(table, list(ct.columns), names, digits=4,
                                       na_print="NA", nan_is_na=False)
 
 

@@ -245,7 +245,7 @@ def _coefficient_block(st: SummaryStats, digits: int) -> str:
     for i in np.flatnonzero(~st.aliased):
         j = pos[all_names[i]]
         table[i] = (st.estimate[j], st.std_error[j], st.t_value[j], st.p_value[j])
-    return rf.print_coefmat(table.astype(object),
+    return rf.print_coefmat(table,
                             ["Estimate", "Std. Error", "t value", "Pr(>|t|)"],
                             list(all_names), digits=digits, na_print="NA", nan_is_na=False)
 
