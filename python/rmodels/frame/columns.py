@@ -71,7 +71,7 @@ def _canonical_nan(arr: np.ndarray) -> np.ndarray:
     data that came through rpy2) would raise floating-point 'invalid' warnings in
     arithmetic."""
     nan = np.isnan(arr)
-    if nan.any():
+    if np.count_nonzero(nan):  # (cheaper than .any() on short arrays)
         arr = arr.copy()
         arr[nan] = np.nan
     return arr

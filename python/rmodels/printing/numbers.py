@@ -73,7 +73,7 @@ def classify_numbers(x: Any, nan_is_na: bool = True) -> tuple[np.ndarray, np.nda
         arr = np.asarray(x, dtype=np.float64).ravel()
         vals = arr.copy()
         kinds = np.zeros(vals.shape, dtype=np.int8)
-        if np.isfinite(vals).all():  # the common case: all finite
+        if np.count_nonzero(np.isfinite(vals)) == vals.size:  # the common case: all finite
             return vals, kinds
         isnan = np.isnan(vals)
         if isnan.any():
@@ -325,7 +325,7 @@ def format_num(x: Any, digits: int = 7, nsmall: int = 0, width: int | None = Non
         w = 0
     if width is not None:
         w = max(w, int(width))
-    out = [encode_real(float(v), int(k), w, d, e, na) for v, k in zip(vals, kinds)]
+    out = [encode_real(v, k, w, d, e, na) for v, k in zip(vals.tolist(), kinds.tolist())]
     if drop0trailing:
         out = _drop0trailing(out)
     return out

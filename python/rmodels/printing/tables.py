@@ -190,10 +190,8 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
 
     _fix_zero_cells(cf, vals, kinds, ok, [j for j in range(nc) if j != pcol and j not in tst_ind],
                     digits)
-    for i in range(nrow):
-        for j in range(nc):
-            if ina[i, j]:
-                cf[i][j] = "NaN" if kinds[i, j] == KIND_NAN else na_print
+    for i, j in zip(*np.nonzero(ina)):
+        cf[i][j] = "NaN" if kinds[i, j] == KIND_NAN else na_print
 
     stars_shown = False
     header = list(colnames)
@@ -270,7 +268,7 @@ def _put_p_values(cf: list, pcol: int, pv: np.ndarray, okp: np.ndarray, dig_tst:
 
 def _format_kinds(v: np.ndarray, k: np.ndarray, digits: int) -> list[str]:
     w, d, e = format_real(v, k, digits)
-    return [encode_real(float(a), int(b), w, d, e) for a, b in zip(v, k)]
+    return [encode_real(a, b, w, d, e) for a, b in zip(v.tolist(), k.tolist())]
 
 
 def print_anova(table: Any, heading: Sequence[str] | str | None = None, digits: int = 5,

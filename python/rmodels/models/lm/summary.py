@@ -91,7 +91,7 @@ def summary_stats(a: LmArrays, coef_names: Sequence[str], intercept: bool,
             adj_r_squared=0.0, fstatistic=None, cov_unscaled=np.zeros((0, 0)), perfect=False,
             **common)
     perfect = False
-    if np.isfinite(resvar) and len(f) > 1:
+    if np.isfinite(resvar) and len(f) > 1 and not _clearly_imperfect(resvar, f):
         perfect = bool(resvar < (np.mean(f) ** 2 + np.var(f, ddof=1)) * 1e-30)
     piv = a.pivot[:p]
     R = a.qr.cov_unscaled()
@@ -113,6 +113,14 @@ def summary_stats(a: LmArrays, coef_names: Sequence[str], intercept: bool,
         names=[coef_names[i] for i in piv], rank=p, rdf=rdf, r_squared=float(r2),
         adj_r_squared=float(adj), fstatistic=fstat, cov_unscaled=R, perfect=perfect,
         resvar=float(resvar), **common)
+
+
+def _clearly_imperfect(resvar: float, f: np.ndarray) -> bool:
+    """True when σ̂² is far above R's "essentially perfect fit" bound 1e-30·(mean(ŷ)² + var(ŷ)):
+    that sum equals (Σŷ² − mean(ŷ)²)/(n − 1) ≤ Σŷ²/(n − 1), so σ̂² ≥ 2e-30·Σŷ²/(n − 1) settles
+    it without the mean and variance (the exact test runs otherwise)."""
+    ss = float(np.dot(f, f))
+    return math.isfinite(ss) and resvar >= 2e-30 * ss / (len(f) - 1)
 
 
 class LMSummary:
