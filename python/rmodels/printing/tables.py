@@ -114,7 +114,7 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
     """
     xm, colnames, rownames = _cell_matrix(table, colnames, rownames)
     nrow, nc = xm.shape
-    vals_kinds = [classify_numbers(xm[:, j], nan_is_na) for j in range(nc)]
+    vals, kinds = _classified_cells(xm, nan_is_na)
     if has_Pvalue is None:
         has_Pvalue = nc >= 4 and len(colnames) > 0 and colnames[nc - 1][:3] in ("Pr(", "p-v")
     if P_values is None:
@@ -122,7 +122,7 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
     elif P_values and not has_Pvalue:
         raise ValueError("'P.values' is TRUE, but 'has.Pvalue' is not")
     if has_Pvalue and not P_values:
-        vals_kinds = vals_kinds[:-1]
+        vals, kinds = vals[:, :-1], kinds[:, :-1]
         colnames = colnames[:-1]
         nc -= 1
         has_Pvalue = False
@@ -140,8 +140,6 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
     if signif_legend is None:
         signif_legend = signif_stars
 
-    vals = np.column_stack([v for v, _ in vals_kinds]) if nc else np.zeros((nrow, 0))
-    kinds = np.column_stack([kd for _, kd in vals_kinds]) if nc else np.zeros((nrow, 0), int)
     ina = (kinds == KIND_NA) | (kinds == KIND_NAN)
     ok = ~ina
     cf = [["" for _ in range(nc)] for _ in range(nrow)]
@@ -224,6 +222,20 @@ def _cell_matrix(table: Any, colnames: Sequence[str] | None,
     if xm.ndim != 2:
         raise ValueError("'table' must be a coefficient matrix")
     return xm, list(colnames), list(rownames)
+
+
+def _classified_cells(xm: np.ndarray, nan_is_na: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Values and kinds (see ``classify_numbers``) of every cell, as (nrow, nc) arrays: a
+    numeric matrix in one pass, an object matrix column by column."""
+    nrow, nc = xm.shape
+    if nc == 0:
+        return np.zeros((nrow, 0)), np.zeros((nrow, 0), int)
+    if xm.dtype != object:
+        v, k = classify_numbers(xm, nan_is_na)
+        return v.reshape(nrow, nc), k.reshape(nrow, nc)
+    vals_kinds = [classify_numbers(xm[:, j], nan_is_na) for j in range(nc)]
+    return (np.column_stack([v for v, _ in vals_kinds]),
+            np.column_stack([kd for _, kd in vals_kinds]))
 
 
 def _fix_zero_cells(cf: list, vals: np.ndarray, kinds: np.ndarray, ok: np.ndarray,
