@@ -137,11 +137,12 @@ def _deparse_call(fun: str, formula_text: str, extra: tuple) -> list[str]:
                       + list(extra))
 
 
-#: deparsed calls by (function, formula text, arguments): the text depends on nothing else
-#: (the loops of small fits deparse the same call again and again); lines are returned as
-#: tuples and copied out
-_deparse_call_cached = functools.lru_cache(maxsize=256)(
-    lambda fun, text, extra: tuple(_deparse_call(fun, text, extra)))
+@functools.lru_cache(maxsize=256)
+def _deparse_call_cached(fun: str, formula_text: str, extra: tuple) -> tuple[str, ...]:
+    """Deparsed calls by (function, formula text, arguments), which is all the text depends on
+    (the loops of small fits deparse the same call again and again); lines kept as a tuple and
+    copied out by the caller."""
+    return tuple(_deparse_call(fun, formula_text, extra))
 
 
 def _all_text(args: tuple) -> bool:
