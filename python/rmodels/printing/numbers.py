@@ -253,18 +253,23 @@ def format_real(vals: np.ndarray, kinds: np.ndarray, digits: int, nsmall: int = 
         neg = 0
         rgt = mxl = mxsl = mxns = -(2**31)
         mnl = 2**31
-        for v in x:
+        for v in x:  # (comparisons, not max/min calls: this loop runs for every number)
             kpower, nsig, widens = next(it) if v != 0.0 else (0, 1, False)
             neg_i = 1 if v < 0.0 else 0
             left = kpower + 1 - (1 if widens else 0)
             sleft = neg_i + (1 if left <= 0 else left)
             right = nsig - left
             neg |= neg_i
-            rgt = max(rgt, right)
-            mxl = max(mxl, left)
-            mnl = min(mnl, left)
-            mxsl = max(mxsl, sleft)
-            mxns = max(mxns, nsig)
+            if right > rgt:
+                rgt = right
+            if left > mxl:
+                mxl = left
+            if left < mnl:
+                mnl = left
+            if sleft > mxsl:
+                mxsl = sleft
+            if nsig > mxns:
+                mxns = nsig
         if mxl < 0:
             mxsl = 1 + neg
         if rgt < 0:

@@ -250,9 +250,10 @@ def _coefficient_block(st: SummaryStats, digits: int) -> str:
     table = np.full((len(all_names), 4), rf.NA_REAL)
     # summary rows are in pivoted order; print.summary.lm re-inserts them by name
     pos = {nm: i for i, nm in enumerate(st.names)}
-    for i in np.flatnonzero(~st.aliased):
-        j = pos[all_names[i]]
-        table[i] = (st.estimate[j], st.std_error[j], st.t_value[j], st.p_value[j])
+    rows = np.flatnonzero(~st.aliased)
+    js = [pos[all_names[i]] for i in rows.tolist()]
+    table[rows] = np.column_stack([st.estimate[js], st.std_error[js], st.t_value[js],
+                                   st.p_value[js]])
     return rf.print_coefmat(table,
                             ["Estimate", "Std. Error", "t value", "Pr(>|t|)"],
                             list(all_names), digits=digits, na_print="NA", nan_is_na=False)
