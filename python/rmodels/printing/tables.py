@@ -23,7 +23,7 @@ from .numbers import (
     format_str,
     str_width,
 )
-from .rounding import round_r, zapsmall
+from .rounding import fround, zapsmall
 from .vectors import print_matrix
 
 #: The legend line printed under a coefficient table with significance stars.
@@ -152,34 +152,28 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
         zv = zapsmall(np.where(ina[:, j], np.nan, vals[:, j]), digits)
         vals[:, j] = np.where(ina[:, j], vals[:, j], zv)
 
-    def fmt_block(cols: list[int], rounding: float | None) -> None:
-        flat_v = np.concatenate([vals[:, j] for j in cols])
-        flat_k = np.concatenate([kinds[:, j] for j in cols])
-        if rounding is not None:
-            fin = flat_k == KIND_FINITE
-            flat_v = flat_v.copy()
-            flat_v[fin] = round_r(flat_v[fin], rounding)
-        strs = _format_kinds(flat_v, flat_k, digits)
+    vl, kl = vals.tolist(), kinds.tolist()
+
+    def fmt_block(cols: list[int], rounding: float) -> None:
+        """The columns ``cols`` formatted together (column-major), finite cells rounded to
+        ``rounding`` decimals first."""
+        flat_v = [vl[i][j] for j in cols for i in range(nrow)]
+        flat_k = [kl[i][j] for j in cols for i in range(nrow)]
+        flat_v = [fround(v, rounding) if k == KIND_FINITE else v
+                  for v, k in zip(flat_v, flat_k)]
+        strs = _format_kinds(np.array(flat_v, dtype=np.float64), np.array(flat_k, dtype=np.int8),
+                             digits)
         for c, j in enumerate(cols):
             set_col(j, strs[c * nrow:(c + 1) * nrow])
 
     if cs_ind:
-        acs = np.abs(np.concatenate([vals[:, j] for j in cs_ind]))
-        kcs = np.concatenate([kinds[:, j] for j in cs_ind])
-        ia = (kcs == KIND_FINITE)
-        if ia.any():
-            nz = acs[ia & (acs != 0)]
-            digmin = 1 + math.floor(math.log10(float(nz.min()))) if nz.size else 1
+        fin_cs = [abs(vl[i][j]) for j in cs_ind for i in range(nrow) if kl[i][j] == KIND_FINITE]
+        if fin_cs:
+            nz = [a for a in fin_cs if a != 0]
+            digmin = 1 + math.floor(math.log10(min(nz))) if nz else 1
             fmt_block(cs_ind, float(max(1, digits - digmin)))
     if tst_ind:
-        flat_v = np.concatenate([vals[:, j] for j in tst_ind])
-        flat_k = np.concatenate([kinds[:, j] for j in tst_ind])
-        fin = flat_k == KIND_FINITE
-        flat_v = flat_v.copy()
-        flat_v[fin] = round_r(flat_v[fin], float(dig_tst))
-        strs = _format_kinds(flat_v, flat_k, digits)
-        for c, j in enumerate(tst_ind):
-            set_col(j, strs[c * nrow:(c + 1) * nrow])
+        fmt_block(tst_ind, float(dig_tst))
     pcol = nc - 1 if has_Pvalue else None
     for j in range(nc):
         if j in cs_ind or j in tst_ind or j == pcol:
@@ -243,15 +237,16 @@ def _fix_zero_cells(cf: list, vals: np.ndarray, kinds: np.ndarray, ok: np.ndarra
     """printCoefmat's zero fix: cells of ``cols`` whose string reads 0 while the value is not
     (or vice versa) are formatted again, together, with ``digits - 1``."""
     fix: list[tuple[int, int]] = []
+    okl, vl = ok.tolist(), vals.tolist()
     for j in cols:
         for i in range(len(cf)):
-            if not ok[i, j]:
+            if not okl[i][j]:
                 continue
             try:
                 parsed = float(cf[i][j])
             except ValueError:
                 continue
-            if (vals[i, j] == 0) != (parsed == 0):
+            if (vl[i][j] == 0) != (parsed == 0):
                 fix.append((i, j))
     if fix:
         # R collects the cells in column-major order (Cf[okP][not.both.0]).
