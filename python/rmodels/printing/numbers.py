@@ -440,7 +440,10 @@ def formatC(x: Any, digits: int | None = None, width: int | None = None,  # noqa
     ``NA``/``NaN``/``Inf``/``-Inf`` padded to ``width``.
     """
     scalar = np.isscalar(x)
-    vals, kinds = classify_numbers([x] if scalar else x, nan_is_na)
+    if type(x) is float and math.isfinite(x):  # one finite double (the summaries' case)
+        vals, kinds = [x], [KIND_FINITE]
+    else:
+        vals, kinds = classify_numbers([x] if scalar else x, nan_is_na)
     for ch in flag:
         if ch not in "0+- #":
             raise ValueError("flag should contain only characters from [0+- #]")
