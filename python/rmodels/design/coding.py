@@ -6,6 +6,7 @@ names and ``assign`` vector R gives the model matrix.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import Optional
@@ -43,12 +44,23 @@ def contrast_for(f: Factor, label: str, user: Optional[dict]) -> tuple[np.ndarra
         return np.ascontiguousarray(M, dtype=float), names, "matrix"
     if isinstance(spec, str):
         name = spec if spec.startswith("contr.") else "contr." + spec
-        M, names = tr.contrast_matrix(name, list(f.levels))
-        return np.ascontiguousarray(M, dtype=float), names, name
+        M, names = _named_contrast_matrix(name, tuple(f.levels))
+        return M.copy(), None if names is None else list(names), name
     M = np.asarray(spec, dtype=float)
     if M.ndim != 2 or M.shape[0] != len(f.levels):
         raise DataError(f"wrong number of contrast matrix rows for '{label}'")
     return np.ascontiguousarray(M), None, "matrix"
+
+
+@functools.lru_cache(maxsize=256)
+def _named_contrast_matrix(name: str, levels: tuple) -> tuple[np.ndarray, Optional[tuple]]:
+    """``contr.xxx(levels)`` as a C-ordered float matrix and its column names, computed once
+    per (name, levels) — the loops of small fits ask for the same ones again and again; the
+    caller gets copies (never the cached objects)."""
+    M, names = tr.contrast_matrix(name, list(levels))
+    M = np.ascontiguousarray(M, dtype=float)
+    M.setflags(write=False)
+    return M, None if names is None else tuple(names)
 
 
 def factor_coding_matrix(t: Terms, is_factor: list, resp: Optional[int]) -> np.ndarray:

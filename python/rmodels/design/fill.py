@@ -49,10 +49,34 @@ def fill_model_matrix(n: int, intercept: bool, codings: list, vals: dict, contra
     if intercept:
         X[:, 0] = 1.0
         off = 1
+    small = 0 < n <= SMALL_FILL_ROWS
     for col, width, comps in term_components(n, codings, vals, contrast_mats):
-        if width:
-            _core.fill_term(X, off + col, comps)
+        if not width:
+            continue
+        if small and len(comps) == 1 and fill_single_component(X, off + col, width, comps[0]):
+            continue
+        _core.fill_term(X, off + col, comps)
     return X
+
+
+#: Up to this many rows a term of one component (a numeric variable, or a factor without
+#: missing codes) is copied by NumPy: the same values (plain copies, no arithmetic) without
+#: the compiled call's fixed cost, which dominates for small data.
+SMALL_FILL_ROWS = 2048
+
+
+def fill_single_component(X: np.ndarray, col: int, width: int, comp: tuple) -> bool:
+    """Write a one-component term into ``X[:, col:col + width]`` as ``_core.fill_term`` does
+    (numeric columns copied; a factor's coding-matrix rows picked by its codes); False (nothing
+    written) for a factor with a missing or out-of-range code, which the kernel handles."""
+    if comp[0] == "num":
+        X[:, col:col + width] = comp[1]
+        return True
+    codes, coding = comp[1], comp[2]
+    if codes.min() < 0 or codes.max() >= coding.shape[0]:
+        return False
+    X[:, col:col + width] = coding[codes]
+    return True
 
 
 def model_matrix_rows(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dict,

@@ -365,7 +365,7 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
     # subset, then NA handling
     pos = subset_positions(subset, n_all, data)
     sub_vals, na = _subset_and_na(values, bar_cols, w, o, pos, whole=subset is None)
-    if na.any() and na_action == "fail":
+    if na_action == "fail" and np.count_nonzero(na):
         raise DataError("missing values in object")
     keep_sub = np.arange(len(pos)) if na_action == "pass" else np.flatnonzero(~na)
     kept = pos[keep_sub]

@@ -9,6 +9,7 @@ buffer (deparse.c: ``writeline``/``linebreak``); :func:`deparse_call` writes
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 from . import ast as A
@@ -125,14 +126,42 @@ def call_lines(fun: str, args: Sequence[tuple]) -> list[str]:
 def deparse_call(fun: str, formula_text: str, extra: Sequence[tuple]) -> list[str]:
     """``deparse(fit$call)`` for ``fun(formula = <formula>, <name> = <value>, ...)``; the
     formula as written (``.`` not expanded), the other values as given."""
+    extra = tuple(extra)
+    if _all_text(extra):
+        return list(_deparse_call_cached(fun, formula_text, extra))
+    return _deparse_call(fun, formula_text, extra)
+
+
+def _deparse_call(fun: str, formula_text: str, extra: tuple) -> list[str]:
     return call_lines(fun, [("formula", formula_node(parse_formula(formula_text)))]
                       + list(extra))
+
+
+@functools.lru_cache(maxsize=256)
+def _deparse_call_cached(fun: str, formula_text: str, extra: tuple) -> tuple[str, ...]:
+    """Deparsed calls by (function, formula text, arguments), which is all the text depends on
+    (the loops of small fits deparse the same call again and again); lines kept as a tuple and
+    copied out by the caller."""
+    return tuple(_deparse_call(fun, formula_text, extra))
+
+
+def _all_text(args: tuple) -> bool:
+    """Whether every (name, value) of ``args`` is text (None for no name): such arguments are
+    cache keys (equal keys, equal text)."""
+    return all(len(a) == 2 and isinstance(a[1], str) and (a[0] is None or isinstance(a[0], str))
+               for a in args)
 
 
 def deparse_call_text(fun: str, args: Sequence[tuple[str, str]]) -> str:
     """``deparse()`` of a call ``fun(name = value, ...)`` whose values are all text (lines
     joined by newlines): the formula and call-valued arguments are re-parsed so that R's line
     breaks fall inside them too."""
+    key = tuple(args)
+    return _deparse_call_text_cached(fun, key) if _all_text(key) else \
+        _deparse_call_text(fun, key)
+
+
+def _deparse_call_text(fun: str, args: tuple) -> str:
     nodes: list[tuple[str, Any]] = []
     for name, val in args:
         if name == "formula":
@@ -142,3 +171,7 @@ def deparse_call_text(fun: str, args: Sequence[tuple[str, str]]) -> str:
         else:
             nodes.append((name, val))
     return "\n".join(call_lines(fun, nodes))
+
+
+#: the text of a call by (function, arguments), which depends on nothing else
+_deparse_call_text_cached = functools.lru_cache(maxsize=256)(_deparse_call_text)

@@ -49,7 +49,7 @@ class Factor:
         # counts per code, -1 (NA) first
         counts = np.bincount(self.codes.astype(np.intp) + 1, minlength=nlev + 1)
         used = counts[1:nlev + 1] > 0
-        if used.all():
+        if np.count_nonzero(used) == nlev:
             return self
         ok = self.codes >= 0
         remap = np.cumsum(used) - 1
@@ -174,7 +174,7 @@ def _sci15(v: float) -> str:
 
 def _integer_factor(x: np.ndarray, isna: np.ndarray) -> Factor | None:
     """factor() of whole numbers in a narrow range by counting (no sort); None otherwise."""
-    has_na = bool(isna.any())
+    has_na = bool(np.count_nonzero(isna))
     v = x[~isna] if has_na else x
     if len(v) == 0:
         return None
@@ -183,7 +183,7 @@ def _integer_factor(x: np.ndarray, isna: np.ndarray) -> Factor | None:
         return None
     off = v - lo
     k = off.astype(np.int64)
-    if not np.array_equal(k, off):
+    if np.count_nonzero(k != off):  # not all whole numbers
         return None
     present = np.bincount(k) > 0
     lut = (np.cumsum(present) - 1).astype(np.int32)

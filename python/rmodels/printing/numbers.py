@@ -52,6 +52,8 @@ _KP_MAX = 27
 # R fills its table from double literals (1e23..1e27 are not exact as doubles).
 _TBL = np.array([np.longdouble(float(f"1e{k}")) for k in range(_KP_MAX + 1)], dtype=np.longdouble)
 _LD10 = np.longdouble(10)
+#: The same powers as doubles (exact up to 1e22).
+_P10 = [float(f"1e{k}") for k in range(_KP_MAX + 1)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,8 +72,10 @@ def classify_numbers(x: Any, nan_is_na: bool = True) -> tuple[np.ndarray, np.nda
     if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":
         arr = np.asarray(x, dtype=np.float64).ravel()
         vals = arr.copy()
-        isnan = np.isnan(vals)
         kinds = np.zeros(vals.shape, dtype=np.int8)
+        if np.count_nonzero(np.isfinite(vals)) == vals.size:  # the common case: all finite
+            return vals, kinds
+        isnan = np.isnan(vals)
         if isnan.any():
             bits = vals.view(np.uint64)
             na_bits = (bits & np.uint64(0xFFFFFFFF)) == np.uint64(1954)
@@ -160,11 +164,52 @@ def _scientific(r: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def _scientific1(r: float, digits: int) -> tuple[int, int, bool]:
-    """:func:`_scientific` for one number (numpy scalars; faster for short vectors)."""
+    """:func:`_scientific` for one number (faster for short vectors).
+
+    R scales in long double; double arithmetic gives the same (kpower, nsig, widens) wherever
+    its scaled value is not within 1e-6 of a rounding decision (a half-integer for ``rint``, the
+    power of ten that shifts the exponent) — both are then within a few units in the last place
+    of the exact quotient, far below that margin for up to 7 digits — so the long double path
+    runs only near such a decision."""
     if digits >= 16:
         mant, ex = ("%#.*e" % (digits - 1, r)).split("e")  # noqa: UP031 (C sprintf)
         return int(ex), max(1, len(mant.replace(".", "").rstrip("0"))), False
     kp = math.floor(math.log10(r)) - digits + 1
+    alpha = _scaled_digits_double(r, kp, digits) if digits <= 7 and abs(kp) <= 22 else None
+    if alpha is None:
+        alpha, kp = _scaled_digits_long(r, kp, digits)
+    else:
+        alpha, kp = alpha
+    nsig = digits
+    while nsig > 0 and alpha % 10 == 0:
+        nsig -= 1
+        alpha //= 10
+    if nsig == 0:
+        nsig = 1
+        kp += 1
+    kpower = kp + digits - 1
+    return kpower, nsig, _rounding_widens(r, kpower, digits)
+
+
+def _scaled_digits_double(r: float, kp: int, digits: int) -> tuple[int, int] | None:
+    """(alpha, kp): r scaled to ``digits`` digits before the point and rounded, in double
+    arithmetic; None when a decision lies within the margin (see :func:`_scientific1`)."""
+    q = r / _P10[kp] if kp > 0 else (r * _P10[-kp] if kp < 0 else r)
+    lo = _P10[digits - 1]
+    if abs(q - lo) <= 1e-6:
+        return None
+    if q < lo:
+        q *= 10.0
+        kp -= 1
+    fl = math.floor(q)
+    frac = q - fl
+    if abs(frac - 0.5) <= 1e-6:
+        return None
+    return (fl + 1 if frac > 0.5 else fl), kp
+
+
+def _scaled_digits_long(r: float, kp: int, digits: int) -> tuple[int, int]:
+    """(alpha, kp) as R computes them: scaling in long double, ``nearbyintl``."""
     r_prec = np.longdouble(r)
     if abs(kp) <= _KP_MAX:
         if kp > 0:
@@ -176,25 +221,26 @@ def _scientific1(r: float, digits: int) -> tuple[int, int, bool]:
     if r_prec < _TBL[digits - 1]:
         r_prec = r_prec * _LD10
         kp -= 1
-    alpha = int(float(np.rint(r_prec)))
-    nsig = digits
-    while nsig > 0 and alpha % 10 == 0:
-        nsig -= 1
-        alpha //= 10
-    if nsig == 0:
-        nsig = 1
-        kp += 1
-    kpower = kp + digits - 1
+    return int(float(np.rint(r_prec))), kp
+
+
+def _rounding_widens(r: float, kpower: int, digits: int) -> bool:
+    """R's ``roundingwidens``: r < 10^kpower − fuzz in long double (r just below the power of
+    ten its rounding reached); false at once when r is not below 10^kpower."""
+    if not 0 < kpower <= _KP_MAX:
+        return False
+    if kpower <= 22 and r >= _P10[kpower]:  # 10^kpower exact in double
+        return False
     rgt = min(max(digits - kpower, 0), _KP_MAX)
     fuzz = 0.5 / float(_TBL[rgt])
-    widens = 0 < kpower <= _KP_MAX and bool(np.longdouble(r) < _TBL[kpower] - np.longdouble(fuzz))
-    return kpower, nsig, widens
+    return bool(np.longdouble(r) < _TBL[kpower] - np.longdouble(fuzz))
 
 
 def format_real(vals: np.ndarray, kinds: np.ndarray, digits: int, nsmall: int = 0,
                  na_width: int = 2, scipen: int = 0) -> tuple[int, int, int]:
     """R's ``formatReal``: common (width, decimals, exponent-flag) of a numeric vector."""
-    x = vals[kinds == KIND_FINITE].tolist()
+    kl = kinds.tolist()
+    x = [v for v, k in zip(vals.tolist(), kl) if k == KIND_FINITE]
     w = d = e = 0
     if x:
         nonzero = [abs(v) for v in x if v != 0.0]
@@ -207,18 +253,23 @@ def format_real(vals: np.ndarray, kinds: np.ndarray, digits: int, nsmall: int = 
         neg = 0
         rgt = mxl = mxsl = mxns = -(2**31)
         mnl = 2**31
-        for v in x:
+        for v in x:  # (comparisons, not max/min calls: this loop runs for every number)
             kpower, nsig, widens = next(it) if v != 0.0 else (0, 1, False)
             neg_i = 1 if v < 0.0 else 0
             left = kpower + 1 - (1 if widens else 0)
             sleft = neg_i + (1 if left <= 0 else left)
             right = nsig - left
             neg |= neg_i
-            rgt = max(rgt, right)
-            mxl = max(mxl, left)
-            mnl = min(mnl, left)
-            mxsl = max(mxsl, sleft)
-            mxns = max(mxns, nsig)
+            if right > rgt:
+                rgt = right
+            if left > mxl:
+                mxl = left
+            if left < mnl:
+                mnl = left
+            if sleft > mxsl:
+                mxsl = sleft
+            if nsig > mxns:
+                mxns = nsig
         if mxl < 0:
             mxsl = 1 + neg
         if rgt < 0:
@@ -234,14 +285,14 @@ def format_real(vals: np.ndarray, kinds: np.ndarray, digits: int, nsmall: int = 
                 wf = mxsl + rgt + (rgt != 0)
             d = rgt
             w = wf
-    if (kinds == KIND_NA).any() and w < na_width:
-        w = na_width
-    if (kinds == KIND_NAN).any() and w < 3:
-        w = 3
-    if (kinds == KIND_POSINF).any() and w < 3:
-        w = 3
-    if (kinds == KIND_NEGINF).any() and w < 4:
-        w = 4
+    if len(x) < len(kl):
+        present = set(kl)
+        if KIND_NA in present and w < na_width:
+            w = na_width
+        if (KIND_NAN in present or KIND_POSINF in present) and w < 3:
+            w = 3
+        if KIND_NEGINF in present and w < 4:
+            w = 4
     return w, d, e
 
 
@@ -279,7 +330,7 @@ def format_num(x: Any, digits: int = 7, nsmall: int = 0, width: int | None = Non
         w = 0
     if width is not None:
         w = max(w, int(width))
-    out = [encode_real(float(v), int(k), w, d, e, na) for v, k in zip(vals, kinds)]
+    out = [encode_real(v, k, w, d, e, na) for v, k in zip(vals.tolist(), kinds.tolist())]
     if drop0trailing:
         out = _drop0trailing(out)
     return out
@@ -389,7 +440,10 @@ def formatC(x: Any, digits: int | None = None, width: int | None = None,  # noqa
     ``NA``/``NaN``/``Inf``/``-Inf`` padded to ``width``.
     """
     scalar = np.isscalar(x)
-    vals, kinds = classify_numbers([x] if scalar else x, nan_is_na)
+    if type(x) is float and math.isfinite(x):  # one finite double (the summaries' case)
+        vals, kinds = [x], [KIND_FINITE]
+    else:
+        vals, kinds = classify_numbers([x] if scalar else x, nan_is_na)
     for ch in flag:
         if ch not in "0+- #":
             raise ValueError("flag should contain only characters from [0+- #]")

@@ -77,7 +77,8 @@ def round_r(x: Any, digits: float = 0) -> Any:
     if np.isscalar(x):
         return fround(float(x), float(digits))
     arr = np.asarray(x, dtype=np.float64)
-    out = np.array([fround(float(v), float(digits)) for v in arr.ravel()], dtype=np.float64)
+    dg = float(digits)
+    out = np.array([fround(v, dg) for v in arr.ravel().tolist()], dtype=np.float64)
     return out.reshape(arr.shape)
 
 
@@ -131,7 +132,8 @@ def signif(x: Any, digits: int = 6) -> Any:
     if np.isscalar(x):
         return _fprec(float(x), float(digits))
     arr = np.asarray(x, dtype=np.float64)
-    out = np.array([_fprec(float(v), float(digits)) for v in arr.ravel()], dtype=np.float64)
+    dg = float(digits)
+    out = np.array([_fprec(v, dg) for v in arr.ravel().tolist()], dtype=np.float64)
     return out.reshape(arr.shape)
 
 

@@ -23,7 +23,7 @@ from .numbers import (
     format_str,
     str_width,
 )
-from .rounding import round_r, zapsmall
+from .rounding import fround, zapsmall
 from .vectors import print_matrix
 
 #: The legend line printed under a coefficient table with significance stars.
@@ -38,27 +38,28 @@ def format_pval(pv: Any, digits: int = 5, eps: float = DBL_EPSILON,
     ``"<" + sep + format(eps, digits = max(1, digits - 2))`` with R's width rule; NA as
     ``na_form``."""
     vals, kinds = classify_numbers(pv, True)
-    ina = (kinds == KIND_NA) | (kinds == KIND_NAN)
-    p = vals[~ina]
-    is0 = p < eps
-    r = [""] * p.size
+    vl = vals.tolist()
+    ok = [i for i, k in enumerate(kinds.tolist()) if k != KIND_NA and k != KIND_NAN]
+    p = [vl[i] for i in ok]
+    r = [""] * len(p)
+    big = [j for j, v in enumerate(p) if not v < eps]
     rr: list[str] = []
-    if (~is0).any():
-        idx = np.flatnonzero(~is0)
-        q = p[idx]
-        expo = np.array([math.floor(math.log10(v if v > 0 else 1e-50)) for v in q])
-        fixp = (expo >= -3) | ((expo == -4) & (digits > 1))
-        rr = [""] * q.size
-        for grp in (fixp, ~fixp):
-            if grp.any():
-                strs = format_num(q[grp], digits=digits)
-                for j, s in zip(np.flatnonzero(grp), strs):
+    if big:
+        q = [p[j] for j in big]
+        expo = [math.floor(math.log10(v if v > 0 else 1e-50)) for v in q]
+        fixp = [e >= -3 or (e == -4 and digits > 1) for e in expo]
+        rr = [""] * len(q)
+        for fixed in (True, False):
+            grp = [j for j, f in enumerate(fixp) if f == fixed]
+            if grp:
+                strs = format_num(np.array([q[j] for j in grp]), digits=digits)
+                for j, s in zip(grp, strs):
                     rr[j] = s
-        for j, s in zip(idx, rr):
+        for j, s in zip(big, rr):
             r[j] = s
-    if is0.any():
+    if len(big) < len(p):
         dg = max(1, digits - 2)
-        if (~is0).any():
+        if big:
             nc = max(str_width(s) for s in rr)
             if dg > 1 and dg + 6 > nc:
                 dg = max(1, nc - 7)
@@ -66,10 +67,11 @@ def format_pval(pv: Any, digits: int = 5, eps: float = DBL_EPSILON,
         else:
             sep = "" if dg == 1 else " "
         txt = "<" + sep + format_scalar(eps, digits=dg)
-        for j in np.flatnonzero(is0):
-            r[j] = txt
-    out = [na_form] * vals.size
-    for j, s in zip(np.flatnonzero(~ina), r):
+        for j, v in enumerate(p):
+            if v < eps:
+                r[j] = txt
+    out = [na_form] * len(vl)
+    for j, s in zip(ok, r):
         out[j] = s
     return out
 
@@ -112,7 +114,7 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
     """
     xm, colnames, rownames = _cell_matrix(table, colnames, rownames)
     nrow, nc = xm.shape
-    vals_kinds = [classify_numbers(xm[:, j], nan_is_na) for j in range(nc)]
+    vals, kinds = _classified_cells(xm, nan_is_na)
     if has_Pvalue is None:
         has_Pvalue = nc >= 4 and len(colnames) > 0 and colnames[nc - 1][:3] in ("Pr(", "p-v")
     if P_values is None:
@@ -120,7 +122,7 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
     elif P_values and not has_Pvalue:
         raise ValueError("'P.values' is TRUE, but 'has.Pvalue' is not")
     if has_Pvalue and not P_values:
-        vals_kinds = vals_kinds[:-1]
+        vals, kinds = vals[:, :-1], kinds[:, :-1]
         colnames = colnames[:-1]
         nc -= 1
         has_Pvalue = False
@@ -138,8 +140,6 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
     if signif_legend is None:
         signif_legend = signif_stars
 
-    vals = np.column_stack([v for v, _ in vals_kinds]) if nc else np.zeros((nrow, 0))
-    kinds = np.column_stack([kd for _, kd in vals_kinds]) if nc else np.zeros((nrow, 0), int)
     ina = (kinds == KIND_NA) | (kinds == KIND_NAN)
     ok = ~ina
     cf = [["" for _ in range(nc)] for _ in range(nrow)]
@@ -152,34 +152,28 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
         zv = zapsmall(np.where(ina[:, j], np.nan, vals[:, j]), digits)
         vals[:, j] = np.where(ina[:, j], vals[:, j], zv)
 
-    def fmt_block(cols: list[int], rounding: float | None) -> None:
-        flat_v = np.concatenate([vals[:, j] for j in cols])
-        flat_k = np.concatenate([kinds[:, j] for j in cols])
-        if rounding is not None:
-            fin = flat_k == KIND_FINITE
-            flat_v = flat_v.copy()
-            flat_v[fin] = round_r(flat_v[fin], rounding)
-        strs = _format_kinds(flat_v, flat_k, digits)
+    vl, kl = vals.tolist(), kinds.tolist()
+
+    def fmt_block(cols: list[int], rounding: float) -> None:
+        """The columns ``cols`` formatted together (column-major), finite cells rounded to
+        ``rounding`` decimals first."""
+        flat_v = [vl[i][j] for j in cols for i in range(nrow)]
+        flat_k = [kl[i][j] for j in cols for i in range(nrow)]
+        flat_v = [fround(v, rounding) if k == KIND_FINITE else v
+                  for v, k in zip(flat_v, flat_k)]
+        strs = _format_kinds(np.array(flat_v, dtype=np.float64), np.array(flat_k, dtype=np.int8),
+                             digits)
         for c, j in enumerate(cols):
             set_col(j, strs[c * nrow:(c + 1) * nrow])
 
     if cs_ind:
-        acs = np.abs(np.concatenate([vals[:, j] for j in cs_ind]))
-        kcs = np.concatenate([kinds[:, j] for j in cs_ind])
-        ia = (kcs == KIND_FINITE)
-        if ia.any():
-            nz = acs[ia & (acs != 0)]
-            digmin = 1 + math.floor(math.log10(float(nz.min()))) if nz.size else 1
+        fin_cs = [abs(vl[i][j]) for j in cs_ind for i in range(nrow) if kl[i][j] == KIND_FINITE]
+        if fin_cs:
+            nz = [a for a in fin_cs if a != 0]
+            digmin = 1 + math.floor(math.log10(min(nz))) if nz else 1
             fmt_block(cs_ind, float(max(1, digits - digmin)))
     if tst_ind:
-        flat_v = np.concatenate([vals[:, j] for j in tst_ind])
-        flat_k = np.concatenate([kinds[:, j] for j in tst_ind])
-        fin = flat_k == KIND_FINITE
-        flat_v = flat_v.copy()
-        flat_v[fin] = round_r(flat_v[fin], float(dig_tst))
-        strs = _format_kinds(flat_v, flat_k, digits)
-        for c, j in enumerate(tst_ind):
-            set_col(j, strs[c * nrow:(c + 1) * nrow])
+        fmt_block(tst_ind, float(dig_tst))
     pcol = nc - 1 if has_Pvalue else None
     for j in range(nc):
         if j in cs_ind or j in tst_ind or j == pcol:
@@ -188,10 +182,8 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
 
     _fix_zero_cells(cf, vals, kinds, ok, [j for j in range(nc) if j != pcol and j not in tst_ind],
                     digits)
-    for i in range(nrow):
-        for j in range(nc):
-            if ina[i, j]:
-                cf[i][j] = "NaN" if kinds[i, j] == KIND_NAN else na_print
+    for i, j in zip(*np.nonzero(ina)):
+        cf[i][j] = "NaN" if kinds[i, j] == KIND_NAN else na_print
 
     stars_shown = False
     header = list(colnames)
@@ -217,10 +209,27 @@ def _cell_matrix(table: Any, colnames: Sequence[str] | None,
     if hasattr(table, "iloc"):
         table = np.column_stack([np.asarray(table.iloc[:, j], dtype=object)
                                  for j in range(table.shape[1])])
-    xm = np.array(table, dtype=object)
+    if isinstance(table, np.ndarray) and table.dtype.kind in "fiub":
+        xm = table  # numbers: classified column by column without going through objects
+    else:
+        xm = np.array(table, dtype=object)
     if xm.ndim != 2:
         raise ValueError("'table' must be a coefficient matrix")
     return xm, list(colnames), list(rownames)
+
+
+def _classified_cells(xm: np.ndarray, nan_is_na: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Values and kinds (see ``classify_numbers``) of every cell, as (nrow, nc) arrays: a
+    numeric matrix in one pass, an object matrix column by column."""
+    nrow, nc = xm.shape
+    if nc == 0:
+        return np.zeros((nrow, 0)), np.zeros((nrow, 0), int)
+    if xm.dtype != object:
+        v, k = classify_numbers(xm, nan_is_na)
+        return v.reshape(nrow, nc), k.reshape(nrow, nc)
+    vals_kinds = [classify_numbers(xm[:, j], nan_is_na) for j in range(nc)]
+    return (np.column_stack([v for v, _ in vals_kinds]),
+            np.column_stack([kd for _, kd in vals_kinds]))
 
 
 def _fix_zero_cells(cf: list, vals: np.ndarray, kinds: np.ndarray, ok: np.ndarray,
@@ -228,15 +237,16 @@ def _fix_zero_cells(cf: list, vals: np.ndarray, kinds: np.ndarray, ok: np.ndarra
     """printCoefmat's zero fix: cells of ``cols`` whose string reads 0 while the value is not
     (or vice versa) are formatted again, together, with ``digits - 1``."""
     fix: list[tuple[int, int]] = []
+    okl, vl = ok.tolist(), vals.tolist()
     for j in cols:
         for i in range(len(cf)):
-            if not ok[i, j]:
+            if not okl[i][j]:
                 continue
             try:
                 parsed = float(cf[i][j])
             except ValueError:
                 continue
-            if (vals[i, j] == 0) != (parsed == 0):
+            if (vl[i][j] == 0) != (parsed == 0):
                 fix.append((i, j))
     if fix:
         # R collects the cells in column-major order (Cf[okP][not.both.0]).
@@ -265,7 +275,7 @@ def _put_p_values(cf: list, pcol: int, pv: np.ndarray, okp: np.ndarray, dig_tst:
 
 def _format_kinds(v: np.ndarray, k: np.ndarray, digits: int) -> list[str]:
     w, d, e = format_real(v, k, digits)
-    return [encode_real(float(a), int(b), w, d, e) for a, b in zip(v, k)]
+    return [encode_real(a, b, w, d, e) for a, b in zip(v.tolist(), k.tolist())]
 
 
 def print_anova(table: Any, heading: Sequence[str] | str | None = None, digits: int = 5,

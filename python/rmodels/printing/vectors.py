@@ -43,7 +43,8 @@ def print_named_vector(values: Any, names: Sequence[str], digits: int = 7, gap: 
             cells = ["<NA>" if v is None else v for v in vals_list]
         w = max(str_width(c) for c in cells)
     else:
-        cells = format_num(vals_list, digits=digits, nan_is_na=nan_is_na, na=na_print)
+        cells = format_num(_numbers(values, vals_list), digits=digits, nan_is_na=nan_is_na,
+                           na=na_print)
         w = len(cells[0]) if cells else 0
     w = max([w] + [str_width(s) for s in names])
     per = width // (w + gap)
@@ -56,6 +57,14 @@ def print_named_vector(values: Any, names: Sequence[str], digits: int = 7, gap: 
         lines.append("".join(pad_to_width(names[k], w, True) + sp for k in range(start, stop)))
         lines.append("".join(pad_to_width(cells[k], w, True) + sp for k in range(start, stop)))
     return "\n".join(lines) + "\n"
+
+
+def _numbers(values: Any, vals_list: list) -> Any:
+    """What ``format_num`` reads: a NumPy array of numbers as itself (classified as a whole,
+    the same kinds as element by element), anything else as the list of its elements."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return values.ravel()
+    return vals_list
 
 
 def _index_width(n: int) -> int:
@@ -72,7 +81,7 @@ def print_vector(values: Any, digits: int = 7, gap: int = 1, width: int = 80,
     n = len(vals)
     if n == 0:
         return "numeric(0)\n"
-    cells = format_num(vals, digits=digits, nan_is_na=nan_is_na, na=na_print)
+    cells = format_num(_numbers(values, vals), digits=digits, nan_is_na=nan_is_na, na=na_print)
     w = max(str_width(c) for c in cells) + gap
     labwidth = _index_width(n) + 2
 

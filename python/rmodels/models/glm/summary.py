@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ... import printing as rf
 from ...design import r_row_names
@@ -30,11 +30,11 @@ def coef_table(fit: GlmResults) -> pd.DataFrame:
     names = [fit.names[i] for i in piv]
     if fit.family.fixed_dispersion:
         z = est / se
-        pv = 2 * stats.norm.cdf(-np.abs(z))
+        pv = 2 * special.ndtr(-np.abs(z))  # scipy.stats.norm.cdf's values
         cols = ["Estimate", "Std. Error", "z value", "Pr(>|z|)"]
     elif df_r > 0:
         z = est / se
-        pv = 2 * stats.t.cdf(-np.abs(z), df_r)
+        pv = 2 * special.stdtr(float(df_r), -np.abs(z))  # scipy.stats.t.cdf's, df_r > 0
         cols = ["Estimate", "Std. Error", "t value", "Pr(>|t|)"]
     else:
         se = np.full(p, np.nan)
@@ -137,7 +137,7 @@ class GLMSummary:
         names = list(self.fit.names)
         table = np.full((len(names), 4), rf.NA_REAL)
         table[~self.aliased.to_numpy()] = ct.to_numpy()
-        return out + rf.print_coefmat(table.astype(object), list(ct.columns), names, digits=4,
+        return out + rf.print_coefmat(table, list(ct.columns), names, digits=4,
                                       na_print="NA", nan_is_na=False)
 
 

@@ -7,6 +7,7 @@ residuals, ŷ the fitted values; RSS = Σ w e², σ̂² = RSS / rdf.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
@@ -90,7 +91,7 @@ def summary_stats(a: LmArrays, coef_names: Sequence[str], intercept: bool,
             adj_r_squared=0.0, fstatistic=None, cov_unscaled=np.zeros((0, 0)), perfect=False,
             **common)
     perfect = False
-    if np.isfinite(resvar) and len(f) > 1:
+    if np.isfinite(resvar) and len(f) > 1 and not _clearly_imperfect(resvar, f):
         perfect = bool(resvar < (np.mean(f) ** 2 + np.var(f, ddof=1)) * 1e-30)
     piv = a.pivot[:p]
     R = a.qr.cov_unscaled()
@@ -114,6 +115,14 @@ def summary_stats(a: LmArrays, coef_names: Sequence[str], intercept: bool,
         resvar=float(resvar), **common)
 
 
+def _clearly_imperfect(resvar: float, f: np.ndarray) -> bool:
+    """True when σ̂² is far above R's "essentially perfect fit" bound 1e-30·(mean(ŷ)² + var(ŷ)):
+    that sum equals (Σŷ² − mean(ŷ)²)/(n − 1) ≤ Σŷ²/(n − 1), so σ̂² ≥ 2e-30·Σŷ²/(n − 1) settles
+    it without the mean and variance (the exact test runs otherwise)."""
+    ss = float(np.dot(f, f))
+    return math.isfinite(ss) and resvar >= 2e-30 * ss / (len(f) - 1)
+
+
 class LMSummary:
     """R's ``summary.lm`` object. Attributes follow R's components: ``coefficients`` (DataFrame
     Estimate / Std. Error / t value / Pr(>|t|), non-aliased rows), ``aliased``, ``sigma``,
@@ -133,17 +142,33 @@ class LMSummary:
         self._n_na = n_na
         self._rows = rows
         self._design = design
-        self.coefficients = pd.DataFrame(
-            {"Estimate": st.estimate, "Std. Error": st.std_error, "t value": st.t_value,
-             "Pr(>|t|)": st.p_value}, index=pd.Index(st.names))
-        self.aliased = pd.Series(st.aliased, index=pd.Index(list(st.coef_names)))
         self.sigma = st.sigma
         self.df = (st.rank, st.rdf, st.ncoef)
         self.r_squared = st.r_squared
         self.adj_r_squared = st.adj_r_squared
         self.fstatistic = st.fstatistic_dict
-        self.cov_unscaled = pd.DataFrame(st.cov_unscaled, index=pd.Index(st.names),
-                                         columns=pd.Index(st.names))
+
+    # the tables are pandas objects built on first use (printing needs none of them)
+
+    @functools.cached_property
+    def coefficients(self) -> pd.DataFrame:
+        """The coefficient table: Estimate, Std. Error, t value, Pr(>|t|) (non-aliased rows)."""
+        st = self.stats
+        return pd.DataFrame(
+            {"Estimate": st.estimate, "Std. Error": st.std_error, "t value": st.t_value,
+             "Pr(>|t|)": st.p_value}, index=pd.Index(st.names))
+
+    @functools.cached_property
+    def aliased(self) -> pd.Series:
+        """Whether each coefficient is aliased (original order)."""
+        return pd.Series(self.stats.aliased, index=pd.Index(list(self.stats.coef_names)))
+
+    @functools.cached_property
+    def cov_unscaled(self) -> pd.DataFrame:
+        """(R'R)⁻¹ of the non-aliased coefficients (pivoted order)."""
+        names = self.stats.names
+        return pd.DataFrame(self.stats.cov_unscaled, index=pd.Index(names),
+                            columns=pd.Index(names))
 
     @property
     def residuals(self) -> pd.Series:
@@ -225,10 +250,11 @@ def _coefficient_block(st: SummaryStats, digits: int) -> str:
     table = np.full((len(all_names), 4), rf.NA_REAL)
     # summary rows are in pivoted order; print.summary.lm re-inserts them by name
     pos = {nm: i for i, nm in enumerate(st.names)}
-    for i in np.flatnonzero(~st.aliased):
-        j = pos[all_names[i]]
-        table[i] = (st.estimate[j], st.std_error[j], st.t_value[j], st.p_value[j])
-    return rf.print_coefmat(table.astype(object),
+    rows = np.flatnonzero(~st.aliased)
+    js = [pos[all_names[i]] for i in rows.tolist()]
+    table[rows] = np.column_stack([st.estimate[js], st.std_error[js], st.t_value[js],
+                                   st.p_value[js]])
+    return rf.print_coefmat(table,
                             ["Estimate", "Std. Error", "t value", "Pr(>|t|)"],
                             list(all_names), digits=digits, na_print="NA", nan_is_na=False)
 
