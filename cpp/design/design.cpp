@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "hardware.hpp"
+
 namespace rmodels {
 
 namespace {
@@ -191,7 +193,7 @@ std::ptrdiff_t fill_term(const DesignOut& out, std::ptrdiff_t col_offset,
   if (n == 0 || width == 0) return width;
 
   const std::ptrdiff_t nblocks = (n + kBlockRows - 1) / kBlockRows;
-  const std::ptrdiff_t hw = std::max(1u, std::thread::hardware_concurrency());
+  const std::ptrdiff_t hw = std::max(1u, hardware_threads());
   std::ptrdiff_t nthreads = threads;
   if (nthreads <= 0) nthreads = std::max<std::ptrdiff_t>(1, n * width / kMinWorkPerThread);
   nthreads = std::max<std::ptrdiff_t>(1, std::min({nthreads, hw, nblocks}));

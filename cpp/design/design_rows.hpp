@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "design.hpp"
+#include "hardware.hpp"
 
 namespace rmodels {
 
@@ -20,7 +21,7 @@ constexpr Eigen::Index kRowChunk = 8192;
 constexpr double kRowsMaxDensity = 0.35;
 
 inline int worker_count() {
-  const unsigned h = std::thread::hardware_concurrency();
+  const unsigned h = hardware_threads();
   return h == 0 ? 1 : static_cast<int>(std::min(h, 8u));
 }
 

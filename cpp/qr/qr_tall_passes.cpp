@@ -2,6 +2,8 @@
 #include "qr_tall_passes.hpp"
 
 #include <algorithm>
+
+#include "hardware.hpp"
 #ifdef __AVX2__
 #include <immintrin.h>
 #endif
@@ -85,7 +87,7 @@ struct BlockRows {
 
 int thread_count(int threads) {
   if (threads > 0) return threads;
-  const unsigned h = std::thread::hardware_concurrency();
+  const unsigned h = hardware_threads();
   return h == 0 ? 1 : static_cast<int>(std::min(h, 8u));
 }
 
