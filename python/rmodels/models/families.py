@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Union
 
 import numpy as np
@@ -286,6 +286,13 @@ _BY_NAME = {
 }
 
 
+@lru_cache(maxsize=None)
+def _default_family(name: str) -> Family:
+    # a family with its default link, made once per name (Family is frozen; its compiled
+    # kernels are bound on first use and shared)
+    return _BY_NAME[name]()
+
+
 def as_family(family: Union[str, Family]) -> Family:
     """A :class:`Family` from an object or R's family name (``"binomial"``, ``"Gamma"`` ...)."""
     if isinstance(family, Family):
@@ -294,6 +301,5 @@ def as_family(family: Union[str, Family]) -> Family:
                                                                  _BY_NAME.values()}:
         return family()
     if isinstance(family, str) and family in _BY_NAME:
-        fam = _BY_NAME[family]()
-        return fam
+        return _default_family(family)
     raise FitError(f"'family' not recognized: {family!r}")
