@@ -113,16 +113,17 @@ void link_rows(const Family& f, const VectorXd& eta, VectorXd& mu, VectorXd& me,
 
 // Whether every response is 0 or 1 and every prior weight the same.
 bool equal_binary(const VectorXd& y, const VectorXd& w) {
-  for (Index i = 0; i < y.size(); ++i)
-    if (!((y[i] == 0.0 || y[i] == 1.0) && w[i] == w[0])) return false;
-  return y.size() > 0;
+  bool ok = y.size() > 0;
+  for (Index i = 0; i < y.size(); ++i)  // without branches: y is 0 or 1 at random
+    ok &= ((y[i] == 0.0) | (y[i] == 1.0)) & (w[i] == w[0]);
+  return ok;
 }
 
 // Whether every response is 0 or 1 (the binomial deviance then takes one log per row).
 bool binary_response(const VectorXd& y) {
-  for (Index i = 0; i < y.size(); ++i)
-    if (!(y[i] == 0.0 || y[i] == 1.0)) return false;
-  return true;
+  bool ok = true;
+  for (Index i = 0; i < y.size(); ++i) ok &= (y[i] == 0.0) | (y[i] == 1.0);
+  return ok;
 }
 
 // The sum of the unit deviances (family$dev.resids) at mu, the binomial, Poisson and gaussian
@@ -457,7 +458,7 @@ void SmallIrls::finish(Eigen::MatrixXd& cov) {
   res_.working_residuals = (y_ - mu_).array() / me_.array();
   res_.working_weights = ws_.sw.square();  // sW is 0 outside the last step's good rows
   res_.good.resize(static_cast<std::size_t>(n_));
-  for (Index i = 0; i < n_; ++i) res_.good[i] = wt_[i] > 0 && step_me_[i] != 0;
+  for (Index i = 0; i < n_; ++i) res_.good[i] = (wt_[i] > 0) & (step_me_[i] != 0);
   res_.coefficients = beta_;
   res_.eta = std::move(eta_);
   res_.mu = std::move(mu_);
