@@ -231,9 +231,13 @@ def main() -> None:
         "(a group missing a factor level, or a formula with a data-dependent transform, gets "
         "its own design, as R's split does); one compiled call fits every group on a static "
         "pool of threads (each group single-threaded: the same bits for any thread count) with "
-        "R's lm.wfit / glm.fit kernels and returns the coefficient tables and summary sums as "
-        "G × p arrays; tidy is built from them with NumPy repeats (p values by SciPy in one "
-        "vectorised call); no per-group Python object unless a group's fit is asked for.\n\n"
+        "R's lm.wfit kernel, or for glm R's IRLS with each weighted least-squares step solved "
+        "from its normal equations (Gram matrix in double, Cholesky in long double, only for "
+        "well-conditioned full-rank steps, else the single fit's QR path; logit-binomial rows "
+        "in fused AVX2 passes with SIMD exp/log), and returns the coefficient tables and "
+        "summary sums as G × p arrays; tidy is built from them with NumPy repeats (p values "
+        "by SciPy in one vectorised call); no per-group Python object unless a group's fit "
+        "is asked for.\n\n"
         "Machine:\n\n" + machine_summary(info))
     update_results("by-group fits", text)
 

@@ -310,9 +310,11 @@ def test_tidy_glance_coef_layout(datasets):
         gt = gfits.tidy()
         for f in gfits:
             if not isinstance(f, FailedFit):
+                # glm groups take the small-problem IRLS (normal equations): 1e-10 of the
+                # single fit's QR steps
                 got = gt[gt["g"] == f.group["g"]].drop(columns=["g", "status"])
                 pd.testing.assert_frame_equal(got.reset_index(drop=True), f.tidy(),
-                                              check_exact=True)
+                                              check_exact=False, rtol=1e-10, atol=1e-300)
     gl = rmodels.glance(fits)
     assert len(gl) == 200 and gl.columns[0] == "g" and gl.columns[-1] == "status"
     for k, f in enumerate(fits):

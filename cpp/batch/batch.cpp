@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "family_aic.hpp"
+#include "irls_small.hpp"
 #include "lm_summary.hpp"
 
 namespace rmodels {
@@ -22,15 +23,21 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // The stacked problems
 
 Eigen::MatrixXd StackedGroups::model_matrix(Eigen::Index g) const {
+  Eigen::MatrixXd out;
+  model_matrix_into(g, out);
+  return out;
+}
+
+void StackedGroups::model_matrix_into(Eigen::Index g, Eigen::MatrixXd& out) const {
   const std::int64_t* r = rows + row_ptr[g];
   const std::int64_t* c = cols + col_ptr[g];
   const Eigen::Index n = n_rows(g), p = n_cols(g);
-  Eigen::MatrixXd out(n, p);
+  out.resize(n, p);
   for (Eigen::Index j = 0; j < p; ++j) {
     const double* src = X + c[j] * ld_x;
-    for (Eigen::Index i = 0; i < n; ++i) out(i, j) = src[r[i]];
+    double* dst = out.col(j).data();
+    for (Eigen::Index i = 0; i < n; ++i) dst[i] = src[r[i]];
   }
-  return out;
 }
 
 Eigen::MatrixXd StackedGroups::response(Eigen::Index g) const {
@@ -102,12 +109,12 @@ std::vector<std::size_t> partition_by_cost(const std::vector<double>& costs, int
 
 namespace {
 
-// Runs task(i) for i in [0, m) on `threads` workers, each owning a fixed contiguous range.
+// Runs task(t, i) for i in [0, m) on `threads` workers t, each owning a fixed contiguous range.
 template <class Task>
 void run_static(const std::vector<double>& costs, int threads, Task task) {
   const std::vector<std::size_t> b = partition_by_cost(costs, threads);
   auto work = [&](int t) {
-    for (std::size_t i = b[t]; i < b[t + 1]; ++i) task(static_cast<Eigen::Index>(i));
+    for (std::size_t i = b[t]; i < b[t + 1]; ++i) task(t, static_cast<Eigen::Index>(i));
   };
   if (threads == 1) {
     work(0);
@@ -266,7 +273,7 @@ LmBatchColumns lm_batch_columns(const StackedGroups& sg, double tol, bool interc
   out.sum_log_w.assign(G, kNaN);
   out.n_used.assign(G, 0);
   const int nt = batch_thread_count(threads, G);
-  run_static(group_costs(sg, 1.0), nt, [&](Eigen::Index g) {
+  run_static(group_costs(sg, 1.0), nt, [&](int, Eigen::Index g) {
     try {
       lm_fit_group(sg, g, tol, intercept, out);
     } catch (const std::exception& e) {
@@ -329,24 +336,54 @@ void glm_keep_rows(const StackedGroups& sg, Eigen::Index g, const GlmResult& f,
   }
 }
 
-void glm_fit_group(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s,
-                   GlmBatchColumns& out) {
-  const std::size_t gi = static_cast<std::size_t>(g);
+// One worker's storage, reused from one group to the next.
+struct GlmWork {
+  Eigen::MatrixXd X;
+  SmallGlmWorkspace small;
+};
+
+// glm.fit on group g: the small-problem path (irls_small.hpp) when it applies, else glm_fit;
+// cov is summary.glm's unscaled covariance of the non-aliased coefficients (pivoted order).
+GlmResult glm_fit_one(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s, GlmWork& work,
+                      Eigen::MatrixXd& cov) {
   const Eigen::Index n = sg.n_rows(g);
-  const Eigen::MatrixXd X = sg.model_matrix(g);
+  // The group's block of the source when its rows and columns are consecutive, else a copy.
+  const std::int64_t* r = sg.rows + sg.row_ptr[g];
+  const std::int64_t* c = sg.cols + sg.col_ptr[g];
+  const Eigen::Index p = sg.n_cols(g);
+  bool block = n > 0 && p > 0;
+  for (Eigen::Index i = 1; block && i < n; ++i) block = r[i] == r[0] + i;
+  for (Eigen::Index j = 1; block && j < p; ++j) block = c[j] == c[0] + j;
+  if (!block) sg.model_matrix_into(g, work.X);
+  const Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> view(
+      block ? sg.X + c[0] * sg.ld_x + r[0] : work.X.data(), n, block ? p : work.X.cols(),
+      Eigen::OuterStride<>(block ? sg.ld_x : std::max<Eigen::Index>(work.X.rows(), 1)));
+  const Eigen::Ref<const Eigen::MatrixXd> X = view;
   const Eigen::MatrixXd Y = sg.response(g);
   const Eigen::VectorXd w0 = sg.weights_of(g);
   for (Eigen::Index i = 0; i < w0.size(); ++i)
-    if (w0[i] < 0) return fail(out, g, GroupStatus::DataError, "negative weights not allowed");
+    if (w0[i] < 0) throw GlmError(GlmErrorKind::ResponseValues, "negative weights not allowed");
   const Eigen::VectorXd w = w0.size() ? w0 : Eigen::VectorXd::Ones(n);
   const bool has_offset = sg.offset != nullptr;
   const Eigen::VectorXd o = has_offset ? sg.offset_of(g) : Eigen::VectorXd::Zero(n);
-  GlmResult f = glm_fit(X, Y, w, o, has_offset, s.family, GlmStart{}, s.control, s.intercept,
-                        s.intercept_col[gi]);
+  const int icol = s.intercept_col[static_cast<std::size_t>(g)];
+  GlmResult f;
+  if (glm_fit_small(X, Y, w, o, has_offset, s.family, s.control, s.intercept, work.small, f, cov))
+    return f;
+  f = glm_fit(X, Y, w, o, has_offset, s.family, GlmStart{}, s.control, s.intercept, icol);
+  cov = f.rank > 0 ? qr_cov_unscaled(f.R, f.rank) : Eigen::MatrixXd();
+  return f;
+}
+
+void glm_fit_group(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s,
+                   GlmBatchColumns& out, GlmWork& work) {
+  const std::size_t gi = static_cast<std::size_t>(g);
+  const Eigen::Index n = sg.n_rows(g);
+  Eigen::MatrixXd cov;
+  GlmResult f = glm_fit_one(sg, g, s, work, cov);
   const int n_ok = static_cast<int>((f.prior_weights.array() != 0.0).count());
   const int df_r = n_ok - f.rank;
   const double disp = glm_dispersion(f, df_r, s.fixed_dispersion);
-  const Eigen::MatrixXd cov = f.rank > 0 ? qr_cov_unscaled(f.R, f.rank) : Eigen::MatrixXd();
   put_coef_table(out, sg, g, f.coefficients, f.pivot, f.rank, cov, disp,
                  s.fixed_dispersion || df_r > 0);
   out.rank[gi] = f.rank;
@@ -402,9 +439,10 @@ GlmBatchColumns glm_batch_columns(const StackedGroups& sg, const Family& family,
   }
   const GlmSetup setup{family, fixed_dispersion, control, intercept, intercept_col, keep_rows};
   const int nt = batch_thread_count(threads, G);
-  run_static(group_costs(sg, 8.0), nt, [&](Eigen::Index g) {
+  std::vector<GlmWork> work(static_cast<std::size_t>(nt));
+  run_static(group_costs(sg, 8.0), nt, [&](int t, Eigen::Index g) {
     try {
-      glm_fit_group(sg, g, setup, out);
+      glm_fit_group(sg, g, setup, out, work[static_cast<std::size_t>(t)]);
     } catch (const GlmError& e) {
       fail(out, g, e.data_error ? GroupStatus::DataError : GroupStatus::FitError, e.what());
     } catch (const std::exception& e) {

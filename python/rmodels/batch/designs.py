@@ -132,27 +132,32 @@ def segment_counts(flags: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 
 def _complete_groups(full: Design, groups: Groups, design_pos: np.ndarray) -> np.ndarray:
     """Groups with at least one design row whose rows hold every level of every factor (and
-    every distinct string) of the whole-data model frame."""
+    every distinct string) of the whole-data model frame: one count of (group, level) pairs
+    per factor over the design rows in group order."""
     G = len(groups)
-    ok = segment_counts(design_pos >= 0, groups.bounds) > 0
+    present = design_pos >= 0
+    ok = segment_counts(present, groups.bounds) > 0
     if not full.xlevels and full.y_factor is None:
         return ok  # no factor in the model frame
-    gid = np.repeat(np.arange(G), groups.sizes())
-    sel = design_pos >= 0
-    row_gid = np.full(len(full.kept), -1, dtype=np.int64)
-    row_gid[design_pos[sel]] = gid[sel]
+    gid = np.repeat(np.arange(G, dtype=np.int64), groups.sizes())
+    pos = design_pos
+    if not present.all():
+        gid, pos = gid[present], design_pos[present]
     frame = full.frame
     for name in frame.columns:
         col = frame[name]
         if isinstance(col.dtype, pd.CategoricalDtype):
-            codes, L = np.asarray(col.cat.codes, dtype=np.int64), len(col.cat.categories)
+            codes, L = col.cat.codes.to_numpy(), len(col.cat.categories)
         elif col.dtype == object:
             codes, uniq = pd.factorize(col)
-            codes, L = np.asarray(codes, dtype=np.int64), len(uniq)
+            L = len(uniq)
         else:
             continue
-        use = (row_gid >= 0) & (codes >= 0)
-        counts = np.bincount(row_gid[use] * L + codes[use], minlength=G * L).reshape(G, L)
+        c = codes[pos].astype(np.int64)
+        key = gid * L + c
+        if (c < 0).any():  # a missing value is no level
+            key = key[c >= 0]
+        counts = np.bincount(key, minlength=G * L).reshape(G, L)
         ok &= (counts > 0).all(axis=1)
     return ok
 
