@@ -375,8 +375,8 @@ GlmResult glm_fit_one(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s
   return f;
 }
 
-void glm_fit_group(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s,
-                   GlmBatchColumns& out, GlmWork& work) {
+void glm_fit_group(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s, GlmBatchColumns& out,
+                   GlmWork& work) {
   const std::size_t gi = static_cast<std::size_t>(g);
   const Eigen::Index n = sg.n_rows(g);
   Eigen::MatrixXd cov;

@@ -36,11 +36,11 @@ struct StackedGroups {
 
   Eigen::Index n_rows(Eigen::Index g) const { return row_ptr[g + 1] - row_ptr[g]; }
   Eigen::Index n_cols(Eigen::Index g) const { return col_ptr[g + 1] - col_ptr[g]; }
-  Eigen::MatrixXd model_matrix(Eigen::Index g) const;  // n_g x p_g
+  Eigen::MatrixXd model_matrix(Eigen::Index g) const;                  // n_g x p_g
   void model_matrix_into(Eigen::Index g, Eigen::MatrixXd& out) const;  // the same, in out
-  Eigen::MatrixXd response(Eigen::Index g) const;      // n_g x k
-  Eigen::VectorXd weights_of(Eigen::Index g) const;    // n_g, or empty without weights
-  Eigen::VectorXd offset_of(Eigen::Index g) const;     // n_g, or empty without offset
+  Eigen::MatrixXd response(Eigen::Index g) const;                      // n_g x k
+  Eigen::VectorXd weights_of(Eigen::Index g) const;  // n_g, or empty without weights
+  Eigen::VectorXd offset_of(Eigen::Index g) const;   // n_g, or empty without offset
 };
 
 // Status of a group's fit: ok, or failed with R's message (a fit error or a data error, mapped

@@ -82,7 +82,9 @@ void put_coef_columns(py::dict& d, const CoefColumns& c, const StackedGroups& sg
 
 }  // namespace
 
-void register_batch(py::module_& m) {
+namespace {
+
+void def_lm_batch_columns(py::module_& m) {
   m.def(
       "lm_batch_columns",
       [](const FArray& X, const FArray& Y, std::optional<CArray> weights,
@@ -113,7 +115,9 @@ void register_batch(py::module_& m) {
       "arrays: estimate, std_error, statistic, pivot (G, P); rank, df_residual, status (0 ok,\n"
       "1 fit error, 2 data error), rss, mss (summary.lm's), deviance, sum_log_w, n_used (G,);\n"
       "message (list of R's messages, '' when ok).");
+}
 
+void def_glm_batch_columns(py::module_& m) {
   m.def(
       "glm_batch_columns",
       [](const FArray& X, const FArray& Y, std::optional<CArray> weights,
@@ -166,6 +170,13 @@ void register_batch(py::module_& m) {
       "n_ok, n_loglik, n_rows, iter, converged, boundary; warnings (R's, per group) and\n"
       "warning_kinds (GlmWarningKind, one per warning); with\n"
       "keep_rows the stacked rows' y, mu, prior_weights, n_trials after family$initialize.");
+}
+
+}  // namespace
+
+void register_batch(py::module_& m) {
+  def_lm_batch_columns(m);
+  def_glm_batch_columns(m);
 }
 
 }  // namespace rmodels

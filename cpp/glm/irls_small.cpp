@@ -4,10 +4,11 @@
 // family$initialize's mustart, then per iteration the working weights and responses
 // (irls_rows::working_rows), the weighted least-squares step (here: solve_step), the linear
 // predictor, means and deviance (update_step), the convergence test, and after the loop the
-// check that no warning of R's is due (ordinary_end) and the null deviance. The element-wise passes of the logit, log and identity links
-// and of the binomial, Poisson and gaussian deviances run over whole vectors: Eigen's SIMD exp
-// and log, then branch-free loops the compiler vectorises. Their values differ from the libm
-// ones of the single fit in the last bit at most, far inside the 1e-10 the results are held to.
+// check that no warning of R's is due (ordinary_end) and the null deviance. The element-wise passes
+// of the logit, log and identity links and of the binomial, Poisson and gaussian deviances run over
+// whole vectors: Eigen's SIMD exp and log, then branch-free loops the compiler vectorises. Their
+// values differ from the libm ones of the single fit in the last bit at most, far inside the 1e-10
+// the results are held to.
 #include "irls_small.hpp"
 
 #include <cfloat>
@@ -43,8 +44,7 @@ void logit_rows(const double* __restrict e, const double* __restrict x, double* 
   Index i = 0;
 #ifdef __AVX2__
   const __m256d v_eps = _mm256_set1_pd(eps), v_big = _mm256_set1_pd(1 / eps);
-  const __m256d v_hi = _mm256_set1_pd(30.), v_lo = _mm256_set1_pd(-30.),
-                one = _mm256_set1_pd(1.);
+  const __m256d v_hi = _mm256_set1_pd(30.), v_lo = _mm256_set1_pd(-30.), one = _mm256_set1_pd(1.);
   for (; i + 4 <= n; i += 4) {
     const __m256d ev = _mm256_loadu_pd(e + i);
     const __m256d above = _mm256_cmp_pd(ev, v_hi, _CMP_GT_OQ);
@@ -499,8 +499,8 @@ double null_deviance(const Family& f, const VectorXd& y, const VectorXd& w, cons
 bool glm_fit_small(const Eigen::Ref<const Eigen::MatrixXd>& X,
                    const Eigen::Ref<const Eigen::MatrixXd>& Y, const VecRef& weights,
                    const VecRef& offset, bool has_offset, const Family& f,
-                   const GlmControl& control, bool intercept, SmallGlmWorkspace& ws,
-                   GlmResult& res, Eigen::MatrixXd& cov) {
+                   const GlmControl& control, bool intercept, SmallGlmWorkspace& ws, GlmResult& res,
+                   Eigen::MatrixXd& cov) {
   const Index n = X.rows();
   if (X.cols() == 0 || n == 0 || Y.rows() != n || (has_offset && intercept)) return false;
   Initialized init = initialize_family(f, Y, weights, /*has_start=*/false);

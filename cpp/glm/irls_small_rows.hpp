@@ -68,7 +68,8 @@ inline bool logit_update(const Rows& r, const double* b, bool binary, double* et
   for (; i + 4 <= r.n; i += 4) {
     __m256d e = zero;
     for (Index j = 0; j < r.p; ++j)
-      e = _mm256_add_pd(e, _mm256_mul_pd(_mm256_set1_pd(b[j]), _mm256_loadu_pd(r.X + j * r.ld + i)));
+      e = _mm256_add_pd(e,
+                        _mm256_mul_pd(_mm256_set1_pd(b[j]), _mm256_loadu_pd(r.X + j * r.ld + i)));
     e = _mm256_add_pd(e, _mm256_loadu_pd(r.off + i));
     _mm256_storeu_pd(eta + i, e);
     const __m256d above = _mm256_cmp_pd(e, v_hi, _CMP_GT_OQ);
@@ -85,8 +86,8 @@ inline bool logit_update(const Rows& r, const double* b, bool binary, double* et
         _mm256_and_pd(_mm256_cmp_pd(m, zero, _CMP_GT_OQ), _mm256_cmp_pd(m, one, _CMP_LT_OQ)),
         _mm256_cmp_pd(_mm256_and_pd(e, abs_mask), v_max, _CMP_LE_OQ));
     bad = _mm256_or_pd(bad, _mm256_xor_pd(ok, _mm256_cmp_pd(zero, zero, _CMP_EQ_OQ)));
-    sum = _mm256_add_pd(sum, binomial_unit_deviance(_mm256_loadu_pd(r.y + i), m,
-                                                    _mm256_loadu_pd(r.w + i), binary));
+    sum = _mm256_add_pd(
+        sum, binomial_unit_deviance(_mm256_loadu_pd(r.y + i), m, _mm256_loadu_pd(r.w + i), binary));
   }
   double s = hsum(sum);
   bool valid = !any_lane(bad);
@@ -147,8 +148,8 @@ inline Flags binomial_working_gram(const Rows& r, const double* eta, const doubl
     const __m256d unord_v = _mm256_cmp_pd(v, v, _CMP_UNORD_Q);
     const __m256d zero_v = _mm256_cmp_pd(v, zero, _CMP_EQ_OQ);
     const __m256d unord_d = _mm256_cmp_pd(d, d, _CMP_UNORD_Q);
-    bad = _mm256_or_pd(bad, _mm256_and_pd(pos, _mm256_or_pd(_mm256_or_pd(unord_v, zero_v),
-                                                            unord_d)));
+    bad =
+        _mm256_or_pd(bad, _mm256_and_pd(pos, _mm256_or_pd(_mm256_or_pd(unord_v, zero_v), unord_d)));
     bad = _mm256_or_pd(bad, _mm256_andnot_pd(finite, good));
     fl.good += __builtin_popcount(static_cast<unsigned>(_mm256_movemask_pd(good)));
     const __m256d s = _mm256_and_pd(good, ww);
