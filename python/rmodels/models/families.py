@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from typing import Union
 
 import numpy as np
@@ -286,7 +286,7 @@ _BY_NAME = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _default_family(name: str) -> Family:
     # a family with its default link, made once per name (Family is frozen; its compiled
     # kernels are bound on first use and shared)
