@@ -22,8 +22,8 @@ def column_value(data: pd.DataFrame, name: str, expr_pos: int = 0, formula: str 
         arr = _column_array(data, loc)
         if isinstance(arr, np.ndarray) and arr.dtype.kind in "fiu":
             # NumPy numbers (the common case), read without building a Series: the same
-            # float64 copy as series_value gives
-            return _canonical_nan(np.array(arr, dtype=np.float64))
+            # float64 values as series_value gives (a view: the data is never written)
+            return _canonical_nan(np.asarray(arr, dtype=np.float64))
     s = data[name]
     if isinstance(s, pd.DataFrame):
         raise DataError(f"column name '{name}' is duplicated in data")
@@ -42,9 +42,9 @@ def series_value(s: pd.Series, name: str = "x"):
     """The R value of a Series (see :func:`column_value`)."""
     dt = s.dtype
     if isinstance(dt, np.dtype) and dt.kind in "fiu":
-        # NumPy numbers (the common case): the same float64 copy as the general path below,
+        # NumPy numbers (the common case): the same float64 values as the general path below,
         # without pandas' dtype tests and NA masking (NumPy columns hold no pandas NA)
-        return _canonical_nan(np.array(s.to_numpy(), dtype=np.float64))
+        return _canonical_nan(np.asarray(s.to_numpy(), dtype=np.float64))
     if isinstance(dt, pd.CategoricalDtype):
         cats = [str(c) for c in dt.categories]
         return Factor(s.cat.codes.to_numpy(np.int32, copy=True), cats, bool(dt.ordered))
