@@ -21,7 +21,7 @@ import pandas as pd
 from ..design import Design
 from ..errors import DataError, FitError
 from ..models import Family, as_family
-from ..models.glm import GLM, response_matrix, warning_class
+from ..models.glm import GLM, glm_control, response_matrix, warning_class
 from ..models.glm import glm as glm_single
 from ..models.lm import LM
 from ..models.lm import lm as lm_single
@@ -85,21 +85,6 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     return FitList(groups, refit, "lm", cols, column_order=sd.full_columns)
 
 
-def glm_control(control: Optional[dict]) -> dict:
-    """glm.control()'s epsilon and maxit (R's checks and messages)."""
-    ctrl = {"epsilon": 1e-8, "maxit": 25}
-    if control:
-        unknown = set(control) - {"epsilon", "maxit", "trace"}
-        if unknown:
-            raise FitError(f"unknown glm.control arguments: {sorted(unknown)}")
-        ctrl.update({k: v for k, v in control.items() if k != "trace"})
-    if not (ctrl["epsilon"] > 0):
-        raise FitError("value of 'epsilon' must be > 0")
-    if not (ctrl["maxit"] > 0):
-        raise FitError("maximum number of iterations must be > 0")
-    return ctrl
-
-
 def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = None,
         weights: Any = None, subset: Any = None, offset: Any = None, na_action: str = "omit",
         start: Sequence[float] | None = None, etastart: Any = None, mustart: Any = None,
@@ -122,7 +107,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     if not isinstance(data, pd.DataFrame):
         raise DataError("'data' must be a pandas DataFrame")
     fam = as_family("gaussian" if family is None else family)
-    ctrl = glm_control(control)
+    ctrl, _ = glm_control(control)
     groups = split_groups(data, as_by(by), drop)
     mask = subset_mask(subset, len(data))
     refit = GroupRefit(glm_single, formula, data, dict(
