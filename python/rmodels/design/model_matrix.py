@@ -169,7 +169,8 @@ class Design:
 
     def kept_data(self) -> pd.DataFrame:
         if self._kept_data is None:
-            raise RuntimeError("design has no data")
+            raise DataError("the design keeps no data rows (it was built without "
+                            "random-effect terms)")
         return self._kept_data
 
     def bar_matrix(self, bar) -> tuple[np.ndarray, list]:
