@@ -17,11 +17,11 @@ from rmodels.frame.transforms import (
     full_dummy_matrix,
     ns,
     poly,
-    quantile7,
     scale,
     seq_unit,
     spline_design,
 )
+from rmodels.printing import quantile7
 
 pytestmark = pytest.mark.r
 

@@ -12,7 +12,7 @@ Everything here reproduces an R function to about 1e-12 relative (the tests ask 
 ``scale``                    ``base::scale`` (centre and scale a column)
 ``ns`` / ``bs``              ``splines::ns`` / ``splines::bs`` (natural / B-spline bases)
 ``spline_design``            ``splines::splineDesign`` (B-spline values and derivatives)
-``quantile7``, ``seq_unit``  ``quantile(type = 7)``, ``seq.int(0, 1, length.out = m)`` —
+``seq_unit``                 ``seq.int(0, 1, length.out = m)`` (quantile(type = 7): printing) —
                              module ``arithmetic``, with R's QR and sums
 ===========================  ==========================================================
 
@@ -33,7 +33,7 @@ test data the results are not merely within 1e-12 of R 4.2.2 but equal to the la
 
 from __future__ import annotations
 
-from .arithmetic import quantile7, seq_unit
+from .arithmetic import seq_unit
 from .contrasts import CONTRAST_KINDS, contrast_matrix, full_dummy_matrix
 from .poly import PolyState, poly
 from .scale import ScaleState, scale
@@ -51,6 +51,5 @@ __all__ = [
     "ns",
     "bs",
     "spline_design",
-    "quantile7",
     "seq_unit",
 ]

@@ -204,23 +204,3 @@ def seq_unit(m: int) -> np.ndarray:
     if m == 1:
         return np.zeros(1)
     return np.arange(m, dtype=float) * (1.0 / (m - 1))
-
-
-def quantile7(x: ArrayLike, probs: ArrayLike) -> np.ndarray:
-    """R's ``quantile(x, probs, type = 7)`` (NA-free x): with h = 1 + (n-1)p, lo = floor(h),
-    hi = ceiling(h), q = x_(lo), replaced by (1 - (h - lo)) x_(lo) + (h - lo) x_(hi) where
-    h > lo and x_(hi) != x_(lo) (order statistics, 1-based)."""
-    xs = np.sort(as_float_vector(x))
-    p = np.clip(np.asarray(probs, dtype=float), 0.0, 1.0)
-    n = xs.size
-    if n == 0:
-        return np.full(p.shape, np.nan)
-    index = 1.0 + max(n - 1, 0) * p
-    lo = np.floor(index).astype(int)
-    hi = np.ceil(index).astype(int)
-    qs = xs[lo - 1].copy()
-    xhi = xs[hi - 1]
-    mask = (index > lo) & (xhi != qs)
-    h = (index - lo)[mask]
-    qs[mask] = (1.0 - h) * qs[mask] + h * xhi[mask]
-    return qs

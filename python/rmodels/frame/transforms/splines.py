@@ -13,7 +13,8 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from ...errors import DataError, DataWarning
-from .arithmetic import ArrayLike, as_float_vector, householder_qr, quantile7, r_pow_int, seq_unit
+from ...printing import quantile7
+from .arithmetic import ArrayLike, as_float_vector, householder_qr, r_pow_int, seq_unit
 
 
 def _spline_cursor(knots: np.ndarray, x: np.ndarray, ord_: int) -> tuple[np.ndarray, np.ndarray]:
