@@ -54,15 +54,6 @@ class GlmResults:
         aic0 = family.aic(core.y, core.n_trials, core.fitted, core.prior_weights, core.deviance)
         self.aic = aic0 + 2 * core.rank
 
-    # The grouped engine (batch/engine.py) reads these two names; kept until it uses
-    # ``core`` and ``cov_unscaled``.
-    @property
-    def _core(self) -> GlmCoreFit:
-        return self.core
-
-    def _cov_unscaled(self) -> np.ndarray:
-        return self.cov_unscaled()
-
     # ---- rows -------------------------------------------------------------------------------
     @property
     def row_labels(self) -> RowLabels:
