@@ -483,6 +483,20 @@ def test_glm_columns_equal_single_fits(datasets, formula, family):
     assert columns_equal_single_fits(fits) > 150
 
 
+def test_character_column_groups_equal_single_fits(datasets):
+    """A string column in the formula: groups missing one of its values (or holding an NA in
+    it) get their own design, the others the whole-data rows; each equals its single fit."""
+    d = datasets["synth"].copy()
+    s = np.array(["u", "v", "w"], dtype=object)[d["f"].cat.codes.to_numpy() % 3]
+    g = d["g"].astype(str).to_numpy()
+    s[(g == g[0]) & (s == "w")] = "v"  # the first group lacks "w"
+    s[np.flatnonzero(g == g[-1])[0]] = None  # an NA in the last group
+    d["s"] = s
+    fits = quiet(batch.lm, "y ~ x1 + s", d, by="g")
+    assert columns_equal_single_fits(fits) > 150
+    assert "sw" not in fits[0].coef().index and "sw" in fits[1].coef().index
+
+
 @pytest.mark.parametrize("which", ["lm", "glm"])
 def test_columns_bit_identical_for_threads_1_2_8(datasets, which):
     d = datasets["synth"]

@@ -143,16 +143,7 @@ def _complete_groups(full: Design, groups: Groups, design_pos: np.ndarray) -> np
     pos = design_pos
     if not present.all():
         gid, pos = gid[present], design_pos[present]
-    frame = full.frame
-    for name in frame.columns:
-        col = frame[name]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            codes, L = col.cat.codes.to_numpy(), len(col.cat.categories)
-        elif col.dtype == object:
-            codes, uniq = pd.factorize(col)
-            L = len(uniq)
-        else:
-            continue
+    for codes, L in full.frame_factor_codes():
         c = codes[pos].astype(np.int64)
         key = gid * L + c
         if (c < 0).any():  # a missing value is no level

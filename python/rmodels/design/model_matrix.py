@@ -159,6 +159,24 @@ class Design:
             return pd.Index(np.asarray(self.kept, dtype=np.int64) + 1)
         return idx[self.kept]
 
+    def frame_factor_codes(self) -> list:
+        """(codes, number of levels) of every factor and character variable of the model frame
+        (the response included; logicals, whose levels are always FALSE/TRUE, left out): the
+        levels a subset of the rows must hold to have the same columns. A character variable's
+        levels are the distinct strings of the kept rows, codes −1 for NA."""
+        out = []
+        for v in self._frame_parts[0]:
+            if not isinstance(v, Factor) or v.kind == "logical":
+                continue
+            codes = np.asarray(v.codes)
+            if v.kind == "character":
+                present = np.unique(codes[codes >= 0])
+                codes = np.where(codes >= 0, np.searchsorted(present, codes), -1)
+                out.append((codes, len(present)))
+            else:
+                out.append((codes, len(v.levels)))
+        return out
+
     @property
     def frame(self) -> pd.DataFrame:
         """R's model frame (built on first use)."""

@@ -195,7 +195,22 @@ def _integer_factor(x: np.ndarray, isna: np.ndarray) -> Factor | None:
     return Factor(codes, levels)
 
 
+def _short_factor(x: np.ndarray) -> Factor:
+    """factor() of a short numeric vector with Python's set and dict (a few NumPy calls cost
+    more than the work at this length): levels the sorted distinct non-NaN values."""
+    vals = x.tolist()
+    uniq = sorted({v for v in vals if v == v})
+    pos = {v: i for i, v in enumerate(uniq)}
+    codes = np.array([pos.get(v, -1) for v in vals], dtype=np.int32)
+    return Factor(codes, [format_number_label(v) for v in uniq])
+
+
+SHORT_FACTOR_LENGTH = 64
+
+
 def numeric_to_factor(x: np.ndarray, levels: Optional[list] = None) -> Factor:
+    if levels is None and len(x) <= SHORT_FACTOR_LENGTH:
+        return _short_factor(x)
     isna = np.isnan(x)
     if levels is None:
         fast = _integer_factor(x, isna)
