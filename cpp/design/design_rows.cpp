@@ -109,165 +109,212 @@ std::ptrdiff_t max_row_nonzeros(const TermComponent& c) {
   return most;
 }
 
-}  // namespace
-
-bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>& terms,
-                            SparseRows& sd) {
-  if (!rows_shape_ok(n, p)) return false;
-  double bound = 0;  // most non-zeros in a row
+// Most non-zeros in a row of the model matrix of `terms`.
+double row_nonzero_bound(const std::vector<TermSpec>& terms) {
+  double bound = 0;
   for (const auto& t : terms) {
     double k = 1;
     for (const auto& c : t.comps) k *= static_cast<double>(max_row_nonzeros(c));
     bound += k;
   }
+  return bound;
+}
+
+// The non-zero entries of each level's coding row of a factor: level l's are
+// [start[l], start[l + 1]) of col (column numbers) and value.
+struct LevelEntries {
+  std::vector<std::uint32_t> start;
+  std::vector<std::uint16_t> col;
+  std::vector<double> value;
+};
+
+// The level entries of factor component c, its columns numbered from col_offset; false when a
+// coding entry is not finite.
+bool level_entries_of(const TermComponent& c, std::ptrdiff_t col_offset, LevelEntries& le) {
+  le.start.assign(1, 0);
+  for (std::ptrdiff_t l = 0; l < c.levels; ++l) {
+    for (std::ptrdiff_t j = 0; j < c.cols; ++j) {
+      const double v = c.coding[l * c.crow_stride + j * c.ccol_stride];
+      if (!std::isfinite(v)) return false;
+      if (v != 0.0) {
+        le.col.push_back(static_cast<std::uint16_t>(col_offset + j));
+        le.value.push_back(v);
+      }
+    }
+    le.start.push_back(static_cast<std::uint32_t>(le.col.size()));
+  }
+  return true;
+}
+
+// The coding entries a term's factors need: for a term that is one factor, its levels' entries
+// in model-matrix columns (single); for an interaction, each factor component's entries in the
+// component's own columns (comps, empty for numeric components).
+struct TermEntries {
+  LevelEntries single;
+  std::vector<LevelEntries> comps;
+};
+
+// The entries of every term; false when a coding entry is not finite.
+bool term_entries(const std::vector<TermSpec>& terms, std::vector<TermEntries>& out) {
+  out.assign(terms.size(), TermEntries());
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    const auto& comps = terms[t].comps;
+    if (comps.size() == 1 && comps[0].kind == TermComponent::Kind::Factor) {
+      if (!level_entries_of(comps[0], terms[t].col_offset, out[t].single)) return false;
+    } else if (comps.size() >= 2) {
+      out[t].comps.resize(comps.size());
+      for (std::size_t k = 0; k < comps.size(); ++k)
+        if (comps[k].kind == TermComponent::Kind::Factor &&
+            !level_entries_of(comps[k], 0, out[t].comps[k]))
+          return false;
+    }
+  }
+  return true;
+}
+
+// Writes the non-zero entries of model-matrix rows, term by term, through cursors into
+// index/value buffers sized by row_nonzero_bound; each entry the product fill_term computes.
+class RowWriter {
+ public:
+  RowWriter(const std::vector<TermSpec>& terms, const std::vector<TermEntries>& entries,
+            std::uint16_t* index, double* value)
+      : terms_(terms), entries_(entries), ix_(index), vx_(value) {}
+
+  // The entries of row i; false when one is not finite or a factor code is missing.
+  bool write_row(Eigen::Index i) {
+    for (std::size_t t = 0; t < terms_.size(); ++t) {
+      const TermSpec& term = terms_[t];
+      const std::size_t m = term.comps.size();
+      bool ok = true;
+      if (m == 0)
+        put(term.col_offset, 1.0);
+      else if (m == 1 && term.comps[0].kind == TermComponent::Kind::Factor)
+        ok = write_levels(entries_[t].single, term.comps[0], i, 0);
+      else if (m == 1)
+        ok = write_numeric(term.comps[0], i, term.col_offset);
+      else
+        ok = write_interaction(term, entries_[t], i);
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  std::uint32_t count() const { return at_; }
+
+ private:
+  void put(std::ptrdiff_t col, double v) {
+    ix_[at_] = static_cast<std::uint16_t>(col);
+    vx_[at_++] = v;
+  }
+
+  // A factor's coding entries at row i's level (columns shifted by `shift`).
+  bool write_levels(const LevelEntries& le, const TermComponent& c, Eigen::Index i,
+                    std::ptrdiff_t shift) {
+    const std::int32_t code = c.codes[i * c.code_stride];
+    if (code < 0) return false;
+    for (std::uint32_t a = le.start[code]; a < le.start[code + 1]; ++a)
+      put(shift + le.col[a], le.value[a]);
+    return true;
+  }
+
+  // The non-zeros of a numeric component at row i.
+  bool write_numeric(const TermComponent& c, Eigen::Index i, std::ptrdiff_t col_offset) {
+    bool ok = true;
+    for (std::ptrdiff_t j = 0; j < c.cols; ++j) {
+      const double v = c.data[i * c.row_stride + j * c.col_stride];
+      if (!std::isfinite(v)) ok = false;
+      if (v != 0.0) put(col_offset + j, v);
+    }
+    return ok;
+  }
+
+  // The non-zeros of component c at row i, columns ascending: f(column, value); false when a
+  // value is not finite or the factor code is missing.
+  template <class F>
+  static bool component_nonzeros(const TermComponent& c, const LevelEntries& le, Eigen::Index i,
+                                 F&& f) {
+    if (c.kind == TermComponent::Kind::Factor) {
+      const std::int32_t code = c.codes[i * c.code_stride];
+      if (code < 0) return false;
+      for (std::uint32_t a = le.start[code]; a < le.start[code + 1]; ++a)
+        f(static_cast<std::ptrdiff_t>(le.col[a]), le.value[a]);
+      return true;
+    }
+    bool ok = true;
+    for (std::ptrdiff_t j = 0; j < c.cols; ++j) {
+      const double v = c.data[i * c.row_stride + j * c.col_stride];
+      if (!std::isfinite(v)) ok = false;
+      if (v != 0.0) f(j, v);
+    }
+    return ok;
+  }
+
+  // An interaction's entries as fill_term multiplies them, ((c1 c2) c3)..., the first
+  // component fastest; a zero factor makes a zero entry, which is not stored.
+  bool write_interaction(const TermSpec& term, const TermEntries& te, Eigen::Index i) {
+    cur_.clear();
+    bool ok = component_nonzeros(term.comps[0], te.comps[0], i,
+                                 [&](std::ptrdiff_t j, double v) { cur_.emplace_back(j, v); });
+    std::ptrdiff_t stride = term.comps[0].cols;
+    for (std::size_t k = 1; k < term.comps.size() && ok; ++k) {
+      nxt_.clear();
+      auto times_current = [&](std::ptrdiff_t j, double v) {
+        for (const auto& [idx, w] : cur_) {
+          const double prod = w * v;
+          if (!std::isfinite(prod)) ok = false;
+          if (prod != 0.0) nxt_.emplace_back(idx + stride * j, prod);
+        }
+      };
+      ok = component_nonzeros(term.comps[k], te.comps[k], i, times_current) && ok;
+      cur_.swap(nxt_);
+      stride *= term.comps[k].cols;
+    }
+    for (const auto& [idx, w] : cur_) put(term.col_offset + idx, w);
+    return ok;
+  }
+
+  const std::vector<TermSpec>& terms_;
+  const std::vector<TermEntries>& entries_;
+  std::uint16_t* ix_;
+  double* vx_;
+  std::uint32_t at_ = 0;
+  std::vector<std::pair<std::ptrdiff_t, double>> cur_, nxt_;
+};
+
+// The rows [b, e) of the model matrix into piece pc (at most per_row entries a row); false
+// when an entry is not finite or a factor code is missing.
+bool fill_piece(const std::vector<TermSpec>& terms, const std::vector<TermEntries>& entries,
+                std::size_t per_row, Eigen::Index b, Eigen::Index e, SparseRows::Piece& pc) {
+  pc.start.assign(static_cast<std::size_t>(e - b + 1), 0);
+  pc.index.resize(per_row * static_cast<std::size_t>(e - b));
+  pc.value.resize(pc.index.size());
+  RowWriter writer(terms, entries, pc.index.data(), pc.value.data());
+  bool ok = true;
+  for (Eigen::Index i = b; i < e && ok; ++i) {
+    ok = writer.write_row(i);
+    pc.start[static_cast<std::size_t>(i - b + 1)] = writer.count();
+  }
+  pc.index.resize(writer.count());
+  pc.value.resize(writer.count());
+  return ok;
+}
+
+}  // namespace
+
+bool sparse_rows_from_terms(std::ptrdiff_t n, int p, const std::vector<TermSpec>& terms,
+                            SparseRows& sd) {
+  if (!rows_shape_ok(n, p)) return false;
+  const double bound = row_nonzero_bound(terms);
   if (bound > kRowsMaxDensity * p) return false;
-  // A term that is one factor: the non-zeros of each level's coding row, once.
-  struct LevelEntries {
-    std::vector<std::uint32_t> start;
-    std::vector<std::uint16_t> col;
-    std::vector<double> value;
-    bool finite = true;
-  };
-  std::vector<LevelEntries> level_entries(terms.size());
-  for (std::size_t t = 0; t < terms.size(); ++t) {
-    if (terms[t].comps.size() != 1 || terms[t].comps[0].kind != TermComponent::Kind::Factor)
-      continue;
-    const TermComponent& c = terms[t].comps[0];
-    LevelEntries& le = level_entries[t];
-    le.start.push_back(0);
-    for (std::ptrdiff_t l = 0; l < c.levels; ++l) {
-      for (std::ptrdiff_t j = 0; j < c.cols; ++j) {
-        const double v = c.coding[l * c.crow_stride + j * c.ccol_stride];
-        if (!std::isfinite(v)) le.finite = false;
-        if (v != 0.0) {
-          le.col.push_back(static_cast<std::uint16_t>(terms[t].col_offset + j));
-          le.value.push_back(v);
-        }
-      }
-      le.start.push_back(static_cast<std::uint32_t>(le.col.size()));
-    }
-    if (!le.finite) return false;
-  }
-  // Factors inside interactions: each level's non-zero coding entries (component columns).
-  std::vector<std::vector<LevelEntries>> comp_entries(terms.size());
-  for (std::size_t t = 0; t < terms.size(); ++t) {
-    if (terms[t].comps.size() < 2) continue;
-    comp_entries[t].resize(terms[t].comps.size());
-    for (std::size_t k = 0; k < terms[t].comps.size(); ++k) {
-      const TermComponent& c = terms[t].comps[k];
-      if (c.kind != TermComponent::Kind::Factor) continue;
-      LevelEntries& le = comp_entries[t][k];
-      le.start.push_back(0);
-      for (std::ptrdiff_t l = 0; l < c.levels; ++l) {
-        for (std::ptrdiff_t j = 0; j < c.cols; ++j) {
-          const double v = c.coding[l * c.crow_stride + j * c.ccol_stride];
-          if (!std::isfinite(v)) return false;
-          if (v != 0.0) {
-            le.col.push_back(static_cast<std::uint16_t>(j));
-            le.value.push_back(v);
-          }
-        }
-        le.start.push_back(static_cast<std::uint32_t>(le.col.size()));
-      }
-    }
-  }
+  std::vector<TermEntries> entries;
+  if (!term_entries(terms, entries)) return false;
   sd.n = n;
   sd.p = p;
   sd.pieces.assign((n + kRowChunk - 1) / kRowChunk, SparseRows::Piece());
   std::atomic<bool> finite{true};
   const auto per_row = static_cast<std::size_t>(bound);
   for_tasks(n, kRowChunk, [&](Eigen::Index task, Eigen::Index b, Eigen::Index e) {
-    SparseRows::Piece& pc = sd.pieces[task];
-    pc.start.resize(e - b + 1);
-    // At most per_row entries a row: write through cursors, trim at the end.
-    pc.index.resize(per_row * static_cast<std::size_t>(e - b));
-    pc.value.resize(pc.index.size());
-    std::uint16_t* ix = pc.index.data();
-    double* vx = pc.value.data();
-    std::uint32_t at = 0;
-    std::vector<std::pair<std::ptrdiff_t, double>> cur, nxt;
-    bool ok = true;
-    for (Eigen::Index i = b; i < e && ok; ++i) {
-      for (std::size_t t = 0; t < terms.size(); ++t) {
-        const TermSpec& term = terms[t];
-        const std::size_t m = term.comps.size();
-        if (m == 0) {
-          ix[at] = static_cast<std::uint16_t>(term.col_offset);
-          vx[at++] = 1.0;
-          continue;
-        }
-        const TermComponent& c0 = term.comps[0];
-        if (m == 1 && c0.kind == TermComponent::Kind::Factor) {
-          const std::int32_t code = c0.codes[i * c0.code_stride];
-          if (code < 0) {
-            ok = false;
-            break;
-          }
-          const LevelEntries& le = level_entries[t];
-          for (std::uint32_t a = le.start[code]; a < le.start[code + 1]; ++a) {
-            ix[at] = le.col[a];
-            vx[at++] = le.value[a];
-          }
-          continue;
-        }
-        if (m == 1) {
-          for (std::ptrdiff_t j = 0; j < c0.cols; ++j) {
-            const double v = c0.data[i * c0.row_stride + j * c0.col_stride];
-            if (!std::isfinite(v)) ok = false;
-            if (v != 0.0) {
-              ix[at] = static_cast<std::uint16_t>(term.col_offset + j);
-              vx[at++] = v;
-            }
-          }
-          continue;
-        }
-        // An interaction: the entries as fill_term multiplies them, ((c1 c2) c3)..., first
-        // component fastest; a zero factor makes a zero entry, which is not stored.
-        // The non-zeros of component k at row i, columns ascending: f(j, value).
-        auto nonzeros = [&](std::size_t k, auto&& f) {
-          const TermComponent& ck = term.comps[k];
-          if (ck.kind == TermComponent::Kind::Factor) {
-            const std::int32_t code = ck.codes[i * ck.code_stride];
-            if (code < 0) {
-              ok = false;
-              return;
-            }
-            const LevelEntries& le = comp_entries[t][k];
-            for (std::uint32_t a = le.start[code]; a < le.start[code + 1]; ++a)
-              f(static_cast<std::ptrdiff_t>(le.col[a]), le.value[a]);
-            return;
-          }
-          for (std::ptrdiff_t j = 0; j < ck.cols; ++j) {
-            const double v = ck.data[i * ck.row_stride + j * ck.col_stride];
-            if (!std::isfinite(v)) ok = false;
-            if (v != 0.0) f(j, v);
-          }
-        };
-        cur.clear();
-        nonzeros(0, [&](std::ptrdiff_t j, double v) { cur.emplace_back(j, v); });
-        std::ptrdiff_t stride = c0.cols;
-        for (std::size_t k = 1; k < m; ++k) {
-          nxt.clear();
-          nonzeros(k, [&](std::ptrdiff_t j, double v) {
-            for (const auto& [idx, w] : cur) {
-              const double prod = w * v;
-              if (!std::isfinite(prod)) ok = false;
-              if (prod != 0.0) nxt.emplace_back(idx + stride * j, prod);
-            }
-          });
-          cur.swap(nxt);
-          stride *= term.comps[k].cols;
-        }
-        for (const auto& [idx, w] : cur) {
-          ix[at] = static_cast<std::uint16_t>(term.col_offset + idx);
-          vx[at++] = w;
-        }
-      }
-      pc.start[i - b + 1] = at;
-    }
-    pc.index.resize(at);
-    pc.value.resize(at);
-    if (!ok) finite = false;
+    if (!fill_piece(terms, entries, per_row, b, e, sd.pieces[task])) finite = false;
   });
   if (!finite) return false;
   sd.find_head();
