@@ -43,9 +43,9 @@ numpy copies and rpy2 transfers) is R's ``NA``. Any other float NaN is taken as 
 residual df) and mark true NAs (aliased coefficients) with ``NA_REAL`` in that case.
 
 The numeric rules follow R's C code: ``formatReal``/``scientific`` (digits needed, fixed vs
-scientific, the "rounding widens" check, 80-bit long double scaling reproduced with
-``numpy.longdouble``), ``EncodeReal0`` (``sprintf`` output), ``fround``/``fprec`` (R 4 ``round``
-and ``signif``), ``printNamedVector`` and ``printMatrix`` (layout and wrapping at ``width``), and
+scientific, the "rounding widens" check, R's 80-bit long double scaling), ``EncodeReal0``
+(``sprintf`` output), ``fround``/``fprec`` (R 4 ``round`` and ``signif``) — these four in the
+compiled core —, ``printNamedVector`` and ``printMatrix`` (layout and wrapping at ``width``), and
 the R functions ``format.pval``, ``formatC``, ``printCoefmat``, ``print.anova``, ``zapsmall`` and
 ``quantile(type = 7)``.
 """

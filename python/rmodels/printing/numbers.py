@@ -1,9 +1,9 @@
 """printing, numbers: R's ``format()`` of numeric, integer and character vectors and ``formatC``.
 
 The numeric rules follow R's C code: ``formatReal``/``scientific`` (digits needed, fixed vs
-scientific, the "rounding widens" check, 80-bit long double scaling reproduced with
-``numpy.longdouble``), ``EncodeReal0`` (``sprintf`` output), ``formatInteger``, ``Rstrwid`` and
-the R function ``formatC``.
+scientific, the "rounding widens" check, R's 80-bit long double scaling) and ``EncodeReal0``
+(``sprintf`` output) are computed by the core (format/format_real.cpp); ``formatInteger``,
+``Rstrwid`` and the R function ``formatC`` are here.
 
 Missing values. A ``None`` or R's ``NA_real_`` bit pattern (:data:`NA_REAL`, which survives
 numpy copies and rpy2 transfers) is R's ``NA``. Any other float NaN is taken as ``NA`` too unless
@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from .rounding import fround
 
 __all__ = [
     "DBL_EPSILON",
     "NA_REAL",
     "classify_numbers",
-    "encode_real",
+    "encode_reals",
     "format_int",
     "format_num",
     "format_real",
@@ -46,15 +47,6 @@ DBL_EPSILON = 2.220446049250313e-16
 
 # Kinds of entries of a numeric vector.
 KIND_FINITE, KIND_NA, KIND_NAN, KIND_POSINF, KIND_NEGINF = 0, 1, 2, 3, 4
-
-# Powers of ten exactly representable in the 64-bit mantissa of an x87 long double (R's tbl[]).
-_KP_MAX = 27
-# R fills its table from double literals (1e23..1e27 are not exact as doubles).
-_TBL = np.array([np.longdouble(float(f"1e{k}")) for k in range(_KP_MAX + 1)], dtype=np.longdouble)
-_LD10 = np.longdouble(10)
-#: The same powers as doubles (exact up to 1e22).
-_P10 = [float(f"1e{k}") for k in range(_KP_MAX + 1)]
-
 
 # ---------------------------------------------------------------------------------------------
 # Values and missingness
@@ -105,209 +97,20 @@ def _is_pandas_na(v: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# formatReal
+# formatReal and EncodeReal0 (computed by the core: format/format_real.cpp)
 # ---------------------------------------------------------------------------------------------
 
-def _scientific(r: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """R's ``scientific()`` for positive finite ``r``: (kpower, nsig, roundingwidens).
-
-    |x| = alpha * 10^kpower with 1 <= alpha < 10 after rounding to ``digits`` significant digits;
-    nsig = significant digits left once trailing zeros are dropped. R scales by a power of ten in
-    long double and rounds half-even (``nearbyintl``); for digits >= 16 it reads the digits off
-    ``sprintf("%#.*e")`` instead.
-    """
-    n = r.shape[0]
-    if n == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, np.zeros(0, dtype=bool)
-    if digits >= 16:
-        kpower = np.empty(n, dtype=np.int64)
-        nsig = np.empty(n, dtype=np.int64)
-        for i, v in enumerate(r):
-            mant, ex = ("%#.*e" % (digits - 1, v)).split("e")  # noqa: UP031 (C sprintf)
-            kpower[i] = int(ex)
-            nsig[i] = max(1, len(mant.replace(".", "").rstrip("0")))
-        return kpower, nsig, np.zeros(n, dtype=bool)
-    kp = np.array([math.floor(math.log10(v)) for v in r], dtype=np.int64) - digits + 1
-    r_prec = r.astype(np.longdouble)
-    small = np.abs(kp) <= _KP_MAX
-    pos = small & (kp > 0)
-    neg = small & (kp < 0)
-    r_prec[pos] = r_prec[pos] / _TBL[kp[pos]]
-    r_prec[neg] = r_prec[neg] * _TBL[-kp[neg]]
-    big = ~small
-    if big.any():
-        r_prec[big] = r_prec[big] / np.power(_LD10, kp[big].astype(np.longdouble))
-    low = r_prec < _TBL[digits - 1]
-    r_prec[low] = r_prec[low] * _LD10
-    kp[low] -= 1
-    alpha = np.rint(r_prec).astype(np.float64).astype(np.int64)
-    nsig = np.full(n, digits, dtype=np.int64)
-    going = np.ones(n, dtype=bool)
-    for _ in range(digits):
-        z = going & (alpha % 10 == 0)
-        if not z.any():
-            break
-        nsig[z] -= 1
-        alpha[z] //= 10
-        going = z
-    allzero = nsig == 0
-    nsig[allzero] = 1
-    kp[allzero] += 1
-    kpower = kp + digits - 1
-    rgt = np.clip(digits - kpower, 0, _KP_MAX)
-    fuzz = 0.5 / _TBL[rgt].astype(np.float64)
-    inrange = (kpower > 0) & (kpower <= _KP_MAX)
-    lim = _TBL[np.clip(kpower, 0, _KP_MAX)] - fuzz.astype(np.longdouble)
-    widens = inrange & (r.astype(np.longdouble) < lim)
-    return kpower, nsig, widens
-
-
-def _scientific1(r: float, digits: int) -> tuple[int, int, bool]:
-    """:func:`_scientific` for one number (faster for short vectors).
-
-    R scales in long double; double arithmetic gives the same (kpower, nsig, widens) wherever
-    its scaled value is not within 1e-6 of a rounding decision (a half-integer for ``rint``, the
-    power of ten that shifts the exponent) — both are then within a few units in the last place
-    of the exact quotient, far below that margin for up to 7 digits — so the long double path
-    runs only near such a decision."""
-    if digits >= 16:
-        mant, ex = ("%#.*e" % (digits - 1, r)).split("e")  # noqa: UP031 (C sprintf)
-        return int(ex), max(1, len(mant.replace(".", "").rstrip("0"))), False
-    kp = math.floor(math.log10(r)) - digits + 1
-    alpha = _scaled_digits_double(r, kp, digits) if digits <= 7 and abs(kp) <= 22 else None
-    if alpha is None:
-        alpha, kp = _scaled_digits_long(r, kp, digits)
-    else:
-        alpha, kp = alpha
-    nsig = digits
-    while nsig > 0 and alpha % 10 == 0:
-        nsig -= 1
-        alpha //= 10
-    if nsig == 0:
-        nsig = 1
-        kp += 1
-    kpower = kp + digits - 1
-    return kpower, nsig, _rounding_widens(r, kpower, digits)
-
-
-def _scaled_digits_double(r: float, kp: int, digits: int) -> tuple[int, int] | None:
-    """(alpha, kp): r scaled to ``digits`` digits before the point and rounded, in double
-    arithmetic; None when a decision lies within the margin (see :func:`_scientific1`)."""
-    q = r / _P10[kp] if kp > 0 else (r * _P10[-kp] if kp < 0 else r)
-    lo = _P10[digits - 1]
-    if abs(q - lo) <= 1e-6:
-        return None
-    if q < lo:
-        q *= 10.0
-        kp -= 1
-    fl = math.floor(q)
-    frac = q - fl
-    if abs(frac - 0.5) <= 1e-6:
-        return None
-    return (fl + 1 if frac > 0.5 else fl), kp
-
-
-def _scaled_digits_long(r: float, kp: int, digits: int) -> tuple[int, int]:
-    """(alpha, kp) as R computes them: scaling in long double, ``nearbyintl``."""
-    r_prec = np.longdouble(r)
-    if abs(kp) <= _KP_MAX:
-        if kp > 0:
-            r_prec = r_prec / _TBL[kp]
-        elif kp < 0:
-            r_prec = r_prec * _TBL[-kp]
-    else:
-        r_prec = r_prec / np.power(_LD10, np.longdouble(kp))
-    if r_prec < _TBL[digits - 1]:
-        r_prec = r_prec * _LD10
-        kp -= 1
-    return int(float(np.rint(r_prec))), kp
-
-
-def _rounding_widens(r: float, kpower: int, digits: int) -> bool:
-    """R's ``roundingwidens``: r < 10^kpower − fuzz in long double (r just below the power of
-    ten its rounding reached); false at once when r is not below 10^kpower."""
-    if not 0 < kpower <= _KP_MAX:
-        return False
-    if kpower <= 22 and r >= _P10[kpower]:  # 10^kpower exact in double
-        return False
-    rgt = min(max(digits - kpower, 0), _KP_MAX)
-    fuzz = 0.5 / float(_TBL[rgt])
-    return bool(np.longdouble(r) < _TBL[kpower] - np.longdouble(fuzz))
-
-
 def format_real(vals: np.ndarray, kinds: np.ndarray, digits: int, nsmall: int = 0,
-                 na_width: int = 2, scipen: int = 0) -> tuple[int, int, int]:
-    """R's ``formatReal``: common (width, decimals, exponent-flag) of a numeric vector."""
-    kl = kinds.tolist()
-    x = [v for v, k in zip(vals.tolist(), kl) if k == KIND_FINITE]
-    w = d = e = 0
-    if x:
-        nonzero = [abs(v) for v in x if v != 0.0]
-        if len(nonzero) <= 16:
-            sci = [_scientific1(v, digits) for v in nonzero]
-        else:
-            kp_a, ns_a, rw_a = _scientific(np.array(nonzero), digits)
-            sci = list(zip(kp_a.tolist(), ns_a.tolist(), rw_a.tolist()))
-        it = iter(sci)
-        neg = 0
-        rgt = mxl = mxsl = mxns = -(2**31)
-        mnl = 2**31
-        for v in x:  # (comparisons, not max/min calls: this loop runs for every number)
-            kpower, nsig, widens = next(it) if v != 0.0 else (0, 1, False)
-            neg_i = 1 if v < 0.0 else 0
-            left = kpower + 1 - (1 if widens else 0)
-            sleft = neg_i + (1 if left <= 0 else left)
-            right = nsig - left
-            neg |= neg_i
-            if right > rgt:
-                rgt = right
-            if left > mxl:
-                mxl = left
-            if left < mnl:
-                mnl = left
-            if sleft > mxsl:
-                mxsl = sleft
-            if nsig > mxns:
-                mxns = nsig
-        if mxl < 0:
-            mxsl = 1 + neg
-        if rgt < 0:
-            rgt = 0
-        wf = mxsl + rgt + (rgt != 0)
-        e = 2 if (mxl > 100 or mnl <= -99) else 1
-        d = mxns - 1
-        w = neg + (d > 0) + d + 4 + e
-        if wf <= w + scipen:
-            e = 0
-            if nsmall > rgt:
-                rgt = nsmall
-                wf = mxsl + rgt + (rgt != 0)
-            d = rgt
-            w = wf
-    if len(x) < len(kl):
-        present = set(kl)
-        if KIND_NA in present and w < na_width:
-            w = na_width
-        if (KIND_NAN in present or KIND_POSINF in present) and w < 3:
-            w = 3
-        if KIND_NEGINF in present and w < 4:
-            w = 4
-    return w, d, e
+                na_width: int = 2, scipen: int = 0) -> tuple[int, int, int]:
+    """R's ``formatReal``: common (width, decimals, exponent-flag) of a numeric vector whose
+    entries ``kinds`` classifies (:func:`classify_numbers`)."""
+    return _core.format_real(vals, kinds, digits, nsmall, na_width, scipen)
 
 
-def encode_real(v: float, kind: int, w: int, d: int, e: int, na: str = "NA") -> str:
-    """R's ``EncodeReal0``: one number in the common format (C ``sprintf``)."""
-    if kind != KIND_FINITE:
-        s = {KIND_NA: na, KIND_NAN: "NaN", KIND_POSINF: "Inf", KIND_NEGINF: "-Inf"}[kind]
-        return s.rjust(w)
-    if v == 0.0:
-        v = 0.0  # drop the sign of a negative zero
-    if e:
-        if d:
-            return "%#*.*e" % (w, d, v)  # noqa: UP031 (C sprintf)
-        return "%*.*e" % (w, d, v)  # noqa: UP031
-    return "%*.*f" % (w, d, v)  # noqa: UP031
+def encode_reals(vals: np.ndarray, kinds: np.ndarray, w: int, d: int, e: int,
+                 na: str = "NA") -> list[str]:
+    """R's ``EncodeReal0`` of each number in the common format (C ``sprintf``)."""
+    return _core.encode_reals(vals, kinds, w, d, e, na)
 
 
 def format_num(x: Any, digits: int = 7, nsmall: int = 0, width: int | None = None,
@@ -330,7 +133,7 @@ def format_num(x: Any, digits: int = 7, nsmall: int = 0, width: int | None = Non
         w = 0
     if width is not None:
         w = max(w, int(width))
-    out = [encode_real(v, k, w, d, e, na) for v, k in zip(vals.tolist(), kinds.tolist())]
+    out = encode_reals(vals, kinds, w, d, e, na)
     if drop0trailing:
         out = _drop0trailing(out)
     return out
@@ -416,6 +219,9 @@ def format_str(x: Sequence[str | None], width: int | None = None, justify: str =
     strs = [na if s is None else s for s in x]
     if justify == "none":
         return strs
+    if justify != "centre" and "".join(strs).isascii():
+        w = max([len(s) for s in strs] + [int(width or 0)])
+        return [s.rjust(w) for s in strs] if justify == "right" else [s.ljust(w) for s in strs]
     w = max([str_width(s) for s in strs] + [int(width or 0)])
     out = []
     for s in strs:

@@ -1,5 +1,5 @@
-"""printing, rounding: R's ``round(x, digits)`` (R 4's ``fround``), ``signif`` (``fprec``),
-``zapsmall`` and ``quantile(type = 7)``.
+"""printing, rounding: R's ``round(x, digits)`` (R 4's ``fround``) and ``signif`` (``fprec``),
+both computed by the core (format/format_real.cpp), ``zapsmall`` and ``quantile(type = 7)``.
 """
 
 from __future__ import annotations
@@ -10,65 +10,18 @@ from typing import Any
 
 import numpy as np
 
-
-def _pow_di(x: float, n: int) -> float:
-    """R's ``R_pow_di``: x^n by repeated squaring in double precision."""
-    xn = 1.0
-    if n != 0:
-        is_neg = n < 0
-        if is_neg:
-            n = -n
-        while True:
-            if n & 1:
-                xn *= x
-            n >>= 1
-            if n:
-                x *= x
-            else:
-                break
-        if is_neg:
-            xn = 1.0 / xn
-    return xn
+from .. import _core
 
 
 def fround(x: float, digits: float) -> float:
-    """R 4's ``fround``: the nearer of the two ``digits``-decimal neighbours of x
-    (ties to the even last digit)."""
-    if math.isnan(x) or math.isnan(digits):
-        return x + digits
-    if math.isinf(x):
-        return x
-    if digits > 308 + 15 or x == 0.0:
-        return x
-    if digits < -308:
-        return 0.0
-    if digits == 0.0:
-        return float(np.rint(x))
-    dig = int(math.floor(digits + 0.5))
-    sgn = 1.0
-    if x < 0.0:
-        sgn = -1.0
-        x = -x
-    l10x = 0.301029995663981195 * (0.5 + (math.frexp(x)[1] - 1))
-    if l10x + dig > 15:
-        return sgn * x
-    if dig <= 308:
-        pow10 = _pow_di(10.0, dig)
-        x10 = x * pow10
-        i10 = math.floor(x10)
-        xd = i10 / pow10
-        xu = math.ceil(x10) / pow10
-    else:
-        e10 = dig - 308
-        p10 = _pow_di(10.0, e10)
-        pow10 = _pow_di(10.0, 308)
-        x10 = (x * pow10) * p10
-        i10 = math.floor(x10)
-        xd = i10 / pow10 / p10
-        xu = math.ceil(x10) / pow10 / p10
-    du = xu - x
-    dd = x - xd
-    return sgn * (xu if (du < dd or (math.fmod(i10, 2.0) == 1 and du == dd)) else xd)
+    """R 4's ``fround``: the nearer of the two ``digits``-decimal neighbours of x (ties to the
+    even last digit); computed by the core (format/format_real.cpp)."""
+    return float(_core.fround(np.array([x], dtype=np.float64), float(digits))[0])
+
+
+def fround_array(x: np.ndarray, digits: float) -> np.ndarray:
+    """:func:`fround` of every number of ``x`` (flattened)."""
+    return _core.fround(x, float(digits))
 
 
 def round_r(x: Any, digits: float = 0) -> Any:
@@ -77,64 +30,15 @@ def round_r(x: Any, digits: float = 0) -> Any:
     if np.isscalar(x):
         return fround(float(x), float(digits))
     arr = np.asarray(x, dtype=np.float64)
-    dg = float(digits)
-    out = np.array([fround(v, dg) for v in arr.ravel().tolist()], dtype=np.float64)
-    return out.reshape(arr.shape)
-
-
-def _fprec(x: float, digits: float) -> float:
-    """R's ``fprec`` (``signif``)."""
-    if math.isnan(x) or math.isnan(digits):
-        return x + digits
-    if math.isinf(x):
-        return x
-    if math.isinf(digits):
-        if digits > 0:
-            return x
-        digits = 1.0
-    if x == 0:
-        return x
-    dig = int(math.floor(abs(digits) + 0.5)) * (1 if digits >= 0 else -1)  # C round()
-    if dig > 22:
-        return x
-    if dig < 1:
-        dig = 1
-    sgn = 1.0
-    if x < 0.0:
-        sgn = -sgn
-        x = -x
-    l10 = math.log10(x)
-    e10 = int(dig - 1 - math.floor(l10))
-    if abs(l10) < 308 - 2:
-        p10 = 1.0
-        if e10 > 308:
-            p10 = _pow_di(10.0, e10 - 308)
-            e10 = 308
-        if e10 > 0:
-            pow10 = _pow_di(10.0, e10)
-            return sgn * (float(np.rint((x * pow10) * p10)) / pow10) / p10
-        pow10 = _pow_di(10.0, -e10)
-        return sgn * (float(np.rint(x / pow10)) * pow10)
-    do_round = 308 - l10 >= _pow_di(10.0, -dig)
-    e2 = dig + (1 if e10 > 0 else -1) * 22
-    p10 = _pow_di(10.0, e2)
-    x *= p10
-    big_p10 = _pow_di(10.0, e10 - e2)
-    x *= big_p10
-    if do_round:
-        x += 0.5
-    x = math.floor(x) / p10
-    return sgn * x / big_p10
+    return fround_array(arr.ravel(), float(digits)).reshape(arr.shape)
 
 
 def signif(x: Any, digits: int = 6) -> Any:
     """R's ``signif(x, digits)``; scalar in, scalar out; arrays elementwise."""
     if np.isscalar(x):
-        return _fprec(float(x), float(digits))
+        return float(_core.fprec(np.array([x], dtype=np.float64), float(digits))[0])
     arr = np.asarray(x, dtype=np.float64)
-    dg = float(digits)
-    out = np.array([_fprec(v, dg) for v in arr.ravel().tolist()], dtype=np.float64)
-    return out.reshape(arr.shape)
+    return _core.fprec(arr.ravel(), float(digits)).reshape(arr.shape)
 
 
 def zapsmall(x: Any, digits: int = 7) -> np.ndarray:

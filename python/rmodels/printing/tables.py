@@ -16,14 +16,14 @@ from .numbers import (
     KIND_NA,
     KIND_NAN,
     classify_numbers,
-    encode_real,
+    encode_reals,
     format_num,
     format_real,
     format_scalar,
     format_str,
     str_width,
 )
-from .rounding import fround, zapsmall
+from .rounding import fround_array, zapsmall
 from .vectors import print_matrix
 
 #: The legend line printed under a coefficient table with significance stars.
@@ -157,12 +157,10 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
     def fmt_block(cols: list[int], rounding: float) -> None:
         """The columns ``cols`` formatted together (column-major), finite cells rounded to
         ``rounding`` decimals first."""
-        flat_v = [vl[i][j] for j in cols for i in range(nrow)]
-        flat_k = [kl[i][j] for j in cols for i in range(nrow)]
-        flat_v = [fround(v, rounding) if k == KIND_FINITE else v
-                  for v, k in zip(flat_v, flat_k)]
-        strs = _format_kinds(np.array(flat_v, dtype=np.float64), np.array(flat_k, dtype=np.int8),
-                             digits)
+        block_v = vals[:, cols].T.ravel()
+        block_k = kinds[:, cols].T.ravel()
+        block_v = np.where(block_k == KIND_FINITE, fround_array(block_v, rounding), block_v)
+        strs = _format_kinds(block_v, block_k, digits)
         for c, j in enumerate(cols):
             set_col(j, strs[c * nrow:(c + 1) * nrow])
 
@@ -275,7 +273,7 @@ def _put_p_values(cf: list, pcol: int, pv: np.ndarray, okp: np.ndarray, dig_tst:
 
 def _format_kinds(v: np.ndarray, k: np.ndarray, digits: int) -> list[str]:
     w, d, e = format_real(v, k, digits)
-    return [encode_real(a, b, w, d, e) for a, b in zip(v.tolist(), k.tolist())]
+    return encode_reals(v, k, w, d, e)
 
 
 def print_anova(table: Any, heading: Sequence[str] | str | None = None, digits: int = 5,

@@ -46,7 +46,8 @@ def print_named_vector(values: Any, names: Sequence[str], digits: int = 7, gap: 
         cells = format_num(_numbers(values, vals_list), digits=digits, nan_is_na=nan_is_na,
                            na=na_print)
         w = len(cells[0]) if cells else 0
-    w = max([w] + [str_width(s) for s in names])
+    width_of, pad = _measures(names + cells)
+    w = max([w] + [width_of(s) for s in names])
     per = width // (w + gap)
     if per <= 0:
         per = 1
@@ -54,9 +55,28 @@ def print_named_vector(values: Any, names: Sequence[str], digits: int = 7, gap: 
     sp = " " * gap
     for start in range(0, n, per):
         stop = min(n, start + per)
-        lines.append("".join(pad_to_width(names[k], w, True) + sp for k in range(start, stop)))
-        lines.append("".join(pad_to_width(cells[k], w, True) + sp for k in range(start, stop)))
+        lines.append("".join(pad(names[k], w, True) + sp for k in range(start, stop)))
+        lines.append("".join(pad(cells[k], w, True) + sp for k in range(start, stop)))
     return "\n".join(lines) + "\n"
+
+
+def _measures(strings: list) -> tuple[Any, Any]:
+    """(display width, padding) functions for ``strings``: ``len`` and ``str.rjust``/``ljust``
+    when all are ASCII (the common case, one check), else R's display widths."""
+    if "".join(strings).isascii():
+        return len, _pad_ascii
+    return str_width, pad_to_width
+
+
+def _pad_ascii(s: str, w: int, right: bool) -> str:
+    return s.rjust(w) if right else s.ljust(w)
+
+
+def _padded_column(col: list, w: int, right: bool, sp: str, pad: Any) -> list:
+    """The cells of a column, each padded to ``w`` and preceded by ``sp``."""
+    if pad is _pad_ascii:
+        return [sp + c.rjust(w) for c in col] if right else [sp + c.ljust(w) for c in col]
+    return [sp + pad(c, w, right) for c in col]
 
 
 def _numbers(values: Any, vals_list: list) -> Any:
@@ -116,25 +136,24 @@ def print_matrix(cells: Any, rownames: Sequence[str] | None = None,
     if na_print is None:
         na_print = "NA" if quote else "<NA>"
 
-    def enc(s: str | None) -> str:
-        if s is None:
-            return na_print
-        return '"' + s + '"' if quote else s
-
-    grid = [[enc(rows[i][j]) for j in range(nc)] for i in range(nr)]
-    if rownames is not None:
-        rlab = [("<NA>" if s is None else s) for s in rownames]
-        rlabw = max([str_width(s) for s in rlab] + [0])
+    if quote:
+        grid = [[na_print if c is None else '"' + c + '"' for c in row[:nc]] for row in rows]
     else:
-        rlab = None
-        rlabw = _index_width(nr + 1) + 3
-    colw = []
-    for j in range(nc):
-        wj = max([str_width(grid[i][j]) for i in range(nr)] + [0])
-        clabw = str_width(colnames[j]) if colnames is not None else _index_width(j + 1) + 3
-        colw.append(max(wj, clabw))
-    out: list[str] = []
+        grid = [[na_print if c is None else c for c in row[:nc]] for row in rows]
+    rlab = None if rownames is None else [("<NA>" if s is None else s) for s in rownames]
+    cols = [[row[j] for row in grid] for j in range(nc)]
+    width_of, pad = _measures([c for col in cols for c in col] + (rlab or []) +
+                              list(colnames or []))
+    rlabw = max([width_of(s) for s in rlab] + [0]) if rlab is not None else \
+        _index_width(nr + 1) + 3
+    colw = [max(max(map(width_of, cols[j]), default=0),
+                width_of(colnames[j]) if colnames is not None else _index_width(j + 1) + 3)
+            for j in range(nc)]
     sp = " " * gap
+    # every cell padded to its column's width, with the gap before it; then by rows
+    cells_txt = list(zip(*[_padded_column(cols[j], colw[j], right, sp, pad)
+                           for j in range(nc)])) if nc else []
+    out: list[str] = []
     if nc == 0:
         out.append(" " * rlabw)
         for i in range(nr):
@@ -153,15 +172,14 @@ def print_matrix(cells: Any, rownames: Sequence[str] | None = None,
         out.append(" " * rlabw)
         for j in range(jmin, jmax):
             if colnames is not None:
-                out.append(sp + pad_to_width(colnames[j], colw[j], right))
+                out.append(sp + pad(colnames[j], colw[j], right))
             else:
                 lab = f"[,{j + 1}]"
                 out.append(sp + (lab.rjust(colw[j]) if _numeric else lab.ljust(colw[j])))
         for i in range(nr):
-            out.append("\n" + (pad_to_width(rlab[i], rlabw, False) if rlab is not None else
+            out.append("\n" + (pad(rlab[i], rlabw, False) if rlab is not None else
                                f"[{i + 1},]".rjust(rlabw)))
-            for j in range(jmin, jmax):
-                out.append(sp + pad_to_width(grid[i][j], colw[j], right))
+            out.append("".join(cells_txt[i][jmin:jmax]))
         out.append("\n")
         jmin = jmax
     return "".join(out)

@@ -34,6 +34,8 @@ def pt_two_sided(t: np.ndarray, df: float) -> np.ndarray:
     t = np.asarray(t, dtype=np.float64)
     if df <= 0:
         return np.full(t.shape, np.nan)
+    if np.isfinite(t).all():
+        return 2.0 * spc.stdtr(float(df), -np.abs(t))
     with np.errstate(invalid="ignore"):
         return 2.0 * spc.stdtr(float(df), -np.abs(t))
 

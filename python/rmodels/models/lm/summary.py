@@ -80,10 +80,9 @@ def summary_stats(a: LmArrays, coef_names: Sequence[str], intercept: bool,
     p, rdf, w = a.rank, a.df_residual, a.weights
     mss, rss = summary_sums(f, r, w, intercept)
     rw = r if w is None else np.sqrt(w) * r
-    with np.errstate(divide="ignore", invalid="ignore"):
-        resvar = np.float64(rss) / np.float64(rdf)  # IEEE semantics as R (0/0 = NaN)
-    common = dict(aliased=np.isnan(coef), sigma=float(np.sqrt(resvar)), ncoef=len(coef),
-                  residuals=rw, coef_names=list(coef_names))
+    resvar = ieee_ratio(rss, rdf)
+    common = dict(aliased=np.isnan(coef), sigma=math.sqrt(resvar) if resvar >= 0 else math.nan,
+                  ncoef=len(coef), residuals=rw, coef_names=list(coef_names))
     if p == 0:
         return SummaryStats(
             estimate=np.zeros(0), std_error=np.zeros(0), t_value=np.zeros(0),
@@ -95,24 +94,44 @@ def summary_stats(a: LmArrays, coef_names: Sequence[str], intercept: bool,
         perfect = bool(resvar < (np.mean(f) ** 2 + np.var(f, ddof=1)) * 1e-30)
     piv = a.pivot[:p]
     R = a.qr.cov_unscaled()
-    with np.errstate(invalid="ignore"):
-        se = np.sqrt(np.diag(R) * resvar)
-        est = coef[piv]
-        tval = est / se
+    est = coef[piv]
+    se, tval = _standard_errors_and_t(est, np.diag(R), resvar)
     fstat = None
     r2 = adj = 0.0
     if p != int(intercept):
         df_int = 1 if intercept else 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.float64(mss) / np.float64(mss + rss)
-            adj = 1 - (1 - r2) * (np.float64(a.qr.n_rows - df_int) / np.float64(rdf))
-            fval = (np.float64(mss) / (p - df_int)) / resvar
+        r2 = ieee_ratio(mss, mss + rss)
+        adj = 1 - (1 - r2) * ieee_ratio(a.qr.n_rows - df_int, rdf)
+        fval = ieee_ratio(mss / (p - df_int), resvar)
         fstat = (float(fval), p - df_int, rdf)
     return SummaryStats(
         estimate=est, std_error=se, t_value=tval, p_value=pt_two_sided(tval, rdf),
         names=[coef_names[i] for i in piv], rank=p, rdf=rdf, r_squared=float(r2),
         adj_r_squared=float(adj), fstatistic=fstat, cov_unscaled=R, perfect=perfect,
         resvar=float(resvar), **common)
+
+
+def ieee_ratio(a: float, b: float) -> float:
+    """a / b in IEEE arithmetic, as R divides: x / 0 = ±Inf, 0 / 0 = NaN (no exception)."""
+    a, b = float(a), float(b)
+    if b != 0.0:
+        return a / b
+    if a != a or a == 0.0:
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _standard_errors_and_t(est: np.ndarray, cov_diag: np.ndarray,
+                           resvar: float) -> tuple[np.ndarray, np.ndarray]:
+    """SE = sqrt(diag((R'R)⁻¹) σ̂²) and t = β̂ / SE (NaN and ±Inf as R where σ̂² is 0 or not
+    finite)."""
+    v = cov_diag * resvar
+    if math.isfinite(resvar) and (v > 0).all():  # the common case: nothing undefined
+        se = np.sqrt(v)
+        return se, est / se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(v)
+        return se, est / se
 
 
 def _clearly_imperfect(resvar: float, f: np.ndarray) -> bool:
