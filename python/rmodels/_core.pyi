@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'PlsModel', 'bobyqa', 'design_rows', 'encode_reals', 'factor_codes', 'fill_term', 'format_real', 'fprec', 'fround', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -321,6 +321,10 @@ def design_rows(n: typing.SupportsInt | typing.SupportsIndex, p: typing.Supports
     """
     The n x p model matrix by rows, from its terms: a list of (first column, components) with components as fill_term takes them (an empty list: a column of ones). None when the matrix is not tall and mostly zeros (<= 35% non-zero), or has a non-finite entry.
     """
+def encode_reals(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], kinds: typing.Annotated[numpy.typing.ArrayLike, numpy.int8], width: typing.SupportsInt | typing.SupportsIndex, decimals: typing.SupportsInt | typing.SupportsIndex, exponent: typing.SupportsInt | typing.SupportsIndex, na: str = 'NA') -> list:
+    """
+    R's EncodeReal0 of each number in the common format.
+    """
 def factor_codes(values: numpy.ndarray, levels: numpy.ndarray) -> numpy.typing.NDArray[numpy.int32]:
     """
     0-based int32 codes of float64 values in the sorted float64 levels: NaN -> -1,
@@ -336,6 +340,18 @@ def fill_term(X_out: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 
     float64 (levels, k) coding matrix; any strides. Columns are the products of the
     components' columns, the first component varying fastest (R's a1:b1, a2:b1, ...); an
     empty list writes a column of ones. threads: 0 = automatic. Returns the width.
+    """
+def format_real(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], kinds: typing.Annotated[numpy.typing.ArrayLike, numpy.int8], digits: typing.SupportsInt | typing.SupportsIndex, nsmall: typing.SupportsInt | typing.SupportsIndex = 0, na_width: typing.SupportsInt | typing.SupportsIndex = 2, scipen: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[int, int, int]:
+    """
+    R's formatReal: (width, decimals, exponent flag) of the numbers x classified by kinds.
+    """
+def fprec(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], digits: typing.SupportsFloat | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    R's signif(x, digits) of each number (flattened).
+    """
+def fround(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], digits: typing.SupportsFloat | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    R 4's round(x, digits) of each number (flattened).
     """
 def glm_batch_columns(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, rows: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], row_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], cols: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], col_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], family: GlmFamily, fixed_dispersion: bool = False, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], keep_rows: bool = False, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """
