@@ -5,8 +5,9 @@ clusterings, in ``combn`` order, with sign (−1)^(size + 1)), each with G_c clu
 
     meat = Σ_c sign_c · adj_c · Σ_g (Σ_{i∈g} ψᵢ)(Σ_{i∈g} ψᵢ)' / n,
 
-adj_c = G_c / (G_c − 1) with ``cadjust`` (1 otherwise; with ``multi0`` the last intersection is
-replaced by one cluster per row and gets adj = (n − k)/(n − 1) for HC1, else 1); HC1 multiplies
+adj_c = G_c / (G_c − 1) with ``cadjust`` (1 otherwise; with ``multi0`` the last clustering —
+multi-way: the full intersection, replaced by one cluster per row; one-way: the clustering
+itself, as in R — gets adj = (n − k)/(n − 1) for HC1, else 1); HC1 multiplies
 the whole meat by (n − 1)/(n − k). HC2/HC3 first replace each cluster's ψ by
 (I − H_gg)^(−½) u_g · X_g resp. (I − H_gg)⁻¹ u_g · X_g (H_gg = X_g (X'WX)⁻¹ X_g' W_g, u the
 residual factor of ψ = u x) and scale by sqrt((G − 1)/G). The per-cluster sums of ψ are
@@ -232,7 +233,7 @@ def meat_cl_matrix(fit: Any, parts: ScoreParts, cluster: Any, type: Optional[str
     M = np.zeros((k, k))
     last = len(clusterings) - 1
     for i, cc in enumerate(clusterings):
-        adj = cluster_adjustment(cc, multi0 and i == last and last > 0, type, n, k, cadjust)
+        adj = cluster_adjustment(cc, multi0 and i == last, type, n, k, cadjust)
         if type in ("HC2", "HC3"):
             psi = leverage_adjusted_scores(parts, cc, type) * np.sqrt((cc.g - 1) / cc.g)
         else:
