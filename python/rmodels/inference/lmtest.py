@@ -9,6 +9,7 @@ smaller; F = W / q on (q, residual df of the larger model), or χ²_q.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -17,7 +18,7 @@ from scipy import special as spc
 from scipy import stats as sps
 
 from .. import printing as rf
-from ..errors import FitError
+from ..errors import FitError, RModelsWarning
 from ..formula.call import deparse_formula_lines
 from ..models.contract import perc_labels
 from ..models.glm import GLM
@@ -53,11 +54,20 @@ def covariance_of(fit: Any, vcov: Any, kwargs: dict) -> pd.DataFrame:
     return pd.DataFrame(V, index=names, columns=names)
 
 
+def r_sqrt(v: np.ndarray) -> np.ndarray:
+    """R's ``sqrt``: NaN for negative values (a two-way clustered covariance can have negative
+    variances) with R's warning "NaNs produced"."""
+    if (v < 0).any():
+        warnings.warn("NaNs produced", RModelsWarning, stacklevel=4)
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(v)
+
+
 def estimates_and_se(fit: Any, vcov: Any, kwargs: dict) -> tuple[pd.Series, np.ndarray]:
     """The coefficients and standard errors, matched by name as lmtest matches them."""
     est = fit.coef()
     V = covariance_of(fit, vcov, kwargs)
-    se = pd.Series(np.sqrt(np.diag(V.to_numpy(dtype=float))), index=V.index)
+    se = pd.Series(r_sqrt(np.diag(V.to_numpy(dtype=float))), index=V.index)
     if est.index.is_unique and se.index.is_unique:
         keep = [nm for nm in est.index if nm in se.index]
         est = est[keep]
@@ -77,7 +87,12 @@ class CoefTest:
         self.nobs = nobs
 
     def __str__(self) -> str:
-        return f"\n{self.method}:\n\n" + rf.print_coefmat(self.table) + "\n"
+        # R's NA (aliased coefficients) prints "NA", a NaN (sqrt of a negative variance) "NaN"
+        cells = self.table.to_numpy(dtype=float).copy()
+        cells[np.isnan(cells[:, 0])] = rf.NA_REAL
+        body = rf.print_coefmat(cells, list(self.table.columns), list(self.table.index),
+                                nan_is_na=False)
+        return f"\n{self.method}:\n\n" + body + "\n"
 
     def __repr__(self) -> str:
         return str(self)
