@@ -77,17 +77,39 @@ def rows_of_fit(fit: Any, col: pd.Series, n: int) -> pd.Series:
         if len(col) != design.n_data:
             raise DataError("number of observations in 'cluster' and 'estfun()' do not match")
         col = col.iloc[np.asarray(design.kept)].reset_index(drop=True)
-    if col.isna().any():
-        raise DataError("cannot handle NAs in 'cluster': either refit the model without the NA "
-                        "observations in 'cluster' or impute the NAs")
     return col
 
 
+def check_no_missing(col: pd.Series) -> None:
+    if col.isna().any():
+        raise DataError("cannot handle NAs in 'cluster': either refit the model without the NA "
+                        "observations in 'cluster' or impute the NAs")
+
+
+def integer_codes(values: np.ndarray) -> Optional[ClusterCodes]:
+    """Codes v − min(v) for whole numbers spanning fewer than 4n values (no hashing: the
+    cluster sums only need distinct codes per cluster, empty codes add nothing); None
+    otherwise."""
+    if values.dtype.kind not in "iuf" or len(values) == 0:
+        return None
+    lo, hi = values.min(), values.max()
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo >= 4 * len(values):
+        return None
+    codes = (values - lo).astype(np.int64)
+    if values.dtype.kind == "f" and not np.array_equal(codes + lo, values):
+        return None
+    return ClusterCodes(codes, int(np.count_nonzero(np.bincount(codes))))
+
+
 def codes_of(col: pd.Series) -> ClusterCodes:
-    """Cluster codes of one variable; g counts a factor's levels (unused ones too), as R."""
+    """Cluster codes of one variable; g counts a factor's levels (unused ones too), as R, else
+    the distinct values."""
+    direct = integer_codes(col.to_numpy()) if isinstance(col.dtype, np.dtype) else None
+    if direct is not None:  # finite whole numbers: nothing missing
+        return direct
+    check_no_missing(col)
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes, _ = pd.factorize(col.cat.codes)
-        return ClusterCodes(codes, len(col.cat.categories))
+        return ClusterCodes(np.asarray(col.cat.codes, dtype=np.int64), len(col.cat.categories))
     codes, uniq = pd.factorize(col)
     return ClusterCodes(codes, len(uniq))
 
@@ -123,9 +145,19 @@ def cluster_codes(fit: Any, cluster: Any, n: int, multi0: bool = False) -> tuple
 
 def cluster_sums(psi: np.ndarray, codes: np.ndarray, m: int) -> np.ndarray:
     """Σ_{i∈g} ψᵢ for every cluster g (m × k), R's ``rowsum``."""
-    return np.column_stack([np.bincount(codes, weights=psi[:, j], minlength=m)
-                            for j in range(psi.shape[1])]) if psi.shape[1] else \
-        np.zeros((m, 0))
+    out = np.zeros((m, psi.shape[1]))
+    for j in range(psi.shape[1]):
+        out[:, j] = np.bincount(codes, weights=psi[:, j], minlength=m)
+    return out
+
+
+def cluster_score_sums(u: np.ndarray, X: np.ndarray, codes: np.ndarray, m: int) -> np.ndarray:
+    """Σ_{i∈g} uᵢ xᵢ for every cluster g (m × k) column by column, without forming the n × k
+    estimating functions."""
+    out = np.zeros((m, X.shape[1]))
+    for j in range(X.shape[1]):
+        out[:, j] = np.bincount(codes, weights=u * X[:, j], minlength=m)
+    return out
 
 
 def is_symmetric(M: np.ndarray) -> bool:
@@ -236,10 +268,12 @@ def meat_cl_matrix(fit: Any, parts: ScoreParts, cluster: Any, type: Optional[str
         adj = cluster_adjustment(cc, multi0 and i == last, type, n, k, cadjust)
         if type in ("HC2", "HC3"):
             psi = leverage_adjusted_scores(parts, cc, type) * np.sqrt((cc.g - 1) / cc.g)
+            if cc.g < n:
+                psi = cluster_sums(psi, cc.codes, cc.m)
+        elif cc.g < n:
+            psi = cluster_score_sums(parts.res, parts.X, cc.codes, cc.m)
         else:
             psi = parts.scores()
-        if cc.g < n:
-            psi = cluster_sums(psi, cc.codes, cc.m)
         M += signs[i] * adj * (psi.T @ psi) / n
     if type == "HC1":
         M *= (n - 1) / (n - k)
