@@ -31,6 +31,7 @@ def make_data(n: int = 80, seed: int = 12) -> pd.DataFrame:
     d["yc"] = rng.poisson(np.exp(0.5 + 0.3 * d.x1 + d.o)).astype(float)
     d["yp"] = rng.gamma(2, np.exp(0.2 * d.x1) / 2)
     d["x3"] = d.x1 - 2 * d.x2
+    d["ynb"] = rng.poisson(np.exp(1 + 0.4 * d.x1) * rng.gamma(2.0, 0.5, n)).astype(float)
     return d
 
 
@@ -55,6 +56,8 @@ MODELS = {
                 "glm(yp ~ x1 + x2, data = d, family = Gamma, weights = w)"),
     "quasipoisson": (lambda: rm.glm("yc ~ x1 + f", DATA, family="quasipoisson"),
                      "glm(yc ~ x1 + f, data = d, family = quasipoisson)"),
+    "negbin": (lambda: rm.glm_nb("ynb ~ x1 + x2 + f", DATA),
+               "glm.nb(ynb ~ x1 + x2 + f, data = d)"),
     "glm_rankdef": (lambda: rm.glm("yc ~ x1 + x3 + x2", DATA, family="poisson"),
                     "glm(yc ~ x1 + x3 + x2, data = d, family = poisson)"),
 }
@@ -103,7 +106,7 @@ def test_building_blocks(fits, model):
 
 
 @pytest.mark.parametrize("model", ["lm", "lm_w_off", "binomial", "poisson_off", "Gamma_w",
-                                   "glm_rankdef"])
+                                   "glm_rankdef", "negbin"])
 @pytest.mark.parametrize("hc", [None, "HC0", "HC1", "HC2", "HC3"])
 def test_vcovCL_simulated(fits, model, hc):
     targ = "NULL" if hc is None else f'"{hc}"'
@@ -320,3 +323,18 @@ def test_unsupported_fits():
         rm.vcovCL(lmm, cluster="g")
     with pytest.raises(errors.FitError, match="lm and glm fits"):
         rm.coeftest(lmm)
+
+
+def test_vcovCL_from_the_terms_without_the_dense_matrix(fits):
+    # a fresh lm keeps no dense model matrix: the cluster sums come from its terms (numeric,
+    # factor, matrix-valued and interaction terms); then again with the matrix built
+    formula = "y ~ x1 * f + poly(x2, 2) + h + x1:x2"
+    r_raw(f"m_terms <- lm({formula}, data = d)")
+    for hc in ("HC0", "HC1"):
+        f = rm.lm(formula, DATA)
+        assert f.design.X is None
+        assert_matrix(rm.vcovCL(f, cluster=["g", "h"], type=hc),
+                      f'vcovCL(m_terms, cluster = ~g + h, type = "{hc}")')
+        f.design.model_matrix_array()
+        assert_matrix(rm.vcovCL(f, cluster=["g", "h"], type=hc),
+                      f'vcovCL(m_terms, cluster = ~g + h, type = "{hc}")')

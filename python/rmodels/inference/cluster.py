@@ -24,6 +24,7 @@ import pandas as pd
 from scipy.linalg import solve_triangular
 
 from ..errors import DataError
+from .design_sums import column_sums, design_cluster_sums
 from .estfun import ScoreParts, matrix_frame, residual_factor, sandwich_matrix, score_parts
 from .grouped import is_grouped, per_group
 
@@ -145,19 +146,7 @@ def cluster_codes(fit: Any, cluster: Any, n: int, multi0: bool = False) -> tuple
 
 def cluster_sums(psi: np.ndarray, codes: np.ndarray, m: int) -> np.ndarray:
     """Σ_{i∈g} ψᵢ for every cluster g (m × k), R's ``rowsum``."""
-    out = np.zeros((m, psi.shape[1]))
-    for j in range(psi.shape[1]):
-        out[:, j] = np.bincount(codes, weights=psi[:, j], minlength=m)
-    return out
-
-
-def cluster_score_sums(u: np.ndarray, X: np.ndarray, codes: np.ndarray, m: int) -> np.ndarray:
-    """Σ_{i∈g} uᵢ xᵢ for every cluster g (m × k) column by column, without forming the n × k
-    estimating functions."""
-    out = np.zeros((m, X.shape[1]))
-    for j in range(X.shape[1]):
-        out[:, j] = np.bincount(codes, weights=u * X[:, j], minlength=m)
-    return out
+    return column_sums(np.ones(len(codes)), psi, codes, m)
 
 
 def is_symmetric(M: np.ndarray) -> bool:
@@ -271,7 +260,7 @@ def meat_cl_matrix(fit: Any, parts: ScoreParts, cluster: Any, type: Optional[str
             if cc.g < n:
                 psi = cluster_sums(psi, cc.codes, cc.m)
         elif cc.g < n:
-            psi = cluster_score_sums(parts.res, parts.X, cc.codes, cc.m)
+            psi = design_cluster_sums(parts.design, parts.res, cc.codes, cc.m, parts.keep)
         else:
             psi = parts.scores()
         M += signs[i] * adj * (psi.T @ psi) / n

@@ -41,29 +41,39 @@ EPS = np.finfo(float).eps
 class ScoreParts:
     """What sandwich reads from a fit.
 
-    ``X`` (n × k) the model matrix without aliased columns; ``res`` (n,) the per-row factor of
-    the estimating functions (ψ = res · X); ``bread`` (k × k); ``names`` the k coefficient
-    names; ``is_lm`` (R class "lm", not "glm": vcovCL's default type); ``hat_weights`` the
-    weights of the hat matrix (None: unweighted); ``df_residual``; ``hat`` (n,) the leverages,
-    computed on first use."""
+    ``res`` (n,) the per-row factor of the estimating functions (ψᵢ = resᵢ xᵢ); ``bread``
+    (k × k); ``names`` the k non-aliased coefficient names and ``keep`` the mask of those
+    columns; ``is_lm`` (R class "lm", not "glm": vcovCL's default type); ``hat_weights`` the
+    weights of the hat matrix (None: unweighted); ``df_residual``; ``design`` the fit's design.
+    ``X`` (n × k, aliased columns dropped) and ``hat`` (the leverages) are computed on first
+    use (a large fit may not keep its dense model matrix)."""
 
-    X: np.ndarray
     res: np.ndarray
     bread: np.ndarray
     names: list
+    keep: np.ndarray
     is_lm: bool
     hat_weights: Optional[np.ndarray]
     df_residual: int
+    design: Any = field(repr=False)
     fit: Any = field(repr=False, default=None)
+    _X: Optional[np.ndarray] = field(repr=False, default=None)
     _hat: Optional[np.ndarray] = field(repr=False, default=None)
 
     @property
     def n(self) -> int:
-        return self.X.shape[0]
+        return len(self.res)
 
     @property
     def k(self) -> int:
-        return self.X.shape[1]
+        return len(self.names)
+
+    @property
+    def X(self) -> np.ndarray:  # noqa: N802 - the model matrix
+        if self._X is None:
+            X = self.design.model_matrix_array()
+            self._X = X if self.keep.all() else X[:, self.keep]
+        return self._X
 
     def scores(self) -> np.ndarray:
         """Ψ = res · X (n × k), sandwich's ``estfun``."""
@@ -95,24 +105,17 @@ def score_parts(fit: Any) -> ScoreParts:
     return lm_parts(fit) if isinstance(fit, LM) else glm_parts(fit)
 
 
-def kept_columns(X: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """X without the aliased columns (NaN coefficients); X itself when none is aliased."""
-    alias = np.isnan(coef)
-    return X[:, ~alias] if alias.any() else X
-
-
 def lm_parts(fit: LM) -> ScoreParts:
     """ψᵢ = wᵢ eᵢ xᵢ; bread = (R'R)⁻¹ · N (sandwich's ``estfun.lm``, ``bread.lm``)."""
     a = fit.arrays
-    coef = np.asarray(a.coefficients, dtype=float)
-    X = kept_columns(fit.design.model_matrix_array(), coef)
+    keep = ~np.isnan(np.asarray(a.coefficients, dtype=float))
     res = np.asarray(a.residuals, dtype=float)
     if a.weights is not None:
         res = res * a.weights
-    names = [nm for nm, c in zip(fit.coef_names, coef) if not np.isnan(c)]
+    names = [nm for nm, k in zip(fit.coef_names, keep) if k]
     n_used = a.rank + a.df_residual
     B = a.qr.cov_unscaled() * float(n_used)
-    return ScoreParts(X, res, B, names, True, a.weights, a.df_residual, fit)
+    return ScoreParts(res, B, names, keep, True, a.weights, a.df_residual, fit.design, fit)
 
 
 def glm_dispersion(fit: GLM) -> float:
@@ -127,15 +130,14 @@ def glm_dispersion(fit: GLM) -> float:
 def glm_parts(fit: GLM) -> ScoreParts:
     """ψᵢ = Wᵢ rᵢ xᵢ / φ; bread = (R'R)⁻¹ · N · φ (sandwich's ``estfun.glm``, ``bread.glm``)."""
     c = fit.core
-    coef = np.asarray(c.coefficients, dtype=float)
-    X = kept_columns(fit.design.model_matrix_array(), coef)
+    keep = ~np.isnan(np.asarray(c.coefficients, dtype=float))
     phi = glm_dispersion(fit)
     W = np.asarray(c.working_weights, dtype=float)
     res = np.asarray(c.working_residuals, dtype=float) * W / phi
-    names = [nm for nm, b in zip(fit.names, coef) if not np.isnan(b)]
+    names = [nm for nm, k in zip(fit.names, keep) if k]
     n_used = fit.rank + fit.df_residual()
     B = fit.cov_unscaled() * float(n_used) * phi
-    return ScoreParts(X, res, B, names, False, W, fit.df_residual(), fit)
+    return ScoreParts(res, B, names, keep, False, W, fit.df_residual(), fit.design, fit)
 
 
 def fit_hatvalues(fit: Any, n: int) -> np.ndarray:
