@@ -195,3 +195,27 @@ def test_coeftest_is_exported_with_r_names():
                  "meat", "coeftest", "coefci", "waldtest"):
         assert callable(getattr(rm, name))
     assert isinstance(rm.coeftest(rm.lm("y ~ x1", DATA)).table, pd.DataFrame)
+
+
+@pytest.mark.parametrize("model", ["lm", "pois"])
+def test_generics_on_coeftest(fits, model):
+    ct = rm.coeftest(fits[model], vcov=rm.vcovHC)
+    pd.testing.assert_frame_equal(rm.tidy(ct, conf_int=True), ct.tidy(conf_int=True))
+    ci = rm.confint(ct, level=0.9)
+    rcode = f"confint(coeftest(m_{model}, vcov. = vcovHC), level = 0.9)"
+    np.testing.assert_allclose(ci.to_numpy(), np.asarray(r(f"unname({rcode})"), dtype=float),
+                               rtol=TOL)
+    assert list(ci.columns) == r(f"colnames({rcode})")
+
+
+def test_grouped_glm_coeftest():
+    d = DATA.assign(grp=np.where(np.arange(len(DATA)) % 2 == 0, "u", "v"))
+    send_df(d, "dg2")
+    fl = rm.glm("yc ~ x1 + x2", d, family="poisson", by="grp")
+    td = rm.coeftest(fl, vcov=functools.partial(rm.vcovCL, cluster="g")).tidy()
+    for key in ("u", "v"):
+        r_raw(f"mg <- glm(yc ~ x1 + x2, family = poisson, data = dg2[dg2$grp == '{key}', ])")
+        rt = r("as.data.frame(tidy(coeftest(mg, vcov. = vcovCL(mg, cluster = ~g))))")
+        np.testing.assert_allclose(td[td["grp"] == key].iloc[:, 2:6].to_numpy(float),
+                                   rt.iloc[:, 1:].to_numpy(float), rtol=TOL)
+    assert (td["status"] == "ok").all()
