@@ -124,6 +124,10 @@ def test_vcovCL_cluster_forms(fits):
     assert_matrix(rm.vcovCL(f, cluster=DATA["g"]), want)
     assert_matrix(rm.vcovCL(f, cluster=DATA[["g", "h"]]), "vcovCL(m_lm, cluster = ~g + h)")
     assert_matrix(rm.vcovCL(f), "vcovCL(m_lm)")
+    # codes of non-whole numbers, of widely spread integers, and of strings
+    assert_matrix(rm.vcovCL(f, cluster=DATA["g"].to_numpy() / 3), want)
+    assert_matrix(rm.vcovCL(f, cluster=(DATA["g"].to_numpy() * 1e15).astype(np.int64)), want)
+    assert_matrix(rm.vcovCL(f, cluster=[f"c{v:.0f}" for v in DATA["g"]]), want)
     assert_matrix(rm.meatCL(f, cluster="g"), "meatCL(m_lm, cluster = ~g)")
 
 

@@ -49,8 +49,7 @@ def cluster_columns(fit: Any, cluster: Any, n: int) -> list:
     """The clustering variables of the fit's rows, as pandas Series (R's ``meatCL``: column
     names are read from the fit's data; a vector over all rows of the data is reduced to the
     rows in the fit)."""
-    if isinstance(cluster, str) or (isinstance(cluster, (list, tuple)) and cluster
-                                    and all(isinstance(c, str) for c in cluster)):
+    if is_column_names(fit, cluster, n):
         names = [cluster] if isinstance(cluster, str) else list(cluster)
         data = getattr(fit, "data", None)
         if data is None:
@@ -68,6 +67,19 @@ def cluster_columns(fit: Any, cluster: Any, n: int) -> list:
         else:
             cols = [pd.Series(arr) if not isinstance(arr, pd.Series) else arr]
     return [rows_of_fit(fit, c, n) for c in cols]
+
+
+def is_column_names(fit: Any, cluster: Any, n: int) -> bool:
+    """A name, or a list of names (multi-way); a list of strings as long as the fit's rows
+    that are not all column names of the data is a clustering vector."""
+    if isinstance(cluster, str):
+        return True
+    if not (isinstance(cluster, (list, tuple)) and cluster
+            and all(isinstance(c, str) for c in cluster)):
+        return False
+    data = getattr(fit, "data", None)
+    columns = set() if data is None else set(data.columns)
+    return len(cluster) != n or all(c in columns for c in cluster)
 
 
 def rows_of_fit(fit: Any, col: pd.Series, n: int) -> pd.Series:
@@ -94,7 +106,7 @@ def integer_codes(values: np.ndarray) -> Optional[ClusterCodes]:
     if values.dtype.kind not in "iuf" or len(values) == 0:
         return None
     lo, hi = values.min(), values.max()
-    if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo >= 4 * len(values):
+    if not (np.isfinite(lo) and np.isfinite(hi)) or float(hi) - float(lo) >= 4 * len(values):
         return None
     codes = (values - lo).astype(np.int64)
     if values.dtype.kind == "f" and not np.array_equal(codes + lo, values):

@@ -150,7 +150,7 @@ def bw_newey_west_value(parts: ScoreParts, order_by: Any = None, kernel: str = "
     m = int(np.floor((3 if prewhite > 0 else 4) * (n / 100) ** mrate))
     U, _ = prewhitened(U, int(prewhite))
     n = U.shape[0]
-    hw = U @ w if len(w) == U.shape[1] else U[:, 0] * w[0]
+    hw = U @ w
     sigma = np.array([hw[: n - j] @ hw[j:] / n for j in range(m + 1)])
     lags = np.arange(1, m + 1)
     s0 = sigma[0] + 2 * sigma[1:].sum()
