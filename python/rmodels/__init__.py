@@ -49,6 +49,25 @@ from .generics import (  # noqa: F401
     tidy,
     vcov,
 )
+from .inference import (  # noqa: F401  (sandwich and lmtest)
+    NeweyWest,
+    bread,
+    bwAndrews,
+    bwNeweyWest,
+    coefci,
+    coeftest,
+    estfun,
+    kernHAC,
+    meat,
+    meatCL,
+    meatHC,
+    sandwich,
+    vcovCL,
+    vcovHAC,
+    vcovHC,
+    waldtest,
+    weightsAndrews,
+)
 from .models import (  # noqa: F401
     Gamma,
     binomial,

@@ -91,4 +91,6 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     if not singular_ok and fit["rank"] < len(design.columns):
         raise FitError("singular fit encountered")
     extra = lm_call_args(data_name, subset, weights, offset, na_action, singular_ok)
-    return LM(design, fit, extra, tol, offset_arg=offset)
+    out = LM(design, fit, extra, tol, offset_arg=offset)
+    out.data = data  # a reference (no copy): sandwich's cluster columns are read from it
+    return out

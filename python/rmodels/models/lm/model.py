@@ -55,6 +55,7 @@ class LM:
         self.call_args = list(call_args)
         self.tol = tol
         self.offset_arg = offset_arg
+        self.data: Any = None  # the data frame of the call (set by lm(); a reference)
         self.coef_names = list(design.columns)
         self.assign = np.asarray(design.assign, dtype=np.int64)
         self.intercept = bool(design.intercept)
