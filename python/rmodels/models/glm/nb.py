@@ -16,6 +16,7 @@ from scipy.special import digamma, gammaln, polygamma
 from ... import printing as rf
 from ...design import build_design
 from ...errors import DataError, FitError, RModelsWarning
+from ...frame import as_data_frame
 from ..contract import AnovaTable, LogLik
 from ..families import negative_binomial, poisson
 from .anova import negbin_lr_table
@@ -138,6 +139,7 @@ def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = 
     """Negative binomial GLM as MASS's ``glm.nb``: a Poisson (or ``init_theta``) fit, then
     alternate theta by ``theta.ml`` and IRLS with ``negative.binomial(theta)``
     (:func:`alternate_theta`)."""
+    data = as_data_frame(data)
     link_given = link is not None
     link = "log" if link is None else link
     ctrl, _ = glm_control(control)

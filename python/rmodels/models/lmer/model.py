@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import RModelsWarning
+from ...frame import optional_data_frame
 from ..contract import RowLabels
 from . import broom
 from .anova import anova_fixed_terms, anova_lrt
@@ -230,6 +231,7 @@ class LmerMod:
         on the data's index (NaN-padded under ``na_action="exclude"``); with it, on
         ``newdata``'s index."""
         population = is_population(re_form)
+        newdata = optional_data_frame(newdata)
         if newdata is None:
             return self.rows.naresid(population_values(self) if population
                                      else fitted_values(self))
@@ -285,7 +287,7 @@ class LmerMod:
         """broom.mixed's ``augment.merMod``: the model frame with ``.fitted .resid .hat
         .cooksd .fixed .mu .offset .sqrtXwt .sqrtrwt .weights .wtres``, indexed by the data's
         labels of the rows in the fit; with ``newdata``, ``newdata`` and ``.fitted``."""
-        return broom.augment(self, newdata)
+        return broom.augment(self, optional_data_frame(newdata))
 
     # -- printing --------------------------------------------------------------------------
     def summary(self) -> LmerSummary:
