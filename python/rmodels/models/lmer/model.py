@@ -76,6 +76,22 @@ class LmerMod:
         optinfo = fit_pls(model, re, y, reml, control)
         return cls(design, re, X, columns, reml, control, call, fit_msgs, model, optinfo)
 
+    # -- pickling: the compiled model is a handle, rebuilt from the arrays it was made of -----
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("model", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.model = self.rebuild_model()
+
+    def rebuild_model(self) -> Any:
+        """The compiled PLS model of this fit's data (as the fit made it; nothing is
+        re-optimised): what a loaded pickle evaluates ``devfun``/``profile`` with."""
+        return pls_model(np.asfortranarray(self.X), self.y, self.prior_weights,
+                         self.offset_values, self.re, self.control)
+
     def set_theta(self, theta: np.ndarray) -> None:
         """Solve the penalized least squares problem at θ and keep its solution (lme4's
         ``setTheta`` + ``solve``)."""
