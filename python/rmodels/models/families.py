@@ -17,8 +17,6 @@ from functools import cache, cached_property
 from typing import Union
 
 import numpy as np
-from scipy import stats
-from scipy.special import gammaln
 
 from .. import _core
 from .. import printing as rf
@@ -150,6 +148,8 @@ class Family:
 
     def aic(self, y, n, mu, wt, dev: float) -> float:
         """R's ``family$aic(y, n, mu, wt, dev)`` (without the ``+ 2 * rank``); NaN for quasi."""
+        from scipy import stats
+        from scipy.special import gammaln
         y = np.asarray(y, float)
         mu = np.asarray(mu, float)
         wt = np.asarray(wt, float)

@@ -14,7 +14,6 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ...design import build_design
 from ...errors import FitError
@@ -124,6 +123,7 @@ class GLM(GlmResults):
 
     def confint_default(self, parm: Any = None, level: float = 0.95) -> pd.DataFrame:
         """Wald intervals beta +- z_{(1+level)/2} se (R's ``confint.default``)."""
+        from scipy import stats
         a = (1 - level) / 2
         names = self.parm_names(parm)
         cf = self.coefficients[names].to_numpy()
