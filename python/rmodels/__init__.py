@@ -1,6 +1,31 @@
-"""rmodels: R's model calls (lm, glm, lmer) for Python, computed by a compiled C++ core."""
+"""rmodels: R's model calls for Python — R's formulas, numbers, names and printouts, computed by
+a compiled C++ core. R is never needed at run time.
 
-from __future__ import annotations
+Fitting (formula text as in R; data a pandas or polars DataFrame or a pyarrow Table):
+    lm(formula, data, weights=, subset=, by=)    linear model (R's lm); by= one fit per group
+    glm(formula, data, family=, weights=, by=)   generalized linear model (R's glm)
+    glm_nb(formula, data)                        negative binomial GLM (MASS's glm.nb)
+    lmer(formula, data, REML=True)               linear mixed model (lme4's lmer)
+    model_matrix(formula, data)                  R's model.matrix; model_frame: R's model.frame
+
+Results (R's generics, also methods of the fits):
+    summary(fit)                                 R's printed summary (str() of the result)
+    coef, vcov, confint, fitted, residuals, predict(fit, newdata)
+    anova(fit[, fit2...]), logLik, AIC, BIC, deviance, sigma, nobs, df_residual
+    hatvalues, rstandard, rstudent, cooks_distance
+    fixef, ranef, VarCorr, isSingular, REMLcrit  (lme4's, for lmer fits)
+    tidy, glance, augment                        broom's tables (broom.mixed's for lmer)
+
+Families (R's family functions; ``family=`` also takes R's text, 'Gamma(link = "log")'):
+    gaussian, binomial, poisson, Gamma, inverse_gaussian, quasi, quasibinomial, quasipoisson,
+    negative_binomial, power
+
+Errors and warnings: RModelsError (FormulaError, DataError, FitError) and RModelsWarning
+subclasses carrying R's messages.
+
+Command line: ``python -m rmodels lm|glm|lmer FORMULA FILE [--summary|--tidy|--glance]``
+(also the ``rmodels`` console script; see :mod:`rmodels.cli`).
+"""
 
 from . import _core  # noqa: F401
 from .batch import FitList, glm, lm  # noqa: F401  (by= grouped fits; else lm.lm / glm.glm)

@@ -64,66 +64,83 @@ def anova(fit: Any, *others: Any, **kwargs: Any) -> Any:
 
 
 def logLik(fit: Any, **kwargs: Any) -> Any:  # noqa: N802 - R's name
+    """The log-likelihood (R's ``logLik``; lme4's ``logLik`` for a mixed model, the REML
+    log-likelihood for a REML fit)."""
     return _method(fit, "logLik")(**kwargs)
 
 
 def AIC(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    """Akaike's information criterion, -2 logLik + 2 df (R's ``AIC``)."""
     return _method(fit, "AIC")(**kwargs)
 
 
 def BIC(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    """The Bayesian information criterion, -2 logLik + log(n) df (R's ``BIC``)."""
     return _method(fit, "BIC")(**kwargs)
 
 
 def deviance(fit: Any, **kwargs: Any) -> Any:
+    """The deviance (R's ``deviance``; the residual sum of squares of an lm)."""
     return _method(fit, "deviance")(**kwargs)
 
 
 def sigma(fit: Any, **kwargs: Any) -> Any:
+    """The residual standard deviation (R's ``sigma``)."""
     return _method(fit, "sigma")(**kwargs)
 
 
 def nobs(fit: Any, **kwargs: Any) -> Any:
+    """The number of observations used (R's ``nobs``)."""
     return _method(fit, "nobs")(**kwargs)
 
 
 def df_residual(fit: Any, **kwargs: Any) -> Any:
+    """The residual degrees of freedom (R's ``df.residual``)."""
     return _method(fit, "df_residual")(**kwargs)
 
 
 def fixef(fit: Any, **kwargs: Any) -> Any:
+    """The fixed-effect coefficients of a mixed model (lme4's ``fixef``)."""
     return _method(fit, "fixef")(**kwargs)
 
 
 def ranef(fit: Any, **kwargs: Any) -> Any:
+    """The conditional modes of the random effects (lme4's ``ranef``)."""
     return _method(fit, "ranef")(**kwargs)
 
 
 def VarCorr(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    """The variance components of a mixed model (lme4's ``VarCorr``)."""
     return _method(fit, "VarCorr")(**kwargs)
 
 
 def isSingular(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    """Whether a mixed model's fit is singular (lme4's ``isSingular``)."""
     return _method(fit, "isSingular")(**kwargs)
 
 
 def REMLcrit(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
+    """The REML criterion at the optimum (lme4's ``REMLcrit``)."""
     return _method(fit, "REMLcrit")(**kwargs)
 
 
 def hatvalues(fit: Any, **kwargs: Any) -> Any:
+    """The diagonal of the hat matrix (R's ``hatvalues``)."""
     return _method(fit, "hatvalues")(**kwargs)
 
 
 def cooks_distance(fit: Any, **kwargs: Any) -> Any:
+    """Cook's distances (R's ``cooks.distance``)."""
     return _method(fit, "cooks_distance")(**kwargs)
 
 
 def rstandard(fit: Any, **kwargs: Any) -> Any:
+    """Standardized residuals (R's ``rstandard``)."""
     return _method(fit, "rstandard")(**kwargs)
 
 
 def rstudent(fit: Any, **kwargs: Any) -> Any:
+    """Studentized (leave-one-out) residuals (R's ``rstudent``)."""
     return _method(fit, "rstudent")(**kwargs)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..design import Design
 from ..errors import DataError, FitError
+from ..frame import as_data_frame
 from ..models import Family, as_family
 from ..models.glm import GLM, glm_control, response_matrix, warning_class
 from ..models.glm import glm as glm_single
@@ -62,6 +63,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     take more than about two seconds when standard error is a terminal.
     Returns a :class:`FitList`; other arguments as :func:`rmodels.models.lm.lm`.
     """
+    data = as_data_frame(data)
     if by is None:
         return lm_single(formula, data, weights=weights, subset=subset, offset=offset,
                          na_action=na_action, tol=tol, singular_ok=singular_ok,
@@ -98,6 +100,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     :func:`lm`; ``start``/``etastart``/``mustart`` are not available with ``by``. Returns a
     :class:`FitList`; other arguments as :func:`rmodels.models.glm.glm`.
     """
+    data = as_data_frame(data)
     if by is None:
         return glm_single(formula, data, family=family, weights=weights, subset=subset,
                           offset=offset, na_action=na_action, start=start, etastart=etastart,

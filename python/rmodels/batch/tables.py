@@ -19,8 +19,6 @@ from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
-from scipy import special
-from scipy import stats as sps
 
 from ..errors import RModelsWarning
 from ..models import Family
@@ -70,6 +68,7 @@ def t_upper_tail(x: np.ndarray, df: np.ndarray) -> np.ndarray:
     """``scipy.stats.t.sf(x, df)`` for df > 0 (the same values: SciPy's ``t.sf`` is
     ``stdtr(df, -x)``), evaluated in two threads for long inputs (the ufunc releases the
     GIL)."""
+    from scipy import special
     n = len(x)
     if n < _THREADED_TAIL:
         return special.stdtr(df, -x)
@@ -96,6 +95,7 @@ def lm_tidy(cols: GroupColumns, conf_int: bool = False,
             conf_level: float = 0.95) -> tuple[pd.DataFrame, np.ndarray]:
     """broom's ``tidy.lm`` of every group: p = 2 pt(|t|, df, lower = FALSE) (NaN when the
     residual df is 0); with ``conf_int`` R's ``confint.lm``, β̂ ± qt((1 ± level)/2, df)·SE."""
+    from scipy import stats as sps
     ncols = np.diff(cols.col_ptr)
     counts = np.where(cols.ok, ncols, 1)
     gid, union = _long_positions(cols, counts, lambda g, k: k)
@@ -120,6 +120,7 @@ def lm_tidy(cols: GroupColumns, conf_int: bool = False,
 def glm_tidy(cols: GroupColumns, family: Family) -> tuple[pd.DataFrame, np.ndarray]:
     """broom's ``tidy.glm`` of every group (summary.glm's table): z tests for a fixed
     dispersion, t tests otherwise (NaN without residual df)."""
+    from scipy import stats as sps
     counts = np.where(cols.ok, cols.rank, 1)
     gid, union = _long_positions(cols, counts, lambda g, k: cols.pivot[g, k])
     z = _take(cols.statistic, gid, union)
@@ -142,6 +143,7 @@ def int_column(values: np.ndarray, failed: np.ndarray) -> np.ndarray:
 
 
 def _f_upper(stat: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> np.ndarray:
+    from scipy import stats as sps
     pv = np.full(len(stat), np.nan)
     ok = ~np.isnan(stat) & (d1 > 0) & (d2 > 0)
     pv[ok] = sps.f.sf(stat[ok], d1[ok], d2[ok])

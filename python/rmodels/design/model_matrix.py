@@ -41,6 +41,7 @@ from ..frame import (
     Env,
     Factor,
     Mat,
+    as_data_frame,
     evaluate,
     finish_variable,
     take,
@@ -358,8 +359,7 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
     """Evaluate ``formula`` on ``data`` as R's model.frame + model.matrix (see module doc).
     ``materialize=False`` leaves ``X`` unbuilt (``model_matrix_array()`` builds it on demand;
     ``design_rows()`` gives the matrix by rows)."""
-    if not isinstance(data, pd.DataFrame):
-        raise DataError("'data' must be a pandas DataFrame")
+    data = as_data_frame(data)
     if na_action not in ("omit", "exclude", "fail", "pass"):
         raise DataError("na_action must be 'omit', 'exclude' or 'fail'")
     t = make_terms(formula, data_columns=data.columns)

@@ -13,7 +13,15 @@ import pandas as pd
 
 from ..errors import DataError
 from ..formula.terms import Terms
-from ..frame import Env, Factor, char_to_factor, evaluate, finish_variable, variable_na
+from ..frame import (
+    Env,
+    Factor,
+    as_data_frame,
+    char_to_factor,
+    evaluate,
+    finish_variable,
+    variable_na,
+)
 from .fill import fill_model_matrix
 
 
@@ -39,8 +47,7 @@ class ModelSpec:
     def evaluate_variables(self, newdata: pd.DataFrame, indices: Sequence[int]) -> dict:
         """The variables ``indices`` evaluated in ``newdata`` with the recorded transform
         states, factors re-coded to the fit's levels (var index -> value)."""
-        if not isinstance(newdata, pd.DataFrame):
-            raise DataError("'newdata' must be a pandas DataFrame")
+        newdata = as_data_frame(newdata, "newdata")
         env = Env(newdata, self.formula_text, states=self.states, record=False)
         out = {}
         for i in indices:

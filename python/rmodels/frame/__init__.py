@@ -10,9 +10,9 @@ Data-dependent transforms at the top of a variable (``poly``, ``scale``, ``ns``,
 their state so that new data is encoded exactly as the training data (R's ``predvars``).
 
 Modules: ``values`` (R's value types: factor, matrix column, character, logical),
-``columns`` (a data column as an R value), ``interpreter`` (operators, argument matching, the
-function table), ``functions`` (the R functions a formula may call), ``transforms`` (poly,
-scale, splines, contrasts).
+``columns`` (a data column as an R value), ``native`` (polars and pyarrow data as pandas),
+``interpreter`` (operators, argument matching, the function table), ``functions`` (the R
+functions a formula may call), ``transforms`` (poly, scale, splines, contrasts).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from . import (
 )
 from .columns import column_value, series_value
 from .interpreter import FUNCTIONS, Env, evaluate
+from .native import as_data_frame, optional_data_frame
 from .values import (
     Char,
     Factor,
@@ -45,6 +46,7 @@ __all__ = [
     "Factor",
     "Logical",
     "Mat",
+    "as_data_frame",
     "VarState",
     "char_to_factor",
     "column_value",
@@ -53,6 +55,7 @@ __all__ = [
     "format_number_label",
     "interaction_factor",
     "numeric_to_factor",
+    "optional_data_frame",
     "series_value",
     "take",
     "variable_na",

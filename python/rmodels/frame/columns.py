@@ -1,8 +1,12 @@
 """frame, columns: a data frame's column read as the R value ``model.frame`` sees (numeric →
-double, Categorical → factor keeping its level order, bool → logical, strings → character).
+double, Categorical → factor keeping its level order, bool → logical, strings → character,
+dates → R's Date as days since 1970-01-01, date-times → R's POSIXct as seconds since
+1970-01-01 UTC).
 """
 
 from __future__ import annotations
+
+import datetime
 
 import numpy as np
 import pandas as pd
@@ -52,18 +56,53 @@ def series_value(s: pd.Series, name: str = "x"):
         return Logical(s.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_numeric_dtype(dt):
         return _canonical_nan(s.to_numpy(dtype=np.float64, na_value=np.nan))
-    if pd.api.types.is_datetime64_any_dtype(dt) or pd.api.types.is_timedelta64_dtype(dt):
-        raise DataError(f"column '{name}' has a date/time type; convert it to numbers first")
+    if _is_arrow_date(dt):  # a pandas column of Arrow dates: R's Date, in days
+        return posixct_seconds(s.astype("datetime64[s]")) / 86400.0
+    if pd.api.types.is_datetime64_any_dtype(dt):
+        return posixct_seconds(s)
+    if pd.api.types.is_timedelta64_dtype(dt):
+        raise DataError(f"column '{name}' holds time differences; convert them to numbers first")
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     uniq = list(uniques)
     if uniq and all(isinstance(v, (bool, np.bool_)) for v in uniq):
         lut = np.array([1.0 if v else 0.0 for v in uniq] + [np.nan])
         return Logical(lut[codes])
+    if uniq and all(_is_date(v) for v in uniq):
+        lut = np.array([float(v.toordinal() - _EPOCH_ORDINAL) for v in uniq] + [np.nan])
+        return lut[codes]  # R's Date: days since 1970-01-01
     labels = [str(v) for v in uniq]
     if len(set(labels)) != len(labels):  # mixed types that print alike ("1" and 1)
         vals = np.array(labels + [None], dtype=object)[codes]
         return Char(vals)
     return Char(codes=np.asarray(codes, dtype=np.int64), uniques=labels)
+
+
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+
+
+def _is_date(v) -> bool:
+    """A calendar date (``datetime.date``; not a ``datetime``, which has a time of day)."""
+    return isinstance(v, datetime.date) and not isinstance(v, datetime.datetime)
+
+
+def _is_arrow_date(dtype) -> bool:
+    """An Arrow ``date32``/``date64`` type (pandas' ArrowDtype)."""
+    return str(getattr(dtype, "pyarrow_dtype", "")).startswith("date")
+
+
+def posixct_seconds(s: pd.Series) -> np.ndarray:
+    """R's POSIXct value of a date-time Series: seconds since 1970-01-01 00:00 UTC as doubles
+    (a time zone only changes how R prints the instant, not its number); NaT → NaN."""
+    if s.dt.tz is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    if not isinstance(s.dtype, np.dtype):  # e.g. an Arrow timestamp: as NumPy nanoseconds
+        s = s.astype("datetime64[ns]")
+    values = s.to_numpy()
+    unit, _ = np.datetime_data(values.dtype)
+    ticks = values.view(np.int64)
+    out = ticks / np.float64(np.timedelta64(1, "s") / np.timedelta64(1, unit))
+    out[np.isnat(values)] = np.nan
+    return out
 
 
 def _canonical_nan(arr: np.ndarray) -> np.ndarray:

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from typing import Union
 
 import numpy as np
-from scipy import stats
-from scipy.special import gammaln
 
 from .. import _core
 from .. import printing as rf
 from ..errors import FitError, RModelsWarning
+from .family_text import FamilyCall, parse_family
 
 __all__ = [
     "Family", "gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson", "Gamma",
@@ -32,6 +31,19 @@ __all__ = [
 _LINKS = ("logit", "probit", "cauchit", "cloglog", "identity", "log", "sqrt", "1/mu^2",
           "inverse")
 _QUASI_VARIANCES = ("constant", "mu(1-mu)", "mu", "mu^2", "mu^3")
+# Each family's okLinks in R 4.2.2 (the order of its error message); a link outside them is
+# accepted only as a string make.link knows.
+OK_LINKS = {
+    "gaussian": ("inverse", "log", "identity"),
+    "binomial": ("logit", "probit", "cloglog", "cauchit", "log"),
+    "quasibinomial": ("logit", "probit", "cloglog", "cauchit", "log"),
+    "poisson": ("log", "identity", "sqrt"),
+    "quasipoisson": ("log", "identity", "sqrt"),
+    "Gamma": ("inverse", "log", "identity"),
+    "inverse.gaussian": ("inverse", "log", "identity", "1/mu^2"),
+    "quasi": _LINKS,
+    "negative binomial": ("identity", "log", "sqrt"),  # MASS's negative.binomial
+}
 # R's families whose dispersion is fixed at 1 (summary.glm: z statistics).
 _FIXED_DISPERSION = ("binomial", "poisson")
 
@@ -136,6 +148,8 @@ class Family:
 
     def aic(self, y, n, mu, wt, dev: float) -> float:
         """R's ``family$aic(y, n, mu, wt, dev)`` (without the ``+ 2 * rank``); NaN for quasi."""
+        from scipy import stats
+        from scipy.special import gammaln
         y = np.asarray(y, float)
         mu = np.asarray(mu, float)
         wt = np.asarray(wt, float)
@@ -185,12 +199,22 @@ def _vector(a, shape: tuple[int, ...] | None = None) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), shape))
 
 
-def _check_link(link, family: str, ok: tuple[str, ...]) -> tuple[str, float]:
+def link_not_available(link: str, family: str) -> FitError:
+    """R's error for a link that is neither one of the family's okLinks nor a string."""
+    if family == "negative binomial":  # MASS's wording
+        ok = OK_LINKS[family]
+        return FitError(f"\"{link}\" link not available for negative binomial family; "
+                        "available links are " + ", ".join(f'"{x}"' for x in ok[:-1])
+                        + f' and "{ok[-1]}"')
+    return FitError(f"link \"{link}\" not available for {family} family; available links are "
+                    + ", ".join(f"\u2018{x}\u2019" for x in OK_LINKS[family]))
+
+
+def _check_link(link, family: str) -> tuple[str, float]:
     if isinstance(link, Power):
         return link.name, link.lam
     if not isinstance(link, str):
-        raise FitError(f"link \"{link}\" not available for {family} family; available links are "
-                       + ", ".join(f"\u2018{x}\u2019" for x in ok))
+        raise link_not_available(str(link), family)
     if link not in _LINKS:
         raise FitError(f"\u2018{link}\u2019 link not recognised")
     return link, 1.0
@@ -209,45 +233,44 @@ def _call(name: str, link: str, default: str, extra: str = "") -> str:
 
 def gaussian(link: str = "identity") -> Family:
     """R's ``gaussian()``: V(mu) = 1; links identity (default), log, inverse."""
-    name, lam = _check_link(link, "gaussian", ("inverse", "log", "identity"))
+    name, lam = _check_link(link, "gaussian")
     return Family("gaussian", name, "", lam, _call("gaussian", name, "identity"))
 
 
 def binomial(link: str = "logit") -> Family:
     """R's ``binomial()``: V(mu) = mu(1 - mu); links logit (default), probit, cauchit, log,
     cloglog."""
-    name, lam = _check_link(link, "binomial", ("logit", "probit", "cloglog", "cauchit", "log"))
+    name, lam = _check_link(link, "binomial")
     return Family("binomial", name, "", lam, _call("binomial", name, "logit"))
 
 
 def quasibinomial(link: str = "logit") -> Family:
     """R's ``quasibinomial()``: binomial variance, estimated dispersion, no AIC."""
-    name, lam = _check_link(link, "quasibinomial",
-                            ("logit", "probit", "cloglog", "cauchit", "log"))
+    name, lam = _check_link(link, "quasibinomial")
     return Family("quasibinomial", name, "", lam, _call("quasibinomial", name, "logit"))
 
 
 def poisson(link: str = "log") -> Family:
     """R's ``poisson()``: V(mu) = mu; links log (default), identity, sqrt."""
-    name, lam = _check_link(link, "poisson", ("log", "identity", "sqrt"))
+    name, lam = _check_link(link, "poisson")
     return Family("poisson", name, "", lam, _call("poisson", name, "log"))
 
 
 def quasipoisson(link: str = "log") -> Family:
     """R's ``quasipoisson()``: Poisson variance, estimated dispersion, no AIC."""
-    name, lam = _check_link(link, "quasipoisson", ("log", "identity", "sqrt"))
+    name, lam = _check_link(link, "quasipoisson")
     return Family("quasipoisson", name, "", lam, _call("quasipoisson", name, "log"))
 
 
 def Gamma(link: str = "inverse") -> Family:  # noqa: N802 - R's name
     """R's ``Gamma()``: V(mu) = mu^2; links inverse (default), identity, log."""
-    name, lam = _check_link(link, "Gamma", ("inverse", "identity", "log"))
+    name, lam = _check_link(link, "Gamma")
     return Family("Gamma", name, "", lam, _call("Gamma", name, "inverse"))
 
 
 def inverse_gaussian(link: str = "1/mu^2") -> Family:
     """R's ``inverse.gaussian()``: V(mu) = mu^3; links 1/mu^2 (default), inverse, identity, log."""
-    name, lam = _check_link(link, "inverse.gaussian", ("1/mu^2", "inverse", "identity", "log"))
+    name, lam = _check_link(link, "inverse.gaussian")
     return Family("inverse.gaussian", name, "", lam,
                   _call("inverse.gaussian", name, "1/mu^2"))
 
@@ -255,7 +278,7 @@ def inverse_gaussian(link: str = "1/mu^2") -> Family:
 def quasi(link: Union[str, Power] = "identity", variance: str = "constant") -> Family:
     """R's ``quasi(link, variance)``: variance "constant", "mu(1-mu)", "mu", "mu^2" or "mu^3";
     any of R's links or ``power(lambda)``."""
-    name, lam = _check_link(link, "quasi", _LINKS)
+    name, lam = _check_link(link, "quasi")
     v = variance.replace(" ", "")
     if v not in _QUASI_VARIANCES:
         raise FitError(f"'variance' \"{v}\" is invalid: possible values are \"mu(1-mu)\", "
@@ -273,7 +296,7 @@ def quasi(link: Union[str, Power] = "identity", variance: str = "constant") -> F
 def negative_binomial(theta: float, link: str = "log") -> Family:
     """MASS's ``negative.binomial(theta)``: V(mu) = mu + mu^2 / theta; links log (default),
     identity, sqrt. Its R family name is ``Negative Binomial(<round(theta, 4)>)``."""
-    name, lam = _check_link(link, "negative binomial", ("log", "identity", "sqrt"))
+    name, lam = _check_link(link, "negative binomial")
     label = rf.format_num([rf.round_r(float(theta), 4)])[0]
     return Family(f"Negative Binomial({label})", name, "", lam,
                   f"negative.binomial({theta!r})", float(theta))
@@ -286,6 +309,9 @@ _BY_NAME = {
 }
 
 
+_FAMILY_FUNCTIONS = dict(_BY_NAME, **{"negative.binomial": negative_binomial})
+
+
 @cache
 def _default_family(name: str) -> Family:
     # a family with its default link, made once per name (Family is frozen; its compiled
@@ -294,7 +320,9 @@ def _default_family(name: str) -> Family:
 
 
 def as_family(family: Union[str, Family]) -> Family:
-    """A :class:`Family` from an object or R's family name (``"binomial"``, ``"Gamma"`` ...)."""
+    """A :class:`Family` from an object, R's family name (``"binomial"``, ``"Gamma"`` ...) or
+    a family call written in R (``'Gamma(link = "log")'``, ``"poisson(link = log)"``; read by
+    the formula parser, never ``eval``: :mod:`.family_text`)."""
     if isinstance(family, Family):
         return family
     if callable(family) and getattr(family, "__name__", "") in {f.__name__ for f in
@@ -302,4 +330,21 @@ def as_family(family: Union[str, Family]) -> Family:
         return family()
     if isinstance(family, str) and family in _BY_NAME:
         return _default_family(family)
+    if isinstance(family, str):
+        return family_from_call(parse_family(family))
     raise FitError(f"'family' not recognized: {family!r}")
+
+
+def family_from_call(call: FamilyCall) -> Family:
+    """The family a parsed family call makes, with R's checks: an unquoted link must be one
+    of the family's okLinks; the printed call is the call as written."""
+    args = dict(call.args)
+    ok_key = "negative binomial" if call.name == "negative.binomial" else call.name
+    if call.unquoted_link and args["link"] not in OK_LINKS[ok_key]:
+        raise link_not_available(args["link"], ok_key)
+    if isinstance(args.get("link"), float):
+        args["link"] = power(args["link"])
+    if call.name == "negative.binomial" and "theta" not in args:
+        raise FitError('argument "theta" is missing, with no default')
+    fam = _FAMILY_FUNCTIONS[call.name](**args)
+    return fam if call.call_text is None else replace(fam, call_text=call.call_text)

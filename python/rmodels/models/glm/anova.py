@@ -10,7 +10,6 @@ from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ... import printing as rf
 from ...errors import FitError, RModelsWarning
@@ -109,6 +108,7 @@ def stat_anova(table: pd.DataFrame, test: str, scale: float, df_scale: float,
                n: int) -> pd.DataFrame:
     """R's ``stat.anova``: the test columns (Pr(>Chi), F and Pr(>F), or Cp) of a deviance
     table with dispersion ``scale`` estimated on ``df_scale`` df (Inf: known)."""
+    from scipy import stats
     table = table.copy()
     dfs = table["Df"].to_numpy(float)
     if test in ("Rao", "LRT", "Chisq"):
@@ -217,6 +217,7 @@ def negbin_lr_table(models: Sequence[str], thetas: Sequence[float],
                     response: str) -> NegBinAnova:
     """anova.negbin of several fits: the fits ordered by decreasing residual df, each compared
     with the one before by the likelihood-ratio statistic (chi-squared on the df difference)."""
+    from scipy import stats
     order = np.argsort([-d for d in df_residuals], kind="stable")
     nt = len(order)
     dfs = np.array([df_residuals[k] for k in order], float)

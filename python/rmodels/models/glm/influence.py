@@ -13,7 +13,6 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import solve_triangular
 
 from ... import _core
 from .results import GlmResults
@@ -36,6 +35,7 @@ class GlmInfluence:
 
 def solve_lower(L: np.ndarray, B: np.ndarray) -> np.ndarray:
     """L^{-1} B for a lower-triangular L (an empty result for a 0 x 0 L)."""
+    from scipy.linalg import solve_triangular
     if L.shape[0] == 0:
         return np.zeros((0,) + B.shape[1:])
     return solve_triangular(L, B, lower=True)

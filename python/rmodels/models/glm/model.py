@@ -14,10 +14,10 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ...design import build_design
 from ...errors import FitError
+from ...frame import as_data_frame, optional_data_frame
 from ..contract import AnovaTable, perc_labels
 from ..families import Family, as_family
 from . import broom
@@ -77,7 +77,7 @@ class GLM(GlmResults):
         the data's index labels (newdata's index for newdata); with ``se_fit`` a DataFrame
         ``fit, se_fit`` (``attrs["residual_scale"]`` = sqrt(dispersion)), se on the response
         scale = se_link * |mu.eta(eta)|."""
-        return predict_glm(self, newdata, type=type, se_fit=se_fit)
+        return predict_glm(self, optional_data_frame(newdata), type=type, se_fit=se_fit)
 
     # ---- influence --------------------------------------------------------------------------
     def hatvalues(self) -> pd.Series:
@@ -123,6 +123,7 @@ class GLM(GlmResults):
 
     def confint_default(self, parm: Any = None, level: float = 0.95) -> pd.DataFrame:
         """Wald intervals beta +- z_{(1+level)/2} se (R's ``confint.default``)."""
+        from scipy import stats
         a = (1 - level) / 2
         names = self.parm_names(parm)
         cf = self.coefficients[names].to_numpy()
@@ -156,7 +157,8 @@ class GLM(GlmResults):
         """broom's ``augment.glm``: the model frame (or newdata) with .fitted [, .se.fit] and,
         without newdata, .resid, .std.resid, .hat, .sigma, .cooksd; rows on the data's index
         labels (newdata's for newdata), R's row names in ``.rownames`` as broom has them."""
-        return broom.augment_glm(self, newdata, type_predict, type_residuals, se_fit)
+        return broom.augment_glm(self, optional_data_frame(newdata), type_predict,
+                                 type_residuals, se_fit)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,6 +190,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     "maxit": 25, "trace": False}``; ``contrasts`` as R's (e.g. ``{"f": "contr.sum"}``).
     ``data_name`` is the name the printed call gives the data.
     """
+    data = as_data_frame(data)
     fam = as_family("gaussian" if family is None else family)
     ctrl, trace = glm_control(control)
     d = build_design(formula, data, subset=subset, weights=weights, offset=offset,

@@ -11,11 +11,11 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import digamma, gammaln, polygamma
 
 from ... import printing as rf
 from ...design import build_design
 from ...errors import DataError, FitError, RModelsWarning
+from ...frame import as_data_frame
 from ..contract import AnovaTable, LogLik
 from ..families import negative_binomial, poisson
 from .anova import negbin_lr_table
@@ -37,6 +37,7 @@ __all__ = ["glm_nb", "NegBinGLM", "NegBinSummary", "theta_ml", "nb_loglik"]
 def nb_loglik(th: float, mu: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     """Negative binomial log-likelihood of glm.nb: sum w (lgamma(th + y) - lgamma(th)
     - lgamma(y + 1) + th log th + y log(mu + (y == 0)) - (th + y) log(th + mu))."""
+    from scipy.special import gammaln
     return float(np.sum(w * (gammaln(th + y) - gammaln(th) - gammaln(y + 1) + th * math.log(th)
                              + y * np.log(mu + (y == 0)) - (th + y) * np.log(th + mu))))
 
@@ -47,10 +48,12 @@ def theta_ml(y: np.ndarray, mu: np.ndarray, n: float, w: np.ndarray, limit: int 
     n / sum(w (y/mu - 1)^2); returns (theta, SE = 1/sqrt(information), warnings)."""
 
     def score(th: float) -> float:
+        from scipy.special import digamma
         return float(np.sum(w * (digamma(th + y) - digamma(th) + math.log(th) + 1
                                  - np.log(th + mu) - (y + th) / (mu + th))))
 
     def info(th: float) -> float:
+        from scipy.special import polygamma
         return float(np.sum(w * (-polygamma(1, th + y) + polygamma(1, th) - 1 / th
                                  + 2 / (mu + th) - (y + th) / (mu + th) ** 2)))
 
@@ -138,6 +141,7 @@ def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = 
     """Negative binomial GLM as MASS's ``glm.nb``: a Poisson (or ``init_theta``) fit, then
     alternate theta by ``theta.ml`` and IRLS with ``negative.binomial(theta)``
     (:func:`alternate_theta`)."""
+    data = as_data_frame(data)
     link_given = link is not None
     link = "log" if link is None else link
     ctrl, _ = glm_control(control)

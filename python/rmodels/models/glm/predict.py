@@ -41,9 +41,11 @@ def link_se(fit: GlmResults, X: np.ndarray | None, n: int) -> np.ndarray:
     if q is None:
         if X is None:
             X = fit.design.model_matrix_array()
-        XRinv = solve_lower(np.triu(fit.core.R[:p, :p]).T, X[:, piv].T).T if p else \
-            np.zeros((n, 0))
-        q = np.sum(XRinv ** 2, axis=1)
+        ok = np.isfinite(X).all(axis=1)  # rows of newdata with a missing predictor: NaN
+        XRinv = solve_lower(np.triu(fit.core.R[:p, :p]).T, X[ok][:, piv].T).T if p else \
+            np.zeros((int(ok.sum()), 0))
+        q = np.full(n, np.nan)
+        q[ok] = np.sum(XRinv ** 2, axis=1)
     return np.sqrt(q * fit.dispersion())
 
 

@@ -9,7 +9,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ...errors import FitError
 from .fit import GlmCoreFit, glm_fit_matrix
@@ -40,6 +39,7 @@ def profile_glm(fit: GlmResults, names: Sequence[str], alpha: float = 0.01,
     linear predictor), and z = s sqrt((dev - dev_hat) / dispersion) is recorded.
     zmax = sqrt(qchisq(1 - alpha, 1)) for binomial/poisson, sqrt(qf(1 - alpha, 1, n - p))
     otherwise. Returns {name: (z sorted, parameter values (rows) in the same order)}."""
+    from scipy import stats
     B0 = fit.core.coefficients
     nonA = ~np.isnan(B0)
     p = len(B0)
@@ -195,6 +195,7 @@ def r_approx(x: np.ndarray, y: np.ndarray, xout: np.ndarray) -> np.ndarray:
 
 def profile_confint(fit: GlmResults, names: Sequence[str], level: float = 0.95) -> pd.DataFrame:
     """``confint.profile.glm`` on ``profile_glm(alpha = (1 - level) / 4)``."""
+    from scipy import stats
     a = (1 - level) / 2
     cutoff = stats.norm.ppf([a, 1 - a])
     prof = profile_glm(fit, names, alpha=(1 - level) / 4)

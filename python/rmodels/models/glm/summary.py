@@ -7,7 +7,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ... import printing as rf
 from ...design import r_row_names
@@ -21,6 +20,7 @@ def coef_table(fit: GlmResults) -> pd.DataFrame:
     """summary.glm's coefficient matrix (non-aliased rows, pivoted order): estimate, standard
     error sqrt(dispersion diag((R'R)^-1)), z (binomial, poisson) or t statistic and its
     two-sided p-value (t on df.residual; NaN columns when no residual df are left)."""
+    from scipy import special
     p = fit.rank
     piv = fit.core.pivot[:p]
     est = fit.core.coefficients[piv]

@@ -8,7 +8,6 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from ... import printing as rf
 from ...errors import FitError, PerfectFitWarning, RModelsWarning
@@ -99,6 +98,7 @@ def anova_lmlist(fits: Sequence[Any], test: Optional[str] = "F") -> AnovaTable:
 def _stat_anova(test: str, resdf: np.ndarray, resdev: np.ndarray, ddf: np.ndarray,
                 dss: np.ndarray, big: int, n_big: int) -> dict:
     """R's ``stat.anova`` columns for the "F", "Chisq"/"LRT" or "Cp" test."""
+    from scipy import stats as sps
     scale = resdev[big] / resdf[big]
     df_scale = resdf[big]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -10,8 +10,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import special as spc
-from scipy import stats as sps
 
 from ...errors import RModelsWarning
 
@@ -20,6 +18,7 @@ __all__ = ["pf_upper", "pt_two_sided", "qt"]
 
 def pf_upper(f: float, df1: float, df2: float) -> float:
     """``pf(f, df1, df2, lower.tail = FALSE)`` (NaN when undefined)."""
+    from scipy import special as spc
     if not np.isfinite(f) and not np.isinf(f):
         return float("nan")
     if df2 <= 0 or df1 <= 0:
@@ -31,6 +30,7 @@ def pf_upper(f: float, df1: float, df2: float) -> float:
 
 def pt_two_sided(t: np.ndarray, df: float) -> np.ndarray:
     """``2 * pt(abs(t), df, lower.tail = FALSE)``."""
+    from scipy import special as spc
     t = np.asarray(t, dtype=np.float64)
     if df <= 0:
         return np.full(t.shape, np.nan)
@@ -42,6 +42,7 @@ def pt_two_sided(t: np.ndarray, df: float) -> np.ndarray:
 
 def qt(p: float, df: float) -> float:
     """``qt(p, df)``; R warns "NaNs produced" for df = 0."""
+    from scipy import stats as sps
     if df <= 0:
         warnings.warn("NaNs produced", RModelsWarning, stacklevel=3)
         return float("nan")

@@ -12,7 +12,6 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import solve_triangular
 
 from ... import _core
 from ..contract import RowLabels
@@ -78,6 +77,7 @@ def dfbeta(infl: Influence, a: LmArrays, coef_names: Sequence[str]) -> tuple[np.
     """The change in each non-aliased coefficient when case i is left out (R's ``dfbeta``):
     rows of (R⁻¹Q₁')' scaled by eᵢ/(1 − hᵢ) (0 where hᵢ = 1). Returns the (N, r) values with
     columns in the model matrix's order, and their names."""
+    from scipy.linalg import solve_triangular
     p = a.rank
     n = len(infl.hat)
     eye = np.zeros((n, p))

@@ -25,6 +25,7 @@ from ... import printing as rf
 from ...errors import FitError, PerfectFitWarning
 from ...formula import ast as A
 from ...formula.call import call_lines, deparse_call, deparse_formula_lines
+from ...frame import optional_data_frame
 from ..contract import AnovaTable, LogLik, RowLabels, named_vector
 from . import influence as infl
 from .anova import anova_lm, anova_lmlist
@@ -319,7 +320,7 @@ class LM:
         response."""
         if type != "response":
             raise ValueError("only type='response' is available for lm")
-        return predict_lm(self, newdata, interval, level, se_fit, weights)
+        return predict_lm(self, optional_data_frame(newdata), interval, level, se_fit, weights)
 
     def response_on(self, newdata: Optional[pd.DataFrame]) -> Optional[np.ndarray]:
         """The response of the fit's rows, or evaluated on ``newdata`` (None when it cannot
@@ -406,7 +407,7 @@ class LM:
                 interval: Optional[str] = None) -> pd.DataFrame:
         """broom's ``augment.lm`` on the data's (or newdata's) index (see
         :func:`.broom.augment_lm`)."""
-        return augment_lm(self, newdata, se_fit, interval)
+        return augment_lm(self, optional_data_frame(newdata), se_fit, interval)
 
     # -- printing ----------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from typing import Any, Optional, Union
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import solve_triangular
 
 from ... import _core
 from ...errors import DataError, FitError, PredictionWarning, RankDeficiencyWarning
@@ -159,6 +158,7 @@ def _prediction_variance(a: Any, X: Optional[np.ndarray], rows: Any, n: int,
                          res_var: float) -> np.ndarray:
     """se² = σ̂² x₀'(R'R)⁻¹x₀ per row, x₀'(R'R)⁻¹x₀ = ‖x₀' R⁻¹‖² (R's ``X[, piv] %*%
     qr.solve(R11)``), from the design's rows on the fit's rows of a fit made from them."""
+    from scipy.linalg import solve_triangular
     p = a.rank
     if X is None:
         xcx = np.asarray(_core.rows_hat(rows, a.qr.cov_unscaled(), np.ones(n)),

@@ -8,7 +8,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 LRT_COLUMNS = ["npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"]
 
@@ -38,6 +37,7 @@ def anova_lrt(fits: list, refit: bool = True,
     """Likelihood-ratio table ``npar AIC BIC logLik deviance Chisq Df Pr(>Chisq)`` of several
     fits sorted by npar (REML fits refitted by ML when ``refit``); each row is tested against
     the row above it."""
+    from scipy import stats
     names = list(model_names) if model_names is not None else \
         [f"MODEL{i + 1}" for i in range(len(fits))]
     if refit and any(f.REML for f in fits):

@@ -9,7 +9,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ...errors import FitError
 from ...formula.ast import Name
@@ -55,6 +54,7 @@ def tidy(fit: Any, effects: Sequence[str] | str = ("ran_pars", "fixed"),
 def _tidy_fixed(fit: Any, conf_int: bool, conf_level: float, profile: bool) -> pd.DataFrame:
     """``effect group term estimate std.error statistic`` (t = β̂ / SE) per fixed effect, with
     Wald (β̂ ± z SE) or profile intervals."""
+    from scipy import stats
     se = np.sqrt(np.diag(fit.vcov_matrix()))
     df = pd.DataFrame({"effect": "fixed", "group": None, "term": fit.columns,
                        "estimate": fit.beta, "std.error": se, "statistic": fit.beta / se})

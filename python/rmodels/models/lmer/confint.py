@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ...errors import FitError
 from ..contract import format_perc
@@ -28,6 +27,7 @@ def confint_lmer(fit: Any, parm: Any = None, level: float = 0.95,
 def wald_confint(fit: Any, parm: Any = None, level: float = 0.95) -> pd.DataFrame:
     """β̂ ± z SE for the fixed effects, NaN rows for the variance parameters (``.sig01`` …,
     ``.sigma``), columns R's percent labels."""
+    from scipy import stats
     a = (1 - level) / 2
     probs = (a, 1 - a)
     labels = [format_perc(p) for p in probs]

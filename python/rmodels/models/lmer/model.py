@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import RModelsWarning
+from ...frame import optional_data_frame
 from ..contract import RowLabels
 from . import broom
 from .anova import anova_fixed_terms, anova_lrt
@@ -74,6 +75,22 @@ class LmerMod:
         model = pls_model(X, y, w, off, re, control)
         optinfo = fit_pls(model, re, y, reml, control)
         return cls(design, re, X, columns, reml, control, call, fit_msgs, model, optinfo)
+
+    # -- pickling: the compiled model is a handle, rebuilt from the arrays it was made of -----
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("model", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.model = self.rebuild_model()
+
+    def rebuild_model(self) -> Any:
+        """The compiled PLS model of this fit's data (as the fit made it; nothing is
+        re-optimised): what a loaded pickle evaluates ``devfun``/``profile`` with."""
+        return pls_model(np.asfortranarray(self.X), self.y, self.prior_weights,
+                         self.offset_values, self.re, self.control)
 
     def set_theta(self, theta: np.ndarray) -> None:
         """Solve the penalized least squares problem at θ and keep its solution (lme4's
@@ -230,6 +247,7 @@ class LmerMod:
         on the data's index (NaN-padded under ``na_action="exclude"``); with it, on
         ``newdata``'s index."""
         population = is_population(re_form)
+        newdata = optional_data_frame(newdata)
         if newdata is None:
             return self.rows.naresid(population_values(self) if population
                                      else fitted_values(self))
@@ -285,7 +303,7 @@ class LmerMod:
         """broom.mixed's ``augment.merMod``: the model frame with ``.fitted .resid .hat
         .cooksd .fixed .mu .offset .sqrtXwt .sqrtrwt .weights .wtres``, indexed by the data's
         labels of the rows in the fit; with ``newdata``, ``newdata`` and ``.fitted``."""
-        return broom.augment(self, newdata)
+        return broom.augment(self, optional_data_frame(newdata))
 
     # -- printing --------------------------------------------------------------------------
     def summary(self) -> LmerSummary:

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ... import _core
 from ...errors import ConvergenceWarning, FitError, RModelsWarning, SingularFitWarning
@@ -48,6 +47,7 @@ def _term_sizes(fit: Any) -> list:
 
 class _Profiler:
     def __init__(self, fit: Any) -> None:
+        from scipy import stats
         with warnings.catch_warnings():
             # lme4's refitML runs the optimizer without the convergence checks
             warnings.simplefilter("ignore", SingularFitWarning)
@@ -197,6 +197,7 @@ class _Profiler:
 
 def profile_confint(fit: Any, parm: Any = None, level: float = 0.95) -> pd.DataFrame:
     """``confint(fit, parm, level, method = "profile")`` of lme4: see the module doc."""
+    from scipy import stats
     prof = _Profiler(fit)
     names = prof.names
     if parm is None:
