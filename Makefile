@@ -7,7 +7,7 @@ APT_PACKAGES := build-essential cmake libeigen3-dev libnlopt-dev libnlopt-cxx-de
 	r-base-core r-base-dev r-cran-lme4 r-cran-broom r-cran-broom.mixed r-cran-mass
 PY_BUILD := "scikit-build-core>=0.8" "pybind11>=2.11" ninja
 PY_RUNTIME := numpy pandas scipy tqdm
-PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6"
+PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6" matplotlib
 PY_BENCH := formulaic statsmodels pyfixest glum
 
 .PHONY: demo test build system-deps venv bench lint clean dev
