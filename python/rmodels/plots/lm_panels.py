@@ -1,0 +1,152 @@
+"""R's ``plot.lm`` panels drawn with matplotlib from :mod:`.diagnostics`: 1 residuals vs
+fitted, 2 normal Q-Q, 3 scale-location, 4 Cook's distance, 5 residuals vs leverage with Cook's
+distance contours 0.5 and 1. Axis limits, captions, labels, lines and the labelled rows are
+R's; each artist carries a ``gid`` (``points``, ``smooth``, ``qqline``, ``cook``, ``id``) so
+the panel's data can be read back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from .axes import R_GRAY8, R_RED, extendrange, label_points, line, points, r_limits
+from .diagnostics import LmDiagnostics, largest, qq_line, qq_positions, smooth
+
+__all__ = ["CAPTIONS", "draw_panel"]
+
+CAPTIONS = {1: "Residuals vs Fitted", 2: "Normal Q-Q", 3: "Scale-Location",
+            4: "Cook's distance", 5: "Residuals vs Leverage"}
+
+
+def _finish(ax: Any, k: int, xlim: tuple, ylim: tuple, xlab: str, ylab: str) -> None:
+    ax.set_xlim(*r_limits(*xlim))
+    ax.set_ylim(*r_limits(*ylim))
+    ax.set_title(CAPTIONS[k], fontsize=10)
+    ax.set_xlabel(xlab)
+    ax.set_ylabel(ylab)
+
+
+def _smooth_line(ax: Any, x: np.ndarray, y: np.ndarray, d: LmDiagnostics) -> None:
+    sm = smooth(x, y, d.iter_smooth)
+    line(ax, sm.x, sm.y, "smooth", color=R_RED)
+
+
+def _ylab(d: LmDiagnostics) -> str:
+    return "Std. Pearson resid." if d.is_glm else "Standardized residuals"
+
+
+def _xlab(d: LmDiagnostics) -> str:
+    return "Predicted values" if d.is_glm else "Fitted values"
+
+
+def residuals_vs_fitted(ax: Any, d: LmDiagnostics, id_n: int) -> None:
+    """Panel 1: r against ŷ with the lowess smooth and a dotted zero line; labels at the
+    ``id_n`` largest |r|."""
+    r, yh = d.residuals, d.predicted
+    ylim = (np.nanmin(r), np.nanmax(r))
+    if id_n > 0:
+        ylim = extendrange(*ylim, 0.08)
+    points(ax, yh, r)
+    _smooth_line(ax, yh, r, d)
+    ax.axhline(0.0, linestyle=":", color="gray", linewidth=1.0, gid="zero")
+    xlim = (np.nanmin(yh), np.nanmax(yh))
+    _finish(ax, 1, xlim, ylim, _xlab(d), "Residuals")
+    idx = largest(np.abs(r), id_n)
+    label_points(ax, yh[idx], r[idx], [d.labels[i] for i in idx], ax.get_xlim())
+
+
+def normal_qq(ax: Any, d: LmDiagnostics, id_n: int) -> None:
+    """Panel 2: ``qqnorm(rs)`` with ``qqline(rs)``; labels at the largest |rs|."""
+    rs = d.std_residuals
+    x = qq_positions(rs)
+    lo, hi = np.nanmin(rs), np.nanmax(rs)
+    points(ax, x, rs)
+    _finish(ax, 2, (np.nanmin(x), np.nanmax(x)), (lo, hi + (hi - lo) * 0.075),
+            "Theoretical Quantiles", _ylab(d))
+    a, b = qq_line(rs)
+    xl = np.array(ax.get_xlim())
+    line(ax, xl, a + b * xl, "qqline", color="#7F7F7F", style=":")
+    ax.set_xlim(*xl)
+    idx = largest(np.abs(rs), id_n)
+    label_points(ax, x[idx], rs[idx], [d.labels[i] for i in idx], ax.get_xlim())
+
+
+def scale_location(ax: Any, d: LmDiagnostics, id_n: int) -> None:
+    """Panel 3: sqrt(|rs|) against ŷ with the smooth; labels at the largest |rs|."""
+    yh, sq = d.predicted, np.sqrt(np.abs(d.std_residuals))
+    points(ax, yh, sq)
+    _smooth_line(ax, yh, sq, d)
+    _finish(ax, 3, (np.nanmin(yh), np.nanmax(yh)), (0.0, np.nanmax(sq)), _xlab(d),
+            rf"$\sqrt{{|\mathrm{{{_ylab(d).replace(' ', '~')}}}|}}$")
+    idx = largest(np.abs(d.std_residuals), id_n)
+    label_points(ax, yh[idx], sq[idx], [d.labels[i] for i in idx], ax.get_xlim())
+
+
+def cooks_distance(ax: Any, d: LmDiagnostics, id_n: int) -> None:
+    """Panel 4: Cook's distance against the observation number (``type = "h"``; with
+    ``na_action="exclude"`` the numbers count the excluded rows, as R's padded vector does);
+    labels above the largest."""
+    cook = d.cooks
+    obs = d.obs
+    ax.vlines(obs, 0.0, cook, color="black", linewidth=0.8, gid="points")
+    idx = largest(cook, id_n)
+    ymax = cook[idx[0]] * 1.075 if id_n > 0 else np.nanmax(cook)
+    _finish(ax, 4, (1.0, float(d.n_obs)), (0.0, ymax), "Obs. number", "Cook's distance")
+    label_points(ax, obs[idx], cook[idx], [d.labels[i] for i in idx], ax.get_xlim(),
+                 above=True)
+
+
+def cook_contours(ax: Any, d: LmDiagnostics, levels: tuple = (0.5, 1.0)) -> None:
+    """Cook's distance contours ±sqrt(c·p·(1 − h)/h) over h from min(h₍₁₎, h₍ₙ₎/100) to the
+    right edge of the plot (101 points), dashed gray, labelled on the right axis."""
+    hmax = np.nanmax(d.hat)
+    usr2 = ax.get_xlim()[1]
+    hh = np.linspace(min(d.hat_low, hmax / 100), usr2, 101)
+    for crit in levels:
+        with np.errstate(divide="ignore"):  # h = 0 gives +inf, as in R
+            ch = np.sqrt(crit * d.rank * (1 - hh) / hh)
+        line(ax, hh, ch, f"cook {crit:g}", color=R_GRAY8, style="--")
+        line(ax, hh, -ch, f"cook {crit:g}", color=R_GRAY8, style="--")
+    xmax = min(0.99, usr2)
+    aty = np.sqrt(np.array(levels)) * np.sqrt(d.rank * (1 - xmax) / xmax)
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(np.concatenate([-aty[::-1], aty]),
+                     labels=[f"{v:g}" for v in list(levels)[::-1] + list(levels)])
+    right.tick_params(labelsize=7, colors=R_GRAY8, length=0)
+    ax.plot([], [], color=R_GRAY8, linestyle="--", label="Cook's distance")
+    ax.legend(loc="lower left", frameon=False, fontsize=8, labelcolor=R_GRAY8)
+
+
+def residuals_vs_leverage(ax: Any, d: LmDiagnostics, id_n: int) -> None:
+    """Panel 5: rs against the leverage with the smooth, dotted zero lines and Cook's
+    contours; labels at the largest Cook's distances."""
+    hat, rs = d.hat, d.std_residuals
+    hmin, hmax = np.nanmin(hat), np.nanmax(hat)
+    if hmax == hmin or (hmax - hmin) < 1e-10 * np.nanmean(hat):
+        raise DataError("the leverages are all equal: R's constant-leverage panel 5 "
+                        "(residuals vs factor levels) is not drawn by rmodels")
+    xx = np.where(hat >= 1, np.nan, hat)
+    ylim = (np.nanmin(rs), np.nanmax(rs))
+    if id_n > 0:
+        ylim = extendrange(*ylim, 0.08)
+    points(ax, xx, rs)
+    _smooth_line(ax, xx, rs, d)
+    ax.axhline(0.0, linestyle=":", color="gray", linewidth=1.0, gid="zero")
+    ax.axvline(0.0, linestyle=":", color="gray", linewidth=1.0, gid="zero")
+    _finish(ax, 5, (0.0, np.nanmax(xx)), ylim, "Leverage", _ylab(d))
+    ylim_now = ax.get_ylim()
+    cook_contours(ax, d)
+    ax.set_ylim(*ylim_now)
+    idx = largest(d.cooks, id_n)
+    label_points(ax, xx[idx], rs[idx], [d.labels[i] for i in idx], ax.get_xlim())
+
+
+PANELS = {1: residuals_vs_fitted, 2: normal_qq, 3: scale_location, 4: cooks_distance,
+          5: residuals_vs_leverage}
+
+
+def draw_panel(ax: Any, k: int, d: LmDiagnostics, id_n: int) -> None:
+    """Draw plot.lm's panel ``k`` (1–5) on ``ax``."""
+    PANELS[k](ax, d, id_n)
