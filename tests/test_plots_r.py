@@ -212,3 +212,17 @@ def test_caterpillar_matches_lme4(data):
     np.testing.assert_allclose(frame["se"], r["se"], rtol=1e-5)
     fig = plot(fit)
     assert [ax.get_title() for ax in fig.axes] == ["(Intercept)", "stars"]
+
+
+def test_constant_leverage_panel():
+    d = load("listings").iloc[:40].copy()
+    d["g"] = ["a", "b", "c", "d"] * 10
+    d["h"] = pd.Categorical((["u"] * 4 + ["v"] * 4) * 5, categories=["v", "u"])
+    rbridge.send_df(d, "cl")
+    ax = plot(rm.lm("price ~ g * h", d), which=5).axes[0]
+    items = record("lm(price ~ g * h, cl)", 5)
+    assert ax.get_title() == "Constant Leverage:\n Residuals vs Factor Levels"
+    check_xy(gid_lines(ax, "points")[0], of_kind(items, "p")[0])
+    check_xy(gid_lines(ax, "smooth")[0], of_kind(items, "l")[0], rtol=1e-10)
+    check_window(ax, items)
+    check_labels(ax, items)

@@ -33,6 +33,8 @@ class LmDiagnostics:
     obs: np.ndarray  # observation numbers (1-based positions among the data's rows)
     n_obs: int  # rows of R's (NA-padded) residual vector
     hat_low: float  # min of R's hat vector, which na.exclude pads with 0 (not NA)
+    xlevels: dict  # R's fit$xlevels: factor variables of the model frame and their levels
+    factor_codes: np.ndarray  # (rows, factors) 0-based level codes (data.matrix(mf) - 1)
     rank: int
     is_glm: bool
 
@@ -82,7 +84,25 @@ def lm_diagnostics(fit: Any) -> LmDiagnostics:
                          hat=hii, cooks=_kept(g.cooks_distance(fit), rows, ix), labels=labels,
                          obs=rows + 1, n_obs=len(r_all),
                          hat_low=0.0 if len(in_fit) < len(r_all) else float(np.nanmin(hii)),
+                         xlevels=dict(fit.design.xlevels or {}),
+                         factor_codes=factor_codes(fit, np.flatnonzero(nonzero)),
                          rank=int(fit.rank), is_glm=is_glm)
+
+
+def factor_codes(fit: Any, rows: np.ndarray) -> np.ndarray:
+    """``data.matrix(model.frame(fit)[names(fit$xlevels)]) - 1`` on the given rows of the
+    model frame: each factor's 0-based level codes (character columns by their sorted
+    levels, as data.matrix makes them)."""
+    xlev = dict(fit.design.xlevels or {})
+    if not xlev:
+        return np.zeros((len(rows), 0), dtype=np.int64)
+    frame = fit.design.frame
+    cols = []
+    for var, levels in xlev.items():
+        pos = {str(v): i for i, v in enumerate(levels)}
+        values = frame[var].astype(object).to_numpy()[rows]
+        cols.append([pos.get(str(v), -1) for v in values])
+    return np.array(cols, dtype=np.int64).T
 
 
 def largest(values: np.ndarray, k: int) -> np.ndarray:

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
 from .axes import R_GRAY8, R_RED, extendrange, label_points, line, points, r_limits
 from .diagnostics import LmDiagnostics, largest, qq_line, qq_positions, smooth
 
@@ -123,10 +122,10 @@ def residuals_vs_leverage(ax: Any, d: LmDiagnostics, id_n: int) -> None:
     """Panel 5: rs against the leverage with the smooth, dotted zero lines and Cook's
     contours; labels at the largest Cook's distances."""
     hat, rs = d.hat, d.std_residuals
-    hmin, hmax = np.nanmin(hat), np.nanmax(hat)
-    if hmax == hmin or (hmax - hmin) < 1e-10 * np.nanmean(hat):
-        raise DataError("the leverages are all equal: R's constant-leverage panel 5 "
-                        "(residuals vs factor levels) is not drawn by rmodels")
+    hmin, hmax = min(np.nanmin(hat), d.hat_low), np.nanmax(hat)
+    if hmax == 0 or (hmax - hmin) < 1e-10 * np.nanmean(hat):
+        residuals_vs_factor_levels(ax, d, id_n)
+        return
     xx = np.where(hat >= 1, np.nan, hat)
     ylim = (np.nanmin(rs), np.nanmax(rs))
     if id_n > 0:
@@ -141,6 +140,47 @@ def residuals_vs_leverage(ax: Any, d: LmDiagnostics, id_n: int) -> None:
     ax.set_ylim(*ylim_now)
     idx = largest(d.cooks, id_n)
     label_points(ax, xx[idx], rs[idx], [d.labels[i] for i in idx], ax.get_xlim())
+
+
+def factor_level_positions(d: LmDiagnostics) -> tuple:
+    """plot.lm's x for constant leverage: each row's factor level combination numbered with
+    the first factor slowest, ``(codes) %*% ff`` with ff = rev(cumprod(c(1, nlev[nf:2])))),
+    and ff, nlev."""
+    nlev = np.array([len(v) for v in d.xlevels.values()], dtype=float)
+    nf = len(nlev)
+    ff = np.array([1.0]) if nf == 1 else np.cumprod(np.r_[1.0, nlev[:0:-1]])[::-1]
+    return d.factor_codes.astype(float) @ ff, ff, nlev
+
+
+def residuals_vs_factor_levels(ax: Any, d: LmDiagnostics, id_n: int) -> None:
+    """Panel 5 when every leverage is equal: rs against the factor level combinations, the
+    first factor's levels on the axis between gray dashed separators; with no factor, R's
+    message as an empty panel."""
+    ax.set_title("Constant Leverage:\n Residuals vs Factor Levels", fontsize=10)
+    if not d.xlevels:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "hat values (leverages) are all = "
+                f"{float(np.nanmean(d.hat)):g}\n and there are no factor predictors; "
+                "no plot no. 5", ha="center", va="center", transform=ax.transAxes)
+        return
+    rs = d.std_residuals
+    x, ff, nlev = factor_level_positions(d)
+    ylim = (np.nanmin(rs), np.nanmax(rs))
+    if id_n > 0:
+        ylim = extendrange(*ylim, 0.08)
+    for v in ff[0] * np.arange(0, nlev[0] + 1) - 0.5:
+        ax.axvline(v, color="gray", linestyle=(0, (4, 4)), linewidth=0.8, gid="separator")
+    points(ax, x, rs)
+    _smooth_line(ax, x, rs, d)
+    ax.axhline(0.0, linestyle=":", color="gray", linewidth=1.0, gid="zero")
+    ax.set_xlim(*r_limits(-0.5, float(np.sum((nlev - 1) * ff)) + 0.5))
+    ax.set_ylim(*r_limits(*ylim))
+    first, levels = next(iter(d.xlevels.items()))
+    ax.set_xticks(ff[0] * (np.arange(1, nlev[0] + 1) - 0.5) - 0.5, labels=list(levels))
+    ax.set_xlabel(f"{first} :    Factor Level Combinations")
+    ax.set_ylabel(_ylab(d))
+    idx = largest(d.cooks, id_n)
+    label_points(ax, x[idx], rs[idx], [d.labels[i] for i in idx], ax.get_xlim())
 
 
 PANELS = {1: residuals_vs_fitted, 2: normal_qq, 3: scale_location, 4: cooks_distance,
