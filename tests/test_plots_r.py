@@ -18,6 +18,7 @@ from rmodels.errors import DataError  # noqa: E402
 from rmodels.plots import plot  # noqa: E402
 from rmodels.plots.caterpillar import as_frame, ranef_dots  # noqa: E402
 from rmodels.plots.lowess import lowess  # noqa: E402
+from rmodels.plots.pretty import pretty  # noqa: E402
 
 pytestmark = pytest.mark.r
 
@@ -226,3 +227,32 @@ def test_constant_leverage_panel():
     check_xy(gid_lines(ax, "smooth")[0], of_kind(items, "l")[0], rtol=1e-10)
     check_window(ax, items)
     check_labels(ax, items)
+
+
+def test_pretty_matches_r():
+    rng = np.random.default_rng(11)
+    cases = [rng.normal(size=int(rng.integers(1, 15))) * 10 ** rng.uniform(-5, 5)
+             for _ in range(40)] + [np.array([0.0]), np.array([2.0, 2.0]), np.array([0.0, 1.0])]
+    for x in cases:
+        rbridge.send_df(pd.DataFrame({"x": x}), "px")
+        for n in (5, 3):
+            np.testing.assert_allclose(pretty(x, n), rbridge.r(f"pretty(px$x, {n})"),
+                                       rtol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["lm", "glm"])
+def test_cooks_distance_vs_leverage(kind, lm_fit, glm_fit):
+    fit, call = (lm_fit, LM_CALL) if kind == "lm" else (glm_fit, GLM_CALL)
+    ax = plot(fit, which=6).axes[0]
+    items = record(call, 6)
+    check_xy(gid_lines(ax, "points")[0], of_kind(items, "p")[0])
+    check_xy(gid_lines(ax, "smooth")[0], of_kind(items, "l")[0], rtol=1e-10)
+    check_window(ax, items)
+    check_labels(ax, items)
+    # R's lines of constant Cook's distance: abline(0, b^2) or a segment at slope b^2 / p
+    slopes_r = [it["b"][0] for it in of_kind(items, "abline")]
+    slopes_r += [it["y"][1] / it["x"][1] for it in of_kind(items, "l")[1:]]
+    mine = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("cook level")]
+    slopes = [ln._slope if hasattr(ln, "_slope") and ln._slope is not None
+              else ln.get_ydata()[1] / ln.get_xdata()[1] for ln in mine]
+    np.testing.assert_allclose(sorted(slopes), sorted(slopes_r), rtol=1e-12)

@@ -21,16 +21,13 @@ from .lm_panels import draw_panel
 
 __all__ = ["plot"]
 
-GRIDS = {1: (1, 1), 2: (1, 2), 3: (2, 2), 4: (2, 2), 5: (2, 3)}
+GRIDS = {1: (1, 1), 2: (1, 2), 3: (2, 2), 4: (2, 2), 5: (2, 3), 6: (2, 3)}
 
 
 def _which(which: Optional[Sequence[int]]) -> list:
     ks = [1, 2, 3, 5] if which is None else [int(k) for k in np.atleast_1d(which)]
     if any(k < 1 or k > 6 for k in ks):
         raise DataError("'which' must be in 1:6")
-    if 6 in ks:
-        raise DataError("which = 6 (Cook's distance vs leverage/(1 - leverage)) is not drawn "
-                        "by rmodels; use 1 to 5")
     return sorted(set(ks))
 
 
@@ -54,10 +51,10 @@ def plot(fit: Any, which: Optional[Sequence[int]] = None, id_n: int = 3) -> Any:
 
     lm and glm: ``plot.lm``'s panels ``which`` (default 1, 2, 3, 5: residuals vs fitted with
     R's lowess, normal Q-Q of the standardized residuals, scale-location, Cook's distance,
-    residuals vs leverage with Cook's distance contours 0.5 and 1), the ``id_n`` most extreme
-    rows labelled with R's row names as R picks them. Differences: the panels share one
-    figure (R draws one page each unless ``par(mfrow)`` is set), no sub-caption; ``which = 6``
-    and the constant-leverage variant of panel 5 are not drawn. lmer: lme4's
+    residuals vs leverage with Cook's distance contours 0.5 and 1, or R's constant-leverage
+    panel; 6: Cook's distance vs h/(1 − h)), the ``id_n`` most extreme rows labelled with R's
+    row names as R picks them. Differences: the panels share one figure (R draws one page each
+    unless ``par(mfrow)`` is set), no sub-caption. lmer: lme4's
     ``dotplot(ranef(fit, condVar = TRUE))``. Needs matplotlib (``pip install
     'rmodels[plot]'``)."""
     if isinstance(fit, LmerMod):

@@ -12,11 +12,13 @@ import numpy as np
 
 from .axes import R_GRAY8, R_RED, extendrange, label_points, line, points, r_limits
 from .diagnostics import LmDiagnostics, largest, qq_line, qq_positions, smooth
+from .pretty import pretty
 
 __all__ = ["CAPTIONS", "draw_panel"]
 
 CAPTIONS = {1: "Residuals vs Fitted", 2: "Normal Q-Q", 3: "Scale-Location",
-            4: "Cook's distance", 5: "Residuals vs Leverage"}
+            4: "Cook's distance", 5: "Residuals vs Leverage",
+            6: r"Cook's dist vs Leverage* $h_{ii} / (1 - h_{ii})$"}
 
 
 def _finish(ax: Any, k: int, xlim: tuple, ylim: tuple, xlab: str, ylab: str) -> None:
@@ -183,10 +185,70 @@ def residuals_vs_factor_levels(ax: Any, d: LmDiagnostics, id_n: int) -> None:
     label_points(ax, x[idx], rs[idx], [d.labels[i] for i in idx], ax.get_xlim())
 
 
+def r_paste(v: float) -> str:
+    """``paste(v)`` of a double: 15 significant digits, no trailing zeros."""
+    return f"{v:.15g}"
+
+
+def _char_height(ax: Any) -> float:
+    """``strheight(" ")`` in data units, approximated by a 10-point line on the axes."""
+    fig = ax.get_figure()
+    height_in = ax.get_position().height * fig.get_figheight()
+    lo, hi = ax.get_ylim()
+    return (10 / 72) * (hi - lo) / height_in
+
+
+def cook_levels(ax: Any, d: LmDiagnostics, g: np.ndarray) -> None:
+    """Panel 6's lines of constant Cook's distance: for each b of ``pretty(sqrt(p · cook /
+    g))``, ``abline(0, b²)`` when it leaves through the right edge (R draws slope b², its
+    label at b²·x/p), else a segment from 0 to height ``ymax − 1.5 strheight`` at slope b²/p;
+    each labelled b."""
+    p = d.rank
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bval = pretty(np.sqrt(p * d.cooks / g), 5)
+    (xmin, xmax), (ymin, ymax) = ax.get_xlim(), ax.get_ylim()
+    ch = _char_height(ax)
+    for b in bval:
+        bi2 = b * b
+        if p * ymax > bi2 * xmax:
+            ax.axline((0.0, 0.0), slope=bi2, color="black", linestyle="--", linewidth=0.8,
+                      gid=f"cook level {r_paste(b)}")
+            ax.annotate(r_paste(b), (xmax, bi2 * xmax / p), xytext=(2, 0),
+                        textcoords="offset points", ha="left", va="center", fontsize=8,
+                        annotation_clip=False)
+        else:
+            yi = ymax - 1.5 * ch
+            xi = p * yi / bi2
+            line(ax, [0.0, xi], [0.0, yi], f"cook level {r_paste(b)}", style="--")
+            ax.text(xi, ymax - 0.8 * ch, r_paste(b), ha="center", va="center", fontsize=8)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+
+
+def cooks_vs_leverage(ax: Any, d: LmDiagnostics, id_n: int) -> None:
+    """Panel 6: Cook's distance against g = h/(1 − h) (NaN where h = 1) with the smooth, the
+    x axis labelled in h at ``pretty(h)``, lines of constant Cook's distance; labels at the
+    largest Cook's distances."""
+    hat, cook = d.hat, d.cooks
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(hat >= 1, np.nan, hat / (1 - hat))
+    points(ax, g, cook)
+    _smooth_line(ax, g, cook, d)
+    _finish(ax, 6, (0.0, np.nanmax(g)), (0.0, np.nanmax(cook) * 1.025), r"Leverage  $h_{ii}$",
+            "Cook's distance")
+    athat = pretty(hat)
+    xl = ax.get_xlim()
+    ax.set_xticks(athat / (1 - athat), labels=[r_paste(a) for a in athat])
+    ax.set_xlim(*xl)
+    cook_levels(ax, d, g)
+    idx = largest(cook, id_n)
+    label_points(ax, g[idx], cook[idx], [d.labels[i] for i in idx], ax.get_xlim())
+
+
 PANELS = {1: residuals_vs_fitted, 2: normal_qq, 3: scale_location, 4: cooks_distance,
-          5: residuals_vs_leverage}
+          5: residuals_vs_leverage, 6: cooks_vs_leverage}
 
 
 def draw_panel(ax: Any, k: int, d: LmDiagnostics, id_n: int) -> None:
-    """Draw plot.lm's panel ``k`` (1–5) on ``ax``."""
+    """Draw plot.lm's panel ``k`` (1–6) on ``ax``."""
     PANELS[k](ax, d, id_n)
