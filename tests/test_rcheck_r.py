@@ -134,3 +134,13 @@ def test_missing_rpy2_names_what_to_install(monkeypatch, df):
 def test_missing_r_package_names_it():
     with pytest.raises(MissingDependencyError, match="rmodelsNoSuchPackage"):
         bridge.require_r_packages(("stats", "rmodelsNoSuchPackage"))
+
+
+def test_grouped_glm_two_columns(full):
+    fits = rm.glm("booked ~ stars", full, family="binomial", by=["room_type", "borough"])
+    t = compare_with_r(fits, full)
+    assert list(t.columns[:3]) == ["room_type", "borough", "quantity"]
+    keys = t[["room_type", "borough"]].drop_duplicates().reset_index(drop=True)
+    done = fits.groups()[fits.status.to_numpy() == "ok"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(keys.astype(str), done.astype(str), check_dtype=False)
+    _check(t, {"estimate", "deviance", "AIC"})

@@ -126,7 +126,7 @@ def compare_with_r(fit: Any, data: Optional[pd.DataFrame] = None,
     fitted values and residuals, variance components for lmer — with the columns
     ``quantity, term, rmodels, R, abs_diff, rel_diff, equal``.
 
-    ``data`` is the DataFrame the model was fitted on (a glm or grouped fit keeps it and may
+    ``data`` is the DataFrame the model was fitted on (a glm fit keeps it and may
     omit it). ``equal`` is ``abs_diff <= tol · max(1, |R|)`` (or both missing). Data travel to
     R as binary files: doubles bit for bit, factor levels in the order the fit used. Needs R,
     rpy2 (``pip install 'rmodels[r]'``) and R's packages for the model (MASS, lme4); without
