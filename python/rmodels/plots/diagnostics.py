@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from .. import generics as g
 from ..models.glm import GLM
@@ -125,15 +124,19 @@ def qq_positions(y: np.ndarray) -> np.ndarray:
     ok = ~np.isnan(y)
     yy = y[ok]
     ranks = np.argsort(np.argsort(yy, kind="stable"), kind="stable")
-    x[ok] = norm.ppf(ppoints(len(yy)))[ranks]
+    from scipy.special import ndtri  # R's qnorm; imported when a plot is drawn
+
+    x[ok] = ndtri(ppoints(len(yy)))[ranks]
     return x
 
 
 def qq_line(y: np.ndarray) -> tuple:
     """``qqline(y)``: (intercept, slope) of the line through the quartiles (type 7) of y and
     of the standard normal."""
+    from scipy.special import ndtri
+
     yq = np.percentile(y[~np.isnan(y)], [25, 75])
-    xq = norm.ppf([0.25, 0.75])
+    xq = ndtri(np.array([0.25, 0.75]))
     slope = (yq[1] - yq[0]) / (xq[1] - xq[0])
     return yq[0] - slope * xq[0], slope
 
