@@ -88,7 +88,10 @@ def draw_caterpillar(fit: Any) -> Any:
             _dot_panel(ax, dots, j, r_limits(lo, hi))
             if j > 0:
                 ax.tick_params(labelleft=False)
-        axes[row, 0].set_ylabel(dots.group)
+        if len(groups) > 1:
+            axes[row, 0].set_ylabel(dots.group, fontweight="bold")
+    if len(groups) == 1:  # lattice's main title: the grouping factor
+        fig.suptitle(groups[0].group, fontweight="bold")
     return fig
 
 
