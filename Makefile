@@ -8,7 +8,7 @@ APT_PACKAGES := build-essential cmake libeigen3-dev libnlopt-dev libnlopt-cxx-de
 	r-cran-sandwich r-cran-lmtest
 PY_BUILD := "scikit-build-core>=0.8" "pybind11>=2.11" ninja
 PY_RUNTIME := numpy pandas scipy tqdm narwhals
-PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6" polars pyarrow
+PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6" polars pyarrow matplotlib
 PY_BENCH := formulaic statsmodels pyfixest glum
 
 .PHONY: demo test build system-deps venv bench lint clean dev

@@ -107,5 +107,7 @@ from .models import (  # noqa: F401
 )
 from .models.glm import NegBinGLM, glm_nb  # noqa: F401
 from .models.lmer import lmer  # noqa: F401
+from .plots import plot  # noqa: F401  (matplotlib imported when a plot is drawn)
+from .rcheck import compare_with_r  # noqa: F401  (needs rpy2 and R only when called)
 
 __version__ = "0.1.0"

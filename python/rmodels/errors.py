@@ -93,3 +93,9 @@ class DataWarning(RModelsWarning):
 class PredictionWarning(RModelsWarning):
     """predict()'s warnings on intervals ('predictions on current data refer to _future_
     responses', 'Assuming constant prediction variance even though model fit is weighted')."""
+
+
+class MissingDependencyError(RModelsError, ImportError):
+    """An optional part needs something not installed: rpy2, R or an R package for
+    ``compare_with_r`` (extra ``rmodels[r]``), matplotlib for ``plot`` (extra
+    ``rmodels[plot]``). The message says what to install."""

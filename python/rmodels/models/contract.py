@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import printing as rf
+from ..printing.html import TableSpec, printout_html
 
 __all__ = ["LogLik", "AnovaTable", "perc_labels", "format_perc", "named_vector", "RowLabels"]
 
@@ -66,6 +67,11 @@ class AnovaTable(pd.DataFrame):
 
     def to_string(self, *args, **kwargs) -> str:  # type: ignore[override]
         return self.__str__()
+
+    def _repr_html_(self) -> str:  # type: ignore[override]
+        """R's printout for notebooks, the table as HTML with R's cells (not pandas')."""
+        spec = TableSpec(list(map(str, self.columns)), list(map(str, self.index)))
+        return printout_html(self.__str__(), [spec])
 
 
 def format_perc(p: float) -> str:

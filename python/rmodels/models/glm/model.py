@@ -18,6 +18,8 @@ import pandas as pd
 from ...design import build_design
 from ...errors import FitError
 from ...frame import as_data_frame, optional_data_frame
+from ...printing import format_num
+from ...printing.html import fit_html
 from ..contract import AnovaTable, perc_labels
 from ..families import Family, as_family
 from . import broom
@@ -69,6 +71,11 @@ class GLM(GlmResults):
 
     def __repr__(self) -> str:
         return self.__str__()
+
+    def _repr_html_(self) -> str:
+        """print.glm for notebooks: the coefficients as a table of R's ``format(digits = 4)``."""
+        return fit_html(str(self), "Coefficients:", self.names,
+                        format_num(np.asarray(self.coefficients, dtype=float), digits=4))
 
     # ---- prediction -------------------------------------------------------------------------
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "link",  # noqa: A002

@@ -11,6 +11,7 @@ import pandas as pd
 from ... import printing as rf
 from ...design import r_row_names
 from ...errors import RModelsWarning
+from ...printing.html import TableSpec, printout_html
 from .results import GlmResults
 
 __all__ = ["coef_table", "GLMSummary", "print_glm", "padded_row_names"]
@@ -109,6 +110,11 @@ class GLMSummary:
         return out
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """The printout for notebooks, the coefficient table as an HTML table of R's cells."""
+        spec = TableSpec(list(self.coefficients.columns), list(self.fit.names))
+        return printout_html(str(self), [spec])
 
     def _residuals_text(self) -> str:
         """The deviance residuals: their quantiles when df.residual > 5, else each one."""

@@ -26,6 +26,7 @@ from ...errors import FitError, PerfectFitWarning
 from ...formula import ast as A
 from ...formula.call import call_lines, deparse_call, deparse_formula_lines
 from ...frame import optional_data_frame
+from ...printing.html import fit_html, printout_html
 from ..contract import AnovaTable, LogLik, RowLabels, named_vector
 from . import influence as infl
 from .anova import anova_lm, anova_lmlist
@@ -428,3 +429,10 @@ class LM:
 
     def __repr__(self) -> str:
         return self.__str__()
+
+    def _repr_html_(self) -> str:
+        """print.lm for notebooks: the coefficients as a table of R's ``format(digits = 4)``."""
+        if self.is_mlm:
+            return printout_html(str(self))
+        return fit_html(str(self), "Coefficients:", self.coef_names,
+                        rf.format_num(self.arrays.coefficients, digits=4))

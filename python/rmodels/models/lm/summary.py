@@ -17,6 +17,7 @@ import pandas as pd
 
 from ... import _core
 from ... import printing as rf
+from ...printing.html import TableSpec, printout_html
 from ..contract import RowLabels
 from .distributions import pf_upper, pt_two_sided
 from .wfit import LmArrays
@@ -205,6 +206,11 @@ class LMSummary:
 
     def __repr__(self) -> str:
         return self.__str__()
+
+    def _repr_html_(self) -> str:
+        """The printout for notebooks, the coefficient table as an HTML table of R's cells."""
+        cols = ["Estimate", "Std. Error", "t value", "Pr(>|t|)"]
+        return printout_html(str(self), [TableSpec(cols, list(self.stats.coef_names))])
 
 
 class MLMSummary(list):

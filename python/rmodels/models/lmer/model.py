@@ -17,6 +17,8 @@ import pandas as pd
 
 from ...errors import RModelsWarning
 from ...frame import optional_data_frame
+from ...printing import format_num
+from ...printing.html import fit_html
 from ..contract import RowLabels
 from . import broom
 from .anova import anova_fixed_terms, anova_lrt
@@ -314,3 +316,9 @@ class LmerMod:
 
     def __repr__(self) -> str:
         return str(self)
+
+    def _repr_html_(self) -> str:
+        """print.merMod for notebooks: the fixed effects as a table of R's
+        ``format(digits = 4)``."""
+        return fit_html(str(self), "Fixed Effects:", self.columns,
+                        format_num(np.asarray(self.beta, dtype=float), digits=4))

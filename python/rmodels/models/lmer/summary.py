@@ -20,6 +20,7 @@ from ...printing import (
     round_r,
     zapsmall,
 )
+from ...printing.html import TableSpec, printout_html
 from .predict import residual_values
 
 
@@ -126,6 +127,11 @@ class LmerSummary:
 
     def __repr__(self) -> str:
         return str(self)
+
+    def _repr_html_(self) -> str:
+        """The printout for notebooks, the fixed effects as an HTML table of R's cells."""
+        spec = TableSpec(list(self.coefficients.columns), list(self.fit.columns))
+        return printout_html(str(self), [spec])
 
 
 def scaled_residuals_block(fit: Any) -> str:
