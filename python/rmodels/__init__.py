@@ -24,6 +24,7 @@ from .generics import (  # noqa: F401
     BIC,
     REMLcrit,
     VarCorr,
+    add1,
     anova,
     augment,
     coef,
@@ -31,6 +32,7 @@ from .generics import (  # noqa: F401
     cooks_distance,
     deviance,
     df_residual,
+    drop1,
     fitted,
     fixef,
     glance,
@@ -47,6 +49,8 @@ from .generics import (  # noqa: F401
     sigma,
     summary,
     tidy,
+    update,
+    update_formula,
     vcov,
 )
 from .models import (  # noqa: F401

@@ -203,7 +203,13 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     call = glm_call_text(getattr(d, "formula_text", "") or formula,
                          None if family is None else fam, data_name, weights,
                          subset, offset, start, etastart, mustart, control, na_action, contrasts)
-    return GLM(core=core, design=d, family=fam, Y=Y,
-               raw_weights=np.ones(d.n) if d.weights is None else np.asarray(d.weights, float),
-               control=ctrl, call=call, data=data, formula=formula,
-               offset_arg=offset, start=start)
+    out = GLM(core=core, design=d, family=fam, Y=Y,
+              raw_weights=np.ones(d.n) if d.weights is None else np.asarray(d.weights, float),
+              control=ctrl, call=call, data=data, formula=formula,
+              offset_arg=offset, start=start)
+    out.call_inputs = ("glm", dict(formula=formula, data=data, family=family, weights=weights,
+                                   subset=subset, offset=offset, na_action=na_action,
+                                   start=start, etastart=etastart, mustart=mustart,
+                                   control=control, contrasts=contrasts,
+                                   data_name=data_name))  # what update() re-evaluates
+    return out

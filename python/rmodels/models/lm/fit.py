@@ -91,4 +91,9 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     if not singular_ok and fit["rank"] < len(design.columns):
         raise FitError("singular fit encountered")
     extra = lm_call_args(data_name, subset, weights, offset, na_action, singular_ok)
-    return LM(design, fit, extra, tol, offset_arg=offset)
+    out = LM(design, fit, extra, tol, offset_arg=offset)
+    out.call_inputs = ("lm", dict(formula=formula, data=data, weights=weights, subset=subset,
+                                  offset=offset, na_action=na_action, tol=tol,
+                                  singular_ok=singular_ok, contrasts=contrasts,
+                                  data_name=data_name))  # what update() re-evaluates
+    return out
