@@ -199,3 +199,58 @@ def test_aic_glm_lmer(gdata):
     tab = rmodels.BIC(g1, l1)
     np.testing.assert_allclose(tab.to_numpy(float), r("BIC(g1, l1)").to_numpy(float),
                                rtol=1e-7)
+
+
+# ---------------------------------------------------------------------------------------------
+# step
+
+STEP_CASES = [
+    ("lm", "mpg ~ wt + hp + qsec + disp + drat", "mt", None, {}),
+    ("lm", "mpg ~ wt", "mt", "~ . + hp + qsec + disp + drat + cyl", {}),
+    ("lm", "mpg ~ wt + hp + qsec + disp", "mt", {"lower": "~ wt", "upper": "~ .^2"}, {}),
+    ("lm", "mpg ~ wt + hp + qsec + disp + drat", "mt", None, {"k": float(np.log(32))}),
+    ("lm", "mpg ~ wt + hp + qsec + disp", "mt", None, {"direction": "backward", "scale": 6.5}),
+    ("glm", "yc ~ x1 + x2 + f", "gd", "~ .^2", {"family": "poisson"}),
+    ("glm", "yb ~ x1", "gd", "~ . + x2 + f + o", {"family": "binomial"}),
+]
+
+
+def _r_scope(scope) -> str:
+    if scope is None:
+        return ""
+    if isinstance(scope, dict):
+        return ", scope = list(" + ", ".join(f"{k} = {v}" for k, v in scope.items()) + ")"
+    return f", scope = {scope}"
+
+
+@pytest.mark.parametrize("fun,formula,data,scope,kw", STEP_CASES)
+def test_step(mtcars, gdata, capsys, fun, formula, data, scope, kw):
+    frame = mtcars if data == "mt" else DATA
+    fam = kw.get("family")
+    opts = {k: v for k, v in kw.items() if k != "family"}
+    m = rmodels.lm(formula, frame) if fun == "lm" else rmodels.glm(formula, frame, family=fam)
+    capsys.readouterr()
+    s = rmodels.step(m, scope=scope, **opts)
+    printed = capsys.readouterr().out
+    rfit = f"{fun}({formula}, data = {data}{'' if fam is None else ', family = ' + fam})"
+    ropts = "".join(f", {k} = {v!r}" if isinstance(v, str) else f", {k} = {v!r}"
+                    for k, v in opts.items()).replace("'", '"')
+    rtext = r(f"paste(capture.output(st <- step({rfit}{_r_scope(scope)}{ropts})), "
+              "collapse = '\\n')")[0]
+    assert printed.rstrip("\n") == rtext.rstrip("\n")
+    assert s.formula == r("paste(deparse(formula(st)), collapse = '')")[0]
+    path = r("as.data.frame(st$anova)")
+    assert list(s.step_anova.columns) == list(path.columns)
+    assert list(s.step_anova["Step"]) == [str(x) for x in path["Step"]]
+    np.testing.assert_allclose(s.step_anova.iloc[:, 1:].to_numpy(float),
+                               path.iloc[:, 1:].to_numpy(float), rtol=1e-8, equal_nan=True)
+    np.testing.assert_allclose(s.coef().to_numpy(), r("coef(st)"), rtol=1e-8)
+
+
+def test_step_quiet(mtcars, capsys):
+    m = rmodels.lm("mpg ~ wt + hp + qsec", mtcars)
+    capsys.readouterr()
+    s = rmodels.step(m, trace=0)
+    assert capsys.readouterr().out == ""
+    assert s.formula == r("paste(deparse(formula(step(lm(mpg ~ wt + hp + qsec, data = mt), "
+                          "trace = 0))), collapse = '')")[0]

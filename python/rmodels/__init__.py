@@ -47,6 +47,7 @@ from .generics import (  # noqa: F401
     rstandard,
     rstudent,
     sigma,
+    step,
     summary,
     tidy,
     update,

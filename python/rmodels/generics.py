@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import RModelsError
-from .models.workflow import add1, drop1, update, update_formula  # noqa: F401  (R's verbs)
+from .models.workflow import add1, drop1, step, update, update_formula  # noqa: F401
 from .models.workflow.information import fit_labels, information_table, loglik_parts
 
 

@@ -18,8 +18,8 @@ from .drop1 import extract_aic_glm, normalise_test, single_term_heading, warn_f_
 from .formula_update import update_formula
 from .term_fits import (
     add_scope,
-    chisq_p,
     check_kind,
+    chisq_p,
     f_test,
     glm_loglik,
     lm_aic,

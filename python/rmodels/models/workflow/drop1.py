@@ -16,8 +16,8 @@ from ...formula import terms
 from ..contract import AnovaTable
 from .formula_update import update_formula
 from .term_fits import (
-    chisq_p,
     check_kind,
+    chisq_p,
     drop_scope,
     f_test,
     glm_loglik,
@@ -25,7 +25,7 @@ from .term_fits import (
     model_data,
     subset_fit,
 )
-from .update import model_formula
+from .update import formula_lines, model_formula
 
 __all__ = ["drop1", "drop_terms_scope", "single_term_heading"]
 
@@ -34,7 +34,7 @@ NA = rf.NA_REAL
 
 def single_term_heading(kind: str, fit: Any, scale: float) -> list[str]:
     """The heading of R's drop1/add1 tables (``kind``: "deletions" or "additions")."""
-    head = [f"Single term {kind}", "\nModel:", model_formula(fit)]
+    head = [f"Single term {kind}", "\nModel:", *formula_lines(fit)]
     if scale > 0:
         head.append(f"\nscale:  {rf.format_num([scale], digits=7)[0]} \n")
     return head

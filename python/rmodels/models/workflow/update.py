@@ -7,9 +7,10 @@ from typing import Any, Callable, Optional
 
 from ...errors import RModelsError
 from ...formula import deparse
+from ...formula.call import deparse_formula_lines
 from .formula_update import update_formula
 
-__all__ = ["update", "call_inputs", "model_formula"]
+__all__ = ["update", "call_inputs", "model_formula", "formula_lines"]
 
 
 def _fitters() -> dict[str, Callable[..., Any]]:
@@ -31,6 +32,11 @@ def call_inputs(fit: Any) -> tuple[str, dict]:
 def model_formula(fit: Any) -> str:
     """R's ``formula(fit)``: the fit's formula with ``.`` expanded (one line)."""
     return deparse(fit.design.terms.formula, cutoff=None)
+
+
+def formula_lines(fit: Any) -> list[str]:
+    """``deparse(formula(fit))``: the lines R prints for the fit's formula."""
+    return deparse_formula_lines(fit.design.terms.formula)
 
 
 def update(fit: Any, formula: Optional[str] = None, **changes: Any) -> Any:
