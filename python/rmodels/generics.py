@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from .errors import RModelsError
+from .models.anova_broom import tidy_anova
 from .models.workflow import add1, drop1, step, update, update_formula  # noqa: F401
 from .models.workflow.information import fit_labels, information_table, loglik_parts
 
@@ -145,7 +148,11 @@ def rstudent(fit: Any, **kwargs: Any) -> Any:
 
 
 def tidy(fit: Any, **kwargs: Any) -> Any:
-    """broom's ``tidy`` (columns ``term``, ``estimate``, ``std.error``, ...)."""
+    """broom's ``tidy`` (columns ``term``, ``estimate``, ``std.error``, ...). An anova table
+    given as a plain DataFrame (lmer's table of fixed terms) is tidied as broom's
+    ``tidy.anova``."""
+    if isinstance(fit, pd.DataFrame) and not hasattr(fit, "tidy"):
+        return tidy_anova(fit)
     return _method(fit, "tidy")(**kwargs)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import printing as rf
+from .anova_broom import tidy_anova
 
 __all__ = ["LogLik", "AnovaTable", "perc_labels", "format_perc", "named_vector", "RowLabels"]
 
@@ -66,6 +67,10 @@ class AnovaTable(pd.DataFrame):
 
     def to_string(self, *args, **kwargs) -> str:  # type: ignore[override]
         return self.__str__()
+
+    def tidy(self) -> pd.DataFrame:
+        """broom's ``tidy.anova`` (see :func:`~rmodels.models.anova_broom.tidy_anova`)."""
+        return tidy_anova(self)
 
 
 def format_perc(p: float) -> str:
