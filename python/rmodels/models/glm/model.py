@@ -144,7 +144,7 @@ class GLM(GlmResults):
         [, conf.low, conf.high (profile likelihood)]."""
         ct = self.coef_table()
         ci = self.confint(parm=list(ct.index), level=conf_level) if conf_int else None
-        return broom.tidy_glm(ct, ci, exponentiate)
+        return broom.tidy_glm(ct, ci, exponentiate, all_terms=self.names)
 
     def glance(self) -> pd.DataFrame:
         """broom's ``glance.glm``: null.deviance, df.null, logLik, AIC, BIC, deviance,
