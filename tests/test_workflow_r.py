@@ -254,3 +254,25 @@ def test_step_quiet(mtcars, capsys):
     assert capsys.readouterr().out == ""
     assert s.formula == r("paste(deparse(formula(step(lm(mpg ~ wt + hp + qsec, data = mt), "
                           "trace = 0))), collapse = '')")[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# summary(fit, correlation = TRUE)
+
+@pytest.mark.parametrize("fun,formula,data,fam", [
+    ("lm", "mpg ~ wt + hp + qsec", "mt", None), ("lm", "mpg ~ wt * cyl", "mt", None),
+    ("lm", "mpg ~ wt", "mt", None),
+    ("glm", "yc ~ x1 + f + x2", "gd", "poisson"), ("glm", "yb ~ x1 + x3 + x2", "gd", "binomial"),
+    ("glm", "yp ~ x1 + x2", "gd", "Gamma"),
+])
+def test_summary_correlation(mtcars, gdata, fun, formula, data, fam):
+    frame = mtcars if data == "mt" else DATA
+    m = rmodels.lm(formula, frame, data_name=data) if fun == "lm" else \
+        rmodels.glm(formula, frame, family=fam, data_name=data)
+    s = rmodels.summary(m, correlation=True)
+    rfit = f"{fun}({formula}, data = {data}{'' if fam is None else ', family = ' + fam})"
+    rtext = _rtext(f"summary({rfit}, correlation = TRUE)")
+    assert str(s).rstrip("\n") == rtext.rstrip("\n")
+    rc = r(f"summary({rfit}, correlation = TRUE)$correlation")
+    np.testing.assert_allclose(s.correlation.to_numpy(), rc, rtol=1e-8)
+    assert str(rmodels.summary(m)) == str(m.summary())

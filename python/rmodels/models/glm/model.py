@@ -55,9 +55,10 @@ class GLM(GlmResults):
     Series on the data's index labels (see :class:`~.results.GlmResults`)."""
 
     # ---- summary / print --------------------------------------------------------------------
-    def summary(self) -> GLMSummary:
-        """R's ``summary.glm``; ``str()`` of the result is ``print(summary(fit))``."""
-        return GLMSummary(self)
+    def summary(self, correlation: bool = False) -> GLMSummary:
+        """R's ``summary.glm``; ``str()`` of the result is ``print(summary(fit))``;
+        ``correlation=True`` adds the coefficients' correlations, printed as R prints them."""
+        return GLMSummary(self, correlation=correlation)
 
     def coef_table(self) -> pd.DataFrame:
         """summary.glm's coefficient matrix (non-aliased rows, pivoted order)."""
