@@ -111,6 +111,31 @@ def _candidates(fit: Any, drop_scope: list, add_scope: list, backward: bool, for
     return aod, None
 
 
+def _directions(direction: Optional[str], scope: Any) -> tuple[bool, bool]:
+    """(backward, forward) for step's ``direction``; without a scope and without a direction
+    only backward steps (R's ``if (md) forward <- FALSE``)."""
+    if direction is None:
+        return True, scope is not None
+    if direction not in ("both", "backward", "forward"):
+        raise RModelsError("'arg' should be one of 'both', 'backward', 'forward'")
+    return direction in ("both", "backward"), direction in ("both", "forward")
+
+
+def _best_change(aod: Optional[pd.DataFrame], trace: int) -> tuple[Any, Optional[str]]:
+    """The rows with a non-zero Df sorted by AIC (Cp), printed when tracing, and the best
+    change (None when ``<none>`` is best or there is nothing to compare)."""
+    if aod is None:
+        return aod, None
+    aod = aod[aod["Df"].isna() | (aod["Df"] != 0)]
+    crit = "Cp" if "Cp" in aod.columns else "AIC"
+    if crit not in aod.columns:
+        return aod, None
+    order = np.argsort(aod[crit].to_numpy(), kind="stable")
+    if trace:
+        print(str(AnovaTable(aod.iloc[order])), end="")
+    return aod, None if order[0] == 0 else str(aod.index[order[0]])
+
+
 def step(fit: Any, scope: Union[None, str, dict] = None, scale: float = 0,
          direction: Optional[str] = None, trace: int = 1, steps: int = 1000,
          k: float = 2) -> Any:
@@ -125,15 +150,8 @@ def step(fit: Any, scope: Union[None, str, dict] = None, scale: float = 0,
     sorted by AIC, ``Step:  AIC=…``); 0 is quiet.
     """
     check_kind(fit, "step")
-    direction_given = direction is not None
-    direction = "both" if direction is None else direction
-    if direction not in ("both", "backward", "forward"):
-        raise RModelsError("'arg' should be one of 'both', 'backward', 'forward'")
-    backward = direction in ("both", "backward")
-    forward = direction in ("both", "forward")
+    backward, forward = _directions(direction, scope)
     lower, upper = _scope_terms(fit, scope)
-    if scope is None and not direction_given:
-        forward = False
     n = _nobs(fit)
     edf, b_aic = extract_aic(fit, scale, k)
     if np.isnan(b_aic):
@@ -151,18 +169,9 @@ def step(fit: Any, scope: Union[None, str, dict] = None, scale: float = 0,
         drop_sc, add_sc = factor_scope(fit.design.terms, lower, upper)
         aod, change = _candidates(fit, drop_sc, add_sc, backward, forward, scale, k)
         if change is None:
-            if aod is None:
+            aod, change = _best_change(aod, trace)
+            if change is None:
                 break
-            aod = aod[aod["Df"].isna() | (aod["Df"] != 0)]
-            crit = "Cp" if "Cp" in aod.columns else "AIC"
-            if crit not in aod.columns or aod.shape[1] == 0:
-                break
-            order = np.argsort(aod[crit].to_numpy(), kind="stable")
-            if trace:
-                print(str(AnovaTable(aod.iloc[order])), end="")
-            if order[0] == 0:
-                break
-            change = aod.index[order[0]]
         using_cp = "Cp" in aod.columns
         fit = update(fit, "~ . " + change)
         if _nobs(fit) != n:
