@@ -276,3 +276,22 @@ def test_summary_correlation(mtcars, gdata, fun, formula, data, fam):
     rc = r(f"summary({rfit}, correlation = TRUE)$correlation")
     np.testing.assert_allclose(s.correlation.to_numpy(), rc, rtol=1e-8)
     assert str(rmodels.summary(m)) == str(m.summary())
+
+
+def test_drop1_add1_offset_weights_scopes(gdata, mtcars):
+    m = rmodels.glm("ycx ~ x1 + f + offset(log(expo))", DATA, family="poisson")
+    _same_table(rmodels.drop1(m, test="Chisq"),
+                "drop1(glm(ycx ~ x1 + f + offset(log(expo)), poisson, gd), test = 'Chisq')")
+    _same_table(rmodels.add1(m, "~ . + x2", test="Chisq"),
+                "add1(glm(ycx ~ x1 + f + offset(log(expo)), poisson, gd), ~ . + x2, "
+                "test = 'Chisq')")
+    w = rmodels.glm("yprop ~ x1 + f + x2", DATA, family="binomial", weights="ytr")
+    _same_table(rmodels.drop1(w, scope="~ f + x2", test="LRT"),
+                "drop1(glm(yprop ~ x1 + f + x2, binomial, gd, weights = ytr), ~ f + x2, "
+                "test = 'LRT')")
+    lm0 = rmodels.lm("mpg ~ wt", mtcars)
+    _same_table(rmodels.add1(lm0, ["hp", "qsec"], test="F"),
+                "add1(lm(mpg ~ wt, mt), c('hp', 'qsec'), test = 'F')")
+    lm1 = rmodels.lm("mpg ~ wt * hp", mtcars)
+    _same_table(rmodels.drop1(lm1, scope="~ wt + hp + wt:hp"),
+                "drop1(lm(mpg ~ wt * hp, mt), ~ wt + hp + wt:hp)")
