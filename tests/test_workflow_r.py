@@ -140,6 +140,8 @@ GLM_CASES = [
     ("yc ~ x1 + f + x2", "poisson", "none"), ("yc ~ x1 + f + x2", "poisson", "Chisq"),
     ("yc ~ x1 * f + x2", "quasipoisson", "F"), ("cbind(ys, yf) ~ x1 + f", "binomial", "LRT"),
     ("yp ~ x1 + x2 + f", "Gamma", "F"), ("yp ~ x1 + x2", "gaussian", "Chisq"),
+    ("yc ~ x1 + f + x2", "poisson", "Rao"), ("yp ~ x1 + x2 + f", "Gamma", "Rao"),
+    ("cbind(ys, yf) ~ x1 + f", "binomial", "Rao"),
 ]
 
 
@@ -285,6 +287,11 @@ def test_drop1_add1_offset_weights_scopes(gdata, mtcars):
     _same_table(rmodels.add1(m, "~ . + x2", test="Chisq"),
                 "add1(glm(ycx ~ x1 + f + offset(log(expo)), poisson, gd), ~ . + x2, "
                 "test = 'Chisq')")
+    _same_table(rmodels.add1(m, "~ . + x2", test="Rao"),
+                "add1(glm(ycx ~ x1 + f + offset(log(expo)), poisson, gd), ~ . + x2, "
+                "test = 'Rao')")
+    _same_table(rmodels.drop1(m, test="Rao"),
+                "drop1(glm(ycx ~ x1 + f + offset(log(expo)), poisson, gd), test = 'Rao')")
     w = rmodels.glm("yprop ~ x1 + f + x2", DATA, family="binomial", weights="ytr")
     _same_table(rmodels.drop1(w, scope="~ f + x2", test="LRT"),
                 "drop1(glm(yprop ~ x1 + f + x2, binomial, gd, weights = ytr), ~ f + x2, "

@@ -14,7 +14,13 @@ from ... import printing as rf
 from ...errors import RModelsError, RModelsWarning
 from ...formula import terms
 from ..contract import AnovaTable
-from .drop1 import extract_aic_glm, normalise_test, single_term_heading, warn_f_family
+from .drop1 import (
+    add_rao_columns,
+    extract_aic_glm,
+    normalise_test,
+    single_term_heading,
+    warn_f_family,
+)
 from .formula_update import update_formula
 from .term_fits import (
     add_scope,
@@ -24,7 +30,9 @@ from .term_fits import (
     glm_loglik,
     lm_aic,
     model_data,
+    rao_score,
     subset_fit,
+    subset_glm,
     term_label_key,
 )
 from .update import model_formula, update
@@ -48,9 +56,11 @@ def add_terms_scope(fit: Any, scope: Union[str, Sequence[str], None]) -> list[st
     return scope
 
 
-def _added_fits(fit: Any, scope: list[str]) -> tuple[Any, np.ndarray, np.ndarray]:
+def _added_fits(fit: Any, scope: list[str], rao: bool = False
+                ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
     """The combined fit's model data and, for ``<none>`` then each scope term, the rank and
-    deviance of the fit on the model's columns plus the term's."""
+    deviance of the fit on the model's columns plus the term's (with ``rao`` the score
+    statistic of each such matrix at the ``<none>`` fit)."""
     big = update(fit, "~ . + " + " + ".join(scope))
     n_old = len(fit.design.kept)
     md = model_data(big)
@@ -62,19 +72,28 @@ def _added_fits(fit: Any, scope: list[str]) -> tuple[Any, np.ndarray, np.ndarray
     if fit.design.intercept:
         old.add(0)
     ousex = np.isin(md.assign, sorted(old))
-    dfs, dev = [], []
+    dfs, dev, score = [], [], [np.nan]
+    base = None
     for tt in [None] + scope:
         use = ousex if tt is None else ousex | (md.assign == keys.index(term_label_key(tt)) + 1)
-        r, d = subset_fit(md, np.flatnonzero(use))
+        cols = np.flatnonzero(use)
+        if md.glm is None:
+            r, d = subset_fit(md, cols)
+        else:
+            z = subset_glm(md, cols)
+            r, d = int(z.rank), float(z.deviance)
+            base = z if base is None else base
+            if rao and tt is not None:
+                score.append(rao_score(md.X[:, cols], base, md.offset))
         dfs.append(r)
         dev.append(d)
-    return md, np.array(dfs, dtype=float), np.array(dev, dtype=float)
+    return md, np.array(dfs, dtype=float), np.array(dev, dtype=float), np.array(score)
 
 
 def add1_lm(fit: Any, scope: list[str], scale: float, test: str, k: float) -> AnovaTable:
     """``add1.lm``: RSS of each fit with a term added; AIC = n log(RSS/n) + k·rank (or Cp);
     F = (ΔRSS/Df) / ((RSS − ΔRSS)/(rdf − Df)) on the combined fit's rows."""
-    md, dfs, rss = _added_fits(fit, scope)
+    md, dfs, rss, _ = _added_fits(fit, scope)
     n = md.n
     aic = lm_aic(rss, dfs, n, scale, k)
     ddf = dfs - dfs[0]
@@ -103,7 +122,7 @@ def add1_lm(fit: Any, scope: list[str], scale: float, test: str, k: float) -> An
 def add1_glm(fit: Any, scope: list[str], scale: float, test: str, k: float) -> AnovaTable:
     """``add1.glm``: deviance of each refit with a term added; AIC shifted so that ``<none>``
     is ``extractAIC(fit)``; LRT = max(0, Δ(−2 log L)); F on the deviance."""
-    md, dfs, dev = _added_fits(fit, scope)
+    md, dfs, dev, score = _added_fits(fit, scope, rao=test == "Rao")
     n = md.n
     loglik, dispersion = glm_loglik(fit, dev, n, scale)
     aic = loglik + k * dfs
@@ -118,6 +137,8 @@ def add1_glm(fit: Any, scope: list[str], scale: float, test: str, k: float) -> A
         stat[0] = NA
         cols["LRT" if dispersion == 1 else "scaled dev."] = stat
         cols["Pr(>Chi)"] = chisq_p(stat, ddf)
+    elif test == "Rao":
+        add_rao_columns(cols, score, ddf, dispersion)
     elif test == "F":
         warn_f_family(fit, "")
         rdf = fit.df_residual()

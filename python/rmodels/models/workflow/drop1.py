@@ -23,7 +23,9 @@ from .term_fits import (
     glm_loglik,
     lm_aic,
     model_data,
+    rao_score,
     subset_fit,
+    subset_glm,
 )
 from .update import formula_lines, model_formula
 
@@ -53,28 +55,36 @@ def drop_terms_scope(fit: Any, scope: Union[None, str, Sequence[str]]) -> list[s
     return list(scope)
 
 
-def _dropped_fits(fit: Any, scope: list[str], all_cols: bool) -> tuple[Any, np.ndarray,
-                                                                           np.ndarray]:
+def _dropped_fits(fit: Any, scope: list[str], all_cols: bool, rao: bool = False
+                  ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """The model data and, per scope term, the rank and deviance of the fit without its
+    columns (and with ``rao`` the score statistic of the full matrix at that fit)."""
     md = model_data(fit)
     labels = md.term_labels
-    p = md.X.shape[1]
-    base = np.arange(p)
+    base = np.arange(md.X.shape[1])
     if not all_cols and md.glm is None:
         base = np.flatnonzero(~np.isnan(fit.arrays.coefficients))
-    dfs, dev = [], []
+    dfs, dev, score = [], [], []
     for s in scope:
         ii = set(np.flatnonzero(md.assign == labels.index(s) + 1).tolist())
-        r, d = subset_fit(md, np.array([j for j in base if j not in ii], dtype=np.int64))
+        cols = np.array([j for j in base if j not in ii], dtype=np.int64)
+        if md.glm is None:
+            r, d = subset_fit(md, cols)
+        else:
+            z = subset_glm(md, cols)
+            r, d = int(z.rank), float(z.deviance)
+            if rao:
+                score.append(rao_score(md.X, z, None))
         dfs.append(r)
         dev.append(d)
-    return md, np.array(dfs, dtype=float), np.array(dev, dtype=float)
+    return md, np.array(dfs, dtype=float), np.array(dev, dtype=float), np.array(score)
 
 
 def drop1_lm(fit: Any, scope: list[str], scale: float, all_cols: bool, test: str,
              k: float) -> AnovaTable:
     """``drop1.lm``: RSS of each fit without a term; AIC = n log(RSS/n) + k·rank (or Cp with
     ``scale``); F = (ΔRSS/Df)/(RSS/rdf), or the χ² test of n log(RSS/n)."""
-    md, dfs, rss = _dropped_fits(fit, scope, all_cols)
+    md, dfs, rss, _ = _dropped_fits(fit, scope, all_cols)
     n = md.n
     dfs = np.concatenate([[fit.rank], dfs])
     rss = np.concatenate([[fit.deviance()], rss])
@@ -105,7 +115,7 @@ def drop1_lm(fit: Any, scope: list[str], scale: float, all_cols: bool, test: str
 def drop1_glm(fit: Any, scope: list[str], scale: float, test: str, k: float) -> AnovaTable:
     """``drop1.glm``: deviance of each refit without a term; AIC shifted so that ``<none>``
     is ``extractAIC(fit)``; LRT = max(0, Δ(−2 log L)); F = max(0, ΔDev)/Df / (Dev/rdf)."""
-    md, dfs, dev = _dropped_fits(fit, scope, True)
+    md, dfs, dev, score = _dropped_fits(fit, scope, True, rao=test == "Rao")
     n = md.n
     dfs = np.concatenate([[fit.rank], dfs])
     dev = np.concatenate([[fit.deviance()], dev])
@@ -122,6 +132,8 @@ def drop1_glm(fit: Any, scope: list[str], scale: float, test: str, k: float) -> 
         stat[0] = NA
         cols["LRT" if dispersion == 1 else "scaled dev."] = stat
         cols["Pr(>Chi)"] = chisq_p(stat, ddf)
+    elif test == "Rao":
+        add_rao_columns(cols, np.concatenate([[NA], score]), ddf, dispersion)
     elif test == "F":
         warn_f_family(fit)
         rdf = fit.df_residual()
@@ -131,6 +143,16 @@ def drop1_glm(fit: Any, scope: list[str], scale: float, test: str, k: float) -> 
         cols["F value"] = fs
         cols["Pr(>F)"] = f_test(fs, ddf, rdf)
     return _table(cols, scope, single_term_heading("deletions", fit, scale))
+
+
+def add_rao_columns(cols: dict, score: np.ndarray, ddf: np.ndarray, dispersion: float) -> None:
+    """The "Rao score" ("scaled Rao sc." when the dispersion is not 1) column, max(0, score) /
+    dispersion, and its χ² p-value on Df."""
+    with np.errstate(invalid="ignore"):
+        stat = np.maximum(0, score) / dispersion
+    stat[0] = NA
+    cols["Rao score" if dispersion == 1 else "scaled Rao sc."] = stat
+    cols["Pr(>Chi)"] = chisq_p(stat, ddf)
 
 
 def extract_aic_glm(fit: Any, k: float) -> float:
@@ -155,9 +177,9 @@ def _table(cols: dict, scope: list[str], heading: list[str]) -> AnovaTable:
 
 
 def normalise_test(test: Optional[str], glm: bool) -> str:
-    """R's ``match.arg(test)``: "none", "Chisq" (glm: "LRT"), "F"."""
+    """R's ``match.arg(test)``: "none", "Chisq" (glm: "LRT"), "F", and for glm "Rao"."""
     test = "none" if test is None else test
-    allowed = ("none", "LRT", "Chisq", "F") if glm else ("none", "Chisq", "F")
+    allowed = ("none", "Rao", "LRT", "Chisq", "F") if glm else ("none", "Chisq", "F")
     if test not in allowed:
         raise RModelsError(f"'arg' should be one of {', '.join(repr(a) for a in allowed)}")
     return "LRT" if glm and test == "Chisq" else test
@@ -169,7 +191,8 @@ def drop1(fit: Any, scope: Union[None, str, Sequence[str]] = None, scale: float 
 
     ``scope``: a formula (``"~ x + z"``) or a list of term labels (default: the terms whose
     removal keeps marginality, R's ``drop.scope``); ``test``: "none", "Chisq" ("LRT" for
-    glm) or "F". Returns an :class:`AnovaTable` whose ``str()`` is R's printed table.
+    glm), "F", or for glm "Rao" (Rao's score test). Returns an :class:`AnovaTable` whose
+    ``str()`` is R's printed table.
     """
     kind = check_kind(fit, "drop1")
     sc = drop_terms_scope(fit, scope)

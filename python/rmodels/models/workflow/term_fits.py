@@ -16,8 +16,9 @@ from ..lm import LM
 from ..lm.distributions import pf_upper
 from ..lm.wfit import lm_wfit
 
-__all__ = ["ModelData", "model_data", "subset_fit", "drop_scope", "add_scope", "term_label_key",
-           "lm_aic", "glm_loglik", "f_test", "chisq_p", "check_kind"]
+__all__ = ["ModelData", "model_data", "subset_fit", "subset_glm", "rao_score", "drop_scope",
+           "add_scope", "term_label_key", "lm_aic", "glm_loglik", "f_test", "chisq_p",
+           "check_kind"]
 
 
 class ModelData:
@@ -62,16 +63,33 @@ def model_data(fit: Any) -> ModelData:
 def subset_fit(md: ModelData, cols: np.ndarray) -> tuple[int, float]:
     """(rank, deviance) of the fit on the columns ``cols`` of the model matrix: RSS = Σ w e²
     of ``lm.wfit`` or the deviance of ``glm.fit`` (same family and control)."""
-    X = np.asfortranarray(md.X[:, cols])
     if md.glm is None:
-        z = lm_wfit(X, md.y, md.weights, md.offset, 1e-7)
+        z = lm_wfit(np.asfortranarray(md.X[:, cols]), md.y, md.weights, md.offset, 1e-7)
         r = z["residuals"]
         rss = float(np.sum(r * r) if md.weights is None else np.sum(md.weights * r * r))
         return int(z["rank"]), rss
-    g = md.glm
-    z = glm_fit_matrix(X, md.y, g.family, weights=md.weights, offset=md.offset,
-                       epsilon=g.control["epsilon"], maxit=g.control["maxit"])
+    z = subset_glm(md, cols)
     return int(z.rank), float(z.deviance)
+
+
+def subset_glm(md: ModelData, cols: np.ndarray) -> Any:
+    """``glm.fit(x[, cols], y, weights, offset, family, control)`` of a glm's model data."""
+    g = md.glm
+    return glm_fit_matrix(np.asfortranarray(md.X[:, cols]), md.y, g.family, weights=md.weights,
+                          offset=md.offset, epsilon=g.control["epsilon"],
+                          maxit=g.control["maxit"])
+
+
+def rao_score(X: np.ndarray, z: Any, offset: Optional[np.ndarray]) -> float:
+    """Rao's score statistic of drop1.glm/add1.glm: ``glm.fit(X, r, w, offset)`` (gaussian)
+    of the working residuals r on X with the working weights w of the fit ``z``; the
+    null deviance Σ w (r − r̄_w)² minus the deviance Σ w (r − offset − Xb)²."""
+    w = np.asarray(z.working_weights, dtype=float)
+    r = np.where(w > 0, np.asarray(z.working_residuals, dtype=float), 0.0)
+    null = float(np.sum(w * (r - np.sum(w * r) / np.sum(w)) ** 2))
+    fit = lm_wfit(np.array(X, dtype=float, order="F"), r, w, offset, 1e-7)  # X is overwritten
+    e = fit["residuals"]
+    return null - float(np.sum(w * e * e))
 
 
 def term_label_key(label: str) -> str:
