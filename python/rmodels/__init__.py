@@ -49,6 +49,7 @@ from .generics import (  # noqa: F401
     BIC,
     REMLcrit,
     VarCorr,
+    add1,
     anova,
     augment,
     coef,
@@ -56,6 +57,7 @@ from .generics import (  # noqa: F401
     cooks_distance,
     deviance,
     df_residual,
+    drop1,
     fitted,
     fixef,
     glance,
@@ -70,8 +72,11 @@ from .generics import (  # noqa: F401
     rstandard,
     rstudent,
     sigma,
+    step,
     summary,
     tidy,
+    update,
+    update_formula,
     vcov,
 )
 from .inference import (  # noqa: F401  (sandwich and lmtest)

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from .errors import RModelsError
+from .models.anova_broom import tidy_anova
+from .models.workflow import add1, drop1, step, update, update_formula  # noqa: F401
+from .models.workflow.information import fit_labels, information_table, loglik_parts
 
 
 def _method(fit: Any, name: str):
@@ -69,14 +74,27 @@ def logLik(fit: Any, **kwargs: Any) -> Any:  # noqa: N802 - R's name
     return _method(fit, "logLik")(**kwargs)
 
 
-def AIC(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
-    """Akaike's information criterion, -2 logLik + 2 df (R's ``AIC``)."""
-    return _method(fit, "AIC")(**kwargs)
+def AIC(*fits: Any, k: float = 2.0, **named: Any) -> Any:  # noqa: N802
+    """R's ``AIC(object, ..., k = 2)``: −2 logLik + k·df of one fit (a float), or for several
+    fits R's data frame with columns ``df`` and ``AIC``. Row names: a keyword's name
+    (``AIC(full=m1, small=m0)``), else ``m1``, ``m2`` … by position (R deparses the expressions
+    typed, which Python cannot see). Warns as R when the numbers of observations differ."""
+    if len(fits) == 1 and not named:
+        if k == 2.0:
+            return _method(fits[0], "AIC")()
+        val, df, _ = loglik_parts(fits[0])
+        return -2.0 * val + k * df
+    objs, labels = fit_labels(fits, named)
+    return information_table(objs, labels, "AIC", k)
 
 
-def BIC(fit: Any, **kwargs: Any) -> Any:  # noqa: N802
-    """The Bayesian information criterion, -2 logLik + log(n) df (R's ``BIC``)."""
-    return _method(fit, "BIC")(**kwargs)
+def BIC(*fits: Any, **named: Any) -> Any:  # noqa: N802
+    """R's ``BIC(object, ...)``: −2 logLik + log(nobs)·df of one fit, or the ``df``/``BIC``
+    table of several (row names as :func:`AIC`)."""
+    if len(fits) == 1 and not named:
+        return _method(fits[0], "BIC")()
+    objs, labels = fit_labels(fits, named)
+    return information_table(objs, labels, "BIC")
 
 
 def deviance(fit: Any, **kwargs: Any) -> Any:
@@ -145,7 +163,11 @@ def rstudent(fit: Any, **kwargs: Any) -> Any:
 
 
 def tidy(fit: Any, **kwargs: Any) -> Any:
-    """broom's ``tidy`` (columns ``term``, ``estimate``, ``std.error``, ...)."""
+    """broom's ``tidy`` (columns ``term``, ``estimate``, ``std.error``, ...). An anova table
+    given as a plain DataFrame (lmer's table of fixed terms) is tidied as broom's
+    ``tidy.anova``."""
+    if isinstance(fit, pd.DataFrame) and not hasattr(fit, "tidy"):
+        return tidy_anova(fit)
     return _method(fit, "tidy")(**kwargs)
 
 

@@ -3,8 +3,8 @@ computed over the groups' result arrays (:class:`~rmodels.batch.compiled.GroupCo
 arithmetic of the single fits' methods (``LM.tidy``/``glance`` = ``summary.lm``, ``logLik.lm``;
 ``GLM.tidy``/``glance`` = ``summary.glm``, ``logLik.glm``), the tail probabilities in one
 vectorised call per kind. The long tables are built with NumPy repeats and ravels: a group's rows
-are its own coefficients (lm: all, aliased ones NaN, in its column order; glm: the non-aliased
-ones in pivoted order), a failed group one row of NaN.
+are its own coefficients (all of them, aliased ones NaN, in its column order, as broom joins
+``coef(x)``), a failed group one row of NaN.
 
 Each function returns ``(body, counts)``: the table's columns without the group columns, and the
 number of rows of each group.
@@ -119,10 +119,10 @@ def lm_tidy(cols: GroupColumns, conf_int: bool = False,
 
 def glm_tidy(cols: GroupColumns, family: Family) -> tuple[pd.DataFrame, np.ndarray]:
     """broom's ``tidy.glm`` of every group (summary.glm's table): z tests for a fixed
-    dispersion, t tests otherwise (NaN without residual df)."""
+    dispersion, t tests otherwise (NaN without residual df); aliased terms are rows of NaN."""
     from scipy import stats as sps
-    counts = np.where(cols.ok, cols.rank, 1)
-    gid, union = _long_positions(cols, counts, lambda g, k: cols.pivot[g, k])
+    counts = np.where(cols.ok, np.diff(cols.col_ptr), 1)
+    gid, union = _long_positions(cols, counts, lambda g, k: k)
     z = _take(cols.statistic, gid, union)
     pv = np.full(len(z), np.nan)
     if family.fixed_dispersion:

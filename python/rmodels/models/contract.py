@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import printing as rf
 from ..printing.html import TableSpec, printout_html
+from .anova_broom import tidy_anova
 
 __all__ = ["LogLik", "AnovaTable", "perc_labels", "format_perc", "named_vector", "RowLabels"]
 
@@ -72,6 +73,10 @@ class AnovaTable(pd.DataFrame):
         """R's printout for notebooks, the table as HTML with R's cells (not pandas')."""
         spec = TableSpec(list(map(str, self.columns)), list(map(str, self.index)))
         return printout_html(self.__str__(), [spec])
+
+    def tidy(self) -> pd.DataFrame:
+        """broom's ``tidy.anova`` (see :func:`~rmodels.models.anova_broom.tidy_anova`)."""
+        return tidy_anova(self)
 
 
 def format_perc(p: float) -> str:

@@ -16,10 +16,14 @@ __all__ = ["tidy_glm", "glance_glm", "augment_glm"]
 
 
 def tidy_glm(coefs: pd.DataFrame, ci: Optional[pd.DataFrame] = None,
-             exponentiate: bool = False) -> pd.DataFrame:
+             exponentiate: bool = False, all_terms: Optional[list] = None) -> pd.DataFrame:
     """broom's ``tidy.glm`` from summary.glm's coefficient matrix: term, estimate, std.error,
     statistic, p.value [, conf.low, conf.high from the intervals ``ci``]; ``exponentiate``
-    takes exp of the estimate and the interval."""
+    takes exp of the estimate and the interval. ``all_terms`` (every coefficient's name):
+    aliased terms are kept as rows of NaN in that order, as broom joins ``coef(x)``."""
+    if all_terms is not None and len(all_terms) != len(coefs):
+        coefs = coefs.reindex(pd.Index(list(all_terms)))
+        ci = None if ci is None else ci.reindex(pd.Index(list(all_terms)))
     out = pd.DataFrame({"term": list(coefs.index), "estimate": coefs.iloc[:, 0].to_numpy(),
                         "std.error": coefs.iloc[:, 1].to_numpy(),
                         "statistic": coefs.iloc[:, 2].to_numpy(),

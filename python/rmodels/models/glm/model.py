@@ -57,9 +57,10 @@ class GLM(GlmResults):
     Series on the data's index labels (see :class:`~.results.GlmResults`)."""
 
     # ---- summary / print --------------------------------------------------------------------
-    def summary(self) -> GLMSummary:
-        """R's ``summary.glm``; ``str()`` of the result is ``print(summary(fit))``."""
-        return GLMSummary(self)
+    def summary(self, correlation: bool = False) -> GLMSummary:
+        """R's ``summary.glm``; ``str()`` of the result is ``print(summary(fit))``;
+        ``correlation=True`` adds the coefficients' correlations, printed as R prints them."""
+        return GLMSummary(self, correlation=correlation)
 
     def coef_table(self) -> pd.DataFrame:
         """summary.glm's coefficient matrix (non-aliased rows, pivoted order)."""
@@ -152,7 +153,7 @@ class GLM(GlmResults):
         [, conf.low, conf.high (profile likelihood)]."""
         ct = self.coef_table()
         ci = self.confint(parm=list(ct.index), level=conf_level) if conf_int else None
-        return broom.tidy_glm(ct, ci, exponentiate)
+        return broom.tidy_glm(ct, ci, exponentiate, all_terms=self.names)
 
     def glance(self) -> pd.DataFrame:
         """broom's ``glance.glm``: null.deviance, df.null, logLik, AIC, BIC, deviance,
@@ -213,7 +214,13 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     call = glm_call_text(getattr(d, "formula_text", "") or formula,
                          None if family is None else fam, data_name, weights,
                          subset, offset, start, etastart, mustart, control, na_action, contrasts)
-    return GLM(core=core, design=d, family=fam, Y=Y,
-               raw_weights=np.ones(d.n) if d.weights is None else np.asarray(d.weights, float),
-               control=ctrl, call=call, data=data, formula=formula,
-               offset_arg=offset, start=start)
+    out = GLM(core=core, design=d, family=fam, Y=Y,
+              raw_weights=np.ones(d.n) if d.weights is None else np.asarray(d.weights, float),
+              control=ctrl, call=call, data=data, formula=formula,
+              offset_arg=offset, start=start)
+    out.call_inputs = ("glm", dict(formula=formula, data=data, family=family, weights=weights,
+                                   subset=subset, offset=offset, na_action=na_action,
+                                   start=start, etastart=etastart, mustart=mustart,
+                                   control=control, contrasts=contrasts,
+                                   data_name=data_name))  # what update() re-evaluates
+    return out

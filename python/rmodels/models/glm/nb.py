@@ -176,6 +176,11 @@ def glm_nb(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = 
     out.twologlik = 2 * alt.loglik
     out.th_warn = alt.th_warn
     out.aic = -out.twologlik + 2 * fit.rank + 2
+    out.call_inputs = ("glm.nb", dict(formula=formula, data=data, weights=weights, subset=subset,
+                                      na_action=na_action, start=start, etastart=etastart,
+                                      mustart=mustart, control=control, init_theta=init_theta,
+                                      link=link if link_given else None,
+                                      data_name=data_name))  # what update() re-evaluates
     return out
 
 

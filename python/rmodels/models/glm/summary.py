@@ -11,6 +11,7 @@ import pandas as pd
 from ... import printing as rf
 from ...design import r_row_names
 from ...errors import RModelsWarning
+from ...printing.correlation import correlation_block, correlation_from_cov
 from ...printing.html import TableSpec, printout_html
 from .results import GlmResults
 
@@ -64,8 +65,9 @@ def padded_deviance_residuals(fit: GlmResults) -> np.ndarray:
 class GLMSummary:
     """R's ``summary.glm`` object; ``str()`` is ``print(summary(fit))`` of R 4.2.2."""
 
-    def __init__(self, fit: GlmResults) -> None:
+    def __init__(self, fit: GlmResults, correlation: bool = False) -> None:
         self.fit = fit
+        self._with_correlation = correlation
         self.coefficients = coef_table(fit)
         self.dispersion = fit.dispersion()
         self.aliased = pd.Series(fit.aliased(), index=fit.names)
@@ -106,8 +108,20 @@ class GLMSummary:
         if mess:
             out += f"  ({mess})\n"
         out += f"AIC: {rf.format_num([self.aic], digits=5)[0]}\n\n"
-        out += f"Number of Fisher Scoring iterations: {self.iter}\n\n"
-        return out
+        out += f"Number of Fisher Scoring iterations: {self.iter}\n"
+        if self.correlation is not None:
+            out += correlation_block(self.correlation.to_numpy(), list(self.correlation.index))
+        return out + "\n"
+
+    @property
+    def correlation(self) -> pd.DataFrame | None:
+        """The correlations of the non-aliased coefficients (R's ``correlation`` component,
+        present when ``summary(fit, correlation=True)``), else None."""
+        if not self._with_correlation:
+            return None
+        names = list(self.coefficients.index)
+        return pd.DataFrame(correlation_from_cov(np.asarray(self.fit.cov_unscaled())),
+                            index=pd.Index(names), columns=pd.Index(names))
 
     __repr__ = __str__
 

@@ -93,4 +93,8 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     extra = lm_call_args(data_name, subset, weights, offset, na_action, singular_ok)
     out = LM(design, fit, extra, tol, offset_arg=offset)
     out.data = data  # a reference (no copy): sandwich's cluster columns are read from it
+    out.call_inputs = ("lm", dict(formula=formula, data=data, weights=weights, subset=subset,
+                                  offset=offset, na_action=na_action, tol=tol,
+                                  singular_ok=singular_ok, contrasts=contrasts,
+                                  data_name=data_name))  # what update() re-evaluates
     return out

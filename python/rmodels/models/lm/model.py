@@ -247,9 +247,10 @@ class LM:
         node = A.BinOp("~", A.Name(self.response_names[j]), self.design.terms.formula.rhs)
         return call_lines("lm", [("formula", node)] + list(self.call_args))
 
-    def summary(self) -> Union[LMSummary, MLMSummary]:
+    def summary(self, correlation: bool = False) -> Union[LMSummary, MLMSummary]:
         """R's ``summary.lm`` (``summary.mlm`` for several responses); warns
-        :class:`PerfectFitWarning` as R does when RSS/rdf < 1e-30·(mean(ŷ)² + var(ŷ))."""
+        :class:`PerfectFitWarning` as R does when RSS/rdf < 1e-30·(mean(ŷ)² + var(ŷ)).
+        ``correlation=True``: the coefficients' correlations, printed as R prints them."""
         w = self.arrays.weights
         weighted = w is not None and bool(np.ptp(w) != 0)
         n_na = len(self.design.na_dropped) if self.na_action in ("omit", "exclude") else 0
@@ -260,7 +261,8 @@ class LM:
                 warnings.warn("essentially perfect fit: summary may be unreliable",
                               PerfectFitWarning, stacklevel=2)
             call = self._call_lines() if j is None else self._call_for(j)
-            items.append(LMSummary(st, call, weighted, n_na, self.row_labels, self.design))
+            items.append(LMSummary(st, call, weighted, n_na, self.row_labels, self.design,
+                                   correlation))
         return items[0] if not self.is_mlm else MLMSummary(items, self.response_names)
 
     def _per_response(self, fn: Any) -> Any:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ... import _core
 from ... import printing as rf
+from ...printing.correlation import correlation_block, correlation_from_cov
 from ...printing.html import TableSpec, printout_html
 from ..contract import RowLabels
 from .distributions import pf_upper, pt_two_sided
@@ -151,11 +152,12 @@ class LMSummary:
     the rows in the fit); ``str()`` is ``print(summary(fit))``.
 
     ``rows``: the data's rows in the fit; ``design``: the fit's design, whose ``row_names``
-    (R's) label the residuals printed when rdf ≤ 5.
+    (R's) label the residuals printed when rdf ≤ 5; ``correlation``: R's
+    ``summary(fit, correlation = TRUE)`` (the ``correlation`` component, printed).
     """
 
     def __init__(self, st: SummaryStats, call_lines: list, weighted: bool, n_na: int,
-                 rows: RowLabels, design: Any):
+                 rows: RowLabels, design: Any, correlation: bool = False):
         self.stats = st
         self._call_lines = call_lines
         self._weighted = weighted
@@ -167,6 +169,7 @@ class LMSummary:
         self.r_squared = st.r_squared
         self.adj_r_squared = st.adj_r_squared
         self.fstatistic = st.fstatistic_dict
+        self._with_correlation = correlation
 
     # the tables are pandas objects built on first use (printing needs none of them)
 
@@ -200,9 +203,23 @@ class LMSummary:
         """R's ``coef(summary(fit))``: the coefficient table (non-aliased rows)."""
         return self.coefficients
 
+    @functools.cached_property
+    def correlation(self) -> Optional[pd.DataFrame]:
+        """The correlations of the non-aliased coefficients (R's ``correlation`` component,
+        present when ``summary(fit, correlation=True)``), else None."""
+        if not self._with_correlation:
+            return None
+        names = self.stats.names
+        return pd.DataFrame(correlation_from_cov(self.stats.cov_unscaled),
+                            index=pd.Index(names), columns=pd.Index(names))
+
     def __str__(self) -> str:
-        return format_summary_lm(self.stats, self._call_lines, self._weighted, self._n_na,
+        text = format_summary_lm(self.stats, self._call_lines, self._weighted, self._n_na,
                                  lambda: self._design.row_names)
+        if self.correlation is None:
+            return text
+        return text[:-1] + correlation_block(self.correlation.to_numpy(),
+                                             list(self.stats.names)) + "\n"
 
     def __repr__(self) -> str:
         return self.__str__()

@@ -9,6 +9,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from ..contract import AnovaTable
+
 LRT_COLUMNS = ["npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)"]
 
 
@@ -52,11 +54,23 @@ def anova_lrt(fits: list, refit: bool = True,
         dev = -2 * ll
         row = [npar[i], f.AIC(), f.BIC(), ll, dev, np.nan, np.nan, np.nan]
         if prev is not None:
-            chisq = prev[4] - dev
+            chisq = 2 * max(0.0, ll - prev[3])
             df = npar[i] - prev[0]
             row[5] = chisq
             row[6] = df
             row[7] = stats.chi2.sf(chisq, df) if df > 0 else np.nan
         rows.append(row)
         prev = row
-    return pd.DataFrame(rows, index=[names[i] for i in order], columns=LRT_COLUMNS)
+    tab = AnovaTable(rows, index=[names[i] for i in order], columns=LRT_COLUMNS)
+    tab.heading = lrt_heading([fits[i] for i in order], [names[i] for i in order])
+    return tab
+
+
+def lrt_heading(fits: list, names: list) -> list[str]:
+    """anova.merMod's heading: ``Data: <data>`` (and ``Subset:``), ``Models:``, then
+    ``name: formula`` per model in the table's order."""
+    call = fits[0].call
+    head = [f"Data: {call['data']}"]
+    if call.get("subset") is not None:
+        head.append(f"Subset: {call['subset']}")
+    return head + ["Models:"] + [f"{nm}: {f.call['formula']}" for nm, f in zip(names, fits)]

@@ -56,7 +56,7 @@ def _tidy_fixed(fit: Any, conf_int: bool, conf_level: float, profile: bool) -> p
     Wald (β̂ ± z SE) or profile intervals."""
     from scipy import stats
     se = np.sqrt(np.diag(fit.vcov_matrix()))
-    df = pd.DataFrame({"effect": "fixed", "group": None, "term": fit.columns,
+    df = pd.DataFrame({"effect": "fixed", "group": np.nan, "term": fit.columns,
                        "estimate": fit.beta, "std.error": se, "statistic": fit.beta / se})
     if profile:
         ci = fit.confint(parm="beta_", level=conf_level)

@@ -43,7 +43,11 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, weights: Any = Non
     X, columns, fit_msgs = drop_rank_deficient(np.asarray(d.X, dtype=float), list(d.columns),
                                                ctrl.check_rank_tol)
     call = printed_call(formula, data_name, weights, offset, subset)
-    return LmerMod.from_design(d, re, X, columns, bool(REML), ctrl, call, fit_msgs)
+    out = LmerMod.from_design(d, re, X, columns, bool(REML), ctrl, call, fit_msgs)
+    out.call_inputs = ("lmer", dict(formula=formula, data=data, REML=REML, weights=weights,
+                                    offset=offset, control=control, subset=subset,
+                                    na_action=na_action, data_name=data_name))  # for update()
+    return out
 
 
 def drop_rank_deficient(X: np.ndarray, columns: list, tol: float) -> tuple[np.ndarray, list,
