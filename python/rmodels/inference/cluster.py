@@ -21,7 +21,6 @@ from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import solve_triangular
 
 from ..errors import DataError
 from .design_sums import column_sums, design_cluster_sums
@@ -192,6 +191,7 @@ def matrix_power(M: np.ndarray, p: float) -> np.ndarray:
 
 def unscaled_inverse(X: np.ndarray, w: Optional[np.ndarray]) -> np.ndarray:
     """(X'WX)⁻¹ from the QR of sqrt(W) X (R's ``chol2inv(qr.R(qr(X * sqrt(w))))``)."""
+    from scipy.linalg import solve_triangular
     Xs = X if w is None else X * np.sqrt(w)[:, None]
     R = np.linalg.qr(Xs, mode="r")
     Ri = solve_triangular(R, np.eye(R.shape[0]))

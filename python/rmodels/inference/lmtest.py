@@ -14,8 +14,6 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
-from scipy import special as spc
-from scipy import stats as sps
 
 from .. import printing as rf
 from ..errors import FitError, RModelsWarning
@@ -118,6 +116,8 @@ class CoefTest:
 
 
 def two_sided_p(stat: np.ndarray, df: float) -> np.ndarray:
+    from scipy import special as spc
+    from scipy import stats as sps
     if uses_t(df):
         return 2.0 * spc.stdtr(df, -np.abs(stat))
     return 2.0 * sps.norm.sf(np.abs(stat))
@@ -149,6 +149,7 @@ def coeftest(fit: Any, vcov: Any = None, df: Optional[float] = None,
 
 def interval_table(est: pd.Series, se: np.ndarray, df: float, level: float,
                    parm: Optional[Sequence[str]]) -> pd.DataFrame:
+    from scipy import stats as sps
     a = (1 - level) / 2
     probs = [a, 1 - a]
     q = sps.t.ppf(probs, df) if uses_t(df) else sps.norm.ppf(probs)
@@ -257,6 +258,8 @@ def waldtest(*fits: Any, vcov: Union[Callable[..., Any], Any, None] = None,
 
 def wald_table(res_df: np.ndarray, dfs: np.ndarray, stats: np.ndarray, test: str) -> pd.DataFrame:
     """The anova table of :func:`waldtest` (p-values as lmtest computes them)."""
+    from scipy import special as spc
+    from scipy import stats as sps
     m = len(res_df)
     p = np.full(m, np.nan)
     if test == "Chisq":

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 import numpy as np
-from scipy import stats as sps
 
 from ...errors import RModelsError
 from ..glm import GLM, NegBinGLM
@@ -150,6 +149,7 @@ def f_test(fs: np.ndarray, df1: np.ndarray, df2: Any) -> np.ndarray:
 
 def chisq_p(stat: np.ndarray, df: Sequence[float]) -> np.ndarray:
     """R's ``safe_pchisq(stat, df, lower.tail = FALSE)`` where the statistic is not NA."""
+    from scipy import stats as sps
     out = np.asarray(stat, dtype=float).copy()
     df = np.asarray(df, dtype=float)
     ok = ~np.isnan(out) & ~np.isnan(df)
