@@ -6,6 +6,7 @@ from . import _core  # noqa: F401
 from .batch import FitList, glm, lm  # noqa: F401  (by= grouped fits; else lm.lm / glm.glm)
 from .design import build_design, model_frame, model_matrix  # noqa: F401
 from .errors import (  # noqa: F401
+    BootstrapWarning,
     BoundaryWarning,
     ConvergenceWarning,
     DataError,
@@ -49,6 +50,7 @@ from .generics import (  # noqa: F401
     tidy,
     vcov,
 )
+from .inference import Boot, rrandom  # noqa: F401  (car::Boot; R's random numbers)
 from .models import (  # noqa: F401
     Gamma,
     binomial,

@@ -93,3 +93,8 @@ class DataWarning(RModelsWarning):
 class PredictionWarning(RModelsWarning):
     """predict()'s warnings on intervals ('predictions on current data refer to _future_
     responses', 'Assuming constant prediction variance even though model fit is weighted')."""
+
+
+class BootstrapWarning(RModelsWarning):
+    """The bootstrap's warnings as car/boot give them ('BCa method fails for this problem.
+    Using 'perc' instead', 'extreme order statistics used as endpoints')."""
