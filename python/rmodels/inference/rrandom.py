@@ -153,13 +153,20 @@ def uniforms_from_words(words: np.ndarray) -> np.ndarray:
 
 def candidates_from_words(words: np.ndarray, bits: int) -> np.ndarray:
     """``rbits(bits)`` on consecutive groups of floor(bits / 16) + 1 words: the top 16 bits
-    of each word (floor(65536 u)) concatenated, masked to ``bits`` bits (uint64)."""
+    of each word (floor(65536 u)) concatenated, masked to ``bits`` bits (uint64; the
+    concatenation wraps mod 2^64 as R's int_least64_t)."""
     k = bits // 16 + 1
-    chunks = (words.reshape(-1, k) >> np.uint32(16)).astype(np.uint64)
-    v = np.zeros(chunks.shape[0], dtype=np.uint64)
-    for j in range(k):
-        v = v * np.uint64(65536) + chunks[:, j]  # wraps mod 2^64 as R's int_least64_t
-    return v & np.uint64((1 << bits) - 1)
+    top = np.right_shift(words.astype(np.uint64, copy=False), np.uint64(16))
+    mask = np.uint64((1 << bits) - 1)
+    if k == 1:
+        top &= mask
+        return top
+    chunks = top.reshape(-1, k)
+    v = chunks[:, 0].copy()
+    for j in range(1, k):
+        v <<= np.uint64(16)
+        v |= chunks[:, j]
+    return v & mask
 
 
 class RRandom:
@@ -194,8 +201,8 @@ class RRandom:
         return np.where(words >= 2**31, words - 2**32, words).astype(np.int64)
 
     def words(self, n: int) -> np.ndarray:
-        """The next n outputs of R's ``MT_genrand`` as 32-bit words."""
-        return self._bits.random_raw(int(n)).astype(np.uint32)
+        """The next n outputs of R's ``MT_genrand`` (32-bit words, held as uint64)."""
+        return np.asarray(self._bits.random_raw(int(n)), dtype=np.uint64)
 
     def unif_rand(self, n: int) -> np.ndarray:
         """n values of R's ``unif_rand()`` (in (0, 1))."""
@@ -226,10 +233,12 @@ class RRandom:
         bits = index_bits(n)
         k = bits // 16 + 1
         accept = n / float(1 << bits)
-        out = np.empty(0, dtype=np.int64)
-        while out.size < size:
-            need = size - out.size
-            m = int(need / accept * 1.02) + 32
+        parts, got = [], 0
+        while got < size:
+            need = size - got
+            # a first block a little short of the expected need (so that only a small last
+            # block is ever re-drawn to stop exactly where R stops), then small top-ups
+            m = int(need / accept * (0.995 if need > 100_000 else 1.05)) + 32
             saved = self._bits.state
             cand = candidates_from_words(self.words(m * k), bits)
             ok = np.flatnonzero(cand < np.uint64(n))
@@ -238,8 +247,9 @@ class RRandom:
                 self._bits.state = saved
                 self._bits.random_raw(used * k)
                 ok = ok[:need]
-            out = np.concatenate([out, cand[ok].astype(np.int64)])
-        return out
+            parts.append(cand[ok].astype(np.int64))
+            got += ok.size
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
     def sample_int(self, n: float, size: Optional[int] = None, replace: bool = False,
                    prob: Optional[Sequence[float]] = None) -> np.ndarray:
