@@ -96,7 +96,8 @@ def main() -> None:
     headers = ["call", "rmodels (all cores)", "rmodels (1 thread)", "car::Boot (R)",
                "R / rmodels"]
     text = (
-        f"Case bootstrap of an lm on {args.rows:,} rows (5 coefficients), R = {args.R}, "
+        f"Case bootstrap of an lm on {args.rows:,} rows ({len(fit.coef())} coefficients), "
+        f"R = {args.R}, "
         f"median of {args.repeats} runs, same run; both with `set.seed(1)`, replicates equal "
         f"to a relative {rel:.1e}. R timed inside R.\n\n" + markdown_table(rows, headers)
         + "\n\nMachine:\n\n" + machine_summary(info))

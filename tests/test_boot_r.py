@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from rbridge import r, send_df
-from rmodels import Boot, coef, glm, lm
+from rmodels import Boot, Gamma, coef, glm, lm
 from rmodels.errors import BootstrapWarning, DataError, FitError, RModelsWarning
 
 RTOL = 1e-8
@@ -31,6 +31,7 @@ def make_data(n: int = 60, seed: int = 3) -> pd.DataFrame:
         "yb": (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float),
         "cnt": rng.poisson(np.exp(0.5 + 0.4 * x1)).astype(float),
         "pos": rng.gamma(3.0, np.exp(0.2 + 0.3 * x1) / 3.0),
+        "s": rng.binomial(5, 1 / (1 + np.exp(-eta))).astype(float),
     })
 
 
@@ -101,9 +102,13 @@ def test_lm_boot_matches_car(rdata, case, method, seed):
 
 
 GLM_CASES = [
-    ("yb ~ x1 + x2", "binomial", "glm(yb ~ x1 + x2, binomial, data = bd)"),
-    ("cnt ~ x1 + f", "poisson", "glm(cnt ~ x1 + f, poisson, data = bd)"),
-    ("pos ~ x1", "Gamma", "glm(pos ~ x1, Gamma(link = 'log'), data = bd)"),
+    ("yb ~ x1 + x2", "binomial", "glm(yb ~ x1 + x2, binomial, data = bd)", {}),
+    ("cnt ~ x1 + f", "poisson", "glm(cnt ~ x1 + f, poisson, data = bd)", {}),
+    ("pos ~ x1", "Gamma", "glm(pos ~ x1, Gamma(link = 'log'), data = bd)", {}),
+    ("cnt ~ x1 + offset(off)", "poisson",
+     "glm(cnt ~ x1 + offset(off), poisson, data = bd, weights = w)", {"weights": "w"}),
+    ("cbind(s, 5 - s) ~ x1 + x2", "binomial", "glm(cbind(s, 5 - s) ~ x1 + x2, binomial, data = bd)",
+     {}),
 ]
 
 
@@ -111,9 +116,9 @@ GLM_CASES = [
 @pytest.mark.parametrize("seed", [7, 31])
 @pytest.mark.parametrize("case", range(len(GLM_CASES)))
 def test_glm_boot_matches_car(rdata, case, seed):
-    formula, family, rmodel = GLM_CASES[case]
-    fam = {"Gamma": __import__("rmodels").Gamma(link="log")}.get(family, family)
-    fit = glm(formula, DATA, family=fam)
+    formula, family, rmodel, kw = GLM_CASES[case]
+    fam = Gamma(link="log") if family == "Gamma" else family
+    fit = glm(formula, DATA, family=fam, **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RModelsWarning)
         b = Boot(fit, R=150, seed=seed)
@@ -226,3 +231,15 @@ def test_bad_input():
         Boot("not a fit", R=10)
     with pytest.raises(FitError, match="should be one of"):
         Boot(fit, R=10, seed=1).confint(type="student")
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("seed,formula", [(1, "y ~ x1 + x2"), (3, "y ~ x1 + f"), (8, "y ~ x2")])
+def test_printed_summary(rdata, seed, formula):
+    data, rname = (SMALL, "bs") if "f" in formula else (DATA, "bd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BootstrapWarning)
+        b = Boot(lm(formula, data), R=40, seed=seed)
+    want = r(f"local({{set.seed({seed}); b <- Boot(lm({formula}, data = {rname}), R = 40); "
+             "paste0(paste(capture.output(print(summary(b))), collapse = '\\n'), '\\n')})")
+    assert str(b.summary()) == want[0]

@@ -106,3 +106,11 @@ def test_seeding_is_deterministic():
     a, b = rrandom.RRandom(77), rrandom.RRandom(77)
     np.testing.assert_array_equal(a.sample_int(10**6, 5000, True), b.sample_int(10**6, 5000, True))
     assert not np.array_equal(rrandom.RRandom(1).runif(10), rrandom.RRandom(2).runif(10))
+
+
+@pytest.mark.parametrize("n", [1, 7, 10000, 65536, 70001, 2**31 + 5, 2**40 + 3, 4e15])
+def test_compiled_index_sampler_equals_numpy_reference(n):
+    a, b = rrandom.RRandom(3), rrandom.RRandom(3)
+    np.testing.assert_array_equal(a.unif_index(n, 20000), b.unif_index_numpy(n, 20000))
+    np.testing.assert_array_equal(a.random_seed, b.random_seed)
+    np.testing.assert_array_equal(a.unif_index(n, 5), b.unif_index_numpy(n, 5))

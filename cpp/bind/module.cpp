@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   rmodels::register_glm(m);
   rmodels::register_lmer(m);
   rmodels::register_batch(m);
+  rmodels::register_rng(m);
 }

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'PlsModel', 'bobyqa', 'design_rows', 'factor_codes', 'fill_term', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_unif_index', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -426,6 +426,10 @@ def qr_qty(qr: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "
 def qr_qy(qr: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], qraux: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], rank: typing.SupportsInt | typing.SupportsIndex, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
     """
     QY from a compact dqrdc2 factor (R's qr.qy). Y is (n, k); returns (n, k).
+    """
+def r_unif_index(key: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], pos: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsFloat | typing.SupportsIndex, size: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+    """
+    size successive values of R's R_unif_index(n) (sample.kind "Rejection"; 0-based) from R's Mersenne-Twister state (key: the 624 words, pos: mti). Returns (values, key, pos) with the state after the draws.
     """
 def r_mean(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> float:
     """

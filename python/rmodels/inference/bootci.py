@@ -28,10 +28,12 @@ from scipy.special import ndtr
 
 from .. import _core
 from ..errors import BootstrapWarning, FitError
+from ..printing import format_num, format_str
 from .rrandom import qnorm
 
 __all__ = ["BootResult", "norm_inter", "empinf_reg", "bca_ci", "perc_ci", "basic_ci",
-           "norm_ci", "boot_summary", "boot_confint", "tidy_boot"]
+           "norm_ci", "boot_summary", "boot_confint", "tidy_boot", "BootSummary",
+           "print_boot_summary"]
 
 CI_TYPES = ("bca", "norm", "basic", "perc")
 CI_LABELS = {"bca": "bca", "norm": "normal", "basic": "basic", "perc": "percent"}
@@ -185,6 +187,33 @@ def boot_confint(b: "BootResult", parm: Any = None, level: Union[float, Sequence
     return out
 
 
+class BootSummary(pd.DataFrame):
+    """car's ``summary.boot`` table (a DataFrame); ``str()`` is what R prints for it."""
+
+    @property
+    def _constructor(self) -> type:
+        return pd.DataFrame  # derived tables are plain DataFrames
+
+    def __str__(self) -> str:
+        return print_boot_summary(self)
+
+
+def print_boot_summary(s: pd.DataFrame, digits: int = 5) -> str:
+    """car's ``print.summary.boot``: with several rows and the same R in all, the line
+    "Number of bootstrap replications R = R" and the table without R; then
+    ``print.data.frame(digits = 5)`` (each column formatted alone, right-justified)."""
+    head = ""
+    if len(s) > 1 and np.std(s["R"].to_numpy(), ddof=1) < 1e-8:
+        head = f"\nNumber of bootstrap replications R = {format_num([s['R'].iloc[0]], 7)[0]} \n"
+        s = s.drop(columns="R")
+    cols = [[str(c)] + format_num(s[c].to_numpy(), digits) for c in s.columns]
+    rows = format_str([""] + [str(i) for i in s.index])
+    widths = [max(len(x) for x in col) for col in cols]
+    lines = [" ".join([r] + [col[i].rjust(w) for col, w in zip(cols, widths)])
+             for i, r in enumerate(rows)]
+    return head + "\n".join(lines) + "\n"
+
+
 def boot_summary(b: "BootResult") -> pd.DataFrame:
     """car's ``summary.boot``: per non-aliased coefficient R (non-NA replicates), original,
     bootBias (mean − original), bootSE (sd) and bootMed (median), NAs removed."""
@@ -193,7 +222,7 @@ def boot_summary(b: "BootResult") -> pd.DataFrame:
     t0 = b.t0.to_numpy()[keep]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        out = pd.DataFrame({
+        out = BootSummary({
             "R": np.sum(~np.isnan(t), axis=0).astype(np.float64),
             "original": t0,
             "bootBias": np.nanmean(t, axis=0) - t0,

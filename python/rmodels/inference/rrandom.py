@@ -14,8 +14,7 @@ The pieces, as in R's ``src/main/RNG.c`` and ``src/main/random.c`` / ``src/nmath
   1 / (2^32 - 1)), so a uniform is never 0 (nor 1).
 - ``R_unif_index(n)`` ("Rejection"): bits = ceil(log2 n); a candidate is built from
   floor(bits / 16) + 1 uniforms, 16 bits each (floor(65536 u)), masked to ``bits`` bits, and
-  rejected while >= n. Every candidate uses the same number of uniforms, so candidates are
-  drawn in blocks and the accepted ones kept in order.
+  rejected while >= n (a compiled loop, ``_core.r_unif_index``, with a NumPy reference).
 - ``norm_rand`` ("Inversion"): u = floor(2^27 u1) + u2, z = qnorm(u / 2^27), with R's
   ``qnorm5`` (Wichura's AS 241, R's operation order).
 
@@ -31,6 +30,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from .. import _core
 from ..errors import DataError
 
 __all__ = ["RRandom", "set_seed", "runif", "rnorm", "sample", "sample_int", "qnorm",
@@ -229,7 +229,16 @@ class RRandom:
 
     def unif_index(self, n: float, size: int) -> np.ndarray:
         """``size`` successive values of R's ``R_unif_index(n)`` (0-based, int64), by R's
-        rejection sampling; the stream advances exactly as R's."""
+        rejection sampling; the stream advances exactly as R's (compiled loop; the NumPy
+        reference is :meth:`unif_index_numpy`)."""
+        st = self._bits.state["state"]
+        values, key, pos = _core.r_unif_index(st["key"], int(st["pos"]), float(n), int(size))
+        self._set_state(key, pos)
+        return values
+
+    def unif_index_numpy(self, n: float, size: int) -> np.ndarray:
+        """:meth:`unif_index` in NumPy: every candidate uses the same number of words, so
+        candidates are built in blocks and the accepted ones kept in order."""
         bits = index_bits(n)
         k = bits // 16 + 1
         accept = n / float(1 << bits)
