@@ -243,3 +243,16 @@ def test_printed_summary(rdata, seed, formula):
     want = r(f"local({{set.seed({seed}); b <- Boot(lm({formula}, data = {rname}), R = 40); "
              "paste0(paste(capture.output(print(summary(b))), collapse = '\\n'), '\\n')})")
     assert str(b.summary()) == want[0]
+
+
+def test_generics_forward_to_the_bootstrap():
+    import rmodels
+
+    b = Boot(lm("y ~ x1 + x2", DATA), R=60, seed=6)
+    pd.testing.assert_frame_equal(rmodels.confint(b, type="perc"), b.confint(type="perc"))
+    pd.testing.assert_frame_equal(rmodels.tidy(b, conf_int=True), b.tidy(conf_int=True))
+    assert str(rmodels.summary(b)) == str(b.summary())
+    assert b.t.shape == (60, 3) and list(b.t.columns) == ["(Intercept)", "x1", "x2"]
+    # the module's stream: set_seed then Boot without a seed draws the same indices
+    rmodels.rrandom.set_seed(6)
+    np.testing.assert_array_equal(Boot(lm("y ~ x1 + x2", DATA), R=60).t_array, b.t_array)
