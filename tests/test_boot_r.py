@@ -256,3 +256,13 @@ def test_generics_forward_to_the_bootstrap():
     # the module's stream: set_seed then Boot without a seed draws the same indices
     rmodels.rrandom.set_seed(6)
     np.testing.assert_array_equal(Boot(lm("y ~ x1 + x2", DATA), R=60).t_array, b.t_array)
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("ty", TYPES)
+def test_printed_confint(rdata, ty):
+    b = Boot(lm("y ~ x1 * x2", DATA), R=199, seed=17)
+    want = r(f"local({{set.seed(17); b <- Boot(lm(y ~ x1 * x2, data = bd), R = 199); "
+             f"paste0(paste(capture.output(print(confint(b, type = '{ty}'))), "
+             "collapse = '\\n'), '\\n')})")
+    assert str(b.confint(type=ty)) == want[0]

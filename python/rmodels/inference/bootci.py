@@ -33,7 +33,7 @@ from .rrandom import qnorm
 
 __all__ = ["BootResult", "norm_inter", "empinf_reg", "bca_ci", "perc_ci", "basic_ci",
            "norm_ci", "boot_summary", "boot_confint", "tidy_boot", "BootSummary",
-           "print_boot_summary"]
+           "BootConfint", "print_boot_summary", "data_frame_text"]
 
 CI_TYPES = ("bca", "norm", "basic", "perc")
 CI_LABELS = {"bca": "bca", "norm": "normal", "basic": "basic", "perc": "percent"}
@@ -181,8 +181,8 @@ def boot_confint(b: "BootResult", parm: Any = None, level: Union[float, Sequence
             return boot_confint(b, parm, level, "perc")
         rows.append(ci.ravel())
     labels, order = level_labels(conf)
-    out = pd.DataFrame(np.array(rows).reshape(len(names), -1)[:, order],
-                       index=pd.Index(names), columns=pd.Index(labels))
+    out = BootConfint(np.array(rows).reshape(len(names), -1)[:, order],
+                      index=pd.Index(names), columns=pd.Index(labels))
     out.attrs["type"] = CI_LABELS[type]
     return out
 
@@ -206,12 +206,31 @@ def print_boot_summary(s: pd.DataFrame, digits: int = 5) -> str:
     if len(s) > 1 and np.std(s["R"].to_numpy(), ddof=1) < 1e-8:
         head = f"\nNumber of bootstrap replications R = {format_num([s['R'].iloc[0]], 7)[0]} \n"
         s = s.drop(columns="R")
-    cols = [[str(c)] + format_num(s[c].to_numpy(), digits) for c in s.columns]
-    rows = format_str([""] + [str(i) for i in s.index])
+    return head + data_frame_text(s, digits)
+
+
+def data_frame_text(df: pd.DataFrame, digits: int = 7) -> str:
+    """R's ``print.data.frame(digits = digits)`` of numeric columns: each column formatted
+    alone (``format``), right-justified under its name; row names left-justified."""
+    cols = [[str(c)] + format_num(df[c].to_numpy(), digits) for c in df.columns]
+    rows = format_str([""] + [str(i) for i in df.index])
     widths = [max(len(x) for x in col) for col in cols]
     lines = [" ".join([r] + [col[i].rjust(w) for col, w in zip(cols, widths)])
              for i, r in enumerate(rows)]
-    return head + "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n"
+
+
+class BootConfint(pd.DataFrame):
+    """car's ``confint.boot`` matrix (a DataFrame, ``attrs["type"]`` car's label); ``str()`` is
+    what R prints for it."""
+
+    @property
+    def _constructor(self) -> type:
+        return pd.DataFrame
+
+    def __str__(self) -> str:
+        return (f"Bootstrap {self.attrs.get('type', '')} confidence intervals\n\n"
+                + data_frame_text(self))
 
 
 def boot_summary(b: "BootResult") -> pd.DataFrame:
