@@ -17,4 +17,5 @@ void register_glm(pybind11::module_& m);     // glm_bind.cpp: IRLS
 void register_lmer(pybind11::module_& m);    // lmer_bind.cpp: penalized least squares
 void register_batch(pybind11::module_& m);   // batch_bind.cpp: grouped (by) lm / glm fits
 void register_format(pybind11::module_& m);  // format_bind.cpp: R's number formatting
+void register_rng(pybind11::module_& m);     // rng_bind.cpp: R's random numbers
 }  // namespace rmodels

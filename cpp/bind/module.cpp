@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   rmodels::register_lmer(m);
   rmodels::register_batch(m);
   rmodels::register_format(m);
+  rmodels::register_rng(m);
 }

@@ -31,6 +31,7 @@ from . import _core  # noqa: F401
 from .batch import FitList, glm, lm  # noqa: F401  (by= grouped fits; else lm.lm / glm.glm)
 from .design import build_design, model_frame, model_matrix  # noqa: F401
 from .errors import (  # noqa: F401
+    BootstrapWarning,
     BoundaryWarning,
     ConvergenceWarning,
     DataError,
@@ -98,6 +99,7 @@ from .inference import (  # noqa: F401  (sandwich and lmtest)
     waldtest,
     weightsAndrews,
 )
+from .inference import Boot, rrandom  # noqa: F401  (car::Boot; R's random numbers)
 from .models import (  # noqa: F401
     Gamma,
     binomial,

@@ -99,3 +99,8 @@ class MissingDependencyError(RModelsError, ImportError):
     """An optional part needs something not installed: rpy2, R or an R package for
     ``compare_with_r`` (extra ``rmodels[r]``), matplotlib for ``plot`` (extra
     ``rmodels[plot]``). The message says what to install."""
+
+
+class BootstrapWarning(RModelsWarning):
+    """The bootstrap's warnings as car/boot give them ('BCa method fails for this problem.
+    Using 'perc' instead', 'extreme order statistics used as endpoints')."""

@@ -1,0 +1,95 @@
+// R's Mersenne-Twister, unif_rand and R_unif_index (see r_rng.hpp); the recurrence and the
+// tempering are MT19937's (Matsumoto and Nishimura 1998) as R's MT_genrand codes them.
+#include "r_rng.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rmodels {
+
+namespace {
+
+constexpr int kN = 624;
+constexpr int kM = 397;
+constexpr std::uint32_t kMatrixA = 0x9908b0dfU;
+constexpr std::uint32_t kUpper = 0x80000000U;
+constexpr std::uint32_t kLower = 0x7fffffffU;
+constexpr double kTwoM32 = 2.3283064365386963e-10;  // 2^-32
+constexpr double kI2_32m1 = 2.328306437080797e-10;  // 1 / (2^32 - 1)
+
+std::uint32_t twist(std::uint32_t a, std::uint32_t b, std::uint32_t c) {
+  const std::uint32_t y = (a & kUpper) | (b & kLower);
+  return c ^ (y >> 1) ^ ((y & 1U) ? kMatrixA : 0U);
+}
+
+void regenerate(MersenneState& s) {
+  auto& mt = s.mt;
+  int kk = 0;
+  for (; kk < kN - kM; ++kk) mt[kk] = twist(mt[kk], mt[kk + 1], mt[kk + kM]);
+  for (; kk < kN - 1; ++kk) mt[kk] = twist(mt[kk], mt[kk + 1], mt[kk + (kM - kN)]);
+  mt[kN - 1] = twist(mt[kN - 1], mt[0], mt[kM - 1]);
+  s.mti = 0;
+}
+
+// rbits(bits): floor(bits / 16) + 1 uniforms, 16 bits each, masked to bits bits. The 16 bits
+// floor(65536 * unif_rand()) of a word y are y >> 16 (unif_rand = y 2^-32, or a value below
+// 2^-16 for y = 0), so they are taken from the word directly.
+std::uint64_t rbits(MersenneState& s, int bits, std::uint64_t mask) {
+  std::uint64_t v = 0;
+  for (int n = 0; n <= bits; n += 16) v = (v << 16) | (mt_next_word(s) >> 16);
+  return v & mask;  // the shifts wrap mod 2^64 as R's int_least64_t does in practice
+}
+
+int index_bits(double dn) { return static_cast<int>(std::ceil(std::log2(dn))); }
+
+std::uint64_t bits_mask(int bits) {
+  return bits >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << bits) - 1);
+}
+
+}  // namespace
+
+std::uint32_t mt_next_word(MersenneState& s) {
+  if (s.mti >= kN) regenerate(s);
+  std::uint32_t y = s.mt[s.mti++];
+  y ^= (y >> 11);
+  y ^= (y << 7) & 0x9d2c5680U;
+  y ^= (y << 15) & 0xefc60000U;
+  y ^= (y >> 18);
+  return y;
+}
+
+double unif_rand(MersenneState& s) {
+  const double x = static_cast<double>(mt_next_word(s)) * kTwoM32;
+  if (x <= 0.0) return 0.5 * kI2_32m1;
+  if (1.0 - x <= 0.0) return 1.0 - 0.5 * kI2_32m1;
+  return x;
+}
+
+double unif_index(MersenneState& s, double dn) {
+  if (dn <= 0) return 0.0;
+  const int bits = index_bits(dn);
+  const std::uint64_t mask = bits_mask(bits);
+  double dv;
+  do {
+    dv = static_cast<double>(rbits(s, bits, mask));
+  } while (dn <= dv);
+  return dv;
+}
+
+void unif_index_fill(MersenneState& s, double dn, std::int64_t size, std::int64_t* out) {
+  if (dn <= 0) {
+    std::fill(out, out + size, 0);
+    return;
+  }
+  const int bits = index_bits(dn);
+  const std::uint64_t mask = bits_mask(bits);
+  for (std::int64_t i = 0; i < size; ++i) {
+    std::uint64_t v;
+    do {
+      v = rbits(s, bits, mask);
+    } while (dn <= static_cast<double>(v));
+    out[i] = static_cast<std::int64_t>(v);
+  }
+}
+
+}  // namespace rmodels
