@@ -80,7 +80,8 @@ from .generics import (  # noqa: F401
     update_formula,
     vcov,
 )
-from .inference import (  # noqa: F401  (sandwich and lmtest)
+from .inference import (  # noqa: F401  (sandwich and lmtest)  # noqa: F401  (car::Boot; R's random numbers)
+    Boot,
     NeweyWest,
     bread,
     bwAndrews,
@@ -92,6 +93,7 @@ from .inference import (  # noqa: F401  (sandwich and lmtest)
     meat,
     meatCL,
     meatHC,
+    rrandom,
     sandwich,
     vcovCL,
     vcovHAC,
@@ -99,7 +101,6 @@ from .inference import (  # noqa: F401  (sandwich and lmtest)
     waldtest,
     weightsAndrews,
 )
-from .inference import Boot, rrandom  # noqa: F401  (car::Boot; R's random numbers)
 from .models import (  # noqa: F401
     Gamma,
     binomial,
