@@ -80,7 +80,7 @@ from .generics import (  # noqa: F401
     update_formula,
     vcov,
 )
-from .inference import (  # noqa: F401  (sandwich and lmtest)  # noqa: F401  (car::Boot; R's random numbers)
+from .inference import (  # noqa: F401  (sandwich, lmtest, car::Boot, R's random numbers)
     Boot,
     NeweyWest,
     bread,
