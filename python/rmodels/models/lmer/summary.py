@@ -108,9 +108,13 @@ class LmerSummary:
         self.coefficients = pd.DataFrame({"Estimate": fit.beta, "Std. Error": se,
                                           "t value": fit.beta / se}, index=fit.columns)
 
+    def title(self) -> str:
+        """The first line (``.prt.methTit``); lmerTest's summary names its t-test method."""
+        return method_title(self.fit.REML)
+
     def __str__(self) -> str:
         f = self.fit
-        out = method_title(f.REML) + call_header(f.call) + "\n" + aic_table(f, 1) + "\n"
+        out = self.title() + call_header(f.call) + "\n" + aic_table(f, 1) + "\n"
         out += scaled_residuals_block(f)
         out += "Random effects:\n" + f.VarCorr().format_vc(digits=4,
                                                            comp=("Variance", "Std.Dev."))
