@@ -63,5 +63,6 @@ from .models import (  # noqa: F401
 )
 from .models.glm import NegBinGLM, glm_nb  # noqa: F401
 from .models.lmer import lmer  # noqa: F401
+from .models.lmertest.contest import contest  # noqa: F401  (lmerTest's contest)
 
 __version__ = "0.1.0"

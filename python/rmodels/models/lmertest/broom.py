@@ -15,11 +15,14 @@ from .contest import coef_table
 
 def lmertest_fixed(fit: Any, fixed: pd.DataFrame, ddf: str, conf_int: bool,
                    conf_level: float) -> pd.DataFrame:
-    """The fixed rows of broom.mixed's tidy with ``df`` and ``p.value`` from lmerTest's
-    coefficient table; with ``conf_int`` the intervals estimate ± qt((1 + level)/2, df)·SE
-    (broom.mixed's ``cifun`` with ``ddf.method``)."""
+    """The fixed rows of broom.mixed's tidy with ``std.error``, ``statistic``, ``df`` and
+    ``p.value`` from lmerTest's coefficient table; with ``conf_int`` the intervals
+    estimate ± qt((1 + level)/2, df)·SE (broom.mixed's ``cifun`` with ``ddf.method``)."""
     tab = coef_table(fit, ddf)
     out = fixed.copy()
+    # Kenward-Roger's standard errors are the adjusted ones
+    out["std.error"] = tab["Std. Error"].to_numpy()
+    out["statistic"] = tab["t value"].to_numpy()
     pos = list(out.columns).index("statistic") + 1
     out.insert(pos, "df", tab["df"].to_numpy())
     out.insert(pos + 1, "p.value", tab["Pr(>|t|)"].to_numpy())

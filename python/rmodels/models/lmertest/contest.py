@@ -120,10 +120,12 @@ def contest(fit: Any, L: Any, rhs: Any = 0.0, joint: bool = True, confint: bool 
     """lmerTest's ``contest(model, L, rhs, joint, confint, level, ddf)``: with ``joint`` the F
     test of Lβ = rhs (``Sum Sq Mean Sq NumDF DenDF F value Pr(>F)``, one row per matrix when L
     is a list), else a t test per row of L (``Estimate Std. Error df t value lower upper
-    Pr(>|t|)``). ``ddf="lme4"`` is not offered (lmerTest then gives lme4's anova)."""
+    Pr(>|t|)``). L is a vector (one row), a matrix (array, DataFrame or nested lists) or, as
+    R's list of matrices, a Python list of arrays/DataFrames. ``ddf="lme4"`` is not offered."""
     ddf = match_ddf(ddf, DDF_METHODS[:2])
-    mats = [np.atleast_2d(np.asarray(m, dtype=float))
-            for m in (L if isinstance(L, list) else [L])]
+    is_list = isinstance(L, (list, tuple)) and len(L) > 0 and all(
+        isinstance(m, (np.ndarray, pd.DataFrame)) for m in L)
+    mats = [np.atleast_2d(np.asarray(m, dtype=float)) for m in (L if is_list else [L])]
     if joint:
         rows = [contrast_f(fit, m, ddf, rhs) for m in mats]
         rows = [r for r in rows if r is not None]
