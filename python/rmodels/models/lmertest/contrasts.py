@@ -24,7 +24,7 @@ import numpy as np
 from ... import _core
 from ...design import model_matrix
 from ...printing import zapsmall
-from .kenward_roger import ginv
+from .kenward_roger import ginv_times
 
 TREATMENT = "contr.treatment"
 
@@ -131,7 +131,7 @@ def contrasts_type3(fit: Any) -> dict:
     if codings and all(c == TREATMENT for c in codings):
         return type3_treatment(fit, Xorig, fit_assign(fit), list(fit.columns))
     Xt, assign, names = treatment_matrix(fit)
-    mapping = zapsmall(ginv(Xt) @ Xorig)
+    mapping = zapsmall(ginv_times(Xt, Xorig))
     return {lab: L @ mapping
             for lab, L in type3_treatment(fit, Xt, assign, names).items()}
 
@@ -186,7 +186,7 @@ def type3_treatment(fit: Any, X: np.ndarray, assign: np.ndarray, xnames: list) -
     """lmerTest's ``extract_contrasts_type3`` for a treatment-coded X."""
     labels = list(fit.design.term_labels)
     rdX, rd_names = cell_coding(fit)
-    L = zapsmall((ginv(X) @ rdX).T)  # rows: cells of rdX, columns: X's
+    L = zapsmall(ginv_times(X, rdX).T)  # rows: cells of rdX, columns: X's
     cols = term_columns(labels, assign, fit.design.intercept)
     contained = containment(fit)
     orders = list(fit.design.terms.order)

@@ -167,6 +167,15 @@ def ginv(A: np.ndarray) -> np.ndarray:
     return (Vt[pos].T / d[pos]) @ U[:, pos].T
 
 
+def ginv_times(X: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``ginv(X) %*% B`` for a tall X (n, p) without forming ginv(X): X = QR, R = U S V'
+    (the singular values of X), ginv(X) B = V S⁺ U'Q'B with MASS's tolerance √ε·s₁."""
+    Q, R = np.linalg.qr(X)
+    U, d, Vt = np.linalg.svd(R)
+    pos = d > max(np.sqrt(np.finfo(float).eps) * d[0], 0) if len(d) else d > 0
+    return (Vt[pos].T / d[pos]) @ (U[:, pos].T @ (Q.T @ B))
+
+
 def kr_a1_a2(L: np.ndarray, adj: AdjustedVcov) -> tuple[float, float]:
     """A₁ = Σ_ij W_ij tr(ΘΦP_iΦ) tr(ΘΦP_jΦ), A₂ = Σ_ij W_ij tr(ΘΦP_iΦ ΘΦP_jΦ), Θ =
     L'(LΦL')⁻¹L."""
