@@ -43,6 +43,14 @@ def satterthwaite_derivs(fit: Any) -> VarparDerivs:
     return cache["varpar"]
 
 
+def beta_vcov(fit: Any) -> np.ndarray:
+    """cov(β̂) of the fit (computed once)."""
+    cache = fit.lmertest_cache
+    if "vcov" not in cache:
+        cache["vcov"] = fit.vcov_matrix()
+    return cache["vcov"]
+
+
 def kr_vcov(fit: Any) -> AdjustedVcov:
     """pbkrtest's adjusted covariance of the fit (computed once)."""
     cache = fit.lmertest_cache
@@ -62,7 +70,7 @@ def contrast_t(fit: Any, l: np.ndarray, ddf: str) -> TTest:  # noqa: E741
     if ddf == "Kenward-Roger":
         est, se, df = kr_t(l, fit.beta, kr_vcov(fit))
         return TTest(est, se, float(df))
-    return satterthwaite_t(l, fit.beta, fit.vcov_matrix(), satterthwaite_derivs(fit))
+    return satterthwaite_t(l, fit.beta, beta_vcov(fit), satterthwaite_derivs(fit))
 
 
 def t_rows(tests: list, rhs: float, confint: bool, level: float) -> pd.DataFrame:
@@ -98,7 +106,7 @@ def contrast_f(fit: Any, L: np.ndarray, ddf: str, rhs: Any = 0.0) -> list | None
     if ddf == "Kenward-Roger":
         F, F_unscaled, q, dendf = kr_f(L, beta, kr_vcov(fit))
     else:
-        res = satterthwaite_f(L, beta, fit.vcov_matrix(), satterthwaite_derivs(fit))
+        res = satterthwaite_f(L, beta, beta_vcov(fit), satterthwaite_derivs(fit))
         if res is None:
             return None
         F, F_unscaled, q, dendf = res.F, res.F_unscaled, res.numdf, res.dendf

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ... import _core
 from ...design import model_matrix
@@ -27,6 +28,32 @@ from ...printing import zapsmall
 from .kenward_roger import ginv_times
 
 TREATMENT = "contr.treatment"
+
+
+def zapsmall_array(x: np.ndarray, digits: int = 7) -> np.ndarray:
+    """R's ``zapsmall(x)`` on an array: ``round(x, digits − log10(max|x|))`` (at least 0
+    decimals), with R 4's ``fround`` arithmetic applied to all entries at once (the same steps
+    as :func:`rmodels.printing.round_r`, which goes entry by entry)."""
+    x = np.asarray(x, dtype=float)
+    mx = float(np.max(np.abs(x))) if x.size else 0.0
+    if mx == 0 or not np.isfinite(mx):
+        return zapsmall(x, digits)
+    dig = int(np.floor(max(0.0, digits - np.log10(mx)) + 0.5))
+    sgn = np.where(x < 0, -1.0, 1.0)
+    ax = np.abs(x)
+    l10x = 0.301029995663981195 * (0.5 + (np.frexp(ax)[1] - 1))
+    pow10 = 10.0**dig  # exact for dig <= 22; larger (tiny maxima) go entry by entry
+    if dig > 22:
+        return zapsmall(x, digits)
+    x10 = ax * pow10
+    i10 = np.floor(x10)
+    xd = i10 / pow10
+    xu = np.ceil(x10) / pow10
+    du, dd = xu - ax, ax - xd
+    up = (du < dd) | ((np.fmod(i10, 2.0) == 1) & (du == dd))
+    out = sgn * np.where(up, xu, xd)
+    keep = (ax == 0) | (l10x + dig > 15)
+    return np.where(keep, x, out)
 
 
 def doolittle(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -131,7 +158,7 @@ def contrasts_type3(fit: Any) -> dict:
     if codings and all(c == TREATMENT for c in codings):
         return type3_treatment(fit, Xorig, fit_assign(fit), list(fit.columns))
     Xt, assign, names = treatment_matrix(fit)
-    mapping = zapsmall(ginv_times(Xt, Xorig))
+    mapping = zapsmall_array(ginv_times(Xt, Xorig))
     return {lab: L @ mapping
             for lab, L in type3_treatment(fit, Xt, assign, names).items()}
 
@@ -163,11 +190,44 @@ def cell_coding(fit: Any) -> tuple[np.ndarray, list]:
     if fit.design.intercept:
         parts.append(np.ones((fit.nobs(), 1)))
         names.append("(Intercept)")
-    for lab in fit.design.term_labels:
-        mm = model_matrix(f"~ 0 + {lab}", data)
-        parts.append(mm.to_numpy(dtype=float))
-        names += list(mm.columns)
+    for j, lab in enumerate(fit.design.term_labels):
+        direct = term_cells(fit, data, j)
+        if direct is None:
+            mm = model_matrix(f"~ 0 + {lab}", data)
+            direct = (mm.to_numpy(dtype=float), list(mm.columns))
+        parts.append(direct[0])
+        names += direct[1]
     return np.hstack(parts), names
+
+
+def term_cells(fit: Any, data: Any, j: int) -> tuple[np.ndarray, list] | None:
+    """``model.matrix(~ 0 + term)`` for a term of plain data columns (factors with the model
+    frame's levels, numeric vectors): the products of the factors' indicator columns (first
+    variable fastest) and the numeric columns, named as R names them; None for any other term
+    (transformed or matrix variables), left to the formula engine."""
+    t = fit.design.terms
+    variables = [t.variable_labels[v] for v in np.flatnonzero(t.factors[:, j])]
+    cols: list = [np.ones(len(data))]
+    names = [""]
+    for v in variables:
+        if v not in data.columns:
+            return None
+        x = data[v]
+        if v in fit.design.xlevels:
+            if not isinstance(x.dtype, pd.CategoricalDtype):
+                return None
+            levels = list(fit.design.xlevels[v])
+            codes = pd.Categorical(x, categories=levels).codes
+            ind = [(codes == k).astype(float) for k in range(len(levels))]
+            cols = [c * i for i in ind for c in cols]
+            names = [n + (":" if n else "") + f"{v}{lev}" for lev in levels for n in names]
+        elif pd.api.types.is_float_dtype(x.dtype) or pd.api.types.is_integer_dtype(x.dtype):
+            xv = x.to_numpy(dtype=float)
+            cols = [c * xv for c in cols]
+            names = [n + (":" if n else "") + v for n in names]
+        else:
+            return None
+    return np.column_stack(cols), names
 
 
 def residual_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -186,14 +246,14 @@ def type3_treatment(fit: Any, X: np.ndarray, assign: np.ndarray, xnames: list) -
     """lmerTest's ``extract_contrasts_type3`` for a treatment-coded X."""
     labels = list(fit.design.term_labels)
     rdX, rd_names = cell_coding(fit)
-    L = zapsmall(ginv_times(X, rdX).T)  # rows: cells of rdX, columns: X's
+    L = zapsmall_array(ginv_times(X, rdX).T)  # rows: cells of rdX, columns: X's
     cols = term_columns(labels, assign, fit.design.intercept)
     contained = containment(fit)
     orders = list(fit.design.terms.order)
     for lab in sorted(labels, key=lambda s: -orders[labels.index(s)]):
         if contained[lab]:
             c_cols = [c for t in contained[lab] for c in cols[t]]
-            L[:, cols[lab]] = zapsmall(residual_columns(L[:, c_cols], L[:, cols[lab]]))
+            L[:, cols[lab]] = zapsmall_array(residual_columns(L[:, c_cols], L[:, cols[lab]]))
     first = {}
     for i, nm in enumerate(rd_names):
         first.setdefault(nm, i)

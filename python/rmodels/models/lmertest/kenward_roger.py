@@ -168,12 +168,18 @@ def ginv(A: np.ndarray) -> np.ndarray:
 
 
 def ginv_times(X: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``ginv(X) %*% B`` for a tall X (n, p) without forming ginv(X): X = QR, R = U S V'
-    (the singular values of X), ginv(X) B = V S⁺ U'Q'B with MASS's tolerance √ε·s₁."""
-    Q, R = np.linalg.qr(X)
+    """``ginv(X) %*% B`` for a tall X (n, p) without forming ginv(X): with a triangular R of
+    X = QR (Cholesky of X'X, or a QR when X'X is not positive definite) and R = U S V' (S: the
+    singular values of X), ginv(X) B = V S⁺ U' R⁻ᵀ X'B, MASS's tolerance √ε·s₁."""
+    try:
+        R = np.linalg.cholesky(X.T @ X).T
+        QtB = np.linalg.solve(R.T, X.T @ B)
+    except np.linalg.LinAlgError:
+        Q, R = np.linalg.qr(X)
+        QtB = Q.T @ B
     U, d, Vt = np.linalg.svd(R)
     pos = d > max(np.sqrt(np.finfo(float).eps) * d[0], 0) if len(d) else d > 0
-    return (Vt[pos].T / d[pos]) @ (U[:, pos].T @ (Q.T @ B))
+    return (Vt[pos].T / d[pos]) @ (U[:, pos].T @ QtB)
 
 
 def kr_a1_a2(L: np.ndarray, adj: AdjustedVcov) -> tuple[float, float]:

@@ -40,7 +40,7 @@ class PlsAtTheta:
     ldL2: float  # noqa: N815
     ldRX2: float  # noqa: N815
     pwrss: float
-    RX: np.ndarray  # lower L with L L' = R_X'R_X
+    RX: np.ndarray  # lower L with L L' = R_X'R_X (empty when not asked for)
 
 
 @dataclass
@@ -62,13 +62,15 @@ class PlsCache:
         self.model = model
         self.store: dict = {}
 
-    def at(self, theta: np.ndarray) -> PlsAtTheta:
-        key = tuple(float(t) for t in theta)
+    def at(self, theta: np.ndarray, need_rx: bool = False) -> PlsAtTheta:
+        """The solution at θ; R_X only when ``need_rx`` (the criteria alone solve less)."""
+        key = (tuple(float(t) for t in theta), need_rx)
         hit = self.store.get(key)
         if hit is None:
-            s = self.model.solve(np.asarray(theta, dtype=float))
+            th = np.asarray(theta, dtype=float)
+            s = self.model.solve(th) if need_rx else self.model.criterion(th)
             hit = PlsAtTheta(float(s["ldL2"]), float(s["ldRX2"]), float(s["pwrss"]),
-                             np.array(s["RX"], dtype=float))
+                             np.array(s["RX"], dtype=float) if need_rx else np.empty((0, 0)))
             self.store[key] = hit
         return hit
 
@@ -86,7 +88,7 @@ def varpar_deviance(cache: PlsCache, varpar: np.ndarray, n: int, p: int, reml: b
 def covbeta_at(cache: PlsCache, varpar: np.ndarray) -> np.ndarray:
     """lmerTest's ``get_covbeta``: σ² (R_X'R_X)⁻¹ at (θ, σ) = ``varpar``, as R's
     column-major vector."""
-    s = cache.at(varpar[:-1])
+    s = cache.at(varpar[:-1], need_rx=True)
     p = s.RX.shape[0]
     Linv = np.linalg.solve(s.RX, np.eye(p))
     return (varpar[-1] ** 2 * (Linv.T @ Linv)).ravel(order="F")
