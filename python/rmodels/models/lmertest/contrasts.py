@@ -200,6 +200,17 @@ def cell_coding(fit: Any) -> tuple[np.ndarray, list]:
     return np.hstack(parts), names
 
 
+def level_codes(x: pd.Series, levels: list) -> np.ndarray:
+    """0-based codes of a categorical column in ``levels`` (−1 for a value not among them)."""
+    codes = x.cat.codes.to_numpy()
+    cats = [str(c) for c in x.cat.categories]
+    if cats == [str(lev) for lev in levels]:
+        return codes
+    pos = {str(lev): k for k, lev in enumerate(levels)}
+    remap = np.array([pos.get(c, -1) for c in cats] + [-1])
+    return remap[codes]
+
+
 def term_cells(fit: Any, data: Any, j: int) -> tuple[np.ndarray, list] | None:
     """``model.matrix(~ 0 + term)`` for a term of plain data columns (factors with the model
     frame's levels, numeric vectors): the products of the factors' indicator columns (first
@@ -217,7 +228,7 @@ def term_cells(fit: Any, data: Any, j: int) -> tuple[np.ndarray, list] | None:
             if not isinstance(x.dtype, pd.CategoricalDtype):
                 return None
             levels = list(fit.design.xlevels[v])
-            codes = pd.Categorical(x, categories=levels).codes
+            codes = level_codes(x, levels)
             ind = [(codes == k).astype(float) for k in range(len(levels))]
             cols = [c * i for i in ind for c in cols]
             names = [n + (":" if n else "") + f"{v}{lev}" for lev in levels for n in names]

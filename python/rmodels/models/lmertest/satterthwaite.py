@@ -49,8 +49,12 @@ def qform(x: np.ndarray, A: np.ndarray) -> float:
 def satterthwaite_df(l: np.ndarray, V: np.ndarray, derivs: VarparDerivs) -> float:  # noqa: E741
     """ν = 2 (l'Vl)² / (g'Ag), g_i = l'J_i l."""
     var_con = qform(l, V)
-    grad = np.array([qform(l, J) for J in derivs.jac_list])
-    return 2 * var_con**2 / qform(grad, derivs.vcov_varpar)
+    return 2 * var_con**2 / qform(jacobian_qforms(l, derivs), derivs.vcov_varpar)
+
+
+def jacobian_qforms(l: np.ndarray, derivs: VarparDerivs) -> np.ndarray:  # noqa: E741
+    """g_i = l'J_i l for every variance parameter i."""
+    return np.einsum("i,kij,j->k", l, derivs.jac_stack, l)
 
 
 def satterthwaite_t(l: np.ndarray, beta: np.ndarray, V: np.ndarray,
@@ -101,7 +105,7 @@ def satterthwaite_f(L: np.ndarray, beta: np.ndarray, V: np.ndarray,
         F = (t.estimate / t.std_error) ** 2
         return FTest(F, 1, t.df, F)
     t2 = (PtL @ beta) ** 2 / d
-    nu = np.array([2 * d[m] ** 2 / qform(np.array([qform(PtL[m], J) for J in derivs.jac_list]),
-                                         derivs.vcov_varpar) for m in range(q)])
+    nu = np.array([2 * d[m] ** 2 / qform(jacobian_qforms(PtL[m], derivs), derivs.vcov_varpar)
+                   for m in range(q)])
     F = float(np.sum(t2) / q)
     return FTest(F, q, fstat_ddf(nu), F)

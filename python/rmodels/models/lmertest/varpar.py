@@ -53,6 +53,10 @@ class VarparDerivs:
     vcov_varpar: np.ndarray
     jac_list: list
 
+    def __post_init__(self) -> None:
+        #: the J_i as one array (k, p, p)
+        self.jac_stack = np.stack(self.jac_list) if self.jac_list else np.zeros((0, 0, 0))
+
 
 class PlsCache:
     """The penalized least squares solution by θ, so that the steps in σ alone (and the repeated
