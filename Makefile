@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 APT_PACKAGES := build-essential cmake libeigen3-dev libnlopt-dev libnlopt-cxx-dev \
-	r-base-core r-base-dev r-cran-lme4 r-cran-broom r-cran-broom.mixed r-cran-mass
+	r-base-core r-base-dev r-cran-lme4 r-cran-broom r-cran-broom.mixed r-cran-mass \
+	r-cran-lmertest r-cran-pbkrtest
 PY_BUILD := "scikit-build-core>=0.8" "pybind11>=2.11" ninja
 PY_RUNTIME := numpy pandas scipy tqdm
 PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6"
