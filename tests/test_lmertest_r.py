@@ -86,6 +86,9 @@ def r_results(name: str, formula: str, reml: bool, p: int) -> dict:
             f"out[['c1_{ddf}']] <- as.matrix(contest(m, L1, ddf = '{ddf}'))",
             f"out[['cm_{ddf}']] <- as.matrix(contest(m, LM, ddf = '{ddf}'))",
             f"out[['cmt_{ddf}']] <- as.matrix(contest(m, LM, joint = FALSE, ddf = '{ddf}'))",
+            f"out[['cmrhs_{ddf}']] <- as.matrix(contest(m, LM, rhs = 0.5, ddf = '{ddf}'))",
+            f"out[['cmtrhs_{ddf}']] <- as.matrix(contest(m, LM, rhs = 0.5, joint = FALSE, "
+            f"level = 0.9, ddf = '{ddf}'))",
             f"out[['tidy_{ddf}']] <- as.data.frame(broom.mixed::tidy(m, ddf.method = '{ddf}',"
             " conf.int = TRUE))"]
         for t in TYPES:
@@ -179,6 +182,15 @@ def test_contest_one_and_multi_row(case):
         assert list(ct.columns) == ["Estimate", "Std. Error", "df", "t value", "lower",
                                     "upper", "Pr(>|t|)"]
         close(ct.to_numpy(), case["R"][f"cmt_{ddf}"])
+
+
+def test_contest_with_rhs(case):
+    fit = case["fit"]
+    _, multi = contrasts_for(fit.p)
+    for ddf in ddfs(case):
+        close(fit.contest(multi, rhs=0.5, ddf=ddf).to_numpy(), case["R"][f"cmrhs_{ddf}"])
+        close(fit.contest(multi, rhs=0.5, joint=False, level=0.9, ddf=ddf).to_numpy(),
+              case["R"][f"cmtrhs_{ddf}"])
 
 
 def test_tidy_df_and_p_value(case):
