@@ -227,3 +227,39 @@ def test_kenward_roger_needs_reml(case):
              "lme4::sleepstudy, REML = FALSE), ddf = 'Kenward-Roger'), "
              "error = function(e) conditionMessage(e))") == \
         ["Kenward-Roger's method is only available for REML model fits"]
+
+
+def sleep_extra() -> pd.DataFrame:
+    """sleepstudy with a collinear column, two 2-level factors and some cells thinned."""
+    d = r_dataset("sleepstudy", "lme4")
+    d["Days2"] = 2 * d["Days"]
+    d["grp"] = pd.Categorical(np.where(d["Subject"].cat.codes.to_numpy() < 9, "g1", "g2"))
+    d["dd"] = pd.Categorical(np.where(d["Days"] < 5, "early", "late"))
+    return d[~((d["grp"] == "g2") & (d["dd"] == "late") & (d["Days"] > 6))].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def sleep_extra_data() -> pd.DataFrame:
+    d = sleep_extra()
+    send_df(d, "dx")
+    return d
+
+
+@pytest.mark.parametrize("formula", [
+    "Reaction ~ Days + Days2 + (1 | Subject)",  # a column dropped: its term is an NA row
+    "Reaction ~ 0 + Days + grp + (1 | Subject)",  # no intercept
+    "Reaction ~ grp * dd + Days + (1 | Subject)",
+    "Reaction ~ log(Days + 1) * grp + (1 | Subject)",  # transformed variable
+    "Reaction ~ poly(Days, 2) + (1 | Subject)",  # matrix variable
+])
+def test_anova_types_other_designs(sleep_extra_data, formula):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the rank-deficiency warning of the first formula
+        fit = rmodels.lmer(formula, sleep_extra_data)
+    for t in TYPES:
+        theirs = r("suppressMessages(library(lmerTest)); m <- suppressWarnings(suppressMessages("
+                   f"lmerTest::lmer({formula}, dx))); a <- suppressMessages(anova(m, type = "
+                   f"'{t}')); list(as.matrix(a), rownames(a))")
+        mine = fit.anova(type=t)
+        assert list(mine.index) == theirs[1]
+        close(mine.to_numpy(), theirs[0])
