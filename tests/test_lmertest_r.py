@@ -263,3 +263,16 @@ def test_anova_types_other_designs(sleep_extra_data, formula):
         mine = fit.anova(type=t)
         assert list(mine.index) == theirs[1]
         close(mine.to_numpy(), theirs[0])
+
+
+def test_prior_weights_both_methods():
+    """Prior weights: Satterthwaite through the weighted criterion; Kenward-Roger as pbkrtest
+    (its Σ leaves the weights out, and so do we)."""
+    d = r_dataset("sleepstudy", "lme4")
+    d["w"] = np.random.default_rng(3).uniform(0.5, 2, len(d))
+    send_df(d, "dw")
+    fit = rmodels.lmer("Reaction ~ Days + (Days | Subject)", d, weights="w")
+    for ddf in ("Satterthwaite", "Kenward-Roger"):
+        theirs = r("suppressMessages(library(lmerTest)); m <- lmerTest::lmer(Reaction ~ Days + "
+                   f"(Days | Subject), dw, weights = w); coef(summary(m, ddf = '{ddf}'))")
+        close(fit.summary(ddf=ddf).coefficients.to_numpy(), theirs)
