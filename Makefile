@@ -5,7 +5,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 APT_PACKAGES := build-essential cmake libeigen3-dev libnlopt-dev libnlopt-cxx-dev \
 	r-base-core r-base-dev r-cran-lme4 r-cran-broom r-cran-broom.mixed r-cran-mass \
-	r-cran-sandwich r-cran-lmtest r-cran-car r-cran-boot
+	r-cran-sandwich r-cran-lmtest r-cran-car r-cran-boot r-cran-lmertest r-cran-pbkrtest
 PY_BUILD := "scikit-build-core>=0.8" "pybind11>=2.11" ninja
 PY_RUNTIME := numpy pandas scipy tqdm narwhals
 PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6" polars pyarrow matplotlib

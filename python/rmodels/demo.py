@@ -87,6 +87,25 @@ def tour_lmer(df: pd.DataFrame) -> None:
     print(_wide(rm.confint(fit)))
 
 
+def tour_lmertest(df: pd.DataFrame) -> None:
+    from .lmerTest import lmer as lmer_test
+
+    _section("library(lmerTest); mixed <- lmer(price ~ stars * room_type + "
+             "(1 | neighborhood), listings)")
+    fit = lmer_test("price ~ stars * room_type + (1 | neighborhood)", df, data_name="listings")
+    print(rm.summary(fit))
+    _section("anova(mixed)  # type III, Satterthwaite's denominator df")
+    print(rm.anova(fit))
+    _section('anova(mixed, type="I", ddf="Kenward-Roger")')
+    print(rm.anova(fit, type="I", ddf="Kenward-Roger"))
+    _section("contest(mixed, L)  # one F test of the room_type effects at stars = 0")
+    L = [[1.0 if c == name else 0.0 for c in fit.columns]
+         for name in fit.columns if name.startswith("room_type") and ":" not in name]
+    print(_wide(rm.contest(fit, L)))
+    _section("tidy(mixed, effects='fixed')  # broom.mixed's df and p.value")
+    print(_wide(rm.tidy(fit, effects="fixed")))
+
+
 def _wide(df: pd.DataFrame) -> str:
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         return str(df)
@@ -100,6 +119,7 @@ def main() -> None:
     tour_lm(df)
     tour_glm(df)
     tour_lmer(df)
+    tour_lmertest(df)
 
 
 if __name__ == "__main__":

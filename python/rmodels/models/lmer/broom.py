@@ -12,17 +12,18 @@ import pandas as pd
 
 from ...errors import FitError
 from ...formula.ast import Name
+from ..lmertest.broom import lmertest_fixed
 from .influence import cooks_distances, hat_values
 from .predict import fitted_values, residual_values
 from .ranef import term_modes
 
 TIDY_COLUMNS = ["effect", "group", "level", "term", "estimate", "std.error", "statistic",
-                "conf.low", "conf.high"]
+                "df", "p.value", "conf.low", "conf.high"]
 
 
 def tidy(fit: Any, effects: Sequence[str] | str = ("ran_pars", "fixed"),
          scales: str | None = None, conf_int: bool = False, conf_level: float = 0.95,
-         conf_method: str = "Wald") -> pd.DataFrame:
+         conf_method: str = "Wald", ddf: str | None = None) -> pd.DataFrame:
     """broom.mixed's ``tidy.merMod``: the fixed rows first, then the others in the order
     asked; see :meth:`LmerMod.tidy`."""
     effects = [effects] if isinstance(effects, str) else list(effects)
@@ -31,7 +32,9 @@ def tidy(fit: Any, effects: Sequence[str] | str = ("ran_pars", "fixed"),
     profile = conf_int and conf_method == "profile"
     parts = []
     if "fixed" in effects:
-        parts.append(_tidy_fixed(fit, conf_int, conf_level, profile))
+        fixed = _tidy_fixed(fit, conf_int, conf_level, profile)
+        parts.append(fixed if ddf is None else lmertest_fixed(fit, fixed, ddf, conf_int,
+                                                              conf_level))
     if "ran_pars" in effects:
         rp = fit.VarCorr().tidy(scales or "sdcor")
         if profile:

@@ -20,6 +20,10 @@ from ...frame import optional_data_frame
 from ...printing import format_num
 from ...printing.html import fit_html
 from ..contract import RowLabels
+from ..lmertest.anova import lmertest_anova
+from ..lmertest.contest import contest as lmertest_contest
+from ..lmertest.contest import match_ddf
+from ..lmertest.summary import LmerTestSummary
 from . import broom
 from .anova import anova_fixed_terms, anova_lrt
 from .confint import confint_lmer
@@ -106,6 +110,8 @@ class LmerMod:
         self.RX = np.asarray(s["RX"])
         self.cmp = {k: float(s[k]) for k in ("ldL2", "ldRX2", "pwrss", "ldW", "deviance", "REML")}
         self._condvar: list | None = None
+        # lmerTest's (θ, σ) derivatives and pbkrtest's adjusted vcov, computed on demand
+        self.lmertest_cache: dict = {}
 
     def devfun(self, theta: Sequence[float], REML: bool | None = None) -> float:  # noqa: N803
         """The profiled criterion at θ (lme4's ``as.function(fit)``): REML criterion for a REML
@@ -277,25 +283,42 @@ class LmerMod:
         return confint_lmer(self, parm, level, method)
 
     def anova(self, *others: LmerMod, refit: bool = True,
-              model_names: Sequence[str] | None = None) -> pd.DataFrame:
+              model_names: Sequence[str] | None = None, type: Any = None,  # noqa: A002
+              ddf: str | None = None) -> pd.DataFrame:
         """One fit: ``npar Sum Sq Mean Sq F value`` per fixed term. Several fits: likelihood
         ratio table ``npar AIC BIC logLik deviance Chisq Df Pr(>Chisq)`` (REML fits refitted
-        by ML when ``refit``), models sorted by npar, as lme4's ``anova.merMod``."""
+        by ML when ``refit``), models sorted by npar, as lme4's ``anova.merMod``. One fit with
+        ``type`` ("I", "II", "III") or ``ddf`` ("Satterthwaite", "Kenward-Roger"): lmerTest's
+        table ``Sum Sq Mean Sq NumDF DenDF F value Pr(>F)`` (defaults type III,
+        Satterthwaite); ``ddf="lme4"`` gives lme4's table."""
+        if not others and (type is not None or ddf is not None) and ddf != "lme4":
+            return lmertest_anova(self, "III" if type is None else type,
+                                  "Satterthwaite" if ddf is None else ddf)
         if not others:
             return anova_fixed_terms(self)
         return anova_lrt([self, *others], refit=refit, model_names=model_names)
 
     # -- broom.mixed -----------------------------------------------------------------------
+    def contest(self, L: Any, rhs: Any = 0.0, joint: bool = True, confint: bool = True,
+                level: float = 0.95, ddf: str = "Satterthwaite") -> pd.DataFrame:
+        """lmerTest's ``contest``: the F test of Lβ = rhs (``joint``) or a t test per row of
+        L, by Satterthwaite's or Kenward-Roger's method (see
+        :func:`rmodels.models.lmertest.contest.contest`)."""
+        return lmertest_contest(self, L, rhs, joint, confint, level, ddf)
+
     def tidy(self, effects: Sequence[str] | str = ("ran_pars", "fixed"),
              scales: str | None = None, conf_int: bool = False,
-             conf_level: float = 0.95, conf_method: str = "Wald") -> pd.DataFrame:
+             conf_level: float = 0.95, conf_method: str = "Wald",
+             ddf: str | None = None) -> pd.DataFrame:
         """broom.mixed's ``tidy.merMod``: fixed rows first (``effect group term estimate
         std.error statistic``), then ``ran_pars`` rows ``sd__x``/``cor__x.y`` per group and
         ``sd__Observation``; ``ran_vals`` (conditional modes with conditional SDs) and
         ``ran_coefs`` (coef()) on request. ``conf_method``: ``"Wald"`` (intervals for the fixed
         effects only) or ``"profile"`` (profile intervals for the fixed effects and, by
-        position, the ``ran_pars`` rows, as broom.mixed binds them)."""
-        return broom.tidy(self, effects, scales, conf_int, conf_level, conf_method)
+        position, the ``ran_pars`` rows, as broom.mixed binds them). ``ddf``
+        ("Satterthwaite", "Kenward-Roger"; broom.mixed's ``ddf.method``): the fixed rows get
+        lmerTest's ``df`` and ``p.value`` columns and t-based Wald intervals."""
+        return broom.tidy(self, effects, scales, conf_int, conf_level, conf_method, ddf)
 
     def glance(self) -> pd.DataFrame:
         """broom.mixed's ``glance.merMod``."""
@@ -308,8 +331,12 @@ class LmerMod:
         return broom.augment(self, optional_data_frame(newdata))
 
     # -- printing --------------------------------------------------------------------------
-    def summary(self) -> LmerSummary:
-        return LmerSummary(self)
+    def summary(self, ddf: str | None = None) -> LmerSummary:
+        """lme4's summary; with ``ddf`` ("Satterthwaite", "Kenward-Roger") lmerTest's, whose
+        coefficient table has ``df`` and ``Pr(>|t|)`` (``ddf="lme4"``: lme4's)."""
+        if ddf is None or ddf == "lme4":
+            return LmerSummary(self)
+        return LmerTestSummary(self, match_ddf(ddf, ("Satterthwaite", "Kenward-Roger")))
 
     def __str__(self) -> str:
         return print_lmer(self)

@@ -24,10 +24,10 @@ from ...printing.html import TableSpec, printout_html
 from .predict import residual_values
 
 
-def method_title(reml: bool) -> str:
+def method_title(reml: bool, obj_class: str = "lmerMod") -> str:
     """``.prt.methTit``: ``Linear mixed model fit by REML ['lmerMod']``."""
     how = "REML" if reml else "maximum likelihood "
-    return f"Linear mixed model fit by {how} ['lmerMod']\n"
+    return f"Linear mixed model fit by {how} ['{obj_class}']\n"
 
 
 def call_header(call: dict) -> str:
@@ -84,10 +84,10 @@ def fit_warnings(messages: list) -> str:
     return "fit warnings:\n" + "\n".join(messages) + "\n"
 
 
-def print_lmer(fit: Any) -> str:
-    """lme4's ``print.merMod``: title, call, criterion, the random effects' standard
-    deviations, the group sizes and the fixed effects."""
-    out = method_title(fit.REML) + call_header(fit.call) + aic_table(fit, 4)
+def print_lmer(fit: Any, obj_class: str = "lmerMod") -> str:
+    """lme4's ``print.merMod``: title (with the fit's class), call, criterion, the random
+    effects' standard deviations, the group sizes and the fixed effects."""
+    out = method_title(fit.REML, obj_class) + call_header(fit.call) + aic_table(fit, 4)
     out += "Random effects:\n" + fit.VarCorr().format_vc(digits=4, comp=("Std.Dev.",))
     out += groups_line(fit)
     if fit.p > 0:
@@ -109,9 +109,13 @@ class LmerSummary:
         self.coefficients = pd.DataFrame({"Estimate": fit.beta, "Std. Error": se,
                                           "t value": fit.beta / se}, index=fit.columns)
 
+    def title(self) -> str:
+        """The first line (``.prt.methTit``); lmerTest's summary names its t-test method."""
+        return method_title(self.fit.REML)
+
     def __str__(self) -> str:
         f = self.fit
-        out = method_title(f.REML) + call_header(f.call) + "\n" + aic_table(f, 1) + "\n"
+        out = self.title() + call_header(f.call) + "\n" + aic_table(f, 1) + "\n"
         out += scaled_residuals_block(f)
         out += "Random effects:\n" + f.VarCorr().format_vc(digits=4,
                                                            comp=("Variance", "Std.Dev."))

@@ -1,0 +1,52 @@
+"""lmerTest's analysis-of-variance table of one lmer fit (``anova.lmerModLmerTest`` →
+``single_anova``): one F test per fixed-effect term with the hypotheses of type I, II or III
+(:mod:`.contrasts`) and Satterthwaite's or Kenward-Roger's denominator df (:mod:`.contest`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...errors import FitError
+from ..contract import AnovaTable
+from .contest import DDF_METHODS, F_COLUMNS, contrast_f, match_ddf
+from .contrasts import contrasts_type1, contrasts_type2, contrasts_type3
+
+TYPES = {"I": "1", "II": "2", "III": "3", "1": "1", "2": "2", "3": "3"}
+ROMAN = {"1": "I", "2": "II", "3": "III"}
+CONTRASTS = {"1": contrasts_type1, "2": contrasts_type2, "3": contrasts_type3}
+
+
+def anova_type(type: Any) -> str:  # noqa: A002 - R's argument name
+    """lmerTest's ``type``: "I", "II", "III" (or 1, 2, 3) → "1", "2", "3"."""
+    key = str(type)
+    if key not in TYPES:
+        raise FitError("'arg' should be one of \u201cIII\u201d, \u201cII\u201d, \u201cI\u201d, "
+                       "\u201c3\u201d, \u201c2\u201d, \u201c1\u201d")
+    return TYPES[key]
+
+
+def lmertest_anova(fit: Any, type: Any = "III",  # noqa: A002
+                   ddf: str = "Satterthwaite") -> AnovaTable:
+    """lmerTest's ``anova(fit, type, ddf)``: ``Sum Sq Mean Sq NumDF DenDF F value Pr(>F)`` per
+    term (terms without a testable hypothesis last, all NA), under the heading ``Type III
+    Analysis of Variance Table with Satterthwaite's method``."""
+    t = anova_type(type)
+    ddf = match_ddf(ddf, DDF_METHODS[:2])
+    hypotheses = CONTRASTS[t](fit)
+    rows, names = [], []
+    for term, L in hypotheses.items():
+        row = contrast_f(fit, L, ddf)
+        if row is not None:
+            rows.append(row)
+            names.append(term)
+    missing = [term for term in hypotheses if term not in names]
+    rows += [[np.nan] * 6 for _ in missing]
+    table = AnovaTable(rows, index=names + missing, columns=F_COLUMNS)
+    method = "Satterthwaite's" if ddf == "Satterthwaite" else "Kenward-Roger's"
+    table.heading = [f"Type {ROMAN[t]} Analysis of Variance Table with {method} method"]
+    table.nan_is_na = True
+    table.attrs["hypotheses"] = hypotheses
+    return table

@@ -1,0 +1,276 @@
+"""The hypothesis matrices of lmerTest's anova tables (lmerTest 3.1-3 ``get_contrasts_type1``,
+``get_contrasts_type2_unfolded``, ``get_contrasts_type3``): per fixed-effect term a matrix L
+(rows = one-df hypotheses, columns = the fit's coefficients).
+
+- Type I: rows of the transposed unit lower factor of Doolittle's LU decomposition of X'X,
+  the rows of each term (sequential sums of squares).
+- Type II: a term contained in no other term is tested marginally (its rows of the identity);
+  otherwise the Doolittle rows with the term's columns and those of the terms containing it put
+  last (adjusted for all terms that do not contain it).
+- Type III: under treatment contrasts, ``ginv(X) %*% rdX`` with rdX the full dummy coding of each
+  term, orthogonalised against the terms containing it (highest order first), mapped back to the
+  fit's coding by ``ginv(X_treatment) %*% X``.
+
+Containment (``term_contain``): F1 is contained in F2 when F2 has all of F1's variables and more,
+and both have the same numeric variables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ... import _core
+from ...design import model_matrix
+from ...printing import zapsmall
+from .kenward_roger import ginv_times
+
+TREATMENT = "contr.treatment"
+
+
+def zapsmall_array(x: np.ndarray, digits: int = 7) -> np.ndarray:
+    """R's ``zapsmall(x)`` on an array: ``round(x, digits − log10(max|x|))`` (at least 0
+    decimals), with R 4's ``fround`` arithmetic applied to all entries at once (the same steps
+    as :func:`rmodels.printing.round_r`, which goes entry by entry)."""
+    x = np.asarray(x, dtype=float)
+    mx = float(np.max(np.abs(x))) if x.size else 0.0
+    if mx == 0 or not np.isfinite(mx):
+        return zapsmall(x, digits)
+    dig = int(np.floor(max(0.0, digits - np.log10(mx)) + 0.5))
+    sgn = np.where(x < 0, -1.0, 1.0)
+    ax = np.abs(x)
+    l10x = 0.301029995663981195 * (0.5 + (np.frexp(ax)[1] - 1))
+    pow10 = 10.0**dig  # exact for dig <= 22; larger (tiny maxima) go entry by entry
+    if dig > 22:
+        return zapsmall(x, digits)
+    x10 = ax * pow10
+    i10 = np.floor(x10)
+    xd = i10 / pow10
+    xu = np.ceil(x10) / pow10
+    du, dd = xu - ax, ax - xd
+    up = (du < dd) | ((np.fmod(i10, 2.0) == 1) & (du == dd))
+    out = sgn * np.where(up, xu, xd)
+    keep = (ax == 0) | (l10x + dig > 15)
+    return np.where(keep, x, out)
+
+
+def doolittle(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """lmerTest's ``doolittle(x)$L``: the unit lower triangular factor of x = LU (entries where
+    |U_ii| < eps set to 0, then |entries| < eps zeroed)."""
+    n = x.shape[0]
+    L = np.eye(n)
+    U = np.zeros((n, n))
+    for i in range(n):
+        U[i, :] = x[i, :] - L[i, :i] @ U[:i, :]
+        if i + 1 < n:
+            col = x[i + 1:, i] - L[i + 1:, :i] @ U[:i, i]
+            L[i + 1:, i] = 0.0 if abs(U[i, i]) < eps else col / U[i, i]
+    L[np.abs(L) < eps] = 0.0
+    return L
+
+
+def term_columns(term_labels: list, assign: np.ndarray, intercept: bool) -> dict:
+    """lmerTest's ``term2colX``: "(Intercept)" and each term label → its column positions."""
+    out: dict = {}
+    if intercept:
+        out["(Intercept)"] = [int(i) for i in np.flatnonzero(assign == 0)]
+    for a, lab in enumerate(term_labels, start=1):
+        out[lab] = [int(i) for i in np.flatnonzero(assign == a)]
+    return out
+
+
+def fit_assign(fit: Any) -> np.ndarray:
+    """The assign vector of the fit's kept columns."""
+    design = fit.design
+    pos = {c: i for i, c in enumerate(design.columns)}
+    return np.asarray(design.assign)[[pos[c] for c in fit.columns]]
+
+
+def containment(fit: Any) -> dict:
+    """lmerTest's ``containment``: for each term the terms that contain it."""
+    t = fit.design.terms
+    labels = list(t.term_labels)
+    names = list(t.variable_labels)
+    factor_vars = set(fit.design.xlevels)
+    vars_of = {lab: {names[v] for v in np.flatnonzero(t.factors[:, j] == 1)}
+               for j, lab in enumerate(labels)}
+    numerics = {lab: {v for v in vs if v not in factor_vars} for lab, vs in vars_of.items()}
+
+    def contains(f1: str, f2: str) -> bool:
+        return (vars_of[f1] <= vars_of[f2] and bool(vars_of[f2] - vars_of[f1])
+                and numerics[f1] == numerics[f2])
+
+    return {f1: [f2 for f2 in labels if contains(f1, f2)] for f1 in labels}
+
+
+def split_by_term(L: np.ndarray, fit: Any) -> dict:
+    """The rows of L belonging to each term, in the terms' order."""
+    cols = term_columns(list(fit.design.term_labels), fit_assign(fit), fit.design.intercept)
+    return {lab: L[cols[lab]] for lab in fit.design.term_labels}
+
+
+def contrasts_type1(fit: Any) -> dict:
+    """lmerTest's ``get_contrasts_type1``."""
+    p = fit.p
+    if p == 0:
+        return {}
+    if p == 1 and fit.design.intercept:
+        return {}
+    X = np.asarray(fit.X)
+    L = np.ones((1, 1)) if p == 1 else doolittle(X.T @ X).T
+    return split_by_term(L, fit)
+
+
+def contrasts_type2(fit: Any) -> dict:
+    """lmerTest's ``get_contrasts_type2_unfolded``: marginal rows for the terms no other term
+    contains, ``get_contrasts_type2`` for the others."""
+    labels = list(fit.design.term_labels)
+    if fit.p <= 1 or len(labels) <= 1:
+        return contrasts_type1(fit)
+    contained = containment(fit)
+    cols = term_columns(labels, fit_assign(fit), fit.design.intercept)
+    X = np.asarray(fit.X)
+    out = {}
+    for lab in labels:
+        if not contained[lab]:
+            out[lab] = np.eye(fit.p)[cols[lab]]
+            continue
+        last = [c for t in [lab, *contained[lab]] for c in cols[t]]
+        order = [c for c in range(fit.p) if c not in set(last)] + last
+        Xn = X[:, order]
+        Lc = doolittle(Xn.T @ Xn).T
+        rows = [k for k, c in enumerate(order) if c in set(cols[lab])]
+        back = np.argsort(order)
+        out[lab] = Lc[rows][:, back]
+    return out
+
+
+def contrasts_type3(fit: Any) -> dict:
+    """lmerTest's ``get_contrasts_type3``: built under treatment coding (the fit's own X when
+    every factor already has it), then mapped to the fit's coding."""
+    labels = list(fit.design.term_labels)
+    if fit.p <= 1 or len(labels) <= 1:
+        return contrasts_type1(fit)
+    codings = list(fit.design.contrasts.values())
+    Xorig = np.asarray(fit.X)
+    if codings and all(c == TREATMENT for c in codings):
+        return type3_treatment(fit, Xorig, fit_assign(fit), list(fit.columns))
+    Xt, assign, names = treatment_matrix(fit)
+    mapping = zapsmall_array(ginv_times(Xt, Xorig))
+    return {lab: L @ mapping
+            for lab, L in type3_treatment(fit, Xt, assign, names).items()}
+
+
+def treatment_matrix(fit: Any) -> tuple[np.ndarray, np.ndarray, list]:
+    """The fixed-effect model matrix remade with treatment contrasts for every factor, its
+    dependent columns dropped as lmerTest's ``ensure_full_rank`` (pivoted QR, tol 1e-7); its
+    assign vector and column names."""
+    d = fit.design
+    contrasts = {v: TREATMENT for v in d.contrasts}
+    mm = model_matrix(d.terms.fixed_formula_text or d.formula_text, d.kept_data(),
+                      contrasts=contrasts or None)
+    X = mm.to_numpy(dtype=float)
+    assign = np.asarray(mm.attrs["assign"])
+    names = list(mm.columns)
+    qr = _core.qr_dqrdc2(np.asfortranarray(X), 1e-7)
+    rank = int(qr["rank"])
+    if rank < X.shape[1]:
+        keep = sorted(int(i) for i in np.asarray(qr["pivot"])[:rank])
+        X, assign, names = X[:, keep], assign[keep], [names[i] for i in keep]
+    return X, assign, names
+
+
+def cell_coding(fit: Any) -> tuple[np.ndarray, list]:
+    """lmerTest's ``get_rdX``: the intercept and the full dummy coding of each term
+    (``model.matrix(~ 0 + term)``), with their column names."""
+    data = fit.design.kept_data()
+    parts, names = [], []
+    if fit.design.intercept:
+        parts.append(np.ones((fit.nobs(), 1)))
+        names.append("(Intercept)")
+    for j, lab in enumerate(fit.design.term_labels):
+        direct = term_cells(fit, data, j)
+        if direct is None:
+            mm = model_matrix(f"~ 0 + {lab}", data)
+            direct = (mm.to_numpy(dtype=float), list(mm.columns))
+        parts.append(direct[0])
+        names += direct[1]
+    return np.hstack(parts), names
+
+
+def level_codes(x: pd.Series, levels: list) -> np.ndarray:
+    """0-based codes of a categorical column in ``levels`` (−1 for a value not among them)."""
+    codes = x.cat.codes.to_numpy()
+    cats = [str(c) for c in x.cat.categories]
+    if cats == [str(lev) for lev in levels]:
+        return codes
+    pos = {str(lev): k for k, lev in enumerate(levels)}
+    remap = np.array([pos.get(c, -1) for c in cats] + [-1])
+    return remap[codes]
+
+
+def term_cells(fit: Any, data: Any, j: int) -> tuple[np.ndarray, list] | None:
+    """``model.matrix(~ 0 + term)`` for a term of plain data columns (factors with the model
+    frame's levels, numeric vectors): the products of the factors' indicator columns (first
+    variable fastest) and the numeric columns, named as R names them; None for any other term
+    (transformed or matrix variables), left to the formula engine."""
+    t = fit.design.terms
+    variables = [t.variable_labels[v] for v in np.flatnonzero(t.factors[:, j])]
+    cols: list = [np.ones(len(data))]
+    names = [""]
+    for v in variables:
+        if v not in data.columns:
+            return None
+        x = data[v]
+        if v in fit.design.xlevels:
+            if not isinstance(x.dtype, pd.CategoricalDtype):
+                return None
+            levels = list(fit.design.xlevels[v])
+            codes = level_codes(x, levels)
+            ind = [(codes == k).astype(float) for k in range(len(levels))]
+            cols = [c * i for i in ind for c in cols]
+            names = [n + (":" if n else "") + f"{v}{lev}" for lev in levels for n in names]
+        elif pd.api.types.is_float_dtype(x.dtype) or pd.api.types.is_integer_dtype(x.dtype):
+            xv = x.to_numpy(dtype=float)
+            cols = [c * xv for c in cols]
+            names = [n + (":" if n else "") + v for n in names]
+        else:
+            return None
+    return np.column_stack(cols), names
+
+
+def residual_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``resid(lm.fit(x, y))``: y less its projection on the columns of x that R's pivoted QR
+    (tol 1e-7) keeps."""
+    qr = _core.qr_dqrdc2(np.asfortranarray(x), 1e-7)
+    keep = [int(i) for i in np.asarray(qr["pivot"])[:int(qr["rank"])]]
+    if not keep:
+        return y
+    xs = x[:, keep]
+    coef, *_ = np.linalg.lstsq(xs, y, rcond=None)
+    return y - xs @ coef
+
+
+def type3_treatment(fit: Any, X: np.ndarray, assign: np.ndarray, xnames: list) -> dict:
+    """lmerTest's ``extract_contrasts_type3`` for a treatment-coded X."""
+    labels = list(fit.design.term_labels)
+    rdX, rd_names = cell_coding(fit)
+    L = zapsmall_array(ginv_times(X, rdX).T)  # rows: cells of rdX, columns: X's
+    cols = term_columns(labels, assign, fit.design.intercept)
+    contained = containment(fit)
+    orders = list(fit.design.terms.order)
+    for lab in sorted(labels, key=lambda s: -orders[labels.index(s)]):
+        if contained[lab]:
+            c_cols = [c for t in contained[lab] for c in cols[t]]
+            L[:, cols[lab]] = zapsmall_array(residual_columns(L[:, c_cols], L[:, cols[lab]]))
+    first = {}
+    for i, nm in enumerate(rd_names):
+        first.setdefault(nm, i)
+    L = L[[first[nm] for nm in xnames]]
+    out = {}
+    for lab in labels:
+        Lt = L[:, cols[lab]].T
+        out[lab] = Lt[np.abs(Lt).sum(axis=1) > 1e-8]
+    return out
