@@ -16,4 +16,5 @@ void register_lm(pybind11::module_& m);      // lm_bind.cpp: pivoted QR least sq
 void register_glm(pybind11::module_& m);     // glm_bind.cpp: IRLS
 void register_lmer(pybind11::module_& m);    // lmer_bind.cpp: penalized least squares
 void register_batch(pybind11::module_& m);   // batch_bind.cpp: grouped (by) lm / glm fits
+void register_glmer(pybind11::module_& m);   // glmer_bind.cpp: PIRLS, Laplace, AGQ
 }  // namespace rmodels

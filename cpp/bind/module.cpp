@@ -9,5 +9,6 @@ PYBIND11_MODULE(_core, m) {
   rmodels::register_lm(m);
   rmodels::register_glm(m);
   rmodels::register_lmer(m);
+  rmodels::register_glmer(m);
   rmodels::register_batch(m);
 }

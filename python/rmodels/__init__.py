@@ -62,6 +62,7 @@ from .models import (  # noqa: F401
     quasipoisson,
 )
 from .models.glm import NegBinGLM, glm_nb  # noqa: F401
+from .models.glmer import glmer  # noqa: F401
 from .models.lmer import lmer  # noqa: F401
 
 __version__ = "0.1.0"
