@@ -94,6 +94,8 @@ def _r_fit(case: tuple) -> dict:
         "summary": "\n".join(r("capture.output(print(summary(gm)))")) + "\n",
         "print": "\n".join(r("capture.output(print(gm))")) + "\n",
         "tidy": r("as.data.frame(broom.mixed::tidy(gm))"),
+        "par": r("unname(if (gm@devcomp$dims[['nAGQ']] == 0) getME(gm, 'theta') else "
+                 "c(getME(gm, 'theta'), fixef(gm)))"),
     }
 
 
@@ -167,7 +169,9 @@ def test_tidy(pair):
 
 
 def test_summary_text(pair):
+    """The printouts at lme4's estimates (the optima differ in the 5th digit, where lme4's
+    Nelder-Mead stops, which can change a rounded digit)."""
     cid, fit, ref = pair
-    if cid in ("cbpp", "cbpp_agq0", "cbpp_agq25", "cbpp_offset", "cbpp_weights"):
-        assert str(fit.summary()) == ref["summary"]
-        assert str(fit) == ref["print"]
+    at = fit.at_parameters(ref["par"])
+    assert str(at.summary()) == ref["summary"]
+    assert str(at) == ref["print"]

@@ -24,7 +24,7 @@ from ..lmer.ranef import coef_frames, ranef_frames
 from ..lmer.terms import ReStructure
 from ..lmer.varcorr import VarCorr
 from . import broom
-from .optimize import GlmerControl, GlmerOptInfo
+from .optimize import GlmerControl, GlmerOptInfo, check_glmer_conv
 from .predict import predict_glmer, residual_values
 from .summary import GlmerSummary, print_glmer
 
@@ -61,6 +61,23 @@ class GlmerMod:
                     "drsum": float(st["devsum"]), "deviance": float(optinfo.fval)}
         self._condvar: list | None = None
         self._vcov: np.ndarray | None = None
+
+    def at_parameters(self, par: Sequence[float]) -> GlmerMod:
+        """The same model evaluated at the parameters ``par`` (θ, then β; θ only for nAGQ = 0)
+        instead of its optimum, with the derivatives and messages lme4 computes at the end of
+        its optimisation (as a fit started at ``par`` whose optimizer stops at once)."""
+        par = np.asarray(par, dtype=float)
+        opt = GlmerOptInfo(par.copy(), 0.0, 0, 0)
+        if self.nAGQ == 0:
+            opt.fval = float(self.model.deviance_agq0(par))
+        else:
+            lower = np.r_[self.re.lower, np.full(len(par) - len(self.re.lower), -np.inf)]
+            opt.fval = float(self.model.deviance(par, self.nAGQ))
+            check_glmer_conv(self.model, opt, lower, self.nAGQ, self.control)
+        out = GlmerMod(self.design, self.re, self.X, self.columns, self.family, self.nAGQ,
+                       self.control, self.call, self.fit_msgs, self.model, opt,
+                       self.offset_values)
+        return out
 
     # -- sizes and criteria ----------------------------------------------------------------
     def nobs(self) -> int:

@@ -38,7 +38,8 @@ def method_title(nagq: int) -> str:
     title = f"Generalized linear mixed model fit by maximum likelihood {how}"
     if len(title) + 5 + len("glmerMod") <= 80:
         return f"{title} ['glmerMod']\n"
-    lines = textwrap.wrap(title, width=77, subsequent_indent="  ", break_long_words=False)
+    lines = textwrap.wrap(title, width=77, subsequent_indent="  ", break_long_words=False,
+                          break_on_hyphens=False)
     if len(lines[-1]) + len(" [glmerMod]") > 80:
         lines.append("[glmerMod]")
     else:
