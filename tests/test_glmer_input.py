@@ -20,7 +20,7 @@ def cbpp() -> pd.DataFrame:
     d = r_dataset("cbpp", "lme4")
     d["inc2"] = d["incidence"] + 0.5
     d["neg"] = d["incidence"].astype(float)
-    d.loc[0, "neg"] = -1.0
+    d.loc[d.index[0], "neg"] = -1.0
     d["one"] = pd.Categorical(["a"] * len(d))
     d["obs"] = pd.Categorical([f"o{i:02d}" for i in range(len(d))])
     send_df(d, "d")

@@ -20,8 +20,11 @@ from ...printing import (
     quantile7,
     zapsmall,
 )
+from ...formula import parse_formula
+from ...formula.call import deparse_formula_lines
 from ..lmer.summary import (
     aic_table,
+    cat_fill,
     call_header,
     fit_warnings,
     fixef_correlation_table,
@@ -62,8 +65,16 @@ def convergence_lines(messages: list, summary: bool) -> str:
     return "\n".join([conv, *messages]) + "\n\n"
 
 
+def glmer_call_header(call: dict) -> str:
+    """``.prt.call``: as lmer's, with the formula deparsed into R's lines (``deparse`` breaks
+    a long formula at width 60; ``cat(fill = TRUE)`` puts each piece on its own line)."""
+    rest = call_header({**call, "formula": ""}).split("\n", 1)[1]
+    lines = deparse_formula_lines(parse_formula(call["formula"]))
+    return cat_fill(["Formula:", *lines]) + rest
+
+
 def header(fit: Any) -> str:
-    return method_title(fit.nAGQ) + family_line(fit) + call_header(fit.call)
+    return method_title(fit.nAGQ) + family_line(fit) + glmer_call_header(fit.call)
 
 
 def print_glmer(fit: Any) -> str:
