@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ...formula import parse_formula
+from ...formula.call import deparse_formula_lines
 from ...printing import (
     format_num,
     print_coefmat,
@@ -20,12 +22,10 @@ from ...printing import (
     quantile7,
     zapsmall,
 )
-from ...formula import parse_formula
-from ...formula.call import deparse_formula_lines
 from ..lmer.summary import (
     aic_table,
-    cat_fill,
     call_header,
+    cat_fill,
     fit_warnings,
     fixef_correlation_table,
     groups_line,
