@@ -94,6 +94,12 @@ def _r_fit(case: tuple) -> dict:
         "summary": "\n".join(r("capture.output(print(summary(gm)))")) + "\n",
         "print": "\n".join(r("capture.output(print(gm))")) + "\n",
         "tidy": r("as.data.frame(broom.mixed::tidy(gm))"),
+        "ngrps": r("ngrps(gm)"),
+        "ngrps_names": r("names(ngrps(gm))"),
+        "glance": r("as.data.frame(broom.mixed::glance(gm))"),
+        "augment": r("as.data.frame(suppressWarnings(broom.mixed::augment(gm)))"
+                     "[, c('.fitted', '.resid', '.fixed', '.mu', '.offset', '.sqrtXwt', "
+                     "'.sqrtrwt', '.weights', '.wtres', '.eta')]"),
         "par": r("unname(if (gm@devcomp$dims[['nAGQ']] == 0) getME(gm, 'theta') else "
                  "c(getME(gm, 'theta'), fixef(gm)))"),
     }
@@ -155,6 +161,22 @@ def test_criteria(pair):
     np.testing.assert_allclose(fit.BIC(), ref["bic"], rtol=1e-6)
     np.testing.assert_allclose(fit.deviance(), ref["deviance"], rtol=1e-4)
     assert fit.isSingular() == ref["singular"]
+    ng = fit.ngrps()
+    assert list(ng.index) == list(ref["ngrps_names"])
+    np.testing.assert_array_equal(ng.to_numpy(), ref["ngrps"])
+    assert fit.sigma() == 1.0
+
+
+def test_glance_and_augment(pair):
+    cid, fit, ref = pair
+    g, rg = fit.glance(), ref["glance"]
+    assert list(g.columns) == list(rg.columns)
+    np.testing.assert_allclose(g.iloc[0].to_numpy(float), rg.iloc[0].to_numpy(float),
+                               rtol=1e-4)
+    a, ra = fit.augment(), ref["augment"]
+    for c in ra.columns:
+        np.testing.assert_allclose(a[c].to_numpy(float), ra[c].to_numpy(float), rtol=2e-3,
+                                   atol=2e-4, err_msg=c)
 
 
 def test_tidy(pair):

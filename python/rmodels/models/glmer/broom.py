@@ -79,7 +79,7 @@ def glance(fit: Any) -> pd.DataFrame:
 
 def augment(fit: Any) -> pd.DataFrame:
     """The model frame with ``.fitted`` (η̂), ``.resid`` (deviance residuals), ``.fixed``
-    (Xβ̂), ``.mu``, ``.offset``, ``.sqrtXwt``, ``.sqrtrwt``, ``.weights``, ``.wtres``
+    (Xβ̂ + offset), ``.mu``, ``.offset``, ``.sqrtXwt``, ``.sqrtrwt``, ``.weights``, ``.wtres``
     (Pearson residuals) and ``.eta``, indexed by the data's labels of the rows in the fit."""
     out = fit.design.frame.copy()
     out.index = fit.rows.used_index
@@ -89,7 +89,7 @@ def augment(fit: Any) -> pd.DataFrame:
     sqrtrwt = np.sqrt(w / fit.family.variance(fit.mu))
     out[".fitted"] = fit.eta
     out[".resid"] = residual_values(fit, "deviance")
-    out[".fixed"] = fit.X @ fit.beta
+    out[".fixed"] = fit.X @ fit.beta + off
     out[".mu"] = fit.mu
     out[".offset"] = off
     out[".sqrtXwt"] = sqrtrwt * fit.family.mu_eta(fit.eta)
