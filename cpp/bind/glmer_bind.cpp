@@ -138,7 +138,7 @@ void register_glmer_results(py::class_<GlmerHandle>& cls) {
             py::gil_scoped_release nogil;
             return h.model->cond_var_blocks(theta);
           },
-          py::arg("theta"), "lme4's condVar blocks at the last Laplace PIRLS weights.")
+          py::arg("theta"), "lme4's condVar blocks at the weights of the last PIRLS.")
       .def(
           "optimize",
           [](GlmerHandle& h, const VectorXd& x0, const VectorXd& lower, const VectorXd& step,

@@ -12,7 +12,7 @@ namespace rmodels {
 namespace glmer {
 
 namespace {
-constexpr int kMaxit = 30;          // lme4's pwrssUpdate: maxit
+constexpr int kMaxit = 100;         // lme4 1.1-31 passes maxit = 100L to pwrssUpdate
 constexpr int kMaxStepHalving = 10;  // and maxstephalfit
 
 std::vector<lmer::ReTermInput> copy_terms(const std::vector<lmer::ReTermInput>& t) { return t; }

@@ -323,7 +323,7 @@ class GlmerModel:
         ...
     def cond_var_blocks(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> list[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]]:
         """
-        lme4's condVar blocks at the last Laplace PIRLS weights.
+        lme4's condVar blocks at the weights of the last PIRLS.
         """
     def deviance(self, pars: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], nagq: typing.SupportsInt | typing.SupportsIndex = 1) -> float:
         """

@@ -24,7 +24,7 @@ from ..lmer.ranef import coef_frames, ranef_frames
 from ..lmer.terms import ReStructure
 from ..lmer.varcorr import VarCorr
 from . import broom
-from .optimize import GlmerControl, GlmerOptInfo, check_glmer_conv
+from .optimize import GlmerControl, GlmerOptInfo, check_glmer_conv, criterion
 from .predict import predict_glmer, residual_values
 from .summary import GlmerSummary, print_glmer
 
@@ -68,11 +68,9 @@ class GlmerMod:
         its optimisation (as a fit started at ``par`` whose optimizer stops at once)."""
         par = np.asarray(par, dtype=float)
         opt = GlmerOptInfo(par.copy(), 0.0, 0, 0)
-        if self.nAGQ == 0:
-            opt.fval = float(self.model.deviance_agq0(par))
-        else:
+        opt.fval = criterion(self.model, par, self.nAGQ)
+        if self.nAGQ != 0:
             lower = np.r_[self.re.lower, np.full(len(par) - len(self.re.lower), -np.inf)]
-            opt.fval = float(self.model.deviance(par, self.nAGQ))
             check_glmer_conv(self.model, opt, lower, self.nAGQ, self.control)
         out = GlmerMod(self.design, self.re, self.X, self.columns, self.family, self.nAGQ,
                        self.control, self.call, self.fit_msgs, self.model, opt,
@@ -137,6 +135,7 @@ class GlmerMod:
         if self._vcov is None:
             self._vcov = self._hessian_vcov()
             if self._vcov is None:
+                self._restore_state()
                 RX = np.asarray(self.model.fixed_rx(self.theta))
                 Linv = np.linalg.solve(RX, np.eye(self.p))
                 self._vcov = Linv.T @ Linv
@@ -161,6 +160,11 @@ class GlmerMod:
                       "estimated from RX", RModelsWarning, stacklevel=4)
         return None
 
+    def _restore_state(self) -> None:
+        """Evaluate the compiled model at this fit's estimates again (another fit sharing it,
+        e.g. :meth:`at_parameters`, may have moved its PIRLS state)."""
+        criterion(self.model, self.optinfo.par, self.nAGQ)
+
     def vcov(self) -> pd.DataFrame:
         return pd.DataFrame(self.vcov_matrix(), index=self.columns, columns=self.columns)
 
@@ -171,6 +175,7 @@ class GlmerMod:
         """Per term the (k, k·nlev) conditional covariance blocks of its random effects at the
         final PIRLS weights (lme4's ``condVar``)."""
         if self._condvar is None:
+            self._restore_state()
             self._condvar = [np.asarray(B) for B in self.model.cond_var_blocks(self.theta)]
         return self._condvar
 

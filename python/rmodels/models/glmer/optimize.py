@@ -71,6 +71,17 @@ def gh_rule(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return z, w, -0.5 * z * z - 0.5 * np.log(2 * np.pi)
 
 
+def criterion(model: Any, par: np.ndarray, nagq: int) -> float:
+    """The compiled criterion at ``par``: nAGQ = 0 (θ only), Laplace or AGQ ((θ, β)); PIRLS
+    failures (lme4's pwrssUpdate errors) raise :class:`FitError` with lme4's message."""
+    try:
+        if nagq == 0:
+            return float(model.deviance_agq0(np.asarray(par, dtype=float)))
+        return float(model.deviance(np.asarray(par, dtype=float), nagq))
+    except RuntimeError as e:
+        raise FitError(str(e)) from None
+
+
 def _snap_theta(fn: Any, par: np.ndarray, fval: float, lower: np.ndarray,
                 tol: float) -> tuple[np.ndarray, float]:
     """lme4's ``check.boundary``: the θ_i within ``tol`` above their bound 0 put on it when that
@@ -102,8 +113,9 @@ def stage1(model: Any, re: ReStructure, nagq: int, ctrl: GlmerControl) -> GlmerO
                        ctrl.stage1_ftol_abs, ctrl.stage1_xtol_rel, ctrl.maxeval)
     par, fval = np.asarray(r["par"]), float(r["fval"])
     if nagq == 0 and ctrl.boundary_tol > 0:
-        par, fval = _snap_theta(model.deviance_agq0, par, fval, re.lower, ctrl.boundary_tol)
-    fval = model.deviance_agq0(par)
+        par, fval = _snap_theta(lambda x: criterion(model, x, 0), par, fval, re.lower,
+                                ctrl.boundary_tol)
+    fval = criterion(model, par, 0)
     return GlmerOptInfo(par, fval, int(r["feval"]), int(r["status"]), int(r["feval"]))
 
 
@@ -124,7 +136,7 @@ def stage2(model: Any, re: ReStructure, nagq: int, ctrl: GlmerControl,
     par, fval = np.asarray(r["par"]), float(r["fval"])
 
     def fn(x: np.ndarray) -> float:
-        return float(model.deviance(x, nagq))
+        return criterion(model, x, nagq)
 
     if ctrl.boundary_tol > 0:
         par, fval = _snap_theta(fn, par, fval, lower, ctrl.boundary_tol)
@@ -137,7 +149,7 @@ def check_glmer_conv(model: Any, opt: GlmerOptInfo, lower: np.ndarray, nagq: int
     ``checkConv``: the singular-fit message, else the gradient and Hessian checks. Leaves the
     model evaluated at the optimum (optwrap's last ``fn(opt$par)``)."""
     def fn(x: np.ndarray) -> float:
-        return float(model.deviance(np.asarray(x, dtype=float), nagq))
+        return criterion(model, x, nagq)
 
     if ctrl.calc_derivs:
         opt.derivs = deriv12(fn, opt.par.copy(), opt.fval)
@@ -160,7 +172,10 @@ def optimize_glmer(model: Any, re: ReStructure, nagq: int, ctrl: GlmerControl,
         model.set_rule(*gh_rule(nagq))
     # mkGlmerDevfun: PIRLS at the starting θ from g(mustart); every evaluation of the first
     # stage starts from its linear predictor
-    model.pirls_ubeta(re.theta0, model.lp0)
+    try:
+        model.pirls_ubeta(re.theta0, model.lp0)
+    except RuntimeError as e:
+        raise FitError(str(e)) from None
     model.lp0 = np.asarray(model.state()["eta"]) - offset
     first = stage1(model, re, nagq, ctrl)
     if nagq == 0:
