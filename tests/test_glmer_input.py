@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from rbridge import r, r_dataset, send_df
 from rmodels import glmer
-from rmodels.errors import DataError, FitError, RModelsWarning
+from rmodels.errors import DataError, FitError, RModelsWarning, SingularFitWarning
 
 pytestmark = pytest.mark.r
 
@@ -95,3 +95,20 @@ def test_predict_newdata(cbpp):
     np.testing.assert_allclose(got, ref, rtol=1e-3)
     with pytest.raises(DataError):
         fit.predict(new)
+
+
+def test_singular_fit_message():
+    r("set.seed(1); ds <- data.frame(g = factor(rep(1:10, each = 20)), x = rnorm(200)); "
+      "ds$y <- rbinom(200, 1, plogis(0.3 * ds$x)); "
+      "gs <- suppressMessages(glmer(y ~ x + (1 | g), data = ds, family = binomial))")
+    ds = r("ds")
+    assert bool(r("isSingular(gs)")[0])
+    msg = r("gs@optinfo$conv$lme4$messages")[0]
+    with pytest.warns(SingularFitWarning) as rec:
+        fit = glmer("y ~ x + (1 | g)", ds, family="binomial")
+    assert msg in [str(w.message) for w in rec]
+    assert fit.isSingular()
+    assert str(fit).splitlines()[-1] == r("capture.output(print(gs))")[-1]
+    assert msg in str(fit.summary()).splitlines()
+    assert fit.logLik() >= float(r("as.numeric(logLik(gs))")[0]) - 1e-9
+    np.testing.assert_allclose(fit.beta, r("unname(fixef(gs))"), atol=1e-4)
