@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_model_matrix.py", "bench_lm.py", "bench_glm.py", "bench_lmer.py",
-           "bench_lmertest.py",
+           "bench_lmertest.py", "bench_glmer.py",
            "bench_batch.py", "bench_small.py", "bench_sandwich.py", "bench_boot.py"]
 
 

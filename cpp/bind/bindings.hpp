@@ -18,4 +18,5 @@ void register_lmer(pybind11::module_& m);    // lmer_bind.cpp: penalized least s
 void register_batch(pybind11::module_& m);   // batch_bind.cpp: grouped (by) lm / glm fits
 void register_format(pybind11::module_& m);  // format_bind.cpp: R's number formatting
 void register_rng(pybind11::module_& m);     // rng_bind.cpp: R's random numbers
+void register_glmer(pybind11::module_& m);   // glmer_bind.cpp: PIRLS, Laplace, AGQ
 }  // namespace rmodels

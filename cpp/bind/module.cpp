@@ -9,6 +9,7 @@ PYBIND11_MODULE(_core, m) {
   rmodels::register_lm(m);
   rmodels::register_glm(m);
   rmodels::register_lmer(m);
+  rmodels::register_glmer(m);
   rmodels::register_batch(m);
   rmodels::register_format(m);
   rmodels::register_rng(m);

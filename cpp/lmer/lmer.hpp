@@ -80,11 +80,13 @@ struct OptimResult {
 // n, x, gradient (unused), data) from x (updated in place) within [lower, upper] (n values
 // each, infinite = unbounded; upper may be null). *handle, when given, receives the NLopt
 // object before the run (for nlopt_force_stop from the objective; null when n = 0, where f is
-// evaluated once at the empty x). Returns NLopt's status (0 when n = 0).
+// evaluated once at the empty x). initial_step, when given, holds NLopt's initial step of each
+// coordinate (n values). Returns NLopt's status (0 when n = 0).
 using BobyqaObjective = double (*)(unsigned, const double*, double*, void*);
 int bobyqa_minimize(unsigned n, double* x, const double* lower, const double* upper,
                     BobyqaObjective f, void* data, double xtol_abs, double ftol_abs,
-                    double xtol_rel, int maxeval, double* fmin, void** handle = nullptr);
+                    double xtol_rel, int maxeval, double* fmin, void** handle = nullptr,
+                    const double* initial_step = nullptr);
 
 class PlsModel {
  public:
@@ -106,6 +108,14 @@ class PlsModel {
   int q() const { return q1_ + qr_; }
   int ntheta() const { return ntheta_; }
 
+  // Replace the prior weights, the response and the offset (n values each; weights may not be
+  // empty): the cross products are formed again, the terms and the factorisation path stay.
+  // glmer's PIRLS reweights one model at every step.
+  void reweight(const Eigen::Ref<const VectorXd>& weights, const Eigen::Ref<const VectorXd>& y,
+                const Eigen::Ref<const VectorXd>& offset);
+  // The diagonal of L_Z at the last update_theta for a model with one scalar term (one value
+  // per level; lme4's L factor of a single scalar term, used by adaptive quadrature).
+  VectorXd scalar_factor_diagonal() const;
   // Set theta, update the blocked Cholesky factor and return the criterion components.
   Criterion update_theta(const VectorXd& theta);
   // REML criterion (reml = true) or ML deviance at theta.

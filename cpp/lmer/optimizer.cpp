@@ -37,7 +37,8 @@ double nlopt_objective(unsigned n, const double* x, double* grad, void* data) {
 
 int bobyqa_minimize(unsigned n, double* x, const double* lower, const double* upper,
                     BobyqaObjective f, void* data, double xtol_abs, double ftol_abs,
-                    double xtol_rel, int maxeval, double* fmin, void** handle) {
+                    double xtol_rel, int maxeval, double* fmin, void** handle,
+                    const double* initial_step) {
   if (n == 0) {  // nothing to optimise: the objective at the empty x
     if (handle) *handle = nullptr;
     *fmin = f(0, x, nullptr, data);
@@ -57,6 +58,7 @@ int bobyqa_minimize(unsigned n, double* x, const double* lower, const double* up
   nlopt_set_xtol_abs1(opt, xtol_abs);
   nlopt_set_ftol_abs(opt, ftol_abs);
   nlopt_set_maxeval(opt, maxeval);
+  if (initial_step) nlopt_set_initial_step(opt, initial_step);
   if (handle) *handle = opt;
   const nlopt_result status = nlopt_optimize(opt, x, fmin);
   nlopt_destroy(opt);

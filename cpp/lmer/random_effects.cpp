@@ -49,7 +49,9 @@ void PlsModel::set_fixed_part(const Eigen::Ref<const MatrixXd>& X,
                               const Eigen::Ref<const VectorXd>& offset, const VectorXd& sw) {
   offset_ = offset.size() > 0 ? VectorXd(offset) : VectorXd::Zero(n_);
   if (offset_.size() != n_) throw std::invalid_argument("lmer: offset of wrong length");
-  Xraw_ = X;
+  // (reweight passes Xraw_ itself: no copy then; an n x 0 X still sets the row count)
+  if (X.data() != Xraw_.data() || X.rows() != Xraw_.rows() || X.cols() != Xraw_.cols())
+    Xraw_ = X;
   Xy_.resize(n_, p_ + 1);
   Xy_.leftCols(p_) = sw.asDiagonal() * X;
   Xy_.col(p_) = sw.cwiseProduct(y - offset_);
@@ -60,6 +62,27 @@ void PlsModel::set_fixed_part(const Eigen::Ref<const MatrixXd>& X,
     if (!gamma_.allFinite()) gamma_.setZero();
     Xy_.col(p_) -= Xy_.leftCols(p_) * gamma_;
   }
+}
+
+void PlsModel::reweight(const Eigen::Ref<const VectorXd>& weights,
+                        const Eigen::Ref<const VectorXd>& y,
+                        const Eigen::Ref<const VectorXd>& offset) {
+  if (weights.size() != n_) throw std::invalid_argument("lmer: weights of wrong length");
+  if (y.size() != n_) throw std::invalid_argument("lmer: y and X differ in length");
+  ldW_ = 0;
+  const VectorXd sw = set_weights(weights);
+  set_fixed_part(Xraw_, y, offset, sw);
+  for (Term& tm : terms_) tm.z = sw.asDiagonal() * tm.zraw;
+  if (sparse_)
+    build_sparse();
+  else
+    build_cross_products();
+}
+
+VectorXd PlsModel::scalar_factor_diagonal() const {
+  if (K_ != 1 || terms_[0].k != 1 || sparse_)
+    throw std::invalid_argument("AGQ only defined for a single scalar random-effects term");
+  return L11_.row(0).transpose();
 }
 
 // The terms' weighted columns, their place in u (term 1 first, then terms 2..K: the "rest")

@@ -114,6 +114,7 @@ from .models import (  # noqa: F401
     quasipoisson,
 )
 from .models.glm import NegBinGLM, glm_nb  # noqa: F401
+from .models.glmer import glmer  # noqa: F401
 from .models.lmer import lmer  # noqa: F401
 from .models.lmertest.contest import contest  # noqa: F401  (lmerTest's contest)
 from .plots import plot  # noqa: F401  (matplotlib imported when a plot is drawn)

@@ -312,6 +312,72 @@ class PlsModel:
     @threads.setter
     def threads(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
+class GlmerModel:
+    """
+    A generalized linear mixed model (lme4's glmer): PIRLS on the lmer PLS model.
+    
+    GlmerModel(X, Y, weights, offset, family, codes, nlevels, zlhs, method='auto'): Y (n, 1) or the
+    (n, 2) binomial matrix; family a GlmFamily (binomial or poisson); the terms as for PlsModel.
+    """
+    def __init__(self, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], offset: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], family: GlmFamily, codes: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.int32, "[m, 1]"]], nlevels: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], zlhs: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"]], method: str = 'auto') -> None:
+        ...
+    def cond_var_blocks(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> list[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]]:
+        """
+        lme4's condVar blocks at the weights of the last PIRLS.
+        """
+    def deviance(self, pars: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], nagq: typing.SupportsInt | typing.SupportsIndex = 1) -> float:
+        """
+        lme4's Laplace (nagq = 1) or AGQ criterion at pars = (theta, beta).
+        """
+    def deviance_agq0(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> float:
+        """
+        lme4's nAGQ = 0 criterion at theta.
+        """
+    def fixed_rx(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+        """
+        R_X (lower) of the model with X at the last working weights.
+        """
+    def optimize(self, x0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], lower: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], step: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], nagq: typing.SupportsInt | typing.SupportsIndex, xtol_abs: typing.SupportsFloat | typing.SupportsIndex, ftol_abs: typing.SupportsFloat | typing.SupportsIndex, xtol_rel: typing.SupportsFloat | typing.SupportsIndex, maxeval: typing.SupportsInt | typing.SupportsIndex) -> dict:
+        """
+        BOBYQA over theta (nagq < 0: the nAGQ = 0 criterion) or (theta, beta).
+        """
+    def pirls_ubeta(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], eta_start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> None:
+        """
+        PIRLS over u and beta at theta from the linear predictor eta_start.
+        """
+    def set_rule(self, z: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], w: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], ldnorm: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> None:
+        """
+        The Gauss-Hermite rule of AGQ.
+        """
+    def set_tolerance(self, tol_pwrss: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    def state(self) -> dict:
+        """
+        The last PIRLS result: u, beta, b, RX, eta, mu and the criterion's parts.
+        """
+    @property
+    def init_warnings(self) -> tuple[list[str], list[GlmWarningKind]]:
+        ...
+    @property
+    def lp0(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        """
+        The linear predictor (without offset) each evaluation starts PIRLS from.
+        """
+    @lp0.setter
+    def lp0(self, arg1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> None:
+        ...
+    @property
+    def n_trials(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
+    @property
+    def ntheta(self) -> int:
+        ...
+    @property
+    def prior_weights(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
+    @property
+    def y(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
 def bobyqa(fn: collections.abc.Callable, x0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], lower: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], upper: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], xtol_abs: typing.SupportsFloat | typing.SupportsIndex = 1e-08, ftol_abs: typing.SupportsFloat | typing.SupportsIndex = 1e-08, xtol_rel: typing.SupportsFloat | typing.SupportsIndex = 0.0001, maxeval: typing.SupportsInt | typing.SupportsIndex = 100000) -> dict:
     """
     Minimise fn(x) (a Python callable) by NLopt's BOBYQA within [lower, upper] with lme4's

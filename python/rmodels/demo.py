@@ -5,6 +5,7 @@ Run with ``python -m rmodels.demo``.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 import rmodels as rm
@@ -106,6 +107,19 @@ def tour_lmertest(df: pd.DataFrame) -> None:
     print(_wide(rm.tidy(fit, effects="fixed")))
 
 
+def tour_glmer(df: pd.DataFrame) -> None:
+    _section("mixed logit <- glmer(booked ~ stars + room_type + (1 | neighborhood), binomial, "
+             "listings)")
+    fit = rm.glmer("booked ~ stars + room_type + (1 | neighborhood)", df, family="binomial",
+                   data_name="listings")
+    print(rm.summary(fit))
+    _section("odds ratios: exp(fixef(mixed logit)) with Wald 95% intervals")
+    ci = fit.confint(method="Wald").loc[fit.columns]
+    odds = pd.DataFrame({"odds ratio": np.exp(fit.beta), "2.5 %": np.exp(ci.iloc[:, 0]),
+                         "97.5 %": np.exp(ci.iloc[:, 1])}, index=fit.columns)
+    print(_wide(odds))
+
+
 def _wide(df: pd.DataFrame) -> str:
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         return str(df)
@@ -120,6 +134,7 @@ def main() -> None:
     tour_glm(df)
     tour_lmer(df)
     tour_lmertest(df)
+    tour_glmer(df)
 
 
 if __name__ == "__main__":

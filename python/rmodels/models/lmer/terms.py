@@ -335,11 +335,13 @@ def bar_matrix(design: Any, bar: Any) -> tuple[np.ndarray, list]:
     return np.column_stack(cols), names
 
 
-def build_re_structure(design: Any, bars: list | None = None) -> ReStructure:
+def build_re_structure(design: Any, bars: list | None = None,
+                       check_nobs: bool = True) -> ReStructure:
     """Evaluate the random-effect terms of ``design`` (a :class:`rmodels.design.Design`).
 
     Raises :class:`FitError` with lme4's messages for grouping factors with a single level or
-    as many levels as observations, and for terms with at least as many random effects as rows.
+    as many levels as observations, and for terms with at least as many random effects as rows
+    (the last two checks only with ``check_nobs``: glmerControl's defaults ignore them).
     """
     bars = expand_bars(design.bars if bars is None else bars)
     if not bars:
@@ -352,13 +354,13 @@ def build_re_structure(design: Any, bars: list | None = None) -> ReStructure:
         raw.append(ReTerm(bar, deparse(bar.group), list(cn),
                           np.asfortranarray(np.asarray(Z, dtype=float)),
                           np.ascontiguousarray(codes, dtype=np.int32), list(levels)))
-    problems = [t.group for t in raw if not t.nlev < n]
+    problems = [t.group for t in raw if not t.nlev < n] if check_nobs else []
     if problems:
         raise FitError("number of levels of each grouping factor must be < number of "
                        f"observations (problems: {', '.join(dict.fromkeys(problems))})")
     if any(t.nlev <= 1 for t in raw):
         raise FitError("grouping factors must have > 1 sampled level")
-    for t in raw:
+    for t in raw if check_nobs else []:
         if t.nlev * t.k >= n:
             raise FitError(
                 f"number of observations (={n}) <= number of random effects (={t.nlev * t.k}) "

@@ -16,9 +16,11 @@ from ...printing import format_num, print_matrix, round_r
 class VarCorr:
     """Variance components per term (lme4's ``VarCorr.merMod``) and the residual SD."""
 
-    def __init__(self, groups: list, sigma: float) -> None:
+    def __init__(self, groups: list, sigma: float, use_sc: bool = True) -> None:
         self.groups = groups  # (name, effect names, covariance matrix)
         self.sigma = sigma
+        # lme4's useSc: False for the GLMMs without a scale (binomial, poisson): no residual row
+        self.use_sc = use_sc
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         for g, cn, cov in self.groups:
@@ -36,7 +38,8 @@ class VarCorr:
             for i in range(len(cn)):
                 for j in range(i + 1, len(cn)):
                     rows.append((g, cn[i], cn[j], cov[i, j], cov[i, j] / (sd[i] * sd[j])))
-        rows.append(("Residual", None, None, self.sigma**2, self.sigma))
+        if self.use_sc:
+            rows.append(("Residual", None, None, self.sigma**2, self.sigma))
         return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
 
     def tidy(self, scales: str) -> pd.DataFrame:
@@ -58,7 +61,8 @@ class VarCorr:
                                      cov[i, j] / (sd[i] * sd[j])))
         last = ("var__Observation", self.sigma**2) if scales == "vcov" else \
             ("sd__Observation", self.sigma)
-        rows.append(("ran_pars", "Residual", last[0], last[1]))
+        if self.use_sc:
+            rows.append(("ran_pars", "Residual", last[0], last[1]))
         return pd.DataFrame(rows, columns=["effect", "group", "term", "estimate"])
 
     def format_vc(self, digits: int, comp: Sequence[str]) -> str:
@@ -70,9 +74,10 @@ class VarCorr:
                 groups.append(g if i == 0 else "")
                 names.append(nm)
                 sds.append(sd[i])
-        groups.append("Residual")
-        names.append("")
-        sds.append(self.sigma)
+        if self.use_sc:
+            groups.append("Residual")
+            names.append("")
+            sds.append(self.sigma)
         sds_a = np.asarray(sds)
         colnames = ["Groups", "Name"]
         cols = [groups, names]

@@ -1,0 +1,9 @@
+"""glmer: generalized linear mixed models as ``lme4::glmer`` (1.1-31): PIRLS on lmer's
+penalized least squares core, the Laplace approximation, adaptive Gauss-Hermite quadrature and
+nAGQ = 0 (see :mod:`.fit`, :mod:`.optimize`, :mod:`.model`)."""
+
+from .fit import glmer
+from .model import GlmerMod
+from .optimize import GlmerControl, glmerControl
+
+__all__ = ["GlmerControl", "GlmerMod", "glmer", "glmerControl"]

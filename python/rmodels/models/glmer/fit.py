@@ -1,0 +1,91 @@
+"""``glmer()``: formula and data → design (fixed-effect model matrix, random-effect terms, the
+response as ``family$initialize`` takes it) → lme4's checks → the two-stage optimisation →
+the fit (:class:`.model.GlmerMod`), as ``lme4::glmer`` (1.1-31).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Union
+
+import numpy as np
+import pandas as pd
+
+from ... import _core
+from ...design import build_design
+from ...errors import FitError, RModelsWarning
+from ..families import Family, as_family
+from ..glm.fit import emit_r_warnings, error_class, response_matrix, warning_class
+from ..lmer.fit import drop_rank_deficient, lmer, printed_call
+from ..lmer.terms import ReStructure, build_re_structure
+from .model import GlmerMod
+from .optimize import GlmerControl, optimize_glmer
+
+SUPPORTED = ("binomial", "poisson")
+
+
+def glmer(formula: str, data: pd.DataFrame, family: Union[str, Family] = "binomial",
+          weights: Any = None, offset: Any = None, subset: Any = None,
+          na_action: str = "omit", nAGQ: int = 1,  # noqa: N803 - R's name
+          control: GlmerControl | dict | None = None, data_name: str | None = None) -> Any:
+    """Fit a generalized linear mixed model by maximum likelihood, as ``lme4::glmer``.
+
+    ``formula`` is R's formula text with random-effect terms as for :func:`rmodels.lmer`; the
+    response of a binomial model is 0/1, a factor, proportions with ``weights``, or
+    ``cbind(successes, failures)``. ``family``: ``"binomial"`` (links logit, probit, cloglog,
+    …) or ``"poisson"`` or a family object; ``nAGQ``: 1 (Laplace), 0 (the first stage
+    only) or up to 25 points of adaptive Gauss-Hermite quadrature (one scalar random-effect
+    term). A gaussian family with the identity link fits :func:`rmodels.lmer` with lme4's
+    warning. Differences from lme4: both stages use NLopt's BOBYQA (lme4: minqa's bobyqa,
+    then its Nelder-Mead) with tighter tolerances; only the binomial and poisson families.
+    """
+    fam = as_family(family)
+    ctrl = control if isinstance(control, GlmerControl) else GlmerControl(**(control or {}))
+    if fam.family == "gaussian" and fam.link == "identity":
+        warnings.warn("calling glmer() with family=gaussian (identity link) as a shortcut to "
+                      "lmer() is deprecated; please call lmer() directly", RModelsWarning,
+                      stacklevel=2)
+        return lmer(formula, data, weights=weights, offset=offset, subset=subset,
+                    na_action=na_action, data_name=data_name)
+    if fam.family not in SUPPORTED:
+        raise FitError(f"glmer: the {fam.family} family is not supported "
+                       "(binomial and poisson are)")
+    nagq = int(nAGQ)
+    if not 0 <= nagq <= 25:
+        raise FitError("nAGQ must be an integer between 0 and 25")
+    d = build_design(formula, data, weights=weights, offset=offset, subset=subset,
+                     na_action=na_action, allow_bars=True)
+    Y = response_matrix(d, fam)
+    re = build_re_structure(d, check_nobs=False)
+    if nagq > 1 and (len(re.terms) != 1 or re.terms[0].k != 1):
+        raise FitError("nAGQ > 1 is only available for models with a single, scalar "
+                       "random-effects term")
+    X, columns, fit_msgs = drop_rank_deficient(np.asarray(d.X, dtype=float), list(d.columns),
+                                               ctrl.check_rank_tol)
+    off = None if d.offset is None else np.asarray(d.offset, dtype=float)
+    model = compiled_model(X, Y, d.weights, off, fam, re, ctrl)
+    opt = optimize_glmer(model, re, nagq, ctrl, np.zeros(len(Y)) if off is None else off)
+    call = printed_call(formula, data_name, weights, offset, subset)
+    call["family"] = fam.family
+    return GlmerMod(d, re, X, columns, fam, nagq, ctrl, call, fit_msgs, model, opt, off)
+
+
+def compiled_model(X: np.ndarray, Y: np.ndarray, weights: Any, offset: np.ndarray | None,
+                   fam: Family, re: ReStructure, ctrl: GlmerControl) -> Any:
+    """The compiled GLMM (``_core.GlmerModel``): ``family$initialize`` on the response (its
+    warnings issued, its errors raised as the package's classes) and the PLS structure."""
+    Ym = Y.reshape(len(Y), -1).astype(float)
+    w = np.empty(0) if weights is None else np.asarray(weights, dtype=float)
+    if w.size and (np.any(~np.isfinite(w)) or np.any(w < 0)):
+        raise FitError("negative weights not allowed")
+    try:
+        model = _core.GlmerModel(
+            np.asfortranarray(X), np.asfortranarray(Ym), w,
+            np.empty(0) if offset is None else offset, fam.core,
+            [t.codes for t in re.terms], [t.nlev for t in re.terms], [t.Z for t in re.terms],
+            method=ctrl.pls_method)
+    except _core.GlmError as e:
+        raise error_class(e.kind)(str(e)) from None
+    msgs, kinds = model.init_warnings
+    emit_r_warnings([(warning_class(k), m) for m, k in zip(msgs, kinds)], stacklevel=4)
+    return model
