@@ -39,10 +39,9 @@ GlmerOptim GlmerModel::optimize(const VectorXd& x0, const VectorXd& lower, const
   std::vector<double> x(x0.data(), x0.data() + n);
   StageData data{this, nagq, 0};
   double fmin = 0;
-  const int status =
-      lmer::bobyqa_minimize(n, x.data(), lower.data(), nullptr, stage_objective, &data, xtol_abs,
-                            ftol_abs, xtol_rel, maxeval, &fmin, nullptr,
-                            step.size() == x0.size() ? step.data() : nullptr);
+  const int status = lmer::bobyqa_minimize(
+      n, x.data(), lower.data(), nullptr, stage_objective, &data, xtol_abs, ftol_abs, xtol_rel,
+      maxeval, &fmin, nullptr, step.size() == x0.size() ? step.data() : nullptr);
   GlmerOptim r;
   r.par = Eigen::Map<VectorXd>(x.data(), n);
   r.fval = fmin;
