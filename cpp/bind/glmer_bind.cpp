@@ -45,9 +45,9 @@ GlmerHandle* make_glmer(RowsF X, RowsF Y, VecR w, VecR off, const GlmFamily& fam
   h->init = initialize_family(family.core, Y, wt, false);
   const VectorXd eta0 = family_apply(family.core, FamilyFunction::LinkFun, h->init.mustart);
   py::gil_scoped_release nogil;
-  h->model = std::make_unique<glmer::GlmerModel>(X, h->init.y, h->init.weights, h->init.n,
-                                                 VectorXd(off), family.core, std::move(terms),
-                                                 eta0, m);
+  h->model =
+      std::make_unique<glmer::GlmerModel>(X, h->init.y, h->init.weights, h->init.n, VectorXd(off),
+                                          family.core, std::move(terms), eta0, m);
   return h;
 }
 
@@ -70,9 +70,9 @@ py::dict state_dict(const glmer::PirlsState& s) {
 }
 
 void register_glmer_class(py::class_<GlmerHandle>& cls) {
-  cls.def(py::init(&make_glmer), py::arg("X"), py::arg("Y"), py::arg("weights"),
-          py::arg("offset"), py::arg("family"), py::arg("codes"), py::arg("nlevels"),
-          py::arg("zlhs"), py::arg("method") = "auto")
+  cls.def(py::init(&make_glmer), py::arg("X"), py::arg("Y"), py::arg("weights"), py::arg("offset"),
+          py::arg("family"), py::arg("codes"), py::arg("nlevels"), py::arg("zlhs"),
+          py::arg("method") = "auto")
       .def_property_readonly("y", [](const GlmerHandle& h) { return h.init.y; })
       .def_property_readonly("prior_weights", [](const GlmerHandle& h) { return h.init.weights; })
       .def_property_readonly("n_trials", [](const GlmerHandle& h) { return h.init.n; })
@@ -127,18 +127,19 @@ void register_glmer_methods(py::class_<GlmerHandle>& cls) {
             return h.model->fixed_rx(theta);
           },
           py::arg("theta"), "R_X (lower) of the model with X at the last working weights.")
-      .def("state", [](const GlmerHandle& h) { return state_dict(h.model->state()); },
-           "The last PIRLS result: u, beta, b, RX, eta, mu and the criterion's parts.");
+      .def(
+          "state", [](const GlmerHandle& h) { return state_dict(h.model->state()); },
+          "The last PIRLS result: u, beta, b, RX, eta, mu and the criterion's parts.");
 }
 
 void register_glmer_results(py::class_<GlmerHandle>& cls) {
   cls.def(
-          "cond_var_blocks",
-          [](GlmerHandle& h, const VectorXd& theta) {
-            py::gil_scoped_release nogil;
-            return h.model->cond_var_blocks(theta);
-          },
-          py::arg("theta"), "lme4's condVar blocks at the weights of the last PIRLS.")
+         "cond_var_blocks",
+         [](GlmerHandle& h, const VectorXd& theta) {
+           py::gil_scoped_release nogil;
+           return h.model->cond_var_blocks(theta);
+         },
+         py::arg("theta"), "lme4's condVar blocks at the weights of the last PIRLS.")
       .def(
           "optimize",
           [](GlmerHandle& h, const VectorXd& x0, const VectorXd& lower, const VectorXd& step,
@@ -146,8 +147,7 @@ void register_glmer_results(py::class_<GlmerHandle>& cls) {
             glmer::GlmerOptim r;
             {
               py::gil_scoped_release nogil;
-              r = h.model->optimize(x0, lower, step, nagq, xtol_abs, ftol_abs, xtol_rel,
-                                    maxeval);
+              r = h.model->optimize(x0, lower, step, nagq, xtol_abs, ftol_abs, xtol_rel, maxeval);
             }
             py::dict d;
             d["par"] = r.par;
@@ -156,8 +156,8 @@ void register_glmer_results(py::class_<GlmerHandle>& cls) {
             d["status"] = r.status;
             return d;
           },
-          py::arg("x0"), py::arg("lower"), py::arg("step"), py::arg("nagq"),
-          py::arg("xtol_abs"), py::arg("ftol_abs"), py::arg("xtol_rel"), py::arg("maxeval"),
+          py::arg("x0"), py::arg("lower"), py::arg("step"), py::arg("nagq"), py::arg("xtol_abs"),
+          py::arg("ftol_abs"), py::arg("xtol_rel"), py::arg("maxeval"),
           "BOBYQA over theta (nagq < 0: the nAGQ = 0 criterion) or (theta, beta).");
 }
 }  // namespace

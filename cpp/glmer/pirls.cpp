@@ -12,16 +12,16 @@ namespace rmodels {
 namespace glmer {
 
 namespace {
-constexpr int kMaxit = 100;         // lme4 1.1-31 passes maxit = 100L to pwrssUpdate
+constexpr int kMaxit = 100;          // lme4 1.1-31 passes maxit = 100L to pwrssUpdate
 constexpr int kMaxStepHalving = 10;  // and maxstephalfit
 
 std::vector<lmer::ReTermInput> copy_terms(const std::vector<lmer::ReTermInput>& t) { return t; }
 }  // namespace
 
 GlmerModel::GlmerModel(const Eigen::Ref<const MatrixXd>& X, const VectorXd& y,
-                       const VectorXd& weights, const VectorXd& n_trials,
-                       const VectorXd& offset, const Family& family,
-                       std::vector<lmer::ReTermInput> terms, const VectorXd& eta0, int method)
+                       const VectorXd& weights, const VectorXd& n_trials, const VectorXd& offset,
+                       const Family& family, std::vector<lmer::ReTermInput> terms,
+                       const VectorXd& eta0, int method)
     : X_(X),
       y_(y),
       w_(weights),
@@ -43,8 +43,7 @@ double GlmerModel::penalized_deviance(const VectorXd& mu, const VectorXd& u) con
 
 // The family's aic(y, n, mu, wt) of lme4's glmResp::Laplace (binomial and poisson).
 double GlmerModel::aic_term(const VectorXd& mu) const {
-  if (family_.family == FamilyKind::Binomial)
-    return glm_count_aic(true, y_, n_, mu, w_).aic;
+  if (family_.family == FamilyKind::Binomial) return glm_count_aic(true, y_, n_, mu, w_).aic;
   if (family_.family == FamilyKind::Poisson) return glm_count_aic(false, y_, n_, mu, w_).aic;
   throw std::invalid_argument("glmer: only the binomial and poisson families are supported");
 }
@@ -70,8 +69,8 @@ MatrixXd GlmerModel::fixed_rx(const VectorXd& theta) {
 // lme4's pwrssUpdate: from eta, reweight, solve, step-halve when the penalized deviance rises;
 // converged when its relative change is below tol. off: the offset (with X beta when ubeta is
 // false). Leaves the result in state_.
-void GlmerModel::pirls(lmer::PlsModel& pls, const VectorXd& theta, bool ubeta,
-                       const VectorXd& off, VectorXd eta) {
+void GlmerModel::pirls(lmer::PlsModel& pls, const VectorXd& theta, bool ubeta, const VectorXd& off,
+                       VectorXd eta) {
   const Eigen::Index nobs = y_.size();
   double oldpdev = std::numeric_limits<double>::max();
   VectorXd eta_prev = eta, u_prev = VectorXd::Zero(pls.q()), beta_prev;
@@ -178,8 +177,7 @@ double GlmerModel::agq_criterion(const VectorXd& theta) {
       eta[i] = state_.eta[i] + z1_[i] * theta[0] * zk * sd[codes1_[i]];
     const VectorXd mu = family_apply(family_, FamilyFunction::LinkInv, eta);
     const VectorXd dc = level_deviance(mu, u);
-    mult.array() +=
-        ((-0.5 * (dc - devc0)).array() - rule_.ldnorm[k]).exp() * rule_.w[k] / sqrt2pi;
+    mult.array() += ((-0.5 * (dc - devc0)).array() - rule_.ldnorm[k]).exp() * rule_.w[k] / sqrt2pi;
   }
   return devc0.sum() + state_.ldL2 - 2.0 * mult.array().log().sum();
 }

@@ -50,8 +50,7 @@ void PlsModel::set_fixed_part(const Eigen::Ref<const MatrixXd>& X,
   offset_ = offset.size() > 0 ? VectorXd(offset) : VectorXd::Zero(n_);
   if (offset_.size() != n_) throw std::invalid_argument("lmer: offset of wrong length");
   // (reweight passes Xraw_ itself: no copy then; an n x 0 X still sets the row count)
-  if (X.data() != Xraw_.data() || X.rows() != Xraw_.rows() || X.cols() != Xraw_.cols())
-    Xraw_ = X;
+  if (X.data() != Xraw_.data() || X.rows() != Xraw_.rows() || X.cols() != Xraw_.cols()) Xraw_ = X;
   Xy_.resize(n_, p_ + 1);
   Xy_.leftCols(p_) = sw.asDiagonal() * X;
   Xy_.col(p_) = sw.cwiseProduct(y - offset_);
