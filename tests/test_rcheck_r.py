@@ -1,5 +1,5 @@
 """compare_with_r(): the refit in R agrees with rmodels on every quantity for lm, glm,
-glm.nb, lmer and grouped fits; R-side numbers are checked independently against the test
+glm.nb, lmer, glmer and grouped fits; R-side numbers are checked independently against the test
 bridge; a missing rpy2 gives the package's MissingDependencyError."""
 
 from __future__ import annotations
@@ -113,12 +113,24 @@ def test_unequal_numbers_are_flagged():
     assert t["rel_diff"].iloc[1] == pytest.approx(0.1 / 2.1)
 
 
-def test_data_required_and_checked(df):
+def test_data_from_the_fit_or_checked(df):
     fit = rm.lm("price ~ stars", df)
-    with pytest.raises(DataError, match="needs the data"):
-        compare_with_r(fit)
+    _check(compare_with_r(fit), {"estimate", "sigma"})  # the fit keeps its data
     with pytest.raises(DataError, match="rows"):
         compare_with_r(fit, df.iloc[:10])
+    fit.data, fit.call_inputs = None, ("lm", {})
+    with pytest.raises(DataError, match="needs the data"):
+        compare_with_r(fit)
+
+
+@pytest.mark.parametrize("nagq", [1, 0])
+def test_glmer(nagq):
+    cbpp = rbridge.r_dataset("cbpp", "lme4")
+    fit = rm.glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp,
+                   family="binomial", nAGQ=nagq)
+    t = compare_with_r(fit, tol=1e-4)  # lme4's optimizer stops within 1e-4 of ours
+    _check(t, {"estimate", "std.error", "p.value", "vcov", "sdcor", "logLik", "deviance"})
+    assert "herd (Intercept)" in set(t["term"])
 
 
 def test_missing_rpy2_names_what_to_install(monkeypatch, df):

@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'PlsModel', 'bobyqa', 'design_rows', 'encode_reals', 'factor_codes', 'fill_term', 'format_real', 'fprec', 'fround', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'rows_hat', 'rows_matvec']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'GlmerModel', 'PlsModel', 'bobyqa', 'design_rows', 'encode_reals', 'factor_codes', 'fill_term', 'format_real', 'fprec', 'fround', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'r_unif_index', 'rows_hat', 'rows_matvec']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -522,6 +522,10 @@ def r_summary_sums(f: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m,
     summary.lm's (mss, rss) in R's arithmetic: mss = sum((f - mean(f))^2) with R's mean
     (weighted: sum(w (f - m)^2), m = sum(w f / sum(w))), or sum(f^2) / sum(w f^2) without
     an intercept; rss = sum(r^2) / sum(w r^2). Terms in double, sums in long double (rsum).
+    """
+def r_unif_index(key: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], pos: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsFloat | typing.SupportsIndex, size: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+    """
+    size successive values of R's R_unif_index(n) (sample.kind "Rejection"; 0-based) from R's Mersenne-Twister state (key: the 624 words, pos: mti). Returns (values, key, pos) with the state after the draws.
     """
 def rows_hat(rows: DesignRows, M: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], w: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
     """

@@ -24,7 +24,6 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from .. import _core
 from ..errors import BootstrapWarning, FitError
@@ -121,6 +120,7 @@ def empinf_reg(t: np.ndarray, indices: np.ndarray) -> np.ndarray:
 
 def bca_ci(t0: float, t: np.ndarray, conf: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """boot's ``bca.ci`` (rows (lower, upper) per level); :class:`BCaFailure` as R's errors."""
+    from scipy.special import ndtr
     conf = np.asarray(conf, dtype=np.float64)
     tf = finite(t)
     with np.errstate(divide="ignore"):

@@ -53,9 +53,17 @@ def comparison_table(ours: pd.DataFrame, theirs: pd.DataFrame, tol: float) -> pd
     return out[COLUMNS]
 
 
+def fit_data(fit: Any) -> Optional[pd.DataFrame]:
+    """The DataFrame a fit was made on, when the fit keeps a reference to it."""
+    data = getattr(fit, "data", None)
+    if data is None and hasattr(fit, "call_inputs"):
+        data = fit.call_inputs[1].get("data")
+    return data
+
+
 def _fit_data(fit: Any, data: Optional[pd.DataFrame]) -> pd.DataFrame:
     if data is None:
-        data = getattr(fit, "data", None)
+        data = fit_data(fit)
     if not isinstance(data, pd.DataFrame):
         raise DataError("compare_with_r() needs the data the model was fitted on: "
                         "compare_with_r(fit, data)")
@@ -119,20 +127,21 @@ def compare_grouped(fits: FitList, data: pd.DataFrame, tol: float) -> pd.DataFra
 
 def compare_with_r(fit: Any, data: Optional[pd.DataFrame] = None,
                    tol: float = 1e-6) -> pd.DataFrame:
-    """Refit ``fit``'s model in R (``lm``, ``glm``, ``MASS::glm.nb``, ``lme4::lmer``; a grouped
-    fit group by group) through rpy2 and compare: one row per quantity — coefficients and
-    their standard errors, statistics and p-values, sigma or the dispersion (and theta),
-    logLik, AIC, BIC, deviance (REML criterion), residual df, nobs, ``summary()`` of the
-    fitted values and residuals, variance components for lmer — with the columns
-    ``quantity, term, rmodels, R, abs_diff, rel_diff, equal``.
+    """Refit ``fit``'s model in R (``lm``, ``glm``, ``MASS::glm.nb``, ``lme4::lmer``,
+    ``lme4::glmer``; a grouped fit group by group) through rpy2 and compare: one row per
+    quantity — coefficients and their standard errors, statistics and p-values, sigma or the
+    dispersion (and theta), logLik, AIC, BIC, deviance (REML criterion), residual df, nobs,
+    ``summary()`` of the fitted values and residuals, variance components for lmer and
+    glmer — with the columns ``quantity, term, rmodels, R, abs_diff, rel_diff, equal``.
 
-    ``data`` is the DataFrame the model was fitted on (a glm fit keeps it and may
-    omit it). ``equal`` is ``abs_diff <= tol · max(1, |R|)`` (or both missing). Data travel to
-    R as binary files: doubles bit for bit, factor levels in the order the fit used. Needs R,
+    ``data`` is the DataFrame the model was fitted on; fits keep a reference to theirs, so
+    it is needed only to compare against other data of the same shape. ``equal`` is
+    ``abs_diff <= tol · max(1, |R|)`` (or both missing). Data travel to R as binary files:
+    doubles bit for bit, factor levels in the order the fit used. Needs R,
     rpy2 (``pip install 'rmodels[r]'``) and R's packages for the model (MASS, lme4); without
     them a :class:`~rmodels.errors.MissingDependencyError` says what to install."""
     if isinstance(fit, FitList):
-        data = data if data is not None else getattr(fit, "data", None)
+        data = data if data is not None else fit_data(fit)
         if not isinstance(data, pd.DataFrame):
             raise DataError("compare_with_r() needs the data the grouped model was fitted "
                             "on: compare_with_r(fits, data)")

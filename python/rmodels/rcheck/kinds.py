@@ -14,6 +14,7 @@ import pandas as pd
 from .. import generics as g
 from ..errors import DataError
 from ..models.glm import GLM, NegBinGLM
+from ..models.glmer import GlmerMod
 from ..models.lm import LM
 from ..models.lmer import LmerMod
 from .bridge import r_string
@@ -119,6 +120,14 @@ def lmer_call(fit: Any) -> str:
     return f"lme4::lmer({args})"
 
 
+def glmer_call(fit: Any) -> str:
+    fam = fit.family
+    family = fam.call_text or f'{fam.family}(link = "{fam.link}")'
+    args = _joined(_formula(fit), "data = .rm_data", f"family = {family}",
+                   f"nAGQ = {int(fit.nAGQ)}", *call_arguments(fit))
+    return f"lme4::glmer({args})"
+
+
 # ---- the quantities -----------------------------------------------------------------------
 
 def _summaries(fit: Any) -> list:
@@ -185,17 +194,34 @@ LMER_R = f"""{r_coefficients("lme4::fixef(fit)", ["std.error", "statistic"])},
   {r_varcomp()}, {r_summaries()}"""
 
 
+def glmer_rows(fit: Any) -> pd.DataFrame:
+    gl = g.glance(fit).iloc[0]
+    fixed = g.tidy(fit, effects="fixed")
+    names = ["logLik", "AIC", "BIC", "deviance", "df.residual", "nobs"]
+    parts = [coefficient_rows(fixed, COEF_COLUMNS), scalar_rows({k: gl[k] for k in names}),
+             varcomp_rows(g.VarCorr(fit).as_data_frame()), *_summaries(fit)]
+    return pd.concat(parts, ignore_index=True)
+
+
+GLMER_R = f"""{r_coefficients("lme4::fixef(fit)", COEF_COLUMNS)},
+  .rm_q("logLik", logLik(fit), ""), .rm_q("AIC", AIC(fit), ""), .rm_q("BIC", BIC(fit), ""),
+  .rm_q("deviance", deviance(fit), ""), .rm_q("df.residual", df.residual(fit), ""),
+  .rm_q("nobs", nobs(fit), ""), {r_varcomp()}, {r_summaries()}"""
+
+
 KINDS = {
     "lm": ModelKind("lm", ("stats",), lm_call, lambda fit: LM_R, lm_rows),
     "glm": ModelKind("glm", ("stats", "MASS"), glm_call, lambda fit: GLM_R, glm_rows),
     "glm.nb": ModelKind("glm.nb", ("MASS",), glm_nb_call, lambda fit: GLM_NB_R, glm_rows),
     "lmer": ModelKind("lmer", ("lme4",), lmer_call, lambda fit: LMER_R, lmer_rows),
+    "glmer": ModelKind("glmer", ("lme4",), glmer_call, lambda fit: GLMER_R, glmer_rows),
 }
 
 
 def kind_of(fit: Any) -> ModelKind:
     """The entry of :data:`KINDS` for a fit (by class, most derived first)."""
-    for cls, key in ((NegBinGLM, "glm.nb"), (GLM, "glm"), (LmerMod, "lmer"), (LM, "lm")):
+    for cls, key in ((NegBinGLM, "glm.nb"), (GLM, "glm"), (LmerMod, "lmer"), (GlmerMod, "glmer"),
+                     (LM, "lm")):
         if isinstance(fit, cls):
             if key == "lm" and fit.is_mlm:
                 raise DataError("compare_with_r() does not compare multivariate (mlm) fits")

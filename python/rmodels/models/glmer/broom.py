@@ -10,7 +10,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..lmer.ranef import term_modes
 from .predict import residual_values
@@ -39,6 +38,7 @@ def tidy(fit: Any, effects: Sequence[str] | str = ("ran_pars", "fixed"),
 def tidy_fixed(fit: Any, conf_int: bool, conf_level: float) -> pd.DataFrame:
     """``effect group term estimate std.error statistic p.value`` per fixed effect (z tests),
     with Wald intervals on request."""
+    from scipy import stats
     se = np.sqrt(np.diag(fit.vcov_matrix()))
     z = fit.beta / se
     df = pd.DataFrame({"effect": "fixed", "group": None, "term": fit.columns,

@@ -67,7 +67,9 @@ def glmer(formula: str, data: pd.DataFrame, family: Union[str, Family] = "binomi
     opt = optimize_glmer(model, re, nagq, ctrl, np.zeros(len(Y)) if off is None else off)
     call = printed_call(formula, data_name, weights, offset, subset)
     call["family"] = fam.family
-    return GlmerMod(d, re, X, columns, fam, nagq, ctrl, call, fit_msgs, model, opt, off)
+    out = GlmerMod(d, re, X, columns, fam, nagq, ctrl, call, fit_msgs, model, opt, off)
+    out.data = data  # a reference (no copy): compare_with_r refits on it
+    return out
 
 
 def compiled_model(X: np.ndarray, Y: np.ndarray, weights: Any, offset: np.ndarray | None,

@@ -14,7 +14,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ...errors import FitError, RModelsWarning
 from ..contract import RowLabels
@@ -220,6 +219,7 @@ class GlmerMod:
                 method: str = "Wald") -> pd.DataFrame:
         """Wald intervals β̂ ± z SE for the fixed effects and NaN rows for θ (lme4's
         ``confint.merMod(method = "Wald")``; lme4's default is the profile, not provided)."""
+        from scipy import stats
         if method != "Wald":
             raise FitError("glmer: only method='Wald' intervals are available")
         a = (1 - level) / 2

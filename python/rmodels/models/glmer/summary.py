@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ...formula import parse_formula
 from ...formula.call import deparse_formula_lines
@@ -96,6 +95,7 @@ class GlmerSummary:
     is lme4's ``print(summary(fit))``."""
 
     def __init__(self, fit: Any) -> None:
+        from scipy import stats
         self.fit = fit
         se = np.sqrt(np.diag(fit.vcov_matrix()))
         z = fit.beta / se

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from scipy import stats
 
 from .contest import coef_table
 
@@ -18,6 +17,7 @@ def lmertest_fixed(fit: Any, fixed: pd.DataFrame, ddf: str, conf_int: bool,
     """The fixed rows of broom.mixed's tidy with ``std.error``, ``statistic``, ``df`` and
     ``p.value`` from lmerTest's coefficient table; with ``conf_int`` the intervals
     estimate ± qt((1 + level)/2, df)·SE (broom.mixed's ``cifun`` with ``ddf.method``)."""
+    from scipy import stats
     tab = coef_table(fit, ddf)
     out = fixed.copy()
     # Kenward-Roger's standard errors are the adjusted ones

@@ -12,7 +12,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ...errors import FitError
 from .kenward_roger import AdjustedVcov, ginv, kr_f, kr_t, vcov_adjusted
@@ -75,6 +74,7 @@ def contrast_t(fit: Any, l: np.ndarray, ddf: str) -> TTest:  # noqa: E741
 
 def t_rows(tests: list, rhs: float, confint: bool, level: float) -> pd.DataFrame:
     """lmerTest's t table: ``Estimate Std. Error df t value [lower upper] Pr(>|t|)``."""
+    from scipy import stats
     est = np.array([t.estimate for t in tests], dtype=float)
     se = np.array([t.std_error for t in tests], dtype=float)
     df = np.array([t.df for t in tests], dtype=float)
@@ -91,6 +91,7 @@ def t_rows(tests: list, rhs: float, confint: bool, level: float) -> pd.DataFrame
 def contrast_f(fit: Any, L: np.ndarray, ddf: str, rhs: Any = 0.0) -> list | None:
     """lmerTest's ``contestMD``: ``[Sum Sq, Mean Sq, NumDF, DenDF, F value, Pr(>F)]`` for
     Lβ = rhs, None for an empty hypothesis."""
+    from scipy import stats
     L = np.atleast_2d(np.asarray(L, dtype=float))
     if L.shape[0] == 0:
         return None

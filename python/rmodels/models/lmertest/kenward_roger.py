@@ -17,12 +17,14 @@ part of Σ, and the fit must be by REML.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ...errors import FitError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 ML_MESSAGE = "Kenward-Roger's method is only available for REML model fits"
 
@@ -40,6 +42,7 @@ class AdjustedVcov:
 
 def random_effects_matrix(re: Any) -> sp.csc_matrix:
     """Z (n, q) of lme4 (terms in order, within a term level-major blocks of k columns)."""
+    import scipy.sparse as sp
     blocks = []
     for t in re.terms:
         n, k = t.Z.shape
@@ -51,6 +54,7 @@ def random_effects_matrix(re: Any) -> sp.csc_matrix:
 
 def relative_covariance_factor(re: Any, theta: np.ndarray) -> sp.csc_matrix:
     """Λ_θ (q, q): per term I_l ⊗ T."""
+    import scipy.sparse as sp
     return sp.block_diag([sp.kron(sp.identity(t.nlev), T)
                           for t, T in zip(re.terms, re.templates(theta))], format="csc")
 
@@ -58,6 +62,7 @@ def relative_covariance_factor(re: Any, theta: np.ndarray) -> sp.csc_matrix:
 def parameter_patterns(re: Any) -> list:
     """pbkrtest's E_r in q-space (sparse (q, q)), one per variance/covariance parameter in its
     order (per term the upper triangle by rows)."""
+    import scipy.sparse as sp
     out = []
     for t in re.terms:
         for i in range(t.k):
