@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -120,6 +121,16 @@ def test_lmer_ml_summary(files, data):
     out = run_cli("lmer", "y ~ x + (1 | s)", files["csv"], "--ml", "--summary")
     assert out.returncode == 0, out.stderr
     fit = rmodels.lmer("y ~ x + (1 | s)", data, REML=False, data_name="study")
+    assert out.stdout == str(fit.summary())
+
+
+def test_glmer_summary_with_family(files, data):
+    out = run_cli("glmer", "cnt ~ x + (1 | s)", files["csv"], "--family", "poisson",
+                  "--summary")
+    assert out.returncode == 0, out.stderr
+    with warnings.catch_warnings():  # a singular fit here: R's message goes to stderr
+        warnings.simplefilter("ignore")
+        fit = rmodels.glmer("cnt ~ x + (1 | s)", data, family="poisson", data_name="study")
     assert out.stdout == str(fit.summary())
 
 

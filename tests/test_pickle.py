@@ -1,6 +1,7 @@
-"""Every fit (LM, GLM, NegBinGLM, lmer's LmerMod, grouped FitList) pickles and loads with all its
-methods working: each of R's generics in :mod:`rmodels.generics`, and the methods that take
-arguments, give the same result (or the same error) on the loaded fit as on the original."""
+"""Every fit (LM, GLM, NegBinGLM, lmer's LmerMod, glmer's GlmerMod, lmerTest's fit, grouped
+FitList) pickles and loads with all its methods working: each of R's generics in
+:mod:`rmodels.generics`, and the methods that take arguments, give the same result (or the same
+error) on the loaded fit as on the original."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rmodels
-from rmodels import generics
+from rmodels import generics, lmerTest
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,8 @@ FITS = {
     "glm_nb": lambda d: rmodels.glm_nb("cnt ~ x", d),
     "lmer": lambda d: rmodels.lmer("y ~ x + (1 | s)", d),
     "lmer_ml": lambda d: rmodels.lmer("y ~ x + (x | s)", d, REML=False),
+    "glmer": lambda d: rmodels.glmer("cnt ~ x + (1 | s)", d, family="poisson"),
+    "lmer_test": lambda d: lmerTest.lmer("y ~ x + (1 | s)", d),
     "lm_by": lambda d: rmodels.lm("y ~ x", d, by="g"),
     "glm_by": lambda d: rmodels.glm("cnt ~ x", d, family="poisson", by="g"),
 }
@@ -126,6 +129,11 @@ def test_methods_with_arguments(fits, data):
                  lambda f: f.confint(), lambda f: f.tidy(conf_int=True),
                  lambda f: f.ranef(condVar=True), lambda f: f.residuals(scaled=True)],
         "lmer_ml": [lambda f: f.anova(fits["lmer"][0]), lambda f: f.devfun([0.5, 0.1, 0.2])],
+        "glmer": [lambda f: f.predict(new, type="response"), lambda f: f.ranef(condVar=True),
+                  lambda f: f.residuals(type="pearson"), lambda f: f.confint(method="Wald"),
+                  lambda f: f.tidy(conf_int=True)],
+        "lmer_test": [lambda f: f.anova(type="I"), lambda f: f.tidy(ddf="Kenward-Roger"),
+                      lambda f: f.summary(ddf="Satterthwaite")],
         "lm_by": [lambda f: f.tidy(conf_int=True), lambda f: f.coef(),
                   lambda f: f.get("a").summary(), lambda f: f[1].predict(new)],
         "glm_by": [lambda f: f.glance(), lambda f: f.get("c").summary(), lambda f: f.status]

@@ -1,4 +1,5 @@
-"""The command line: ``rmodels lm|glm|lmer FORMULA FILE [options]`` (also ``python -m rmodels``).
+"""The command line: ``rmodels lm|glm|lmer|glmer FORMULA FILE [options]`` (also
+``python -m rmodels``).
 
 Reads a CSV (``-`` for standard input), TSV or Parquet file, fits the model and prints what R
 prints: the fit (R's ``print(fit)``) by default, ``--summary`` (R's ``print(summary(fit))``), or
@@ -44,6 +45,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("lm", "lm", "linear model (R's lm)", ("by", "weights")),
     Command("glm", "glm", "generalized linear model (R's glm)", ("family", "by", "weights")),
     Command("lmer", "lmer", "linear mixed model (lme4's lmer)", ("weights", "ml")),
+    Command("glmer", "glmer", "generalized linear mixed model (lme4's glmer)",
+            ("family", "weights")),
 )}
 
 # option -> (flags, argparse keywords)
@@ -70,8 +73,8 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: one subparser per row of :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(
-        prog="rmodels", description="Fit R's models (lm, glm, lmer) to a CSV or Parquet file "
-        "and print what R prints.",
+        prog="rmodels", description="Fit R's models (lm, glm, lmer, glmer) to a CSV or "
+        "Parquet file and print what R prints.",
         epilog='example: rmodels glm "cbind(s, f) ~ dose" trial.csv --family binomial --tidy')
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     sub.required = True

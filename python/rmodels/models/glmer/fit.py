@@ -11,13 +11,13 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
-from ... import _core
 from ...design import build_design
 from ...errors import FitError, RModelsWarning
 from ..families import Family, as_family
-from ..glm.fit import emit_r_warnings, error_class, response_matrix, warning_class
+from ..glm.fit import response_matrix
 from ..lmer.fit import drop_rank_deficient, lmer, printed_call
-from ..lmer.terms import ReStructure, build_re_structure
+from ..lmer.terms import build_re_structure
+from .compiled import compiled_model
 from .model import GlmerMod
 from .optimize import GlmerControl, optimize_glmer
 
@@ -70,24 +70,3 @@ def glmer(formula: str, data: pd.DataFrame, family: Union[str, Family] = "binomi
     out = GlmerMod(d, re, X, columns, fam, nagq, ctrl, call, fit_msgs, model, opt, off)
     out.data = data  # a reference (no copy): compare_with_r refits on it
     return out
-
-
-def compiled_model(X: np.ndarray, Y: np.ndarray, weights: Any, offset: np.ndarray | None,
-                   fam: Family, re: ReStructure, ctrl: GlmerControl) -> Any:
-    """The compiled GLMM (``_core.GlmerModel``): ``family$initialize`` on the response (its
-    warnings issued, its errors raised as the package's classes) and the PLS structure."""
-    Ym = Y.reshape(len(Y), -1).astype(float)
-    w = np.empty(0) if weights is None else np.asarray(weights, dtype=float)
-    if w.size and (np.any(~np.isfinite(w)) or np.any(w < 0)):
-        raise FitError("negative weights not allowed")
-    try:
-        model = _core.GlmerModel(
-            np.asfortranarray(X), np.asfortranarray(Ym), w,
-            np.empty(0) if offset is None else offset, fam.core,
-            [t.codes for t in re.terms], [t.nlev for t in re.terms], [t.Z for t in re.terms],
-            method=ctrl.pls_method)
-    except _core.GlmError as e:
-        raise error_class(e.kind)(str(e)) from None
-    msgs, kinds = model.init_warnings
-    emit_r_warnings([(warning_class(k), m) for m, k in zip(msgs, kinds)], stacklevel=4)
-    return model

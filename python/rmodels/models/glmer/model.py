@@ -18,11 +18,13 @@ import pandas as pd
 from ...errors import FitError, RModelsWarning
 from ..contract import RowLabels
 from ..families import Family
+from ..glm.fit import response_matrix
 from ..lmer.anova import anova_lrt
 from ..lmer.ranef import coef_frames, ranef_frames
 from ..lmer.terms import ReStructure
 from ..lmer.varcorr import VarCorr
 from . import broom
+from .compiled import compiled_model
 from .optimize import GlmerControl, GlmerOptInfo, check_glmer_conv, criterion
 from .predict import predict_glmer, residual_values
 from .summary import GlmerSummary, print_glmer
@@ -158,6 +160,25 @@ class GlmerMod:
                       "not positive definite or contains NA values: falling back to var-cov "
                       "estimated from RX", RModelsWarning, stacklevel=4)
         return None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("model", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.model = self.rebuild_model()
+        self._restore_state()
+
+    def rebuild_model(self) -> Any:
+        """The compiled model of this fit's data (as the fit made it; nothing is re-optimised):
+        what a loaded pickle evaluates with (its family warnings were given by the fit)."""
+        d = self.design
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return compiled_model(self.X, response_matrix(d, self.family), d.weights,
+                                  self.offset_values, self.family, self.re, self.control)
 
     def _restore_state(self) -> None:
         """Evaluate the compiled model at this fit's estimates again (another fit sharing it,
