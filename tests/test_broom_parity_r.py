@@ -1,6 +1,6 @@
 """broom parity against live R: ``tidy(glm)`` keeps aliased terms as NA rows (broom joins
 ``coef(x)``), with and without intervals and exponentiation; broom.mixed's NA ``group`` of
-the fixed effects is NaN."""
+the fixed effects (lmer and glmer) is NaN."""
 
 from __future__ import annotations
 
@@ -52,3 +52,17 @@ def test_tidy_lmer_group_is_nan():
     with warnings.catch_warnings():
         warnings.simplefilter("error", errors.RModelsWarning)
         rmodels.tidy(fit, effects="fixed")
+
+
+def test_tidy_glmer_group_is_nan():
+    d = r_dataset("cbpp", "lme4")
+    send_df(d, "cb")
+    fit = rmodels.glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", d,
+                        family="binomial")
+    t = rmodels.tidy(fit)
+    rt = r("as.data.frame(tidy(glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), "
+           "cb, family = binomial)))")
+    r_na = [isinstance(v, float) and np.isnan(v) for v in rt["group"]]
+    assert list(pd.isna(t["group"])) == r_na
+    fixed = t.loc[t["effect"] == "fixed", "group"]
+    assert all(isinstance(v, float) and np.isnan(v) for v in fixed)

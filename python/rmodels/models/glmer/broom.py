@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..lmer.ranef import term_modes
+from ..lmer.broom import tidy_ran_vals
 from .predict import residual_values
 
 TIDY_COLUMNS = ["effect", "group", "level", "term", "estimate", "std.error", "statistic",
@@ -41,7 +40,7 @@ def tidy_fixed(fit: Any, conf_int: bool, conf_level: float) -> pd.DataFrame:
     from scipy import stats
     se = np.sqrt(np.diag(fit.vcov_matrix()))
     z = fit.beta / se
-    df = pd.DataFrame({"effect": "fixed", "group": None, "term": fit.columns,
+    df = pd.DataFrame({"effect": "fixed", "group": np.nan, "term": fit.columns,
                        "estimate": fit.beta, "std.error": se, "statistic": z,
                        "p.value": 2 * stats.norm.sf(np.abs(z))})
     if conf_int:
@@ -49,25 +48,6 @@ def tidy_fixed(fit: Any, conf_int: bool, conf_level: float) -> pd.DataFrame:
         df["conf.low"] = fit.beta - q * se
         df["conf.high"] = fit.beta + q * se
     return df
-
-
-def tidy_ran_vals(fit: Any) -> pd.DataFrame:
-    """Conditional modes with their conditional standard deviations per grouping factor,
-    term, effect and level."""
-    rows = []
-    cv = fit.conditional_variances()
-    re = fit.re
-    for g in re.flist:
-        for i, t in enumerate(re.terms):
-            if t.group != g:
-                continue
-            bt = term_modes(fit.b, re, i)
-            B = np.asarray(cv[i]).reshape(t.k, t.nlev, t.k)
-            for e, nm in enumerate(t.cnms):
-                for j, lev in enumerate(t.levels):
-                    rows.append(("ran_vals", g, lev, nm, bt[j, e], math.sqrt(B[e, j, e])))
-    return pd.DataFrame(rows, columns=["effect", "group", "level", "term", "estimate",
-                                       "std.error"])
 
 
 def glance(fit: Any) -> pd.DataFrame:

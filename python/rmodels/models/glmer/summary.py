@@ -16,7 +16,6 @@ from ...formula import parse_formula
 from ...formula.call import deparse_formula_lines
 from ...printing import (
     format_num,
-    print_coefmat,
     print_named_vector,
     quantile7,
     zapsmall,
@@ -25,9 +24,10 @@ from ..lmer.summary import (
     aic_table,
     call_header,
     cat_fill,
+    convergence_lines,
     fit_warnings,
-    fixef_correlation_table,
     groups_line,
+    summary_body,
 )
 from .predict import residual_values
 
@@ -54,14 +54,8 @@ def family_line(fit: Any) -> str:
     return f" Family: {fit.family.family}  ( {fit.family.link} )\n"
 
 
-def convergence_lines(messages: list, summary: bool) -> str:
-    """``.prt.warn`` with lme4's second optimizer's name."""
-    if not messages:
-        return ""
-    conv = "optimizer (Nelder_Mead) convergence code: 0 (OK)"
-    if summary:
-        return f"{conv} ; 0 optimizer warnings; {len(messages)} lme4 warnings \n"
-    return "\n".join([conv, *messages]) + "\n\n"
+#: The optimizer lme4's printouts name for glmer (its second stage's).
+OPTIMIZER = "Nelder_Mead"
 
 
 def glmer_call_header(call: dict) -> str:
@@ -86,7 +80,7 @@ def print_glmer(fit: Any) -> str:
                                                        fit.columns, gap=2)
     else:
         out += "No fixed effect coefficients\n"
-    out += fit_warnings(fit.fit_msgs) + convergence_lines(fit.optinfo.messages, summary=True)
+    out += fit_warnings(fit.fit_msgs) + convergence_lines(fit.optinfo.messages, True, OPTIMIZER)
     return out
 
 
@@ -109,17 +103,7 @@ class GlmerSummary:
         q = zapsmall(quantile7(residual_values(f, "pearson")), 5)
         out += "Scaled residuals: \n" + print_named_vector(
             q, ["Min", "1Q", "Median", "3Q", "Max"], digits=4) + "\n"
-        out += "Random effects:\n" + f.VarCorr().format_vc(digits=4,
-                                                           comp=("Variance", "Std.Dev."))
-        out += groups_line(f)
-        if f.p > 0:
-            out += "\nFixed effects:\n"
-            out += print_coefmat(self.coefficients.to_numpy(), list(self.coefficients.columns),
-                                 f.columns, digits=4)
-            if 1 < f.p <= 12:
-                out += "\nCorrelation of Fixed Effects:\n" + fixef_correlation_table(f)
-        out += fit_warnings(f.fit_msgs) + convergence_lines(f.optinfo.messages, summary=False)
-        return out
+        return out + summary_body(f, self.coefficients, OPTIMIZER)
 
     def __repr__(self) -> str:
         return str(self)

@@ -43,7 +43,7 @@ def tidy(fit: Any, effects: Sequence[str] | str = ("ran_pars", "fixed"),
             rp["conf.high"] = ci.iloc[:, 1].to_numpy()
         parts.append(rp)
     if "ran_vals" in effects:
-        parts.append(_tidy_ran_vals(fit))
+        parts.append(tidy_ran_vals(fit))
     if "ran_coefs" in effects:
         parts.append(_tidy_ran_coefs(fit))
     if not parts:
@@ -72,7 +72,7 @@ def _tidy_fixed(fit: Any, conf_int: bool, conf_level: float, profile: bool) -> p
     return df
 
 
-def _tidy_ran_vals(fit: Any) -> pd.DataFrame:
+def tidy_ran_vals(fit: Any) -> pd.DataFrame:
     """Conditional modes with their conditional standard deviations, per grouping factor
     (flist order), term, effect and level."""
     rows = []
@@ -83,7 +83,7 @@ def _tidy_ran_vals(fit: Any) -> pd.DataFrame:
             if t.group != g:
                 continue
             bt = term_modes(fit.b, re, i)
-            B = cv[i].reshape(t.k, t.nlev, t.k)
+            B = np.asarray(cv[i]).reshape(t.k, t.nlev, t.k)
             for e, nm in enumerate(t.cnms):
                 for lev_i, lev in enumerate(t.levels):
                     rows.append(("ran_vals", g, lev, nm, bt[lev_i, e],

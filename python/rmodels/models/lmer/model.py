@@ -136,10 +136,7 @@ class LmerMod:
 
     def ngrps(self) -> pd.Series:
         """Number of levels of each grouping factor (flist order)."""
-        nl: dict = {}
-        for t in self.re.terms:
-            nl.setdefault(t.group, t.nlev)
-        return pd.Series(nl, dtype=int)
+        return self.re.group_levels()
 
     def npar(self) -> int:
         """Number of parameters: p + length(θ) + 1 (σ)."""

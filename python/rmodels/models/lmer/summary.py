@@ -64,12 +64,12 @@ def groups_line(fit: Any) -> str:
     return cat_fill([f"Number of obs: {fit.nobs()}, groups: ", parts])
 
 
-def convergence_lines(messages: list, summary: bool) -> str:
-    """``.prt.warn``: the optimizer's code and lme4's convergence messages (counted only, in
-    ``print.merMod``)."""
+def convergence_lines(messages: list, summary: bool, optimizer: str = "nloptwrap") -> str:
+    """``.prt.warn``: the (last) optimizer's code and lme4's convergence messages (counted
+    only, in ``print.merMod``); lme4 names lmer's optimizer nloptwrap, glmer's Nelder_Mead."""
     if not messages:
         return ""
-    conv = "optimizer (nloptwrap) convergence code: 0 (OK)"
+    conv = f"optimizer ({optimizer}) convergence code: 0 (OK)"
     if summary:
         return f"{conv} ; 0 optimizer warnings; {len(messages)} lme4 warnings \n"
     # lme4 writes cat(convmsg, msgs, sep = "\n") then cat("\n"): R's output ends in an
@@ -99,6 +99,22 @@ def print_lmer(fit: Any, obj_class: str = "lmerMod") -> str:
     return out
 
 
+def summary_body(f: Any, coefficients: pd.DataFrame, optimizer: str = "nloptwrap") -> str:
+    """The printed summary of a mixed model from "Random effects:" on: the variance
+    components, the groups, the fixed effects ``coefficients`` (with their correlation for
+    2 to 12 of them) and the fit's messages (lmer's and glmer's ``print.summary.merMod``)."""
+    out = "Random effects:\n" + f.VarCorr().format_vc(digits=4, comp=("Variance", "Std.Dev."))
+    out += groups_line(f)
+    if f.p > 0:
+        out += "\nFixed effects:\n"
+        out += print_coefmat(coefficients.to_numpy(), list(coefficients.columns), f.columns,
+                             digits=4)
+        if 1 < f.p <= 12:
+            out += "\nCorrelation of Fixed Effects:\n" + fixef_correlation_table(f)
+    return out + fit_warnings(f.fit_msgs) + convergence_lines(f.optinfo.messages, False,
+                                                              optimizer)
+
+
 class LmerSummary:
     """``summary(fit)``: ``coefficients`` (``Estimate Std. Error t value``); ``str()`` is
     lme4's ``print(summary(fit))``."""
@@ -116,18 +132,7 @@ class LmerSummary:
     def __str__(self) -> str:
         f = self.fit
         out = self.title() + call_header(f.call) + "\n" + aic_table(f, 1) + "\n"
-        out += scaled_residuals_block(f)
-        out += "Random effects:\n" + f.VarCorr().format_vc(digits=4,
-                                                           comp=("Variance", "Std.Dev."))
-        out += groups_line(f)
-        if f.p > 0:
-            out += "\nFixed effects:\n"
-            out += print_coefmat(self.coefficients.to_numpy(), list(self.coefficients.columns),
-                                 f.columns, digits=4)
-            if 1 < f.p <= 12:
-                out += "\nCorrelation of Fixed Effects:\n" + fixef_correlation_table(f)
-        out += fit_warnings(f.fit_msgs) + convergence_lines(f.optinfo.messages, summary=False)
-        return out
+        return out + scaled_residuals_block(f) + summary_body(f, self.coefficients)
 
     def __repr__(self) -> str:
         return str(self)

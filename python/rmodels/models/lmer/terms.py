@@ -91,6 +91,13 @@ class ReStructure:
             off += t.ntheta
         return out
 
+    def group_levels(self) -> pd.Series:
+        """Number of levels of each grouping factor (flist order): lme4's ``ngrps``."""
+        nl: dict = {}
+        for t in self.terms:
+            nl.setdefault(t.group, t.nlev)
+        return pd.Series(nl, dtype=int)
+
     def vc_group_names(self) -> list:
         """Group names as VarCorr and broom.mixed print them: ``g``, ``g.1``, ``g.2`` …"""
         seen: dict = {}
