@@ -215,6 +215,24 @@ def test_caterpillar_matches_lme4(data):
     assert [ax.get_title() for ax in fig.axes] == ["(Intercept)", "stars"]
 
 
+def test_glmer_caterpillar_matches_lme4():
+    cbpp = rbridge.r_dataset("cbpp", "lme4")
+    fit = rm.glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp,
+                   family="binomial")
+    frame = as_frame(ranef_dots(fit)[0])
+    r = rbridge.r("""local({
+      fit <- lme4::glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), cbpp,
+                         family = binomial)
+      ss <- lme4:::asDf0(lme4::ranef(fit, condVar = TRUE), "herd")
+      ord <- order(ss$ind, as.integer(ss$.nn))
+      list(level = as.character(ss$.nn[ord]), values = ss$values[ord], se = ss$se[ord])
+    })""")
+    assert frame["level"].tolist() == r["level"]
+    np.testing.assert_allclose(frame["mode"], r["values"], rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(frame["se"], r["se"], rtol=1e-3)
+    assert [ax.get_title() for ax in plot(fit).axes] == ["(Intercept)"]
+
+
 def test_constant_leverage_panel():
     d = load("listings").iloc[:40].copy()
     d["g"] = ["a", "b", "c", "d"] * 10

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..models.glm import GLM
+from ..models.glmer import GlmerMod
 from ..models.lm import LM
 from ..models.lmer import LmerMod
 from .axes import figure
@@ -54,12 +55,12 @@ def plot(fit: Any, which: Optional[Sequence[int]] = None, id_n: int = 3) -> Any:
     residuals vs leverage with Cook's distance contours 0.5 and 1, or R's constant-leverage
     panel; 6: Cook's distance vs h/(1 − h)), the ``id_n`` most extreme rows labelled with R's
     row names as R picks them. Differences: the panels share one figure (R draws one page each
-    unless ``par(mfrow)`` is set), no sub-caption. lmer: lme4's
+    unless ``par(mfrow)`` is set), no sub-caption. lmer and glmer: lme4's
     ``dotplot(ranef(fit, condVar = TRUE))``. Needs matplotlib (``pip install
     'rmodels[plot]'``)."""
-    if isinstance(fit, LmerMod):
+    if isinstance(fit, (LmerMod, GlmerMod)):
         if which is not None:
-            raise DataError("which= applies to lm and glm fits; an lmer fit has one "
+            raise DataError("which= applies to lm and glm fits; a mixed model has one "
                             "(caterpillar) plot")
         return draw_caterpillar(fit)
     if isinstance(fit, (LM, GLM)):
