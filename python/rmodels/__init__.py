@@ -6,6 +6,8 @@ Fitting (formula text as in R; data a pandas or polars DataFrame or a pyarrow Ta
     glm(formula, data, family=, weights=, by=)   generalized linear model (R's glm)
     glm_nb(formula, data)                        negative binomial GLM (MASS's glm.nb)
     lmer(formula, data, REML=True)               linear mixed model (lme4's lmer)
+    glmer(formula, data, family=, nAGQ=1)        generalized linear mixed model (lme4's glmer)
+    lmerTest.lmer(formula, data)                 lmer with lmerTest's tests by default
     model_matrix(formula, data)                  R's model.matrix; model_frame: R's model.frame
 
 Results (R's generics, also methods of the fits):
@@ -15,6 +17,17 @@ Results (R's generics, also methods of the fits):
     hatvalues, rstandard, rstudent, cooks_distance
     fixef, ranef, VarCorr, isSingular, REMLcrit  (lme4's, for lmer fits)
     tidy, glance, augment                        broom's tables (broom.mixed's for lmer)
+    contest(fit, L, ddf=)                        lmerTest's F/t test of contrasts L
+    update, drop1, add1, step                    R's workflow verbs (lm, glm)
+
+Inference (sandwich, lmtest, car):
+    vcovHC, vcovCL, vcovHAC, NeweyWest          robust covariances (sandwich's)
+    coeftest(fit, vcov=), coefci, waldtest       lmtest's tests with them
+    Boot(fit, R=999, seed=)                      car::Boot, with R's random numbers (rrandom)
+
+Checks and pictures:
+    compare_with_r(fit)                          refit in R (rpy2) and compare every quantity
+    plot(fit)                                    R's plot.lm panels; lme4's caterpillar plot
 
 Families (R's family functions; ``family=`` also takes R's text, 'Gamma(link = "log")'):
     gaussian, binomial, poisson, Gamma, inverse_gaussian, quasi, quasibinomial, quasipoisson,
@@ -23,7 +36,7 @@ Families (R's family functions; ``family=`` also takes R's text, 'Gamma(link = "
 Errors and warnings: RModelsError (FormulaError, DataError, FitError) and RModelsWarning
 subclasses carrying R's messages.
 
-Command line: ``python -m rmodels lm|glm|lmer FORMULA FILE [--summary|--tidy|--glance]``
+Command line: ``python -m rmodels lm|glm|lmer|glmer FORMULA FILE [--summary|--tidy|--glance]``
 (also the ``rmodels`` console script; see :mod:`rmodels.cli`).
 """
 
