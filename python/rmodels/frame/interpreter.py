@@ -30,6 +30,7 @@ from ..formula.ast import (
     Paren,
     Str,
     UnaryOp,
+    left_spine,
 )
 from ..formula.deparse import deparse
 from .columns import column_value
@@ -176,11 +177,21 @@ def _compare(op: str, a, b, env, node):
 
 
 def _binop(node: BinOp, env: Env):
+    """A chain of binary operators, evaluated along its left spine without recursing (a sum of
+    thousands of columns inside ``I()`` must not recurse as deep)."""
+    leftmost, spine = left_spine(node)
+    for b in reversed(spine):
+        if b.op in ("~", "||"):
+            raise formula_error(env, f"operator '{b.op}' cannot be used inside a variable", b)
+    value = evaluate(leftmost, env)
+    for b in spine:
+        value = _apply_binop(b, value, evaluate(b.right, env), env)
+    return value
+
+
+def _apply_binop(node: BinOp, a, b, env: Env):
+    """R's binary operator ``node.op`` applied to the evaluated operands ``a`` and ``b``."""
     op = node.op
-    if op in ("~", "|", "||") and op != "|":
-        raise formula_error(env, f"operator '{op}' cannot be used inside a variable", node)
-    a = evaluate(node.left, env)
-    b = evaluate(node.right, env)
     if op in ("==", "!=", "<", ">", "<=", ">="):
         return _compare(op, a, b, env, node)
     if op == "%in%":
