@@ -12,7 +12,6 @@ import warnings
 from typing import Callable
 
 import pandas as pd
-
 import rmodels
 from rmodels.errors import RModelsError, RModelsWarning
 

@@ -126,8 +126,31 @@ def evaluate(node, env: Env, top: bool = False, label: str | None = None):
         if impl is None:
             raise formula_error(env, f"could not find function \"{node.fun}\" (not supported "
                                      "in formulas)", node)
-        return impl(node, env, top, label)
+        return call_function(impl, node, env, top, label)
     raise formula_error(env, "cannot evaluate this expression", node)
+
+
+def call_function(impl: Callable, node: Call, env: Env, top: bool, label: str | None):
+    """Call one of :data:`FUNCTIONS`. Arguments of a kind the function cannot take (a vector
+    where R wants one number, a number past the range of an integer, ...) end in the package's
+    :class:`DataError` naming the call, never in a Python exception of another kind."""
+    try:
+        with np.errstate(all="ignore"):
+            return impl(node, env, top, label)
+    except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError,
+            AttributeError) as exc:
+        raise DataError(f"invalid argument in '{deparse(node)}': {_plain(exc)}") from exc
+
+
+def _plain(exc: Exception) -> str:
+    """A short reason for an argument error, without Python's wording of the type."""
+    if isinstance(exc, OverflowError):
+        return "a number out of range"
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(exc, IndexError):
+        return "missing or too few values"
+    return "argument of the wrong kind or length"
 
 
 def logical_values(v, env, node) -> np.ndarray:
