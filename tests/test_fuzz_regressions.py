@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-
 from fuzz.strategies import fuzz_frame
 from fuzz.targets import call_for, classify
 

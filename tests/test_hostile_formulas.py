@@ -10,7 +10,6 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-
 import rmodels
 from rmodels.errors import RModelsError
 from rmodels.limits import LIMITS

@@ -11,7 +11,6 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-
 import rmodels
 from rmodels import _core
 
