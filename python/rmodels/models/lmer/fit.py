@@ -54,6 +54,14 @@ def check_finite(d: Any) -> None:
         raise DataError("NA/NaN/Inf in 'y'")
     if not np.isfinite(np.asarray(d.model_matrix_array(), dtype=float)).all():
         raise DataError("NA/NaN/Inf in foreign function call (arg 1)")
+    if d.weights is not None:
+        w = np.asarray(d.weights, dtype=float)
+        if not (w >= 0).all():
+            raise DataError("all(weights >= 0) is not TRUE")
+        if not (w > 0).all():
+            # lme4 fits them, but its REML criterion and log-likelihood are then infinite
+            raise FitError("zero weights are not supported by lmer here (lme4's criterion is "
+                           "infinite with them); drop those rows")
 
 
 def drop_rank_deficient(X: np.ndarray, columns: list, tol: float) -> tuple[np.ndarray, list,
