@@ -11,7 +11,6 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 import pytest
-
 import rmodels
 from rbridge import r, r_raw, send_df
 from rmodels.errors import RModelsError, RModelsWarning
