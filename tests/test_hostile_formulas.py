@@ -151,3 +151,23 @@ def test_thousand_term_glm_fits(data: pd.DataFrame):
     ref = np.linalg.lstsq(np.column_stack([np.ones(1200), wide.iloc[:, :1000]]),
                           wide["y"], rcond=None)[0]
     np.testing.assert_allclose(rmodels.coef(fit).to_numpy(), ref, rtol=1e-7, atol=1e-10)
+
+
+def test_dense_contrasts_of_huge_factor_refused_up_front():
+    n = 200_000
+    d = pd.DataFrame({"y": np.zeros(n), "f": pd.Categorical(np.arange(n) % 100_000)})
+    t0 = time.perf_counter()
+    with pytest.raises(rmodels.DataError, match="memory budget"):
+        rmodels.lm("y ~ f", d)
+    assert time.perf_counter() - t0 < SECONDS
+
+
+def test_model_matrix_budget_is_configurable(data: pd.DataFrame):
+    old = LIMITS.model_matrix_bytes
+    try:
+        LIMITS.model_matrix_bytes = 8 * 40 * 2  # 40 rows x 2 columns fit, 3 do not
+        assert rmodels.model_matrix("y ~ x", data).shape == (40, 2)
+        with pytest.raises(rmodels.DataError, match="the model matrix would need a dense 40 x 3"):
+            rmodels.model_matrix("y ~ x + z", data)
+    finally:
+        LIMITS.model_matrix_bytes = old

@@ -74,16 +74,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="fuzz-failures.jsonl")
     args = ap.parse_args(argv)
     counts: collections.Counter = collections.Counter()
-    bad: list = []
     total, k, t0 = 0, 0, time.monotonic()
-    while total < args.n:
-        size = min(args.batch, args.n - total)
-        total += max(1, _batch(args.seed * 1_000_003 + k, size, counts, bad))
-        k += 1
-        print(f"{total} inputs, {dict(counts)}, {time.monotonic() - t0:.0f} s", flush=True)
-    with open(args.out, "w") as fh:
-        for b in bad:
-            fh.write(json.dumps(b) + "\n")
+    with open(args.out, "w") as fh:  # written batch by batch: a long run can be watched
+        while total < args.n:
+            size = min(args.batch, args.n - total)
+            bad: list = []
+            total += max(1, _batch(args.seed * 1_000_003 + k, size, counts, bad))
+            k += 1
+            for b in bad:
+                fh.write(json.dumps(b) + "\n")
+            fh.flush()
+            print(f"{total} inputs, {dict(counts)}, {time.monotonic() - t0:.0f} s", flush=True)
     print(json.dumps({"inputs": total, **counts}))
     return 1 if any(counts[b] for b in BAD) else 0
 
