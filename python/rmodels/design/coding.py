@@ -14,10 +14,10 @@ from typing import Optional
 import numpy as np
 
 from ..errors import DataError, FormulaWarning
-from ..limits import LIMITS
 from ..formula.terms import Terms
 from ..frame import Factor, Mat
 from ..frame import transforms as tr
+from ..limits import LIMITS
 
 
 @dataclass
