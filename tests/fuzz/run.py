@@ -21,6 +21,9 @@ import time
 from .targets import TIME_BOUND
 
 BAD = ("crash", "hang", "foreign", "mutated")
+#: seconds without a word from a batch before its running input counts as a hang: well past the
+#: worker's own 5 s alarm, which catches Python-level hangs; this catches compiled ones
+STALL = 6 * TIME_BOUND
 
 
 def _batch(batch_seed: int, count: int, counts: collections.Counter, bad: list) -> int:
@@ -34,7 +37,7 @@ def _batch(batch_seed: int, count: int, counts: collections.Counter, bad: list) 
     current, done, last = None, 0, time.monotonic()
     while True:
         if not sel.select(timeout=1.0):
-            if time.monotonic() - last > 2 * TIME_BOUND + 5 and current is not None:
+            if time.monotonic() - last > STALL and current is not None:
                 proc.kill()
                 proc.wait()
                 counts["hang"] += 1

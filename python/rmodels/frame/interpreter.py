@@ -234,8 +234,11 @@ def _apply_binop(node: BinOp, a, b, env: Env):
         if isinstance(a, (Factor, Char)) and isinstance(b, (Factor, Char)):
             return interaction_factor(as_factor(a), as_factor(b))
         raise formula_error(env, "':' between variables is only meaningful for factors here", node)
+    # NumPy scalars: R's arithmetic on constants (1/0 is Inf, not Python's ZeroDivisionError)
     x = as_numeric(a, env, node.left)
     y = as_numeric(b, env, node.right)
+    x = np.float64(x) if np.ndim(x) == 0 else x
+    y = np.float64(y) if np.ndim(y) == 0 else y
     with np.errstate(all="ignore"):
         if op == "+":
             return x + y
