@@ -95,10 +95,10 @@ def test_gil_is_released_during_a_million_row_fit():
         last = now
         ticks += 1
     worker.join()
-    # the Python loop kept running while the compiled fit worked (it would stall for the whole
-    # fit if the GIL were held)
+    # the Python loop kept running while the compiled fit worked: had the GIL been held, its
+    # longest pause would be the whole fit (a margin is left for the scheduler of a busy machine)
     assert ticks > 1000
-    assert max_gap < max(0.5 * span[0], 0.05)
+    assert max_gap < 0.8 * span[0]
 
 
 def _rss_mb() -> float:
