@@ -69,36 +69,52 @@ def test_four_python_threads_give_the_serial_results(grouped):
                 np.testing.assert_array_equal(a, b)
 
 
+def longest_stall(work) -> tuple[float, float]:
+    """Run ``work`` in a thread while this thread keeps sampling the clock: (the longest
+    interval inside the work's own start..end window with no sample from this thread, the
+    work's duration). A call that holds the GIL leaves no sample inside its window."""
+    window: list = []
+    done = threading.Event()
+
+    def run() -> None:
+        t0 = time.perf_counter()
+        work()
+        window.extend([t0, time.perf_counter()])
+        done.set()
+
+    worker = threading.Thread(target=run)
+    samples = [time.perf_counter()]
+    worker.start()
+    while not done.is_set():
+        now = time.perf_counter()
+        if now - samples[-1] >= 0.001:
+            samples.append(now)
+    worker.join()
+    t0, t1 = window
+    points = [t0] + [t for t in samples if t0 < t < t1] + [t1]
+    return max(b - a for a, b in zip(points, points[1:])), t1 - t0
+
+
 def test_gil_is_released_during_a_million_row_fit():
     rng = np.random.default_rng(5)
     n = 1_000_000
     X = np.asfortranarray(np.column_stack([np.ones(n), rng.normal(size=(n, 7))]))
-    y = X @ np.arange(8.0) + rng.normal(size=n)
-    entered, done = threading.Event(), threading.Event()
-    span: list = []
+    y = np.asfortranarray((X @ np.arange(8.0) + rng.normal(size=n))[:, None])
 
     def fit() -> None:
-        entered.set()
-        t0 = time.perf_counter()
-        _core.lm_wfit(X.copy(order="F"), y[:, None].copy(order="F"), None, None, 1e-7,
-                      overwrite_x=True, defer_factor=False)
-        span.append(time.perf_counter() - t0)
-        done.set()
+        _core.lm_wfit(X.copy(order="F"), y, None, None, 1e-7, overwrite_x=True,
+                      defer_factor=False)
 
-    worker = threading.Thread(target=fit)
-    worker.start()
-    entered.wait()
-    ticks, last, max_gap = 0, time.perf_counter(), 0.0
-    while not done.is_set():
-        now = time.perf_counter()
-        max_gap = max(max_gap, now - last)
-        last = now
-        ticks += 1
-    worker.join()
-    # the Python loop kept running while the compiled fit worked: had the GIL been held, its
-    # longest pause would be the whole fit (a margin is left for the scheduler of a busy machine)
-    assert ticks > 1000
-    assert max_gap < 0.8 * span[0]
+    stall, span = longest_stall(fit)
+    # had the GIL been held, the stall would be the whole fit (a margin is left for the
+    # scheduler of a busy machine)
+    assert stall < 0.8 * span
+
+
+def test_stall_probe_sees_a_call_that_holds_the_gil():
+    import math
+    stall, span = longest_stall(lambda: math.factorial(120_000))
+    assert stall > 0.8 * span
 
 
 def _rss_mb() -> float:
