@@ -171,3 +171,15 @@ def test_model_matrix_budget_is_configurable(data: pd.DataFrame):
             rmodels.model_matrix("y ~ x + z", data)
     finally:
         LIMITS.model_matrix_bytes = old
+
+
+def test_two_thousand_term_formula_parses_expands_and_deparses():
+    from rmodels.formula.call import deparse_formula_lines
+    from rmodels.formula.parser import parse_formula
+    from rmodels.formula.terms import terms
+
+    text = "y ~ " + " + ".join(f"v{i}" for i in range(2000))
+    t = terms(text)
+    assert t.term_labels == [f"v{i}" for i in range(2000)]
+    lines = deparse_formula_lines(parse_formula(text))
+    assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
