@@ -32,7 +32,8 @@ fuzz:
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the extension (build/sanitize), run on the
 # C++-facing tests and the fuzz regressions with the ASan runtime preloaded (Python itself is
-# not instrumented, so leak checking is off).
+# not instrumented, so leak checking is off; R cannot start under ASan, so tests that need R are
+# skipped).
 SANITIZE_TESTS ?= tests/test_qr_core.py tests/test_lm_core.py tests/test_glm_core.py \
 	tests/test_lmer_core.py tests/test_design_kernel.py tests/test_design_rows.py \
 	tests/test_fuzz_regressions.py tests/test_hostile_formulas.py
@@ -47,7 +48,8 @@ sanitize:
 	rm -f build/sanitize/pkg/rmodels/_core*.so && cp build/sanitize/module/_core*.so build/sanitize/pkg/rmodels/
 	LD_PRELOAD="$$($(CXX) -print-file-name=libasan.so) $$($(CXX) -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  PYTHONPATH=build/sanitize/pkg $(DEV_PY) -m pytest -q -p no:cacheprovider $(SANITIZE_TESTS)
+	  RMODELS_NO_R=1 PYTHONPATH=build/sanitize/pkg $(DEV_PY) -m pytest -q -p no:cacheprovider \
+	  $(SANITIZE_TESTS)
 
 demo: build
 	$(VPY) -m rmodels.demo

@@ -208,7 +208,12 @@ def _binop(node: BinOp, env: Env):
             raise formula_error(env, f"operator '{b.op}' cannot be used inside a variable", b)
     value = evaluate(leftmost, env)
     for b in spine:
-        value = _apply_binop(b, value, evaluate(b.right, env), env)
+        right = evaluate(b.right, env)
+        try:
+            value = _apply_binop(b, value, right, env)
+        except (TypeError, ValueError, IndexError) as exc:  # e.g. a vector && a matrix
+            raise DataError(f"invalid operands of '{b.op}' in '{deparse(b)}': "
+                            f"{_plain(exc)}") from exc
     return value
 
 

@@ -95,7 +95,7 @@ def summary_stats(a: LmArrays, coef_names: Sequence[str], intercept: bool,
         perfect = bool(resvar < (np.mean(f) ** 2 + np.var(f, ddof=1)) * 1e-30)
     piv = a.pivot[:p]
     R = a.qr.cov_unscaled()
-    with np.errstate(invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # R: x / 0 is Inf
         se = np.sqrt(np.diag(R) * resvar)
         est = coef[piv]
         tval = est / se
