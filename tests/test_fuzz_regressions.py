@@ -51,9 +51,9 @@ REGRESSIONS = [
     ("model_frame", "(-8866018101287857) >= -8866018101287857/0.0 ~ ((0.0))"),
     ("glm", "(z/z)^1e6L ~ ((z/z)^1e6L)^3"),  # perfect fits: quasipoisson t values, i.g. AIC
     ("glm", "z/z ~ x"),
-    ("model_frame", "a ~ (.*a)"),
+    ("model_frame", "a ~ (.*a)"),  # a factor response inside a term: coded as a factor (R)
     ("lm", "y + y ~ x + y"),  # a perfect fit's t values: R's Inf without a NumPy warning
-    ("lm", "(lg) ~ (x | 1e6L) && bs(x, 0.0)"),  # a factor response inside a term: coded as a factor (R)
+    ("lm", "(lg) ~ (x | 1e6L) && bs(x, 0.0)"),  # '&&' of a vector and a matrix
 ]
 
 
