@@ -282,3 +282,16 @@ def test_frames_r_cannot_hold_are_package_errors(name, make):
     with pytest.raises(RModelsError):
         rmodels.lm("y ~ x", d)
     pd.testing.assert_frame_equal(before, d)
+
+
+def test_lmer_reml_with_as_many_coefficients_as_rows_matches_r():
+    rng = np.random.default_rng(2)
+    d = pd.DataFrame({"y": rng.normal(size=12), "g": pd.Categorical(np.tile(["a", "b", "c"], 4))})
+    for j in range(11):
+        d[f"v{j}"] = rng.normal(size=12)
+    send_df(d, "d")
+    want = r("""tryCatch(lme4::lmer(y ~ . - g + (1 | g), d),
+                          error = function(e) conditionMessage(e))""")[0]
+    with pytest.raises(rmodels.FitError) as exc:
+        rmodels.lmer("y ~ . - g + (1 | g)", d)
+    assert want in str(exc.value)

@@ -54,6 +54,8 @@ REGRESSIONS = [
     ("model_frame", "a ~ (.*a)"),  # a factor response inside a term: coded as a factor (R)
     ("lm", "y + y ~ x + y"),  # a perfect fit's t values: R's Inf without a NumPy warning
     ("lm", "(lg) ~ (x | 1e6L) && bs(x, 0.0)"),  # '&&' of a vector and a matrix
+    ("glm", "bin ~ (c(digits = 6.4e+167) %% `y` & -7.15e+16)"),
+    ("lmer", "y ~ (.)^3 + (x || g)"),  # p >= n under REML: lme4's "objective in x0 returns NA"
 ]
 
 

@@ -43,6 +43,9 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, weights: Any = Non
     re = build_re_structure(d)
     X, columns, fit_msgs = drop_rank_deficient(np.asarray(d.X, dtype=float), list(d.columns),
                                                ctrl.check_rank_tol)
+    if REML and X.shape[0] <= X.shape[1]:
+        # the REML criterion has log(n - p): lme4's optimizer stops at its first evaluation
+        raise FitError("objective in x0 returns NA")
     call = printed_call(formula, data_name, weights, offset, subset)
     return LmerMod.from_design(d, re, X, columns, bool(REML), ctrl, call, fit_msgs)
 
