@@ -56,6 +56,7 @@ REGRESSIONS = [
     ("lm", "(lg) ~ (x | 1e6L) && bs(x, 0.0)"),  # '&&' of a vector and a matrix
     ("glm", "bin ~ (c(digits = 6.4e+167) %% `y` & -7.15e+16)"),
     ("lmer", "y ~ (.)^3 + (x || g)"),  # p >= n under REML: lme4's "objective in x0 returns NA"
+    ("model_frame", "log(y) ~ as.ordered(-lg, -lg) + (x || g)"),  # duplicated levels
 ]
 
 

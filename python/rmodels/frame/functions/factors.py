@@ -41,6 +41,16 @@ from ..values import (
 
 
 def _levels_arg(v) -> list:
+    out = _levels_list(v)
+    seen: set = set()
+    for k, lev in enumerate(out):
+        if lev in seen:  # R's factor(): 'factor level [2] is duplicated'
+            raise DataError(f"factor level [{k + 1}] is duplicated")
+        seen.add(lev)
+    return out
+
+
+def _levels_list(v) -> list:
     if isinstance(v, str):
         return [v]
     if isinstance(v, list):
