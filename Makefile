@@ -11,7 +11,7 @@ PY_RUNTIME := numpy pandas scipy tqdm narwhals
 PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6" polars pyarrow matplotlib
 PY_BENCH := formulaic statsmodels pyfixest glum
 
-.PHONY: demo test build system-deps venv bench lint clean dev
+.PHONY: demo test build system-deps venv bench lint clean dev fuzz sanitize
 
 # Developer build: the extension lands in python/rmodels/ (use PYTHONPATH=python);
 # serialised with flock so that several builds in one tree do not collide.
@@ -23,6 +23,34 @@ dev:
 	  && cmake --build build/dev \
 	  && for f in build/dev/module/_core*.so; do \
 	       cp "$$f" python/rmodels/.tmp_core.so && mv -f python/rmodels/.tmp_core.so python/rmodels/$$(basename "$$f"); done'
+
+# Fuzzing (tests/fuzz): FUZZ_N inputs in child-process batches; fails on any crash, hang (over
+# 5 s), foreign exception or changed DataFrame; failures go to fuzz-failures.jsonl.
+FUZZ_N ?= 1000000
+FUZZ_SEED ?= 0
+fuzz:
+	PYTHONPATH=python:. $(DEV_PY) -m tests.fuzz.run --n $(FUZZ_N) --seed $(FUZZ_SEED)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the extension (build/sanitize), run on the
+# C++-facing tests and the fuzz regressions with the ASan runtime preloaded (Python itself is
+# not instrumented, so leak checking is off; R cannot start under ASan, so tests that need R are
+# skipped).
+SANITIZE_TESTS ?= tests/test_qr_core.py tests/test_lm_core.py tests/test_glm_core.py \
+	tests/test_lmer_core.py tests/test_design_kernel.py tests/test_design_rows.py \
+	tests/test_fuzz_regressions.py tests/test_hostile_formulas.py
+sanitize:
+	@mkdir -p build
+	cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
+	  -DPython_EXECUTABLE=$$(command -v $(DEV_PY)) -Dpybind11_DIR=$$($(DEV_PY) -m pybind11 --cmakedir) >/dev/null
+	cmake --build build/sanitize
+	rm -rf build/sanitize/pkg && mkdir -p build/sanitize/pkg && cp -r python/rmodels build/sanitize/pkg/
+	rm -f build/sanitize/pkg/rmodels/_core*.so && cp build/sanitize/module/_core*.so build/sanitize/pkg/rmodels/
+	LD_PRELOAD="$$($(CXX) -print-file-name=libasan.so) $$($(CXX) -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  RMODELS_NO_R=1 PYTHONPATH=build/sanitize/pkg $(DEV_PY) -m pytest -q -p no:cacheprovider \
+	  $(SANITIZE_TESTS)
 
 demo: build
 	$(VPY) -m rmodels.demo

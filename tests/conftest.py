@@ -13,6 +13,8 @@ from rbridge import RUnavailable, _r  # noqa: E402
 
 
 def _r_ok() -> tuple[bool, str]:
+    if os.environ.get("RMODELS_NO_R"):  # e.g. make sanitize: R cannot start under ASan
+        return False, "RMODELS_NO_R is set"
     try:
         _r()
         return True, ""

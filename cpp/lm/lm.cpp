@@ -40,10 +40,24 @@ double ddot_seq(const double* x, Eigen::Index incx, const double* y, Eigen::Inde
   return s;
 }
 
+// The plain sum of squares (R's bits on ordinary data); when it overflows or underflows
+// (columns near 1e300 or 1e-300) the reference BLAS dnrm2's scaled sum, which cannot.
 double dnrm2_seq(const double* x, Eigen::Index n) {
   double s = 0.0;
   for (Eigen::Index i = 0; i < n; ++i) s = s + x[i] * x[i];
-  return std::sqrt(s);
+  if (std::isfinite(s) && s > 1e-290) return std::sqrt(s);
+  double scale = 0.0, ssq = 1.0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (x[i] == 0.0) continue;
+    const double a = std::abs(x[i]);
+    if (scale < a) {
+      ssq = 1.0 + ssq * (scale / a) * (scale / a);
+      scale = a;
+    } else {
+      ssq += (a / scale) * (a / scale);
+    }
+  }
+  return scale * std::sqrt(ssq);
 }
 
 // dqrdc2 on the n x p column-major block x (leading dimension ld). Returns the rank.

@@ -93,6 +93,9 @@ void PlsModel::set_terms(std::vector<ReTermInput>& terms, const VectorXd& sw) {
     Term tm;
     tm.nlev = in.nlev;
     tm.k = static_cast<int>(in.zlhs.cols());
+    // a term without columns has no block in Lambda: refused here, never indexed
+    if (tm.k == 0 || tm.nlev <= 0)
+      throw std::invalid_argument("lmer: a random-effect term has no columns or no levels");
     if (in.codes.size() != n_ || in.zlhs.rows() != n_)
       throw std::invalid_argument("lmer: random-effect term of wrong length");
     for (int i = 0; i < n_; ++i)

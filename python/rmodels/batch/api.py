@@ -34,6 +34,18 @@ from .results import FitList, GroupRefit
 
 __all__ = ["lm", "glm"]
 
+MAX_THREADS = 4096
+
+
+def checked_threads(threads: Any) -> int:
+    """``threads`` as a count of worker threads (0 = all cores), refused unless a whole number
+    from 0 to :data:`MAX_THREADS`."""
+    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)) \
+            or not 0 <= int(threads) <= MAX_THREADS:
+        raise DataError(f"'threads' must be a whole number from 0 (all cores) to {MAX_THREADS}, "
+                        f"not {threads!r}")
+    return int(threads)
+
 
 def lm_response(d: Design) -> np.ndarray:
     """lm()'s response of a design (R's messages for none or a factor)."""
@@ -70,6 +82,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
                          contrasts=contrasts, data_name=data_name)
     if not isinstance(data, pd.DataFrame):
         raise DataError("'data' must be a pandas DataFrame")
+    threads = checked_threads(threads)
     groups = split_groups(data, as_by(by), drop)
     mask = subset_mask(subset, len(data))
     refit = GroupRefit(lm_single, formula, data, dict(
@@ -109,6 +122,7 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
         raise FitError("start, etastart and mustart are not available with 'by'")
     if not isinstance(data, pd.DataFrame):
         raise DataError("'data' must be a pandas DataFrame")
+    threads = checked_threads(threads)
     fam = as_family("gaussian" if family is None else family)
     ctrl, _ = glm_control(control)
     groups = split_groups(data, as_by(by), drop)

@@ -17,6 +17,7 @@ from ..errors import DataError, FormulaWarning
 from ..formula.terms import Terms
 from ..frame import Factor, Mat
 from ..frame import transforms as tr
+from ..limits import LIMITS
 
 
 @dataclass
@@ -25,6 +26,17 @@ class Coding:
 
     var: int
     how: str
+
+
+def check_dense_budget(rows: int, cols: int, what: str) -> None:
+    """Refuse a dense float64 matrix larger than the memory budget
+    (``rmodels.limits.LIMITS.model_matrix_bytes``) before it is allocated."""
+    need = 8 * int(rows) * int(cols)
+    if need > LIMITS.model_matrix_bytes:
+        raise DataError(f"{what} would need a dense {rows} x {cols} matrix of "
+                        f"{need / 2**30:.1f} GiB, above the memory budget of "
+                        f"{LIMITS.model_matrix_bytes / 2**30:.1f} GiB "
+                        "(rmodels.limits.LIMITS.model_matrix_bytes)")
 
 
 def contrast_for(f: Factor, label: str, user: Optional[dict]) -> tuple[np.ndarray, Optional[list],
@@ -39,6 +51,7 @@ def contrast_for(f: Factor, label: str, user: Optional[dict]) -> tuple[np.ndarra
         spec = f.contrasts
     if spec is None:
         spec = "contr.poly" if f.ordered else "contr.treatment"
+    check_dense_budget(len(f.levels), len(f.levels), f"the contrasts of factor '{label}'")
     if isinstance(spec, tuple):  # set by C(f, contr.xxx): the matrix R's C() attached
         M, names = spec
         return np.ascontiguousarray(M, dtype=float), names, "matrix"

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _core
 from ..frame import Mat
+from .coding import check_dense_budget
 
 
 def term_components(n: int, codings: list, vals: dict, contrast_mats: dict):
@@ -43,7 +44,9 @@ def term_components(n: int, codings: list, vals: dict, contrast_mats: dict):
 
 def fill_model_matrix(n: int, intercept: bool, codings: list, vals: dict, contrast_mats: dict,
                       p: int) -> np.ndarray:
-    """The (n, p) model matrix, Fortran-ordered float64."""
+    """The (n, p) model matrix, Fortran-ordered float64 (refused up front when it is larger
+    than the memory budget)."""
+    check_dense_budget(n, p, "the model matrix")
     X = np.empty((n, p), dtype=np.float64, order="F")
     off = 0
     if intercept:

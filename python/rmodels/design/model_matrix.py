@@ -315,7 +315,10 @@ def _variable_kinds(vals: list, resp: Optional[int], flabels: list) -> tuple[lis
     xlevels: dict = {}
     for i, v in enumerate(vals):
         if i == resp:
-            kinds.append(None)
+            # a factor response inside a term (a ~ x:a) is coded as the factor it is (R)
+            kinds.append(v.kind if isinstance(v, Factor) else None)
+            if isinstance(v, Factor):
+                levels[i] = list(v.levels)
             continue
         if isinstance(v, Factor):
             kinds.append(v.kind)

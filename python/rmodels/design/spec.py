@@ -79,7 +79,8 @@ class ModelSpec:
         bad = (f.codes < 0) & (v.codes >= 0)
         if bad.any():
             new = list(dict.fromkeys(str(v) for v in labels[bad]))
-            word = "level" if len(new) == 1 else "levels"
+            # R's ngettext counts the new data's levels, not the new ones (model.frame.default)
+            word = "level" if len(v.levels) == 1 else "levels"
             raise DataError(f"factor {self.frame_labels[i]} has new {word} {', '.join(new)}")
         return Factor(f.codes, list(levels), v.ordered, self.kinds[i])
 

@@ -117,3 +117,16 @@ class Formula:
     lhs: Optional[Expr]
     rhs: Expr
     text: str
+
+
+def left_spine(e: BinOp, ops: Optional[frozenset] = None) -> Tuple[Expr, list]:
+    """Unwind a left-deep chain ``((x1 op x2) op x3) ...`` of binary nodes (whose operator is in
+    ``ops``, any operator if None): (the leftmost operand, the nodes from the innermost
+    outwards). Walkers use it so that a sum of thousands of terms does not recurse as deep."""
+    spine: list = []
+    node: Expr = e
+    while isinstance(node, BinOp) and (ops is None or node.op in ops):
+        spine.append(node)
+        node = node.left
+    spine.reverse()
+    return node, spine

@@ -55,18 +55,12 @@ class DeparseBuffer:
 def deparse_expr(expr: Any, buf: DeparseBuffer) -> None:
     """Deparse a formula AST node into ``buf`` with R's break points (after the operator of a
     spaced binary operator and after the comma between call arguments)."""
-    if isinstance(expr, A.BinOp) and expr.op in _SPACED_OPS:
-        deparse_expr(expr.left, buf)
-        buf.put(f" {expr.op} ")
-        state = [False]
-        buf.linebreak(state)
-        deparse_expr(expr.right, buf)
-        if state[0]:
-            buf.indent -= 1
-    elif isinstance(expr, A.BinOp):
-        deparse_expr(expr.left, buf)
-        buf.put(expr.op)
-        deparse_expr(expr.right, buf)
+    if isinstance(expr, A.BinOp):
+        # the left spine iteratively: a sum of thousands of terms must not recurse as deep
+        leftmost, spine = A.left_spine(expr)
+        deparse_expr(leftmost, buf)
+        for node in spine:
+            deparse_right(node, buf)
     elif isinstance(expr, A.Paren):
         buf.put("(")
         deparse_expr(expr.expr, buf)
@@ -80,6 +74,21 @@ def deparse_expr(expr: Any, buf: DeparseBuffer) -> None:
         deparse_expr(expr.operand, buf)
     else:  # R's deparse() of the call: integer constants keep their L
         buf.put(deparse(expr, keep_integer=True))
+
+
+def deparse_right(expr: Any, buf: DeparseBuffer) -> None:
+    """The operator and right operand of a binary node whose left operand is already in
+    ``buf`` (a possible line break after a spaced operator, indented until the operand ends)."""
+    if expr.op in _SPACED_OPS:
+        buf.put(f" {expr.op} ")
+        state = [False]
+        buf.linebreak(state)
+        deparse_expr(expr.right, buf)
+        if state[0]:
+            buf.indent -= 1
+    else:
+        buf.put(expr.op)
+        deparse_expr(expr.right, buf)
 
 
 def deparse_args(args: Sequence[tuple], buf: DeparseBuffer) -> None:

@@ -50,6 +50,11 @@ class Token:
     quoted: bool = False  # a name written in backticks
 
 
+def _is_digit(ch: str) -> bool:
+    """An ASCII digit (``str.isdigit`` also accepts '²' and other digits R's numbers do not)."""
+    return "0" <= ch <= "9"
+
+
 def _is_name_start(ch: str) -> bool:
     return ch.isalpha() or ch == "."
 
@@ -76,7 +81,7 @@ def tokenize(text: str) -> list[Token]:
             while i < n and text[i] != "\n":
                 i += 1
             continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+        if _is_digit(ch) or (ch == "." and i + 1 < n and _is_digit(text[i + 1])):
             tok = _read_number(text, i)
             tokens.append(tok)
             i = tok.end
@@ -135,19 +140,19 @@ def _read_number(text: str, start: int) -> Token:
         value = float(int(text[i:j], 16))
         i = j
     else:
-        while i < n and text[i].isdigit():
+        while i < n and _is_digit(text[i]):
             i += 1
         if i < n and text[i] == ".":
             i += 1
-            while i < n and text[i].isdigit():
+            while i < n and _is_digit(text[i]):
                 i += 1
         if i < n and text[i] in "eE":
             j = i + 1
             if j < n and text[j] in "+-":
                 j += 1
-            if j >= n or not text[j].isdigit():
+            if j >= n or not _is_digit(text[j]):
                 raise FormulaError("invalid number: exponent has no digits", text, start)
-            while j < n and text[j].isdigit():
+            while j < n and _is_digit(text[j]):
                 j += 1
             i = j
         value = float(text[start:i])

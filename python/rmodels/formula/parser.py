@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 
 from ..errors import FormulaError
+from ..limits import LIMITS
 from .ast import (
     BinOp,
     Bool,
@@ -95,6 +96,7 @@ class _Parser:
         self.open_parens: list[Token] = []
         self.call_depth = 0
         self.tildes: list[int] = []  # offsets of '~' operators outside function calls
+        self.depth = 0  # nesting of expr() (left-associative chains are built in a loop)
 
     # -- token helpers ---------------------------------------------------------------------
     def peek(self, k: int = 0) -> Token:
@@ -141,6 +143,23 @@ class _Parser:
         return None
 
     def expr(self, min_prec: int) -> Expr:
+        self.depth += 1
+        if self.depth > LIMITS.nesting_depth:
+            raise self.error(f"formula nested too deeply (more than {LIMITS.nesting_depth} "
+                             "levels of operators and calls)", self.peek().pos)
+        try:
+            return self.operators(min_prec)
+        finally:
+            self.depth -= 1
+
+    def open_context(self, tok: Token) -> None:
+        """Push a bracket or call onto the context stack, refused past R's parser's 50."""
+        if len(self.open_parens) >= LIMITS.context_depth:
+            raise self.error("contextstack overflow: more than "
+                             f"{LIMITS.context_depth} nested parentheses or calls", tok.pos)
+        self.open_parens.append(tok)
+
+    def operators(self, min_prec: int) -> Expr:
         left = self.prefix()
         while True:
             tok = self.peek()
@@ -189,7 +208,7 @@ class _Parser:
         if tok.kind == "name":
             return self.name_or_call(tok)
         if tok.kind == "op" and tok.value == "(":
-            self.open_parens.append(tok)
+            self.open_context(tok)
             if self.peek().kind == "op" and self.peek().value == ")":
                 raise self.error("empty parentheses", self.peek().pos)
             inner = self.expr(0)
@@ -244,7 +263,7 @@ class _Parser:
 
     def call(self, fun: str, pos: int) -> Expr:
         opener = self.expect_op("(")
-        self.open_parens.append(opener)
+        self.open_context(opener)
         self.call_depth += 1
         args: list[Expr] = []
         kwargs: list[tuple[str, Expr]] = []
@@ -311,6 +330,9 @@ def parse_formula(text: str) -> Formula:
     """
     if not isinstance(text, str):
         raise TypeError(f"formula must be a str, not {type(text).__name__}")
+    if len(text) > LIMITS.formula_length:
+        raise FormulaError(f"formula too long ({len(text)} characters; the limit is "
+                           f"{LIMITS.formula_length})")
     p = _Parser(text)
     if p.peek().kind == "eof":
         raise FormulaError("empty formula", text, 0)

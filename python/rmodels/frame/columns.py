@@ -52,6 +52,9 @@ def series_value(s: pd.Series, name: str = "x"):
     if isinstance(dt, pd.CategoricalDtype):
         cats = [str(c) for c in dt.categories]
         return Factor(s.cat.codes.to_numpy(np.int32, copy=True), cats, bool(dt.ordered))
+    if isinstance(dt, np.dtype) and dt.kind == "c":
+        raise DataError(f"complex variables are not currently allowed in model matrices "
+                        f"(column '{name}')")
     if pd.api.types.is_bool_dtype(dt):
         return Logical(s.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_numeric_dtype(dt):

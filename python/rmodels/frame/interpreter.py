@@ -30,6 +30,7 @@ from ..formula.ast import (
     Paren,
     Str,
     UnaryOp,
+    left_spine,
 )
 from ..formula.deparse import deparse
 from .columns import column_value
@@ -125,8 +126,31 @@ def evaluate(node, env: Env, top: bool = False, label: str | None = None):
         if impl is None:
             raise formula_error(env, f"could not find function \"{node.fun}\" (not supported "
                                      "in formulas)", node)
-        return impl(node, env, top, label)
+        return call_function(impl, node, env, top, label)
     raise formula_error(env, "cannot evaluate this expression", node)
+
+
+def call_function(impl: Callable, node: Call, env: Env, top: bool, label: str | None):
+    """Call one of :data:`FUNCTIONS`. Arguments of a kind the function cannot take (a vector
+    where R wants one number, a number past the range of an integer, ...) end in the package's
+    :class:`DataError` naming the call, never in a Python exception of another kind."""
+    try:
+        with np.errstate(all="ignore"):
+            return impl(node, env, top, label)
+    except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError,
+            AttributeError) as exc:
+        raise DataError(f"invalid argument in '{deparse(node)}': {_plain(exc)}") from exc
+
+
+def _plain(exc: Exception) -> str:
+    """A short reason for an argument error, without Python's wording of the type."""
+    if isinstance(exc, OverflowError):
+        return "a number out of range"
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(exc, IndexError):
+        return "missing or too few values"
+    return "argument of the wrong kind or length"
 
 
 def logical_values(v, env, node) -> np.ndarray:
@@ -176,11 +200,26 @@ def _compare(op: str, a, b, env, node):
 
 
 def _binop(node: BinOp, env: Env):
+    """A chain of binary operators, evaluated along its left spine without recursing (a sum of
+    thousands of columns inside ``I()`` must not recurse as deep)."""
+    leftmost, spine = left_spine(node)
+    for b in reversed(spine):
+        if b.op in ("~", "||"):
+            raise formula_error(env, f"operator '{b.op}' cannot be used inside a variable", b)
+    value = evaluate(leftmost, env)
+    for b in spine:
+        right = evaluate(b.right, env)
+        try:
+            value = _apply_binop(b, value, right, env)
+        except (TypeError, ValueError, IndexError) as exc:  # e.g. a vector && a matrix
+            raise DataError(f"invalid operands of '{b.op}' in '{deparse(b)}': "
+                            f"{_plain(exc)}") from exc
+    return value
+
+
+def _apply_binop(node: BinOp, a, b, env: Env):
+    """R's binary operator ``node.op`` applied to the evaluated operands ``a`` and ``b``."""
     op = node.op
-    if op in ("~", "|", "||") and op != "|":
-        raise formula_error(env, f"operator '{op}' cannot be used inside a variable", node)
-    a = evaluate(node.left, env)
-    b = evaluate(node.right, env)
     if op in ("==", "!=", "<", ">", "<=", ">="):
         return _compare(op, a, b, env, node)
     if op == "%in%":
@@ -200,8 +239,11 @@ def _binop(node: BinOp, env: Env):
         if isinstance(a, (Factor, Char)) and isinstance(b, (Factor, Char)):
             return interaction_factor(as_factor(a), as_factor(b))
         raise formula_error(env, "':' between variables is only meaningful for factors here", node)
+    # NumPy scalars: R's arithmetic on constants (1/0 is Inf, not Python's ZeroDivisionError)
     x = as_numeric(a, env, node.left)
     y = as_numeric(b, env, node.right)
+    x = np.float64(x) if np.ndim(x) == 0 else x
+    y = np.float64(y) if np.ndim(y) == 0 else y
     with np.errstate(all="ignore"):
         if op == "+":
             return x + y

@@ -240,6 +240,8 @@ def interaction_factor(f1: Factor, f2: Factor) -> Factor:
 
 def finish_variable(v, n: int, label: str):
     """Turn an evaluated value into a frame variable: float (n,), Mat, or Factor."""
+    if _variable_length(v, n) != n:
+        raise DataError(f"variable lengths differ (found for '{label}')")
     if isinstance(v, Char):
         return v.to_factor()
     if isinstance(v, Logical):
@@ -265,6 +267,23 @@ def finish_variable(v, n: int, label: str):
     if arr.shape[0] != n:
         raise DataError(f"variable lengths differ (found for '{label}')")
     return arr
+
+
+def _variable_length(v, n: int) -> int:
+    """The number of rows a value has (a scalar counts as one row; None as zero)."""
+    if v is None:
+        return 0
+    if isinstance(v, (Char, Logical)):
+        return int(np.size(v.values)) if np.ndim(v.values) else 1
+    if isinstance(v, Factor):
+        return len(v.codes) if np.ndim(v.codes) else 1
+    if isinstance(v, Mat):
+        return v.values.shape[0] if np.ndim(v.values) else 1
+    if isinstance(v, np.ndarray):
+        return v.shape[0] if v.ndim else 1
+    if isinstance(v, list):
+        return n  # refused below with R's message for a list
+    return 1
 
 
 def variable_na(v) -> np.ndarray:

@@ -181,8 +181,9 @@ class Family:
                 return float(2 * np.sum(term * wt))
             if self.family == "inverse.gaussian":
                 sw = np.sum(wt)
-                return float(sw * (1 + math.log(dev / sw * 2 * math.pi))
-                             + 3 * np.sum(np.log(y) * wt) + 2)
+                with np.errstate(divide="ignore", invalid="ignore"):  # R: log(0) = -Inf
+                    return float(sw * (1 + np.log(dev / sw * 2 * math.pi))
+                                 + 3 * np.sum(np.log(y) * wt) + 2)
         return float("nan")
 
     def __repr__(self) -> str:

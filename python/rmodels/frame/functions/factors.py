@@ -17,6 +17,7 @@ from ...formula.ast import (
     Str,
 )
 from ...formula.deparse import deparse
+from ...limits import LIMITS
 from ...printing import formatC
 from .. import transforms as tr
 from ..interpreter import (
@@ -40,6 +41,16 @@ from ..values import (
 
 
 def _levels_arg(v) -> list:
+    out = _levels_list(v)
+    seen: set = set()
+    for k, lev in enumerate(out):
+        if lev in seen:  # R's factor(): 'factor level [2] is duplicated'
+            raise DataError(f"factor level [{k + 1}] is duplicated")
+        seen.add(lev)
+    return out
+
+
+def _levels_list(v) -> list:
     if isinstance(v, str):
         return [v]
     if isinstance(v, list):
@@ -277,6 +288,11 @@ def _cut_breaks(x: np.ndarray, br) -> np.ndarray:
         nb = int(br)
         if nb < 2:
             raise DataError("invalid number of intervals")
+        if nb > LIMITS.cut_breaks:
+            raise DataError(f"cut(): {nb} intervals are above the limit {LIMITS.cut_breaks} "
+                            "(rmodels.limits)")
+        if not np.isfinite(x).any():
+            raise DataError("cut(): no finite values to find the range of 'x'")
         fin = x[np.isfinite(x)]
         lo, hi = float(fin.min()), float(fin.max())
         dx = hi - lo

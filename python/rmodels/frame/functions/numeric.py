@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ...errors import DataWarning
+from ...errors import DataError, DataWarning
 from ...formula.ast import (
     Name,
 )
@@ -177,6 +177,9 @@ def _fn_ifelse(node, env, top, label):
 
 def _fn_pminmax(fun):
     def impl(node, env, top, label):
+        if not node.args or node.kwargs:
+            raise DataError("no arguments" if not node.args and not node.kwargs else
+                            f"{node.fun}(): named arguments are not supported in formulas")
         vals = [as_numeric(evaluate(x, env), env, x) for x in node.args]
         out = vals[0]
         for v in vals[1:]:

@@ -11,8 +11,10 @@ from typing import Callable
 
 import numpy as np
 
+from ...errors import DataError
 from ...formula.ast import Bool, Call, Num
 from ...formula.deparse import deparse
+from ...limits import LIMITS
 from .. import transforms as tr
 from ..interpreter import Env, as_numeric, eval_constant, evaluate, formula_error, match_args
 from ..values import Mat
@@ -69,6 +71,9 @@ def _fn_poly(node: Call, env: Env, top: bool, label):
     key = deparse(node)
     state = env.states.get(key) if top else None
     data_args, degree, raw, simple = _poly_arguments(node, env)
+    if degree > LIMITS.poly_degree:
+        raise DataError(f"poly(): 'degree' = {degree} is above the limit "
+                        f"{LIMITS.poly_degree} (rmodels.limits)")
     arrays = [np.asarray(as_numeric(evaluate(d, env), env, d), dtype=float) for d in data_args]
     if state is not None:
         m, names = state.apply(*arrays), state.colnames
@@ -94,10 +99,16 @@ def _spline_options(a: dict, names: list, env: Env) -> dict:
             v = eval_constant(a[k], env)
             if k in ("df", "degree"):
                 v = int(v)
+                if v > LIMITS.spline_df:
+                    raise DataError(f"'{k}' = {v} is above the spline limit {LIMITS.spline_df} "
+                                    "(rmodels.limits)")
             elif k == "intercept":
                 v = bool(v)
             else:
                 v = np.atleast_1d(np.asarray(v, dtype=float))
+                if k == "knots" and len(v) > LIMITS.spline_df:
+                    raise DataError(f"{len(v)} knots are above the spline limit "
+                                    f"{LIMITS.spline_df} (rmodels.limits)")
             kw[k.replace(".", "_")] = v
     return kw
 

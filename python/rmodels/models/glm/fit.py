@@ -172,6 +172,9 @@ def glm_fit_matrix(X: Optional[np.ndarray], Y: np.ndarray, family: Union[str, Fa
     o = np.zeros(n) if offset is None else np.ascontiguousarray(offset, dtype=float)
     if has_offset is None:
         has_offset = offset is not None
+    # glm.fit's QR of sqrt(w) X meets a non-finite X or prior weight first
+    if not np.isfinite(w).all() or (rows is None and not np.isfinite(X).all()):
+        raise DataError("NA/NaN/Inf in 'x'")
     if start is not None and len(start) != p:
         raise FitError(f"length of 'start' should equal {p} and correspond to initial "
                        "coefs")

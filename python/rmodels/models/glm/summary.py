@@ -31,11 +31,13 @@ def coef_table(fit: GlmResults) -> pd.DataFrame:
     df_r = fit.df_residual_
     names = [fit.names[i] for i in piv]
     if fit.family.fixed_dispersion:
-        z = est / se
+        with np.errstate(divide="ignore", invalid="ignore"):  # R: x / 0 is Inf or NaN
+            z = est / se
         pv = 2 * special.ndtr(-np.abs(z))  # scipy.stats.norm.cdf's values
         cols = ["Estimate", "Std. Error", "z value", "Pr(>|z|)"]
     elif df_r > 0:
-        z = est / se
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = est / se
         pv = 2 * special.stdtr(float(df_r), -np.abs(z))  # scipy.stats.t.cdf's, df_r > 0
         cols = ["Estimate", "Std. Error", "t value", "Pr(>|t|)"]
     else:

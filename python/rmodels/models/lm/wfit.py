@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from ... import _core
+from ...errors import DataError
 
 EPS = np.finfo(float).eps
 
@@ -41,8 +42,11 @@ def lm_wfit(X: np.ndarray, Y: np.ndarray, weights: Optional[np.ndarray],
     Ym = np.asfortranarray(Y.reshape(len(Y), -1), dtype=np.float64)
     # X is factorised in place when it is a Fortran float64 array (the caller hands over the
     # design's matrix), so a fit needs no second copy of the design.
-    out = dict(_core.lm_wfit(np.asfortranarray(X, dtype=np.float64), Ym, weights, offset, tol,
-                             overwrite_x=True, defer_factor=defer))
+    try:
+        out = dict(_core.lm_wfit(np.asfortranarray(X, dtype=np.float64), Ym, weights, offset,
+                                 tol, overwrite_x=True, defer_factor=defer))
+    except ValueError as exc:  # lm.wfit's argument checks, R's messages ("NA/NaN/Inf in 'x'")
+        raise DataError(str(exc)) from None
     return fit_arrays(out, one)
 
 
@@ -84,7 +88,10 @@ def lm_wfit_rows(design: Any, y: np.ndarray, w: Optional[np.ndarray],
             X *= sw[:, None]
         return X
 
-    out = _core.lm_wfit_rows(rows, y, w, design.offset, tol, build)
+    try:
+        out = _core.lm_wfit_rows(rows, y, w, design.offset, tol, build)
+    except ValueError as exc:  # lm.wfit's argument checks, R's messages
+        raise DataError(str(exc)) from None
     if out is None:
         return None
     out = fit_arrays(dict(out), one=True)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ... import _core
 from ...design import build_design
-from ...errors import FitError, RankDeficiencyWarning
+from ...errors import DataError, FitError, RankDeficiencyWarning
 from .model import LmerMod
 from .optimize import LmerControl
 from .terms import build_re_structure, expanded_formula_text
@@ -39,15 +39,36 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, weights: Any = Non
         raise FitError("'formula' must be a two-sided formula (lme4's check.formula.LHS)")
     if d.y.ndim != 1 or d.y_factor is not None:
         raise FitError("response must be a numeric vector")
+    check_finite(d)
     re = build_re_structure(d)
     X, columns, fit_msgs = drop_rank_deficient(np.asarray(d.X, dtype=float), list(d.columns),
                                                ctrl.check_rank_tol)
+    if REML and X.shape[0] <= X.shape[1]:
+        # the REML criterion has log(n - p): lme4's optimizer stops at its first evaluation
+        raise FitError("objective in x0 returns NA")
     call = printed_call(formula, data_name, weights, offset, subset)
     out = LmerMod.from_design(d, re, X, columns, bool(REML), ctrl, call, fit_msgs)
     out.call_inputs = ("lmer", dict(formula=formula, data=data, REML=REML, weights=weights,
                                     offset=offset, control=control, subset=subset,
                                     na_action=na_action, data_name=data_name))  # for update()
     return out
+
+
+def check_finite(d: Any) -> None:
+    """lme4's refusals of non-finite data, with R's messages (the response is checked by
+    lm.wfit's "NA/NaN/Inf in 'y'", the fixed-effect matrix by the QR's foreign call)."""
+    if not np.isfinite(np.asarray(d.y, dtype=float)).all():
+        raise DataError("NA/NaN/Inf in 'y'")
+    if not np.isfinite(np.asarray(d.model_matrix_array(), dtype=float)).all():
+        raise DataError("NA/NaN/Inf in foreign function call (arg 1)")
+    if d.weights is not None:
+        w = np.asarray(d.weights, dtype=float)
+        if not (w >= 0).all():
+            raise DataError("all(weights >= 0) is not TRUE")
+        if not (w > 0).all():
+            # lme4 fits them, but its REML criterion and log-likelihood are then infinite
+            raise FitError("zero weights are not supported by lmer here (lme4's criterion is "
+                           "infinite with them); drop those rows")
 
 
 def drop_rank_deficient(X: np.ndarray, columns: list, tol: float) -> tuple[np.ndarray, list,

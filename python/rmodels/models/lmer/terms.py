@@ -361,6 +361,11 @@ def build_re_structure(design: Any, bars: list | None = None,
         raw.append(ReTerm(bar, deparse(bar.group), list(cn),
                           np.asfortranarray(np.asarray(Z, dtype=float)),
                           np.ascontiguousarray(codes, dtype=np.int32), list(levels)))
+    # a term with no columns, (0 | g), has no variance parameters: lme4 fits the others
+    # (and stops at "length(theta) > 0L is not TRUE" when none is left)
+    raw = [t for t in raw if t.k > 0]
+    if not raw:
+        raise FitError("length(theta) > 0L is not TRUE")
     problems = [t.group for t in raw if not t.nlev < n] if check_nobs else []
     if problems:
         raise FitError("number of levels of each grouping factor must be < number of "
