@@ -40,6 +40,9 @@ Command line: ``python -m rmodels lm|glm|lmer|glmer FORMULA FILE [--summary|--ti
 (also the ``rmodels`` console script; see :mod:`rmodels.cli`).
 """
 
+import importlib
+from typing import Any
+
 from . import _core  # noqa: F401
 from .batch import FitList, glm, lm  # noqa: F401  (by= grouped fits; else lm.lm / glm.glm)
 from .design import build_design, model_frame, model_matrix  # noqa: F401
@@ -63,7 +66,6 @@ from .generics import (  # noqa: F401
     BIC,
     REMLcrit,
     VarCorr,
-    add1,
     anova,
     augment,
     coef,
@@ -71,7 +73,6 @@ from .generics import (  # noqa: F401
     cooks_distance,
     deviance,
     df_residual,
-    drop1,
     fitted,
     fixef,
     glance,
@@ -86,33 +87,9 @@ from .generics import (  # noqa: F401
     rstandard,
     rstudent,
     sigma,
-    step,
     summary,
     tidy,
-    update,
-    update_formula,
     vcov,
-)
-from .inference import (  # noqa: F401  (sandwich, lmtest, car::Boot, R's random numbers)
-    Boot,
-    NeweyWest,
-    bread,
-    bwAndrews,
-    bwNeweyWest,
-    coefci,
-    coeftest,
-    estfun,
-    kernHAC,
-    meat,
-    meatCL,
-    meatHC,
-    rrandom,
-    sandwich,
-    vcovCL,
-    vcovHAC,
-    vcovHC,
-    waldtest,
-    weightsAndrews,
 )
 from .models import (  # noqa: F401
     Gamma,
@@ -127,10 +104,33 @@ from .models import (  # noqa: F401
     quasipoisson,
 )
 from .models.glm import NegBinGLM, glm_nb  # noqa: F401
-from .models.glmer import glmer  # noqa: F401
 from .models.lmer import lmer  # noqa: F401
-from .models.lmertest.contest import contest  # noqa: F401  (lmerTest's contest)
-from .plots import plot  # noqa: F401  (matplotlib imported when a plot is drawn)
-from .rcheck import compare_with_r  # noqa: F401  (needs rpy2 and R only when called)
 
 __version__ = "0.1.0"
+
+# Imported on first use (PEP 562): glmer, robust inference and the bootstrap, plots and the
+# check against R are not needed to fit most models, and every user would pay their import time.
+_LAZY = {
+    **dict.fromkeys(["Boot", "NeweyWest", "bread", "bwAndrews", "bwNeweyWest", "coefci",
+                     "coeftest", "estfun", "kernHAC", "meat", "meatCL", "meatHC", "rrandom",
+                     "sandwich", "vcovCL", "vcovHAC", "vcovHC", "waldtest", "weightsAndrews"],
+                    ".inference"),
+    "glmer": ".models.glmer",
+    "contest": ".models.lmertest.contest",
+    **dict.fromkeys(["add1", "drop1", "step", "update", "update_formula"], ".models.workflow"),
+    "plot": ".plots",
+    "compare_with_r": ".rcheck",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rmodels' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))

@@ -13,8 +13,6 @@ import pandas as pd
 
 from .errors import RModelsError
 from .models.anova_broom import tidy_anova
-from .models.workflow import add1, drop1, step, update, update_formula  # noqa: F401
-from .models.workflow.information import fit_labels, information_table, loglik_parts
 
 
 def _method(fit: Any, name: str):
@@ -82,8 +80,12 @@ def AIC(*fits: Any, k: float = 2.0, **named: Any) -> Any:  # noqa: N802
     if len(fits) == 1 and not named:
         if k == 2.0:
             return _method(fits[0], "AIC")()
+        from .models.workflow.information import loglik_parts
+
         val, df, _ = loglik_parts(fits[0])
         return -2.0 * val + k * df
+    from .models.workflow.information import fit_labels, information_table
+
     objs, labels = fit_labels(fits, named)
     return information_table(objs, labels, "AIC", k)
 
@@ -93,6 +95,8 @@ def BIC(*fits: Any, **named: Any) -> Any:  # noqa: N802
     table of several (row names as :func:`AIC`)."""
     if len(fits) == 1 and not named:
         return _method(fits[0], "BIC")()
+    from .models.workflow.information import fit_labels, information_table
+
     objs, labels = fit_labels(fits, named)
     return information_table(objs, labels, "BIC")
 

@@ -12,7 +12,6 @@ import pandas as pd
 
 from ...errors import FitError
 from ...formula.ast import Name
-from ..lmertest.broom import lmertest_fixed
 from .influence import cooks_distances, hat_values
 from .predict import fitted_values, residual_values
 from .ranef import term_modes
@@ -33,8 +32,11 @@ def tidy(fit: Any, effects: Sequence[str] | str = ("ran_pars", "fixed"),
     parts = []
     if "fixed" in effects:
         fixed = _tidy_fixed(fit, conf_int, conf_level, profile)
-        parts.append(fixed if ddf is None else lmertest_fixed(fit, fixed, ddf, conf_int,
-                                                              conf_level))
+        if ddf is not None:
+            from ..lmertest.broom import lmertest_fixed  # lmerTest's code, loaded when asked
+
+            fixed = lmertest_fixed(fit, fixed, ddf, conf_int, conf_level)
+        parts.append(fixed)
     if "ran_pars" in effects:
         rp = fit.VarCorr().tidy(scales or "sdcor")
         if profile:

@@ -20,10 +20,6 @@ from ...frame import optional_data_frame
 from ...printing import format_num
 from ...printing.html import fit_html
 from ..contract import RowLabels
-from ..lmertest.anova import lmertest_anova
-from ..lmertest.contest import contest as lmertest_contest
-from ..lmertest.contest import match_ddf
-from ..lmertest.summary import LmerTestSummary
 from . import broom
 from .anova import anova_fixed_terms, anova_lrt
 from .confint import confint_lmer
@@ -289,6 +285,8 @@ class LmerMod:
         table ``Sum Sq Mean Sq NumDF DenDF F value Pr(>F)`` (defaults type III,
         Satterthwaite); ``ddf="lme4"`` gives lme4's table."""
         if not others and (type is not None or ddf is not None) and ddf != "lme4":
+            from ..lmertest.anova import lmertest_anova  # lmerTest's code, loaded when asked
+
             return lmertest_anova(self, "III" if type is None else type,
                                   "Satterthwaite" if ddf is None else ddf)
         if not others:
@@ -301,6 +299,8 @@ class LmerMod:
         """lmerTest's ``contest``: the F test of Lβ = rhs (``joint``) or a t test per row of
         L, by Satterthwaite's or Kenward-Roger's method (see
         :func:`rmodels.models.lmertest.contest.contest`)."""
+        from ..lmertest.contest import contest as lmertest_contest
+
         return lmertest_contest(self, L, rhs, joint, confint, level, ddf)
 
     def tidy(self, effects: Sequence[str] | str = ("ran_pars", "fixed"),
@@ -333,6 +333,9 @@ class LmerMod:
         coefficient table has ``df`` and ``Pr(>|t|)`` (``ddf="lme4"``: lme4's)."""
         if ddf is None or ddf == "lme4":
             return LmerSummary(self)
+        from ..lmertest.contest import match_ddf
+        from ..lmertest.summary import LmerTestSummary
+
         return LmerTestSummary(self, match_ddf(ddf, ("Satterthwaite", "Kenward-Roger")))
 
     def __str__(self) -> str:
