@@ -17,7 +17,9 @@ import pytest
 import rmodels
 from rbridge import r, send_df
 
-PYTHONPATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+# the directory holding the rmodels these tests run against (the source tree, or the
+# installed package in CI), for the child processes
+PYTHONPATH = os.path.dirname(os.path.dirname(os.path.abspath(rmodels.__file__)))
 # the environment before embedded R adds its library paths (LD_LIBRARY_PATH would make a shell
 # user's Python load other shared libraries)
 ENV = dict(os.environ)

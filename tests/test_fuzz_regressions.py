@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import rmodels
 from fuzz.strategies import fuzz_frame
 from fuzz.targets import call_for, classify
 
@@ -70,7 +71,8 @@ def test_fuzz_regression(target: str, formula: str):
 
 def test_fixed_seed_fuzz_sample(tmp_path):
     out = tmp_path / "failures.jsonl"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "python"), ROOT]))
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(rmodels.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_dir, ROOT]))
     proc = subprocess.run([sys.executable, "-m", "tests.fuzz.run", "--n", "1500", "--batch",
                            "1500", "--seed", "20261207", "--out", str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)

@@ -16,7 +16,9 @@ import sys
 import pytest
 import rmodels
 
-PYTHONPATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+# the directory holding the rmodels these tests run against (the source tree, or the
+# installed package in CI), for the child processes
+PYTHONPATH = os.path.dirname(os.path.dirname(os.path.abspath(rmodels.__file__)))
 ENV = dict(os.environ)  # (before embedded R changes the library path)
 HEAVY = ("scipy", "tqdm", "narwhals", "polars", "matplotlib", "rpy2")
 
