@@ -192,9 +192,10 @@ def test_several_warnings_are_numbered():
 def test_help_and_console_script():
     out = run_cli("--help")
     assert out.returncode == 0
-    for name in ("lm", "glm", "lmer"):
+    for name in ("lm", "glm", "lmer", "glmer"):
         assert name in out.stdout
-    pyproject = os.path.join(os.path.dirname(PYTHONPATH), "pyproject.toml")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pyproject = os.path.join(root, "pyproject.toml")
     with open(pyproject, encoding="utf-8") as fh:
         assert 'rmodels = "rmodels.cli:main"' in fh.read()
 
