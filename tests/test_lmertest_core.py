@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rmodels
-from rmodels.models.lmertest.contrasts import doolittle, zapsmall_array
+from rmodels.models.lmertest.contrasts import doolittle
 from rmodels.models.lmertest.kenward_roger import (
     parameter_patterns,
     random_effects_matrix,
@@ -17,7 +17,6 @@ from rmodels.models.lmertest.kenward_roger import (
 )
 from rmodels.models.lmertest.satterthwaite import fstat_ddf
 from rmodels.models.lmertest.varpar import hessian_richardson, jacobian_richardson
-from rmodels.printing import zapsmall
 
 
 def test_hessian_richardson_matches_analytic():
@@ -108,11 +107,3 @@ def test_structured_kenward_roger_equals_dense_reference():
     fit = rmodels.lmer("y ~ x + (x | g) + (1 | h)", data)
     np.testing.assert_allclose(vcov_adjusted(fit).PhiA, dense_vcov_adjusted(fit),
                                rtol=1e-8, atol=1e-12)
-
-
-def test_vectorised_zapsmall_equals_rounding_entry_by_entry():
-    rng = np.random.default_rng(1)
-    for _ in range(100):
-        x = rng.normal(size=(7, 5)) * 10.0 ** rng.integers(-3, 4)
-        x[rng.random(x.shape) < 0.3] = rng.choice([0.5, 1 / 3, -0.25, 1e-17, 2.5e-8, 1.23456785])
-        np.testing.assert_array_equal(zapsmall_array(x), zapsmall(x))

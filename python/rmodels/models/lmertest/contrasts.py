@@ -30,32 +30,6 @@ from .kenward_roger import ginv_times
 TREATMENT = "contr.treatment"
 
 
-def zapsmall_array(x: np.ndarray, digits: int = 7) -> np.ndarray:
-    """R's ``zapsmall(x)`` on an array: ``round(x, digits − log10(max|x|))`` (at least 0
-    decimals), with R 4's ``fround`` arithmetic applied to all entries at once (the same steps
-    as :func:`rmodels.printing.round_r`, which goes entry by entry)."""
-    x = np.asarray(x, dtype=float)
-    mx = float(np.max(np.abs(x))) if x.size else 0.0
-    if mx == 0 or not np.isfinite(mx):
-        return zapsmall(x, digits)
-    dig = int(np.floor(max(0.0, digits - np.log10(mx)) + 0.5))
-    sgn = np.where(x < 0, -1.0, 1.0)
-    ax = np.abs(x)
-    l10x = 0.301029995663981195 * (0.5 + (np.frexp(ax)[1] - 1))
-    pow10 = 10.0**dig  # exact for dig <= 22; larger (tiny maxima) go entry by entry
-    if dig > 22:
-        return zapsmall(x, digits)
-    x10 = ax * pow10
-    i10 = np.floor(x10)
-    xd = i10 / pow10
-    xu = np.ceil(x10) / pow10
-    du, dd = xu - ax, ax - xd
-    up = (du < dd) | ((np.fmod(i10, 2.0) == 1) & (du == dd))
-    out = sgn * np.where(up, xu, xd)
-    keep = (ax == 0) | (l10x + dig > 15)
-    return np.where(keep, x, out)
-
-
 def doolittle(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """lmerTest's ``doolittle(x)$L``: the unit lower triangular factor of x = LU (entries where
     |U_ii| < eps set to 0, then |entries| < eps zeroed)."""
@@ -158,7 +132,7 @@ def contrasts_type3(fit: Any) -> dict:
     if codings and all(c == TREATMENT for c in codings):
         return type3_treatment(fit, Xorig, fit_assign(fit), list(fit.columns))
     Xt, assign, names = treatment_matrix(fit)
-    mapping = zapsmall_array(ginv_times(Xt, Xorig))
+    mapping = zapsmall(ginv_times(Xt, Xorig))
     return {lab: L @ mapping
             for lab, L in type3_treatment(fit, Xt, assign, names).items()}
 
@@ -257,14 +231,14 @@ def type3_treatment(fit: Any, X: np.ndarray, assign: np.ndarray, xnames: list) -
     """lmerTest's ``extract_contrasts_type3`` for a treatment-coded X."""
     labels = list(fit.design.term_labels)
     rdX, rd_names = cell_coding(fit)
-    L = zapsmall_array(ginv_times(X, rdX).T)  # rows: cells of rdX, columns: X's
+    L = zapsmall(ginv_times(X, rdX).T)  # rows: cells of rdX, columns: X's
     cols = term_columns(labels, assign, fit.design.intercept)
     contained = containment(fit)
     orders = list(fit.design.terms.order)
     for lab in sorted(labels, key=lambda s: -orders[labels.index(s)]):
         if contained[lab]:
             c_cols = [c for t in contained[lab] for c in cols[t]]
-            L[:, cols[lab]] = zapsmall_array(residual_columns(L[:, c_cols], L[:, cols[lab]]))
+            L[:, cols[lab]] = zapsmall(residual_columns(L[:, c_cols], L[:, cols[lab]]))
     first = {}
     for i, nm in enumerate(rd_names):
         first.setdefault(nm, i)
