@@ -90,6 +90,16 @@ def test_grouped_and_weights_equal(pdf, other):
     pd.testing.assert_frame_equal(a.glance(), b.glance())
 
 
+def test_fits_keep_a_pandas_frame(pdf, other):
+    """A fit on polars/Arrow data keeps the pandas frame it was fitted on, so what reads the
+    data again (sandwich's cluster columns, update, compare_with_r) sees pandas."""
+    a = rmodels.lm("y ~ x", pdf)
+    b = rmodels.lm("y ~ x", other)
+    assert isinstance(b.data, pd.DataFrame)
+    pd.testing.assert_frame_equal(rmodels.vcovCL(a, cluster="g"),
+                                  rmodels.vcovCL(b, cluster="g"))
+
+
 def test_predict_and_augment_newdata(pdf, other):
     fit = rmodels.lm("y ~ x + g", pdf)
     new_pd = pdf.iloc[:7].reset_index(drop=True)

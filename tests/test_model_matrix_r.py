@@ -1019,3 +1019,15 @@ def test_model_matrix_large_matches_r(grid: RGrid) -> None:
         expected = np.asarray(res["values"], dtype=float).reshape(len(mm), len(mm.columns))
         np.testing.assert_allclose(mm.to_numpy(dtype=float), expected, rtol=RTOL, atol=ATOL,
                                    err_msg=formula)
+
+
+def test_factor_of_a_long_vector_keeps_a_tiny_level():
+    """factor() of more than 64 numbers (the counting path) keeps 1e-300 apart from 0 and 3,
+    as R does (an offset by the minimum used to round it away)."""
+    d = pd.DataFrame({"y": np.arange(90.0), "x": np.tile([-3.0, 1e-300, 3.0], 30)})
+    send_df(d, "tinylev")
+    got = rmodels.model_matrix("y ~ factor(x)", d)
+    want = r("colnames(model.matrix(y ~ factor(x), tinylev))")
+    assert list(got.columns) == list(want)
+    np.testing.assert_array_equal(got.to_numpy(), r("unname(model.matrix(y ~ factor(x), tinylev))"))
+

@@ -181,10 +181,10 @@ def _integer_factor(x: np.ndarray, isna: np.ndarray) -> Factor | None:
     lo, hi = float(v.min()), float(v.max())
     if not (abs(lo) < 2.0**52 and abs(hi) < 2.0**52 and hi - lo <= 4 * len(v) + 1024):
         return None
+    if np.count_nonzero(v != np.floor(v)):  # not all whole numbers (tested before the
+        return None                          # offset, which can round 1e-300 + 3 to 3)
     off = v - lo
     k = off.astype(np.int64)
-    if np.count_nonzero(k != off):  # not all whole numbers
-        return None
     present = np.bincount(k) > 0
     lut = (np.cumsum(present) - 1).astype(np.int32)
     levels = [format_number_label(u + lo) for u in np.flatnonzero(present).tolist()]

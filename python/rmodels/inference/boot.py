@@ -111,7 +111,7 @@ def stacked_groups(indices: np.ndarray, p: int) -> dict:
     """The grouped engine's description of R resamples: group r is the rows ``indices[r]``
     and all p columns."""
     R, n = indices.shape
-    return dict(rows=indices.reshape(-1).astype(np.int64),
+    return dict(rows=indices.reshape(-1).astype(np.int64, copy=False),
                 row_ptr=np.arange(R + 1, dtype=np.int64) * n,
                 cols=np.tile(np.arange(p, dtype=np.int64), R),
                 col_ptr=np.arange(R + 1, dtype=np.int64) * p)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ...design import build_design
 from ...errors import DataError, FitError
+from ...frame import as_data_frame
 from .model import LM
 from .wfit import empty_fit, lm_wfit, lm_wfit_rows, rows_path_applies
 
@@ -84,6 +85,7 @@ def lm(formula: str, data: pd.DataFrame, weights: Any = None, subset: Any = None
     are linear combinations of earlier ones get NaN coefficients (an error if not
     ``singular_ok``). ``data_name`` is the name shown for ``data`` in the printed call.
     """
+    data = as_data_frame(data)  # polars/Arrow as pandas, so the fit keeps a pandas frame
     design = build_design(formula, data, subset=subset, weights=weights, offset=offset,
                           na_action=na_action, contrasts=contrasts, materialize=False)
     y = _checked_response(design)
