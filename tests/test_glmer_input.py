@@ -79,6 +79,12 @@ def test_anova_lrt_and_wald_confint(cbpp):
     assert list(ci.index) == r("rownames(confint(g1, method = 'Wald'))")
     np.testing.assert_allclose(ci.to_numpy()[1:], ref[1:], rtol=1e-3)
     assert np.isnan(ci.to_numpy()[0]).all()
+    assert list(ci.columns) == r("colnames(confint(g1, method = 'Wald'))")
+    ci = f1.confint(method="Wald", level=0.999)
+    assert list(ci.columns) == r("colnames(confint(g1, method = 'Wald', level = 0.999))")
+    np.testing.assert_allclose(ci.to_numpy()[1:],
+                               r("unname(confint(g1, method = 'Wald', level = 0.999))")[1:],
+                               rtol=1e-3)
 
 
 def test_predict_newdata(cbpp):

@@ -79,15 +79,21 @@ class AnovaTable(pd.DataFrame):
         return tidy_anova(self)
 
 
+#: ``format(scientific = FALSE)``: R's penalty for scientific notation then (format.default).
+NO_SCIENTIFIC = 100
+
+
 def format_perc(p: float) -> str:
-    """R's ``format.perc(p, 3)``: ``paste(format(100 * p, trim = TRUE, digits = 3), "%")``."""
-    return rf.format_num([100 * p], digits=3, trim=True)[0] + " %"
+    """R's ``format.perc(p, 3)``: ``paste(format(100 * p, trim = TRUE, scientific = FALSE,
+    digits = 3), "%")``."""
+    return perc_labels([p])[0]
 
 
 def perc_labels(probs: Sequence[float]) -> list[str]:
-    """R's ``format.perc(probs, 3)`` over a vector (one ``format`` call, common digits):
-    ``"2.5 %"``, ``"97.5 %"``."""
-    return [s + " %" for s in rf.format_num(100 * np.asarray(probs), digits=3, trim=True)]
+    """R's ``format.perc(probs, 3)`` over a vector (one ``format`` call, common digits, never
+    scientific): ``"2.5 %"``, ``"97.5 %"``; ``"0.05 %"``, ``"99.95 %"``."""
+    return [s + " %" for s in rf.format_num(100 * np.asarray(probs), digits=3, trim=True,
+                                            scipen=NO_SCIENTIFIC)]
 
 
 def named_vector(values: np.ndarray, names: Sequence[str]) -> pd.Series:

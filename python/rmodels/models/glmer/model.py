@@ -20,6 +20,7 @@ from ..contract import RowLabels
 from ..families import Family
 from ..glm.fit import response_matrix
 from ..lmer.anova import anova_lrt
+from ..lmer.confint import wald_confint
 from ..lmer.ranef import coef_frames, ranef_frames
 from ..lmer.terms import ReStructure
 from ..lmer.varcorr import VarCorr
@@ -237,21 +238,9 @@ class GlmerMod:
                 method: str = "Wald") -> pd.DataFrame:
         """Wald intervals β̂ ± z SE for the fixed effects and NaN rows for θ (lme4's
         ``confint.merMod(method = "Wald")``; lme4's default is the profile, not provided)."""
-        from scipy import stats
         if method != "Wald":
             raise FitError("glmer: only method='Wald' intervals are available")
-        a = (1 - level) / 2
-        z = stats.norm.ppf(1 - a)
-        se = np.sqrt(np.diag(self.vcov_matrix()))
-        names = [f".sig{i + 1:02d}" for i in range(len(self.theta))] + list(self.columns)
-        lo = np.r_[np.full(len(self.theta), np.nan), self.beta - z * se]
-        hi = np.r_[np.full(len(self.theta), np.nan), self.beta + z * se]
-        labels = [f"{100 * a:.1f} %", f"{100 * (1 - a):.1f} %"]
-        out = pd.DataFrame({labels[0]: lo, labels[1]: hi}, index=names)
-        if parm is not None:
-            parm = [parm] if isinstance(parm, str) else list(parm)
-            out = out.loc[parm]
-        return out
+        return wald_confint(self, parm, level, use_sc=False)
 
     def anova(self, *others: Any, model_names: Sequence[str] | None = None) -> pd.DataFrame:
         """Likelihood-ratio table of several fits (lme4's ``anova.merMod``): ``npar AIC BIC

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import FitError
-from ..contract import format_perc
+from ..contract import perc_labels
 from .profile import profile_confint
 
 
@@ -24,14 +24,16 @@ def confint_lmer(fit: Any, parm: Any = None, level: float = 0.95,
     return wald_confint(fit, parm, level)
 
 
-def wald_confint(fit: Any, parm: Any = None, level: float = 0.95) -> pd.DataFrame:
+def wald_confint(fit: Any, parm: Any = None, level: float = 0.95,
+                 use_sc: bool = True) -> pd.DataFrame:
     """β̂ ± z SE for the fixed effects, NaN rows for the variance parameters (``.sig01`` …,
-    ``.sigma``), columns R's percent labels."""
+    and ``.sigma`` when the model has a residual scale, ``use_sc``), columns R's percent
+    labels."""
     from scipy import stats
     a = (1 - level) / 2
     probs = (a, 1 - a)
-    labels = [format_perc(p) for p in probs]
-    vn = [f".sig{i + 1:02d}" for i in range(len(fit.theta))] + [".sigma"]
+    labels = perc_labels(probs)
+    vn = [f".sig{i + 1:02d}" for i in range(len(fit.theta))] + ([".sigma"] if use_sc else [])
     se = np.sqrt(np.diag(fit.vcov_matrix()))
     z = stats.norm.ppf(probs)
     rows = np.vstack([np.full((len(vn), 2), np.nan),

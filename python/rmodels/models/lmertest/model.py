@@ -26,6 +26,8 @@ class LmerModLmerTest(LmerMod):
         """The lmerTest fit of an lme4 fit (lmerTest's ``as_lmerModLT``), sharing its state."""
         out = cls(fit.design, fit.re, fit.X, fit.columns, fit.REML, fit.control, fit.call,
                   fit.fit_msgs, fit.model, fit.optinfo)
+        if hasattr(fit, "call_inputs"):
+            out.call_inputs = fit.call_inputs  # what update() and compare_with_r read
         if out.p > 0:
             satterthwaite_derivs(out)
         return out
