@@ -119,6 +119,15 @@ def test_grouped_fits(files, data):
                           + str(fits.get("b")).rstrip("\n") + "\n\n")
 
 
+def test_grouped_summary_with_a_failed_group(tmp_path):
+    path = tmp_path / "fail.csv"
+    pd.DataFrame({"y": [1.0, 2.0, 4.0, 3.0, np.nan, np.nan], "x": [1.0, 2.0, 3.0, 5.0, 1.0, 2.0],
+                  "g": ["a", "a", "a", "a", "b", "b"]}).to_csv(path, index=False)
+    out = run_cli("lm", "y ~ x", str(path), "--by", "g", "--summary")
+    assert out.returncode == 0, out.stderr
+    assert "$b\nfailed: 0 (non-NA) cases\n" in out.stdout
+
+
 def test_lmer_ml_summary(files, data):
     out = run_cli("lmer", "y ~ x + (1 | s)", files["csv"], "--ml", "--summary")
     assert out.returncode == 0, out.stderr

@@ -72,8 +72,9 @@ def test_help_lists_the_main_calls():
 
 
 def _public_functions() -> list:
-    return [(name, obj) for name, obj in vars(rmodels).items()
-            if not name.startswith("_") and inspect.isfunction(obj)]
+    # dir() lists the names imported on first use too (PEP 562); getattr imports them
+    return [(name, getattr(rmodels, name)) for name in dir(rmodels)
+            if not name.startswith("_") and inspect.isfunction(getattr(rmodels, name))]
 
 
 R_NAME = re.compile(r"R's|lme4|broom|MASS|``[\w.:]+")

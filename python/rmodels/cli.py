@@ -157,8 +157,14 @@ def render(fit: Any, args: argparse.Namespace) -> str:
     if args.tidy or args.glance or args.format != "text":
         table = fit.glance() if args.glance else fit.tidy(conf_int=args.conf_int)
         return format_table(table, args.format)
-    show = (lambda f: f.summary()) if args.summary else (lambda f: f)
-    if hasattr(fit, "keys") and hasattr(fit, "by"):  # grouped: R's print of a named list
+    from .batch import FailedFit, FitList
+
+    def show(f: Any) -> Any:
+        if isinstance(f, FailedFit):
+            return f"failed: {f.status}"  # the group's R error, in place of its fit
+        return f.summary() if args.summary else f
+
+    if isinstance(fit, FitList):  # grouped: R's print of a named list
         parts = []
         for key, one in zip(fit.keys, fit):
             parts.append("$" + ".".join(str(k) for k in key) + "\n" + str(show(one)).rstrip("\n")
