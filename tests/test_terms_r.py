@@ -389,7 +389,8 @@ def test_deparse_numbers_against_r():
         rng.normal(size=400) * 10.0 ** rng.integers(-5, 6, 400),
         np.array([1e5, 1e6, 123456, 0.001, 1e-4, 1e15, 1e16, 1e22, 1e23, 1e-300, 1e300,
                   0.1 + 0.2, 1 / 3, 5e-324, 1.7976931348623157e308, 99999.5, 999999.5,
-                  9.9999999999999995e-5, 0.1234567890123456, 100, 1000, 10000]),
+                  9.9999999999999995e-5, 0.1234567890123456, 100, 1000, 10000,
+                  1.59316573659571e-309, 8.4811354660754e-310, 2.5e-320]),  # subnormal
     ])
     send_df(pd.DataFrame({"v": vals}), ".rm_nums")
     expected = r("vapply(.rm_nums$v, function(v) deparse(v, control = NULL), '')")

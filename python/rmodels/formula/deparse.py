@@ -20,6 +20,7 @@ import re
 
 import numpy as np
 
+from .. import _core
 from .ast import BinOp, Bool, Call, Dot, Expr, Formula, Name, Null, Num, Paren, Str, UnaryOp
 from .lexer import RESERVED, number_is_integer
 
@@ -64,76 +65,13 @@ def format_number(value: float, text: str = "", keep_integer: bool = False) -> s
     return format_real(value)
 
 
-_LD_TEN = np.longdouble(10)
-_KP_MAX = 27
-# R's table of powers of ten is long double, but filled from double literals: 1e23..1e27 are the
-# double roundings, not the exact powers (this decides the last digit of e.g. 3.4233850471142e-10).
-_TBL = [np.longdouble(float(f"1e{k}")) for k in range(_KP_MAX + 1)]
-
-
-def _scientific(r: float, digits: int) -> tuple[int, int, bool]:
-    """R's ``scientific()`` (format.c) for ``r > 0``: (decimal exponent, significant digits,
-    whether rounding widens the fixed form). Uses long double scaling as R does on x86-64."""
-    kp = math.floor(math.log10(r)) - digits + 1
-    r_prec = np.longdouble(r)
-    if abs(kp) <= _KP_MAX:
-        if kp > 0:
-            r_prec /= _TBL[kp]
-        elif kp < 0:
-            r_prec *= _TBL[-kp]
-    elif kp <= -308:
-        r_prec = np.longdouble(r * 1e303) / (_LD_TEN ** (kp + 303))
-    else:
-        r_prec /= _LD_TEN**kp
-    if r_prec < _TBL[digits - 1]:
-        r_prec *= 10
-        kp -= 1
-    alpha = float(np.rint(r_prec))
-    nsig = digits
-    for _ in range(digits):
-        alpha /= 10.0
-        if alpha == math.floor(alpha):
-            nsig -= 1
-        else:
-            break
-    if nsig == 0 and digits > 0:
-        nsig = 1
-        kp += 1
-    kpower = kp + digits - 1
-    rgt = min(max(digits - kpower, 0), _KP_MAX)
-    fuzz = 0.5 / 10.0**rgt
-    widens = 0 < kpower <= _KP_MAX and r < 10.0**kpower - fuzz
-    return kpower, nsig, widens
-
-
 def format_real(x: float, digits: int = 15) -> str:
-    """R's ``formatReal`` for one finite double with ``digits`` significant digits, scipen 0.
-
-    With ``nsig`` the significant digits needed (at most ``digits``) and ``e`` the decimal
-    exponent: fixed width = integer digits + (decimals + 1 if any); scientific width =
-    1 + (nsig - 1 + 1 if nsig > 1) + 4 (+1 for a 3-digit exponent). Fixed wins ties.
-    """
-    if x == 0:
-        return "0"
-    neg = x < 0
-    ax = -x if neg else x
-    kpower, nsig, widens = _scientific(ax, digits)
-    left = kpower + 1
-    if widens:
-        left -= 1
-    sleft = left if left > 0 else 1
-    rgt = max(nsig - left, 0)
-    width_fixed = sleft + rgt + (1 if rgt else 0)
-    exp_extra = 2 if (kpower >= 100 or kpower <= -99) else 1
-    d = nsig - 1
-    width_sci = (1 if d > 0 else 0) + d + 4 + exp_extra
-    if width_fixed <= width_sci:
-        out = f"{ax:.{rgt}f}"
-    else:
-        mant, exp_s = f"{ax:.{d}e}".split("e")
-        sign, expdigits = exp_s[0], exp_s[1:].lstrip("0")
-        out = f"{mant}e{sign}{expdigits.rjust(2, '0')}"
-    return "-" + out if neg else out
+    """R's ``formatReal`` + ``EncodeReal0`` for one finite double with ``digits`` significant
+    digits, scipen 0 (deparse's numbers), computed by the core's port of R's C code."""
+    v = np.array([x], dtype=np.float64)
+    kinds = np.zeros(1, dtype=np.int8)  # finite
+    w, d, e = _core.format_real(v, kinds, digits, 0, 2, 0)
+    return _core.encode_reals(v, kinds, w, d, e, "NA")[0].lstrip()
 
 
 def deparse_string(value: str) -> str:
