@@ -30,7 +30,7 @@ def correlation_block(corr: np.ndarray, names: Sequence[str], digits: int = 4) -
     p = corr.shape[0]
     if p <= 1:
         return ""
-    rounded = np.array([round_r(float(v), 2) for v in corr.ravel(order="F")])
+    rounded = round_r(np.asarray(corr, dtype=np.float64).ravel(order="F"), 2)
     cells = np.array(format_num(rounded, digits=digits, nsmall=2), dtype=object)
     cells = cells.reshape((p, p), order="F")
     rows = [[cells[i, j] if i > j else "" for j in range(p - 1)] for i in range(1, p)]

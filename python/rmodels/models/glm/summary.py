@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -115,7 +116,7 @@ class GLMSummary:
             out += correlation_block(self.correlation.to_numpy(), list(self.correlation.index))
         return out + "\n"
 
-    @property
+    @functools.cached_property
     def correlation(self) -> pd.DataFrame | None:
         """The correlations of the non-aliased coefficients (R's ``correlation`` component,
         present when ``summary(fit, correlation=True)``), else None."""
