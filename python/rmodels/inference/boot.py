@@ -1,7 +1,8 @@
 """The bootstrap of a fitted lm or glm as ``car::Boot`` (car 3.1) draws and computes it with
-``boot::boot`` (boot 1.3): the resampling indices, the refits (on threads, through the grouped
-engine's compiled lm/glm cores) and the replicates; the summaries and intervals of the result are
-in :mod:`.bootci`.
+``boot::boot`` (boot 1.3): the resampling indices (drawn in place by R's generator, compiled),
+the refits on threads (lm: ``_core.boot_lm_case``, lm.wfit in R's operation order; glm: the
+grouped engine's compiled glm core) and the replicates; the summaries and intervals of the
+result are in :mod:`.bootci`.
 
 R's steps, reproduced here:
 
@@ -102,7 +103,10 @@ def boot_problem(fit: Any) -> BootProblem:
 
 def bootstrap_indices(rng: RRandom, n: int, R: int) -> np.ndarray:
     """boot's ``ordinary.array``: ``sample.int(n, n * R, replace = TRUE)`` with ``dim = c(R,
-    n)`` (filled by column); returned 0-based, R × n."""
+    n)`` (filled by column); returned 0-based, R × n (int32, each draw written in its place,
+    for n below 2^31)."""
+    if n < 2**31:
+        return rng.unif_index_matrix(n, R, n)
     draws = rng.sample_int(n, n * R, replace=True) - 1
     return np.ascontiguousarray(draws.reshape(n, R).T)
 
@@ -111,7 +115,7 @@ def stacked_groups(indices: np.ndarray, p: int) -> dict:
     """The grouped engine's description of R resamples: group r is the rows ``indices[r]``
     and all p columns."""
     R, n = indices.shape
-    return dict(rows=indices.reshape(-1).astype(np.int64, copy=False),
+    return dict(rows=indices.reshape(-1).astype(np.int64),
                 row_ptr=np.arange(R + 1, dtype=np.int64) * n,
                 cols=np.tile(np.arange(p, dtype=np.int64), R),
                 col_ptr=np.arange(R + 1, dtype=np.int64) * p)
@@ -119,16 +123,18 @@ def stacked_groups(indices: np.ndarray, p: int) -> dict:
 
 def case_replicates(prob: BootProblem, indices: np.ndarray, threads: int = 0) -> np.ndarray:
     """Coefficients of the refits on the resampled rows (R × p), all NaN where the refit's
-    rank differs from the original's (car's ``f0 * NA``)."""
-    g = stacked_groups(indices, prob.X.shape[1])
+    rank differs from the original's (car's ``f0 * NA``). lm: ``_core.boot_lm_case`` (lm.wfit
+    in R's operation order); glm: the grouped glm engine."""
     if prob.glm is None:
-        res = _core.lm_batch_columns(prob.X, prob.Y, prob.weights, prob.offset, g["rows"],
-                                     g["row_ptr"], g["cols"], g["col_ptr"], float(prob.tol),
-                                     bool(prob.intercept), int(threads))
+        res = _core.boot_lm_case(prob.X, prob.Y[:, 0], prob.weights, prob.offset,
+                                 np.asarray(indices, dtype=np.int32), float(prob.tol),
+                                 int(threads))
+        t = res["coefficients"]
     else:
-        res = glm_batch(prob, g, indices.shape[0], threads)
+        res = glm_batch(prob, stacked_groups(indices, prob.X.shape[1]), indices.shape[0],
+                        threads)
+        t = np.array(res["estimate"], dtype=np.float64)
     check_failures(res)
-    t = np.array(res["estimate"], dtype=np.float64)
     t[np.asarray(res["rank"]) != prob.rank] = np.nan
     return t
 

@@ -85,6 +85,11 @@ class ScoreParts:
             self._hat = fit_hatvalues(self.fit, self.n)
         return self._hat
 
+    def hat_values(self) -> np.ndarray:
+        """R's ``hatvalues`` as ``meatHC`` reads them: :meth:`hat`, or with zero weights only
+        the rows of non-zero weight (:func:`used_hatvalues`)."""
+        return used_hatvalues(self.fit) if has_zero_weights(self.fit) else self.hat()
+
 
 def check_supported(fit: Any) -> None:
     """sandwich's methods here cover single-response lm and glm fits."""
@@ -138,6 +143,23 @@ def glm_parts(fit: GLM) -> ScoreParts:
     n_used = fit.rank + fit.df_residual()
     B = fit.cov_unscaled() * float(n_used) * phi
     return ScoreParts(res, B, names, keep, False, W, fit.df_residual(), fit.design, fit)
+
+
+def has_zero_weights(fit: Any) -> bool:
+    """Whether some (prior) weight of the fit is zero."""
+    if isinstance(fit, LM):
+        return not fit.arrays.used.all()
+    return not (np.asarray(fit.core.prior_weights) != 0).all()
+
+
+def used_hatvalues(fit: Any) -> np.ndarray:
+    """R's ``hatvalues(fit)``: the leverages of the rows with a non-zero (prior) weight only,
+    as ``lm.influence`` drops the others (fewer values than rows of the model matrix when
+    weights are zero)."""
+    if isinstance(fit, LM):
+        a = fit.arrays
+        return np.asarray(a.qr.hat(a.weights), dtype=float)
+    return hat_values(fit)[np.asarray(fit.core.prior_weights) != 0]
 
 
 def fit_hatvalues(fit: Any, n: int) -> np.ndarray:

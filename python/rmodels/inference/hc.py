@@ -30,7 +30,9 @@ HAT_TYPES = ("HC2", "HC3", "HC4", "HC4m", "HC5")
 
 
 def hc_omega(type: str, u: np.ndarray, h: Optional[np.ndarray], df: int) -> np.ndarray:  # noqa: A002
-    """sandwich's ω for one HC type (the table in the module docstring)."""
+    """sandwich's ω for one HC type (the table in the module docstring). With fewer hat values
+    than rows (zero weights: R's ``hatvalues`` drops those rows), the hat-value factor is
+    recycled over the rows as R's arithmetic recycles it, with R's warning."""
     n = len(u)
     u2 = u * u
     if type == "const":
@@ -40,18 +42,34 @@ def hc_omega(type: str, u: np.ndarray, h: Optional[np.ndarray], df: int) -> np.n
     if type == "HC1":
         return u2 * n / df
     assert h is not None
+    return u2 / r_recycled(hat_divisor(type, h, n), n)
+
+
+def hat_divisor(type: str, h: np.ndarray, n: int) -> np.ndarray:  # noqa: A002
+    """The divisor of u² for the hat-value types (one value per hat value; n = rows)."""
     if type == "HC2":
-        return u2 / (1 - h)
+        return 1 - h
     if type == "HC3":
-        return u2 / (1 - h) ** 2
+        return (1 - h) ** 2
     p = int(np.round(h.sum()))
     nh = n * h / p
     if type == "HC4":
-        return u2 / (1 - h) ** np.minimum(4.0, nh)
+        return (1 - h) ** np.minimum(4.0, nh)
     if type == "HC4m":
-        return u2 / (1 - h) ** (np.minimum(1.0, nh) + np.minimum(1.5, nh))
+        return (1 - h) ** (np.minimum(1.0, nh) + np.minimum(1.5, nh))
     delta = np.minimum(nh, np.maximum(4.0, n * 0.7 * h.max() / p))
-    return u2 / np.sqrt((1 - h) ** delta)
+    return np.sqrt((1 - h) ** delta)
+
+
+def r_recycled(v: np.ndarray, n: int) -> np.ndarray:
+    """v recycled to length n as R's arithmetic does, with R's warning when n is not a
+    multiple of its length."""
+    if len(v) == n:
+        return v
+    if n % len(v):
+        warnings.warn("longer object length is not a multiple of shorter object length",
+                      RModelsWarning, stacklevel=4)
+    return np.resize(v, n)
 
 
 def warn_large_hat(type: str, h: np.ndarray, row_names: list) -> None:  # noqa: A002
@@ -80,7 +98,7 @@ def meat_hc_matrix(parts: ScoreParts, type: str, row_names: list) -> np.ndarray:
     u = residual_factor(parts)
     h = None
     if type in HAT_TYPES:
-        h = parts.hat()
+        h = parts.hat_values()
         warn_large_hat(type, h, row_names)
     omega = hc_omega(type, u, h, n - k)
     Xs = np.sqrt(omega)[:, None] * X
