@@ -219,7 +219,7 @@ def test_bad_input():
         Boot(fit, R=10, method="wild")
     with pytest.raises(FitError, match="Residual bootstrap is not implemented"):
         Boot(glm("yb ~ x1", DATA, family="binomial"), R=10, method="residual")
-    with pytest.raises(FitError, match="only f = coef"):
+    with pytest.raises(FitError, match="f must return a numeric vector"):
         Boot(fit, f=len, R=10)
     assert Boot(fit, f=coef, R=3, seed=1).R == 3
     with_na = DATA.assign(x1=DATA["x1"].where(DATA.index != 3))
@@ -266,3 +266,41 @@ def test_printed_confint(rdata, ty):
              f"paste0(paste(capture.output(print(confint(b, type = '{ty}'))), "
              "collapse = '\\n'), '\\n')})")
     assert str(b.confint(type=ty)) == want[0]
+
+
+CUSTOM_F = [
+    ("lm(y ~ x1 + f, data = bd, weights = w)", lambda: lm("y ~ x1 + f", DATA, weights="w"),
+     "function(m) c(coef(m), sigma = sigma(m))",
+     lambda m: pd.concat([m.coef(), pd.Series({"sigma": m.sigma()})]), 5),
+    ("glm(cnt ~ x1 + f, data = bd, family = poisson)",
+     lambda: glm("cnt ~ x1 + f", DATA, family="poisson"),
+     "function(m) deviance(m)", lambda m: np.array([m.deviance()]), 6),
+    ("lm(y ~ x1 + f, data = bs)", lambda: lm("y ~ x1 + f", SMALL),
+     "function(m) unname(coef(m)[2:3])", lambda m: m.coef().to_numpy()[1:3], 7),
+]
+
+
+@pytest.mark.parametrize("rmodel,ours,rf,f,seed", CUSTOM_F)
+def test_custom_statistic(rdata, rmodel, ours, rf, f, seed):
+    """car's f: any statistic of the refitted model (columns named as car names them; a
+    replicate that loses rank is NA)."""
+    want = r(f"""local({{
+      set.seed({seed}); b <- suppressWarnings(Boot({rmodel}, f = {rf}, R = 40))
+      list(t = b$t, t0 = b$t0, names = colnames(b$t),
+           summary = as.matrix(as.data.frame(summary(b))))
+    }})""")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RModelsWarning)
+        b = Boot(ours(), f=f, R=40, seed=seed)
+    assert list(b.t0.index) == list(want["names"])
+    assert_close(b.t_array, want["t"])
+    assert_close(b.t0.to_numpy(), want["t0"])
+    assert_close(b.summary().to_numpy(), want["summary"])
+
+
+def test_custom_statistic_errors():
+    fit = lm("y ~ x1", DATA)
+    with pytest.raises(FitError, match="residual"):
+        Boot(fit, f=lambda m: m.coef(), R=5, method="residual")
+    with pytest.raises(FitError, match="1-D"):
+        Boot(fit, f=lambda m: np.ones((2, 2)), R=5)

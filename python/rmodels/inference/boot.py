@@ -13,7 +13,8 @@ R's steps, reproduced here:
   a replicate whose fit has a different rank from the original is all ``NA`` (``f0 * NA``).
 - method "residual" (lm only, as car): with e = Pearson residuals / sqrt(1 − h), centred,
   replicate r refits the response ŷ + e[indices[r, ]] / sqrt(w) on the same model matrix.
-- ``t0`` = f(fit); f = ``coef`` (the only statistic here).
+- ``t0`` = f(fit); f = ``coef`` by default (compiled refits); another f is called on each
+  refit made by ``update(fit, subset = indices[r, ])`` (car's boot.f).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..errors import DataError, FitError
 from ..generics import coef
 from ..models.glm import GLM, warning_class
 from ..models.lm import LM
+from ..models.workflow.update import update
 from .bootci import BootResult
 from .rrandom import RRandom, get_generator
 
@@ -199,15 +201,17 @@ def Boot(fit: Any, f: Any = None, R: int = 999, method: str = "case",  # noqa: N
          rng: Optional[RRandom] = None) -> BootResult:
     """``car::Boot(fit, f = coef, R = R, method = method)`` for an lm or glm.
 
-    ``seed``: R's ``set.seed(seed)`` just before the call, so the replicates are R's; without
-    one the module's stream (:mod:`rmodels.inference.rrandom`) is used, or ``rng``.
-    ``threads``: worker threads for the refits (0 = all cores; results do not depend on it).
-    Only ``f = coef`` is available (None or the function :func:`rmodels.coef`). Differences from
-    R: fits with ``subset=``, a glm with ``start`` and (method "case") formulas with
-    data-dependent transforms (poly, scale, ns, bs), whose bases R recomputes on each
-    resample, are refused.
+    ``f``: the statistic, a function of a fitted model returning a 1-D numeric vector (car's
+    ``f``; None or :func:`rmodels.coef` is the coefficients, computed by the compiled refits).
+    Another ``f`` refits each resample with ``update(fit, subset = indices)`` as car does and
+    calls it (slow path; method "case" only); its names (a Series' index) label the columns,
+    else V1, V2, … as car's labels for an unnamed vector. ``seed``: R's ``set.seed(seed)`` just
+    before the call, so the replicates are R's; without one the module's stream
+    (:mod:`rmodels.inference.rrandom`) is used, or ``rng``. ``threads``: worker threads for the
+    refits (0 = all cores; results do not depend on it). Differences from R: fits with
+    ``subset=``, a glm with ``start`` and (method "case") formulas with data-dependent
+    transforms (poly, scale, ns, bs) are refused.
     """
-    check_statistic(f)
     R = check_replicates(R)
     if method not in ("case", "residual"):
         raise DataError("'arg' should be one of \u201ccase\u201d, \u201cresidual\u201d")
@@ -217,20 +221,70 @@ def Boot(fit: Any, f: Any = None, R: int = 999, method: str = "case",  # noqa: N
     if method == "case" and fit.design.spec.states:
         raise FitError("Boot(method = \"case\") of a formula with data-dependent transforms "
                        "(poly, scale, ns, bs ...) is not supported: R recomputes them per resample")
+    custom = not is_coef(f)
+    if custom and method != "case":
+        raise FitError("Boot(method = \"residual\") supports only f = coef")
+    t0 = statistic_of(f, fit) if custom else pd.Series(prob.coef, index=pd.Index(prob.names))
     stream = RRandom(seed) if seed is not None else (rng or get_generator())
     indices = bootstrap_indices(stream, prob.n, R)
-    t = (case_replicates(prob, indices, threads) if method == "case"
-         else residual_replicates(fit, prob, indices))
-    return BootResult(t0=pd.Series(prob.coef, index=pd.Index(prob.names)), t=t,
-                      indices=indices, method=method, seed=seed)
+    if custom:
+        t = custom_replicates(fit, f, indices, len(t0))
+    elif method == "case":
+        t = case_replicates(prob, indices, threads)
+    else:
+        t = residual_replicates(fit, prob, indices)
+    return BootResult(t0=t0, t=t, indices=indices, method=method, seed=seed)
 
 
-def check_statistic(f: Any) -> None:
-    """Only ``coef`` is available as the statistic."""
-    if f is None:
-        return
-    if f is not coef and getattr(f, "__name__", "") != "coef":
-        raise FitError("Boot() supports only f = coef (the coefficients)")
+def is_coef(f: Any) -> bool:
+    """Whether the statistic is the coefficients (None, :func:`rmodels.coef` or a function
+    named ``coef``)."""
+    return f is None or f is coef or getattr(f, "__name__", "") == "coef"
+
+
+def statistic_of(f: Any, fit: Any) -> pd.Series:
+    """``f(fit)`` as car reads it: a numeric vector, labelled by its names (a Series with its
+    own index) or V1, V2, … (car's labels when ``names(f(object))`` does not fit)."""
+    try:
+        value = f(fit)
+        values = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, AttributeError) as e:
+        raise FitError(f"Boot(): f must return a numeric vector of the fitted model ({e})") \
+            from e
+    if values.ndim != 1:
+        raise FitError("Boot(): f must return a numeric vector (1-D) of the fitted model")
+    named = isinstance(value, pd.Series) and not isinstance(value.index, pd.RangeIndex)
+    labels = [str(k) for k in value.index] if named else \
+        [f"V{i + 1}" for i in range(len(values))]
+    return pd.Series(values, index=pd.Index(labels))
+
+
+def custom_replicates(fit: Any, f: Any, indices: np.ndarray, k: int) -> np.ndarray:
+    """f of each refit ``update(fit, subset = indices[r])`` (R × k), all NaN where the refit's
+    rank differs from the original's (car's ``f0 * NA``); the refits' warnings issued once each
+    with the number of replicates."""
+    R = indices.shape[0]
+    t = np.full((R, k), np.nan)
+    counts: dict = {}
+    for r in range(R):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = update(fit, subset=np.asarray(indices[r], dtype=np.int64))
+            if m.rank == fit.rank:
+                t[r] = replicate_statistic(f, m, k, r)
+        for w in {(str(w.message), w.category) for w in caught}:
+            counts[w] = counts.get(w, 0) + 1
+    for (msg, cls), c in counts.items():
+        warnings.warn(f"{msg} (in {c} of {R} bootstrap replicates)", cls, stacklevel=3)
+    return t
+
+
+def replicate_statistic(f: Any, m: Any, k: int, r: int) -> np.ndarray:
+    """f of replicate r's refit, checked to have the k values of f(fit) (boot's requirement)."""
+    v = np.asarray(f(m), dtype=np.float64)
+    if v.shape != (k,):
+        raise FitError(f"bootstrap replicate {r + 1}: f returned {v.size} values, not {k}")
+    return v
 
 
 def check_replicates(R: Any) -> int:
