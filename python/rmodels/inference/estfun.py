@@ -59,6 +59,7 @@ class ScoreParts:
     fit: Any = field(repr=False, default=None)
     _X: Optional[np.ndarray] = field(repr=False, default=None)
     _hat: Optional[np.ndarray] = field(repr=False, default=None)
+    _scores: Optional[np.ndarray] = field(repr=False, default=None)
 
     @property
     def n(self) -> int:
@@ -76,8 +77,11 @@ class ScoreParts:
         return self._X
 
     def scores(self) -> np.ndarray:
-        """Ψ = res · X (n × k), sandwich's ``estfun``."""
-        return self.res[:, None] * self.X
+        """Ψ = res · X (n × k), sandwich's ``estfun``; computed once (read-only)."""
+        if self._scores is None:
+            self._scores = self.res[:, None] * self.X
+            self._scores.setflags(write=False)
+        return self._scores
 
     def hat(self) -> np.ndarray:
         """The fit's leverages (R's ``hatvalues``), one per row of X."""
@@ -198,7 +202,7 @@ def estfun(fit: Any) -> pd.DataFrame:
     column per non-aliased coefficient). Rows on the data's index labels; with
     ``na_action="exclude"`` the dropped rows are NaN (R's ``naresid``)."""
     p = score_parts(fit)
-    return fit.row_labels.naresid(p.scores(), columns=p.names)
+    return fit.row_labels.naresid(p.scores().copy(), columns=p.names)
 
 
 def bread(fit: Any) -> pd.DataFrame:

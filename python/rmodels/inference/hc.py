@@ -72,11 +72,13 @@ def r_recycled(v: np.ndarray, n: int) -> np.ndarray:
     return np.resize(v, n)
 
 
-def warn_large_hat(type: str, h: np.ndarray, row_names: list) -> None:  # noqa: A002
-    """sandwich's warning for hat values within sqrt(eps) of 1."""
+def warn_large_hat(type: str, h: np.ndarray, fit: Any) -> None:  # noqa: A002
+    """sandwich's warning for hat values within sqrt(eps) of 1 (naming the rows of the model
+    matrix at those positions; the row names are built only then)."""
     idx = np.nonzero(h > 1 - np.sqrt(np.finfo(float).eps))[0]
     if len(idx) == 0:
         return
+    row_names = fit.row_names
     ids = [row_names[i] for i in idx]
     if len(ids) > 10:
         ids = ids[:10] + ["..."]
@@ -90,7 +92,7 @@ def check_hc_type(type: str, allowed: tuple) -> str:  # noqa: A002
     return "HC0" if type == "HC" else type
 
 
-def meat_hc_matrix(parts: ScoreParts, type: str, row_names: list) -> np.ndarray:  # noqa: A002
+def meat_hc_matrix(parts: ScoreParts, type: str) -> np.ndarray:  # noqa: A002
     """sandwich's ``meatHC`` as a k × k array."""
     type = check_hc_type(type, HC_TYPES)
     X = parts.X
@@ -99,7 +101,7 @@ def meat_hc_matrix(parts: ScoreParts, type: str, row_names: list) -> np.ndarray:
     h = None
     if type in HAT_TYPES:
         h = parts.hat_values()
-        warn_large_hat(type, h, row_names)
+        warn_large_hat(type, h, parts.fit)
     omega = hc_omega(type, u, h, n - k)
     Xs = np.sqrt(omega)[:, None] * X
     return Xs.T @ Xs / n
@@ -108,7 +110,7 @@ def meat_hc_matrix(parts: ScoreParts, type: str, row_names: list) -> np.ndarray:
 def meatHC(fit: Any, type: str = "HC3") -> pd.DataFrame:  # noqa: N802, A002 - R's names
     """sandwich's ``meatHC(x, type)``: Σ ωᵢ xᵢxᵢ' / n (ω as in the module docstring)."""
     parts = score_parts(fit)
-    return matrix_frame(meat_hc_matrix(parts, type, fit.row_names), parts.names)
+    return matrix_frame(meat_hc_matrix(parts, type), parts.names)
 
 
 def vcovHC(fit: Any, type: str = "HC3", sandwich: bool = True) -> Any:  # noqa: N802, A002
@@ -120,6 +122,6 @@ def vcovHC(fit: Any, type: str = "HC3", sandwich: bool = True) -> Any:  # noqa: 
     if is_grouped(fit):
         return per_group(fit, vcovHC, type=type, sandwich=sandwich)
     parts = score_parts(fit)
-    M = meat_hc_matrix(parts, type, fit.row_names)
+    M = meat_hc_matrix(parts, type)
     V = sandwich_matrix(parts, M) if sandwich else M
     return matrix_frame(V, parts.names)
