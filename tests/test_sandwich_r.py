@@ -369,3 +369,13 @@ def test_vcovHC_zero_weights(hc, zeros):
         assert ("longer object length is not a multiple of shorter object length"
                 in messages) == recycles
         assert_matrix(V, f'suppressWarnings(vcovHC(mz, type = "{hc}"))')
+
+
+@pytest.mark.parametrize("hc", ["HC0", "HC1", "const"])
+def test_vcovHC_does_not_keep_a_dense_matrix(fits, hc):
+    """A fit without its dense model matrix stays without it after vcovHC (built for the
+    computation only)."""
+    f = rm.lm("y ~ x1 + x2 + f", DATA)
+    assert f.design.X is None
+    assert_matrix(rm.vcovHC(f, type=hc), f'vcovHC(m_lm, type = "{hc}")')
+    assert f.design.X is None

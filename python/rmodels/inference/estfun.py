@@ -72,7 +72,10 @@ class ScoreParts:
     @property
     def X(self) -> np.ndarray:  # noqa: N802 - the model matrix
         if self._X is None:
-            X = self.design.model_matrix_array()
+            d = self.design
+            # a fit that did not keep its dense matrix: built for this computation only, not
+            # cached on the design (the fit stays as small as it was)
+            X = d.X if d.X is not None else d.build_model_matrix()
             self._X = X if self.keep.all() else X[:, self.keep]
         return self._X
 
