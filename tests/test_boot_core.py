@@ -80,3 +80,18 @@ def test_bad_indices_are_refused():
     X, y, _, _ = problem(10, 2, seed=1)
     with pytest.raises(ValueError, match="rows of X"):
         _core.boot_lm_case(X, y, None, None, np.array([[0, 10]], dtype=np.int32))
+
+
+def test_recomputed_norms_of_nearly_collinear_columns():
+    """A column nearly in the span of earlier ones: dqrdc2 recomputes its norm from the rows
+    (the down-dating factor falls below 1e-6) without moving it; the row kernel follows."""
+    X, y, w, o = problem(150, 6, seed=8, weights=True)
+    rng = np.random.default_rng(9)
+    X[:, 4] = X[:, 1] + 2 * X[:, 2] + 1e-4 * rng.normal(size=150)
+    X[:, 5] = X[:, 3] - 1e-5 * rng.normal(size=150)
+    X = np.asfortranarray(X)
+    idx = bootstrap_indices(RRandom(10), 150, 30)
+    got = _core.boot_lm_case(X, y, w, None, idx, 1e-7, 2)
+    want, rank = reference(X, y, w, None, idx)
+    assert (rank == 6).all()
+    np.testing.assert_array_equal(got["coefficients"], want)
