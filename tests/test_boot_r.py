@@ -304,3 +304,17 @@ def test_custom_statistic_errors():
         Boot(fit, f=lambda m: m.coef(), R=5, method="residual")
     with pytest.raises(FitError, match="1-D"):
         Boot(fit, f=lambda m: np.ones((2, 2)), R=5)
+
+
+@pytest.mark.r
+def test_custom_statistic_with_an_unnamed_value_prints_as_car(rdata):
+    """c(coef(m), sigma(m)) in R names the columns "(Intercept)", "x1", "": a Series with an
+    empty label here; summary printed as car prints it."""
+    b = Boot(lm("y ~ x1", DATA), f=lambda m: pd.concat([m.coef(), pd.Series({"": m.sigma()})]),
+             R=30, seed=4)
+    want = r("local({set.seed(4); b <- Boot(lm(y ~ x1, data = bd), "
+             "f = function(m) c(coef(m), sigma(m)), R = 30); "
+             "list(names = colnames(b$t), "
+             "text = paste0(paste(capture.output(print(summary(b))), collapse = '\\n'), '\\n'))})")
+    assert list(b.t0.index) == list(want["names"])
+    assert str(b.summary()) == want["text"][0]
