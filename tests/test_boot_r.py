@@ -225,8 +225,6 @@ def test_bad_input():
     with_na = DATA.assign(x1=DATA["x1"].where(DATA.index != 3))
     with pytest.raises(DataError, match="does not allow\n  missing values"):
         Boot(lm("y ~ x1", with_na), R=10)
-    with pytest.raises(FitError, match="data-dependent transforms"):
-        Boot(lm("y ~ poly(x1, 2)", DATA), R=10)
     with pytest.raises(FitError, match="lm or glm"):
         Boot("not a fit", R=10)
     with pytest.raises(FitError, match="should be one of"):
@@ -318,3 +316,17 @@ def test_custom_statistic_with_an_unnamed_value_prints_as_car(rdata):
              "text = paste0(paste(capture.output(print(summary(b))), collapse = '\\n'), '\\n'))})")
     assert list(b.t0.index) == list(want["names"])
     assert str(b.summary()) == want["text"][0]
+
+
+@pytest.mark.r
+def test_data_dependent_transforms_keep_the_original_basis(rdata):
+    """R evaluates poly() and scale() on the whole data before update()'s subset, so car's
+    case resamples are rows of the original model matrix (compiled path and custom f)."""
+    formula = "y ~ poly(x1, 2) + scale(x2)"
+    rb = r_boot(f"lm({formula}, data = bd)", seed=12, R=60)
+    check_against_r(Boot(lm(formula, DATA), R=60, seed=12), rb)
+    want = r(f"local({{set.seed(13); b <- Boot(glm(cnt ~ poly(x1, 2), data = bd, "
+             f"family = poisson), f = function(m) coef(m)[2:3], R = 20); b$t}})")
+    b = Boot(glm("cnt ~ poly(x1, 2)", DATA, family="poisson"),
+             f=lambda m: m.coef().iloc[1:3], R=20, seed=13)
+    assert_close(b.t_array, want)

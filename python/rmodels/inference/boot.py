@@ -69,7 +69,7 @@ class BootProblem:
 
 def check_bootable(fit: Any) -> None:
     """car's refusals: not an lm/glm, rows dropped for NAs; and what rmodels cannot redo as R
-    does (an mlm, a glm with ``start``, data-dependent transforms or ``subset=``)."""
+    does (an mlm, a glm with ``start`` or ``subset=``)."""
     if not isinstance(fit, (LM, GLM)):
         raise FitError("Boot() needs an lm or glm fit")
     d = fit.design
@@ -208,9 +208,10 @@ def Boot(fit: Any, f: Any = None, R: int = 999, method: str = "case",  # noqa: N
     else V1, V2, … as car's labels for an unnamed vector. ``seed``: R's ``set.seed(seed)`` just
     before the call, so the replicates are R's; without one the module's stream
     (:mod:`rmodels.inference.rrandom`) is used, or ``rng``. ``threads``: worker threads for the
-    refits (0 = all cores; results do not depend on it). Differences from R: fits with
-    ``subset=``, a glm with ``start`` and (method "case") formulas with data-dependent
-    transforms (poly, scale, ns, bs) are refused.
+    refits (0 = all cores; results do not depend on it). Data-dependent transforms (poly,
+    scale, ns, bs) keep the original fit's basis, as in R (``update(subset = )`` evaluates them
+    on the whole data before subsetting). Differences from R: fits with ``subset=`` and a glm
+    with ``start`` are refused.
     """
     R = check_replicates(R)
     if method not in ("case", "residual"):
@@ -218,9 +219,6 @@ def Boot(fit: Any, f: Any = None, R: int = 999, method: str = "case",  # noqa: N
     if method == "residual" and isinstance(fit, GLM):
         raise FitError(GLM_RESIDUAL_MESSAGE)
     prob = boot_problem(fit)
-    if method == "case" and fit.design.spec.states:
-        raise FitError("Boot(method = \"case\") of a formula with data-dependent transforms "
-                       "(poly, scale, ns, bs ...) is not supported: R recomputes them per resample")
     custom = not is_coef(f)
     if custom and method != "case":
         raise FitError("Boot(method = \"residual\") supports only f = coef")
