@@ -325,8 +325,8 @@ def test_data_dependent_transforms_keep_the_original_basis(rdata):
     formula = "y ~ poly(x1, 2) + scale(x2)"
     rb = r_boot(f"lm({formula}, data = bd)", seed=12, R=60)
     check_against_r(Boot(lm(formula, DATA), R=60, seed=12), rb)
-    want = r(f"local({{set.seed(13); b <- Boot(glm(cnt ~ poly(x1, 2), data = bd, "
-             f"family = poisson), f = function(m) coef(m)[2:3], R = 20); b$t}})")
+    want = r("local({set.seed(13); b <- Boot(glm(cnt ~ poly(x1, 2), data = bd, "
+             "family = poisson), f = function(m) coef(m)[2:3], R = 20); b$t})")
     b = Boot(glm("cnt ~ poly(x1, 2)", DATA, family="poisson"),
              f=lambda m: m.coef().iloc[1:3], R=20, seed=13)
     assert_close(b.t_array, want)
