@@ -2,8 +2,10 @@
 ``Boot(fit, R=999, seed=1)`` on 10,000 rows, same run.
 
 Both draw the same indices (R's ``set.seed(1)`` stream) and refit the model 999 times; R refits
-with ``update(fit, subset = indices)`` one replicate at a time, rmodels fits the 999 resamples in
-one compiled grouped call on threads. The script first checks that the replicates agree
+with ``update(fit, subset = indices)`` one replicate at a time. rmodels draws the index matrix in
+place (compiled, in replicate order) and refits the 999 resamples with a compiled lm.wfit in R's
+operation order on threads (one replicate per thread at a time, so the replicates equal R's bit
+for bit whatever the number of threads). The script first checks that the replicates agree
 (max relative difference printed), then times: R inside R (``set.seed(1); Boot(m, R = 999)``),
 rmodels with ``threads=0`` (all cores) and ``threads=1``. Also timed: the percentile intervals
 (``confint(b, type = "perc")``) on top of the replicates.

@@ -61,11 +61,27 @@ def test_sample_int_large_n(n):
 
 
 @pytest.mark.r
-@pytest.mark.parametrize("n,size", [(10, 10), (1000, 1000), (50000, 300), (20_000_000, 500)])
+@pytest.mark.parametrize("n,size", [(10, 10), (1000, 1000), (50000, 300), (20_000_000, 500),
+                                    (200_000, 150_000)])
 def test_sample_without_replacement(n, size):
     g = rrandom.RRandom(5)
     want = r(f"set.seed(5); sample.int({n}, {size})")
     np.testing.assert_array_equal(g.sample_int(n, size), want)
+    np.testing.assert_array_equal(g.runif(2), r("runif(2)"))
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("n,nrow,seed", [(1, 3, 2), (2, 7, 3), (37, 11, 4), (70_000, 3, 5),
+                                         (2**31 - 1, 5, 6), (65_537, 1, 7)])
+def test_unif_index_matrix_fills_by_column(n, nrow, seed):
+    """boot's index matrix: matrix(sample.int(n, n * R, TRUE), R, n), drawn in place."""
+    g = rrandom.RRandom(seed)
+    ncol = min(n, 4000)
+    want = r(f"set.seed({seed}); as.vector(t(matrix(sample.int({n}, {ncol} * {nrow}, "
+             f"replace = TRUE), {nrow}, {ncol})))")
+    got = g.unif_index_matrix(n, nrow, ncol)
+    assert got.dtype == np.int32 and got.flags.c_contiguous
+    np.testing.assert_array_equal(got.ravel() + 1.0, want)
     np.testing.assert_array_equal(g.runif(2), r("runif(2)"))
 
 

@@ -342,3 +342,40 @@ def test_vcovCL_from_the_terms_without_the_dense_matrix(fits):
         f.design.model_matrix_array()
         assert_matrix(rm.vcovCL(f, cluster=["g", "h"], type=hc),
                       f'vcovCL(m_terms, cluster = ~g + h, type = "{hc}")')
+
+
+@pytest.mark.parametrize("hc", ["HC0", "HC2", "HC3", "HC4", "HC4m", "HC5"])
+@pytest.mark.parametrize("zeros", [3, 40])
+def test_vcovHC_zero_weights(hc, zeros):
+    """R's hatvalues drop zero-weight rows; sandwich's meatHC then recycles them over all rows
+    (R's arithmetic, warning when the lengths are not multiples): the same numbers here."""
+    w0 = DATA["w"].to_numpy().copy()
+    w0[np.arange(zeros) * (len(DATA) // zeros)] = 0.0
+    d = DATA.assign(w0=w0)
+    assert int((d["w0"] == 0).sum()) == zeros
+    send_df(d, "dz")
+    r_raw("suppressMessages(library(sandwich))")
+    for ours, rcall in [
+            (lambda: rm.lm("y ~ x1 + x2 + f", d, weights="w0"),
+             "lm(y ~ x1 + x2 + f, data = dz, weights = w0)"),
+            (lambda: rm.glm("yc ~ x1 + x2", d, family="poisson", weights="w0"),
+             "glm(yc ~ x1 + x2, data = dz, family = poisson, weights = w0)")]:
+        r_raw(f"mz <- {rcall}")
+        recycles = hc != "HC0" and len(d) % (len(d) - zeros) != 0
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            V = rm.vcovHC(ours(), type=hc)
+        messages = [str(w.message) for w in got]
+        assert ("longer object length is not a multiple of shorter object length"
+                in messages) == recycles
+        assert_matrix(V, f'suppressWarnings(vcovHC(mz, type = "{hc}"))')
+
+
+@pytest.mark.parametrize("hc", ["HC0", "HC1", "const"])
+def test_vcovHC_does_not_keep_a_dense_matrix(fits, hc):
+    """A fit without its dense model matrix stays without it after vcovHC (built for the
+    computation only)."""
+    f = rm.lm("y ~ x1 + x2 + f", DATA)
+    assert f.design.X is None
+    assert_matrix(rm.vcovHC(f, type=hc), f'vcovHC(m_lm, type = "{hc}")')
+    assert f.design.X is None

@@ -19,4 +19,5 @@ void register_batch(pybind11::module_& m);   // batch_bind.cpp: grouped (by) lm 
 void register_format(pybind11::module_& m);  // format_bind.cpp: R's number formatting
 void register_rng(pybind11::module_& m);     // rng_bind.cpp: R's random numbers
 void register_glmer(pybind11::module_& m);   // glmer_bind.cpp: PIRLS, Laplace, AGQ
+void register_boot(pybind11::module_& m);    // boot_bind.cpp: bootstrap refits
 }  // namespace rmodels

@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   rmodels::register_batch(m);
   rmodels::register_format(m);
   rmodels::register_rng(m);
+  rmodels::register_boot(m);
 }

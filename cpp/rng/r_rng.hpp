@@ -24,4 +24,16 @@ double unif_index(MersenneState& s, double dn);
 // size successive R_unif_index(dn) values (0-based) into out.
 void unif_index_fill(MersenneState& s, double dn, std::int64_t size, std::int64_t* out);
 
+// nrow * ncol successive R_unif_index(dn) values (0-based, dn < 2^31) laid out as R's
+// matrix(..., nrow, ncol) fills them, by column, in row-major storage: draw i goes to
+// out[(i % nrow) * ncol + i / nrow] (boot's ordinary.array: nrow = R replicates of ncol = n
+// indices, so replicate r's indices are the contiguous row r).
+void unif_index_by_column(MersenneState& s, double dn, std::int64_t nrow, std::int64_t ncol,
+                          std::int32_t* out);
+
+// R's do_sample without replacement (n <= INT_MAX; the caller picks this or the hash variant as
+// sample.int does): x = 0..n-1; size times j = R_unif_index(left), take x[j] + 1 (1-based), and
+// x[j] = x[--left].
+void sample_noreplace(MersenneState& s, std::int64_t n, std::int64_t size, std::int64_t* out);
+
 }  // namespace rmodels

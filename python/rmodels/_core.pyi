@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'GlmerModel', 'PlsModel', 'bobyqa', 'design_rows', 'encode_reals', 'factor_codes', 'fill_term', 'format_real', 'fprec', 'fround', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sum', 'r_summary_sums', 'r_unif_index', 'rows_hat', 'rows_matvec']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'GlmerModel', 'PlsModel', 'bobyqa', 'boot_lm_case', 'design_rows', 'encode_reals', 'factor_codes', 'fill_term', 'format_real', 'fprec', 'fround', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sample_noreplace', 'r_sum', 'r_summary_sums', 'r_unif_index', 'r_unif_index_by_column', 'rows_hat', 'rows_matvec']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -383,6 +383,14 @@ def bobyqa(fn: collections.abc.Callable, x0: typing.Annotated[numpy.typing.Array
     Minimise fn(x) (a Python callable) by NLopt's BOBYQA within [lower, upper] with lme4's
     nloptwrap settings; returns par, fval, feval and NLopt's status.
     """
+def boot_lm_case(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, indices: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+    """
+    Case-bootstrap refits of lm.wfit in R's operation order: replicate r fits the rows
+    indices[r] (int32 (R, n), 0-based) of X (N, p) / y / weights / offset (None for
+    none). Replicates run on `threads` workers (0 = all cores), each on one thread:
+    results do not depend on `threads`. Returns a dict: coefficients (R, p; NaN where
+    aliased), rank, status (0 ok, 1 failed) (R,), message (R's error, '' when ok).
+    """
 def design_rows(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, terms: list) -> typing.Any:
     """
     The n x p model matrix by rows, from its terms: a list of (first column, components) with components as fill_term takes them (an empty list: a column of ones). None when the matrix is not tall and mostly zeros (<= 35% non-zero), or has a non-finite entry.
@@ -513,6 +521,12 @@ def r_mean(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -
     """
     R's mean() of a double vector (long double, with R's refinement pass).
     """
+def r_sample_noreplace(key: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], pos: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex, size: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+    """
+    R's sample.int(n, size) without replacement by do_sample's partial shuffle (1-based
+    int64), from and to R's Mersenne-Twister state as r_unif_index. Returns (values, key,
+    pos).
+    """
 def r_sum(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> float:
     """
     R's sum() of a double vector: sequential long-double accumulation.
@@ -526,6 +540,12 @@ def r_summary_sums(f: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m,
 def r_unif_index(key: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], pos: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsFloat | typing.SupportsIndex, size: typing.SupportsInt | typing.SupportsIndex) -> tuple:
     """
     size successive values of R's R_unif_index(n) (sample.kind "Rejection"; 0-based) from R's Mersenne-Twister state (key: the 624 words, pos: mti). Returns (values, key, pos) with the state after the draws.
+    """
+def r_unif_index_by_column(key: typing.Annotated[numpy.typing.ArrayLike, numpy.uint32], pos: typing.SupportsInt | typing.SupportsIndex, n: typing.SupportsFloat | typing.SupportsIndex, nrow: typing.SupportsInt | typing.SupportsIndex, ncol: typing.SupportsInt | typing.SupportsIndex) -> tuple:
+    """
+    nrow * ncol successive values of R's R_unif_index(n) (n < 2^31; 0-based int32) as
+    matrix(values, nrow, ncol) lays them out (by column), returned C-contiguous; from and
+    to R's Mersenne-Twister state as r_unif_index. Returns (values, key, pos).
     """
 def rows_hat(rows: DesignRows, M: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], w: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
     """

@@ -1,7 +1,8 @@
 """The bootstrap of a fitted lm or glm as ``car::Boot`` (car 3.1) draws and computes it with
-``boot::boot`` (boot 1.3): the resampling indices, the refits (on threads, through the grouped
-engine's compiled lm/glm cores) and the replicates; the summaries and intervals of the result are
-in :mod:`.bootci`.
+``boot::boot`` (boot 1.3): the resampling indices (drawn in place by R's generator, compiled),
+the refits on threads (lm: ``_core.boot_lm_case``, lm.wfit in R's operation order; glm: the
+grouped engine's compiled glm core) and the replicates; the summaries and intervals of the
+result are in :mod:`.bootci`.
 
 R's steps, reproduced here:
 
@@ -12,7 +13,8 @@ R's steps, reproduced here:
   a replicate whose fit has a different rank from the original is all ``NA`` (``f0 * NA``).
 - method "residual" (lm only, as car): with e = Pearson residuals / sqrt(1 − h), centred,
   replicate r refits the response ŷ + e[indices[r, ]] / sqrt(w) on the same model matrix.
-- ``t0`` = f(fit); f = ``coef`` (the only statistic here).
+- ``t0`` = f(fit); f = ``coef`` by default (compiled refits); another f is called on each
+  refit made by ``update(fit, subset = indices[r, ])`` (car's boot.f).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..errors import DataError, FitError
 from ..generics import coef
 from ..models.glm import GLM, warning_class
 from ..models.lm import LM
+from ..models.workflow.update import update
 from .bootci import BootResult
 from .rrandom import RRandom, get_generator
 
@@ -66,7 +69,7 @@ class BootProblem:
 
 def check_bootable(fit: Any) -> None:
     """car's refusals: not an lm/glm, rows dropped for NAs; and what rmodels cannot redo as R
-    does (an mlm, a glm with ``start``, data-dependent transforms or ``subset=``)."""
+    does (an mlm, a glm with ``start`` or ``subset=``)."""
     if not isinstance(fit, (LM, GLM)):
         raise FitError("Boot() needs an lm or glm fit")
     d = fit.design
@@ -102,7 +105,10 @@ def boot_problem(fit: Any) -> BootProblem:
 
 def bootstrap_indices(rng: RRandom, n: int, R: int) -> np.ndarray:
     """boot's ``ordinary.array``: ``sample.int(n, n * R, replace = TRUE)`` with ``dim = c(R,
-    n)`` (filled by column); returned 0-based, R × n."""
+    n)`` (filled by column); returned 0-based, R × n (int32, each draw written in its place,
+    for n below 2^31)."""
+    if n < 2**31:
+        return rng.unif_index_matrix(n, R, n)
     draws = rng.sample_int(n, n * R, replace=True) - 1
     return np.ascontiguousarray(draws.reshape(n, R).T)
 
@@ -111,7 +117,7 @@ def stacked_groups(indices: np.ndarray, p: int) -> dict:
     """The grouped engine's description of R resamples: group r is the rows ``indices[r]``
     and all p columns."""
     R, n = indices.shape
-    return dict(rows=indices.reshape(-1).astype(np.int64, copy=False),
+    return dict(rows=indices.reshape(-1).astype(np.int64),
                 row_ptr=np.arange(R + 1, dtype=np.int64) * n,
                 cols=np.tile(np.arange(p, dtype=np.int64), R),
                 col_ptr=np.arange(R + 1, dtype=np.int64) * p)
@@ -119,16 +125,18 @@ def stacked_groups(indices: np.ndarray, p: int) -> dict:
 
 def case_replicates(prob: BootProblem, indices: np.ndarray, threads: int = 0) -> np.ndarray:
     """Coefficients of the refits on the resampled rows (R × p), all NaN where the refit's
-    rank differs from the original's (car's ``f0 * NA``)."""
-    g = stacked_groups(indices, prob.X.shape[1])
+    rank differs from the original's (car's ``f0 * NA``). lm: ``_core.boot_lm_case`` (lm.wfit
+    in R's operation order); glm: the grouped glm engine."""
     if prob.glm is None:
-        res = _core.lm_batch_columns(prob.X, prob.Y, prob.weights, prob.offset, g["rows"],
-                                     g["row_ptr"], g["cols"], g["col_ptr"], float(prob.tol),
-                                     bool(prob.intercept), int(threads))
+        res = _core.boot_lm_case(prob.X, prob.Y[:, 0], prob.weights, prob.offset,
+                                 np.asarray(indices, dtype=np.int32), float(prob.tol),
+                                 int(threads))
+        t = res["coefficients"]
     else:
-        res = glm_batch(prob, g, indices.shape[0], threads)
+        res = glm_batch(prob, stacked_groups(indices, prob.X.shape[1]), indices.shape[0],
+                        threads)
+        t = np.array(res["estimate"], dtype=np.float64)
     check_failures(res)
-    t = np.array(res["estimate"], dtype=np.float64)
     t[np.asarray(res["rank"]) != prob.rank] = np.nan
     return t
 
@@ -193,38 +201,88 @@ def Boot(fit: Any, f: Any = None, R: int = 999, method: str = "case",  # noqa: N
          rng: Optional[RRandom] = None) -> BootResult:
     """``car::Boot(fit, f = coef, R = R, method = method)`` for an lm or glm.
 
-    ``seed``: R's ``set.seed(seed)`` just before the call, so the replicates are R's; without
-    one the module's stream (:mod:`rmodels.inference.rrandom`) is used, or ``rng``.
-    ``threads``: worker threads for the refits (0 = all cores; results do not depend on it).
-    Only ``f = coef`` is available (None or the function :func:`rmodels.coef`). Differences from
-    R: fits with ``subset=``, a glm with ``start`` and (method "case") formulas with
-    data-dependent transforms (poly, scale, ns, bs), whose bases R recomputes on each
-    resample, are refused.
+    ``f``: the statistic, a function of a fitted model returning a 1-D numeric vector (car's
+    ``f``; None or :func:`rmodels.coef` is the coefficients, computed by the compiled refits).
+    Another ``f`` refits each resample with ``update(fit, subset = indices)`` as car does and
+    calls it (slow path; method "case" only); its names (a Series' index) label the columns,
+    else V1, V2, … as car's labels for an unnamed vector. ``seed``: R's ``set.seed(seed)`` just
+    before the call, so the replicates are R's; without one the module's stream
+    (:mod:`rmodels.inference.rrandom`) is used, or ``rng``. ``threads``: worker threads for the
+    refits (0 = all cores; results do not depend on it). Data-dependent transforms (poly,
+    scale, ns, bs) keep the original fit's basis, as in R (``update(subset = )`` evaluates them
+    on the whole data before subsetting). Differences from R: fits with ``subset=`` and a glm
+    with ``start`` are refused.
     """
-    check_statistic(f)
     R = check_replicates(R)
     if method not in ("case", "residual"):
         raise DataError("'arg' should be one of \u201ccase\u201d, \u201cresidual\u201d")
     if method == "residual" and isinstance(fit, GLM):
         raise FitError(GLM_RESIDUAL_MESSAGE)
     prob = boot_problem(fit)
-    if method == "case" and fit.design.spec.states:
-        raise FitError("Boot(method = \"case\") of a formula with data-dependent transforms "
-                       "(poly, scale, ns, bs ...) is not supported: R recomputes them per resample")
+    custom = not is_coef(f)
+    if custom and method != "case":
+        raise FitError("Boot(method = \"residual\") supports only f = coef")
+    t0 = statistic_of(f, fit) if custom else pd.Series(prob.coef, index=pd.Index(prob.names))
     stream = RRandom(seed) if seed is not None else (rng or get_generator())
     indices = bootstrap_indices(stream, prob.n, R)
-    t = (case_replicates(prob, indices, threads) if method == "case"
-         else residual_replicates(fit, prob, indices))
-    return BootResult(t0=pd.Series(prob.coef, index=pd.Index(prob.names)), t=t,
-                      indices=indices, method=method, seed=seed)
+    if custom:
+        t = custom_replicates(fit, f, indices, len(t0))
+    elif method == "case":
+        t = case_replicates(prob, indices, threads)
+    else:
+        t = residual_replicates(fit, prob, indices)
+    return BootResult(t0=t0, t=t, indices=indices, method=method, seed=seed)
 
 
-def check_statistic(f: Any) -> None:
-    """Only ``coef`` is available as the statistic."""
-    if f is None:
-        return
-    if f is not coef and getattr(f, "__name__", "") != "coef":
-        raise FitError("Boot() supports only f = coef (the coefficients)")
+def is_coef(f: Any) -> bool:
+    """Whether the statistic is the coefficients (None, :func:`rmodels.coef` or a function
+    named ``coef``)."""
+    return f is None or f is coef or getattr(f, "__name__", "") == "coef"
+
+
+def statistic_of(f: Any, fit: Any) -> pd.Series:
+    """``f(fit)`` as car reads it: a numeric vector, labelled by its names (a Series with its
+    own index) or V1, V2, … (car's labels when ``names(f(object))`` does not fit)."""
+    try:
+        value = f(fit)
+        values = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, AttributeError) as e:
+        raise FitError(f"Boot(): f must return a numeric vector of the fitted model ({e})") \
+            from e
+    if values.ndim != 1:
+        raise FitError("Boot(): f must return a numeric vector (1-D) of the fitted model")
+    named = isinstance(value, pd.Series) and not isinstance(value.index, pd.RangeIndex)
+    labels = [str(k) for k in value.index] if named else \
+        [f"V{i + 1}" for i in range(len(values))]
+    return pd.Series(values, index=pd.Index(labels))
+
+
+def custom_replicates(fit: Any, f: Any, indices: np.ndarray, k: int) -> np.ndarray:
+    """f of each refit ``update(fit, subset = indices[r])`` (R × k), all NaN where the refit's
+    rank differs from the original's (car's ``f0 * NA``); the refits' warnings issued once each
+    with the number of replicates."""
+    R = indices.shape[0]
+    t = np.full((R, k), np.nan)
+    counts: dict = {}
+    for r in range(R):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = update(fit, subset=np.asarray(indices[r], dtype=np.int64))
+            if m.rank == fit.rank:
+                t[r] = replicate_statistic(f, m, k, r)
+        for w in {(str(w.message), w.category) for w in caught}:
+            counts[w] = counts.get(w, 0) + 1
+    for (msg, cls), c in counts.items():
+        warnings.warn(f"{msg} (in {c} of {R} bootstrap replicates)", cls, stacklevel=3)
+    return t
+
+
+def replicate_statistic(f: Any, m: Any, k: int, r: int) -> np.ndarray:
+    """f of replicate r's refit, checked to have the k values of f(fit) (boot's requirement)."""
+    v = np.asarray(f(m), dtype=np.float64)
+    if v.shape != (k,):
+        raise FitError(f"bootstrap replicate {r + 1}: f returned {v.size} values, not {k}")
+    return v
 
 
 def check_replicates(R: Any) -> int:

@@ -62,7 +62,7 @@ def norm_inter(t: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     out[k == R] = t[R - 1]
     mid = ~whole & (k != 0) & (k != R)
     km = k[mid]
-    z, z1, z2 = qnorm(alpha[mid]), qnorm(km / (R + 1)), qnorm((km + 1) / (R + 1))
+    z, z1, z2 = qnorm(np.concatenate([alpha[mid], km / (R + 1), (km + 1) / (R + 1)])).reshape(3, -1)
     tk, tk1 = t[km - 1], t[km]
     out[mid] = tk + (z - z1) / (z2 - z1) * (tk1 - tk)
     return out

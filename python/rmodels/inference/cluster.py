@@ -225,6 +225,7 @@ def leverage_adjusted_scores(parts: ScoreParts, cc: ClusterCodes, type: str) -> 
     if cc.g == parts.n:
         h = parts.hat()
         return psi / np.sqrt(1 - h)[:, None] if type == "HC2" else psi / (1 - h)[:, None]
+    psi = psi.copy()  # filled cluster by cluster below
     X, w = parts.X, parts.hat_weights
     XX1 = unscaled_inverse(X, w)
     u = residual_factor(parts)

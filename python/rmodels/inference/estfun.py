@@ -59,6 +59,7 @@ class ScoreParts:
     fit: Any = field(repr=False, default=None)
     _X: Optional[np.ndarray] = field(repr=False, default=None)
     _hat: Optional[np.ndarray] = field(repr=False, default=None)
+    _scores: Optional[np.ndarray] = field(repr=False, default=None)
 
     @property
     def n(self) -> int:
@@ -71,19 +72,30 @@ class ScoreParts:
     @property
     def X(self) -> np.ndarray:  # noqa: N802 - the model matrix
         if self._X is None:
-            X = self.design.model_matrix_array()
+            d = self.design
+            # a fit that did not keep its dense matrix: built for this computation only, not
+            # cached on the design (the fit stays as small as it was)
+            X = d.X if d.X is not None else d.build_model_matrix()
             self._X = X if self.keep.all() else X[:, self.keep]
         return self._X
 
     def scores(self) -> np.ndarray:
-        """Ψ = res · X (n × k), sandwich's ``estfun``."""
-        return self.res[:, None] * self.X
+        """Ψ = res · X (n × k), sandwich's ``estfun``; computed once (read-only)."""
+        if self._scores is None:
+            self._scores = self.res[:, None] * self.X
+            self._scores.setflags(write=False)
+        return self._scores
 
     def hat(self) -> np.ndarray:
         """The fit's leverages (R's ``hatvalues``), one per row of X."""
         if self._hat is None:
             self._hat = fit_hatvalues(self.fit, self.n)
         return self._hat
+
+    def hat_values(self) -> np.ndarray:
+        """R's ``hatvalues`` as ``meatHC`` reads them: :meth:`hat`, or with zero weights only
+        the rows of non-zero weight (:func:`used_hatvalues`)."""
+        return used_hatvalues(self.fit) if has_zero_weights(self.fit) else self.hat()
 
 
 def check_supported(fit: Any) -> None:
@@ -140,6 +152,23 @@ def glm_parts(fit: GLM) -> ScoreParts:
     return ScoreParts(res, B, names, keep, False, W, fit.df_residual(), fit.design, fit)
 
 
+def has_zero_weights(fit: Any) -> bool:
+    """Whether some (prior) weight of the fit is zero."""
+    if isinstance(fit, LM):
+        return not fit.arrays.used.all()
+    return not (np.asarray(fit.core.prior_weights) != 0).all()
+
+
+def used_hatvalues(fit: Any) -> np.ndarray:
+    """R's ``hatvalues(fit)``: the leverages of the rows with a non-zero (prior) weight only,
+    as ``lm.influence`` drops the others (fewer values than rows of the model matrix when
+    weights are zero)."""
+    if isinstance(fit, LM):
+        a = fit.arrays
+        return np.asarray(a.qr.hat(a.weights), dtype=float)
+    return hat_values(fit)[np.asarray(fit.core.prior_weights) != 0]
+
+
 def fit_hatvalues(fit: Any, n: int) -> np.ndarray:
     """R's ``hatvalues`` of the fit as sandwich uses them (one per row of the model matrix)."""
     if isinstance(fit, LM):
@@ -176,7 +205,7 @@ def estfun(fit: Any) -> pd.DataFrame:
     column per non-aliased coefficient). Rows on the data's index labels; with
     ``na_action="exclude"`` the dropped rows are NaN (R's ``naresid``)."""
     p = score_parts(fit)
-    return fit.row_labels.naresid(p.scores(), columns=p.names)
+    return fit.row_labels.naresid(p.scores().copy(), columns=p.names)
 
 
 def bread(fit: Any) -> pd.DataFrame:

@@ -30,7 +30,9 @@ HAT_TYPES = ("HC2", "HC3", "HC4", "HC4m", "HC5")
 
 
 def hc_omega(type: str, u: np.ndarray, h: Optional[np.ndarray], df: int) -> np.ndarray:  # noqa: A002
-    """sandwich's ω for one HC type (the table in the module docstring)."""
+    """sandwich's ω for one HC type (the table in the module docstring). With fewer hat values
+    than rows (zero weights: R's ``hatvalues`` drops those rows), the hat-value factor is
+    recycled over the rows as R's arithmetic recycles it, with R's warning."""
     n = len(u)
     u2 = u * u
     if type == "const":
@@ -40,25 +42,43 @@ def hc_omega(type: str, u: np.ndarray, h: Optional[np.ndarray], df: int) -> np.n
     if type == "HC1":
         return u2 * n / df
     assert h is not None
+    return u2 / r_recycled(hat_divisor(type, h, n), n)
+
+
+def hat_divisor(type: str, h: np.ndarray, n: int) -> np.ndarray:  # noqa: A002
+    """The divisor of u² for the hat-value types (one value per hat value; n = rows)."""
     if type == "HC2":
-        return u2 / (1 - h)
+        return 1 - h
     if type == "HC3":
-        return u2 / (1 - h) ** 2
+        return (1 - h) ** 2
     p = int(np.round(h.sum()))
     nh = n * h / p
     if type == "HC4":
-        return u2 / (1 - h) ** np.minimum(4.0, nh)
+        return (1 - h) ** np.minimum(4.0, nh)
     if type == "HC4m":
-        return u2 / (1 - h) ** (np.minimum(1.0, nh) + np.minimum(1.5, nh))
+        return (1 - h) ** (np.minimum(1.0, nh) + np.minimum(1.5, nh))
     delta = np.minimum(nh, np.maximum(4.0, n * 0.7 * h.max() / p))
-    return u2 / np.sqrt((1 - h) ** delta)
+    return np.sqrt((1 - h) ** delta)
 
 
-def warn_large_hat(type: str, h: np.ndarray, row_names: list) -> None:  # noqa: A002
-    """sandwich's warning for hat values within sqrt(eps) of 1."""
+def r_recycled(v: np.ndarray, n: int) -> np.ndarray:
+    """v recycled to length n as R's arithmetic does, with R's warning when n is not a
+    multiple of its length."""
+    if len(v) == n:
+        return v
+    if n % len(v):
+        warnings.warn("longer object length is not a multiple of shorter object length",
+                      RModelsWarning, stacklevel=4)
+    return np.resize(v, n)
+
+
+def warn_large_hat(type: str, h: np.ndarray, fit: Any) -> None:  # noqa: A002
+    """sandwich's warning for hat values within sqrt(eps) of 1 (naming the rows of the model
+    matrix at those positions; the row names are built only then)."""
     idx = np.nonzero(h > 1 - np.sqrt(np.finfo(float).eps))[0]
     if len(idx) == 0:
         return
+    row_names = fit.row_names
     ids = [row_names[i] for i in idx]
     if len(ids) > 10:
         ids = ids[:10] + ["..."]
@@ -72,7 +92,7 @@ def check_hc_type(type: str, allowed: tuple) -> str:  # noqa: A002
     return "HC0" if type == "HC" else type
 
 
-def meat_hc_matrix(parts: ScoreParts, type: str, row_names: list) -> np.ndarray:  # noqa: A002
+def meat_hc_matrix(parts: ScoreParts, type: str) -> np.ndarray:  # noqa: A002
     """sandwich's ``meatHC`` as a k × k array."""
     type = check_hc_type(type, HC_TYPES)
     X = parts.X
@@ -80,8 +100,8 @@ def meat_hc_matrix(parts: ScoreParts, type: str, row_names: list) -> np.ndarray:
     u = residual_factor(parts)
     h = None
     if type in HAT_TYPES:
-        h = parts.hat()
-        warn_large_hat(type, h, row_names)
+        h = parts.hat_values()
+        warn_large_hat(type, h, parts.fit)
     omega = hc_omega(type, u, h, n - k)
     Xs = np.sqrt(omega)[:, None] * X
     return Xs.T @ Xs / n
@@ -90,7 +110,7 @@ def meat_hc_matrix(parts: ScoreParts, type: str, row_names: list) -> np.ndarray:
 def meatHC(fit: Any, type: str = "HC3") -> pd.DataFrame:  # noqa: N802, A002 - R's names
     """sandwich's ``meatHC(x, type)``: Σ ωᵢ xᵢxᵢ' / n (ω as in the module docstring)."""
     parts = score_parts(fit)
-    return matrix_frame(meat_hc_matrix(parts, type, fit.row_names), parts.names)
+    return matrix_frame(meat_hc_matrix(parts, type), parts.names)
 
 
 def vcovHC(fit: Any, type: str = "HC3", sandwich: bool = True) -> Any:  # noqa: N802, A002
@@ -102,6 +122,6 @@ def vcovHC(fit: Any, type: str = "HC3", sandwich: bool = True) -> Any:  # noqa: 
     if is_grouped(fit):
         return per_group(fit, vcovHC, type=type, sandwich=sandwich)
     parts = score_parts(fit)
-    M = meat_hc_matrix(parts, type, fit.row_names)
+    M = meat_hc_matrix(parts, type)
     V = sandwich_matrix(parts, M) if sandwich else M
     return matrix_frame(V, parts.names)

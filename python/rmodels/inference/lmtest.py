@@ -20,6 +20,7 @@ from ..errors import FitError, RModelsWarning
 from ..formula.call import deparse_formula_lines
 from ..models.contract import perc_labels
 from ..models.glm import GLM
+from ..models.workflow.update import update
 from .estfun import check_supported
 from .grouped import GroupedMatrices, is_failed, is_grouped, stack_tables
 
@@ -210,6 +211,8 @@ def wald_statistic(big: Any, ovar: list, vcov: Any) -> float:
     """β̂_q' V_qq⁻¹ β̂_q (V by position among the larger model's non-aliased coefficients)."""
     V = vcov(big) if callable(vcov) else (big.vcov(complete=False) if vcov is None else vcov)
     V = np.asarray(V, dtype=float)
+    if not ovar:  # R's solve() of the 0 x 0 block
+        raise FitError("'a' is 0-diml")
     b = big.coef().dropna().to_numpy()[ovar]
     return float(b @ np.linalg.solve(V[np.ix_(ovar, ovar)], b))
 
@@ -231,10 +234,13 @@ def waldtest(*fits: Any, vcov: Union[Callable[..., Any], Any, None] = None,
     """lmtest's ``waldtest(fit0, fit1, ..., vcov = NULL, test = c("F", "Chisq"))`` for nested
     lm or glm fits (both fitted; lmtest's ``waldtest.lm`` serves glm too, so the default is F).
     ``vcov``: a function of the larger fit (e.g. ``rmodels.vcovHC``) or, for two models, its
-    covariance matrix. Differences: the models are given as fits (R can also update a model
-    by a formula or term names); fewer than two models is an error here."""
-    if len(fits) < 2:
-        raise FitError("waldtest needs at least two fitted models")
+    covariance matrix. One fit is compared with its intercept-only model (lmtest's
+    ``update(fit, . ~ 1)``). Differences: the other models are given as fits (R can also update
+    a model by a formula or term names)."""
+    if len(fits) == 0:
+        raise FitError("waldtest needs a fitted model")
+    if len(fits) == 1:
+        fits = (fits[0], update(fits[0], ". ~ 1"))
     if test not in ("F", "Chisq"):
         raise ValueError("'test' should be one of 'F', 'Chisq'")
     check_waldtest_fits(fits)

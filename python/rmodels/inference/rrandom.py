@@ -236,6 +236,18 @@ class RRandom:
         self._set_state(key, pos)
         return values
 
+    def unif_index_matrix(self, n: float, nrow: int, ncol: int) -> np.ndarray:
+        """``matrix(R_unif_index(n) draws, nrow, ncol)``: nrow * ncol successive values of
+        :meth:`unif_index` filled by column, as a C-contiguous nrow × ncol int32 array (n below
+        2^31; compiled, writing each value in place)."""
+        if not n < 2**31:
+            raise DataError("unif_index_matrix needs n below 2^31")
+        st = self._bits.state["state"]
+        values, key, pos = _core.r_unif_index_by_column(st["key"], int(st["pos"]), float(n),
+                                                        int(nrow), int(ncol))
+        self._set_state(key, pos)
+        return values
+
     def unif_index_numpy(self, n: float, size: int) -> np.ndarray:
         """:meth:`unif_index` in NumPy: every candidate uses the same number of words, so
         candidates are built in blocks and the accepted ones kept in order."""
@@ -275,16 +287,11 @@ class RRandom:
 
     def sample_without_replacement(self, n: int, size: int) -> np.ndarray:
         """R's ``do_sample`` without replacement: a partial Fisher-Yates shuffle, the chosen
-        position replaced by the last remaining one."""
-        x = np.arange(n, dtype=np.int64)
-        out = np.empty(size, dtype=np.int64)
-        left = n
-        for i in range(size):
-            j = int(self.unif_index(left, 1)[0])
-            out[i] = x[j] + 1
-            left -= 1
-            x[j] = x[left]
-        return out
+        position replaced by the last remaining one (compiled, ``_core.r_sample_noreplace``)."""
+        st = self._bits.state["state"]
+        values, key, pos = _core.r_sample_noreplace(st["key"], int(st["pos"]), int(n), int(size))
+        self._set_state(key, pos)
+        return values
 
     def sample_hashed(self, n: float, size: int) -> np.ndarray:
         """R's ``sample2`` (``useHash``): draws R_unif_index(n) and skips repeats."""
