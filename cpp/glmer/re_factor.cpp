@@ -51,6 +51,48 @@ void set_entries(const std::vector<lmer::ReTermInput>& terms, int n, RePattern& 
       P.z[static_cast<size_t>(i) * P.kall + a] = terms[t].zlhs(i, e);
     }
 }
+// The Schur path's structure: S's pattern (the other terms' block of the pattern plus, for each
+// level j of the scalar first term, the products of its entries below the diagonal), where the
+// block's values and each product land in it.
+void set_schur(RePattern& P) {
+  using SpMat = RePattern::SpMat;
+  const int q1 = P.term_nlev[0], qr = P.q - q1;
+  const SpMat& M = P.pattern;
+  const int* Mp = M.outerIndexPtr();
+  const int* Mi = M.innerIndexPtr();
+  std::vector<Key> keys;
+  for (int j = q1; j < P.q; ++j)
+    for (int e = Mp[j]; e < Mp[j + 1]; ++e) keys.emplace_back(j - q1, Mi[e] - q1);
+  for (int j = 0; j < q1; ++j)  // rows after the diagonal are sorted, all >= q1
+    for (int a = Mp[j] + 1; a < Mp[j + 1]; ++a)
+      for (int b = Mp[j] + 1; b <= a; ++b) keys.emplace_back(Mi[b] - q1, Mi[a] - q1);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  P.schur_pattern.resize(qr, qr);
+  P.schur_pattern.reserve(static_cast<Eigen::Index>(keys.size()));
+  for (int j = 0, k = 0; j < qr; ++j) {
+    P.schur_pattern.startVec(j);
+    for (; k < static_cast<int>(keys.size()) && keys[k].first == j; ++k)
+      P.schur_pattern.insertBack(keys[k].second, j) = 0.0;
+  }
+  P.schur_pattern.finalize();
+  P.schur_pattern.makeCompressed();
+  auto position = [&](int c, int r) {
+    return static_cast<int>(std::lower_bound(keys.begin(), keys.end(), Key{c, r}) - keys.begin());
+  };
+  for (int j = q1; j < P.q; ++j)
+    for (int e = Mp[j]; e < Mp[j + 1]; ++e) {
+      P.c_src.push_back(e);
+      P.c_dst.push_back(position(j - q1, Mi[e] - q1));
+    }
+  P.l21_ptr.assign(1, 0);
+  for (int j = 0; j < q1; ++j) {
+    for (int a = Mp[j] + 1; a < Mp[j + 1]; ++a)
+      for (int b = Mp[j] + 1; b <= a; ++b) P.l21_pos.push_back(position(Mi[b] - q1, Mi[a] - q1));
+    P.l21_ptr.push_back(static_cast<int>(P.l21_pos.size()));
+  }
+  P.q1 = q1;
+}
 }  // namespace
 
 std::shared_ptr<const RePattern> make_re_pattern(const std::vector<lmer::ReTermInput>& terms,
@@ -95,12 +137,20 @@ std::shared_ptr<const RePattern> make_re_pattern(const std::vector<lmer::ReTermI
       P->pos[static_cast<size_t>(i) * P->npairs + m] =
           position(lower_key(c[P->pair_a[m]], c[P->pair_b[m]]));
   }
+  if (P->term_k.size() > 1 && P->term_k[0] == 1) set_schur(*P);
   return P;
 }
 
 ReFactor::ReFactor(std::shared_ptr<const RePattern> pattern)
     : pat_(std::move(pattern)), v_(pat_->z), M_(pat_->pattern) {
-  llt_.analyzePattern(M_);
+  if (pat_->q1 > 0) {
+    S_ = pat_->schur_pattern;
+    l11_.resize(pat_->q1);
+    l21_.resize(M_.nonZeros());
+    llt_.analyzePattern(S_);
+  } else {
+    llt_.analyzePattern(M_);
+  }
   T_.resize(pat_->term_k.size());
 }
 
@@ -144,10 +194,14 @@ void ReFactor::factor(const VectorXd& w, const MatrixXd& X) {
     for (int m = 0; m < np; ++m) val[pos[m]] += wi * v[pa[m]] * v[pb[m]];
   }
   for (int j = 0; j < P.q; ++j) val[P.diag_pos[j]] += 1.0;
-  llt_.factorize(M_);
-  if (llt_.info() != Eigen::Success)
-    throw std::runtime_error("glmer: Cholesky factor of the random-effects block failed");
-  ldL2_ = 2.0 * llt_.matrixL().nestedExpression().diagonal().array().log().sum();
+  if (P.q1 > 0) {
+    factor_schur();
+  } else {
+    llt_.factorize(M_);
+    if (llt_.info() != Eigen::Success)
+      throw std::runtime_error("glmer: Cholesky factor of the random-effects block failed");
+    ldL2_ = 2.0 * llt_.matrixL().nestedExpression().diagonal().array().log().sum();
+  }
   const Eigen::Index p = X.cols();
   ldRX2_ = 0;
   if (p == 0) {
@@ -163,8 +217,8 @@ void ReFactor::factor(const VectorXd& w, const MatrixXd& X) {
       for (Eigen::Index j = 0; j < p; ++j) ZtWX(c[a], j) += f * X(i, j);
     }
   }
-  RZX_ = llt_.permutationP() * ZtWX;
-  llt_.matrixL().solveInPlace(RZX_);
+  for (Eigen::Index j = 0; j < p; ++j) forward(ZtWX.col(j));
+  RZX_.swap(ZtWX);
   const MatrixXd Xs = w.cwiseSqrt().asDiagonal() * X;
   MatrixXd A = MatrixXd::Zero(p, p);
   A.selfadjointView<Eigen::Lower>().rankUpdate(Xs.transpose());
@@ -187,8 +241,7 @@ void ReFactor::solve(const VectorXd& w, const VectorXd& r, const MatrixXd& X, Ve
     const int* cl = P.cols.data() + static_cast<size_t>(i) * ka;
     for (int a = 0; a < ka; ++a) c[cl[a]] += f * v[a];
   }
-  c = llt_.permutationP() * c;
-  llt_.matrixL().solveInPlace(c);
+  forward(c);
   if (X.cols() > 0) {
     beta = X.transpose() * w.cwiseProduct(r) - RZX_.transpose() * c;
     RX_.triangularView<Eigen::Lower>().solveInPlace(beta);
@@ -197,8 +250,76 @@ void ReFactor::solve(const VectorXd& w, const VectorXd& r, const MatrixXd& X, Ve
   } else {
     beta.resize(0);
   }
-  llt_.matrixU().solveInPlace(c);
-  u = llt_.permutationPinv() * c;
+  backward(c);
+  u.swap(c);
+}
+
+// L11 = D^1/2, L21 = B D^-1/2 column by column of the first term, S = C - L21 L21' and its
+// sparse factor; log|L|^2 from both.
+void ReFactor::factor_schur() {
+  const RePattern& P = *pat_;
+  const double* mv = M_.valuePtr();
+  const int* Mp = M_.outerIndexPtr();
+  double* sv = S_.valuePtr();
+  std::fill(sv, sv + S_.nonZeros(), 0.0);
+  for (size_t e = 0; e < P.c_src.size(); ++e) sv[P.c_dst[e]] = mv[P.c_src[e]];
+  double ld1 = 0;
+  const int* pos = P.l21_pos.data();
+  for (int j = 0; j < P.q1; ++j) {
+    const double l = std::sqrt(mv[Mp[j]]);
+    l11_[j] = l;
+    ld1 += std::log(l);
+    const int b0 = Mp[j] + 1, b1 = Mp[j + 1];
+    for (int e = b0; e < b1; ++e) l21_[e] = mv[e] / l;
+    for (int a = b0; a < b1; ++a) {
+      const double la = l21_[a];
+      for (int b = b0; b <= a; ++b) sv[*pos++] -= l21_[b] * la;
+    }
+  }
+  llt_.factorize(S_);
+  if (llt_.info() != Eigen::Success)
+    throw std::runtime_error("glmer: Cholesky factor of the random-effects block failed");
+  ldL2_ = 2.0 * ld1 + 2.0 * llt_.matrixL().nestedExpression().diagonal().array().log().sum();
+}
+
+void ReFactor::forward(Eigen::Ref<VectorXd> c) const {
+  const int q1 = pat_->q1;
+  if (q1 == 0) {
+    VectorXd t = llt_.permutationP() * c;
+    llt_.matrixL().solveInPlace(t);
+    c = t;
+    return;
+  }
+  const int* Mp = M_.outerIndexPtr();
+  const int* Mi = M_.innerIndexPtr();
+  for (int j = 0; j < q1; ++j) {
+    const double cj = c[j] / l11_[j];
+    c[j] = cj;
+    for (int e = Mp[j] + 1; e < Mp[j + 1]; ++e) c[Mi[e]] -= l21_[e] * cj;
+  }
+  VectorXd t = llt_.permutationP() * c.tail(pat_->q - q1);
+  llt_.matrixL().solveInPlace(t);
+  c.tail(pat_->q - q1) = t;
+}
+
+void ReFactor::backward(Eigen::Ref<VectorXd> c) const {
+  const int q1 = pat_->q1;
+  if (q1 == 0) {
+    VectorXd t = c;
+    llt_.matrixU().solveInPlace(t);
+    c = llt_.permutationPinv() * t;
+    return;
+  }
+  VectorXd t = c.tail(pat_->q - q1);
+  llt_.matrixU().solveInPlace(t);
+  c.tail(pat_->q - q1) = llt_.permutationPinv() * t;
+  const int* Mp = M_.outerIndexPtr();
+  const int* Mi = M_.innerIndexPtr();
+  for (int j = 0; j < q1; ++j) {
+    double s = c[j];
+    for (int e = Mp[j] + 1; e < Mp[j + 1]; ++e) s -= l21_[e] * c[Mi[e]];
+    c[j] = s / l11_[j];
+  }
 }
 
 void ReFactor::add_z_lambda_u(const VectorXd& u, VectorXd& eta) const {

@@ -8,6 +8,11 @@
 // and analysed (AMD order, elimination tree) once per model (RePattern), and every PIRLS step
 // only scatters the new values into it and refactors numerically. The rows of Z Lambda (one
 // value per observation and random-effect column it touches) are formed once per theta.
+//
+// When the first term is scalar and others follow (e.g. crossed or nested random intercepts),
+// its diagonal block is eliminated explicitly: L11 = D^1/2, L21 = B D^-1/2, and only the Schur
+// complement S = C - B D^-1 B' of the other terms goes to the sparse Cholesky (its pattern,
+// and where each product of L21 lands in it, analysed once as well).
 #pragma once
 
 #include <Eigen/Dense>
@@ -39,6 +44,12 @@ struct RePattern {
   std::vector<int> pos;                                       // n x npairs value positions
   std::vector<int> diag_pos;                                  // q
   SpMat pattern;                                              // q x q lower, zero values
+  // the Schur path (q1 > 0): first term scalar, with q1 levels, followed by other terms
+  int q1 = 0;
+  SpMat schur_pattern;              // (q - q1) x (q - q1) lower
+  std::vector<int> c_src, c_dst;    // values of pattern's columns >= q1 -> schur_pattern
+  std::vector<int> l21_ptr;         // q1 + 1: products of column j from l21_ptr[j]
+  std::vector<int> l21_pos;         // their positions in schur_pattern's values
 };
 
 // The pattern of the terms (lmer's ReTermInput, in lme4's order) for n observations.
@@ -70,11 +81,17 @@ class ReFactor {
 
  private:
   using SpMat = RePattern::SpMat;
+  void factor_schur();
+  // c <- L^-1 P c and c <- P' L'^-1 c (P: the fill-reducing order)
+  void forward(Eigen::Ref<VectorXd> c) const;
+  void backward(Eigen::Ref<VectorXd> c) const;
   std::shared_ptr<const RePattern> pat_;
   std::vector<double> v_;  // n x kall: rows of Z Lambda
   std::vector<MatrixXd> T_;
   SpMat M_;
   Eigen::SimplicialLLT<SpMat, Eigen::Lower, Eigen::AMDOrdering<int>> llt_;
+  SpMat S_;               // Schur path: the Schur complement, factored by llt_
+  VectorXd l11_, l21_;    // Schur path: D^1/2 and L21 (at M_'s value positions)
   MatrixXd RZX_, RX_;
   double ldL2_ = 0, ldRX2_ = 0;
 };
