@@ -118,7 +118,7 @@ class GlmerModel {
              VectorXd eta) const;
   // the criterion (nagq < 0: nAGQ = 0 with beta in PIRLS) in the workspace w
   double evaluate(PirlsWork& w, const VectorXd& pars, int nagq) const;
-  double penalized_deviance(const VectorXd& mu, const VectorXd& u) const;
+  double penalized_deviance(const VectorXd& mu, const VectorXd& u, double& dev) const;
   double aic_term(const VectorXd& mu) const;
   double agq_criterion(const PirlsWork& w, const VectorXd& theta) const;
   VectorXd level_deviance(const VectorXd& mu, const VectorXd& u) const;

@@ -59,8 +59,10 @@ std::vector<MatrixXd> GlmerModel::cond_var_blocks(const VectorXd& theta) {
   return pls.cond_var_blocks(theta);
 }
 
-double GlmerModel::penalized_deviance(const VectorXd& mu, const VectorXd& u) const {
-  return deviance_sum(family_, y_, mu, w_) + u.squaredNorm();
+// The deviance (sum of the deviance residuals, returned in dev) + ||u||^2.
+double GlmerModel::penalized_deviance(const VectorXd& mu, const VectorXd& u, double& dev) const {
+  dev = deviance_sum(family_, y_, mu, w_);
+  return dev + u.squaredNorm();
 }
 
 // The family's aic(y, n, mu, wt) of lme4's glmResp::Laplace (binomial and poisson).
@@ -120,6 +122,7 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
   double oldpdev = std::numeric_limits<double>::max();
   VectorXd eta_prev = eta, u_prev = VectorXd::Zero(re.q()), beta_prev = VectorXd::Zero(X.cols());
   VectorXd mu, me, u, beta;
+  double dev = 0;
   link_values(eta, mu, me);
   bool converged = false;
   int it = 0;
@@ -131,7 +134,7 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
     if (ubeta) eta.noalias() += X * beta;
     re.add_z_lambda_u(u, eta);
     link_values(eta, mu, me);
-    double pdev = penalized_deviance(mu, u);
+    double pdev = penalized_deviance(mu, u, dev);
     if (std::abs((oldpdev - pdev) / pdev) < tol_) {
       converged = true;
       break;
@@ -142,7 +145,7 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
         if (ubeta) beta = (beta_prev + beta) / 2.0;
         eta = (eta_prev + eta) / 2.0;
         link_values(eta, mu, me);
-        pdev = penalized_deviance(mu, u);
+        pdev = penalized_deviance(mu, u, dev);
       }
       if (std::isnan(pdev) || pdev - oldpdev > tol_)
         throw std::runtime_error(
@@ -164,7 +167,7 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
   st.ldL2 = re.ldL2();
   st.ldRX2 = re.ldRX2();
   st.sqrL = u.squaredNorm();
-  st.devsum = deviance_sum(family_, y_, mu, w_);
+  st.devsum = dev;  // the deviance at the final mu
   st.aic = aic_term(mu);
   st.iterations = it + 1;
   w.off = off;

@@ -11,6 +11,9 @@ namespace rmodels {
 namespace glmer {
 
 namespace {
+// The Schur complement is accumulated in a dense block up to this many columns.
+constexpr int kDenseSchur = 1024;
+
 // Lower-triangle (row >= col) pairs of the entries' columns, as (col, row) keys.
 using Key = std::pair<int, int>;
 
@@ -85,12 +88,9 @@ void set_schur(RePattern& P) {
       P.c_src.push_back(e);
       P.c_dst.push_back(position(j - q1, Mi[e] - q1));
     }
-  P.l21_ptr.assign(1, 0);
-  for (int j = 0; j < q1; ++j) {
+  for (int j = 0; j < q1 && qr > kDenseSchur; ++j)
     for (int a = Mp[j] + 1; a < Mp[j + 1]; ++a)
       for (int b = Mp[j] + 1; b <= a; ++b) P.l21_pos.push_back(position(Mi[b] - q1, Mi[a] - q1));
-    P.l21_ptr.push_back(static_cast<int>(P.l21_pos.size()));
-  }
   P.q1 = q1;
 }
 }  // namespace
@@ -208,15 +208,19 @@ void ReFactor::factor(const VectorXd& w, const MatrixXd& X) {
     RX_.resize(0, 0);
     return;
   }
-  MatrixXd ZtWX = MatrixXd::Zero(P.q, p);
+  MatrixXd ZtWXt = MatrixXd::Zero(p, P.q);  // (Lambda'Z'WX)', one column per random effect
+  VectorXd xi(p);
   for (int i = 0; i < P.n; ++i) {
     const double* v = v_.data() + static_cast<size_t>(i) * ka;
     const int* c = P.cols.data() + static_cast<size_t>(i) * ka;
+    xi = X.row(i).transpose();
     for (int a = 0; a < ka; ++a) {
       const double f = w[i] * v[a];
-      for (Eigen::Index j = 0; j < p; ++j) ZtWX(c[a], j) += f * X(i, j);
+      double* dst = ZtWXt.col(c[a]).data();
+      for (Eigen::Index j = 0; j < p; ++j) dst[j] += f * xi[j];
     }
   }
+  MatrixXd ZtWX = ZtWXt.transpose();
   for (Eigen::Index j = 0; j < p; ++j) forward(ZtWX.col(j));
   RZX_.swap(ZtWX);
   const MatrixXd Xs = w.cwiseSqrt().asDiagonal() * X;
@@ -260,21 +264,53 @@ void ReFactor::factor_schur() {
   const RePattern& P = *pat_;
   const double* mv = M_.valuePtr();
   const int* Mp = M_.outerIndexPtr();
+  const int* Mi = M_.innerIndexPtr();
   double* sv = S_.valuePtr();
-  std::fill(sv, sv + S_.nonZeros(), 0.0);
-  for (size_t e = 0; e < P.c_src.size(); ++e) sv[P.c_dst[e]] = mv[P.c_src[e]];
+  const int q1 = P.q1, qr = P.q - q1;
+  const bool dense = qr <= kDenseSchur;
+  if (dense) {
+    // S accumulated in a dense block (the same operations in the same order as below)
+    Sd_.setZero(qr, qr);
+    for (int j = q1; j < P.q; ++j)
+      for (int e = Mp[j]; e < Mp[j + 1]; ++e) Sd_(Mi[e] - q1, j - q1) = mv[e];
+  } else {
+    std::fill(sv, sv + S_.nonZeros(), 0.0);
+    for (size_t e = 0; e < P.c_src.size(); ++e) sv[P.c_dst[e]] = mv[P.c_src[e]];
+  }
   double ld1 = 0;
   const int* pos = P.l21_pos.data();
-  for (int j = 0; j < P.q1; ++j) {
+  for (int j = 0; j < q1; ++j) {
     const double l = std::sqrt(mv[Mp[j]]);
     l11_[j] = l;
     ld1 += std::log(l);
     const int b0 = Mp[j] + 1, b1 = Mp[j + 1];
     for (int e = b0; e < b1; ++e) l21_[e] = mv[e] / l;
+    if (dense) {
+      // rows of one contiguous range (e.g. fully crossed factors): contiguous updates
+      const bool run = b1 > b0 && Mi[b1 - 1] - Mi[b0] == b1 - 1 - b0;
+      for (int b = b0; b < b1; ++b) {
+        const double lb = l21_[b];
+        double* col = Sd_.col(Mi[b] - q1).data() - q1;
+        if (run) {
+          double* dst = col + Mi[b];
+          const double* src = l21_.data() + b;
+          for (int k = 0; k < b1 - b; ++k) dst[k] -= lb * src[k];
+        } else {
+          for (int a = b; a < b1; ++a) col[Mi[a]] -= lb * l21_[a];
+        }
+      }
+      continue;
+    }
     for (int a = b0; a < b1; ++a) {
       const double la = l21_[a];
       for (int b = b0; b <= a; ++b) sv[*pos++] -= l21_[b] * la;
     }
+  }
+  if (dense) {
+    const int* Sp = S_.outerIndexPtr();
+    const int* Si = S_.innerIndexPtr();
+    for (int c = 0; c < qr; ++c)
+      for (int k = Sp[c]; k < Sp[c + 1]; ++k) sv[k] = Sd_(Si[k], c);
   }
   llt_.factorize(S_);
   if (llt_.info() != Eigen::Success)

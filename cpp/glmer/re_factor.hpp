@@ -48,8 +48,8 @@ struct RePattern {
   int q1 = 0;
   SpMat schur_pattern;              // (q - q1) x (q - q1) lower
   std::vector<int> c_src, c_dst;    // values of pattern's columns >= q1 -> schur_pattern
-  std::vector<int> l21_ptr;         // q1 + 1: products of column j from l21_ptr[j]
-  std::vector<int> l21_pos;         // their positions in schur_pattern's values
+  std::vector<int> l21_pos;  // products of L21's columns, level by level: positions in S's values
+                             // (only when S is too large to accumulate densely)
 };
 
 // The pattern of the terms (lmer's ReTermInput, in lme4's order) for n observations.
@@ -91,6 +91,7 @@ class ReFactor {
   SpMat M_;
   Eigen::SimplicialLLT<SpMat, Eigen::Lower, Eigen::AMDOrdering<int>> llt_;
   SpMat S_;               // Schur path: the Schur complement, factored by llt_
+  MatrixXd Sd_;           // Schur path with few other columns: S accumulated densely
   VectorXd l11_, l21_;    // Schur path: D^1/2 and L21 (at M_'s value positions)
   MatrixXd RZX_, RX_;
   double ldL2_ = 0, ldRX2_ = 0;
