@@ -6,7 +6,9 @@ Gauss-Hermite criterion), ``check.boundary``, the finite-difference derivatives 
 Both stages run NLopt's BOBYQA in the compiled core (``_core.GlmerModel.optimize``) where lme4
 runs minqa's ``bobyqa`` and then its own ``Nelder_Mead``: the second stage starts from lme4's
 Nelder-Mead steps ``0.2 (0.1, …, min(sd(β), 10))`` and stops at tighter tolerances, so its
-deviance is at most lme4's.
+deviance is at most lme4's. ``deriv12`` runs in the core as well, its evaluations on
+``deriv_threads`` threads (each from lme4's stored linear predictor, so the same numbers for any
+thread count). No Python runs per criterion evaluation.
 """
 
 from __future__ import annotations
