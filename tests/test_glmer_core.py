@@ -64,3 +64,24 @@ def test_fit_invariants():
     assert fit.AIC() == pytest.approx(-2 * fit.logLik() + 2 * 3)
     assert fit5.nAGQ == 5 and "nAGQ = 5" in str(fit5)
     np.testing.assert_allclose(fit5.beta, fit.beta, atol=0.05)
+
+
+def test_compiled_deriv12_is_lme4s_and_thread_independent():
+    """The derivatives computed in the core (evaluations in their own workspaces, on threads)
+    are lme4's deriv12 of the criterion, bit for bit, for any thread count."""
+    from rmodels.models.lmer.optimize import deriv12
+
+    d = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = glmer("y ~ x + (1 | g) + (1 | h)", d, family="poisson")
+    par = np.concatenate([fit.theta, fit.beta])
+    fx = fit.model.deviance(par, 1)
+    one = fit.model.deriv12(par, fx, 1, 1e-4, 1)
+    two = fit.model.deriv12(par, fx, 1, 1e-4, 2)
+    # the model's own state is left at the optimum
+    assert fit.model.state()["objective"] == fx
+    ref = deriv12(lambda x: fit.model.deviance(x, 1), par.copy(), fx)
+    for key in ("gradient", "Hessian"):
+        np.testing.assert_array_equal(one[key], two[key])
+        np.testing.assert_array_equal(one[key], ref[key])

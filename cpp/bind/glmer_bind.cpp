@@ -1,5 +1,5 @@
-// Bindings for the glmer module: the GLMM object (PIRLS on the lmer PLS model, the nAGQ = 0,
-// Laplace and AGQ criteria, the BOBYQA stages); converts arrays and releases the GIL.
+// Bindings for the glmer module: the GLMM object (PIRLS, the nAGQ = 0, Laplace and AGQ
+// criteria, the BOBYQA stages, deriv12); converts arrays and releases the GIL.
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
@@ -158,13 +158,30 @@ void register_glmer_results(py::class_<GlmerHandle>& cls) {
           },
           py::arg("x0"), py::arg("lower"), py::arg("step"), py::arg("nagq"), py::arg("xtol_abs"),
           py::arg("ftol_abs"), py::arg("xtol_rel"), py::arg("maxeval"),
-          "BOBYQA over theta (nagq < 0: the nAGQ = 0 criterion) or (theta, beta).");
+          "BOBYQA over theta (nagq < 0: the nAGQ = 0 criterion) or (theta, beta).")
+      .def(
+          "deriv12",
+          [](const GlmerHandle& h, const VectorXd& x, double fx, int nagq, double delta,
+             int threads) {
+            glmer::Derivs r;
+            {
+              py::gil_scoped_release nogil;
+              r = h.model->deriv12(x, fx, nagq == 0 ? -1 : nagq, delta, threads);
+            }
+            py::dict d;
+            d["gradient"] = r.gradient;
+            d["Hessian"] = r.hessian;
+            return d;
+          },
+          py::arg("x"), py::arg("fx"), py::arg("nagq"), py::arg("delta") = 1e-4,
+          py::arg("threads") = 1,
+          "lme4's deriv12 (central differences) of the criterion at x, f(x) = fx.");
 }
 }  // namespace
 
 void register_glmer(py::module_& m) {
   py::class_<GlmerHandle> cls(m, "GlmerModel", R"doc(
-A generalized linear mixed model (lme4's glmer): PIRLS on the lmer PLS model.
+A generalized linear mixed model (lme4's glmer): PIRLS on a sparse factor analysed once.
 
 GlmerModel(X, Y, weights, offset, family, codes, nlevels, zlhs, method='auto'): Y (n, 1) or the
 (n, 2) binomial matrix; family a GlmFamily (binomial or poisson); the terms as for PlsModel.

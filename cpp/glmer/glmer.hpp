@@ -13,13 +13,21 @@
 //   AGQ:       one scalar term; per level, Gauss-Hermite quadrature around the mode with the
 //              scale 1 / L_jj: sum_j devc0_j + ldL2 - 2 sum_j log(mult_j) (lme4's glmerAGQ)
 // The families and their aic are those of cpp/glm (binomial and poisson).
+//
+// Each PIRLS step refactors the sparse factor of re_factor.hpp, whose pattern is analysed once
+// per model; every evaluation starts PIRLS from lme4's stored linear predictor lp0, so the
+// criterion is a function of the parameters alone (evaluations may run on any thread, in any
+// order, with the same results). lmer's blocked PLS model (cpp/lmer) gives the conditional
+// variances and R_X after the fit.
 #pragma once
 
 #include <Eigen/Dense>
+#include <memory>
 #include <vector>
 
 #include "families.hpp"
 #include "lmer.hpp"
+#include "re_factor.hpp"
 
 namespace rmodels {
 namespace glmer {
@@ -33,6 +41,22 @@ struct PirlsState {
   MatrixXd RX;                   // lower factor of the fixed-effects block (nAGQ = 0 model)
   double ldL2 = 0, ldRX2 = 0, sqrL = 0, devsum = 0, aic = 0, objective = 0;
   int iterations = 0;
+};
+
+// One PIRLS workspace: the factor, the state it reached and the working weights and response
+// of its last factorisation (what lme4's L and RX hold after an evaluation).
+struct PirlsWork {
+  explicit PirlsWork(std::shared_ptr<const RePattern> pattern) : re(std::move(pattern)) {}
+  ReFactor re;
+  PirlsState st;
+  VectorXd wk, z, off;
+  bool ubeta = false;  // the last PIRLS estimated beta
+};
+
+// lme4's deriv12: central finite-difference gradient and Hessian.
+struct Derivs {
+  VectorXd gradient;
+  MatrixXd hessian;
 };
 
 struct GlmerOptim {
@@ -58,7 +82,7 @@ class GlmerModel {
 
   int n() const { return static_cast<int>(y_.size()); }
   int p() const { return static_cast<int>(X_.cols()); }
-  int ntheta() const { return pls_ub_.ntheta(); }
+  int ntheta() const { return ntheta_; }
 
   // lme4's stored linear predictor lp0 (without the offset) each evaluation starts from.
   void set_lp0(const VectorXd& lp0) { lp0_ = lp0; }
@@ -69,11 +93,9 @@ class GlmerModel {
   double deviance_agq0(const VectorXd& theta);
   // The Laplace (nagq = 1) or adaptive Gauss-Hermite criterion at pars = (theta, beta).
   double deviance(const VectorXd& pars, int nagq);
-  const PirlsState& state() const { return state_; }
+  const PirlsState& state() const { return work_->st; }
   // Conditional covariance blocks of b (lme4's condVar) at the weights of the last PIRLS.
-  std::vector<MatrixXd> cond_var_blocks(const VectorXd& theta) {
-    return (last_ubeta_ ? pls_ub_ : pls_u_).cond_var_blocks(theta);
-  }
+  std::vector<MatrixXd> cond_var_blocks(const VectorXd& theta);
   // R_X (lower, L L' = R_X'R_X) of the model with X at the working weights of the last PIRLS
   // state: lme4's RX after its final evaluation (vcov's fallback, the unscaled vcov).
   MatrixXd fixed_rx(const VectorXd& theta);
@@ -83,27 +105,39 @@ class GlmerModel {
   GlmerOptim optimize(const VectorXd& x0, const VectorXd& lower, const VectorXd& step, int nagq,
                       double xtol_abs, double ftol_abs, double xtol_rel, int maxeval);
   void set_tolerance(double tol_pwrss) { tol_ = tol_pwrss; }
+  // lme4's deriv12 of the criterion (nagq as for optimize) at x with f(x) = fx, step delta,
+  // its evaluations on up to `threads` threads (the same numbers for any count); the model's
+  // own state is left as it was. Throws the first failing evaluation's error.
+  Derivs deriv12(const VectorXd& x, double fx, int nagq, double delta, int threads) const;
 
  private:
-  void working_values(const VectorXd& eta, VectorXd& wk, VectorXd& z, VectorXd& mu) const;
-  void pirls(lmer::PlsModel& pls, const VectorXd& theta, bool ubeta, const VectorXd& off,
-             VectorXd eta);
-  double penalized_deviance(const VectorXd& mu, const VectorXd& u) const;
+  void link_values(const VectorXd& eta, VectorXd& mu, VectorXd& me) const;
+  void working_values(const VectorXd& eta, const VectorXd& mu, const VectorXd& me, VectorXd& wk,
+                      VectorXd& z) const;
+  void pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const VectorXd& off,
+             VectorXd eta) const;
+  // the criterion (nagq < 0: nAGQ = 0 with beta in PIRLS) in the workspace w
+  double evaluate(PirlsWork& w, const VectorXd& pars, int nagq) const;
+  double penalized_deviance(const VectorXd& mu, const VectorXd& u, double& dev) const;
   double aic_term(const VectorXd& mu) const;
-  double agq_criterion(const VectorXd& theta);
+  double agq_criterion(const PirlsWork& w, const VectorXd& theta) const;
   VectorXd level_deviance(const VectorXd& mu, const VectorXd& u) const;
+  lmer::PlsModel& pls_model(bool ubeta);
 
   MatrixXd X_;
   VectorXd y_, w_, n_, off_, lp0_;
   Family family_;
   std::vector<int> codes1_;  // levels of term 1 (for AGQ)
   VectorXd z1_;              // term 1's single column (for AGQ)
-  lmer::PlsModel pls_ub_;    // [X y] with X: u and beta (nAGQ = 0)
-  lmer::PlsModel pls_u_;     // no X: u only, beta in the offset
-  PirlsState state_;
+  MatrixXd X0_;              // n x 0: no fixed effects in PIRLS (beta in the offset)
+  std::vector<lmer::ReTermInput> terms_;
+  int method_ = 0, ntheta_ = 0;
+  std::shared_ptr<const RePattern> pattern_;
+  std::unique_ptr<PirlsWork> work_;
+  // lmer's PLS models, made when first needed: with X (u and beta) and without
+  std::unique_ptr<lmer::PlsModel> pls_ub_, pls_u_;
   GhRule rule_;
   double tol_ = 1e-7;
-  bool last_ubeta_ = false;  // the last PIRLS estimated beta (pls_ub_)
 };
 
 }  // namespace glmer

@@ -14,8 +14,6 @@ namespace glmer {
 namespace {
 constexpr int kMaxit = 100;          // lme4 1.1-31 passes maxit = 100L to pwrssUpdate
 constexpr int kMaxStepHalving = 10;  // and maxstephalfit
-
-std::vector<lmer::ReTermInput> copy_terms(const std::vector<lmer::ReTermInput>& t) { return t; }
 }  // namespace
 
 GlmerModel::GlmerModel(const Eigen::Ref<const MatrixXd>& X, const VectorXd& y,
@@ -29,16 +27,42 @@ GlmerModel::GlmerModel(const Eigen::Ref<const MatrixXd>& X, const VectorXd& y,
       off_(offset.size() > 0 ? offset : VectorXd::Zero(y.size())),
       lp0_(eta0),
       family_(family),
-      pls_ub_(X, y, weights, VectorXd(), copy_terms(terms), method),
-      pls_u_(MatrixXd(y.size(), 0), y, weights, VectorXd(), copy_terms(terms), method) {
-  if (!terms.empty() && terms.size() == 1 && terms[0].zlhs.cols() == 1) {
-    codes1_.assign(terms[0].codes.data(), terms[0].codes.data() + terms[0].codes.size());
-    z1_ = terms[0].zlhs.col(0);
+      X0_(y.size(), 0),
+      terms_(std::move(terms)),
+      method_(method) {
+  if (terms_.empty()) throw std::invalid_argument("No random effects terms specified in formula");
+  if (y_.size() != X_.rows()) throw std::invalid_argument("lmer: y and X differ in length");
+  if (w_.size() != y_.size()) throw std::invalid_argument("lmer: weights of wrong length");
+  for (Eigen::Index i = 0; i < w_.size(); ++i)
+    if (!(w_[i] > 0)) throw std::invalid_argument("lmer: weights must be positive");
+  for (const auto& t : terms_) ntheta_ += static_cast<int>(t.zlhs.cols() * (t.zlhs.cols() + 1) / 2);
+  if (terms_.size() == 1 && terms_[0].zlhs.cols() == 1) {
+    codes1_.assign(terms_[0].codes.data(), terms_[0].codes.data() + terms_[0].codes.size());
+    z1_ = terms_[0].zlhs.col(0);
   }
+  pattern_ = make_re_pattern(terms_, static_cast<int>(y.size()));
+  work_ = std::make_unique<PirlsWork>(pattern_);
 }
 
-double GlmerModel::penalized_deviance(const VectorXd& mu, const VectorXd& u) const {
-  return deviance_sum(family_, y_, mu, w_) + u.squaredNorm();
+// lmer's PLS model with X (ubeta) or without, at the prior weights (reweighted before use).
+lmer::PlsModel& GlmerModel::pls_model(bool ubeta) {
+  std::unique_ptr<lmer::PlsModel>& m = ubeta ? pls_ub_ : pls_u_;
+  if (!m)
+    m = std::make_unique<lmer::PlsModel>(ubeta ? X_ : X0_, y_, w_, VectorXd(), terms_, method_);
+  return *m;
+}
+
+std::vector<MatrixXd> GlmerModel::cond_var_blocks(const VectorXd& theta) {
+  if (work_->wk.size() == 0) throw std::invalid_argument("glmer: no PIRLS result yet");
+  lmer::PlsModel& pls = pls_model(work_->ubeta);
+  pls.reweight(work_->wk, work_->z, work_->off);
+  return pls.cond_var_blocks(theta);
+}
+
+// The deviance (sum of the deviance residuals, returned in dev) + ||u||^2.
+double GlmerModel::penalized_deviance(const VectorXd& mu, const VectorXd& u, double& dev) const {
+  dev = deviance_sum(family_, y_, mu, w_);
+  return dev + u.squaredNorm();
 }
 
 // The family's aic(y, n, mu, wt) of lme4's glmResp::Laplace (binomial and poisson).
@@ -48,54 +72,80 @@ double GlmerModel::aic_term(const VectorXd& mu) const {
   throw std::invalid_argument("glmer: only the binomial and poisson families are supported");
 }
 
-// Working weights w mu.eta^2 / V(mu), working response eta + (y - mu) / mu.eta and mu at eta.
-void GlmerModel::working_values(const VectorXd& eta, VectorXd& wk, VectorXd& z,
-                                VectorXd& mu) const {
-  mu = family_apply(family_, FamilyFunction::LinkInv, eta);
-  const VectorXd me = family_apply(family_, FamilyFunction::MuEta, eta);
-  const VectorXd var = family_apply(family_, FamilyFunction::Variance, mu);
-  wk = w_.cwiseProduct(me).cwiseProduct(me).cwiseQuotient(var);
-  z = eta + (y_ - mu).cwiseQuotient(me);
+// mu and mu.eta at eta (the family's linkinv and mu.eta, sharing exp(eta) where they can).
+void GlmerModel::link_values(const VectorXd& eta, VectorXd& mu, VectorXd& me) const {
+  const Eigen::Index nobs = eta.size();
+  mu.resize(nobs);
+  me.resize(nobs);
+  for (Eigen::Index i = 0; i < nobs; ++i) link_pair(family_, eta[i], mu[i], me[i]);
+}
+
+// Working weights w mu.eta^2 / V(mu) and working response eta + (y - mu) / mu.eta (the same
+// operations as the family's vector functions).
+void GlmerModel::working_values(const VectorXd& eta, const VectorXd& mu, const VectorXd& me,
+                                VectorXd& wk, VectorXd& z) const {
+  const Eigen::Index nobs = eta.size();
+  wk.resize(nobs);
+  z.resize(nobs);
+  for (Eigen::Index i = 0; i < nobs; ++i) {
+    wk[i] = w_[i] * me[i] * me[i] / variance1(family_, mu[i]);
+    z[i] = eta[i] + (y_[i] - mu[i]) / me[i];
+  }
 }
 
 MatrixXd GlmerModel::fixed_rx(const VectorXd& theta) {
   const Eigen::Index nobs = y_.size();
-  VectorXd wk(nobs), z(nobs), mu(nobs);
-  working_values(state_.eta, wk, z, mu);
-  pls_ub_.reweight(wk, z, off_);
-  return pls_ub_.solve(theta).RX;
+  VectorXd wk(nobs), z(nobs), mu(nobs), me(nobs);
+  link_values(work_->st.eta, mu, me);
+  working_values(work_->st.eta, mu, me, wk, z);
+  lmer::PlsModel& pls = pls_model(true);
+  pls.reweight(wk, z, off_);
+  return pls.solve(theta).RX;
 }
+
+namespace {
+VectorXd link_inverse(const Family& f, const VectorXd& eta) {
+  VectorXd mu(eta.size());
+  for (Eigen::Index i = 0; i < eta.size(); ++i) mu[i] = linkinv1(f, eta[i]);
+  return mu;
+}
+}  // namespace
 
 // lme4's pwrssUpdate: from eta, reweight, solve, step-halve when the penalized deviance rises;
 // converged when its relative change is below tol. off: the offset (with X beta when ubeta is
-// false). Leaves the result in state_.
-void GlmerModel::pirls(lmer::PlsModel& pls, const VectorXd& theta, bool ubeta, const VectorXd& off,
-                       VectorXd eta) {
-  const Eigen::Index nobs = y_.size();
+// false). Leaves the result in w.st.
+void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const VectorXd& off,
+                       VectorXd eta) const {
+  const MatrixXd& X = ubeta ? X_ : X0_;
+  ReFactor& re = w.re;
+  re.set_theta(theta);
   double oldpdev = std::numeric_limits<double>::max();
-  VectorXd eta_prev = eta, u_prev = VectorXd::Zero(pls.q()), beta_prev;
-  VectorXd mu(nobs), wk(nobs), z(nobs);
+  VectorXd eta_prev = eta, u_prev = VectorXd::Zero(re.q()), beta_prev = VectorXd::Zero(X.cols());
+  VectorXd mu, me, u, beta;
+  double dev = 0;
+  link_values(eta, mu, me);
   bool converged = false;
-  lmer::Solution s;
   int it = 0;
   for (; it < kMaxit; ++it) {
-    working_values(eta, wk, z, mu);
-    pls.reweight(wk, z, off);
-    s = pls.solve(theta);
-    eta = s.fitted;
-    mu = family_apply(family_, FamilyFunction::LinkInv, eta);
-    double pdev = penalized_deviance(mu, s.u);
+    working_values(eta, mu, me, w.wk, w.z);
+    re.factor(w.wk, X);
+    re.solve(w.wk, w.z - off, X, u, beta);
+    eta = off;
+    if (ubeta) eta.noalias() += X * beta;
+    re.add_z_lambda_u(u, eta);
+    link_values(eta, mu, me);
+    double pdev = penalized_deviance(mu, u, dev);
     if (std::abs((oldpdev - pdev) / pdev) < tol_) {
       converged = true;
       break;
     }
     if (std::isnan(pdev) || pdev > oldpdev) {
       for (int k = 0; k < kMaxStepHalving && (std::isnan(pdev) || pdev > oldpdev); ++k) {
-        s.u = (u_prev + s.u) / 2.0;
-        if (ubeta) s.beta = (beta_prev + s.beta) / 2.0;
+        u = (u_prev + u) / 2.0;
+        if (ubeta) beta = (beta_prev + beta) / 2.0;
         eta = (eta_prev + eta) / 2.0;
-        mu = family_apply(family_, FamilyFunction::LinkInv, eta);
-        pdev = penalized_deviance(mu, s.u);
+        link_values(eta, mu, me);
+        pdev = penalized_deviance(mu, u, dev);
       }
       if (std::isnan(pdev) || pdev - oldpdev > tol_)
         throw std::runtime_error(
@@ -103,49 +153,56 @@ void GlmerModel::pirls(lmer::PlsModel& pls, const VectorXd& theta, bool ubeta, c
     }
     oldpdev = pdev;
     eta_prev = eta;
-    u_prev = s.u;
-    beta_prev = s.beta;
+    u_prev = u;
+    beta_prev = beta;
   }
   if (!converged) throw std::runtime_error("pwrssUpdate did not converge in (maxit) iterations");
-  state_.u = s.u;
-  state_.beta = s.beta;
-  state_.b = s.b;
-  state_.RX = s.RX;
-  state_.eta = eta;
-  state_.mu = mu;
-  state_.ldL2 = s.crit.ldL2;
-  state_.ldRX2 = s.crit.ldRX2;
-  state_.sqrL = s.u.squaredNorm();
-  state_.devsum = deviance_sum(family_, y_, mu, w_);
-  state_.aic = aic_term(mu);
-  state_.iterations = it + 1;
-  last_ubeta_ = ubeta;
+  PirlsState& st = w.st;
+  st.u = u;
+  st.beta = beta;
+  st.b = re.lambda_u(u);
+  st.RX = re.RX();
+  st.eta = eta;
+  st.mu = mu;
+  st.ldL2 = re.ldL2();
+  st.ldRX2 = re.ldRX2();
+  st.sqrL = u.squaredNorm();
+  st.devsum = dev;  // the deviance at the final mu
+  st.aic = aic_term(mu);
+  st.iterations = it + 1;
+  w.off = off;
+  w.ubeta = ubeta;
 }
 
 const PirlsState& GlmerModel::pirls_ubeta(const VectorXd& theta, const VectorXd& eta_start) {
-  pirls(pls_ub_, theta, true, off_, eta_start);
-  state_.objective = state_.ldL2 + state_.sqrL + state_.aic;
-  return state_;
+  pirls(*work_, theta, true, off_, eta_start);
+  PirlsState& st = work_->st;
+  st.objective = st.ldL2 + st.sqrL + st.aic;
+  return st;
 }
 
-double GlmerModel::deviance_agq0(const VectorXd& theta) {
-  return pirls_ubeta(theta, off_ + lp0_).objective;
-}
+double GlmerModel::deviance_agq0(const VectorXd& theta) { return evaluate(*work_, theta, -1); }
 
 double GlmerModel::deviance(const VectorXd& pars, int nagq) {
+  return evaluate(*work_, pars, nagq < 0 ? 1 : nagq);
+}
+
+double GlmerModel::evaluate(PirlsWork& w, const VectorXd& pars, int nagq) const {
+  PirlsState& st = w.st;
+  if (nagq < 0) {
+    pirls(w, pars, true, off_, off_ + lp0_);
+    st.objective = st.ldL2 + st.sqrL + st.aic;
+    return st.objective;
+  }
   const int nth = ntheta();
   if (pars.size() != nth + p()) throw std::invalid_argument("glmer: parameters of wrong length");
   const VectorXd theta = pars.head(nth);
   const VectorXd beta = pars.tail(p());
   const VectorXd off = off_ + X_ * beta;
-  pirls(pls_u_, theta, false, off, off_ + lp0_);
-  state_.beta = beta;
-  if (nagq <= 1) {
-    state_.objective = state_.ldL2 + state_.sqrL + state_.aic;
-    return state_.objective;
-  }
-  state_.objective = agq_criterion(theta);
-  return state_.objective;
+  pirls(w, theta, false, off, off_ + lp0_);
+  st.beta = beta;
+  st.objective = nagq <= 1 ? st.ldL2 + st.sqrL + st.aic : agq_criterion(w, theta);
+  return st.objective;
 }
 
 // Per level of the single term: u_j^2 + the deviance residuals of its rows (lme4's devcCol).
@@ -156,13 +213,14 @@ VectorXd GlmerModel::level_deviance(const VectorXd& mu, const VectorXd& u) const
   return d;
 }
 
-// lme4's glmerAGQ at the PIRLS mode in state_.
-double GlmerModel::agq_criterion(const VectorXd& theta) {
+// lme4's glmerAGQ at the PIRLS mode in w.st.
+double GlmerModel::agq_criterion(const PirlsWork& w, const VectorXd& theta) const {
   if (codes1_.empty())
     throw std::invalid_argument("AGQ only defined for a single scalar random-effects term");
   const double sqrt2pi = std::sqrt(2.0 * M_PI);
-  const VectorXd devc0 = level_deviance(state_.mu, state_.u);
-  const VectorXd sd = pls_u_.scalar_factor_diagonal().cwiseInverse();
+  const PirlsState& st = w.st;
+  const VectorXd devc0 = level_deviance(st.mu, st.u);
+  const VectorXd sd = w.re.scalar_diagonal().cwiseInverse();
   const Eigen::Index q = sd.size();
   VectorXd mult = VectorXd::Zero(q);
   VectorXd eta(y_.size());
@@ -172,14 +230,14 @@ double GlmerModel::agq_criterion(const VectorXd& theta) {
       mult.array() += rule_.w[k];
       continue;
     }
-    const VectorXd u = state_.u + zk * sd;
+    const VectorXd u = st.u + zk * sd;
     for (Eigen::Index i = 0; i < eta.size(); ++i)
-      eta[i] = state_.eta[i] + z1_[i] * theta[0] * zk * sd[codes1_[i]];
-    const VectorXd mu = family_apply(family_, FamilyFunction::LinkInv, eta);
+      eta[i] = st.eta[i] + z1_[i] * theta[0] * zk * sd[codes1_[i]];
+    const VectorXd mu = link_inverse(family_, eta);
     const VectorXd dc = level_deviance(mu, u);
     mult.array() += ((-0.5 * (dc - devc0)).array() - rule_.ldnorm[k]).exp() * rule_.w[k] / sqrt2pi;
   }
-  return devc0.sum() + state_.ldL2 - 2.0 * mult.array().log().sum();
+  return devc0.sum() + st.ldL2 - 2.0 * mult.array().log().sum();
 }
 
 }  // namespace glmer

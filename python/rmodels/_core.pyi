@@ -314,7 +314,7 @@ class PlsModel:
         ...
 class GlmerModel:
     """
-    A generalized linear mixed model (lme4's glmer): PIRLS on the lmer PLS model.
+    A generalized linear mixed model (lme4's glmer): PIRLS on a sparse factor analysed once.
     
     GlmerModel(X, Y, weights, offset, family, codes, nlevels, zlhs, method='auto'): Y (n, 1) or the
     (n, 2) binomial matrix; family a GlmFamily (binomial or poisson); the terms as for PlsModel.
@@ -324,6 +324,10 @@ class GlmerModel:
     def cond_var_blocks(self, theta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> list[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]]:
         """
         lme4's condVar blocks at the weights of the last PIRLS.
+        """
+    def deriv12(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], fx: typing.SupportsFloat | typing.SupportsIndex, nagq: typing.SupportsInt | typing.SupportsIndex, delta: typing.SupportsFloat | typing.SupportsIndex = 0.0001, threads: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
+        """
+        lme4's deriv12 (central differences) of the criterion at x, f(x) = fx.
         """
     def deviance(self, pars: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], nagq: typing.SupportsInt | typing.SupportsIndex = 1) -> float:
         """

@@ -6,7 +6,9 @@ Gauss-Hermite criterion), ``check.boundary``, the finite-difference derivatives 
 Both stages run NLopt's BOBYQA in the compiled core (``_core.GlmerModel.optimize``) where lme4
 runs minqa's ``bobyqa`` and then its own ``Nelder_Mead``: the second stage starts from lme4's
 Nelder-Mead steps ``0.2 (0.1, …, min(sd(β), 10))`` and stops at tighter tolerances, so its
-deviance is at most lme4's.
+deviance is at most lme4's. ``deriv12`` runs in the core as well, its evaluations on
+``deriv_threads`` threads (each from lme4's stored linear predictor, so the same numbers for any
+thread count). No Python runs per criterion evaluation.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ConvergenceWarning, FitError, SingularFitWarning
-from ..lmer.optimize import SINGULAR_MESSAGE, check_conv_derivs, deriv12
+from ..lmer.optimize import SINGULAR_MESSAGE, check_conv_derivs
 from ..lmer.terms import ReStructure
 
 
@@ -41,8 +43,11 @@ class GlmerControl:
     stage2_ftol_abs: float = 1e-11
     xtol_abs: float = 1e-10
     maxeval: int = 100000
-    # rmodels only: factorisation of the random-effects block ("auto", "blocked", "sparse")
+    # rmodels only: factorisation of the random-effects block ("auto", "blocked", "sparse") of
+    # the conditional variances and R_X after the fit (PIRLS itself uses a sparse factor)
     pls_method: str = "auto"
+    # rmodels only: threads of the finite-difference derivatives (the same numbers for any count)
+    deriv_threads: int = 2
 
 
 def glmerControl(**kwargs: Any) -> GlmerControl:  # noqa: N802 - R's name
@@ -143,17 +148,26 @@ def stage2(model: Any, re: ReStructure, nagq: int, ctrl: GlmerControl,
     return GlmerOptInfo(par, fval, int(r["feval"]), int(r["status"]), first.feval)
 
 
+def derivatives(model: Any, par: np.ndarray, fval: float, nagq: int,
+                ctrl: GlmerControl) -> dict:
+    """lme4's ``deriv12`` of the criterion at ``par`` (central differences, step 1e-4), computed
+    in the compiled core on ``ctrl.deriv_threads`` threads; PIRLS failures raise
+    :class:`FitError` with lme4's message."""
+    try:
+        return model.deriv12(np.asarray(par, dtype=float), float(fval), nagq, 1e-4,
+                             max(1, int(ctrl.deriv_threads)))
+    except RuntimeError as e:
+        raise FitError(str(e)) from None
+
+
 def check_glmer_conv(model: Any, opt: GlmerOptInfo, lower: np.ndarray, nagq: int,
                      ctrl: GlmerControl) -> None:
     """optwrap's derivatives (``deriv12`` at the optimum, lme4's default ``calc.derivs``) and
     ``checkConv``: the singular-fit message, else the gradient and Hessian checks. Leaves the
     model evaluated at the optimum (optwrap's last ``fn(opt$par)``)."""
-    def fn(x: np.ndarray) -> float:
-        return criterion(model, x, nagq)
-
     if ctrl.calc_derivs:
-        opt.derivs = deriv12(fn, opt.par.copy(), opt.fval)
-    opt.fval = fn(opt.par)
+        opt.derivs = derivatives(model, opt.par.copy(), opt.fval, nagq, ctrl)
+    opt.fval = criterion(model, opt.par, nagq)
     bounded = lower == 0
     if np.any(opt.par[: len(lower)][bounded[: len(lower)]] < ctrl.check_conv_singular_tol):
         opt.messages.append(SINGULAR_MESSAGE)
