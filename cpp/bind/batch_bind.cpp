@@ -121,6 +121,31 @@ void put_coef_columns(py::dict& d, const CoefColumns& c, const StackedGroups& sg
   d["message"] = c.message;
 }
 
+py::dict glm_columns_dict(const GlmBatchColumns& c, const StackedGroups& sg, bool keep_rows) {
+  py::dict d;
+  put_coef_columns(d, c, sg);
+  d["deviance"] = to_array(c.deviance);
+  d["null_deviance"] = to_array(c.null_deviance);
+  d["dispersion"] = to_array(c.dispersion);
+  d["aic_family"] = to_array(c.aic_family);
+  d["sum_log_w"] = to_array(c.sum_log_w);
+  d["n_ok"] = to_array(c.n_ok);
+  d["n_loglik"] = to_array(c.n_loglik);
+  d["n_rows"] = to_array(c.n_rows);
+  d["iter"] = to_array(c.iter);
+  d["converged"] = to_array(c.converged);
+  d["boundary"] = to_array(c.boundary);
+  d["warnings"] = c.warnings;
+  d["warning_kinds"] = c.warning_kinds;
+  if (keep_rows) {
+    d["y"] = to_array(c.y);
+    d["mu"] = to_array(c.mu);
+    d["prior_weights"] = to_array(c.prior_weights);
+    d["n_trials"] = to_array(c.n_trials);
+  }
+  return d;
+}
+
 }  // namespace
 
 namespace {
@@ -181,28 +206,7 @@ void def_glm_batch_columns(py::module_& m) {
           c = glm_batch_columns(sg, f, fixed_dispersion, control, intercept, intercept_col,
                                 keep_rows, threads);
         }
-        py::dict d;
-        put_coef_columns(d, c, sg);
-        d["deviance"] = to_array(c.deviance);
-        d["null_deviance"] = to_array(c.null_deviance);
-        d["dispersion"] = to_array(c.dispersion);
-        d["aic_family"] = to_array(c.aic_family);
-        d["sum_log_w"] = to_array(c.sum_log_w);
-        d["n_ok"] = to_array(c.n_ok);
-        d["n_loglik"] = to_array(c.n_loglik);
-        d["n_rows"] = to_array(c.n_rows);
-        d["iter"] = to_array(c.iter);
-        d["converged"] = to_array(c.converged);
-        d["boundary"] = to_array(c.boundary);
-        d["warnings"] = c.warnings;
-        d["warning_kinds"] = c.warning_kinds;
-        if (keep_rows) {
-          d["y"] = to_array(c.y);
-          d["mu"] = to_array(c.mu);
-          d["prior_weights"] = to_array(c.prior_weights);
-          d["n_trials"] = to_array(c.n_trials);
-        }
-        return d;
+        return glm_columns_dict(c, sg, keep_rows);
       },
       py::arg("X"), py::arg("Y"), py::arg("weights"), py::arg("offset"), py::arg("rows"),
       py::arg("row_ptr"), py::arg("cols"), py::arg("col_ptr"), py::arg("family"),

@@ -576,8 +576,9 @@ double null_deviance(const Family& f, const VectorXd& y, const VectorXd& w, cons
   if (!intercept) return deviance_sum(f, y, linkinv(f, offset), w);
   if (shape.equal_binary()) {  // wtdmu = n1 w / (n w); two unit deviances: n1 d1 + n0 d0
     const long double n1 = static_cast<long double>(shape.ones);
-    const long double n0 = static_cast<long double>(y.size()) - n1;
-    const double wtdmu = static_cast<double>(n1 * w[0] / (static_cast<long double>(y.size()) * w[0]));
+    const long double n = static_cast<long double>(y.size());
+    const long double n0 = n - n1;
+    const double wtdmu = static_cast<double>(n1 * w[0] / (n * w[0]));
     return static_cast<double>(n1 * dev_resid1(f, 1.0, wtdmu, w[0]) +
                                n0 * dev_resid1(f, 0.0, wtdmu, w[0]));
   }
