@@ -21,8 +21,8 @@ Two problems, each timed in one run (medians; R timed inside R, data read before
 
 Before timing, every group's estimates and standard errors are checked against R's (1e-8
 relative). Usage: ``python benchmarks/bench_batch.py [--repeats 5] [--r-repeats 3]
-[--sm-groups 500] [--no-record]`` (from the repository root, with rmodels built). Writes the
-section "by-group fits" of ``benchmarks/RESULTS.md``.
+[--sm-groups 500] [--no-record] [--only lm|glm]`` (from the repository root, with rmodels
+built). Writes the section "by-group fits" of ``benchmarks/RESULTS.md`` (not with ``--only``).
 """
 
 from __future__ import annotations
@@ -203,19 +203,23 @@ def main() -> None:
     parser.add_argument("--r-repeats", type=int, default=3)
     parser.add_argument("--sm-groups", type=int, default=500)
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--only", choices=["lm", "glm"],
+                        help="run one of the two problems (nothing is recorded)")
     args = parser.parse_args()
 
     ensure_rmodels()
     warnings.simplefilter("ignore", FutureWarning)
     info = machine_info()
     with tempfile.TemporaryDirectory() as tmp:
-        t_lm, s_lm = bench_lm(args, tmp)
-        print(t_lm)
-        print(s_lm)
-        t_glm, s_glm = bench_glm(args, tmp)
-        print(t_glm)
-        print(s_glm)
-    if args.no_record:
+        if args.only != "glm":
+            t_lm, s_lm = bench_lm(args, tmp)
+            print(t_lm)
+            print(s_lm)
+        if args.only != "lm":
+            t_glm, s_glm = bench_glm(args, tmp)
+            print(t_glm)
+            print(s_glm)
+    if args.no_record or args.only:
         return
     text = (
         f"Medians of {args.repeats} runs for Python, {args.r_repeats} for R's lapply (one for "

@@ -22,6 +22,26 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // ---------------------------------------------------------------------------------------------
 // The stacked problems
 
+namespace {
+// The values of a column source at the source rows r[0 .. n).
+void source_column(const ColumnSource& s, const std::int64_t* r, Eigen::Index n, double* dst) {
+  switch (s.kind) {
+    case ColumnSource::Kind::Ones:
+      std::fill(dst, dst + n, 1.0);
+      return;
+    case ColumnSource::Kind::Numeric:
+      for (Eigen::Index i = 0; i < n; ++i) dst[i] = s.values[r[i]];
+      return;
+    case ColumnSource::Kind::Coding:
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const std::int32_t code = s.codes[r[i]];
+        dst[i] = code < 0 ? kNaN : s.coding[code];
+      }
+      return;
+  }
+}
+}  // namespace
+
 Eigen::MatrixXd StackedGroups::model_matrix(Eigen::Index g) const {
   Eigen::MatrixXd out;
   model_matrix_into(g, out);
@@ -34,8 +54,12 @@ void StackedGroups::model_matrix_into(Eigen::Index g, Eigen::MatrixXd& out) cons
   const Eigen::Index n = n_rows(g), p = n_cols(g);
   out.resize(n, p);
   for (Eigen::Index j = 0; j < p; ++j) {
-    const double* src = X + c[j] * ld_x;
     double* dst = out.col(j).data();
+    if (!sources.empty()) {
+      source_column(sources[static_cast<std::size_t>(c[j])], r, n, dst);
+      continue;
+    }
+    const double* src = X + c[j] * ld_x;
     for (Eigen::Index i = 0; i < n; ++i) dst[i] = src[r[i]];
   }
 }
@@ -351,8 +375,8 @@ GlmResult glm_fit_one(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s
   const std::int64_t* r = sg.rows + sg.row_ptr[g];
   const std::int64_t* c = sg.cols + sg.col_ptr[g];
   const Eigen::Index p = sg.n_cols(g);
-  bool block = n > 0 && p > 0;
-  for (Eigen::Index i = 1; block && i < n; ++i) block = r[i] == r[0] + i;
+  bool block = n > 0 && p > 0 && sg.sources.empty();
+  for (Eigen::Index i = 1; i < n; ++i) block &= r[i] - i == r[0];  // (no early exit: vectorised)
   for (Eigen::Index j = 1; block && j < p; ++j) block = c[j] == c[0] + j;
   if (!block) sg.model_matrix_into(g, work.X);
   const Eigen::Map<const Eigen::MatrixXd, 0, Eigen::OuterStride<>> view(
@@ -368,6 +392,7 @@ GlmResult glm_fit_one(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s
   const Eigen::VectorXd o = has_offset ? sg.offset_of(g) : Eigen::VectorXd::Zero(n);
   const int icol = s.intercept_col[static_cast<std::size_t>(g)];
   GlmResult f;
+  work.small.aic_family = kNaN;
   if (glm_fit_small(X, Y, w, o, has_offset, s.family, s.control, s.intercept, work.small, f, cov))
     return f;
   f = glm_fit(X, Y, w, o, has_offset, s.family, GlmStart{}, s.control, s.intercept, icol);
@@ -401,7 +426,9 @@ void glm_fit_group(const StackedGroups& sg, Eigen::Index g, const GlmSetup& s, G
   out.warnings[gi] = f.warnings;
   out.warning_kinds[gi] = f.warning_kinds;
   const FamilyKind kind = s.family.family;
-  if (kind == FamilyKind::Binomial || kind == FamilyKind::Poisson)
+  if (kind == FamilyKind::Binomial && !std::isnan(work.small.aic_family))
+    out.aic_family[gi] = work.small.aic_family;  // the small path's deviance
+  else if (kind == FamilyKind::Binomial || kind == FamilyKind::Poisson)
     out.aic_family[gi] =
         count_aic(kind == FamilyKind::Binomial, f, out.warnings[gi], out.warning_kinds[gi]);
   if (kind == FamilyKind::Gaussian) {  // the gaussian AIC's sum(log(wt)), in NumPy's order

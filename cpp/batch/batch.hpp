@@ -15,6 +15,17 @@
 
 namespace rmodels {
 
+// One column of a model matrix given by what it is made of instead of its values (a design
+// whose matrix is never built): a column of ones, a numeric variable, or one column of a factor's
+// coding matrix picked by the factor's codes (a negative code: a missing value, NaN). Each value
+// is a copy of the variable's or the coding matrix's (the model matrix's bits).
+struct ColumnSource {
+  enum class Kind { Ones, Numeric, Coding } kind = Kind::Ones;
+  const double* values = nullptr;       // Numeric: one per source row
+  const std::int32_t* codes = nullptr;  // Coding: one per source row, < levels
+  const double* coding = nullptr;       // Coding: the coding matrix's column (levels values)
+};
+
 // The groups' problems stacked over one source: group g has the rows
 // rows[row_ptr[g] .. row_ptr[g + 1]) of the source arrays (X: n_src x p_all column-major with
 // leading dimension ld_x; Y: n_src x k with leading dimension ld_y; weights and offset n_src or
@@ -33,6 +44,8 @@ struct StackedGroups {
   const std::int64_t* cols = nullptr;
   const std::int64_t* col_ptr = nullptr;
   Eigen::Index groups = 0;
+  // When not empty, X is not used: column j of the source is sources[j] (p_all of them).
+  std::vector<ColumnSource> sources;
 
   Eigen::Index n_rows(Eigen::Index g) const { return row_ptr[g + 1] - row_ptr[g]; }
   Eigen::Index n_cols(Eigen::Index g) const { return col_ptr[g + 1] - col_ptr[g]; }

@@ -6,13 +6,16 @@
 // predictor, means and deviance (update_step), the convergence test, and after the loop the
 // check that no warning of R's is due (ordinary_end) and the null deviance. The element-wise passes
 // of the logit, log and identity links and of the binomial, Poisson and gaussian deviances run over
-// whole vectors: Eigen's SIMD exp and log, then branch-free loops the compiler vectorises. Their
-// values differ from the libm ones of the single fit in the last bit at most, far inside the 1e-10
-// the results are held to.
+// whole vectors: Eigen's SIMD exp and log, then branch-free loops the compiler vectorises (the
+// logit-binomial passes in fewer divisions, irls_small_rows.hpp). Their values differ from the
+// libm ones of the single fit by a few units in the last place, far inside the 1e-10 the results
+// are held to. A 0/1 response with unit weights also gives binomial()$aic: its deviance.
 #include "irls_small.hpp"
 
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <utility>
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -111,19 +114,105 @@ void link_rows(const Family& f, const VectorXd& eta, VectorXd& mu, VectorXd& me,
   }
 }
 
-// Whether every response is 0 or 1 and every prior weight the same.
-bool equal_binary(const VectorXd& y, const VectorXd& w) {
-  bool ok = y.size() > 0;
-  for (Index i = 0; i < y.size(); ++i)  // without branches: y is 0 or 1 at random
-    ok &= ((y[i] == 0.0) | (y[i] == 1.0)) & (w[i] == w[0]);
-  return ok;
+// The response's shape, found in one pass: whether every response is 0 or 1 (binary), whether
+// every prior weight equals the first (equal), the number of ones.
+struct Shape {
+  bool binary = false, equal = false;
+  Index ones = 0;
+  bool equal_binary() const { return binary && equal; }
+};
+
+Shape shape_of(const VectorXd& y, const VectorXd& w) {
+  const Index n = y.size();
+  Shape s;
+  if (n == 0) return s;
+  std::int64_t zeros = 0, ones = 0, same = 0;
+  Index i = 0;
+#ifdef __AVX2__
+  const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.), w0 = _mm256_set1_pd(w[0]);
+  __m256i cz = _mm256_setzero_si256(), co = cz, cs = cz;  // minus the counts (masks are -1)
+  for (; i + 4 <= n; i += 4) {
+    const __m256d yv = _mm256_loadu_pd(y.data() + i), wv = _mm256_loadu_pd(w.data() + i);
+    cz = _mm256_add_epi64(cz, _mm256_castpd_si256(_mm256_cmp_pd(yv, zero, _CMP_EQ_OQ)));
+    co = _mm256_add_epi64(co, _mm256_castpd_si256(_mm256_cmp_pd(yv, one, _CMP_EQ_OQ)));
+    cs = _mm256_add_epi64(cs, _mm256_castpd_si256(_mm256_cmp_pd(wv, w0, _CMP_EQ_OQ)));
+  }
+  alignas(32) std::int64_t c[3][4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(c[0]), cz);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(c[1]), co);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(c[2]), cs);
+  for (int k = 0; k < 4; ++k) {
+    zeros -= c[0][k];
+    ones -= c[1][k];
+    same -= c[2][k];
+  }
+#endif
+  for (; i < n; ++i) {
+    zeros += y[i] == 0.0;
+    ones += y[i] == 1.0;
+    same += w[i] == w[0];
+  }
+  s.binary = zeros + ones == n;
+  s.equal = same == n;
+  s.ones = ones;
+  return s;
 }
 
-// Whether every response is 0 or 1 (the binomial deviance then takes one log per row).
-bool binary_response(const VectorXd& y) {
-  bool ok = true;
-  for (Index i = 0; i < y.size(); ++i) ok &= (y[i] == 0.0) | (y[i] == 1.0);
-  return ok;
+// Whether binomial()$aic is the deviance: a 0/1 response, every prior weight and number of
+// trials 1 (the AIC is then -2 sum(log(dbinom(y, 1, mu))) = -2 sum(log(y ? mu : 1 - mu))).
+bool unit_binary(const Shape& shape, const VectorXd& w, const VectorXd& trials) {
+  if (!shape.equal_binary() || w[0] != 1.0) return false;
+  return (trials.array() == 1.0).all();
+}
+
+// out[i] = (y[i] == 1 ? v1 : v0) at every row of a 0/1 response y; with `src`, whether src[i]
+// equals (y[i] == 1 ? s1 : s0) at every row (else true).
+bool select_by_response(const VectorXd& y, double v1, double v0, double* out,
+                        const double* src = nullptr, double s1 = 0, double s0 = 0) {
+  const Index n = y.size();
+  Index i = 0;
+  bool same = true;
+#ifdef __AVX2__
+  const __m256d one = _mm256_set1_pd(1.), a1 = _mm256_set1_pd(v1), a0 = _mm256_set1_pd(v0);
+  const __m256d b1 = _mm256_set1_pd(s1), b0 = _mm256_set1_pd(s0);
+  __m256d differ = _mm256_setzero_pd();
+  for (; i + 4 <= n; i += 4) {
+    const __m256d is1 = _mm256_cmp_pd(_mm256_loadu_pd(y.data() + i), one, _CMP_EQ_OQ);
+    _mm256_storeu_pd(out + i, _mm256_blendv_pd(a0, a1, is1));
+    if (src != nullptr)
+      differ = _mm256_or_pd(differ, _mm256_cmp_pd(_mm256_loadu_pd(src + i),
+                                                  _mm256_blendv_pd(b0, b1, is1), _CMP_NEQ_UQ));
+  }
+  same = _mm256_movemask_pd(differ) == 0;
+#endif
+  for (; i < n; ++i) {
+    const bool is1 = y[i] == 1.0;
+    if (src != nullptr) same &= src[i] == (is1 ? s1 : s0);
+    out[i] = is1 ? v1 : v0;
+  }
+  return same;
+}
+
+// The first row where y is `value`, or the first row (y takes one value).
+Index first_row_of(const VectorXd& y, double value) {
+  for (Index i = 0; i < y.size(); ++i)
+    if (y[i] == value) return i;
+  return 0;
+}
+
+// The inverse of the upper triangular R (back substitution, column by column).
+MatL upper_inverse(const MatL& R) {
+  const Index p = R.cols();
+  MatL inv = MatL::Zero(p, p);
+  for (Index j = 0; j < p; ++j) {
+    inv(j, j) = 1 / R(j, j);
+    for (Index i = j - 1; i >= 0; --i) {
+      long double s = 0;
+      for (Index k = i + 1; k <= j; ++k) s += R(i, k) * inv(k, j);
+      inv(i, j) = -s / R(i, i);
+    }
+  }
+  return inv;
 }
 
 // The sum of the unit deviances (family$dev.resids) at mu, the binomial, Poisson and gaussian
@@ -191,8 +280,7 @@ bool well_conditioned(const MatL& R) {
   const Index p = R.cols();
   MatL Rs = R;
   for (Index j = 0; j < p; ++j) Rs.col(j) /= Rs.col(j).norm();
-  MatL inv = MatL::Identity(p, p);
-  Rs.triangularView<Eigen::Upper>().solveInPlace(inv);
+  const MatL inv = upper_inverse(Rs);
   const long double kappa = std::sqrt(static_cast<long double>(p)) * inv.norm();
   return kappa <= kMaxCond;
 }
@@ -214,7 +302,7 @@ bool fused_rows(const Family& f, const Eigen::Ref<const Eigen::MatrixXd>& X) {
 class SmallIrls {
  public:
   SmallIrls(const Eigen::Ref<const Eigen::MatrixXd>& X, const VecRef& offset, const Family& f,
-            const GlmControl& control, SmallGlmWorkspace& ws, GlmResult& res)
+            const GlmControl& control, const Shape& shape, SmallGlmWorkspace& ws, GlmResult& res)
       : X_(X),
         n_(X.rows()),
         p_(X.cols()),
@@ -225,7 +313,9 @@ class SmallIrls {
         res_(res),
         y_(res.y),
         wt_(res.prior_weights),
-        binary_(binary_response(res.y)),
+        binary_(shape.binary),
+        equal_binary_(shape.equal_binary()),
+        ones_(shape.ones),
         fused_(fused_rows(f, X)) {}
 
   // The iterations from the starting means; false: declined.
@@ -261,6 +351,8 @@ class SmallIrls {
   const VectorXd& y_;
   const VectorXd& wt_;
   const bool binary_;
+  const bool equal_binary_;  // also every prior weight the same
+  const Index ones_;         // the number of responses 1
   const bool fused_;  // the logit-binomial passes of irls_small_rows.hpp
 
   VectorXd eta_, mu_, me_, step_me_, beta_;
@@ -292,24 +384,20 @@ bool SmallIrls::start(VectorXd eta0) {
 // (one per response value): mu, mu.eta and the unit deviance computed once per value, the
 // deviance as n1 d1 + n0 d0 in long double. False (nothing done) otherwise.
 bool SmallIrls::two_valued_start() {
-  if (!equal_binary(y_, wt_)) return false;
-  double e[2] = {0, 0}, m[2] = {0, 0}, d[2] = {0, 0}, u[2] = {0, 0};
-  long double count[2] = {0, 0};
-  bool seen[2] = {false, false};
-  for (Index i = 0; i < n_; ++i) {
-    const int v = y_[i] == 1.0;
-    if (!seen[v]) {
-      seen[v] = true;
-      e[v] = eta_[i];
-      link_pair(f_, e[v], m[v], d[v]);
-      u[v] = dev_resid1(f_, y_[i], m[v], wt_[i]);
-    }
-    if (!(eta_[i] == e[v])) return false;  // not two-valued after all
-    mu_[i] = m[v];
-    me_[i] = d[v];
-    count[v] += 1;
+  if (!equal_binary_) return false;
+  double e[2], m[2], d[2], u[2];
+  for (int v = 0; v < 2; ++v) {
+    const Index i = first_row_of(y_, v);
+    e[v] = eta_[i];
+    link_pair(f_, e[v], m[v], d[v]);
+    u[v] = dev_resid1(f_, y_[i], m[v], wt_[i]);
   }
-  devold_ = dev_ = static_cast<double>(count[1] * u[1] + count[0] * u[0]);
+  if (!select_by_response(y_, m[1], m[0], mu_.data(), eta_.data(), e[1], e[0]))
+    return false;  // not two-valued after all (mu_ is filled again by the caller)
+  select_by_response(y_, d[1], d[0], me_.data());
+  const long double n1 = static_cast<long double>(ones_);
+  const long double n0 = static_cast<long double>(n_) - n1;
+  devold_ = dev_ = static_cast<double>(n1 * u[1] + n0 * u[0]);
   return true;
 }
 
@@ -345,7 +433,10 @@ bool SmallIrls::update_step() {
     eta_.resize(n_);
     mu_.resize(n_);
     me_.resize(n_);
-    return small_rows::logit_update(rows(), beta_.data(), binary_, eta_.data(), mu_.data(),
+    const small_rows::DevSum how = equal_binary_ ? small_rows::DevSum::EqualBinary
+                                   : binary_     ? small_rows::DevSum::Binary
+                                                 : small_rows::DevSum::General;
+    return small_rows::logit_update(rows(), beta_.data(), how, eta_.data(), mu_.data(),
                                     me_.data(), dev_);
   }
 #endif
@@ -417,10 +508,17 @@ bool SmallIrls::solve_step(VectorXd& beta) {
 // The coefficients from the step's Gram matrix G ((p + 1) x (p + 1), the response last).
 bool SmallIrls::solve_gram(const MatL& G, VectorXd& beta) {
   if (!cholesky(G, p_, R_) || !well_conditioned(R_)) return false;
-  MatL b = G.block(0, p_, p_, 1);
-  R_.triangularView<Eigen::Upper>().transpose().solveInPlace(b);
-  R_.triangularView<Eigen::Upper>().solveInPlace(b);
-  beta = b.col(0).cast<double>();
+  // R~' R~ beta = X'W z: forward, then back substitution.
+  Eigen::Matrix<long double, Eigen::Dynamic, 1> b = G.block(0, p_, p_, 1);
+  for (Index i = 0; i < p_; ++i) {
+    for (Index k = 0; k < i; ++k) b[i] -= R_(k, i) * b[k];
+    b[i] /= R_(i, i);
+  }
+  for (Index i = p_ - 1; i >= 0; --i) {
+    for (Index k = i + 1; k < p_; ++k) b[i] -= R_(i, k) * b[k];
+    b[i] /= R_(i, i);
+  }
+  beta = b.cast<double>();
   return beta.allFinite();
 }
 
@@ -443,14 +541,11 @@ bool SmallIrls::converged() {
 bool SmallIrls::ordinary_end() const {
   if (!conv_) return false;
   constexpr double kNear = 1e-6;
-  if (f_.variance == VarianceKind::Binomial || f_.variance == VarianceKind::QuasiBinomialVar) {
-    for (Index i = 0; i < n_; ++i)
-      if (!(mu_[i] >= kNear && mu_[i] <= 1 - kNear)) return false;
-  }
-  if (f_.variance == VarianceKind::Poisson || f_.variance == VarianceKind::QuasiMu) {
-    for (Index i = 0; i < n_; ++i)
-      if (!(mu_[i] >= kNear)) return false;
-  }
+  if (!mu_.allFinite()) return false;  // (mu is valid: no NaN in the extremes below)
+  if (f_.variance == VarianceKind::Binomial || f_.variance == VarianceKind::QuasiBinomialVar)
+    return mu_.minCoeff() >= kNear && mu_.maxCoeff() <= 1 - kNear;
+  if (f_.variance == VarianceKind::Poisson || f_.variance == VarianceKind::QuasiMu)
+    return mu_.minCoeff() >= kNear;
   return true;
 }
 
@@ -458,7 +553,10 @@ void SmallIrls::finish(Eigen::MatrixXd& cov) {
   res_.working_residuals = (y_ - mu_).array() / me_.array();
   res_.working_weights = ws_.sw.square();  // sW is 0 outside the last step's good rows
   res_.good.resize(static_cast<std::size_t>(n_));
-  for (Index i = 0; i < n_; ++i) res_.good[i] = (wt_[i] > 0) & (step_me_[i] != 0);
+  const double* w = wt_.data();
+  const double* d = step_me_.data();
+  unsigned char* good = res_.good.data();
+  for (Index i = 0; i < n_; ++i) good[i] = static_cast<unsigned char>(w[i] > 0) & (d[i] != 0);
   res_.coefficients = beta_;
   res_.eta = std::move(eta_);
   res_.mu = std::move(mu_);
@@ -469,29 +567,51 @@ void SmallIrls::finish(Eigen::MatrixXd& cov) {
   res_.rank = static_cast<int>(p_);
   res_.pivot.resize(static_cast<std::size_t>(p_));
   for (Index j = 0; j < p_; ++j) res_.pivot[j] = static_cast<int>(j);
-  MatL inv = MatL::Identity(p_, p_);
-  R_.triangularView<Eigen::Upper>().solveInPlace(inv);
+  const MatL inv = upper_inverse(R_);
   cov = (inv * inv.transpose()).cast<double>();
 }
 
 // glm.fit's null deviance without an offset refit (glm.cpp's null_deviance).
 double null_deviance(const Family& f, const VectorXd& y, const VectorXd& w, const VecRef& offset,
-                     bool intercept) {
+                     bool intercept, const Shape& shape) {
   if (!intercept) return deviance_sum(f, y, linkinv(f, offset), w);
+  if (shape.equal_binary()) {  // wtdmu = n1 w / (n w); two unit deviances: n1 d1 + n0 d0
+    const long double n1 = static_cast<long double>(shape.ones);
+    const long double n = static_cast<long double>(y.size());
+    const long double n0 = n - n1;
+    const double wtdmu = static_cast<double>(n1 * w[0] / (n * w[0]));
+    return static_cast<double>(n1 * dev_resid1(f, 1.0, wtdmu, w[0]) +
+                               n0 * dev_resid1(f, 0.0, wtdmu, w[0]));
+  }
   long double swy = 0, sw = 0;
   for (Index i = 0; i < y.size(); ++i) {
     swy += w[i] * y[i];
     sw += w[i];
   }
   const double wtdmu = static_cast<double>(swy / sw);
-  if (equal_binary(y, w)) {  // two unit deviances: n1 d1 + n0 d0
-    const long double n1 = static_cast<long double>((y.array() == 1.0).count());
-    const long double n0 = static_cast<long double>(y.size()) - n1;
-    return static_cast<double>(n1 * dev_resid1(f, 1.0, wtdmu, w[0]) +
-                               n0 * dev_resid1(f, 0.0, wtdmu, w[0]));
-  }
   VectorXd scratch;
   return deviance_rows_by(f, y, [wtdmu](Index) { return wtdmu; }, w, scratch, true);
+}
+
+// The starting eta = linkfun(mustart). With a 0/1 response and equal weights mustart is a
+// function of y (family$initialize), so two link values serve every row; other mustarts take
+// few values, often (memo).
+VectorXd start_eta(const Family& f, const Shape& shape, const VectorXd& y, VectorXd mustart) {
+  const Index n = y.size();
+  if (shape.equal_binary()) {
+    Index i1 = 0, i0 = 0;
+    while (i1 < n && y[i1] != 1.0) ++i1;
+    while (i0 < n && y[i0] != 0.0) ++i0;
+    const double m1 = mustart[i1 < n ? i1 : i0], m0 = mustart[i0 < n ? i0 : i1];
+    VectorXd eta(n);
+    if (select_by_response(y, linkfun1(f, m1), linkfun1(f, m0), eta.data(), mustart.data(), m1,
+                           m0))
+      return eta;
+  }
+  Memo memo;
+  for (Index i = 0; i < n; ++i)
+    mustart[i] = memo.get(mustart[i], 0, 0, [&] { return linkfun1(f, mustart[i]); });
+  return mustart;
 }
 
 }  // namespace
@@ -502,22 +622,23 @@ bool glm_fit_small(const Eigen::Ref<const Eigen::MatrixXd>& X,
                    const GlmControl& control, bool intercept, SmallGlmWorkspace& ws, GlmResult& res,
                    Eigen::MatrixXd& cov) {
   const Index n = X.rows();
+  ws.aic_family = std::numeric_limits<double>::quiet_NaN();
   if (X.cols() == 0 || n == 0 || Y.rows() != n || (has_offset && intercept)) return false;
   Initialized init = initialize_family(f, Y, weights, /*has_start=*/false);
-  VectorXd eta0 = std::move(init.mustart);
-  Memo memo;  // mustart takes few values, often
-  for (Index i = 0; i < n; ++i)
-    eta0[i] = memo.get(eta0[i], 0, 0, [&] { return linkfun1(f, eta0[i]); });
+  const Shape shape = shape_of(init.y, init.weights);
+  VectorXd eta0 = start_eta(f, shape, init.y, std::move(init.mustart));
   res = GlmResult();
   res.y = std::move(init.y);
   res.prior_weights = std::move(init.weights);
   res.n_trials = std::move(init.n);
   res.warnings = std::move(init.warnings);
   res.warning_kinds = std::move(init.warning_kinds);
-  SmallIrls irls(X, offset, f, control, ws, res);
+  SmallIrls irls(X, offset, f, control, shape, ws, res);
   if (!irls.run(std::move(eta0))) return false;
   irls.finish(cov);
-  res.null_deviance = null_deviance(f, res.y, res.prior_weights, offset, intercept);
+  res.null_deviance = null_deviance(f, res.y, res.prior_weights, offset, intercept, shape);
+  if (f.family == FamilyKind::Binomial && unit_binary(shape, res.prior_weights, res.n_trials))
+    ws.aic_family = res.deviance;
   return true;
 }
 

@@ -28,13 +28,16 @@ namespace rmodels {
 struct SmallGlmWorkspace {
   Eigen::MatrixXd Xw;  // n x (p + 1): [sW X  sW z]
   Eigen::ArrayXd sw, zw, t, dev;
+  // binomial()$aic of the last fit when it is its deviance (a 0/1 response, unit weights and
+  // trials), else NaN.
+  double aic_family = 0;
 };
 
 // glm() + glm.fit() on X (n x p, p >= 1) as glm_fit with no starting values (offset: n values,
 // zeros when has_offset is false), or false (declined: fit with glm_fit). On success `res` holds
 // everything glm_fit gives except R and the trace (R left empty, boundary false, pivot the
-// identity, rank p), and `cov` is (X'WX)^{-1} of the last step (R's chol2inv(R)). Throws glm_fit's
-// errors of family$initialize.
+// identity, rank p), and `cov` is (X'WX)^{-1} of the last step (R's chol2inv(R)); ws.aic_family
+// is set (see SmallGlmWorkspace). Throws glm_fit's errors of family$initialize.
 bool glm_fit_small(const Eigen::Ref<const Eigen::MatrixXd>& X,
                    const Eigen::Ref<const Eigen::MatrixXd>& Y, const VecRef& weights,
                    const VecRef& offset, bool has_offset, const Family& family,

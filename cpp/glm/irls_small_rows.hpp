@@ -2,7 +2,11 @@
 // variance, fused and four rows at a time with AVX2: one pass computes the working weights and
 // responses and accumulates their Gram matrix, the other the linear predictor, the means and the
 // deviance. Each row's arithmetic is irls_rows.hpp's (working_rows, update_fit) and
-// families.hpp's, operation for operation, except exp and log (Eigen's SIMD ones).
+// families.hpp's in fewer divisions: 1 - mu as 1 / (1 + exp(eta)), the working weight as
+// sqrt(w mu.eta) (mu.eta = V(mu) for the logit link), the deviance of a 0/1 response with equal
+// weights from the product of the rows' probabilities; exp and log are Eigen's SIMD ones. The
+// values differ from the single fit's by a few units in the last place, far inside the 1e-10 the
+// results are held to.
 #pragma once
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -10,6 +14,7 @@
 #include <Eigen/Core>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
 
 namespace rmodels {
 namespace small_rows {
@@ -53,17 +58,63 @@ inline __m256d binomial_unit_deviance(__m256d y, __m256d m, __m256d w, bool bina
   return _mm256_mul_pd(two_w, _mm256_add_pd(ta, tb));
 }
 
+// A product of factors in [DBL_EPSILON, 1], four lanes, kept as a mantissa in [2^-416, 2) and a
+// sum of binary exponents (renormalised every eight factors, so it never underflows): the sum of
+// the factors' logarithms with one log per lane instead of one per factor, to about n eps.
+class LogProduct {
+ public:
+  void mul(__m256d v) {
+    acc_ = _mm256_mul_pd(acc_, v);
+    if (++since_ == 8) normalize();
+  }
+  // The sum of the logarithms of every factor (the lanes' and the scalar ones of `rest`).
+  long double log_sum() {
+    normalize();
+    alignas(32) double a[4];
+    alignas(32) std::int64_t e[4];
+    _mm256_store_pd(a, acc_);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(e), ex_);
+    constexpr long double kLn2 = 0.693147180559945309417232121458176568L;
+    long double s = 0;
+    for (int k = 0; k < 4; ++k) s += std::log(static_cast<long double>(a[k])) + e[k] * kLn2;
+    return s;
+  }
+
+ private:
+  void normalize() {
+    const __m256i bits = _mm256_castpd_si256(acc_);
+    ex_ = _mm256_add_epi64(
+        ex_, _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023)));
+    acc_ = _mm256_castsi256_pd(
+        _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0x000fffffffffffffLL)),
+                        _mm256_set1_epi64x(0x3ff0000000000000LL)));
+    since_ = 0;
+  }
+  __m256d acc_ = _mm256_set1_pd(1.);
+  __m256i ex_ = _mm256_setzero_si256();
+  int since_ = 0;
+};
+
+// How logit_update sums the binomial deviance: Binary (every y 0 or 1), EqualBinary (also every
+// prior weight the same: 2 w log(1 / prod(den)) by LogProduct, den = mu where y is 1, else
+// 1 - mu = 1 / (1 + exp(eta))), General.
+enum class DevSum { General, Binary, EqualBinary };
+
 // eta = X b + offset (columns accumulated in order, as dgemv), mu and mu.eta of the logit link
-// (R's clamps at |eta| > 30) and the sum of the binomial unit deviances (dev). False when some
-// eta is not finite or some mu is not in (0, 1) (validmu).
-inline bool logit_update(const Rows& r, const double* b, bool binary, double* eta, double* mu,
+// (R's clamps at |eta| > 30; mu = t r and mu.eta = mu r with t = exp(eta), r = 1 / (1 + t)) and
+// the sum of the binomial unit deviances (dev). False when some eta is not finite or some mu is
+// not in (0, 1) (validmu).
+inline bool logit_update(const Rows& r, const double* b, DevSum how, double* eta, double* mu,
                          double* me, double& dev) {
   constexpr double eps = DBL_EPSILON;
   const __m256d v_eps = _mm256_set1_pd(eps), v_big = _mm256_set1_pd(1 / eps);
   const __m256d v_hi = _mm256_set1_pd(30.), v_lo = _mm256_set1_pd(-30.), one = _mm256_set1_pd(1.);
   const __m256d zero = _mm256_setzero_pd(), v_max = _mm256_set1_pd(DBL_MAX);
   const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+  const bool binary = how != DevSum::General, product = how == DevSum::EqualBinary;
   __m256d sum = zero, bad = zero;
+  LogProduct prod;
+  long double tail_log = 0;
   Index i = 0;
   for (; i + 4 <= r.n; i += 4) {
     __m256d e = zero;
@@ -77,17 +128,20 @@ inline bool logit_update(const Rows& r, const double* b, bool binary, double* et
     const __m256d t = _mm256_blendv_pd(
         _mm256_blendv_pd(Eigen::internal::pexp(_mm256_min_pd(e, v_hi)), v_big, above), v_eps,
         below);
-    const __m256d op = _mm256_add_pd(one, t);
-    const __m256d m = _mm256_div_pd(t, op);
+    const __m256d rr = _mm256_div_pd(one, _mm256_add_pd(one, t));
+    const __m256d m = _mm256_mul_pd(t, rr);
     _mm256_storeu_pd(mu + i, m);
-    const __m256d q = _mm256_div_pd(t, _mm256_mul_pd(op, op));
-    _mm256_storeu_pd(me + i, _mm256_blendv_pd(q, v_eps, _mm256_or_pd(above, below)));
+    _mm256_storeu_pd(me + i, _mm256_blendv_pd(_mm256_mul_pd(m, rr), v_eps,
+                                              _mm256_or_pd(above, below)));
     const __m256d ok = _mm256_and_pd(
         _mm256_and_pd(_mm256_cmp_pd(m, zero, _CMP_GT_OQ), _mm256_cmp_pd(m, one, _CMP_LT_OQ)),
         _mm256_cmp_pd(_mm256_and_pd(e, abs_mask), v_max, _CMP_LE_OQ));
     bad = _mm256_or_pd(bad, _mm256_xor_pd(ok, _mm256_cmp_pd(zero, zero, _CMP_EQ_OQ)));
-    sum = _mm256_add_pd(
-        sum, binomial_unit_deviance(_mm256_loadu_pd(r.y + i), m, _mm256_loadu_pd(r.w + i), binary));
+    const __m256d y = _mm256_loadu_pd(r.y + i);
+    if (product)
+      prod.mul(_mm256_blendv_pd(rr, m, _mm256_cmp_pd(y, one, _CMP_EQ_OQ)));
+    else
+      sum = _mm256_add_pd(sum, binomial_unit_deviance(y, m, _mm256_loadu_pd(r.w + i), binary));
   }
   double s = hsum(sum);
   bool valid = !any_lane(bad);
@@ -99,15 +153,21 @@ inline bool logit_update(const Rows& r, const double* b, bool binary, double* et
     eta[i] = e;
     _mm256_store_pd(rest, Eigen::internal::pexp(_mm256_set1_pd(e < 30. ? e : 30.)));
     const double t = e < -30. ? eps : (e > 30. ? 1 / eps : rest[0]);
-    const double op = 1 + t;
-    mu[i] = t / op;
-    me[i] = (e > 30. || e < -30.) ? eps : t / (op * op);
+    const double rr = 1 / (1 + t);
+    mu[i] = t * rr;
+    me[i] = (e > 30. || e < -30.) ? eps : mu[i] * rr;
     valid = valid && mu[i] > 0 && mu[i] < 1 && std::fabs(e) <= DBL_MAX;
+    if (product) {
+      tail_log += std::log(static_cast<long double>(r.y[i] == 1.0 ? mu[i] : rr));
+      continue;
+    }
     _mm256_store_pd(rest, binomial_unit_deviance(_mm256_set1_pd(r.y[i]), _mm256_set1_pd(mu[i]),
                                                  _mm256_set1_pd(r.w[i]), binary));
     s += rest[0];
   }
-  dev = s;
+  dev = product && r.n > 0 ? static_cast<double>(-2 * static_cast<long double>(r.w[0]) *
+                                                 (prod.log_sum() + tail_log))
+                           : s;
   return valid;
 }
 
@@ -125,7 +185,7 @@ inline Flags binomial_working_gram(const Rows& r, const double* eta, const doubl
                                    const double* me, double* sw, double* g) {
   constexpr int K = (P + 1) * (P + 2) / 2;
   const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.);
-  const __m256d v_max = _mm256_set1_pd(DBL_MAX);
+  const __m256d v_max = _mm256_set1_pd(DBL_MAX), v_30 = _mm256_set1_pd(30.);
   const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
   __m256d acc[K];
   for (int k = 0; k < K; ++k) acc[k] = zero;
@@ -138,9 +198,16 @@ inline Flags binomial_working_gram(const Rows& r, const double* eta, const doubl
     const __m256d v = _mm256_mul_pd(m, _mm256_sub_pd(one, m));
     const __m256d pos = _mm256_cmp_pd(w, zero, _CMP_GT_OQ);
     const __m256d good = _mm256_and_pd(pos, _mm256_cmp_pd(d, zero, _CMP_NEQ_UQ));
-    const __m256d z = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(e4), _mm256_loadu_pd(o4)),
-                                    _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(y4), m), d));
-    const __m256d ww = _mm256_sqrt_pd(_mm256_div_pd(_mm256_mul_pd(w, _mm256_mul_pd(d, d)), v));
+    const __m256d e = _mm256_loadu_pd(e4);
+    const __m256d z = _mm256_add_pd(
+        _mm256_sub_pd(e, _mm256_loadu_pd(o4)),
+        _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(y4), m), _mm256_div_pd(one, d)));
+    // w mu.eta^2 / V(mu) is w mu.eta for the logit link, where mu.eta is not clamped.
+    __m256d ww = _mm256_sqrt_pd(_mm256_mul_pd(w, d));
+    const __m256d clamped = _mm256_cmp_pd(_mm256_and_pd(e, abs_mask), v_30, _CMP_GT_OQ);
+    if (any_lane(clamped))
+      ww = _mm256_blendv_pd(
+          ww, _mm256_sqrt_pd(_mm256_div_pd(_mm256_mul_pd(w, _mm256_mul_pd(d, d)), v)), clamped);
     const __m256d zwi = _mm256_mul_pd(z, ww);
     const __m256d finite =
         _mm256_and_pd(_mm256_cmp_pd(_mm256_and_pd(ww, abs_mask), v_max, _CMP_LE_OQ),

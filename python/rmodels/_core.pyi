@@ -431,7 +431,7 @@ def fround(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], digits: t
     """
     R 4's round(x, digits) of each number (flattened).
     """
-def glm_batch_columns(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, rows: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], row_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], cols: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], col_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], family: GlmFamily, fixed_dispersion: bool = False, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], keep_rows: bool = False, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+def glm_batch_columns(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, rows: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], row_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], cols: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], col_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], family: GlmFamily, fixed_dispersion: bool = False, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], keep_rows: bool = False, threads: typing.SupportsInt | typing.SupportsIndex = 0, sources: list | None = None) -> dict:
     """
     R's glm() + glm.fit() and summary.glm's coefficient table for every group of stacked
     problems (as lm_batch_columns; Y (n, 1) or (n, 2) for cbind(successes, failures);
@@ -441,6 +441,9 @@ def glm_batch_columns(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]
     n_ok, n_loglik, n_rows, iter, converged, boundary; warnings (R's, per group) and
     warning_kinds (GlmWarningKind, one per warning); with
     keep_rows the stacked rows' y, mu, prior_weights, n_trials after family$initialize.
+    sources: the columns of X by what they are made of, X then only gives the shape (n, P)
+    and is never read (np.zeros, untouched): ('ones',), ('num', values (n,)) or ('coding',
+    codes int32 (n,), coding column (levels,)), a group's model matrix built from them.
     """
 def glm_count_aic(family: str, y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], n: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], mu: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], wt: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]) -> tuple[float, list[float]]:
     """
@@ -453,6 +456,13 @@ def glm_fit(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "
 def glm_fit_rows(rows: DesignRows, Y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], offset: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], has_offset: bool, family: GlmFamily, start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, etastart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, mustart: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, epsilon: typing.SupportsFloat | typing.SupportsIndex = 1e-08, maxit: typing.SupportsInt | typing.SupportsIndex = 25, intercept: bool = True, intercept_col: typing.SupportsInt | typing.SupportsIndex = -1) -> typing.Any:
     """
     glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased columns): fit with the dense matrix then.
+    """
+def groups_with_all_levels(codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], levels: typing.SupportsInt | typing.SupportsIndex, pos: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], bounds: typing.Annotated[numpy.typing.ArrayLike, numpy.int64]) -> typing.Any:
+    """
+    For every group g (rows pos[bounds[g]:bounds[g+1]], each a position in codes or -1 for
+    a row left out), whether its rows hold every one of a factor's `levels` levels (codes
+    0-based, negative for a missing value). Returns a bool array of G. ValueError for a code
+    of `levels` or more or a position past the codes.
     """
 def lm_batch_columns(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], Y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, rows: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], row_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], cols: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], col_ptr: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, intercept: bool = True, threads: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """

@@ -135,7 +135,8 @@ def glm(formula: str, data: pd.DataFrame, family: Union[str, Family, None] = Non
     with Progress(progress, "glm by group") as bar:
         sd = stack_designs(formula, data, groups, args, mask,
                            lambda d: response_matrix(d, fam), bar,
-                           lambda n, p: expected_fit_seconds(n, p, True, threads))
+                           lambda n, p: expected_fit_seconds(n, p, True, threads),
+                           by_sources=True)
         cols = fit_glm_columns(sd, fam, ctrl, threads, bar, keep_rows)
     sd.warnings.add_kinds(cols.extra["warnings"], cols.extra["warning_kinds"], warning_class)
     sd.warnings.issue(groups.label)

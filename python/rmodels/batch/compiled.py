@@ -142,7 +142,7 @@ def fit_glm_columns(sd: StackedDesign, family: Family, control: dict, threads: i
             sd.X, sd.Y, sd.weights, sd.offset, sd.rows, sd.row_ptr[ptr], sd.cols,
             sd.col_ptr[ptr], family.core, bool(family.fixed_dispersion), float(control["epsilon"]),
             int(control["maxit"]), bool(sd.intercept), icol[ptr[0]:ptr[-1]], keep_rows,
-            int(threads)))
+            int(threads), sd.sources))
 
     res = _run_chunked(call, len(sd.status), progress)
     extra = ("deviance", "null_deviance", "dispersion", "aic_family", "sum_log_w", "n_ok",

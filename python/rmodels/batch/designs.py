@@ -11,6 +11,9 @@ The result, :class:`StackedDesign`, is the input of the compiled call: one sourc
 whole-data model matrix, and the own designs below it), and for group ``g`` its rows
 ``rows[row_ptr[g]:row_ptr[g+1]]`` and its columns ``cols[col_ptr[g]:col_ptr[g+1]]`` in the union
 of the groups' coefficient names (whole-data columns first, then names met in group order).
+For glm, when every group takes its rows of the whole-data design and each of its terms is a
+numeric variable or a factor, the whole-data matrix is not built: the compiled fit builds each
+group's matrix from the columns' sources (:func:`column_sources`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from typing import Any, Callable, Optional
 import numpy as np
 import pandas as pd
 
+from .. import _core
 from ..design import Design, build_design
+from ..design.fill import term_components
 from ..errors import DataError, RModelsError
 from ..formula.ast import BinOp, Bool, Call, Name, Num, Paren, Str, UnaryOp
 from .group_warnings import GroupWarnings, caught_pairs
@@ -74,7 +79,9 @@ Response = Callable[[Design], np.ndarray]
 @dataclass
 class StackedDesign:
     """The groups' problems over one source (see the module doc). ``status``/``message``:
-    groups whose design already failed (``STATUS_FIT`` / ``STATUS_DATA`` and R's message)."""
+    groups whose design already failed (``STATUS_FIT`` / ``STATUS_DATA`` and R's message).
+    With ``sources`` (see :func:`column_sources`), ``X`` only gives the shape: an untouched
+    ``np.zeros`` (no memory is used), each group's model matrix built by the compiled fit."""
 
     X: np.ndarray
     Y: np.ndarray
@@ -93,6 +100,7 @@ class StackedDesign:
     response_ndim: int = 1
     formula_text: str = ""
     full_columns: list = field(default_factory=list)
+    sources: Optional[list] = None  # X's columns by what they are made of (X then not built)
 
 
 @dataclass
@@ -115,8 +123,9 @@ def _design_of(formula: str, data: pd.DataFrame, **kwargs: Any) -> tuple[Any, li
 
 
 def _full_design(formula: str, data: pd.DataFrame, args: dict) -> tuple[Optional[Design], list]:
-    """The whole-data design when its rows are the groups' designs (pointwise formula)."""
-    d, caught = _design_of(formula, data, **args)
+    """The whole-data design when its rows are the groups' designs (pointwise formula); its
+    model matrix is built when first asked for."""
+    d, caught = _design_of(formula, data, materialize=False, **args)
     if isinstance(d, Exception) or d.bars or not all(pointwise(e) for e in d.terms.variables):
         return None, []
     return d, caught
@@ -132,24 +141,15 @@ def segment_counts(flags: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 
 def _complete_groups(full: Design, groups: Groups, design_pos: np.ndarray) -> np.ndarray:
     """Groups with at least one design row whose rows hold every level of every factor (and
-    every distinct string) of the whole-data model frame: one count of (group, level) pairs
-    per factor over the design rows in group order."""
-    G = len(groups)
-    present = design_pos >= 0
-    ok = segment_counts(present, groups.bounds) > 0
+    every distinct string) of the whole-data model frame: one compiled pass over the design
+    rows in group order per factor."""
+    ok = segment_counts(design_pos >= 0, groups.bounds) > 0
     if not full.xlevels and full.y_factor is None:
         return ok  # no factor in the model frame
-    gid = np.repeat(np.arange(G, dtype=np.int64), groups.sizes())
-    pos = design_pos
-    if not present.all():
-        gid, pos = gid[present], design_pos[present]
+    pos = np.ascontiguousarray(design_pos, dtype=np.int64)
     for codes, L in full.frame_factor_codes():
-        c = codes[pos].astype(np.int64)
-        key = gid * L + c
-        if (c < 0).any():  # a missing value is no level
-            key = key[c >= 0]
-        counts = np.bincount(key, minlength=G * L).reshape(G, L)
-        ok &= (counts > 0).all(axis=1)
+        ok &= _core.groups_with_all_levels(np.ascontiguousarray(codes), int(L), pos,
+                                           groups.bounds)
     return ok
 
 
@@ -276,13 +276,35 @@ def _whole_data(formula: str, data: pd.DataFrame, groups: Groups, args: dict,
     return out
 
 
+def column_sources(d: Design) -> Optional[list]:
+    """The model matrix's columns by what they are made of, as the compiled glm fit takes them
+    (``("ones",)``, ``("num", values)``, ``("coding", codes, coding column)``: the same values
+    as the built matrix), or None when a term is an interaction or a matrix of another kind."""
+    sp = d.spec
+    out: list = [("ones",)] if sp.intercept else []
+    vals = dict(enumerate(d.frame_parts[0]))
+    for _, width, comps in term_components(d.n, sp.codings, vals, sp.contrast_mats):
+        if not width:
+            continue
+        if len(comps) != 1:
+            return None
+        kind, *arrays = comps[0]
+        if kind == "num":
+            out += [("num", np.ascontiguousarray(arrays[0][:, j]))
+                    for j in range(arrays[0].shape[1])]
+        else:
+            codes, coding = arrays
+            out += [("coding", codes, np.ascontiguousarray(coding[:, j]))
+                    for j in range(coding.shape[1])]
+    return out if len(out) == len(d.columns) else None
+
+
 def _place_fast(whole: _WholeData, groups: Groups, st: _Stacker, sizes: np.ndarray,
-                ncols: np.ndarray) -> tuple:
-    """The fast groups' rows of the whole-data design: (their design rows in group order,
-    the design's columns in the union)."""
+                ncols: np.ndarray, X: np.ndarray) -> tuple:
+    """The fast groups' rows of the whole-data design (model matrix ``X``): (their design
+    rows in group order, the design's columns in the union)."""
     full, fast = whole.design, whole.fast
-    _, full_cols = st.add_block(full.model_matrix_array(), whole.Y, full.weights, full.offset,
-                                full.columns)
+    _, full_cols = st.add_block(X, whole.Y, full.weights, full.offset, full.columns)
     keep = whole.positions >= 0
     if not fast.all():
         keep &= np.repeat(fast, groups.sizes())
@@ -306,11 +328,14 @@ def _place_own(own: _Own, st: _Stacker, sizes: np.ndarray, ncols: np.ndarray) ->
 
 def stack_designs(formula: str, data: pd.DataFrame, groups: Groups, args: dict,
                   mask: Optional[np.ndarray], response: Response,
-                  progress: Progress, fit_seconds: Callable[[int, int], float]) -> StackedDesign:
+                  progress: Progress, fit_seconds: Callable[[int, int], float],
+                  by_sources: bool = False) -> StackedDesign:
     """Every group's design (see the module doc). ``args``: build_design's ``weights``,
     ``offset``, ``na_action``, ``contrasts``; ``mask``: the subset over data's rows. The
     progress bar is started here (its steps: own designs, then fits), with the estimate
-    ``fit_seconds(rows, columns)`` of the fits' time."""
+    ``fit_seconds(rows, columns)`` of the fits' time. ``by_sources``: when every group takes
+    its rows of the whole-data design, describe that design by its column sources instead of
+    building its matrix (for a compiled fit that takes them)."""
     G = len(groups)
     warn = GroupWarnings(G)
     status = np.zeros(G, dtype=np.int64)
@@ -326,9 +351,13 @@ def stack_designs(formula: str, data: pd.DataFrame, groups: Groups, args: dict,
             status[g], message[g] = _status_of(exc), str(exc)
     st = _Stacker(G)
     sizes, ncols = np.zeros(G, dtype=np.int64), np.zeros(G, dtype=np.int64)
-    fast_rows = full_cols = None
+    fast_rows = full_cols = sources = None
     if fast.any():
-        fast_rows, full_cols = _place_fast(whole, groups, st, sizes, ncols)
+        if by_sources and not own.designs:
+            sources = column_sources(full)
+        X = full.model_matrix_array() if sources is None else \
+            np.zeros((full.n, len(full.columns)), order="F")
+        fast_rows, full_cols = _place_fast(whole, groups, st, sizes, ncols, X)
     own_rows, own_cols = _place_own(own, st, sizes, ncols)
     ok = status == STATUS_OK
     sizes[~ok], ncols[~ok] = 0, 0
@@ -341,10 +370,12 @@ def stack_designs(formula: str, data: pd.DataFrame, groups: Groups, args: dict,
         rows, cols = fast_rows, np.tile(full_cols, int(fast.sum()))
     else:
         rows = cols = np.zeros(0, dtype=np.int64)
-    return _stacked(st, rows, cols, row_ptr, col_ptr, status, message, warn, formula,
-                    full if full is not None else next(
-                        (d for d, _ in own.designs.values()), None),
-                    list(full.columns) if full is not None else [])
+    out = _stacked(st, rows, cols, row_ptr, col_ptr, status, message, warn, formula,
+                   full if full is not None else next(
+                       (d for d, _ in own.designs.values()), None),
+                   list(full.columns) if full is not None else [])
+    out.sources = sources
+    return out
 
 
 def _stacked(st: _Stacker, rows: np.ndarray, cols: np.ndarray, row_ptr: np.ndarray,

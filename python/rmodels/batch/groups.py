@@ -105,7 +105,7 @@ def factor_codes(s: pd.Series) -> tuple[np.ndarray, list, Any]:
     """Codes (−1 = missing) and levels of one ``by`` column as R's ``factor()`` makes them,
     and the dtype the group column keeps."""
     if isinstance(s.dtype, pd.CategoricalDtype):
-        return np.asarray(s.cat.codes, dtype=np.int64), list(s.cat.categories), s.dtype
+        return np.asarray(s.cat.codes, dtype=np.int64), s.cat.categories.tolist(), s.dtype
     if pd.api.types.is_integer_dtype(s.dtype) and isinstance(s.dtype, np.dtype):
         return (*_small_integer_codes(s.to_numpy()), s.dtype)
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
