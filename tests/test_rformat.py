@@ -258,6 +258,18 @@ def test_format_pval_matches_r() -> None:
     assert not bad, bad[:5]
 
 
+def test_format_pval_infinite_and_eps_match_r() -> None:
+    # an infinite p-value (R prints Inf; the former Python port raised OverflowError) and other
+    # eps values than the machine epsilon (the "<" rule's width test)
+    cases = [([np.inf, 0.5, 1e-20], 3, 2.220446049250313e-16), ([np.inf], 4, 1e-4),
+             ([1e-5, 0.2, np.inf, 3e-3], 2, 1e-3), ([1e-9, 0.99], 5, 1e-4),
+             ([1e-9, 1e-12], 1, 1e-10), ([0.0123, 2e-5, NA], 4, 1e-4)]
+    for p, digits, eps in cases:
+        want = r_strings(f"format.pval(p, digits = {digits}, eps = {eps!r})",
+                         p=np.array(p, dtype=float))
+        assert rf.format_pval(p, digits=digits, eps=eps) == want, (p, digits, eps)
+
+
 # ---------------------------------------------------------------------------------------------
 # print of named vectors and character matrices
 # ---------------------------------------------------------------------------------------------

@@ -52,14 +52,32 @@ def fill_model_matrix(n: int, intercept: bool, codings: list, vals: dict, contra
     if intercept:
         X[:, 0] = 1.0
         off = 1
-    small = 0 < n <= SMALL_FILL_ROWS
+    if 0 < n <= SMALL_FILL_ROWS:
+        codings, off = _fill_plain_numbers(X, off, codings, vals)
     for col, width, comps in term_components(n, codings, vals, contrast_mats):
         if not width:
             continue
-        if small and len(comps) == 1 and fill_single_component(X, off + col, width, comps[0]):
+        if len(comps) == 1 and 0 < n <= SMALL_FILL_ROWS and \
+                fill_single_component(X, off + col, width, comps[0]):
             continue
         _core.fill_term(X, off + col, comps)
     return X
+
+
+def _fill_plain_numbers(X: np.ndarray, off: int, codings: list, vals: dict) -> tuple[list, int]:
+    """Copy the leading terms that are one float64 vector each into their columns (what
+    ``_core.fill_term`` writes for them); the codings left and the column where they start."""
+    j = 0
+    for j, cod in enumerate(codings):
+        if not cod:
+            continue
+        v = vals[cod[0].var]
+        if len(cod) != 1 or cod[0].how != "num" or not (
+                isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype == np.float64):
+            return codings[j:], off
+        X[:, off] = v
+        off += 1
+    return codings[j + 1:] if codings else codings, off
 
 
 #: Up to this many rows a term of one component (a numeric variable, or a factor without

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence, Union
+from typing import Any, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -363,69 +363,125 @@ def build_design(formula: Union[str, Formula], data: pd.DataFrame, *, subset=Non
     ``materialize=False`` leaves ``X`` unbuilt (``model_matrix_array()`` builds it on demand;
     ``design_rows()`` gives the matrix by rows)."""
     data = as_data_frame(data)
-    if na_action not in ("omit", "exclude", "fail", "pass"):
-        raise DataError("na_action must be 'omit', 'exclude' or 'fail'")
-    t = make_terms(formula, data_columns=data.columns)
-    text = t.formula.text
-    if t.bars and not allow_bars:
-        raise FormulaError("random-effect terms (a '|' bar) are only allowed in lmer()", text,
-                           getattr(t.bars[0].lhs, "pos", None))
+    t = _checked_terms(formula, data, na_action, allow_bars)
     n_all = len(data)
-    env = Env(data, text)
+    env = Env(data, t.formula.text)
     labels = list(t.variable_labels)
-    flabels = list(t.frame_labels)
     raw = []
     for i, expr in enumerate(t.variables):  # a loop, not a comprehension: warnings' stacklevel
         raw.append(evaluate(expr, env, top=True, label=labels[i]))
-    resp = t.response
-    values = [_response_value(v, n_all, labels[i]) if i == resp else
-              finish_variable(v, n_all, labels[i]) for i, v in enumerate(raw)]
+    values = _frame_variables(raw, t.response, n_all, labels)
     bar_cols = _bar_columns(t, env, data, n_all)
     w = _vector_arg(weights, data, "weights")
     o = _vector_arg(offset, data, "offset")
+    rows = _kept_rows(values, bar_cols, w, o, subset_positions(subset, n_all, data),
+                      subset is None, na_action)
+    _drop_unused_levels(rows.vals, drop_unused_levels)
+    if contrasts:  # here, not deeper: the warning's stacklevel
+        _warn_absent_contrasts(contrasts, labels, rows.vals, t.response)
+    coding = _model_coding(t, rows.vals, labels, contrasts)
+    X = fill_model_matrix(len(rows.kept), t.intercept, coding.codings, dict(enumerate(rows.vals)),
+                          coding.contrast_mats, len(coding.columns)) if materialize else None
+    d = _assemble_design(t, data, rows, coding, labels, dict(env.states), X, w, o, na_action)
+    if t.bars:
+        d._kept_data = data.iloc[rows.kept].reset_index(drop=True)
+    return d
 
-    # subset, then NA handling
-    pos = subset_positions(subset, n_all, data)
-    sub_vals, na = _subset_and_na(values, bar_cols, w, o, pos, whole=subset is None)
+
+def _checked_terms(formula: Union[str, Formula], data: pd.DataFrame, na_action: str,
+                   allow_bars: bool) -> Terms:
+    """The formula's terms, after the checks of ``na_action`` and of random-effect bars."""
+    if na_action not in ("omit", "exclude", "fail", "pass"):
+        raise DataError("na_action must be 'omit', 'exclude' or 'fail'")
+    t = make_terms(formula, data_columns=data.columns)
+    if t.bars and not allow_bars:
+        raise FormulaError("random-effect terms (a '|' bar) are only allowed in lmer()",
+                           t.formula.text, getattr(t.bars[0].lhs, "pos", None))
+    return t
+
+
+def _frame_variables(raw: list, resp: Optional[int], n_all: int, labels: list) -> list:
+    """The evaluated variables as model-frame variables (R's lengths checked)."""
+    return [_response_value(v, n_all, labels[i]) if i == resp else
+            finish_variable(v, n_all, labels[i]) for i, v in enumerate(raw)]
+
+
+class _KeptRows(NamedTuple):
+    """The rows of the model frame: ``pos`` the subset's positions in the data, ``keep_sub``
+    the kept ones among them, ``kept`` their positions in the data, ``vals`` the variables on
+    the kept rows, ``na`` the subset's rows with a missing value."""
+
+    pos: np.ndarray
+    keep_sub: np.ndarray
+    kept: np.ndarray
+    vals: list
+    na: np.ndarray
+
+
+def _kept_rows(values: list, bar_cols: list, w, o, pos: np.ndarray, whole: bool,
+               na_action: str) -> _KeptRows:
+    """``subset``, then R's NA handling (``na.fail`` raises, ``na.pass`` keeps every row)."""
+    sub_vals, na = _subset_and_na(values, bar_cols, w, o, pos, whole)
     if na_action == "fail" and np.count_nonzero(na):
         raise DataError("missing values in object")
     keep_sub = np.arange(len(pos)) if na_action == "pass" else np.flatnonzero(~na)
-    kept = pos[keep_sub]
     vals = sub_vals if len(keep_sub) == len(pos) else [take(v, keep_sub) for v in sub_vals]
-    _drop_unused_levels(vals, drop_unused_levels)
+    return _KeptRows(pos, keep_sub, pos[keep_sub], vals, na)
 
-    y, y_factor, response_columns = (None, None, None) if resp is None else \
-        _response(vals[resp])
-    kinds, levels, xlevels = _variable_kinds(vals, resp, flabels)
-    if contrasts:
-        _warn_absent_contrasts(contrasts, labels, vals, resp)
+
+class _Coding(NamedTuple):
+    """What ``model.matrix`` makes of the frame: variable kinds, factor levels, R's xlevels,
+    the terms' codings, contrast matrices (and those used, by name), columns and assign."""
+
+    kinds: list
+    levels: dict
+    xlevels: dict
+    codings: list
+    contrast_mats: dict
+    contrasts_used: dict
+    columns: list
+    assign: np.ndarray
+
+
+def _model_coding(t: Terms, vals: list, labels: list, contrasts: Optional[dict]) -> _Coding:
+    """The codings of the terms (contrasts or indicators) and the model matrix's columns."""
+    resp = t.response
+    kinds, levels, xlevels = _variable_kinds(vals, resp, t.frame_labels)
     codings, contrast_mats, contrasts_used = term_codings(t, kinds, resp, vals, labels,
                                                           contrasts)
     columns, assign = column_names(codings, vals, labels, contrast_mats, bool(t.intercept))
-    X = fill_model_matrix(len(kept), t.intercept, codings, dict(enumerate(vals)), contrast_mats,
-                          len(columns)) if materialize else None
-    off = _total_offset(t.offsets, vals, o, kept)
-    wk = None if w is None else w[kept].copy()
+    return _Coding(kinds, levels, xlevels, codings, contrast_mats, contrasts_used, columns,
+                   np.asarray(assign, dtype=np.int64))
 
-    na_dropped = np.flatnonzero(na) if na_action != "pass" else np.zeros(0, dtype=np.int64)
-    spec = ModelSpec(terms=t, labels=labels, frame_labels=flabels, states=dict(env.states),
-                     kinds=kinds, levels=levels, contrast_mats=contrast_mats, codings=codings,
-                     columns=columns, assign=np.asarray(assign, dtype=np.int64),
-                     intercept=bool(t.intercept),
+
+def _assemble_design(t: Terms, data: pd.DataFrame, rows: _KeptRows, coding: _Coding,
+                     labels: list, states: dict, X: Optional[np.ndarray], w, o,
+                     na_action: str) -> Design:
+    """The :class:`Design` (and its :class:`ModelSpec`) of the kept rows."""
+    resp, vals, kept = t.response, rows.vals, rows.kept
+    flabels = list(t.frame_labels)
+    text = t.formula.text
+    y, y_factor, response_columns = (None, None, None) if resp is None else \
+        _response(vals[resp])
+    wk = None if w is None else w[kept].copy()
+    spec = ModelSpec(terms=t, labels=labels, frame_labels=flabels, states=states,
+                     kinds=coding.kinds, levels=coding.levels,
+                     contrast_mats=coding.contrast_mats, codings=coding.codings,
+                     columns=coding.columns, assign=coding.assign, intercept=bool(t.intercept),
                      rhs_vars=[i for i in range(len(t.variables)) if i != resp],
                      formula_text=text)
-    d = Design(X=X, columns=columns, assign=np.asarray(assign, dtype=np.int64),
-               term_labels=list(t.term_labels), intercept=bool(t.intercept), y=y,
-               y_factor=y_factor, response_name=None if resp is None else flabels[resp],
-               response_columns=response_columns, offset=off, weights=wk, kept=kept,
-               kept_sub=keep_sub, n_data=len(pos),
-               na_dropped=na_dropped, na_action=na_action, contrasts=contrasts_used,
-               xlevels=xlevels, spec=spec, terms=t, bars=list(t.bars),
-               formula_text=text, _index=data.index, subset_rows=pos,
-               _frame_parts=(vals, flabels, resp, wk, None if o is None else o[kept]))
-    if t.bars:
-        d._kept_data = data.iloc[kept].reset_index(drop=True)
-    return d
+    return Design(X=X, columns=coding.columns, assign=coding.assign,
+                  term_labels=list(t.term_labels), intercept=bool(t.intercept), y=y,
+                  y_factor=y_factor, response_name=None if resp is None else flabels[resp],
+                  response_columns=response_columns,
+                  offset=_total_offset(t.offsets, vals, o, kept), weights=wk, kept=kept,
+                  kept_sub=rows.keep_sub, n_data=len(rows.pos),
+                  na_dropped=(np.flatnonzero(rows.na) if na_action != "pass" else
+                              np.zeros(0, dtype=np.int64)), na_action=na_action,
+                  contrasts=coding.contrasts_used, xlevels=coding.xlevels, spec=spec, terms=t,
+                  bars=list(t.bars), formula_text=text, _index=data.index,
+                  subset_rows=rows.pos,
+                  _frame_parts=(vals, flabels, resp, wk, None if o is None else o[kept]))
 
 
 def _response_value(v, n: int, label: str):

@@ -29,7 +29,6 @@ right-hand side and was dropped".
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Sequence, Union
 
@@ -106,7 +105,8 @@ class Terms:
     def copy(self) -> Terms:
         """A copy whose lists and ``factors`` array the caller may change (the AST nodes it
         shares are immutable)."""
-        out = copy.copy(self)
+        out = object.__new__(Terms)  # copy.copy's work without its reduce protocol
+        out.__dict__.update(self.__dict__)
         out.variables = list(self.variables)
         out.variable_labels = list(self.variable_labels)
         out.terms = list(self.terms)

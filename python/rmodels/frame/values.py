@@ -46,6 +46,8 @@ class Factor:
 
     def drop_unused(self) -> Factor:
         nlev = len(self.levels)
+        if len(self.codes) <= 64 and len(set(self.codes.tolist()) - {-1}) == nlev:
+            return self  # short codes: every level used, settled without NumPy calls
         # counts per code, -1 (NA) first
         counts = np.bincount(self.codes.astype(np.intp) + 1, minlength=nlev + 1)
         used = counts[1:nlev + 1] > 0

@@ -1,29 +1,19 @@
 """printing, tables: R's ``format.pval``, ``printCoefmat`` (coefficient tables with significance
-stars) and ``print.anova``.
+stars) and ``print.anova``. The cells' text (format.pval, the Estimate/SE block, the zero fix,
+the stars) is computed by the core (format/coefmat.cpp); the argument rules and the layout are
+here.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .numbers import (
-    DBL_EPSILON,
-    KIND_FINITE,
-    KIND_NA,
-    KIND_NAN,
-    classify_numbers,
-    encode_reals,
-    format_num,
-    format_real,
-    format_scalar,
-    format_str,
-    str_width,
-)
-from .rounding import fround_array, zapsmall
+from .. import _core
+from .numbers import DBL_EPSILON, KIND_NA, KIND_NAN, classify_numbers
+from .rounding import zapsmall
 from .vectors import print_matrix
 
 #: The legend line printed under a coefficient table with significance stars.
@@ -36,58 +26,16 @@ def format_pval(pv: Any, digits: int = 5, eps: float = DBL_EPSILON,
     """R's ``format.pval``: p >= eps formatted in two groups (``expo >= -3``, or ``-4`` when
     digits > 1, in fixed notation; the rest), each with ``format(., digits)``; p < eps as
     ``"<" + sep + format(eps, digits = max(1, digits - 2))`` with R's width rule; NA as
-    ``na_form``."""
+    ``na_form``. Computed by the core (format/coefmat.cpp)."""
     vals, kinds = classify_numbers(pv, True)
-    vl = vals.tolist()
-    ok = [i for i, k in enumerate(kinds.tolist()) if k != KIND_NA and k != KIND_NAN]
-    p = [vl[i] for i in ok]
-    r = [""] * len(p)
-    big = [j for j, v in enumerate(p) if not v < eps]
-    rr: list[str] = []
-    if big:
-        q = [p[j] for j in big]
-        expo = [math.floor(math.log10(v if v > 0 else 1e-50)) for v in q]
-        fixp = [e >= -3 or (e == -4 and digits > 1) for e in expo]
-        rr = [""] * len(q)
-        for fixed in (True, False):
-            grp = [j for j, f in enumerate(fixp) if f == fixed]
-            if grp:
-                strs = format_num(np.array([q[j] for j in grp]), digits=digits)
-                for j, s in zip(grp, strs):
-                    rr[j] = s
-        for j, s in zip(big, rr):
-            r[j] = s
-    if len(big) < len(p):
-        dg = max(1, digits - 2)
-        if big:
-            nc = max(str_width(s) for s in rr)
-            if dg > 1 and dg + 6 > nc:
-                dg = max(1, nc - 7)
-            sep = "" if (dg == 1 and nc <= 6) else " "
-        else:
-            sep = "" if dg == 1 else " "
-        txt = "<" + sep + format_scalar(eps, digits=dg)
-        for j, v in enumerate(p):
-            if v < eps:
-                r[j] = txt
-    out = [na_form] * len(vl)
-    for j, s in zip(ok, r):
-        out[j] = s
+    ok = (kinds != KIND_NA) & (kinds != KIND_NAN)
+    if ok.all():
+        return _core.format_pval(vals, int(digits), float(eps))
+    out = [na_form] * len(vals)
+    for i, s in zip(np.flatnonzero(ok).tolist(),
+                    _core.format_pval(vals[ok], int(digits), float(eps))):
+        out[i] = s
     return out
-
-
-def _signif_stars(p: float) -> str:
-    """``symnum(p, cutpoints = c(0, .001, .01, .05, .1, 1))`` (intervals closed on the right,
-    the first also on the left)."""
-    if p <= 0.001:
-        return "***"
-    if p <= 0.01:
-        return "**"
-    if p <= 0.05:
-        return "*"
-    if p <= 0.1:
-        return "."
-    return " "
 
 
 def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
@@ -140,56 +88,15 @@ def print_coefmat(table: Any, colnames: Sequence[str] | None = None,
     if signif_legend is None:
         signif_legend = signif_stars
 
-    ina = (kinds == KIND_NA) | (kinds == KIND_NAN)
-    ok = ~ina
-    cf = [["" for _ in range(nc)] for _ in range(nrow)]
-
-    def set_col(j: int, strs: list[str]) -> None:
-        for i in range(nrow):
-            cf[i][j] = strs[i]
-
     for j in zap_ind:
-        zv = zapsmall(np.where(ina[:, j], np.nan, vals[:, j]), digits)
-        vals[:, j] = np.where(ina[:, j], vals[:, j], zv)
-
-    vl, kl = vals.tolist(), kinds.tolist()
-
-    def fmt_block(cols: list[int], rounding: float) -> None:
-        """The columns ``cols`` formatted together (column-major), finite cells rounded to
-        ``rounding`` decimals first."""
-        block_v = vals[:, cols].T.ravel()
-        block_k = kinds[:, cols].T.ravel()
-        block_v = np.where(block_k == KIND_FINITE, fround_array(block_v, rounding), block_v)
-        strs = _format_kinds(block_v, block_k, digits)
-        for c, j in enumerate(cols):
-            set_col(j, strs[c * nrow:(c + 1) * nrow])
-
-    if cs_ind:
-        fin_cs = [abs(vl[i][j]) for j in cs_ind for i in range(nrow) if kl[i][j] == KIND_FINITE]
-        if fin_cs:
-            nz = [a for a in fin_cs if a != 0]
-            digmin = 1 + math.floor(math.log10(min(nz))) if nz else 1
-            fmt_block(cs_ind, float(max(1, digits - digmin)))
-    if tst_ind:
-        fmt_block(tst_ind, float(dig_tst))
-    pcol = nc - 1 if has_Pvalue else None
-    for j in range(nc):
-        if j in cs_ind or j in tst_ind or j == pcol:
-            continue
-        set_col(j, _format_kinds(vals[:, j], kinds[:, j], digits))
-
-    _fix_zero_cells(cf, vals, kinds, ok, [j for j in range(nc) if j != pcol and j not in tst_ind],
-                    digits)
-    for i, j in zip(*np.nonzero(ina)):
-        cf[i][j] = "NaN" if kinds[i, j] == KIND_NAN else na_print
-
-    stars_shown = False
-    header = list(colnames)
-    if P_values and ok[:, nc - 1].any():
-        stars_shown = _put_p_values(cf, nc - 1, vals[:, nc - 1], ok[:, nc - 1], dig_tst,
-                                    eps_Pvalue, signif_stars)
-        if stars_shown:
-            header.append("")
+        ina = (kinds[:, j] == KIND_NA) | (kinds[:, j] == KIND_NAN)
+        zv = zapsmall(np.where(ina, np.nan, vals[:, j]), digits)
+        vals[:, j] = np.where(ina, vals[:, j], zv)
+    cf, stars_shown = _core.coefmat_cells(
+        vals, kinds, int(digits), int(dig_tst), cs_ind, tst_ind,
+        nc - 1 if has_Pvalue and P_values else -1, float(eps_Pvalue), bool(signif_stars),
+        na_print)
+    header = list(colnames) + [""] if stars_shown else list(colnames)
     text = print_matrix(cf, rownames, header, right=True, width=width)
     if stars_shown and signif_legend:
         text += "---\n" + SIGNIF_LEGEND + "\n"
@@ -228,52 +135,6 @@ def _classified_cells(xm: np.ndarray, nan_is_na: bool) -> tuple[np.ndarray, np.n
     vals_kinds = [classify_numbers(xm[:, j], nan_is_na) for j in range(nc)]
     return (np.column_stack([v for v, _ in vals_kinds]),
             np.column_stack([kd for _, kd in vals_kinds]))
-
-
-def _fix_zero_cells(cf: list, vals: np.ndarray, kinds: np.ndarray, ok: np.ndarray,
-                    cols: list[int], digits: int) -> None:
-    """printCoefmat's zero fix: cells of ``cols`` whose string reads 0 while the value is not
-    (or vice versa) are formatted again, together, with ``digits - 1``."""
-    fix: list[tuple[int, int]] = []
-    okl, vl = ok.tolist(), vals.tolist()
-    for j in cols:
-        for i in range(len(cf)):
-            if not okl[i][j]:
-                continue
-            try:
-                parsed = float(cf[i][j])
-            except ValueError:
-                continue
-            if (vl[i][j] == 0) != (parsed == 0):
-                fix.append((i, j))
-    if fix:
-        # R collects the cells in column-major order (Cf[okP][not.both.0]).
-        fix.sort(key=lambda ij: (ij[1], ij[0]))
-        strs = _format_kinds(np.array([vals[i, j] for i, j in fix]),
-                             np.array([kinds[i, j] for i, j in fix]), max(1, digits - 1))
-        for (i, j), s in zip(fix, strs):
-            cf[i][j] = s
-
-
-def _put_p_values(cf: list, pcol: int, pv: np.ndarray, okp: np.ndarray, dig_tst: int,
-                  eps: float, signif_stars: bool) -> bool:
-    """The p-value column ``pcol`` (the last of ``cf``) by ``format.pval``, and the
-    significance stars appended as a new column when some p < 0.1; True when the stars are
-    shown."""
-    pstr = format_pval(pv[okp], digits=dig_tst, eps=eps)
-    for i, s in zip(np.flatnonzero(okp), pstr):
-        cf[i][pcol] = s
-    stars_shown = signif_stars and bool((pv[okp] < 0.1).any())
-    if stars_shown:
-        sym = format_str([_signif_stars(float(p)) if okp[i] else "" for i, p in enumerate(pv)])
-        for i in range(len(cf)):
-            cf[i].append(sym[i])
-    return stars_shown
-
-
-def _format_kinds(v: np.ndarray, k: np.ndarray, digits: int) -> list[str]:
-    w, d, e = format_real(v, k, digits)
-    return encode_reals(v, k, w, d, e)
 
 
 def print_anova(table: Any, heading: Sequence[str] | str | None = None, digits: int = 5,

@@ -29,14 +29,14 @@ def print_named_vector(values: Any, names: Sequence[str], digits: int = 7, gap: 
     """
     del right
     names = [("<NA>" if s is None else s) for s in names]
-    vals_list = list(np.asarray(values, dtype=object).ravel())
-    if len(vals_list) != len(names):
+    numeric = isinstance(values, np.ndarray) and values.dtype.kind in "fiu"
+    vals_list = [] if numeric else list(np.asarray(values, dtype=object).ravel())
+    if (values.size if numeric else len(vals_list)) != len(names):
         raise ValueError("values and names differ in length")
     n = len(names)
     if n == 0:
         return "named numeric(0)\n"
-    is_char = any(isinstance(v, str) for v in vals_list)
-    if is_char:
+    if not numeric and any(isinstance(v, str) for v in vals_list):
         if quote:
             cells = ["NA" if v is None else '"' + v + '"' for v in vals_list]
         else:

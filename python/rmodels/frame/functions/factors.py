@@ -96,6 +96,8 @@ def _fn_factor(node, env, top, label, ordered_default: bool = False):
         else:
             raise DataError(f"invalid 'labels'; length {len(labs)} should be 1 or "
                             f"{len(f.levels)}")
+    if f.kind == "factor" and f.ordered == ordered and f.contrasts is None:
+        return f  # a new Factor already (never x itself) with the fields asked for
     return replace(f, kind="factor", ordered=ordered, contrasts=None)
 
 

@@ -19,7 +19,7 @@ __all__ = ["pf_upper", "pt_two_sided", "qt"]
 def pf_upper(f: float, df1: float, df2: float) -> float:
     """``pf(f, df1, df2, lower.tail = FALSE)`` (NaN when undefined)."""
     from scipy import special as spc
-    if not np.isfinite(f) and not np.isinf(f):
+    if f != f:
         return float("nan")
     if df2 <= 0 or df1 <= 0:
         return float("nan")

@@ -262,8 +262,7 @@ def format_summary_lm(st: SummaryStats, call_lines: list, weighted: bool, n_na: 
         out.append(f"\nCoefficients: ({nsing} not defined because of singularities)\n" if nsing
                    else "\nCoefficients:\n")
         out.append(_coefficient_block(st, digits))
-    out.append(f"\nResidual standard error: "
-               f"{rf.format_scalar(rf.signif(st.sigma, digits), nan_is_na=False)} on {st.rdf} "
+    out.append(f"\nResidual standard error: {_format_sigma(st.sigma, digits)} on {st.rdf} "
                f"degrees of freedom\n")
     if n_na:
         word = "observation" if n_na == 1 else "observations"
@@ -289,13 +288,16 @@ def _residuals_block(st: SummaryStats, r_row_names: Callable[[], Sequence[str]],
 def _coefficient_block(st: SummaryStats, digits: int) -> str:
     """``printCoefmat`` of all coefficients: aliased rows print NA, a zero rdf's NaN as NaN."""
     all_names = st.coef_names
-    table = np.full((len(all_names), 4), rf.NA_REAL)
-    # summary rows are in pivoted order; print.summary.lm re-inserts them by name
-    pos = {nm: i for i, nm in enumerate(st.names)}
-    rows = np.flatnonzero(~st.aliased)
-    js = [pos[all_names[i]] for i in rows.tolist()]
-    table[rows] = np.column_stack([st.estimate[js], st.std_error[js], st.t_value[js],
-                                   st.p_value[js]])
+    if st.names == all_names:  # nothing aliased nor pivoted: the rows as they are
+        table = np.array([st.estimate, st.std_error, st.t_value, st.p_value]).T
+    else:
+        table = np.full((len(all_names), 4), rf.NA_REAL)
+        # summary rows are in pivoted order; print.summary.lm re-inserts them by name
+        pos = {nm: i for i, nm in enumerate(st.names)}
+        rows = np.flatnonzero(~st.aliased)
+        js = [pos[all_names[i]] for i in rows.tolist()]
+        table[rows] = np.column_stack([st.estimate[js], st.std_error[js], st.t_value[js],
+                                       st.p_value[js]])
     return rf.print_coefmat(table,
                             ["Estimate", "Std. Error", "t value", "Pr(>|t|)"],
                             list(all_names), digits=digits, na_print="NA", nan_is_na=False)
@@ -303,19 +305,30 @@ def _coefficient_block(st: SummaryStats, digits: int) -> str:
 
 def _fstatistic_block(st: SummaryStats, digits: int) -> str:
     fval, numdf, dendf = st.fstatistic
-    with np.errstate(invalid="ignore"):
+    if math.isfinite(fval):
         pval = pf_upper(fval, numdf, dendf)
+    else:
+        with np.errstate(invalid="ignore"):
+            pval = pf_upper(fval, numdf, dendf)
     return (f"Multiple R-squared:  {_format_c(st.r_squared, digits)},\t"
             f"Adjusted R-squared:  {_format_c(st.adj_r_squared, digits)} \n"
             f"F-statistic: {_format_c(fval, digits)} on {_int_text(numdf)} and "
-            f"{_int_text(dendf)} DF,  p-value: {rf.format_pval([pval], digits=digits)[0]}\n")
+            f"{_int_text(dendf)} DF,  p-value: "
+            f"{rf.format_pval(np.array([pval]), digits=digits)[0]}\n")
 
 
 def _format_c(v: float, digits: int) -> str:
     """``formatC(v, digits)``; a NaN prints as ``NaN`` (not ``NA``) in width digits + 1."""
     if isinstance(v, float) and math.isnan(v) and not rf.is_na_real(v):
         return "NaN".rjust(digits + 1)
+    if isinstance(v, float) and math.isfinite(v):  # formatC's C sprintf, width digits + 1
+        return "%*.*g" % (digits + 1, digits, v)  # noqa: UP031 (formatC's own format)
     return rf.formatC(float(v), digits=digits)
+
+
+def _format_sigma(sigma: float, digits: int) -> str:
+    """``format(signif(sigma, digits))`` (7 significant digits; NaN prints as ``NaN``)."""
+    return rf.format_num(rf.signif(np.array([sigma]), digits), nan_is_na=False)[0]
 
 
 def _int_text(v: float) -> str:
