@@ -12,7 +12,8 @@
 //   Laplace:   beta fixed (it enters the offset as X beta), PIRLS over u only; same formula
 //   AGQ:       one scalar term; per level, Gauss-Hermite quadrature around the mode with the
 //              scale 1 / L_jj: sum_j devc0_j + ldL2 - 2 sum_j log(mult_j) (lme4's glmerAGQ)
-// The families and their aic are those of cpp/glm (binomial and poisson).
+// The families and their aic are those of cpp/glm (binomial, poisson, gaussian, Gamma and
+// inverse.gaussian).
 #pragma once
 
 #include <Eigen/Dense>
@@ -30,6 +31,8 @@ using Eigen::VectorXd;
 // The state after PIRLS at one parameter vector.
 struct PirlsState {
   VectorXd u, beta, b, eta, mu;  // beta: the fixed effects used (estimated with nAGQ = 0)
+  VectorXd eta_weights;  // the linear predictor of the last factor's working weights (lme4's
+                         // L, RZX, RX at exit of pwrssUpdate: hatvalues)
   MatrixXd RX;                   // lower factor of the fixed-effects block (nAGQ = 0 model)
   double ldL2 = 0, ldRX2 = 0, sqrL = 0, devsum = 0, aic = 0, objective = 0;
   int iterations = 0;

@@ -41,11 +41,12 @@ double GlmerModel::penalized_deviance(const VectorXd& mu, const VectorXd& u) con
   return deviance_sum(family_, y_, mu, w_) + u.squaredNorm();
 }
 
-// The family's aic(y, n, mu, wt) of lme4's glmResp::Laplace (binomial and poisson).
+// The family's aic(y, n, mu, wt, dev) of lme4's glmResp::Laplace, dev the sum of the deviance
+// residuals (gaussian, Gamma and inverse.gaussian estimate their dispersion from it).
 double GlmerModel::aic_term(const VectorXd& mu) const {
   if (family_.family == FamilyKind::Binomial) return glm_count_aic(true, y_, n_, mu, w_).aic;
   if (family_.family == FamilyKind::Poisson) return glm_count_aic(false, y_, n_, mu, w_).aic;
-  throw std::invalid_argument("glmer: only the binomial and poisson families are supported");
+  return glm_dispersion_aic(family_, y_, mu, w_, deviance_sum(family_, y_, mu, w_));
 }
 
 // Working weights w mu.eta^2 / V(mu), working response eta + (y - mu) / mu.eta and mu at eta.
@@ -78,7 +79,9 @@ void GlmerModel::pirls(lmer::PlsModel& pls, const VectorXd& theta, bool ubeta, c
   bool converged = false;
   lmer::Solution s;
   int it = 0;
+  VectorXd eta_w;
   for (; it < kMaxit; ++it) {
+    eta_w = eta;
     working_values(eta, wk, z, mu);
     pls.reweight(wk, z, off);
     s = pls.solve(theta);
@@ -112,6 +115,7 @@ void GlmerModel::pirls(lmer::PlsModel& pls, const VectorXd& theta, bool ubeta, c
   state_.b = s.b;
   state_.RX = s.RX;
   state_.eta = eta;
+  state_.eta_weights = eta_w;
   state_.mu = mu;
   state_.ldL2 = s.crit.ldL2;
   state_.ldRX2 = s.crit.ldRX2;
