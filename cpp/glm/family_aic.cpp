@@ -1,5 +1,5 @@
 // binomial()$aic and poisson()$aic with R's saddle-point log densities (densities.hpp); the
-// aic of the families with a dispersion parameter (gaussian, Gamma, inverse.gaussian).
+// aic of the other families (gaussian, Gamma, inverse.gaussian, negative binomial).
 #include "family_aic.hpp"
 
 #include <algorithm>
@@ -66,7 +66,7 @@ CountAic glm_count_aic(bool binomial, const VecRef& y, const VecRef& n, const Ve
   return out;
 }
 
-double glm_dispersion_aic(const Family& family, const VecRef& y, const VecRef& mu, const VecRef& wt,
+double glm_family_aic(const Family& family, const VecRef& y, const VecRef& mu, const VecRef& wt,
                           double dev) {
   const Eigen::Index len = y.size();
   if (mu.size() != len || wt.size() != len)
@@ -88,9 +88,18 @@ double glm_dispersion_aic(const Family& family, const VecRef& y, const VecRef& m
       return sw * (std::log(dev / sw * 2 * M_PI) + 1) + 3 * (y.array().log() * wt.array()).sum() +
              2;
     }
+    case FamilyKind::NegativeBinomial: {
+      const double th = family.theta;
+      const double c = -th * std::log(th) + std::lgamma(th);
+      double s = 0;
+      for (Eigen::Index i = 0; i < len; ++i)
+        s += wt[i] * (y[i] + th) * std::log(mu[i] + th) - y[i] * std::log(mu[i]) +
+             std::lgamma(y[i] + 1) + c - std::lgamma(th + y[i]);
+      return 2 * s;
+    }
     default:
-      throw std::invalid_argument("glm_dispersion_aic: not a gaussian, Gamma or inverse.gaussian "
-                                  "family");
+      throw std::invalid_argument(
+          "glm_family_aic: not a gaussian, Gamma, inverse.gaussian or negative binomial family");
   }
 }
 

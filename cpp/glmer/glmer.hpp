@@ -31,9 +31,10 @@ using Eigen::VectorXd;
 // The state after PIRLS at one parameter vector.
 struct PirlsState {
   VectorXd u, beta, b, eta, mu;  // beta: the fixed effects used (estimated with nAGQ = 0)
-  VectorXd eta_weights;  // the linear predictor of the last factor's working weights (lme4's
-                         // L, RZX, RX at exit of pwrssUpdate: hatvalues)
   MatrixXd RX;                   // lower factor of the fixed-effects block (nAGQ = 0 model)
+  // The linear predictor at which the last factor's working weights were taken (lme4's L, RZX
+  // and RX at the exit of pwrssUpdate, which hatvalues uses).
+  VectorXd eta_weights;
   double ldL2 = 0, ldRX2 = 0, sqrL = 0, devsum = 0, aic = 0, objective = 0;
   int iterations = 0;
 };

@@ -46,7 +46,7 @@ double GlmerModel::penalized_deviance(const VectorXd& mu, const VectorXd& u) con
 double GlmerModel::aic_term(const VectorXd& mu) const {
   if (family_.family == FamilyKind::Binomial) return glm_count_aic(true, y_, n_, mu, w_).aic;
   if (family_.family == FamilyKind::Poisson) return glm_count_aic(false, y_, n_, mu, w_).aic;
-  return glm_dispersion_aic(family_, y_, mu, w_, deviance_sum(family_, y_, mu, w_));
+  return glm_family_aic(family_, y_, mu, w_, deviance_sum(family_, y_, mu, w_));
 }
 
 // Working weights w mu.eta^2 / V(mu), working response eta + (y - mu) / mu.eta and mu at eta.
