@@ -1,4 +1,5 @@
-"""The families glmer accepts, as ``lme4::glmer`` (1.1-31): the glm core's families
+"""The families glmer accepts, as ``lme4::glmer`` (1.1-31): the glm core's families (and
+MASS's ``negative.binomial(theta)``)
 (:mod:`rmodels.models.families`) with lme4's checks (quasi families refused) and lme4's
 ``hasNoScale`` (which families have a dispersion parameter, lme4's ``useSc``).
 """
@@ -18,9 +19,9 @@ def check_glmer_family(fam: Family) -> None:
     compiled PIRLS has no criterion for raise :class:`FitError`."""
     if fam.family in QUASI_FAMILIES:
         raise FitError('"quasi" families cannot be used in glmer')
-    if fam.family not in GLMER_FAMILIES:
+    if fam.family not in GLMER_FAMILIES and fam.core_name != "negative.binomial":
         raise FitError(f"glmer: the {fam.family} family is not supported (binomial, poisson, "
-                       "Gamma, inverse.gaussian and gaussian are)")
+                       "Gamma, inverse.gaussian, gaussian and negative.binomial(theta) are)")
 
 
 def has_scale(fam: Family) -> bool:

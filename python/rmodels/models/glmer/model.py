@@ -103,8 +103,10 @@ class GlmerMod:
         return has_scale(self.family)
 
     def npar(self) -> int:
-        """Number of parameters: p + length(θ), plus 1 for the scale of a family with one."""
-        return self.p + len(self.theta) + int(self.use_sc)
+        """Number of parameters: p + length(θ), plus 1 for the scale of a family with one and
+        1 for a negative binomial family's θ (lme4's ``npar.merMod`` counts it, known or not)."""
+        nb = "Negative Binomial" in self.family.family
+        return self.p + len(self.theta) + int(self.use_sc) + int(nb)
 
     def df_residual(self) -> int:
         return self.nobs() - self.npar()
