@@ -50,9 +50,10 @@ def _data(name: str) -> pd.DataFrame:
     return _sim_ig() if name == "sim_ig" else r_dataset(name, "lme4")
 
 
-# (id, data, formula, R family, our family)
+# (id, data, formula, R family, our family[, nAGQ])
 CASES = [
     ("gamma_log", "sim", "yg ~ x + (1 | g)", "Gamma(link = 'log')", Gamma(link="log")),
+    ("gamma_log_agq5", "sim", "yg ~ x + (1 | g)", "Gamma(link = 'log')", Gamma(link="log"), 5),
     ("gamma_inverse", "sim", "yi ~ x + (1 | g)", "Gamma", Gamma()),
     ("invgauss_log", "sim_ig", "yig ~ x + (1 | g)", "inverse.gaussian(link = 'log')",
      inverse_gaussian(link="log")),
@@ -69,9 +70,10 @@ AUGMENT_COLUMNS = [".fitted", ".resid", ".hat", ".cooksd", ".fixed", ".mu", ".of
 
 
 def _r_fit(case: tuple) -> dict:
-    _cid, dname, formula, rfam, _fam = case
+    _cid, dname, formula, rfam, _fam, *agq = case
     send_df(_data(dname), "d")
-    r(f"gm <- suppressWarnings(glmer({formula}, data = d, family = {rfam}))")
+    nagq = agq[0] if agq else 1
+    r(f"gm <- suppressWarnings(glmer({formula}, data = d, family = {rfam}, nAGQ = {nagq}))")
     aug_cols = ", ".join(f"'{c}'" for c in AUGMENT_COLUMNS)
     return {
         "loglik": float(r("as.numeric(logLik(gm))")[0]),
@@ -109,11 +111,12 @@ def _r_fit(case: tuple) -> dict:
 @pytest.fixture(scope="module", params=CASES, ids=IDS)
 def pair(request):
     case = request.param
-    cid, dname, formula, _rfam, fam = case
+    cid, dname, formula, _rfam, fam, *agq = case
     ref = _r_fit(case)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = glmer(formula, _data(dname), family=fam, data_name="d")
+        fit = glmer(formula, _data(dname), family=fam, data_name="d",
+                    nAGQ=agq[0] if agq else 1)
     return cid, fit, ref
 
 
