@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from rbridge import r, r_dataset, send_df
 from rmodels import glmer
+from rmodels.errors import RModelsWarning
 
 pytestmark = pytest.mark.r
 
@@ -97,6 +98,9 @@ def _r_fit(case: tuple) -> dict:
         "ngrps": r("ngrps(gm)"),
         "ngrps_names": r("names(ngrps(gm))"),
         "glance": r("as.data.frame(broom.mixed::glance(gm))"),
+        "augment_names": r("names(suppressWarnings(broom.mixed::augment(gm)))"),
+        "influence": r("as.data.frame(suppressWarnings(broom.mixed::augment(gm)))"
+                       "[, c('.hat', '.cooksd')]"),
         "augment": r("as.data.frame(suppressWarnings(broom.mixed::augment(gm)))"
                      "[, c('.fitted', '.resid', '.fixed', '.mu', '.offset', '.sqrtXwt', "
                      "'.sqrtrwt', '.weights', '.wtres', '.eta')]"),
@@ -173,10 +177,31 @@ def test_glance_and_augment(pair):
     assert list(g.columns) == list(rg.columns)
     np.testing.assert_allclose(g.iloc[0].to_numpy(float), rg.iloc[0].to_numpy(float),
                                rtol=1e-4)
-    a, ra = fit.augment(), ref["augment"]
+    with pytest.warns(RModelsWarning, match="the hat matrix may not make sense for GLMMs"):
+        a = fit.augment()
+    ra = ref["augment"]
+    # (a cbind() response is one matrix column in R's frame, two columns here)
+    assert [c for c in a.columns if c.startswith(".")] == \
+        [c for c in ref["augment_names"] if c.startswith(".")]
     for c in ra.columns:
         np.testing.assert_allclose(a[c].to_numpy(float), ra[c].to_numpy(float), rtol=2e-3,
                                    atol=2e-4, err_msg=c)
+
+
+def test_hat_and_cooks_distance(pair):
+    """augment's .hat and .cooksd (lme4's hatvalues and cooks.distance) at lme4's estimates:
+    where a hat value is near 1, Cook's distance magnifies the optima's difference."""
+    cid, fit, ref = pair
+    at = fit.at_parameters(ref["par"])
+    with pytest.warns(RModelsWarning, match="the hat matrix may not make sense for GLMMs"):
+        a = at.augment()
+    for c in (".hat", ".cooksd"):
+        np.testing.assert_allclose(a[c].to_numpy(float), ref["influence"][c].to_numpy(float),
+                                   rtol=1e-4, atol=1e-8, err_msg=c)
+    with pytest.warns(RModelsWarning, match="hat matrix"):
+        np.testing.assert_array_equal(at.hatvalues().to_numpy(), a[".hat"].to_numpy())
+    with pytest.warns(RModelsWarning, match="hat matrix"):
+        np.testing.assert_array_equal(at.cooks_distance().to_numpy(), a[".cooksd"].to_numpy())
 
 
 def test_tidy(pair):

@@ -58,6 +58,7 @@ py::dict state_dict(const glmer::PirlsState& s) {
   d["b"] = s.b;
   d["RX"] = s.RX;
   d["eta"] = s.eta;
+  d["eta_weights"] = s.eta_weights;
   d["mu"] = s.mu;
   d["ldL2"] = s.ldL2;
   d["ldRX2"] = s.ldRX2;

@@ -97,4 +97,23 @@ inline double poisson_log_density(double x, double lambda) {
   return -0.5 * std::log(2 * M_PI * x) - stirling_error(x) - deviance_term(x, lambda);
 }
 
+// log f(x), X ~ Gamma(shape, scale), for x > 0 (R's dgamma(x, shape, scale = scale, log = TRUE):
+// the Poisson saddle-point density at shape - 1 or, for shape < 1, at shape).
+inline double gamma_log_density(double x, double shape, double scale) {
+  if (shape < 0 || scale <= 0) return NAN;
+  if (x < 0) return -INFINITY;
+  if (shape == 0) return x == 0 ? INFINITY : -INFINITY;
+  if (x == 0) {
+    if (shape < 1) return INFINITY;
+    if (shape > 1) return -INFINITY;
+    return -std::log(scale);
+  }
+  if (shape < 1) {
+    const double r = shape / x;
+    return poisson_log_density(shape, x / scale) +
+           (std::isfinite(r) ? std::log(r) : std::log(shape) - std::log(x));
+  }
+  return poisson_log_density(shape - 1, x / scale) - std::log(scale);
+}
+
 }  // namespace rmodels

@@ -1,4 +1,5 @@
-// binomial()$aic and poisson()$aic with R's saddle-point log densities (densities.hpp).
+// binomial()$aic and poisson()$aic with R's saddle-point log densities (densities.hpp); the
+// aic of the other families (gaussian, Gamma, inverse.gaussian, negative binomial).
 #include "family_aic.hpp"
 
 #include <algorithm>
@@ -63,6 +64,43 @@ CountAic glm_count_aic(bool binomial, const VecRef& y, const VecRef& n, const Ve
   out.aic = -2 * static_cast<double>(total);
   for (auto& v : bad) out.non_integer.insert(out.non_integer.end(), v.begin(), v.end());
   return out;
+}
+
+double glm_family_aic(const Family& family, const VecRef& y, const VecRef& mu, const VecRef& wt,
+                          double dev) {
+  const Eigen::Index len = y.size();
+  if (mu.size() != len || wt.size() != len)
+    throw std::invalid_argument("y, mu and wt must have the same length");
+  switch (family.family) {
+    case FamilyKind::Gaussian: {
+      const double nobs = static_cast<double>(len);
+      return nobs * (std::log(2 * M_PI * dev / nobs) + 1) + 2 - wt.array().log().sum();
+    }
+    case FamilyKind::Gamma: {
+      const double disp = dev / wt.sum();
+      double s = 0;  // summed in order, as lme4's gammaDist::aic
+      for (Eigen::Index i = 0; i < len; ++i)
+        s += wt[i] * gamma_log_density(y[i], 1 / disp, mu[i] * disp);
+      return -2 * s + 2;
+    }
+    case FamilyKind::InverseGaussian: {
+      const double sw = wt.sum();
+      return sw * (std::log(dev / sw * 2 * M_PI) + 1) + 3 * (y.array().log() * wt.array()).sum() +
+             2;
+    }
+    case FamilyKind::NegativeBinomial: {
+      const double th = family.theta;
+      const double c = -th * std::log(th) + std::lgamma(th);
+      double s = 0;
+      for (Eigen::Index i = 0; i < len; ++i)
+        s += wt[i] * (y[i] + th) * std::log(mu[i] + th) - y[i] * std::log(mu[i]) +
+             std::lgamma(y[i] + 1) + c - std::lgamma(th + y[i]);
+      return 2 * s;
+    }
+    default:
+      throw std::invalid_argument(
+          "glm_family_aic: not a gaussian, Gamma, inverse.gaussian or negative binomial family");
+  }
 }
 
 }  // namespace rmodels

@@ -3,6 +3,8 @@
 #include <Eigen/Dense>
 #include <vector>
 
+#include "families.hpp"
+
 namespace rmodels {
 
 struct CountAic {
@@ -18,5 +20,14 @@ CountAic glm_count_aic(bool binomial, const Eigen::Ref<const Eigen::VectorXd>& y
                        const Eigen::Ref<const Eigen::VectorXd>& n,
                        const Eigen::Ref<const Eigen::VectorXd>& mu,
                        const Eigen::Ref<const Eigen::VectorXd>& wt);
+
+// R's gaussian()$aic, Gamma()$aic and inverse.gaussian()$aic(y, n, mu, wt, dev) as lme4's
+// glmFamily computes them (the dispersion estimated as dev / sum(wt); gaussian: dev / length(y)),
+// with the "+ 2" of the dispersion parameter; MASS's negative.binomial(theta)$aic as lme4's
+// negativeBinomialDist (the prior weights multiply only its first term). Throws
+// std::invalid_argument for the other families.
+double glm_family_aic(const Family& family, const Eigen::Ref<const Eigen::VectorXd>& y,
+                          const Eigen::Ref<const Eigen::VectorXd>& mu,
+                          const Eigen::Ref<const Eigen::VectorXd>& wt, double dev);
 
 }  // namespace rmodels

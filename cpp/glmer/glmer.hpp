@@ -12,7 +12,8 @@
 //   Laplace:   beta fixed (it enters the offset as X beta), PIRLS over u only; same formula
 //   AGQ:       one scalar term; per level, Gauss-Hermite quadrature around the mode with the
 //              scale 1 / L_jj: sum_j devc0_j + ldL2 - 2 sum_j log(mult_j) (lme4's glmerAGQ)
-// The families and their aic are those of cpp/glm (binomial and poisson).
+// The families and their aic are those of cpp/glm (binomial, poisson, gaussian, Gamma and
+// inverse.gaussian).
 //
 // Each PIRLS step refactors the sparse factor of re_factor.hpp, whose pattern is analysed once
 // per model; every evaluation starts PIRLS from lme4's stored linear predictor lp0, so the
@@ -39,6 +40,9 @@ using Eigen::VectorXd;
 struct PirlsState {
   VectorXd u, beta, b, eta, mu;  // beta: the fixed effects used (estimated with nAGQ = 0)
   MatrixXd RX;                   // lower factor of the fixed-effects block (nAGQ = 0 model)
+  // The linear predictor at which the last factor's working weights were taken (lme4's L, RZX
+  // and RX at the exit of pwrssUpdate, which hatvalues uses).
+  VectorXd eta_weights;
   double ldL2 = 0, ldRX2 = 0, sqrL = 0, devsum = 0, aic = 0, objective = 0;
   int iterations = 0;
 };

@@ -65,11 +65,12 @@ double GlmerModel::penalized_deviance(const VectorXd& mu, const VectorXd& u, dou
   return dev + u.squaredNorm();
 }
 
-// The family's aic(y, n, mu, wt) of lme4's glmResp::Laplace (binomial and poisson).
+// The family's aic(y, n, mu, wt, dev) of lme4's glmResp::Laplace, dev the sum of the deviance
+// residuals (gaussian, Gamma and inverse.gaussian estimate their dispersion from it).
 double GlmerModel::aic_term(const VectorXd& mu) const {
   if (family_.family == FamilyKind::Binomial) return glm_count_aic(true, y_, n_, mu, w_).aic;
   if (family_.family == FamilyKind::Poisson) return glm_count_aic(false, y_, n_, mu, w_).aic;
-  throw std::invalid_argument("glmer: only the binomial and poisson families are supported");
+  return glm_family_aic(family_, y_, mu, w_, deviance_sum(family_, y_, mu, w_));
 }
 
 // mu and mu.eta at eta (the family's linkinv and mu.eta, sharing exp(eta) where they can).
@@ -126,7 +127,9 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
   link_values(eta, mu, me);
   bool converged = false;
   int it = 0;
+  VectorXd eta_w;
   for (; it < kMaxit; ++it) {
+    eta_w = eta;
     working_values(eta, mu, me, w.wk, w.z);
     re.factor(w.wk, X);
     re.solve(w.wk, w.z - off, X, u, beta);
@@ -163,6 +166,7 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
   st.b = re.lambda_u(u);
   st.RX = re.RX();
   st.eta = eta;
+  st.eta_weights = eta_w;
   st.mu = mu;
   st.ldL2 = re.ldL2();
   st.ldRX2 = re.ldRX2();

@@ -7,6 +7,7 @@ Fitting (formula text as in R; data a pandas or polars DataFrame or a pyarrow Ta
     glm_nb(formula, data)                        negative binomial GLM (MASS's glm.nb)
     lmer(formula, data, REML=True)               linear mixed model (lme4's lmer)
     glmer(formula, data, family=, nAGQ=1)        generalized linear mixed model (lme4's glmer)
+    glmer_nb(formula, data)                      negative binomial GLMM (lme4's glmer.nb)
     lmerTest.lmer(formula, data)                 lmer with lmerTest's tests by default
     model_matrix(formula, data)                  R's model.matrix; model_frame: R's model.frame
 
@@ -116,6 +117,7 @@ _LAZY = {
                      "sandwich", "vcovCL", "vcovHAC", "vcovHC", "waldtest", "weightsAndrews"],
                     ".inference"),
     "glmer": ".models.glmer",
+    "glmer_nb": ".models.glmer",
     "contest": ".models.lmertest.contest",
     **dict.fromkeys(["add1", "drop1", "step", "update", "update_formula"], ".models.workflow"),
     "plot": ".plots",

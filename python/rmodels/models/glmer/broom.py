@@ -1,6 +1,5 @@
 """broom.mixed's tables of a glmer fit: ``tidy.merMod`` (fixed effects with z tests,
-``ran_pars``, ``ran_vals``), ``glance.merMod`` and ``augment.merMod`` (without ``.hat`` and
-``.cooksd``).
+``ran_pars``, ``ran_vals``), ``glance.merMod`` and ``augment.merMod``.
 """
 
 from __future__ import annotations
@@ -10,7 +9,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..lmer.broom import tidy_ran_vals
+from ..lmer.broom import bar_variables, tidy_ran_vals
+from .influence import glmm_cooks_distances, glmm_hat_values
 from .predict import residual_values
 
 TIDY_COLUMNS = ["effect", "group", "level", "term", "estimate", "std.error", "statistic",
@@ -57,18 +57,37 @@ def glance(fit: Any) -> pd.DataFrame:
                           "df.residual": fit.df_residual()}])
 
 
-def augment(fit: Any) -> pd.DataFrame:
-    """The model frame with ``.fitted`` (η̂), ``.resid`` (deviance residuals), ``.fixed``
-    (Xβ̂ + offset), ``.mu``, ``.offset``, ``.sqrtXwt``, ``.sqrtrwt``, ``.weights``, ``.wtres``
-    (Pearson residuals) and ``.eta``, indexed by the data's labels of the rows in the fit."""
+def model_frame(fit: Any) -> pd.DataFrame:
+    """broom's ``augment_columns`` frame: ``.rownames`` when the row names are not 1..n, the
+    model frame and the variables of the random-effect terms, on the data's labels."""
     out = fit.design.frame.copy()
     out.index = fit.rows.used_index
+    row_names = fit.design.row_names
+    if row_names != [str(i + 1) for i in range(len(row_names))]:
+        out.insert(0, ".rownames", row_names)
+    kept = fit.design.kept_data()
+    for name in bar_variables(fit.design.bars):
+        if name not in out.columns and name in kept.columns:
+            out[name] = kept[name].to_numpy()
+    return out
+
+
+def augment(fit: Any) -> pd.DataFrame:
+    """The model frame with ``.fitted`` (η̂), ``.resid`` (deviance residuals), ``.hat`` and
+    ``.cooksd`` (lme4's hatvalues and cooks.distance, with lme4's warning that the hat matrix
+    may not make sense for GLMMs: broom.mixed gives it twice, we once), ``.fixed`` (Xβ̂ +
+    offset), ``.mu``, ``.offset``, ``.sqrtXwt``, ``.sqrtrwt``, ``.weights``, ``.wtres``
+    (Pearson residuals) and ``.eta``, indexed by the data's labels of the rows in the fit."""
+    out = model_frame(fit)
     n = fit.nobs()
     off = np.zeros(n) if fit.offset_values is None else fit.offset_values
     w = fit.prior_weights
     sqrtrwt = np.sqrt(w / fit.family.variance(fit.mu))
     out[".fitted"] = fit.eta
     out[".resid"] = residual_values(fit, "deviance")
+    hat = glmm_hat_values(fit)
+    out[".hat"] = hat
+    out[".cooksd"] = glmm_cooks_distances(fit, hat)
     out[".fixed"] = fit.X @ fit.beta + off
     out[".mu"] = fit.mu
     out[".offset"] = off

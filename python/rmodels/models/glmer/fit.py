@@ -18,10 +18,9 @@ from ..glm.fit import response_matrix
 from ..lmer.fit import drop_rank_deficient, lmer, printed_call
 from ..lmer.terms import build_re_structure
 from .compiled import compiled_model
+from .family import check_glmer_family
 from .model import GlmerMod
 from .optimize import GlmerControl, optimize_glmer
-
-SUPPORTED = ("binomial", "poisson")
 
 
 def glmer(formula: str, data: pd.DataFrame, family: Union[str, Family] = "binomial",
@@ -33,11 +32,12 @@ def glmer(formula: str, data: pd.DataFrame, family: Union[str, Family] = "binomi
     ``formula`` is R's formula text with random-effect terms as for :func:`rmodels.lmer`; the
     response of a binomial model is 0/1, a factor, proportions with ``weights``, or
     ``cbind(successes, failures)``. ``family``: ``"binomial"`` (links logit, probit, cloglog,
-    …) or ``"poisson"`` or a family object; ``nAGQ``: 1 (Laplace), 0 (the first stage
+    …), ``"poisson"``, ``Gamma``, ``inverse.gaussian``, ``gaussian`` with another link, or a
+    family object (quasi families raise lme4's error); ``nAGQ``: 1 (Laplace), 0 (the first stage
     only) or up to 25 points of adaptive Gauss-Hermite quadrature (one scalar random-effect
     term). A gaussian family with the identity link fits :func:`rmodels.lmer` with lme4's
     warning. Differences from lme4: both stages use NLopt's BOBYQA (lme4: minqa's bobyqa,
-    then its Nelder-Mead) with tighter tolerances; only the binomial and poisson families.
+    then its Nelder-Mead) with tighter tolerances.
     """
     fam = as_family(family)
     ctrl = control if isinstance(control, GlmerControl) else GlmerControl(**(control or {}))
@@ -47,9 +47,7 @@ def glmer(formula: str, data: pd.DataFrame, family: Union[str, Family] = "binomi
                       stacklevel=2)
         return lmer(formula, data, weights=weights, offset=offset, subset=subset,
                     na_action=na_action, data_name=data_name)
-    if fam.family not in SUPPORTED:
-        raise FitError(f"glmer: the {fam.family} family is not supported "
-                       "(binomial and poisson are)")
+    check_glmer_family(fam)
     nagq = int(nAGQ)
     if not 0 <= nagq <= 25:
         raise FitError("nAGQ must be an integer between 0 and 25")

@@ -26,6 +26,8 @@ from ..lmer.terms import ReStructure
 from ..lmer.varcorr import VarCorr
 from . import broom
 from .compiled import compiled_model
+from .family import has_scale
+from .influence import glmm_cooks_distances, glmm_hat_values
 from .optimize import GlmerControl, GlmerOptInfo, check_glmer_conv, criterion
 from .predict import predict_glmer, residual_values
 from .summary import GlmerSummary, print_glmer
@@ -37,7 +39,8 @@ class GlmerMod:
     State: ``design``, ``re`` (random-effect terms), ``X``/``columns`` (fixed effects kept),
     ``family``, ``nAGQ``, ``y`` (binomial: proportions), ``prior_weights``, ``n_trials``,
     ``offset_values``, ``model`` (the compiled model), ``optinfo``; at the optimum ``theta``,
-    ``beta``, ``u``, ``b``, ``eta``, ``mu`` and ``cmp`` (lme4's ``ldL2 sqrL drsum dev``).
+    ``beta``, ``u``, ``b``, ``eta``, ``mu``, ``eta_weights`` (the linear predictor of the last
+    PIRLS factor's weights) and ``cmp`` (lme4's ``ldL2 sqrL drsum dev``).
     """
 
     def __init__(self, design: Any, re: ReStructure, X: np.ndarray, columns: list,
@@ -59,10 +62,12 @@ class GlmerMod:
         self.beta = np.asarray(st["beta"], dtype=float)
         self.u, self.b = np.asarray(st["u"]), np.asarray(st["b"])
         self.eta, self.mu = np.asarray(st["eta"]), np.asarray(st["mu"])
+        self.eta_weights = np.asarray(st["eta_weights"])  # the last PIRLS factor's weights
         self.cmp = {"ldL2": float(st["ldL2"]), "sqrL": float(st["sqrL"]),
                     "drsum": float(st["devsum"]), "deviance": float(optinfo.fval)}
         self._condvar: list | None = None
         self._vcov: np.ndarray | None = None
+        self._sigma: float | None = None
 
     def at_parameters(self, par: Sequence[float]) -> GlmerMod:
         """The same model evaluated at the parameters ``par`` (θ, then β; θ only for nAGQ = 0)
@@ -91,16 +96,30 @@ class GlmerMod:
         """Number of levels of each grouping factor (flist order)."""
         return self.re.group_levels()
 
+    @property
+    def use_sc(self) -> bool:
+        """lme4's ``useSc``: the family has a dispersion parameter (not binomial, poisson or
+        negative binomial: lme4's ``hasNoScale``)."""
+        return has_scale(self.family)
+
     def npar(self) -> int:
-        """Number of parameters: p + length(θ) (binomial and poisson have no scale)."""
-        return self.p + len(self.theta)
+        """Number of parameters: p + length(θ), plus 1 for the scale of a family with one and
+        1 for a negative binomial family's θ (lme4's ``npar.merMod`` counts it, known or not)."""
+        nb = "Negative Binomial" in self.family.family
+        return self.p + len(self.theta) + int(self.use_sc) + int(nb)
 
     def df_residual(self) -> int:
         return self.nobs() - self.npar()
 
     def sigma(self) -> float:
-        """1: the binomial and poisson families have no scale parameter."""
-        return 1.0
+        """lme4's ``sigma.merMod`` of a GLMM: 1 for the families without a scale, else
+        lme4's ``sigmaML`` √((Σ Pearson residuals² + ‖u‖²) / n) at the optimum."""
+        if not self.use_sc:
+            return 1.0
+        if self._sigma is None:
+            pwrss = float(np.sum(residual_values(self, "pearson") ** 2) + self.u @ self.u)
+            self._sigma = math.sqrt(pwrss / self.nobs())
+        return self._sigma
 
     def logLik(self) -> float:  # noqa: N802
         """−½ of the optimised criterion (Laplace or AGQ approximation), as lme4."""
@@ -130,14 +149,14 @@ class GlmerMod:
     def vcov_matrix(self) -> np.ndarray:
         """lme4 1.1-31's ``vcov.merMod``: from the finite-difference Hessian H of the criterion
         in (θ, β) (the β block of 2 H⁻¹); when there is none, or it is not positive definite
-        (then with lme4's warning), (R_X'R_X)⁻¹."""
+        (then with lme4's warning), σ̂² (R_X'R_X)⁻¹."""
         if self._vcov is None:
             self._vcov = self._hessian_vcov()
             if self._vcov is None:
                 self._restore_state()
                 RX = np.asarray(self.model.fixed_rx(self.theta))
                 Linv = np.linalg.solve(RX, np.eye(self.p))
-                self._vcov = Linv.T @ Linv
+                self._vcov = self.sigma() ** 2 * (Linv.T @ Linv)
         return self._vcov
 
     def _hessian_vcov(self) -> np.ndarray | None:
@@ -194,7 +213,8 @@ class GlmerMod:
         final PIRLS weights (lme4's ``condVar``)."""
         if self._condvar is None:
             self._restore_state()
-            self._condvar = [np.asarray(B) for B in self.model.cond_var_blocks(self.theta)]
+            s2 = self.sigma() ** 2  # lme4 scales them by σ̂² (1 without a scale)
+            self._condvar = [s2 * np.asarray(B) for B in self.model.cond_var_blocks(self.theta)]
         return self._condvar
 
     def ranef(self, condVar: bool = True) -> dict:  # noqa: N803
@@ -207,11 +227,13 @@ class GlmerMod:
         return coef_frames(self.fixef(), self.ranef(condVar=False))
 
     def VarCorr(self) -> VarCorr:  # noqa: N802
-        """Variance components T Tᵀ per term (no residual row: lme4's ``useSc`` is FALSE)."""
-        groups = [(name, list(t.cnms), T @ T.T)
+        """Variance components σ̂² T Tᵀ per term (lme4's ``VarCorr.merMod``); a residual row
+        σ̂ for the families with a scale (lme4's ``useSc``), none for binomial and poisson."""
+        sig = self.sigma()
+        groups = [(name, list(t.cnms), sig**2 * (T @ T.T))
                   for name, t, T in zip(self.re.vc_group_names(), self.re.terms,
                                         self.re.templates(self.theta))]
-        return VarCorr(groups, 1.0, use_sc=False)
+        return VarCorr(groups, sig, use_sc=self.use_sc)
 
     # -- per-row results -------------------------------------------------------------------
     def fitted(self) -> pd.Series:
@@ -232,6 +254,16 @@ class GlmerMod:
         if newdata is None:
             return self.rows.naresid(vals)
         return pd.Series(vals, index=newdata.index)
+
+    def hatvalues(self) -> pd.Series:
+        """lme4's ``hatvalues.merMod`` of a GLMM (with its warning that the hat matrix may not
+        make sense for GLMMs), on the data's index."""
+        return self.rows.naresid(glmm_hat_values(self))
+
+    def cooks_distance(self) -> pd.Series:
+        """lme4's ``cooks.distance.merMod`` of a GLMM (Pearson residuals, σ̂² the dispersion),
+        with the hat-matrix warning, on the data's index."""
+        return self.rows.naresid(glmm_cooks_distances(self, glmm_hat_values(self)))
 
     # -- inference -------------------------------------------------------------------------
     def confint(self, parm: Any = None, level: float = 0.95,
@@ -263,7 +295,8 @@ class GlmerMod:
 
     def augment(self) -> pd.DataFrame:
         """broom.mixed's ``augment.merMod``: the model frame with ``.fitted`` (link scale),
-        ``.resid`` (deviance residuals) and ``.fixed`` columns."""
+        ``.resid`` (deviance residuals), ``.hat``, ``.cooksd``, ``.fixed`` and the response
+        module's columns (with lme4's hat-matrix warning)."""
         return broom.augment(self)
 
     # -- printing --------------------------------------------------------------------------

@@ -85,22 +85,25 @@ def print_glmer(fit: Any) -> str:
 
 
 class GlmerSummary:
-    """``summary(fit)``: ``coefficients`` (``Estimate Std. Error z value Pr(>|z|)``); ``str()``
-    is lme4's ``print(summary(fit))``."""
+    """``summary(fit)``: ``coefficients`` (``Estimate Std. Error z value Pr(>|z|)``; lme4 names
+    the statistic ``t value`` for a family with a scale, with the same normal p-values);
+    ``str()`` is lme4's ``print(summary(fit))``."""
 
     def __init__(self, fit: Any) -> None:
         from scipy import stats
         self.fit = fit
         se = np.sqrt(np.diag(fit.vcov_matrix()))
         z = fit.beta / se
+        stat = "t value" if fit.use_sc else "z value"
         self.coefficients = pd.DataFrame({"Estimate": fit.beta, "Std. Error": se,
-                                          "z value": z, "Pr(>|z|)": 2 * stats.norm.sf(abs(z))},
+                                          stat: z, "Pr(>|z|)": 2 * stats.norm.sf(abs(z))},
                                          index=fit.columns)
 
     def __str__(self) -> str:
         f = self.fit
         out = header(f) + "\n" + aic_table(f, 1) + "\n"
-        q = zapsmall(quantile7(residual_values(f, "pearson")), 5)
+        # residuals(fit, "pearson", scaled = TRUE): divided by sigma
+        q = zapsmall(quantile7(residual_values(f, "pearson") / f.sigma()), 5)
         out += "Scaled residuals: \n" + print_named_vector(
             q, ["Min", "1Q", "Median", "3Q", "Max"], digits=4) + "\n"
         return out + summary_body(f, self.coefficients, OPTIMIZER)
