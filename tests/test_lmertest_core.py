@@ -54,13 +54,35 @@ def test_doolittle_factor():
     np.testing.assert_allclose(L @ U, S, rtol=1e-12)
 
 
+def one_group(nu: np.ndarray) -> float:
+    return float(fstat_ddf(nu, np.array([len(nu)]))[0])
+
+
 def test_fstat_ddf_rule():
-    assert fstat_ddf(np.array([7.5])) == 7.5
-    assert fstat_ddf(np.array([10.0, 10.0 + 1e-10])) == pytest.approx(10.0)
-    assert fstat_ddf(np.array([1.5, 20.0])) == 2.0
+    assert one_group(np.array([7.5])) == 7.5
+    assert one_group(np.array([10.0, 10.0 + 1e-10])) == pytest.approx(10.0)
+    assert one_group(np.array([1.5, 20.0])) == 2.0
     nu = np.array([12.0, 30.0, 8.0])
     E = np.sum(nu / (nu - 2))
-    assert fstat_ddf(nu) == pytest.approx(2 * E / (E - 3))
+    assert one_group(nu) == pytest.approx(2 * E / (E - 3))
+
+
+def test_fstat_ddf_groups_one_pass():
+    """Consecutive groups in one call give each group's own rule (no mixing across groups);
+    a NaN ν makes its group's df NaN unless another ν of it is at most 2."""
+    groups = [np.array([7.5]), np.array([10.0, 10.0 + 1e-10]), np.array([1.5, 20.0]),
+              np.array([12.0, 30.0, 8.0]), np.array([9.0]), np.array([np.nan, 5.0]),
+              np.array([np.nan, 1.0])]
+    nu = np.concatenate(groups)
+    q = np.array([len(g) for g in groups])
+    got = fstat_ddf(nu, q)
+    expected = [one_group(g) for g in groups[:5]]
+    np.testing.assert_array_equal(got[:5], expected)
+    assert np.isnan(got[5]) and got[6] == 2.0
+    # a boundary between equal values of two groups is not a "common value" of either
+    np.testing.assert_allclose(fstat_ddf(np.array([4.0, 6.0, 6.0, 9.0]), np.array([2, 2])),
+                               [one_group(np.array([4.0, 6.0])),
+                                one_group(np.array([6.0, 9.0]))])
 
 
 def dense_vcov_adjusted(fit) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 from ...errors import FitError
 from ..contract import AnovaTable
-from .contest import DDF_METHODS, F_COLUMNS, contrast_f, match_ddf
+from .contest import COLUMN_INDEX, DDF_METHODS, f_table, labels_index, match_ddf
 from .contrasts import contrasts_type1, contrasts_type2, contrasts_type3
 
 TYPES = {"I": "1", "II": "2", "III": "3", "1": "1", "2": "2", "3": "3"}
@@ -28,6 +28,19 @@ def anova_type(type: Any) -> str:  # noqa: A002 - R's argument name
     return TYPES[key]
 
 
+def hypotheses(fit: Any, t: str) -> dict:
+    """The fit's hypothesis matrices of type t per term (:mod:`.contrasts`; they depend on the
+    design alone, so they are made once per fit and kept read-only in its ``lmertest_cache``)."""
+    key = ("contrasts", t)
+    cache = fit.lmertest_cache
+    if key not in cache:
+        made = CONTRASTS[t](fit)
+        for L in made.values():
+            L.setflags(write=False)
+        cache[key] = made
+    return cache[key]
+
+
 def lmertest_anova(fit: Any, type: Any = "III",  # noqa: A002
                    ddf: str = "Satterthwaite") -> AnovaTable:
     """lmerTest's ``anova(fit, type, ddf)``: ``Sum Sq Mean Sq NumDF DenDF F value Pr(>F)`` per
@@ -35,18 +48,15 @@ def lmertest_anova(fit: Any, type: Any = "III",  # noqa: A002
     Analysis of Variance Table with Satterthwaite's method``."""
     t = anova_type(type)
     ddf = match_ddf(ddf, DDF_METHODS[:2])
-    hypotheses = CONTRASTS[t](fit)
-    rows, names = [], []
-    for term, L in hypotheses.items():
-        row = contrast_f(fit, L, ddf)
-        if row is not None:
-            rows.append(row)
-            names.append(term)
-    missing = [term for term in hypotheses if term not in names]
-    rows += [[np.nan] * 6 for _ in missing]
-    table = AnovaTable(rows, index=names + missing, columns=F_COLUMNS)
+    hyp = hypotheses(fit, t)
+    terms = list(hyp)
+    rows, kept = f_table(fit, list(hyp.values()), ddf)
+    order = np.concatenate([np.flatnonzero(kept), np.flatnonzero(~kept)])
+    rows[~kept] = np.nan
+    table = AnovaTable(rows[order], index=labels_index(fit, [terms[i] for i in order]),
+                       columns=COLUMN_INDEX["F"])
     method = "Satterthwaite's" if ddf == "Satterthwaite" else "Kenward-Roger's"
     table.heading = [f"Type {ROMAN[t]} Analysis of Variance Table with {method} method"]
     table.nan_is_na = True
-    table.attrs["hypotheses"] = hypotheses
+    table.attrs["hypotheses"] = dict(hyp)
     return table

@@ -176,8 +176,8 @@ def cell_coding(fit: Any) -> tuple[np.ndarray, list]:
 
 def level_codes(x: pd.Series, levels: list) -> np.ndarray:
     """0-based codes of a categorical column in ``levels`` (−1 for a value not among them)."""
-    codes = x.cat.codes.to_numpy()
-    cats = [str(c) for c in x.cat.categories]
+    codes = np.asarray(x.array.codes)
+    cats = [str(c) for c in x.array.categories]
     if cats == [str(lev) for lev in levels]:
         return codes
     pos = {str(lev): k for k, lev in enumerate(levels)}

@@ -38,6 +38,7 @@ class AdjustedVcov:
     PhiA: np.ndarray  # noqa: N815
     P: list  # noqa: N815
     W: np.ndarray  # noqa: N815
+    PhiPPhi: np.ndarray | None = None  # noqa: N815 - ΦP_iΦ stacked, made when first needed
 
 
 def random_effects_matrix(re: Any) -> sp.csc_matrix:
@@ -187,49 +188,61 @@ def ginv_times(X: np.ndarray, B: np.ndarray) -> np.ndarray:
     return (Vt[pos].T / d[pos]) @ (U[:, pos].T @ QtB)
 
 
+def phi_p_phi(adj: AdjustedVcov) -> np.ndarray:
+    """ΦP_iΦ for every variance parameter, (G, p, p) (computed once per fit)."""
+    if adj.PhiPPhi is None:
+        adj.PhiPPhi = adj.Phi @ np.stack(adj.P) @ adj.Phi
+    return adj.PhiPPhi
+
+
 def kr_a1_a2(L: np.ndarray, adj: AdjustedVcov) -> tuple[float, float]:
     """A₁ = Σ_ij W_ij tr(ΘΦP_iΦ) tr(ΘΦP_jΦ), A₂ = Σ_ij W_ij tr(ΘΦP_iΦ ΘΦP_jΦ), Θ =
     L'(LΦL')⁻¹L."""
-    Phi = adj.Phi
-    Theta = L.T @ np.linalg.solve(L @ Phi @ L.T, L)
-    u = [Theta @ Phi @ P @ Phi for P in adj.P]
-    A1 = A2 = 0.0
-    G = len(u)
-    for i in range(G):
-        for j in range(i, G):
-            e = 1.0 if i == j else 2.0
-            A1 += e * adj.W[i, j] * np.trace(u[i]) * np.trace(u[j])
-            A2 += e * adj.W[i, j] * float(np.sum(u[i] * u[j].T))
+    Theta = L.T @ np.linalg.solve(L @ adj.Phi @ L.T, L)
+    U = Theta @ phi_p_phi(adj)
+    tr = np.trace(U, axis1=1, axis2=2)
+    A1 = float(tr @ adj.W @ tr)
+    A2 = float(np.sum(adj.W * np.einsum("iab,jba->ij", U, U)))
     return A1, A2
 
 
-def div_zero(x: float, y: float, tol: float = 1e-14) -> float:
-    """pbkrtest's ``.divZero``: 1 when both are (near) zero, else x / y."""
-    return 1.0 if abs(x) < tol and abs(y) < tol else x / y
+def kr_a1_rows(M: np.ndarray, adj: AdjustedVcov) -> np.ndarray:
+    """A₁ of each one-row contrast l (rows of M): with Θ = l'l / (lΦl'), tr(ΘΦP_iΦ) =
+    lΦP_iΦl' / (lΦl'), and A₂ = A₁ (Θ has rank one)."""
+    c = np.einsum("rp,pq,rq->r", M, adj.Phi, M)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tr = np.einsum("rp,ipq,rq->ri", M, phi_p_phi(adj), M) / c[:, None]
+    return np.einsum("ri,ij,rj->r", tr, adj.W, tr)
 
 
-def kr_ddf_scaling(A1: float, A2: float, q: int) -> tuple[float, float]:
+def kr_ddf_scaling(A1: Any, A2: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
     """The denominator df and the F scaling of Kenward and Roger (1997) from A₁, A₂ and q
-    (``Lb_ddf`` / ``.KR_adjust``)."""
-    B = (A1 + 6 * A2) / (2 * q)
-    g = ((q + 1) * A1 - (q + 4) * A2) / ((q + 2) * A2)
-    den = 3 * q + 2 * (1 - g)
-    c1, c2, c3 = g / den, (q - g) / den, (q + 2 - g) / den
-    V0 = 1 + c1 * B
-    V0 = 0.0 if abs(V0) < 1e-10 else V0
-    V1, V2 = 1 - c2 * B, 1 - c3 * B
-    rho = div_zero(1 - A2 / q, V1) ** 2 * V0 / V2 / q
-    df2 = 4 + (q + 2) / (q * rho - 1)
-    scaling = 1.0 if abs(df2 - 2) < 0.01 else df2 * (1 - A2 / q) / (df2 - 2)
+    (``Lb_ddf`` / ``.KR_adjust``), elementwise over arrays."""
+    A1, A2, q = (np.asarray(v, dtype=float) for v in (A1, A2, q))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        B = (A1 + 6 * A2) / (2 * q)
+        g = ((q + 1) * A1 - (q + 4) * A2) / ((q + 2) * A2)
+        den = 3 * q + 2 * (1 - g)
+        c1, c2, c3 = g / den, (q - g) / den, (q + 2 - g) / den
+        V0 = 1 + c1 * B
+        V0 = np.where(np.abs(V0) < 1e-10, 0.0, V0)
+        V1, V2 = 1 - c2 * B, 1 - c3 * B
+        x = 1 - A2 / q
+        # pbkrtest's .divZero: 1 when both are (near) zero
+        ratio = np.where((np.abs(x) < 1e-14) & (np.abs(V1) < 1e-14), 1.0, x / V1)
+        rho = ratio**2 * V0 / V2 / q
+        df2 = 4 + (q + 2) / (q * rho - 1)
+        scaling = np.where(np.abs(df2 - 2) < 0.01, 1.0, df2 * x / (df2 - 2))
     return df2, scaling
 
 
-def kr_t(l: np.ndarray, beta: np.ndarray, adj: AdjustedVcov) -> tuple[float, float, float]:  # noqa: E741
-    """lmerTest's ``get_KR1D``: l'β̂, √(l'Φ_A l) and ``Lb_ddf``."""
-    L = l[None, :]
-    A1, A2 = kr_a1_a2(L, adj)
-    df2, _ = kr_ddf_scaling(A1, A2, 1)
-    return float(l @ beta), float(np.sqrt(l @ adj.PhiA @ l)), df2
+def kr_t_tests(M: np.ndarray, beta: np.ndarray,
+               adj: AdjustedVcov) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lmerTest's ``get_KR1D`` of every row l of M: l'β̂, √(l'Φ_A l) and ``Lb_ddf``."""
+    A1 = kr_a1_rows(M, adj)
+    df2, _ = kr_ddf_scaling(A1, A1, 1.0)
+    se = np.sqrt(np.einsum("rp,pq,rq->r", M, adj.PhiA, M))
+    return M @ beta, se, df2
 
 
 def kr_f(L: np.ndarray, beta: np.ndarray, adj: AdjustedVcov) -> tuple[float, float, int, float]:
@@ -241,4 +254,4 @@ def kr_f(L: np.ndarray, beta: np.ndarray, adj: AdjustedVcov) -> tuple[float, flo
     Lb = L @ beta
     wald = float(Lb @ np.linalg.solve(L @ adj.PhiA @ L.T, Lb))
     F_unscaled = wald / q
-    return scaling * F_unscaled, F_unscaled, q, df2
+    return float(scaling) * F_unscaled, F_unscaled, q, float(df2)
