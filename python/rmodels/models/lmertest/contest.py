@@ -8,14 +8,21 @@ the fit's ``lmertest_cache``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ...errors import FitError
+from ...errors import FitError, RankDeficiencyWarning
 from .kenward_roger import AdjustedVcov, ginv, kr_f, kr_t_tests, vcov_adjusted
-from .satterthwaite import FTests, TTests, satterthwaite_f_tests, satterthwaite_t_tests
+from .satterthwaite import (
+    FTests,
+    TTests,
+    contrast_rows,
+    satterthwaite_f_tests,
+    satterthwaite_t_tests,
+)
 from .varpar import VarparDerivs, varpar_derivatives
 
 DDF_METHODS = ("Satterthwaite", "Kenward-Roger", "lme4")
@@ -121,18 +128,41 @@ def f_tests(fit: Any, Ls: Sequence[np.ndarray], ddf: str, rhs: Any = 0.0) -> FTe
     in one pass: F, NumDF (0 for an empty hypothesis), DenDF and the unscaled F."""
     beta = fit.beta
     rhs = np.asarray(rhs, dtype=float)
+    if np.any(rhs != 0):
+        warn_rank_deficient(Ls, ddf)
     if ddf == "Kenward-Roger":
         adj = kr_vcov(fit)
         res = [kr_f(L, shifted_beta(beta, L, rhs), adj) for L in Ls]
         F, F_unscaled, q, dendf = (np.array(v, dtype=float) for v in zip(*res))
         return FTests(F, q, dendf, F_unscaled)
     if np.any(rhs != 0):
-        # each hypothesis shifts β̂ by its own ginv(L) rhs
-        parts = [satterthwaite_f_tests([L], shifted_beta(beta, L, rhs), beta_vcov(fit),
-                                       satterthwaite_derivs(fit)) for L in Ls]
+        parts = [satterthwaite_f_rhs(fit, L, rhs) for L in Ls]
         return FTests(*(np.concatenate([getattr(t, f) for t in parts])
                         for f in ("F", "numdf", "dendf", "F_unscaled")))
     return satterthwaite_f_tests(Ls, beta, beta_vcov(fit), satterthwaite_derivs(fit))
+
+
+def satterthwaite_f_rhs(fit: Any, L: np.ndarray, rhs: np.ndarray) -> FTests:
+    """lmerTest's ``contestMD`` (Satterthwaite) of Lβ = rhs, rhs ≠ 0: the test of β̂ − ginv(L)
+    rhs; but when several rows of L reduce to one independent row m, lmerTest's ``contest1D``
+    of m with the first entry of rhs: t = (m'β̂ − rhs₁) / √(m'Vm)."""
+    V, derivs = beta_vcov(fit), satterthwaite_derivs(fit)
+    res = satterthwaite_f_tests([L], shifted_beta(fit.beta, L, rhs), V, derivs)
+    if L.shape[0] > 1 and res.numdf[0] == 1:
+        cr = contrast_rows([L], V)
+        F = (cr.rows @ fit.beta - np.ravel(rhs)[0]) ** 2 / cr.var
+        res = FTests(F, res.numdf, res.dendf, F)
+    return res
+
+
+def warn_rank_deficient(Ls: Sequence[np.ndarray], ddf: str) -> None:
+    """lmerTest's warning for a test of Lβ = rhs (rhs ≠ 0) with a rank-deficient L (with
+    Satterthwaite's method only for L of several rows, as ``contestMD``)."""
+    for L in Ls:
+        if (ddf == "Kenward-Roger" or L.shape[0] > 1) and \
+                np.linalg.matrix_rank(L) < L.shape[0]:
+            warnings.warn("Contrast is rank deficient and test may be affected",
+                          RankDeficiencyWarning, stacklevel=5)
 
 
 def shifted_beta(beta: np.ndarray, L: np.ndarray, rhs: np.ndarray) -> np.ndarray:

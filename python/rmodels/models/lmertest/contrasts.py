@@ -7,6 +7,8 @@
 - Type II: a term contained in no other term is tested marginally (its rows of the identity);
   otherwise the Doolittle rows with the term's columns and those of the terms containing it put
   last (adjusted for all terms that do not contain it).
+- Type IIb (``"2b"``): the Doolittle rows for every term. Marginal: each term's rows of the
+  identity.
 - Type III: under treatment contrasts, ``ginv(X) %*% rdX`` with rdX the full dummy coding of each
   term, orthogonalised against the terms containing it (highest order first), mapped back to the
   fit's coding by ``ginv(X_treatment) %*% X``.
@@ -24,6 +26,7 @@ import pandas as pd
 
 from ... import _core
 from ...design import model_matrix
+from ...errors import FitError
 from ...printing import zapsmall
 from .kenward_roger import ginv_times
 
@@ -100,6 +103,30 @@ def contrasts_type1(fit: Any) -> dict:
 def contrasts_type2(fit: Any) -> dict:
     """lmerTest's ``get_contrasts_type2_unfolded``: marginal rows for the terms no other term
     contains, ``get_contrasts_type2`` for the others."""
+    return type2_contrasts(fit, unfolded=True)
+
+
+def contrasts_type2b(fit: Any) -> dict:
+    """lmerTest's ``get_contrasts_type2`` (anova's type "2b"): every term adjusted for all terms
+    that do not contain it."""
+    return type2_contrasts(fit, unfolded=False)
+
+
+def contrasts_marginal(fit: Any) -> dict:
+    """lmerTest's ``get_contrasts_marginal``: each term's rows of the identity (its
+    coefficients tested jointly, whatever else is in the model)."""
+    labels = list(fit.design.term_labels)
+    if fit.p <= 1 or len(labels) <= 1:
+        return contrasts_type1(fit)
+    cols = term_columns(labels, fit_assign(fit), fit.design.intercept)
+    eye = np.eye(fit.p)
+    return {lab: eye[cols[lab]] for lab in labels}
+
+
+def type2_contrasts(fit: Any, unfolded: bool) -> dict:
+    """Type II hypotheses: per term the Doolittle rows of X'X with the term's columns and those
+    of the terms containing it put last; with ``unfolded`` a term no other term contains gets
+    its rows of the identity instead."""
     labels = list(fit.design.term_labels)
     if fit.p <= 1 or len(labels) <= 1:
         return contrasts_type1(fit)
@@ -108,10 +135,14 @@ def contrasts_type2(fit: Any) -> dict:
     X = np.asarray(fit.X)
     out = {}
     for lab in labels:
-        if not contained[lab]:
+        if unfolded and not contained[lab]:
             out[lab] = np.eye(fit.p)[cols[lab]]
             continue
         last = [c for t in [lab, *contained[lab]] for c in cols[t]]
+        if not last:
+            # lmerTest's X[, -cols_term] with cols_term NULL (a term whose columns were all
+            # dropped), as R fails on it
+            raise FitError("invalid argument to unary operator")
         order = [c for c in range(fit.p) if c not in set(last)] + last
         Xn = X[:, order]
         Lc = doolittle(Xn.T @ Xn).T
@@ -192,7 +223,7 @@ def term_cells(fit: Any, data: Any, j: int) -> tuple[np.ndarray, list] | None:
     (transformed or matrix variables), left to the formula engine."""
     t = fit.design.terms
     variables = [t.variable_labels[v] for v in np.flatnonzero(t.factors[:, j])]
-    cols: list = [np.ones(len(data))]
+    cols = np.ones((1, len(data)))  # cells × rows (rows last: long inner loops)
     names = [""]
     for v in variables:
         if v not in data.columns:
@@ -203,16 +234,16 @@ def term_cells(fit: Any, data: Any, j: int) -> tuple[np.ndarray, list] | None:
                 return None
             levels = list(fit.design.xlevels[v])
             codes = level_codes(x, levels)
-            ind = [(codes == k).astype(float) for k in range(len(levels))]
-            cols = [c * i for i in ind for c in cols]
+            ind = (np.arange(len(levels))[:, None] == codes[None, :]).astype(float)
+            # cell (level k, earlier cell c) = indicator k × cell c: earlier variables fastest
+            cols = (ind[:, None, :] * cols[None, :, :]).reshape(-1, len(data))
             names = [n + (":" if n else "") + f"{v}{lev}" for lev in levels for n in names]
         elif pd.api.types.is_float_dtype(x.dtype) or pd.api.types.is_integer_dtype(x.dtype):
-            xv = x.to_numpy(dtype=float)
-            cols = [c * xv for c in cols]
+            cols = cols * x.to_numpy(dtype=float)[None, :]
             names = [n + (":" if n else "") + v for n in names]
         else:
             return None
-    return np.column_stack(cols), names
+    return cols.T, names
 
 
 def residual_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:

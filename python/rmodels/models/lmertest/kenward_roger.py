@@ -247,8 +247,12 @@ def kr_t_tests(M: np.ndarray, beta: np.ndarray,
 
 def kr_f(L: np.ndarray, beta: np.ndarray, adj: AdjustedVcov) -> tuple[float, float, int, float]:
     """pbkrtest's ``KRmodcomp`` for Lβ = 0 (``.KR_adjust``): the scaled F, the unscaled F
-    (Wald with Φ_A over q), q = rank(L) and the denominator df."""
+    (Wald with Φ_A over q), q = rank(L) and the denominator df; a rank-deficient L is replaced
+    by a basis of its rows (the tests depend on the row space alone)."""
     q = int(np.linalg.matrix_rank(L))
+    if q < L.shape[0]:
+        # pbkrtest tests the row space of L (its restriction matrix has full rank)
+        L = np.linalg.svd(L, full_matrices=False)[2][:q]
     A1, A2 = kr_a1_a2(L, adj)
     df2, scaling = kr_ddf_scaling(A1, A2, q)
     Lb = L @ beta
