@@ -28,7 +28,7 @@ from ... import _core
 from ...design import model_matrix
 from ...errors import FitError
 from ...printing import zapsmall
-from .kenward_roger import ginv_times
+from .kenward_roger import ginv_crossprod, ginv_times
 
 TREATMENT = "contr.treatment"
 
@@ -205,6 +205,76 @@ def cell_coding(fit: Any) -> tuple[np.ndarray, list]:
     return np.hstack(parts), names
 
 
+def cells_on_x(fit: Any, X: np.ndarray) -> tuple[np.ndarray, list]:
+    """``zapsmall(t(ginv(X) %*% rdX))`` (cells × X's columns) with rdX lmerTest's ``get_rdX``;
+    from X'rdX summed cell by cell when every term is of plain data columns and X'X is positive
+    definite (no n-row rdX), else from rdX itself."""
+    cross = cell_crossprod(fit, X)
+    if cross is not None:
+        G = ginv_crossprod(X.T @ X, cross[0])
+        if G is not None:
+            return zapsmall(G.T), cross[1]
+    rdX, names = cell_coding(fit)
+    return zapsmall(ginv_times(X, rdX).T), names
+
+
+def cell_crossprod(fit: Any, X: np.ndarray) -> tuple[np.ndarray, list] | None:
+    """X'rdX (p × cells) and the cells' names without forming rdX: each row adds its row of X
+    (times the term's numeric variables) to its cell of every term, one sparse product. None
+    when a term is not of plain data columns (see :func:`term_cells`)."""
+    import scipy.sparse as sp
+    n = X.shape[0]
+    cells, weights, names = [], [], []
+    if fit.design.intercept:
+        cells.append(np.zeros(n, dtype=np.intp))
+        weights.append(np.ones(n))
+        names.append("(Intercept)")
+    data = fit.design.kept_data()
+    for j in range(len(fit.design.term_labels)):
+        coded = term_cell_codes(fit, data, j)
+        if coded is None:
+            return None
+        cells.append(coded[0] + len(names))
+        weights.append(coded[1])
+        names += coded[2]
+    S = sp.csr_matrix((np.concatenate(weights), (np.concatenate(cells), np.tile(np.arange(n),
+                                                                                len(cells)))),
+                      shape=(len(names), n))
+    return np.asarray((S @ X).T), names
+
+
+def term_cell_codes(fit: Any, data: Any, j: int) -> tuple[np.ndarray, np.ndarray, list] | None:
+    """Each row's cell of ``model.matrix(~ 0 + term)`` (factors' levels, first variable fastest)
+    and its value there (the product of the numeric variables; 0 for a level not in the model
+    frame), with the cells' names; None for a term that is not of plain data columns."""
+    t = fit.design.terms
+    variables = [t.variable_labels[v] for v in np.flatnonzero(t.factors[:, j])]
+    n = len(data)
+    code = np.zeros(n, dtype=np.intp)
+    value = np.ones(n)
+    missing = np.zeros(n, dtype=bool)
+    stride, names = 1, [""]
+    for v in variables:
+        if v not in data.columns:
+            return None
+        x = data[v]
+        if v in fit.design.xlevels:
+            if not isinstance(x.dtype, pd.CategoricalDtype):
+                return None
+            levels = list(fit.design.xlevels[v])
+            c = level_codes(x, levels)
+            missing |= c < 0
+            code += np.maximum(c, 0) * stride
+            stride *= len(levels)
+            names = [n + (":" if n else "") + f"{v}{lev}" for lev in levels for n in names]
+        elif pd.api.types.is_float_dtype(x.dtype) or pd.api.types.is_integer_dtype(x.dtype):
+            value = value * x.to_numpy(dtype=float)
+            names = [n + (":" if n else "") + v for n in names]
+        else:
+            return None
+    return code, np.where(missing, 0.0, value), names
+
+
 def level_codes(x: pd.Series, levels: list) -> np.ndarray:
     """0-based codes of a categorical column in ``levels`` (−1 for a value not among them)."""
     codes = np.asarray(x.array.codes)
@@ -261,8 +331,7 @@ def residual_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def type3_treatment(fit: Any, X: np.ndarray, assign: np.ndarray, xnames: list) -> dict:
     """lmerTest's ``extract_contrasts_type3`` for a treatment-coded X."""
     labels = list(fit.design.term_labels)
-    rdX, rd_names = cell_coding(fit)
-    L = zapsmall(ginv_times(X, rdX).T)  # rows: cells of rdX, columns: X's
+    L, rd_names = cells_on_x(fit, X)  # rows: cells of rdX, columns: X's
     cols = term_columns(labels, assign, fit.design.intercept)
     contained = containment(fit)
     orders = list(fit.design.terms.order)

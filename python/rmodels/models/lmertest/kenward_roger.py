@@ -177,12 +177,25 @@ def ginv_times(X: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``ginv(X) %*% B`` for a tall X (n, p) without forming ginv(X): with a triangular R of
     X = QR (Cholesky of X'X, or a QR when X'X is not positive definite) and R = U S V' (S: the
     singular values of X), ginv(X) B = V S⁺ U' R⁻ᵀ X'B, MASS's tolerance √ε·s₁."""
+    out = ginv_crossprod(X.T @ X, X.T @ B)
+    if out is not None:
+        return out
+    Q, R = np.linalg.qr(X)
+    return ginv_triangular(R, Q.T @ B)
+
+
+def ginv_crossprod(XtX: np.ndarray, XtB: np.ndarray) -> np.ndarray | None:
+    """``ginv(X) %*% B`` from X'X and X'B (Cholesky R of X'X; None when X'X is not positive
+    definite)."""
     try:
-        R = np.linalg.cholesky(X.T @ X).T
-        QtB = np.linalg.solve(R.T, X.T @ B)
+        R = np.linalg.cholesky(XtX).T
     except np.linalg.LinAlgError:
-        Q, R = np.linalg.qr(X)
-        QtB = Q.T @ B
+        return None
+    return ginv_triangular(R, np.linalg.solve(R.T, XtB))
+
+
+def ginv_triangular(R: np.ndarray, QtB: np.ndarray) -> np.ndarray:
+    """V S⁺ U' QtB with R = U S V' (singular values above √ε·s₁ kept)."""
     U, d, Vt = np.linalg.svd(R)
     pos = d > max(np.sqrt(np.finfo(float).eps) * d[0], 0) if len(d) else d > 0
     return (Vt[pos].T / d[pos]) @ (U[:, pos].T @ QtB)
