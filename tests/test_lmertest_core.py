@@ -129,3 +129,25 @@ def test_structured_kenward_roger_equals_dense_reference():
     fit = rmodels.lmer("y ~ x + (x | g) + (1 | h)", data)
     np.testing.assert_allclose(vcov_adjusted(fit).PhiA, dense_vcov_adjusted(fit),
                                rtol=1e-8, atol=1e-12)
+
+
+def test_cell_crossprod_matches_the_cell_coding():
+    """Type III's X'rdX summed cell by cell (sparse, from the model frame) equals X' times
+    lmerTest's rdX built column by column; both paths give the same ginv(X) rdX."""
+    from rmodels.models.lmertest.contrasts import cell_coding, cell_crossprod, cells_on_x
+    from rmodels.models.lmertest.kenward_roger import ginv_times
+    rng = np.random.default_rng(5)
+    n = 240
+    d = pd.DataFrame({
+        "y": rng.normal(size=n), "x": rng.normal(size=n), "z": rng.integers(0, 5, n),
+        "A": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+        "B": pd.Categorical(rng.choice(["u", "v"], n)),
+        "g": pd.Categorical(rng.choice([f"g{i}" for i in range(12)], n))})
+    d["y"] += 0.8 * rng.normal(size=12)[d["g"].cat.codes.to_numpy()]
+    fit = rmodels.lmer("y ~ A * x * B + z:A + (1 | g)", d)
+    X = np.asarray(fit.X)
+    rdX, names = cell_coding(fit)
+    XtB, names2 = cell_crossprod(fit, X)
+    assert names2 == names
+    np.testing.assert_allclose(XtB, X.T @ rdX, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(cells_on_x(fit, X)[0], ginv_times(X, rdX).T, atol=1e-7)

@@ -2,8 +2,9 @@
 each row, or the joint F test), ``contest1D``/``contestMD`` by Satterthwaite's or
 Kenward-Roger's method, and the coefficient table of lmerTest's summary (``get_coefmat``).
 
-The (θ, σ) derivatives and pbkrtest's adjusted covariance are computed once per fit and kept in
-the fit's ``lmertest_cache``.
+All rows (t tests) or hypotheses (F tests) of a call are tested in one vectorised pass. The
+(θ, σ) derivatives, pbkrtest's adjusted covariance and the tables' row labels (as pandas
+Indexes) are computed once per fit and kept in the fit's ``lmertest_cache``.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ import pandas as pd
 from ... import _core
 from ...design import model_matrix
 from ...errors import FitError
+from ...frame import Factor
 from ...printing import zapsmall
 from .kenward_roger import ginv_crossprod, ginv_times
 
@@ -237,42 +238,42 @@ def cell_crossprod(fit: Any, X: np.ndarray) -> tuple[np.ndarray, list] | None:
         cells.append(coded[0] + len(names))
         weights.append(coded[1])
         names += coded[2]
-    S = sp.csr_matrix((np.concatenate(weights), (np.concatenate(cells), np.tile(np.arange(n),
-                                                                                len(cells)))),
-                      shape=(len(names), n))
+    # cells × rows, one entry per row and term (column r: row r's cell of each term)
+    T = len(cells)
+    S = sp.csc_matrix((np.column_stack(weights).ravel(), np.column_stack(cells).ravel(),
+                       np.arange(0, n * T + 1, T)), shape=(len(names), n))
     return np.asarray((S @ X).T), names
 
 
 def term_cell_codes(fit: Any, data: Any, j: int) -> tuple[np.ndarray, np.ndarray, list] | None:
     """Each row's cell of ``model.matrix(~ 0 + term)`` (factors' levels, first variable fastest)
-    and its value there (the product of the numeric variables; 0 for a level not in the model
-    frame), with the cells' names; None for a term that is not of plain data columns."""
+    and its value there (the product of the numeric variables), with the cells' names, read from
+    the model frame's variables; None for a term that is not of plain data columns (factors
+    with the frame's levels, numeric vectors)."""
     t = fit.design.terms
-    variables = [t.variable_labels[v] for v in np.flatnonzero(t.factors[:, j])]
-    n = len(data)
-    code = np.zeros(n, dtype=np.intp)
-    value = np.ones(n)
-    missing = np.zeros(n, dtype=bool)
+    frame_vars = fit.design.frame_parts[0]
+    code = np.zeros(data.shape[0], dtype=np.intp)
+    value = None
     stride, names = 1, [""]
-    for v in variables:
-        if v not in data.columns:
+    for v in np.flatnonzero(t.factors[:, j]):
+        label, x = t.variable_labels[v], frame_vars[v]
+        if label not in data.columns:
             return None
-        x = data[v]
-        if v in fit.design.xlevels:
-            if not isinstance(x.dtype, pd.CategoricalDtype):
+        if isinstance(x, Factor):
+            levels = list(fit.design.xlevels.get(label, []))
+            if x.kind != "factor" or [str(lev) for lev in x.levels] != \
+                    [str(lev) for lev in levels] or np.any(x.codes < 0):
                 return None
-            levels = list(fit.design.xlevels[v])
-            c = level_codes(x, levels)
-            missing |= c < 0
-            code += np.maximum(c, 0) * stride
+            code += np.asarray(x.codes, dtype=np.intp) * stride
             stride *= len(levels)
-            names = [n + (":" if n else "") + f"{v}{lev}" for lev in levels for n in names]
-        elif pd.api.types.is_float_dtype(x.dtype) or pd.api.types.is_integer_dtype(x.dtype):
-            value = value * x.to_numpy(dtype=float)
-            names = [n + (":" if n else "") + v for n in names]
+            names = [n + (":" if n else "") + f"{label}{lev}" for lev in levels for n in names]
+        elif isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype.kind in "fiu":
+            xv = x.astype(float, copy=False)
+            value = xv if value is None else value * xv
+            names = [n + (":" if n else "") + label for n in names]
         else:
             return None
-    return code, np.where(missing, 0.0, value), names
+    return code, np.ones(len(code)) if value is None else value, names
 
 
 def level_codes(x: pd.Series, levels: list) -> np.ndarray:
