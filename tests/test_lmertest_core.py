@@ -151,3 +151,22 @@ def test_cell_crossprod_matches_the_cell_coding():
     assert names2 == names
     np.testing.assert_allclose(XtB, X.T @ rdX, rtol=1e-12, atol=1e-10)
     np.testing.assert_allclose(cells_on_x(fit, X)[0], ginv_times(X, rdX).T, atol=1e-7)
+
+
+def test_tables_do_not_share_index_objects():
+    """The anova and coefficient tables reuse built label Indexes as copies: naming one
+    table's index or columns leaves later tables alone."""
+    rng = np.random.default_rng(8)
+    d = pd.DataFrame({"y": rng.normal(size=90), "x": rng.normal(size=90),
+                      "A": pd.Categorical(rng.choice(["a", "b", "c"], 90)),
+                      "g": pd.Categorical(np.repeat([f"g{i}" for i in range(9)], 10))})
+    d["y"] += rng.normal(size=9)[d["g"].cat.codes.to_numpy()]
+    fit = rmodels.lmer("y ~ A * x + (1 | g)", d)
+    first = fit.anova(type="III")
+    first.index.name, first.columns.name = "term", "stat"
+    coef = fit.summary(ddf="Satterthwaite").coefficients
+    coef.index.name = "coef"
+    again = fit.anova(type="III")
+    assert again.index.name is None and again.columns.name is None
+    assert fit.summary(ddf="Satterthwaite").coefficients.index.name is None
+    assert list(again.index) == ["A", "x", "A:x"]

@@ -12,7 +12,7 @@ import numpy as np
 
 from ...errors import FitError
 from ..contract import AnovaTable
-from .contest import COLUMN_INDEX, DDF_METHODS, f_table, labels_index, match_ddf
+from .contest import DDF_METHODS, column_index, f_table, labels_index, match_ddf
 from .contrasts import (
     contrasts_marginal,
     contrasts_type1,
@@ -71,8 +71,8 @@ def lmertest_anova(fit: Any, type: Any = "III",  # noqa: A002
     rows, kept = f_table(fit, list(hyp.values()), ddf)
     order = np.concatenate([np.flatnonzero(kept), np.flatnonzero(~kept)])
     rows[~kept] = np.nan
-    table = AnovaTable(rows[order], index=labels_index(fit, [terms[i] for i in order]),
-                       columns=COLUMN_INDEX["F"])
+    table = AnovaTable(rows[order], index=labels_index([terms[i] for i in order]),
+                       columns=column_index("F"))
     method = "Satterthwaite's" if ddf == "Satterthwaite" else "Kenward-Roger's"
     table.heading = [f"{HEADINGS[t]} Analysis of Variance Table with {method} method"]
     table.nan_is_na = True

@@ -3,12 +3,14 @@ each row, or the joint F test), ``contest1D``/``contestMD`` by Satterthwaite's o
 Kenward-Roger's method, and the coefficient table of lmerTest's summary (``get_coefmat``).
 
 All rows (t tests) or hypotheses (F tests) of a call are tested in one vectorised pass. The
-(θ, σ) derivatives, pbkrtest's adjusted covariance and the tables' row labels (as pandas
-Indexes) are computed once per fit and kept in the fit's ``lmertest_cache``.
+(θ, σ) derivatives and pbkrtest's adjusted covariance are computed once per fit and kept in the
+fit's ``lmertest_cache``; the tables' row labels are pandas Indexes shared by all tables with
+the same labels.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any, Sequence
 
@@ -35,14 +37,21 @@ COLUMN_INDEX = {len(c): pd.Index(c) for c in (T_COLUMNS, T_CI_COLUMNS)} | {
     "F": pd.Index(F_COLUMNS)}
 
 
-def labels_index(fit: Any, labels: Sequence[str]) -> pd.Index:
-    """The row labels as a pandas Index, made once per fit and set of labels (an Index is
-    immutable, so tables share it)."""
-    store = fit.lmertest_cache.setdefault("index", {})
-    key = tuple(labels)
-    if key not in store:
-        store[key] = pd.Index(list(key))
-    return store[key]
+def labels_index(labels: Sequence[str]) -> pd.Index:
+    """The row labels as a pandas Index: a shallow copy of one kept per set of labels (its own
+    object, so that setting its ``name`` touches no other table)."""
+    return shared_index(tuple(labels)).copy()
+
+
+def column_index(key: Any) -> pd.Index:
+    """A table's column labels (``COLUMN_INDEX[key]``), a shallow copy as :func:`labels_index`."""
+    return COLUMN_INDEX[key].copy()
+
+
+@functools.lru_cache(maxsize=1024)
+def shared_index(labels: tuple) -> pd.Index:
+    """pandas' Index of the labels (building a string Index costs ~0.2 ms)."""
+    return pd.Index(list(labels))
 
 
 def match_ddf(ddf: str, allowed: Sequence[str] = DDF_METHODS) -> str:
@@ -102,7 +111,7 @@ def t_rows(tests: TTests, rhs: float, confint: bool, level: float,
         fac = -t_quantile((1 - level) / 2, df)  # qt(1 - a, df) as -qt(a, df)
         cols += [est - se * fac, est + se * fac]
     cols.append(2 * t_upper(np.abs(tstat), df))
-    return pd.DataFrame(np.column_stack(cols), index=index, columns=COLUMN_INDEX[len(cols)])
+    return pd.DataFrame(np.column_stack(cols), index=index, columns=column_index(len(cols)))
 
 
 def t_upper(x: np.ndarray, df: np.ndarray) -> np.ndarray:
@@ -200,7 +209,7 @@ def coef_table(fit: Any, ddf: str = "Satterthwaite") -> pd.DataFrame:
     """lmerTest's ``get_coefmat``: one t test per coefficient, rows named by the coefficients."""
     ddf = match_ddf(ddf, DDF_METHODS[:2])
     return t_rows(t_tests(fit, np.eye(fit.p), ddf), 0.0, False, 0.95,
-                  labels_index(fit, fit.columns))
+                  labels_index(fit.columns))
 
 
 def contest(fit: Any, L: Any, rhs: Any = 0.0, joint: bool = True, confint: bool = True,
