@@ -1,6 +1,7 @@
 """Kernels of the lmerTest port without R: numDeriv's Richardson derivatives against analytic
-ones, Doolittle's factor against the LU identity, lmerTest's F-test df rule, and the structured
-Kenward-Roger computation against a plain NumPy reference that forms pbkrtest's n × n Σ.
+ones, Doolittle's factor against the LU identity (and from a Cholesky factor), lmerTest's
+F-test df rule, type III's cell cross products against rdX, and the structured Kenward-Roger
+computation against a plain NumPy reference that forms pbkrtest's n × n Σ.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rmodels
-from rmodels.models.lmertest.contrasts import doolittle
+from rmodels.models.lmertest.contrasts import doolittle, unit_lower
 from rmodels.models.lmertest.kenward_roger import (
     parameter_patterns,
     random_effects_matrix,
@@ -52,6 +53,24 @@ def test_doolittle_factor():
     np.testing.assert_allclose(np.diag(L), 1.0)
     np.testing.assert_allclose(np.tril(U, -1), 0.0, atol=1e-10)
     np.testing.assert_allclose(L @ U, S, rtol=1e-12)
+
+
+def test_unit_lower_from_cholesky_equals_doolittle():
+    """Doolittle's L of a crossproduct from its Cholesky factor: the elimination's own numbers
+    (to rounding), its zeroed entries included; a pivot below eps leaves it to the
+    elimination (the column of L set to 0)."""
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(40, 6)) * np.array([1.0, 3.0, 1e-2, 50.0, 1.0, 1.0])
+    A[:, 4] = A[:, 0] + 1e-2 * rng.normal(size=40)  # nearly collinear: a small pivot
+    A[:, 5] = (A[:, 1] > 0) * 1.0
+    for S in (A.T @ A, A[:, :4].T @ A[:, :4]):
+        L = unit_lower(S)
+        ref = doolittle(S)
+        np.testing.assert_allclose(L, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+        assert np.array_equal(L == 0, ref == 0)
+    tiny = A.T @ A * 1e-12  # pivots below 1e-6: the elimination's zero columns
+    np.testing.assert_array_equal(unit_lower(tiny), doolittle(tiny))
+    assert np.any(np.all(doolittle(tiny)[1:] == 0, axis=0))
 
 
 def one_group(nu: np.ndarray) -> float:
@@ -131,10 +150,13 @@ def test_structured_kenward_roger_equals_dense_reference():
                                rtol=1e-8, atol=1e-12)
 
 
-def test_cell_crossprod_matches_the_cell_coding():
-    """Type III's X'rdX summed cell by cell (sparse, from the model frame) equals X' times
-    lmerTest's rdX built column by column; both paths give the same ginv(X) rdX."""
-    from rmodels.models.lmertest.contrasts import cell_coding, cell_crossprod, cells_on_x
+def test_cell_gram_matches_the_cell_coding():
+    """Type III's rdX'rdX summed over the joint cells of the factors (from the model frame)
+    equals rdX'rdX of lmerTest's rdX built column by column, the treatment-coded X is rdX's
+    columns of the same names, and both routes give the same ginv(X) rdX; also with more joint
+    cells than rows (renumbered) and with a term left to the formula engine (no Gram)."""
+    from rmodels.models.lmertest.cells import cell_coding, cell_gram
+    from rmodels.models.lmertest.contrasts import cells_on_x
     from rmodels.models.lmertest.kenward_roger import ginv_times
     rng = np.random.default_rng(5)
     n = 240
@@ -142,15 +164,23 @@ def test_cell_crossprod_matches_the_cell_coding():
         "y": rng.normal(size=n), "x": rng.normal(size=n), "z": rng.integers(0, 5, n),
         "A": pd.Categorical(rng.choice(["a", "b", "c"], n)),
         "B": pd.Categorical(rng.choice(["u", "v"], n)),
+        "F": pd.Categorical(rng.choice([f"f{i:02d}" for i in range(50)], n)),
         "g": pd.Categorical(rng.choice([f"g{i}" for i in range(12)], n))})
     d["y"] += 0.8 * rng.normal(size=12)[d["g"].cat.codes.to_numpy()]
-    fit = rmodels.lmer("y ~ A * x * B + z:A + (1 | g)", d)
-    X = np.asarray(fit.X)
+    for formula in ("y ~ A * x * B + z:A + (1 | g)", "y ~ A + B + F + x + (1 | g)"):
+        fit = rmodels.lmer(formula, d)
+        X = np.asarray(fit.X)
+        rdX, names = cell_coding(fit)
+        K, names2 = cell_gram(fit)
+        assert names2 == names
+        np.testing.assert_allclose(K, rdX.T @ rdX, rtol=1e-12, atol=1e-10)
+        np.testing.assert_array_equal(X, rdX[:, [names.index(c) for c in fit.columns]])
+        np.testing.assert_allclose(cells_on_x(fit, X, list(fit.columns))[0],
+                                   ginv_times(X, rdX).T, atol=1e-7)
+    fit = rmodels.lmer("y ~ A * log(z + 1) + (1 | g)", d)
+    assert cell_gram(fit) is None
     rdX, names = cell_coding(fit)
-    XtB, names2 = cell_crossprod(fit, X)
-    assert names2 == names
-    np.testing.assert_allclose(XtB, X.T @ rdX, rtol=1e-12, atol=1e-10)
-    np.testing.assert_allclose(cells_on_x(fit, X)[0], ginv_times(X, rdX).T, atol=1e-7)
+    assert names[:4] == ["(Intercept)", "Aa", "Ab", "Ac"] and rdX.shape == (n, len(names))
 
 
 def test_tables_do_not_share_index_objects():

@@ -38,14 +38,14 @@ COLUMN_INDEX = {len(c): pd.Index(c) for c in (T_COLUMNS, T_CI_COLUMNS)} | {
 
 
 def labels_index(labels: Sequence[str]) -> pd.Index:
-    """The row labels as a pandas Index: a shallow copy of one kept per set of labels (its own
-    object, so that setting its ``name`` touches no other table)."""
-    return shared_index(tuple(labels)).copy()
+    """The row labels as a pandas Index: a view of one kept per set of labels (its own object,
+    so that setting its ``name`` touches no other table; an Index's values cannot be set)."""
+    return shared_index(tuple(labels)).view()
 
 
 def column_index(key: Any) -> pd.Index:
-    """A table's column labels (``COLUMN_INDEX[key]``), a shallow copy as :func:`labels_index`."""
-    return COLUMN_INDEX[key].copy()
+    """A table's column labels (``COLUMN_INDEX[key]``), a view as :func:`labels_index`."""
+    return COLUMN_INDEX[key].view()
 
 
 @functools.lru_cache(maxsize=1024)
