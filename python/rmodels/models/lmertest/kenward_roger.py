@@ -186,19 +186,41 @@ def ginv_times(X: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 def ginv_crossprod(XtX: np.ndarray, XtB: np.ndarray) -> np.ndarray | None:
     """``ginv(X) %*% B`` from X'X and X'B (Cholesky R of X'X; None when X'X is not positive
-    definite)."""
+    definite): R⁻¹R⁻ᵀX'B when all singular values are kept (:func:`full_rank_inverse`), else
+    through R's SVD."""
     try:
         R = np.linalg.cholesky(XtX).T
     except np.linalg.LinAlgError:
         return None
+    Rinv = full_rank_inverse(R)
+    if Rinv is not None:
+        return Rinv @ (Rinv.T @ XtB)
     return ginv_triangular(R, np.linalg.solve(R.T, XtB))
 
 
 def ginv_triangular(R: np.ndarray, QtB: np.ndarray) -> np.ndarray:
-    """V S⁺ U' QtB with R = U S V' (singular values above √ε·s₁ kept)."""
+    """V S⁺ U' QtB with R = U S V' (singular values above √ε·s₁ kept; R⁻¹ QtB when all are)."""
+    Rinv = full_rank_inverse(R)
+    if Rinv is not None:
+        return Rinv @ QtB
     U, d, Vt = np.linalg.svd(R)
     pos = d > max(np.sqrt(np.finfo(float).eps) * d[0], 0) if len(d) else d > 0
     return (Vt[pos].T / d[pos]) @ (U[:, pos].T @ QtB)
+
+
+def full_rank_inverse(R: np.ndarray) -> np.ndarray | None:
+    """R⁻¹ of an upper triangular R when ‖R‖_F‖R⁻¹‖_F < 1/√ε: that bounds R's condition number
+    s₁/s_p, so MASS's ``ginv`` keeps every singular value and equals the inverse; None
+    otherwise (or R singular)."""
+    from scipy.linalg import lapack
+    if R.shape[0] == 0:
+        return None
+    Rinv, info = lapack.dtrtri(R, lower=0)
+    if info != 0 or not np.all(np.isfinite(Rinv)):
+        return None
+    if np.linalg.norm(R) * np.linalg.norm(Rinv) >= 1 / np.sqrt(np.finfo(float).eps):
+        return None
+    return np.triu(Rinv)  # dtrtri leaves the strict lower triangle as it was
 
 
 def phi_p_phi(adj: AdjustedVcov) -> np.ndarray:
