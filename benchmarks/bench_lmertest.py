@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import time
 from typing import Any, Callable
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -110,6 +111,31 @@ def anova_call(fit: Any, data: pd.DataFrame, first: bool, kind: str,
     return lambda: fresh.pop().anova(type=kind)
 
 
+def cpu_python(call: Callable[[], Any], calls: int) -> float:
+    """Mean CPU seconds (process time) of ``calls`` calls after one untimed call: less
+    sensitive to other processes than the clock."""
+    call()
+    t0 = time.process_time()
+    for _ in range(calls):
+        call()
+    return (time.process_time() - t0) / calls
+
+
+def cpu_r(setup: str, expr: str, calls: int) -> float:
+    """Mean CPU seconds (user + system of ``proc.time``) of ``expr`` in R, ``calls`` calls
+    after one untimed call."""
+    out = run_r(setup + f"invisible({expr}); t0 <- proc.time()\n"
+                f"for (i in seq_len({calls})) invisible({expr})\n"
+                "t <- proc.time() - t0\n"
+                f"cat('CPU', sprintf('%.9f', (t[['user.self']] + t[['sys.self']]) / {calls}), "
+                "'\\n')\n")
+    return float(next(x for x in out.splitlines() if x.startswith("CPU")).split()[1])
+
+
+def cpu_row(label: str, t_rm: float, t_r: float) -> list:
+    return [label, fmt_seconds(t_rm), fmt_seconds(t_r), f"{t_r / t_rm:.1f}x"]
+
+
 def timing_row(label: str, t_rm: list, t_r: list) -> list:
     return [label, fmt_seconds(median(t_rm)), fmt_seconds(median(t_r)),
             f"{median(t_r) / median(t_rm):.1f}x"]
@@ -145,6 +171,14 @@ def main() -> None:
                 r_times[kind] = time_r(r_setup, f"anova(m, type = '{kind}')",
                                        repeats=args.repeats, warmup=1)
             rows.append(timing_row(label, t_rm, r_times[kind]))
+        calls = max(args.repeats, FIRST_CALLS) * 2
+        r_cpu = cpu_r(r_setup, "anova(m, type = 'III')", calls)
+        rows.append(cpu_row("type III, first call, CPU time (mean)",
+                            cpu_python(anova_call(fit, data, True, "III", calls + 1), calls),
+                            r_cpu))
+        rows.append(cpu_row("type III, repeated, CPU time (mean)",
+                            cpu_python(anova_call(fit, data, False, "III", calls), calls),
+                            r_cpu))
         t_rm_fit = time_python(lambda: lmer(FORMULA, data).anova(), repeats=args.repeats,
                                warmup=1)
         t_r_fit = time_r(setup + "suppressMessages(library(lmerTest))\n",
@@ -161,7 +195,9 @@ def main() -> None:
         "call\": rmodels builds the hypothesis matrices then, as lmerTest does on every call); "
         "rmodels keeps a fit's hypothesis matrices (they depend on the design alone), so "
         "\"repeated\" times a fit's later tables; lmerTest keeps nothing, so its figure is "
-        "the same for both. "
+        "the same for both. The \"CPU time\" rows are the mean process time (user + system) of "
+        f"{max(args.repeats, FIRST_CALLS) * 2} calls in each, less sensitive to a loaded "
+        "machine than the clock. "
         f"Largest relative difference of DenDF, F and p from lmerTest's: {rel:.1e}.\n\n"
         + markdown_table(rows, ["", "rmodels", "lmerTest (R)", "speed-up"])
         + "\nMachine:\n\n" + machine_summary(info))
