@@ -11,7 +11,10 @@
   identity.
 - Type III: under treatment contrasts, ``ginv(X) %*% rdX`` with rdX the full dummy coding of each
   term, orthogonalised against the terms containing it (highest order first), mapped back to the
-  fit's coding by ``ginv(X_treatment) %*% X``.
+  fit's coding by ``ginv(X_treatment) %*% X``. ginv(X) rdX comes from the Gram matrix rdX'rdX
+  summed over the joint cells of the factors (:mod:`.cells`), whose rows and columns of X's
+  cells are X'X and X'rdX, without forming rdX.
+- Doolittle's L of X'X (types I, II) is taken from its Cholesky factor.
 
 Containment (``term_contain``): F1 is contained in F2 when F2 has all of F1's variables and more,
 and both have the same numeric variables.
