@@ -1,7 +1,8 @@
 """lmerTest's tests for lmer fits against live lmerTest 3.1-3 / pbkrtest 0.5.2 / broom.mixed:
 Satterthwaite and Kenward-Roger t tests (summary), anova types I, II, III, contest with one-
 and multi-row contrasts, tidy's df/p.value, and the printed summary and anova tables, on REML
-and ML fits of unbalanced data (sleepstudy with rows removed, ChickWeight), cake (ordered
+and ML fits of unbalanced data (anova also of types "marginal" and "2b", and R's
+matching of the type) (sleepstudy with rows removed, ChickWeight), cake (ordered
 factor: type III remade under treatment contrasts) and a crossed unbalanced design.
 """
 
@@ -14,13 +15,13 @@ import pandas as pd
 import pytest
 import rmodels
 from rbridge import r, r_dataset, send_df
-from rmodels.errors import ConvergenceWarning, FitError
+from rmodels.errors import ConvergenceWarning, FitError, RankDeficiencyWarning
 from rmodels.lmerTest import lmer as lmertest_lmer
 
 pytestmark = pytest.mark.r
 
 RTOL = 1e-4
-TYPES = ("I", "II", "III")
+TYPES = ("I", "II", "III", "marginal", "2b")
 
 
 def sleep_removed() -> pd.DataFrame:
@@ -258,8 +259,14 @@ def test_anova_types_other_designs(sleep_extra_data, formula):
         fit = rmodels.lmer(formula, sleep_extra_data)
     for t in TYPES:
         theirs = r("suppressMessages(library(lmerTest)); m <- suppressWarnings(suppressMessages("
-                   f"lmerTest::lmer({formula}, dx))); a <- suppressMessages(anova(m, type = "
-                   f"'{t}')); list(as.matrix(a), rownames(a))")
+                   f"lmerTest::lmer({formula}, dx))); tryCatch({{a <- suppressMessages(anova(m, "
+                   f"type = '{t}')); list(as.matrix(a), rownames(a))}}, error = function(e) "
+                   "conditionMessage(e))")
+        if isinstance(theirs[0], str):  # lmerTest fails (type 2b with a dropped column)
+            with pytest.raises(FitError) as err:
+                fit.anova(type=t)
+            assert str(err.value) == theirs[0]
+            continue
         mine = fit.anova(type=t)
         assert list(mine.index) == theirs[1]
         close(mine.to_numpy(), theirs[0])
@@ -276,3 +283,46 @@ def test_prior_weights_both_methods():
         theirs = r("suppressMessages(library(lmerTest)); m <- lmerTest::lmer(Reaction ~ Days + "
                    f"(Days | Subject), dw, weights = w); coef(summary(m, ddf = '{ddf}'))")
         close(fit.summary(ddf=ddf).coefficients.to_numpy(), theirs)
+
+
+def test_anova_type_matching():
+    """lmerTest's ``match.arg(type)``: a unique prefix ("mar", "2b" against "2"), numbers, and
+    R's message listing its nine choices; "yates" is refused."""
+    d = r_dataset("cake", "lme4")
+    send_df(d, "dk")
+    fit = rmodels.lmer("angle ~ recipe * temperature + (1 | recipe:replicate)", d)
+    theirs = r("suppressMessages(library(lmerTest)); m <- lmerTest::lmer(angle ~ recipe * "
+               "temperature + (1 | recipe:replicate), dk); list(capture.output(anova(m, type = "
+               "'mar')), capture.output(anova(m, type = 2)), tryCatch(anova(m, type = 'IV'), "
+               "error = function(e) conditionMessage(e)))")
+    assert str(fit.anova(type="mar")).splitlines() == theirs[0]
+    assert str(fit.anova(type=2)).splitlines() == theirs[1]
+    assert str(fit.anova(type=2.0)).splitlines() == theirs[1]
+    with pytest.raises(FitError) as err:
+        fit.anova(type="IV")
+    assert str(err.value) == theirs[2][0]
+    with pytest.raises(FitError, match="yates"):
+        fit.anova(type="yates")
+
+
+def test_contest_rank_deficient():
+    """A contrast matrix with dependent rows: pbkrtest tests its row space (our Kenward-Roger
+    solve failed on the singular L Φ L'); with rhs ≠ 0 lmerTest warns, and when the rows reduce
+    to one its Satterthwaite test takes the first rhs entry (contest1D)."""
+    d = r_dataset("sleepstudy", "lme4")
+    send_df(d, "ds")
+    fit = rmodels.lmer("Reaction ~ Days + (Days | Subject)", d)
+    L2 = np.array([[0.0, 1.0], [0.0, 2.0]])
+    L3 = np.array([[1.0, 1.0], [2.0, 2.0], [1.0, 0.0]])
+    for ddf in ("Kenward-Roger", "Satterthwaite"):
+        theirs = r("suppressMessages(library(lmerTest)); m <- lmerTest::lmer(Reaction ~ Days + "
+                   f"(Days | Subject), ds); L2 <- {r_matrix(L2)}; L3 <- {r_matrix(L3)}; "
+                   f"list(as.matrix(contest(m, L2, ddf = '{ddf}')), as.matrix(contest(m, L3, "
+                   f"ddf = '{ddf}')), as.matrix(suppressWarnings(contest(m, L2, rhs = c(3, 6), "
+                   f"ddf = '{ddf}'))), tryCatch(contest(m, L2, rhs = c(3, 6), ddf = '{ddf}'), "
+                   "warning = function(w) conditionMessage(w)))")
+        close(fit.contest(L2, ddf=ddf).to_numpy(), theirs[0])
+        close(fit.contest(L3, ddf=ddf).to_numpy(), theirs[1])
+        with pytest.warns(RankDeficiencyWarning) as rec:
+            close(fit.contest(L2, rhs=[3.0, 6.0], ddf=ddf).to_numpy(), theirs[2])
+        assert str(rec[0].message) == theirs[3][0]

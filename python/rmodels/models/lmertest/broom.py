@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from .contest import coef_table
+from .contest import coef_table, t_quantile
 
 
 def lmertest_fixed(fit: Any, fixed: pd.DataFrame, ddf: str, conf_int: bool,
@@ -17,7 +17,6 @@ def lmertest_fixed(fit: Any, fixed: pd.DataFrame, ddf: str, conf_int: bool,
     """The fixed rows of broom.mixed's tidy with ``std.error``, ``statistic``, ``df`` and
     ``p.value`` from lmerTest's coefficient table; with ``conf_int`` the intervals
     estimate ± qt((1 + level)/2, df)·SE (broom.mixed's ``cifun`` with ``ddf.method``)."""
-    from scipy import stats
     tab = coef_table(fit, ddf)
     out = fixed.copy()
     # Kenward-Roger's standard errors are the adjusted ones
@@ -27,7 +26,7 @@ def lmertest_fixed(fit: Any, fixed: pd.DataFrame, ddf: str, conf_int: bool,
     out.insert(pos, "df", tab["df"].to_numpy())
     out.insert(pos + 1, "p.value", tab["Pr(>|t|)"].to_numpy())
     if conf_int:
-        mult = stats.t.ppf((1 + conf_level) / 2, tab["df"].to_numpy())
+        mult = t_quantile((1 + conf_level) / 2, tab["df"].to_numpy())
         est, se = tab["Estimate"].to_numpy(), tab["Std. Error"].to_numpy()
         out["conf.low"] = est - mult * se
         out["conf.high"] = est + mult * se

@@ -2,25 +2,56 @@
 each row, or the joint F test), ``contest1D``/``contestMD`` by Satterthwaite's or
 Kenward-Roger's method, and the coefficient table of lmerTest's summary (``get_coefmat``).
 
-The (θ, σ) derivatives and pbkrtest's adjusted covariance are computed once per fit and kept in
-the fit's ``lmertest_cache``.
+All rows (t tests) or hypotheses (F tests) of a call are tested in one vectorised pass. The
+(θ, σ) derivatives and pbkrtest's adjusted covariance are computed once per fit and kept in the
+fit's ``lmertest_cache``; the tables' row labels are pandas Indexes shared by all tables with
+the same labels.
 """
 
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ...errors import FitError
-from .kenward_roger import AdjustedVcov, ginv, kr_f, kr_t, vcov_adjusted
-from .satterthwaite import TTest, satterthwaite_f, satterthwaite_t
+from ...errors import FitError, RankDeficiencyWarning
+from .kenward_roger import AdjustedVcov, ginv, kr_f, kr_t_tests, vcov_adjusted
+from .satterthwaite import (
+    FTests,
+    TTests,
+    contrast_rows,
+    satterthwaite_f_tests,
+    satterthwaite_t_tests,
+)
 from .varpar import VarparDerivs, varpar_derivatives
 
 DDF_METHODS = ("Satterthwaite", "Kenward-Roger", "lme4")
 T_COLUMNS = ["Estimate", "Std. Error", "df", "t value", "Pr(>|t|)"]
 F_COLUMNS = ["Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"]
+T_CI_COLUMNS = T_COLUMNS[:4] + ["lower", "upper", T_COLUMNS[4]]
+#: the tables' column labels as pandas Indexes, built once (a string Index costs ~0.2 ms)
+COLUMN_INDEX = {len(c): pd.Index(c) for c in (T_COLUMNS, T_CI_COLUMNS)} | {
+    "F": pd.Index(F_COLUMNS)}
+
+
+def labels_index(labels: Sequence[str]) -> pd.Index:
+    """The row labels as a pandas Index: a view of one kept per set of labels (its own object,
+    so that setting its ``name`` touches no other table; an Index's values cannot be set)."""
+    return shared_index(tuple(labels)).view()
+
+
+def column_index(key: Any) -> pd.Index:
+    """A table's column labels (``COLUMN_INDEX[key]``), a view as :func:`labels_index`."""
+    return COLUMN_INDEX[key].view()
+
+
+@functools.lru_cache(maxsize=1024)
+def shared_index(labels: tuple) -> pd.Index:
+    """pandas' Index of the labels (building a string Index costs ~0.2 ms)."""
+    return pd.Index(list(labels))
 
 
 def match_ddf(ddf: str, allowed: Sequence[str] = DDF_METHODS) -> str:
@@ -58,70 +89,127 @@ def kr_vcov(fit: Any) -> AdjustedVcov:
     return cache["kr"]
 
 
-def contrast_t(fit: Any, l: np.ndarray, ddf: str) -> TTest:  # noqa: E741
-    """lmerTest's ``contest1D``: the estimate l'β̂, its standard error and df (Kenward-Roger:
-    from pbkrtest's adjusted covariance)."""
-    l = np.asarray(l, dtype=float).ravel()  # noqa: E741
-    if len(l) != fit.p:
-        raise FitError(f"contrast has length {len(l)}: expecting {fit.p}")
-    if np.isnan(l).any():
-        return TTest(np.nan, np.nan, np.nan)
+def t_tests(fit: Any, M: np.ndarray, ddf: str) -> TTests:
+    """lmerTest's ``contest1D`` of every row l of M: the estimate l'β̂, its standard error and
+    df (Kenward-Roger: from pbkrtest's adjusted covariance); NaN for a row with a NaN."""
+    M = np.atleast_2d(np.asarray(M, dtype=float))
+    if M.shape[1] != fit.p:
+        raise FitError(f"contrast has length {M.shape[1]}: expecting {fit.p}")
     if ddf == "Kenward-Roger":
-        est, se, df = kr_t(l, fit.beta, kr_vcov(fit))
-        return TTest(est, se, float(df))
-    return satterthwaite_t(l, fit.beta, beta_vcov(fit), satterthwaite_derivs(fit))
+        return TTests(*kr_t_tests(M, fit.beta, kr_vcov(fit)))
+    return satterthwaite_t_tests(M, fit.beta, beta_vcov(fit), satterthwaite_derivs(fit))
 
 
-def t_rows(tests: list, rhs: float, confint: bool, level: float) -> pd.DataFrame:
+def t_rows(tests: TTests, rhs: float, confint: bool, level: float,
+           index: pd.Index | None = None) -> pd.DataFrame:
     """lmerTest's t table: ``Estimate Std. Error df t value [lower upper] Pr(>|t|)``."""
-    from scipy import stats
-    est = np.array([t.estimate for t in tests], dtype=float)
-    se = np.array([t.std_error for t in tests], dtype=float)
-    df = np.array([t.df for t in tests], dtype=float)
-    tstat = (est - rhs) / se
-    out = {"Estimate": est, "Std. Error": se, "df": df, "t value": tstat}
+    est, se, df = tests.estimate, tests.std_error, tests.df
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = (est - rhs) / se
+    cols = [est, se, df, tstat]
     if confint:
-        fac = stats.t.isf((1 - level) / 2, df)
-        out["lower"] = est - se * fac
-        out["upper"] = est + se * fac
-    out["Pr(>|t|)"] = 2 * stats.t.sf(np.abs(tstat), df)
-    return pd.DataFrame(out)
+        fac = -t_quantile((1 - level) / 2, df)  # qt(1 - a, df) as -qt(a, df)
+        cols += [est - se * fac, est + se * fac]
+    cols.append(2 * t_upper(np.abs(tstat), df))
+    return pd.DataFrame(np.column_stack(cols), index=index, columns=column_index(len(cols)))
 
 
-def contrast_f(fit: Any, L: np.ndarray, ddf: str, rhs: Any = 0.0) -> list | None:
-    """lmerTest's ``contestMD``: ``[Sum Sq, Mean Sq, NumDF, DenDF, F value, Pr(>F)]`` for
-    Lβ = rhs, None for an empty hypothesis."""
-    from scipy import stats
-    L = np.atleast_2d(np.asarray(L, dtype=float))
-    if L.shape[0] == 0:
-        return None
-    if L.shape[1] != fit.p:
-        raise FitError(f"contrast has {L.shape[1]} columns: expecting {fit.p}")
-    if np.isnan(L).any():
-        return [np.nan] * 6
+def t_upper(x: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """R's ``pt(x, df, lower.tail = FALSE)`` (scipy's ``stdtr``, what ``stats.t.sf`` calls)."""
+    from scipy import special
+    return special.stdtr(df, -x)
+
+
+def t_quantile(p: float, df: np.ndarray) -> np.ndarray:
+    """R's ``qt(p, df)`` (scipy's ``stdtrit``, what ``stats.t.ppf`` calls)."""
+    from scipy import special
+    return special.stdtrit(df, p)
+
+
+def f_upper(F: np.ndarray, df1: np.ndarray, df2: np.ndarray) -> np.ndarray:
+    """R's ``pf(F, df1, df2, lower.tail = FALSE)`` (scipy's ``fdtrc``, what ``stats.f.sf``
+    calls)."""
+    from scipy import special
+    return special.fdtrc(df1, df2, F)
+
+
+def f_tests(fit: Any, Ls: Sequence[np.ndarray], ddf: str, rhs: Any = 0.0) -> FTests:
+    """lmerTest's ``contestMD`` of each hypothesis Lβ = rhs (each L at least one row, no NaN),
+    in one pass: F, NumDF (0 for an empty hypothesis), DenDF and the unscaled F."""
     beta = fit.beta
-    rhs = np.broadcast_to(np.asarray(rhs, dtype=float), (L.shape[0],))
+    rhs = np.asarray(rhs, dtype=float)
     if np.any(rhs != 0):
-        beta = beta - ginv(L) @ rhs
-    sigma2 = fit.sigma() ** 2
+        warn_rank_deficient(Ls, ddf)
     if ddf == "Kenward-Roger":
-        F, F_unscaled, q, dendf = kr_f(L, beta, kr_vcov(fit))
-    else:
-        res = satterthwaite_f(L, beta, beta_vcov(fit), satterthwaite_derivs(fit))
-        if res is None:
-            return None
-        F, F_unscaled, q, dendf = res.F, res.F_unscaled, res.numdf, res.dendf
-    ms = F_unscaled * sigma2
-    return [ms * q, ms, q, dendf, F, float(stats.f.sf(F, q, dendf))]
+        adj = kr_vcov(fit)
+        res = [kr_f(L, shifted_beta(beta, L, rhs), adj) for L in Ls]
+        F, F_unscaled, q, dendf = (np.array(v, dtype=float) for v in zip(*res))
+        return FTests(F, q, dendf, F_unscaled)
+    if np.any(rhs != 0):
+        parts = [satterthwaite_f_rhs(fit, L, rhs) for L in Ls]
+        return FTests(*(np.concatenate([getattr(t, f) for t in parts])
+                        for f in ("F", "numdf", "dendf", "F_unscaled")))
+    return satterthwaite_f_tests(Ls, beta, beta_vcov(fit), satterthwaite_derivs(fit))
+
+
+def satterthwaite_f_rhs(fit: Any, L: np.ndarray, rhs: np.ndarray) -> FTests:
+    """lmerTest's ``contestMD`` (Satterthwaite) of Lβ = rhs, rhs ≠ 0: the test of β̂ − ginv(L)
+    rhs; but when several rows of L reduce to one independent row m, lmerTest's ``contest1D``
+    of m with the first entry of rhs: t = (m'β̂ − rhs₁) / √(m'Vm)."""
+    V, derivs = beta_vcov(fit), satterthwaite_derivs(fit)
+    res = satterthwaite_f_tests([L], shifted_beta(fit.beta, L, rhs), V, derivs)
+    if L.shape[0] > 1 and res.numdf[0] == 1:
+        cr = contrast_rows([L], V)
+        F = (cr.rows @ fit.beta - np.ravel(rhs)[0]) ** 2 / cr.var
+        res = FTests(F, res.numdf, res.dendf, F)
+    return res
+
+
+def warn_rank_deficient(Ls: Sequence[np.ndarray], ddf: str) -> None:
+    """lmerTest's warning for a test of Lβ = rhs (rhs ≠ 0) with a rank-deficient L (with
+    Satterthwaite's method only for L of several rows, as ``contestMD``)."""
+    for L in Ls:
+        if (ddf == "Kenward-Roger" or L.shape[0] > 1) and \
+                np.linalg.matrix_rank(L) < L.shape[0]:
+            warnings.warn("Contrast is rank deficient and test may be affected",
+                          RankDeficiencyWarning, stacklevel=5)
+
+
+def shifted_beta(beta: np.ndarray, L: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """β̂ − ginv(L) rhs (lmerTest's test of Lβ = rhs as a test of L(β − ginv(L) rhs) = 0)."""
+    r = np.broadcast_to(rhs, (L.shape[0],))
+    return beta - ginv(L) @ r if np.any(r != 0) else beta
+
+
+def f_table(fit: Any, Ls: Sequence[Any], ddf: str, rhs: Any = 0.0) -> tuple[np.ndarray,
+                                                                            np.ndarray]:
+    """lmerTest's F rows ``Sum Sq, Mean Sq, NumDF, DenDF, F value, Pr(>F)`` of the hypotheses
+    (an (m, 6) array) and which of them are tested (False: no row, or L V L' of rank 0 —
+    lmerTest drops them); a hypothesis with a NaN gets a row of NaN."""
+    mats = [np.atleast_2d(np.asarray(L, dtype=float)) for L in Ls]
+    for L in mats:
+        if L.shape[0] and L.shape[1] != fit.p:
+            raise FitError(f"contrast has {L.shape[1]} columns: expecting {fit.p}")
+    out = np.full((len(mats), 6), np.nan)
+    kept = np.array([L.shape[0] > 0 for L in mats], dtype=bool)
+    full = np.array([k and not np.isnan(L).any() for k, L in zip(kept, mats)], dtype=bool)
+    idx = np.flatnonzero(full)
+    if len(idx) == 0:
+        return out, kept
+    res = f_tests(fit, [mats[i] for i in idx], ddf, rhs)
+    ms = res.F_unscaled * fit.sigma() ** 2
+    with np.errstate(invalid="ignore"):
+        p = f_upper(res.F, res.numdf, res.dendf)
+    out[idx] = np.column_stack([ms * res.numdf, ms, res.numdf, res.dendf, res.F, p])
+    kept[idx] = res.numdf > 0
+    return out, kept
 
 
 def coef_table(fit: Any, ddf: str = "Satterthwaite") -> pd.DataFrame:
     """lmerTest's ``get_coefmat``: one t test per coefficient, rows named by the coefficients."""
     ddf = match_ddf(ddf, DDF_METHODS[:2])
-    eye = np.eye(fit.p)
-    tab = t_rows([contrast_t(fit, eye[i], ddf) for i in range(fit.p)], 0.0, False, 0.95)
-    tab.index = list(fit.columns)
-    return tab
+    return t_rows(t_tests(fit, np.eye(fit.p), ddf), 0.0, False, 0.95,
+                  labels_index(fit.columns))
 
 
 def contest(fit: Any, L: Any, rhs: Any = 0.0, joint: bool = True, confint: bool = True,
@@ -136,14 +224,12 @@ def contest(fit: Any, L: Any, rhs: Any = 0.0, joint: bool = True, confint: bool 
         isinstance(m, (np.ndarray, pd.DataFrame)) for m in L)
     mats = [np.atleast_2d(np.asarray(m, dtype=float)) for m in (L if is_list else [L])]
     if joint:
-        rows = [contrast_f(fit, m, ddf, rhs) for m in mats]
-        rows = [r for r in rows if r is not None]
-        out = pd.DataFrame(rows, columns=F_COLUMNS)
+        rows, kept = f_table(fit, mats, ddf, rhs)
+        out = pd.DataFrame(rows[kept], columns=F_COLUMNS)
         out.index = [str(i + 1) for i in range(len(out))]
         return out
     rhs_value = float(np.asarray(rhs, dtype=float).ravel()[0])
-    parts = [t_rows([contrast_t(fit, row, ddf) for row in m], rhs_value, confint, level)
-             for m in mats]
+    parts = [t_rows(t_tests(fit, m, ddf), rhs_value, confint, level) for m in mats]
     out = pd.concat(parts, ignore_index=True)
     out.index = [str(i + 1) for i in range(len(out))]
     return out

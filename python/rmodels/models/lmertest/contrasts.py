@@ -7,9 +7,14 @@
 - Type II: a term contained in no other term is tested marginally (its rows of the identity);
   otherwise the Doolittle rows with the term's columns and those of the terms containing it put
   last (adjusted for all terms that do not contain it).
+- Type IIb (``"2b"``): the Doolittle rows for every term. Marginal: each term's rows of the
+  identity.
 - Type III: under treatment contrasts, ``ginv(X) %*% rdX`` with rdX the full dummy coding of each
   term, orthogonalised against the terms containing it (highest order first), mapped back to the
-  fit's coding by ``ginv(X_treatment) %*% X``.
+  fit's coding by ``ginv(X_treatment) %*% X``. ginv(X) rdX comes from the Gram matrix rdX'rdX
+  summed over the joint cells of the factors (:mod:`.cells`), whose rows and columns of X's
+  cells are X'X and X'rdX, without forming rdX.
+- Doolittle's L of X'X (types I, II) is taken from its Cholesky factor.
 
 Containment (``term_contain``): F1 is contained in F2 when F2 has all of F1's variables and more,
 and both have the same numeric variables.
@@ -20,12 +25,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ... import _core
 from ...design import model_matrix
+from ...errors import FitError
 from ...printing import zapsmall
-from .kenward_roger import ginv_times
+from .cells import cell_coding, cell_gram
+from .kenward_roger import ginv_crossprod, ginv_times
 
 TREATMENT = "contr.treatment"
 
@@ -45,13 +51,30 @@ def doolittle(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     return L
 
 
+def unit_lower(xtx: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """:func:`doolittle` of a crossproduct matrix X'X: for X'X positive definite with every
+    pivot U_ii at least 2·eps, from its Cholesky factor C (L = C diag(C)⁻¹, U_ii = C_ii²; then
+    |entries| < eps zeroed); otherwise by Doolittle's elimination itself."""
+    try:
+        C = np.linalg.cholesky(xtx)
+    except np.linalg.LinAlgError:
+        return doolittle(xtx, eps)
+    d = np.diag(C)
+    if np.min(d * d) < 2 * eps:
+        return doolittle(xtx, eps)
+    L = C / d
+    L[np.abs(L) < eps] = 0.0
+    return L
+
+
 def term_columns(term_labels: list, assign: np.ndarray, intercept: bool) -> dict:
     """lmerTest's ``term2colX``: "(Intercept)" and each term label → its column positions."""
-    out: dict = {}
-    if intercept:
-        out["(Intercept)"] = [int(i) for i in np.flatnonzero(assign == 0)]
+    by_term: dict = {}
+    for i, a in enumerate(np.asarray(assign).tolist()):
+        by_term.setdefault(a, []).append(i)
+    out: dict = {"(Intercept)": by_term.get(0, [])} if intercept else {}
     for a, lab in enumerate(term_labels, start=1):
-        out[lab] = [int(i) for i in np.flatnonzero(assign == a)]
+        out[lab] = by_term.get(a, [])
     return out
 
 
@@ -68,8 +91,8 @@ def containment(fit: Any) -> dict:
     labels = list(t.term_labels)
     names = list(t.variable_labels)
     factor_vars = set(fit.design.xlevels)
-    vars_of = {lab: {names[v] for v in np.flatnonzero(t.factors[:, j] == 1)}
-               for j, lab in enumerate(labels)}
+    vars_of = {lab: {names[v] for v, f in enumerate(in_term) if f == 1}
+               for lab, in_term in zip(labels, t.factors.T.tolist())}
     numerics = {lab: {v for v in vs if v not in factor_vars} for lab, vs in vars_of.items()}
 
     def contains(f1: str, f2: str) -> bool:
@@ -93,31 +116,61 @@ def contrasts_type1(fit: Any) -> dict:
     if p == 1 and fit.design.intercept:
         return {}
     X = np.asarray(fit.X)
-    L = np.ones((1, 1)) if p == 1 else doolittle(X.T @ X).T
+    L = np.ones((1, 1)) if p == 1 else unit_lower(X.T @ X).T
     return split_by_term(L, fit)
 
 
 def contrasts_type2(fit: Any) -> dict:
     """lmerTest's ``get_contrasts_type2_unfolded``: marginal rows for the terms no other term
     contains, ``get_contrasts_type2`` for the others."""
+    return type2_contrasts(fit, unfolded=True)
+
+
+def contrasts_type2b(fit: Any) -> dict:
+    """lmerTest's ``get_contrasts_type2`` (anova's type "2b"): every term adjusted for all terms
+    that do not contain it."""
+    return type2_contrasts(fit, unfolded=False)
+
+
+def contrasts_marginal(fit: Any) -> dict:
+    """lmerTest's ``get_contrasts_marginal``: each term's rows of the identity (its
+    coefficients tested jointly, whatever else is in the model)."""
+    labels = list(fit.design.term_labels)
+    if fit.p <= 1 or len(labels) <= 1:
+        return contrasts_type1(fit)
+    cols = term_columns(labels, fit_assign(fit), fit.design.intercept)
+    eye = np.eye(fit.p)
+    return {lab: eye[cols[lab]] for lab in labels}
+
+
+def type2_contrasts(fit: Any, unfolded: bool) -> dict:
+    """Type II hypotheses: per term the Doolittle rows of X'X with the term's columns and those
+    of the terms containing it put last; with ``unfolded`` a term no other term contains gets
+    its rows of the identity instead."""
     labels = list(fit.design.term_labels)
     if fit.p <= 1 or len(labels) <= 1:
         return contrasts_type1(fit)
     contained = containment(fit)
     cols = term_columns(labels, fit_assign(fit), fit.design.intercept)
     X = np.asarray(fit.X)
+    XtX = None
     out = {}
     for lab in labels:
-        if not contained[lab]:
+        if unfolded and not contained[lab]:
             out[lab] = np.eye(fit.p)[cols[lab]]
             continue
         last = [c for t in [lab, *contained[lab]] for c in cols[t]]
-        order = [c for c in range(fit.p) if c not in set(last)] + last
-        Xn = X[:, order]
-        Lc = doolittle(Xn.T @ Xn).T
-        rows = [k for k, c in enumerate(order) if c in set(cols[lab])]
-        back = np.argsort(order)
-        out[lab] = Lc[rows][:, back]
+        if not last:
+            # lmerTest's X[, -cols_term] with cols_term NULL (a term whose columns were all
+            # dropped), as R fails on it
+            raise FitError("invalid argument to unary operator")
+        XtX = X.T @ X if XtX is None else XtX
+        in_last = set(last)
+        order = [c for c in range(fit.p) if c not in in_last] + last
+        Lc = unit_lower(XtX[np.ix_(order, order)]).T  # X[, order]'s crossproduct
+        own = set(cols[lab])
+        rows = [k for k, c in enumerate(order) if c in own]
+        out[lab] = Lc[rows][:, np.argsort(order)]
     return out
 
 
@@ -156,82 +209,49 @@ def treatment_matrix(fit: Any) -> tuple[np.ndarray, np.ndarray, list]:
     return X, assign, names
 
 
-def cell_coding(fit: Any) -> tuple[np.ndarray, list]:
-    """lmerTest's ``get_rdX``: the intercept and the full dummy coding of each term
-    (``model.matrix(~ 0 + term)``), with their column names."""
-    data = fit.design.kept_data()
-    parts, names = [], []
-    if fit.design.intercept:
-        parts.append(np.ones((fit.nobs(), 1)))
-        names.append("(Intercept)")
-    for j, lab in enumerate(fit.design.term_labels):
-        direct = term_cells(fit, data, j)
-        if direct is None:
-            mm = model_matrix(f"~ 0 + {lab}", data)
-            direct = (mm.to_numpy(dtype=float), list(mm.columns))
-        parts.append(direct[0])
-        names += direct[1]
-    return np.hstack(parts), names
+def first_positions(names: list) -> dict:
+    """Each name's first position."""
+    first: dict = {}
+    for i, nm in enumerate(names):
+        first.setdefault(nm, i)
+    return first
 
 
-def level_codes(x: pd.Series, levels: list) -> np.ndarray:
-    """0-based codes of a categorical column in ``levels`` (−1 for a value not among them)."""
-    codes = x.cat.codes.to_numpy()
-    cats = [str(c) for c in x.cat.categories]
-    if cats == [str(lev) for lev in levels]:
-        return codes
-    pos = {str(lev): k for k, lev in enumerate(levels)}
-    remap = np.array([pos.get(c, -1) for c in cats] + [-1])
-    return remap[codes]
-
-
-def term_cells(fit: Any, data: Any, j: int) -> tuple[np.ndarray, list] | None:
-    """``model.matrix(~ 0 + term)`` for a term of plain data columns (factors with the model
-    frame's levels, numeric vectors): the products of the factors' indicator columns (first
-    variable fastest) and the numeric columns, named as R names them; None for any other term
-    (transformed or matrix variables), left to the formula engine."""
-    t = fit.design.terms
-    variables = [t.variable_labels[v] for v in np.flatnonzero(t.factors[:, j])]
-    cols: list = [np.ones(len(data))]
-    names = [""]
-    for v in variables:
-        if v not in data.columns:
-            return None
-        x = data[v]
-        if v in fit.design.xlevels:
-            if not isinstance(x.dtype, pd.CategoricalDtype):
-                return None
-            levels = list(fit.design.xlevels[v])
-            codes = level_codes(x, levels)
-            ind = [(codes == k).astype(float) for k in range(len(levels))]
-            cols = [c * i for i in ind for c in cols]
-            names = [n + (":" if n else "") + f"{v}{lev}" for lev in levels for n in names]
-        elif pd.api.types.is_float_dtype(x.dtype) or pd.api.types.is_integer_dtype(x.dtype):
-            xv = x.to_numpy(dtype=float)
-            cols = [c * xv for c in cols]
-            names = [n + (":" if n else "") + v for n in names]
-        else:
-            return None
-    return np.column_stack(cols), names
+def cells_on_x(fit: Any, X: np.ndarray, xnames: list) -> tuple[np.ndarray, list]:
+    """``zapsmall(t(ginv(X) %*% rdX))`` (cells × X's columns) with rdX lmerTest's ``get_rdX``
+    and X treatment-coded (each column one of rdX's cells, by name): from the Gram matrix
+    rdX'rdX (:func:`.cells.cell_gram`, whose rows and columns of X's cells are X'X and X'rdX)
+    when every term is of plain data columns and X'X is positive definite, else from rdX."""
+    gram = cell_gram(fit)
+    if gram is not None:
+        K, names = gram
+        first = first_positions(names)
+        if all(nm in first for nm in xnames):
+            sel = [first[nm] for nm in xnames]
+            G = ginv_crossprod(K[np.ix_(sel, sel)], K[sel])
+            if G is not None:
+                return zapsmall(G.T), names
+    rdX, names = cell_coding(fit)
+    return zapsmall(ginv_times(X, rdX).T), names
 
 
 def residual_columns(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``resid(lm.fit(x, y))``: y less its projection on the columns of x that R's pivoted QR
-    (tol 1e-7) keeps."""
+    (tol 1e-7) keeps, by Householder reflections as R's ``dqrrsd``."""
     qr = _core.qr_dqrdc2(np.asfortranarray(x), 1e-7)
-    keep = [int(i) for i in np.asarray(qr["pivot"])[:int(qr["rank"])]]
-    if not keep:
+    rank = int(qr["rank"])
+    if rank == 0:
         return y
-    xs = x[:, keep]
-    coef, *_ = np.linalg.lstsq(xs, y, rcond=None)
-    return y - xs @ coef
+    qty = np.array(_core.qr_qty(qr["qr"], qr["qraux"], rank, np.asfortranarray(y)),
+                   order="F")
+    qty[:rank] = 0.0
+    return np.asarray(_core.qr_qy(qr["qr"], qr["qraux"], rank, qty))
 
 
 def type3_treatment(fit: Any, X: np.ndarray, assign: np.ndarray, xnames: list) -> dict:
     """lmerTest's ``extract_contrasts_type3`` for a treatment-coded X."""
     labels = list(fit.design.term_labels)
-    rdX, rd_names = cell_coding(fit)
-    L = zapsmall(ginv_times(X, rdX).T)  # rows: cells of rdX, columns: X's
+    L, rd_names = cells_on_x(fit, X, xnames)  # rows: cells of rdX, columns: X's
     cols = term_columns(labels, assign, fit.design.intercept)
     contained = containment(fit)
     orders = list(fit.design.terms.order)
@@ -239,9 +259,7 @@ def type3_treatment(fit: Any, X: np.ndarray, assign: np.ndarray, xnames: list) -
         if contained[lab]:
             c_cols = [c for t in contained[lab] for c in cols[t]]
             L[:, cols[lab]] = zapsmall(residual_columns(L[:, c_cols], L[:, cols[lab]]))
-    first = {}
-    for i, nm in enumerate(rd_names):
-        first.setdefault(nm, i)
+    first = first_positions(rd_names)
     L = L[[first[nm] for nm in xnames]]
     out = {}
     for lab in labels:

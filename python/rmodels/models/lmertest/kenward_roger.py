@@ -38,6 +38,7 @@ class AdjustedVcov:
     PhiA: np.ndarray  # noqa: N815
     P: list  # noqa: N815
     W: np.ndarray  # noqa: N815
+    PhiPPhi: np.ndarray | None = None  # noqa: N815 - ΦP_iΦ stacked, made when first needed
 
 
 def random_effects_matrix(re: Any) -> sp.csc_matrix:
@@ -176,69 +177,120 @@ def ginv_times(X: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``ginv(X) %*% B`` for a tall X (n, p) without forming ginv(X): with a triangular R of
     X = QR (Cholesky of X'X, or a QR when X'X is not positive definite) and R = U S V' (S: the
     singular values of X), ginv(X) B = V S⁺ U' R⁻ᵀ X'B, MASS's tolerance √ε·s₁."""
+    out = ginv_crossprod(X.T @ X, X.T @ B)
+    if out is not None:
+        return out
+    Q, R = np.linalg.qr(X)
+    return ginv_triangular(R, Q.T @ B)
+
+
+def ginv_crossprod(XtX: np.ndarray, XtB: np.ndarray) -> np.ndarray | None:
+    """``ginv(X) %*% B`` from X'X and X'B (Cholesky R of X'X; None when X'X is not positive
+    definite): R⁻¹R⁻ᵀX'B when all singular values are kept (:func:`full_rank_inverse`), else
+    through R's SVD."""
     try:
-        R = np.linalg.cholesky(X.T @ X).T
-        QtB = np.linalg.solve(R.T, X.T @ B)
+        R = np.linalg.cholesky(XtX).T
     except np.linalg.LinAlgError:
-        Q, R = np.linalg.qr(X)
-        QtB = Q.T @ B
+        return None
+    Rinv = full_rank_inverse(R)
+    if Rinv is not None:
+        return Rinv @ (Rinv.T @ XtB)
+    return ginv_triangular(R, np.linalg.solve(R.T, XtB))
+
+
+def ginv_triangular(R: np.ndarray, QtB: np.ndarray) -> np.ndarray:
+    """V S⁺ U' QtB with R = U S V' (singular values above √ε·s₁ kept; R⁻¹ QtB when all are)."""
+    Rinv = full_rank_inverse(R)
+    if Rinv is not None:
+        return Rinv @ QtB
     U, d, Vt = np.linalg.svd(R)
     pos = d > max(np.sqrt(np.finfo(float).eps) * d[0], 0) if len(d) else d > 0
     return (Vt[pos].T / d[pos]) @ (U[:, pos].T @ QtB)
 
 
+def full_rank_inverse(R: np.ndarray) -> np.ndarray | None:
+    """R⁻¹ of an upper triangular R when ‖R‖_F‖R⁻¹‖_F < 1/√ε: that bounds R's condition number
+    s₁/s_p, so MASS's ``ginv`` keeps every singular value and equals the inverse; None
+    otherwise (or R singular)."""
+    from scipy.linalg import lapack
+    if R.shape[0] == 0:
+        return None
+    Rinv, info = lapack.dtrtri(R, lower=0)
+    if info != 0 or not np.all(np.isfinite(Rinv)):
+        return None
+    if np.linalg.norm(R) * np.linalg.norm(Rinv) >= 1 / np.sqrt(np.finfo(float).eps):
+        return None
+    return np.triu(Rinv)  # dtrtri leaves the strict lower triangle as it was
+
+
+def phi_p_phi(adj: AdjustedVcov) -> np.ndarray:
+    """ΦP_iΦ for every variance parameter, (G, p, p) (computed once per fit)."""
+    if adj.PhiPPhi is None:
+        adj.PhiPPhi = adj.Phi @ np.stack(adj.P) @ adj.Phi
+    return adj.PhiPPhi
+
+
 def kr_a1_a2(L: np.ndarray, adj: AdjustedVcov) -> tuple[float, float]:
     """A₁ = Σ_ij W_ij tr(ΘΦP_iΦ) tr(ΘΦP_jΦ), A₂ = Σ_ij W_ij tr(ΘΦP_iΦ ΘΦP_jΦ), Θ =
     L'(LΦL')⁻¹L."""
-    Phi = adj.Phi
-    Theta = L.T @ np.linalg.solve(L @ Phi @ L.T, L)
-    u = [Theta @ Phi @ P @ Phi for P in adj.P]
-    A1 = A2 = 0.0
-    G = len(u)
-    for i in range(G):
-        for j in range(i, G):
-            e = 1.0 if i == j else 2.0
-            A1 += e * adj.W[i, j] * np.trace(u[i]) * np.trace(u[j])
-            A2 += e * adj.W[i, j] * float(np.sum(u[i] * u[j].T))
+    Theta = L.T @ np.linalg.solve(L @ adj.Phi @ L.T, L)
+    U = Theta @ phi_p_phi(adj)
+    tr = np.trace(U, axis1=1, axis2=2)
+    A1 = float(tr @ adj.W @ tr)
+    A2 = float(np.sum(adj.W * np.einsum("iab,jba->ij", U, U)))
     return A1, A2
 
 
-def div_zero(x: float, y: float, tol: float = 1e-14) -> float:
-    """pbkrtest's ``.divZero``: 1 when both are (near) zero, else x / y."""
-    return 1.0 if abs(x) < tol and abs(y) < tol else x / y
+def kr_a1_rows(M: np.ndarray, adj: AdjustedVcov) -> np.ndarray:
+    """A₁ of each one-row contrast l (rows of M): with Θ = l'l / (lΦl'), tr(ΘΦP_iΦ) =
+    lΦP_iΦl' / (lΦl'), and A₂ = A₁ (Θ has rank one)."""
+    c = np.einsum("rp,pq,rq->r", M, adj.Phi, M)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tr = np.einsum("rp,ipq,rq->ri", M, phi_p_phi(adj), M) / c[:, None]
+    return np.einsum("ri,ij,rj->r", tr, adj.W, tr)
 
 
-def kr_ddf_scaling(A1: float, A2: float, q: int) -> tuple[float, float]:
+def kr_ddf_scaling(A1: Any, A2: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
     """The denominator df and the F scaling of Kenward and Roger (1997) from A₁, A₂ and q
-    (``Lb_ddf`` / ``.KR_adjust``)."""
-    B = (A1 + 6 * A2) / (2 * q)
-    g = ((q + 1) * A1 - (q + 4) * A2) / ((q + 2) * A2)
-    den = 3 * q + 2 * (1 - g)
-    c1, c2, c3 = g / den, (q - g) / den, (q + 2 - g) / den
-    V0 = 1 + c1 * B
-    V0 = 0.0 if abs(V0) < 1e-10 else V0
-    V1, V2 = 1 - c2 * B, 1 - c3 * B
-    rho = div_zero(1 - A2 / q, V1) ** 2 * V0 / V2 / q
-    df2 = 4 + (q + 2) / (q * rho - 1)
-    scaling = 1.0 if abs(df2 - 2) < 0.01 else df2 * (1 - A2 / q) / (df2 - 2)
+    (``Lb_ddf`` / ``.KR_adjust``), elementwise over arrays."""
+    A1, A2, q = (np.asarray(v, dtype=float) for v in (A1, A2, q))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        B = (A1 + 6 * A2) / (2 * q)
+        g = ((q + 1) * A1 - (q + 4) * A2) / ((q + 2) * A2)
+        den = 3 * q + 2 * (1 - g)
+        c1, c2, c3 = g / den, (q - g) / den, (q + 2 - g) / den
+        V0 = 1 + c1 * B
+        V0 = np.where(np.abs(V0) < 1e-10, 0.0, V0)
+        V1, V2 = 1 - c2 * B, 1 - c3 * B
+        x = 1 - A2 / q
+        # pbkrtest's .divZero: 1 when both are (near) zero
+        ratio = np.where((np.abs(x) < 1e-14) & (np.abs(V1) < 1e-14), 1.0, x / V1)
+        rho = ratio**2 * V0 / V2 / q
+        df2 = 4 + (q + 2) / (q * rho - 1)
+        scaling = np.where(np.abs(df2 - 2) < 0.01, 1.0, df2 * x / (df2 - 2))
     return df2, scaling
 
 
-def kr_t(l: np.ndarray, beta: np.ndarray, adj: AdjustedVcov) -> tuple[float, float, float]:  # noqa: E741
-    """lmerTest's ``get_KR1D``: l'β̂, √(l'Φ_A l) and ``Lb_ddf``."""
-    L = l[None, :]
-    A1, A2 = kr_a1_a2(L, adj)
-    df2, _ = kr_ddf_scaling(A1, A2, 1)
-    return float(l @ beta), float(np.sqrt(l @ adj.PhiA @ l)), df2
+def kr_t_tests(M: np.ndarray, beta: np.ndarray,
+               adj: AdjustedVcov) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lmerTest's ``get_KR1D`` of every row l of M: l'β̂, √(l'Φ_A l) and ``Lb_ddf``."""
+    A1 = kr_a1_rows(M, adj)
+    df2, _ = kr_ddf_scaling(A1, A1, 1.0)
+    se = np.sqrt(np.einsum("rp,pq,rq->r", M, adj.PhiA, M))
+    return M @ beta, se, df2
 
 
 def kr_f(L: np.ndarray, beta: np.ndarray, adj: AdjustedVcov) -> tuple[float, float, int, float]:
     """pbkrtest's ``KRmodcomp`` for Lβ = 0 (``.KR_adjust``): the scaled F, the unscaled F
-    (Wald with Φ_A over q), q = rank(L) and the denominator df."""
+    (Wald with Φ_A over q), q = rank(L) and the denominator df; a rank-deficient L is replaced
+    by a basis of its rows (the tests depend on the row space alone)."""
     q = int(np.linalg.matrix_rank(L))
+    if q < L.shape[0]:
+        # pbkrtest tests the row space of L (its restriction matrix has full rank)
+        L = np.linalg.svd(L, full_matrices=False)[2][:q]
     A1, A2 = kr_a1_a2(L, adj)
     df2, scaling = kr_ddf_scaling(A1, A2, q)
     Lb = L @ beta
     wald = float(Lb @ np.linalg.solve(L @ adj.PhiA @ L.T, Lb))
     F_unscaled = wald / q
-    return scaling * F_unscaled, F_unscaled, q, df2
+    return float(scaling) * F_unscaled, F_unscaled, q, float(df2)
