@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from rmodels import glmer
 from rmodels.errors import FitError
-from rmodels.models.glmer.optimize import gh_rule
+from rmodels.models.glmer.optimize import gh_rule, glmerControl
 
 
 def _data() -> pd.DataFrame:
@@ -85,3 +85,65 @@ def test_compiled_deriv12_is_lme4s_and_thread_independent():
     for key in ("gradient", "Hessian"):
         np.testing.assert_array_equal(one[key], two[key])
         np.testing.assert_array_equal(one[key], ref[key])
+
+
+def _post_fit_values(model, par: np.ndarray, theta: np.ndarray) -> list:
+    """R_X and the conditional variances after an evaluation at par (lmer's PLS models,
+    reweighted to the working weights of that evaluation)."""
+    model.deviance(par, 1)
+    return [np.asarray(model.fixed_rx(theta))] + [np.asarray(B)
+                                                   for B in model.cond_var_blocks(theta)]
+
+
+def test_post_fit_rx_and_condvar_are_reproducible():
+    """R_X (vcov's fallback) and condVar come from lmer's PLS models reweighted after the fit:
+    bit for bit the same whatever those models held before (other weights), in a model compiled
+    again, and R_X equal to a dense Cholesky factor of the same system."""
+    d = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = glmer("y ~ x + (1 | g) + (1 | h)", d, family="poisson")
+    model = fit.model
+    par = np.concatenate([fit.theta, fit.beta])
+    first = _post_fit_values(model, par, fit.theta)
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        other = par + rng.normal(scale=0.05, size=par.size)
+        other[: len(fit.theta)] = np.abs(other[: len(fit.theta)])
+        _post_fit_values(model, other, other[: len(fit.theta)])
+        again = _post_fit_values(model, par, fit.theta)
+        for a, b in zip(first, again):
+            np.testing.assert_array_equal(a, b)
+    fresh = _post_fit_values(fit.rebuild_model(), par, fit.theta)
+    for a, b in zip(first, fresh):
+        np.testing.assert_array_equal(a, b)
+    # R_X at the working weights of the final linear predictor (poisson, log link: w = mu)
+    model.deviance(par, 1)
+    mu = np.asarray(model.state()["mu"])
+    Z = np.hstack([np.eye(t.nlev)[t.codes] * np.asarray(t.Z) for t in fit.re.terms])
+    ZL = Z * np.concatenate([np.full(t.nlev, th) for t, th in zip(fit.re.terms, fit.theta)])
+    X = fit.X
+    A = np.block([[ZL.T @ (mu[:, None] * ZL) + np.eye(ZL.shape[1]), ZL.T @ (mu[:, None] * X)],
+                  [X.T @ (mu[:, None] * ZL), X.T @ (mu[:, None] * X)]])
+    RX = np.linalg.cholesky(A)[ZL.shape[1]:, ZL.shape[1]:]
+    np.testing.assert_allclose(first[0], RX, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("nagq", [1, 5])
+def test_unpickled_fit_recomputes_the_same_bits(nagq):
+    """A pickled fit compiles its model again with the fit's PIRLS start (lp0), tolerance and
+    Gauss-Hermite rule: its criterion, condVar and vcov are the original's bit for bit."""
+    import pickle
+
+    d = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = glmer("y ~ x + (1 | g)", d, family="poisson", nAGQ=nagq,
+                    control=glmerControl(tol_pwrss=1e-9))
+    back = pickle.loads(pickle.dumps(fit))
+    par = np.concatenate([fit.theta, fit.beta])
+    assert back.model.deviance(par, nagq) == fit.model.deviance(par, nagq)
+    assert back.model.state()["objective"] == fit.optinfo.fval
+    np.testing.assert_array_equal(back.conditional_variances()[0],
+                                  fit.conditional_variances()[0])
+    np.testing.assert_array_equal(back.vcov_matrix(), fit.vcov_matrix())

@@ -13,7 +13,7 @@ from ...errors import FitError
 from ..families import Family
 from ..glm.fit import emit_r_warnings, error_class, warning_class
 from ..lmer.terms import ReStructure
-from .optimize import GlmerControl
+from .optimize import GlmerControl, GlmerOptInfo, gh_rule
 
 
 def compiled_model(X: np.ndarray, Y: np.ndarray, weights: Any, offset: np.ndarray | None,
@@ -35,3 +35,14 @@ def compiled_model(X: np.ndarray, Y: np.ndarray, weights: Any, offset: np.ndarra
     msgs, kinds = model.init_warnings
     emit_r_warnings([(warning_class(k), m) for m, k in zip(msgs, kinds)], stacklevel=4)
     return model
+
+
+def restore_settings(model: Any, ctrl: GlmerControl, nagq: int, opt: GlmerOptInfo) -> None:
+    """Give a model compiled again what the fit's own model held at its optimum: the PIRLS
+    tolerance, the Gauss-Hermite rule (nAGQ > 1) and the linear predictor ``lp0`` PIRLS starts
+    from, so that its criterion, R_X and conditional variances are the fit's, bit for bit."""
+    model.set_tolerance(ctrl.tol_pwrss)
+    if nagq > 1:
+        model.set_rule(*gh_rule(nagq))
+    if opt.lp0 is not None:
+        model.lp0 = opt.lp0

@@ -25,7 +25,7 @@ from ..lmer.ranef import coef_frames, ranef_frames
 from ..lmer.terms import ReStructure
 from ..lmer.varcorr import VarCorr
 from . import broom
-from .compiled import compiled_model
+from .compiled import compiled_model, restore_settings
 from .family import has_scale
 from .influence import glmm_cooks_distances, glmm_hat_values
 from .optimize import GlmerControl, GlmerOptInfo, check_glmer_conv, criterion
@@ -74,7 +74,7 @@ class GlmerMod:
         instead of its optimum, with the derivatives and messages lme4 computes at the end of
         its optimisation (as a fit started at ``par`` whose optimizer stops at once)."""
         par = np.asarray(par, dtype=float)
-        opt = GlmerOptInfo(par.copy(), 0.0, 0, 0)
+        opt = GlmerOptInfo(par.copy(), 0.0, 0, 0, lp0=self.optinfo.lp0)
         opt.fval = criterion(self.model, par, self.nAGQ)
         if self.nAGQ != 0:
             lower = np.r_[self.re.lower, np.full(len(par) - len(self.re.lower), -np.inf)]
@@ -194,8 +194,10 @@ class GlmerMod:
         d = self.design
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return compiled_model(self.X, response_matrix(d, self.family), d.weights,
-                                  self.offset_values, self.family, self.re, self.control)
+            model = compiled_model(self.X, response_matrix(d, self.family), d.weights,
+                                   self.offset_values, self.family, self.re, self.control)
+        restore_settings(model, self.control, self.nAGQ, self.optinfo)
+        return model
 
     def _restore_state(self) -> None:
         """Evaluate the compiled model at this fit's estimates again (another fit sharing it,

@@ -64,6 +64,9 @@ class GlmerOptInfo:
     stage1_feval: int = 0
     messages: list = field(default_factory=list)
     derivs: dict | None = None
+    # lme4's lp0 (without offset) every evaluation at the end started PIRLS from: the
+    # criterion depends on it (PIRLS stops at tolPwrss), so a model compiled again needs it
+    lp0: np.ndarray | None = None
 
 
 def gh_rule(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -203,6 +206,7 @@ def optimize_glmer(model: Any, re: ReStructure, nagq: int, ctrl: GlmerControl,
         check_glmer_conv(model, opt, np.concatenate([re.lower, np.full(len(opt.par) -
                                                                        len(re.lower),
                                                                        -np.inf)]), nagq, ctrl)
+    opt.lp0 = np.array(model.lp0, dtype=float)
     if opt.status < 0 or opt.status == 5:
         warnings.warn(f"convergence code {opt.status} from bobyqa", ConvergenceWarning,
                       stacklevel=4)
