@@ -302,7 +302,7 @@ void def_lm_wfit(py::module_& m) {
 void def_lm_wfit_rows(py::module_& m) {
   m.def(
       "lm_wfit_rows",
-      [](const std::shared_ptr<SparseRows>& rows, const Eigen::VectorXd& y,
+      [](const std::shared_ptr<SparseRows>& rows, const RefVec& y,
          std::optional<Eigen::VectorXd> weights, std::optional<Eigen::VectorXd> offset, double tol,
          const py::object& builder) -> py::object {
         if (!rows) throw py::type_error("rows must be a DesignRows");

@@ -496,7 +496,7 @@ def lm_wfit(X: typing.Any, Y: typing.Annotated[numpy.typing.NDArray[numpy.float6
     'effects' only its first p rows, and 'deferred' (DeferredQR) gives the factor, the full
     effects (bit-identical to the undeferred ones) and the hat values on request.
     """
-def lm_wfit_rows(rows: DesignRows, y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, builder: typing.Any = None) -> typing.Any:
+def lm_wfit_rows(rows: DesignRows, y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-07, builder: typing.Any = None) -> typing.Any:
     """
     lm_wfit (deferred, reconstructed path) for one response on a model matrix kept by rows
     (design_rows), without the dense matrix. weights None or all positive. Returns None when
