@@ -41,9 +41,10 @@ bool aic_is_deviance(const Family& f, const VectorXd& y, const VectorXd& n, cons
 // mu, mu.eta of the logit link at eta (link_pair's expressions and clamps at |eta| > 30) and the
 // binomial deviance (dev_resid1's expressions, summed in row order in long double as
 // deviance_sum), four rows at a time with Eigen's SIMD exp and log when AVX2 is there (their
-// values differ from libm's by a few units in the last place); binary: every y is 0 or 1.
+// values differ from libm's by a few units in the last place); binary: every y is 0 or 1. Without
+// want_dev, only mu and mu.eta (0 returned).
 double logit_binomial_pass(const VectorXd& eta, const VectorXd& y, const VectorXd& w, bool binary,
-                           VectorXd& mu, VectorXd& me) {
+                           VectorXd& mu, VectorXd& me, bool want_dev = true) {
   const Eigen::Index n = eta.size();
   mu.resize(n);
   me.resize(n);
@@ -63,11 +64,12 @@ double logit_binomial_pass(const VectorXd& eta, const VectorXd& y, const VectorX
     _mm256_storeu_pd(m_out, m);
     _mm256_storeu_pd(me_out, _mm256_blendv_pd(_mm256_div_pd(t, _mm256_mul_pd(opexp, opexp)), v_eps,
                                               _mm256_or_pd(above, below)));
-    _mm256_store_pd(d, small_rows::binomial_unit_deviance(yv, m, wv, binary));
+    if (want_dev) _mm256_store_pd(d, small_rows::binomial_unit_deviance(yv, m, wv, binary));
   };
   for (; i + 4 <= n; i += 4) {
     lanes(_mm256_loadu_pd(eta.data() + i), _mm256_loadu_pd(y.data() + i),
           _mm256_loadu_pd(w.data() + i), mu.data() + i, me.data() + i);
+    if (!want_dev) continue;
     s += d[0];
     s += d[1];
     s += d[2];
@@ -78,7 +80,7 @@ double logit_binomial_pass(const VectorXd& eta, const VectorXd& y, const VectorX
     lanes(_mm256_set1_pd(eta[i]), _mm256_set1_pd(y[i]), _mm256_set1_pd(w[i]), m4, me4);
     mu[i] = m4[0];
     me[i] = me4[0];
-    s += d[0];
+    if (want_dev) s += d[0];
   }
 #else
   static_cast<void>(binary);
@@ -88,7 +90,7 @@ double logit_binomial_pass(const VectorXd& eta, const VectorXd& y, const VectorX
   f.link = LinkKind::Logit;
   for (; i < n; ++i) {
     link_pair(f, eta[i], mu[i], me[i]);
-    s += dev_resid1(f, y[i], mu[i], w[i]);
+    if (want_dev) s += dev_resid1(f, y[i], mu[i], w[i]);
   }
 #endif
   return static_cast<double>(s);
@@ -224,17 +226,18 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
     return dev + u.squaredNorm();
   };
   if (fused)
-    logit_binomial_pass(eta, y_, w_, binary, mu, me);
+    logit_binomial_pass(eta, y_, w_, binary, mu, me, /*want_dev=*/false);
   else
     link_values(eta, mu, me);
   bool converged = false;
   int it = 0;
-  VectorXd eta_w;
+  VectorXd eta_w, resp;  // resp: the working response less the offset
   for (; it < kMaxit; ++it) {
     eta_w = eta;
     working_values(eta, mu, me, w.wk, w.z);
     re.factor(w.wk, X);
-    re.solve(w.wk, w.z - off, X, u, beta);
+    resp = w.z - off;
+    re.solve(w.wk, resp, X, u, beta);
     eta = off;
     if (ubeta) eta.noalias() += X * beta;
     re.add_z_lambda_u(u, eta);
