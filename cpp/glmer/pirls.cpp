@@ -7,6 +7,7 @@
 #include "family_aic.hpp"
 #include "glm.hpp"
 #include "glmer.hpp"
+#include "irls_small_rows.hpp"
 
 namespace rmodels {
 namespace glmer {
@@ -14,6 +15,99 @@ namespace glmer {
 namespace {
 constexpr int kMaxit = 100;          // lme4 1.1-31 passes maxit = 100L to pwrssUpdate
 constexpr int kMaxStepHalving = 10;  // and maxstephalfit
+
+// The logit link with the binomial family: pirls computes the means, mu.eta and the deviance in
+// one pass (logit_binomial_pass).
+bool logit_binomial(const Family& f) {
+  return f.family == FamilyKind::Binomial && f.link == LinkKind::Logit;
+}
+
+bool binary_response(const VectorXd& y) {
+  for (double v : y)
+    if (!(v == 0.0 || v == 1.0)) return false;
+  return true;
+}
+
+// Whether binomial()$aic is the deviance: a 0/1 response, unit prior weights and trials (the AIC
+// is then -2 sum(log(y ? mu : 1 - mu)), the deviance's 2 sum(log(1 / (y ? mu : 1 - mu))), as the
+// batch glm core uses).
+bool aic_is_deviance(const Family& f, const VectorXd& y, const VectorXd& n, const VectorXd& w) {
+  if (f.family != FamilyKind::Binomial || !binary_response(y)) return false;
+  for (Eigen::Index i = 0; i < y.size(); ++i)
+    if (!(w[i] == 1.0 && n[i] == 1.0)) return false;
+  return true;
+}
+
+// mu, mu.eta of the logit link at eta (link_pair's expressions and clamps at |eta| > 30) and the
+// binomial deviance (dev_resid1's expressions, summed in row order in long double as
+// deviance_sum), four rows at a time with Eigen's SIMD exp and log when AVX2 is there (their
+// values differ from libm's by a few units in the last place); binary: every y is 0 or 1. Without
+// want_dev, only mu and mu.eta (0 returned).
+double logit_binomial_pass(const VectorXd& eta, const VectorXd& y, const VectorXd& w, bool binary,
+                           VectorXd& mu, VectorXd& me, bool want_dev = true) {
+  const Eigen::Index n = eta.size();
+  mu.resize(n);
+  me.resize(n);
+  long double s = 0;
+  Eigen::Index i = 0;
+#ifdef __AVX2__
+  const __m256d v_eps = _mm256_set1_pd(DBL_EPSILON), v_big = _mm256_set1_pd(1 / DBL_EPSILON);
+  const __m256d v_hi = _mm256_set1_pd(30.), v_lo = _mm256_set1_pd(-30.), one = _mm256_set1_pd(1.);
+  alignas(32) double d[4];
+  auto lanes = [&](__m256d e, __m256d yv, __m256d wv, double* m_out, double* me_out) {
+    const __m256d above = _mm256_cmp_pd(e, v_hi, _CMP_GT_OQ);
+    const __m256d below = _mm256_cmp_pd(e, v_lo, _CMP_LT_OQ);
+    const __m256d t =
+        _mm256_blendv_pd(_mm256_blendv_pd(Eigen::internal::pexp(e), v_big, above), v_eps, below);
+    const __m256d opexp = _mm256_add_pd(one, t);
+    const __m256d m = _mm256_div_pd(t, opexp);
+    _mm256_storeu_pd(m_out, m);
+    _mm256_storeu_pd(me_out, _mm256_blendv_pd(_mm256_div_pd(t, _mm256_mul_pd(opexp, opexp)), v_eps,
+                                              _mm256_or_pd(above, below)));
+    if (want_dev) _mm256_store_pd(d, small_rows::binomial_unit_deviance(yv, m, wv, binary));
+  };
+  for (; i + 4 <= n; i += 4) {
+    lanes(_mm256_loadu_pd(eta.data() + i), _mm256_loadu_pd(y.data() + i),
+          _mm256_loadu_pd(w.data() + i), mu.data() + i, me.data() + i);
+    if (!want_dev) continue;
+    s += d[0];
+    s += d[1];
+    s += d[2];
+    s += d[3];
+  }
+  for (; i < n; ++i) {  // the last rows, one at a time through the same lanes
+    alignas(32) double m4[4], me4[4];
+    lanes(_mm256_set1_pd(eta[i]), _mm256_set1_pd(y[i]), _mm256_set1_pd(w[i]), m4, me4);
+    mu[i] = m4[0];
+    me[i] = me4[0];
+    if (want_dev) s += d[0];
+  }
+#else
+  static_cast<void>(binary);
+  Family f;
+  f.family = FamilyKind::Binomial;
+  f.variance = VarianceKind::Binomial;
+  f.link = LinkKind::Logit;
+  for (; i < n; ++i) {
+    link_pair(f, eta[i], mu[i], me[i]);
+    if (want_dev) s += dev_resid1(f, y[i], mu[i], w[i]);
+  }
+#endif
+  return static_cast<double>(s);
+}
+
+// Working weights and responses (working_values) with the variance function var.
+template <typename Var>
+void working_rows(Var var, const VectorXd& eta, const VectorXd& mu, const VectorXd& me,
+                  const VectorXd& y, const VectorXd& w, VectorXd& wk, VectorXd& z) {
+  const Eigen::Index nobs = eta.size();
+  wk.resize(nobs);
+  z.resize(nobs);
+  for (Eigen::Index i = 0; i < nobs; ++i) {
+    wk[i] = w[i] * me[i] * me[i] / var(mu[i]);
+    z[i] = eta[i] + (y[i] - mu[i]) / me[i];
+  }
+}
 }  // namespace
 
 GlmerModel::GlmerModel(const Eigen::Ref<const MatrixXd>& X, const VectorXd& y,
@@ -85,13 +179,10 @@ void GlmerModel::link_values(const VectorXd& eta, VectorXd& mu, VectorXd& me) co
 // operations as the family's vector functions).
 void GlmerModel::working_values(const VectorXd& eta, const VectorXd& mu, const VectorXd& me,
                                 VectorXd& wk, VectorXd& z) const {
-  const Eigen::Index nobs = eta.size();
-  wk.resize(nobs);
-  z.resize(nobs);
-  for (Eigen::Index i = 0; i < nobs; ++i) {
-    wk[i] = w_[i] * me[i] * me[i] / variance1(family_, mu[i]);
-    z[i] = eta[i] + (y_[i] - mu[i]) / me[i];
-  }
+  if (family_.variance == VarianceKind::Binomial)  // variance1's expression, inlined
+    working_rows([](double m) { return m * (1 - m); }, eta, mu, me, y_, w_, wk, z);
+  else
+    working_rows([this](double m) { return variance1(family_, m); }, eta, mu, me, y_, w_, wk, z);
 }
 
 MatrixXd GlmerModel::fixed_rx(const VectorXd& theta) {
@@ -124,20 +215,33 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
   VectorXd eta_prev = eta, u_prev = VectorXd::Zero(re.q()), beta_prev = VectorXd::Zero(X.cols());
   VectorXd mu, me, u, beta;
   double dev = 0;
-  link_values(eta, mu, me);
+  const bool fused = logit_binomial(family_), binary = fused && binary_response(y_);
+  // mu, mu.eta at eta and the penalized deviance (dev: the deviance).
+  auto update = [&](const VectorXd& e) {
+    if (!fused) {
+      link_values(e, mu, me);
+      return penalized_deviance(mu, u, dev);
+    }
+    dev = logit_binomial_pass(e, y_, w_, binary, mu, me);
+    return dev + u.squaredNorm();
+  };
+  if (fused)
+    logit_binomial_pass(eta, y_, w_, binary, mu, me, /*want_dev=*/false);
+  else
+    link_values(eta, mu, me);
   bool converged = false;
   int it = 0;
-  VectorXd eta_w;
+  VectorXd eta_w, resp;  // resp: the working response less the offset
   for (; it < kMaxit; ++it) {
     eta_w = eta;
     working_values(eta, mu, me, w.wk, w.z);
     re.factor(w.wk, X);
-    re.solve(w.wk, w.z - off, X, u, beta);
+    resp = w.z - off;
+    re.solve(w.wk, resp, X, u, beta);
     eta = off;
     if (ubeta) eta.noalias() += X * beta;
     re.add_z_lambda_u(u, eta);
-    link_values(eta, mu, me);
-    double pdev = penalized_deviance(mu, u, dev);
+    double pdev = update(eta);
     if (std::abs((oldpdev - pdev) / pdev) < tol_) {
       converged = true;
       break;
@@ -147,8 +251,7 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
         u = (u_prev + u) / 2.0;
         if (ubeta) beta = (beta_prev + beta) / 2.0;
         eta = (eta_prev + eta) / 2.0;
-        link_values(eta, mu, me);
-        pdev = penalized_deviance(mu, u, dev);
+        pdev = update(eta);
       }
       if (std::isnan(pdev) || pdev - oldpdev > tol_)
         throw std::runtime_error(
@@ -172,7 +275,7 @@ void GlmerModel::pirls(PirlsWork& w, const VectorXd& theta, bool ubeta, const Ve
   st.ldRX2 = re.ldRX2();
   st.sqrL = u.squaredNorm();
   st.devsum = dev;  // the deviance at the final mu
-  st.aic = aic_term(mu);
+  st.aic = aic_is_deviance(family_, y_, n_, w_) ? dev : aic_term(mu);
   st.iterations = it + 1;
   w.off = off;
   w.ubeta = ubeta;
