@@ -143,7 +143,8 @@ def _complete_groups(full: Design, groups: Groups, design_pos: np.ndarray) -> np
     """Groups with at least one design row whose rows hold every level of every factor (and
     every distinct string) of the whole-data model frame: one compiled pass over the design
     rows in group order per factor."""
-    ok = segment_counts(design_pos >= 0, groups.bounds) > 0
+    every = design_pos is groups.order  # every row is a design row (no −1 to count)
+    ok = (groups.sizes() if every else segment_counts(design_pos >= 0, groups.bounds)) > 0
     if not full.xlevels and full.y_factor is None:
         return ok  # no factor in the model frame
     pos = np.ascontiguousarray(design_pos, dtype=np.int64)
@@ -305,11 +306,13 @@ def _place_fast(whole: _WholeData, groups: Groups, st: _Stacker, sizes: np.ndarr
     rows in group order, the design's columns in the union)."""
     full, fast = whole.design, whole.fast
     _, full_cols = st.add_block(X, whole.Y, full.weights, full.offset, full.columns)
-    keep = whole.positions >= 0
+    # the rows kept: design rows (all when the positions are the groups' order) of fast groups
+    keep = None if whole.positions is groups.order else whole.positions >= 0
     if not fast.all():
-        keep &= np.repeat(fast, groups.sizes())
-    rows = whole.positions if keep.all() else whole.positions[keep]
-    sizes[fast] = segment_counts(keep, groups.bounds)[fast]
+        in_fast = np.repeat(fast, groups.sizes())
+        keep = in_fast if keep is None else keep & in_fast
+    rows = whole.positions if keep is None or keep.all() else whole.positions[keep]
+    sizes[fast] = (groups.sizes() if keep is None else segment_counts(keep, groups.bounds))[fast]
     ncols[fast] = len(full_cols)
     return rows, full_cols
 

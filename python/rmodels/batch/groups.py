@@ -104,8 +104,8 @@ def as_by(by: Union[str, Sequence[str]]) -> list:
 def factor_codes(s: pd.Series) -> tuple[np.ndarray, list, Any]:
     """Codes (−1 = missing) and levels of one ``by`` column as R's ``factor()`` makes them,
     and the dtype the group column keeps."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return np.asarray(s.cat.codes, dtype=np.int64), s.cat.categories.tolist(), s.dtype
+    if isinstance(s.dtype, pd.CategoricalDtype):  # the codes as pandas keeps them (no copy)
+        return s.cat.codes.to_numpy(), s.cat.categories.tolist(), s.dtype
     if pd.api.types.is_integer_dtype(s.dtype) and isinstance(s.dtype, np.dtype):
         return (*_small_integer_codes(s.to_numpy()), s.dtype)
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
@@ -137,33 +137,52 @@ def _small_integer_codes(x: np.ndarray) -> tuple[np.ndarray, list]:
     return rank[x - lo].astype(np.int64), (np.flatnonzero(present) + lo).tolist()
 
 
-def split_groups(data: pd.DataFrame, by: list, drop: bool) -> Groups:
-    """The groups of ``data`` by the ``by`` columns in R's split order; with ``drop=False``
-    every combination of levels is a group (possibly empty)."""
-    combined = np.zeros(len(data), dtype=np.int64)
-    missing = np.zeros(len(data), dtype=bool)
-    levels, dtypes, sizes = [], {}, []
+def _combined_codes(data: pd.DataFrame, by: list) -> tuple:
+    """The rows' group codes (the first ``by`` column varying slowest; one column's codes as
+    they are), the mask of rows with a missing ``by`` value (None: no such row), and each
+    column's levels and dtype."""
+    combined: np.ndarray = np.zeros(len(data), dtype=np.int64)
+    missing = None
+    levels, dtypes = [], {}
     for name in by:
         if name not in data.columns:
             raise DataError(f"object '{name}' not found (by)")
         codes, lv, dt = factor_codes(data[name])
-        missing |= codes < 0
+        if len(codes) and int(codes.min()) < 0:
+            missing = codes < 0 if missing is None else missing | (codes < 0)
         combined = codes if len(by) == 1 else combined * max(len(lv), 1) + np.maximum(codes, 0)
         levels.append(lv)
-        sizes.append(len(lv))
         dtypes[name] = dt
+    return combined, missing, levels, dtypes
+
+
+def _group_rows(key: np.ndarray, rows_ok: Optional[np.ndarray],
+                n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in group order (stable) and every group's row count, from the group codes
+    ``key`` of the rows ``rows_ok`` (all rows when None). Rows already in group order are
+    counted by binary search, with no sort and no per-row pass beyond the order check."""
+    if len(key) < 2 or bool((key[1:] >= key[:-1]).all()):
+        order = np.arange(len(key)) if rows_ok is None else rows_ok
+        # (group codes in the key's own dtype, which holds them all: no converted copy)
+        starts = np.searchsorted(key, np.arange(n_groups, dtype=key.dtype), side="left")
+        return order, np.diff(np.append(starts, len(key)))
+    perm = np.argsort(key, kind="stable")
+    order = perm if rows_ok is None else rows_ok[perm]
+    return order, np.bincount(key, minlength=n_groups)
+
+
+def split_groups(data: pd.DataFrame, by: list, drop: bool) -> Groups:
+    """The groups of ``data`` by the ``by`` columns in R's split order; with ``drop=False``
+    every combination of levels is a group (possibly empty)."""
+    combined, missing, levels, dtypes = _combined_codes(data, by)
+    sizes = [len(lv) for lv in levels]
     n_groups = int(np.prod(sizes)) if sizes else 0
-    if missing.any():
+    if missing is not None:
         rows_ok = np.flatnonzero(~missing)
         key = combined[rows_ok]
     else:
         rows_ok, key = None, combined
-    if len(key) < 2 or bool((key[1:] >= key[:-1]).all()):  # already in group order
-        order = np.arange(len(key)) if rows_ok is None else rows_ok
-    else:
-        perm = np.argsort(key, kind="stable")
-        order = perm if rows_ok is None else rows_ok[perm]
-    counts = np.bincount(key, minlength=n_groups)
+    order, counts = _group_rows(key, rows_ok, n_groups)
     gids = np.flatnonzero(counts > 0) if drop else np.arange(n_groups)
     bounds = np.concatenate([[0], np.cumsum(counts[gids])]).astype(np.int64)
     key_codes = np.zeros((len(gids), len(by)), dtype=np.int64)

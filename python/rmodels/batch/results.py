@@ -169,12 +169,12 @@ class FitList:
 
     def _stack_frames(self, body: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:
         gid = np.repeat(np.arange(len(self)), counts)
-        out = pd.DataFrame(self._groups.key_columns(gid))
+        cols = self._groups.key_columns(gid)
         for c in body.columns:
-            out[c] = body[c].array
+            cols[c] = body[c].array
         code, uniq = pd.factorize(self._messages())
-        out["status"] = tables.take_strings(list(uniq), code[gid])
-        return out
+        cols["status"] = tables.take_strings(list(uniq), code[gid])
+        return pd.DataFrame(cols, copy=False)  # one frame of new arrays, no column inserts
 
     def _stack_objects(self, method: str, kwargs: dict) -> pd.DataFrame:
         """Every group's own ``method(**kwargs)`` stacked (a failed group: one NaN row)."""

@@ -45,6 +45,7 @@ from ..frame import (
     evaluate,
     finish_variable,
     take,
+    variable_has_na,
     variable_na,
 )
 from .coding import column_names, term_codings
@@ -268,21 +269,18 @@ def _bar_columns(t: Terms, env: Env, data: pd.DataFrame, n_all: int) -> list:
 
 
 def _subset_and_na(values: list, bar_cols: list, w, o, pos: np.ndarray,
-                   whole: bool) -> tuple[list, np.ndarray]:
+                   whole: bool) -> tuple[list, Optional[np.ndarray]]:
     """The variables on the subset's rows ``pos`` and the mask of those rows with a missing
-    value in any variable, bar column, weight or offset (R's na.action sees them all)."""
-    na = np.zeros(len(pos), dtype=bool)
-    sub_vals = []
-    for v in values:
-        sv = v if whole else take(v, pos)
-        sub_vals.append(sv)
-        na |= variable_na(sv)
-    for _, v in bar_cols:
-        na |= variable_na(v if whole else take(v, pos))
-    if w is not None:
-        na |= np.isnan(w[pos])
-    if o is not None:
-        na |= np.isnan(o[pos])
+    value in any variable, bar column, weight or offset (R's na.action sees them all); None
+    when no row has one (settled by one pass without a temporary per variable)."""
+    sub_vals = values if whole else [take(v, pos) for v in values]
+    tested = sub_vals + [v if whole else take(v, pos) for _, v in bar_cols]
+    tested += [a if whole else a[pos] for a in (w, o) if a is not None]
+    na = None
+    for v in tested:
+        if variable_has_na(v):
+            m = variable_na(v)
+            na = m if na is None else na | m
     return sub_vals, na
 
 
@@ -409,20 +407,23 @@ def _frame_variables(raw: list, resp: Optional[int], n_all: int, labels: list) -
 class _KeptRows(NamedTuple):
     """The rows of the model frame: ``pos`` the subset's positions in the data, ``keep_sub``
     the kept ones among them, ``kept`` their positions in the data, ``vals`` the variables on
-    the kept rows, ``na`` the subset's rows with a missing value."""
+    the kept rows, ``na`` the subset's rows with a missing value (None: no such row)."""
 
     pos: np.ndarray
     keep_sub: np.ndarray
     kept: np.ndarray
     vals: list
-    na: np.ndarray
+    na: Optional[np.ndarray]
 
 
 def _kept_rows(values: list, bar_cols: list, w, o, pos: np.ndarray, whole: bool,
                na_action: str) -> _KeptRows:
-    """``subset``, then R's NA handling (``na.fail`` raises, ``na.pass`` keeps every row)."""
+    """``subset``, then R's NA handling (``na.fail`` raises, ``na.pass`` keeps every row).
+    Without a missing value every row of the subset is kept (no index array is rebuilt)."""
     sub_vals, na = _subset_and_na(values, bar_cols, w, o, pos, whole)
-    if na_action == "fail" and np.count_nonzero(na):
+    if na is None:
+        return _KeptRows(pos, pos if whole else np.arange(len(pos)), pos, sub_vals, None)
+    if na_action == "fail":
         raise DataError("missing values in object")
     keep_sub = np.arange(len(pos)) if na_action == "pass" else np.flatnonzero(~na)
     vals = sub_vals if len(keep_sub) == len(pos) else [take(v, keep_sub) for v in sub_vals]
@@ -476,8 +477,9 @@ def _assemble_design(t: Terms, data: pd.DataFrame, rows: _KeptRows, coding: _Cod
                   response_columns=response_columns,
                   offset=_total_offset(t.offsets, vals, o, kept), weights=wk, kept=kept,
                   kept_sub=rows.keep_sub, n_data=len(rows.pos),
-                  na_dropped=(np.flatnonzero(rows.na) if na_action != "pass" else
-                              np.zeros(0, dtype=np.int64)), na_action=na_action,
+                  na_dropped=(np.flatnonzero(rows.na) if na_action != "pass" and
+                              rows.na is not None else np.zeros(0, dtype=np.int64)),
+                  na_action=na_action,
                   contrasts=coding.contrasts_used, xlevels=coding.xlevels, spec=spec, terms=t,
                   bars=list(t.bars), formula_text=text, _index=data.index,
                   subset_rows=rows.pos,

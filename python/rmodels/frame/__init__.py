@@ -36,6 +36,7 @@ from .values import (
     interaction_factor,
     numeric_to_factor,
     take,
+    variable_has_na,
     variable_na,
 )
 
@@ -58,5 +59,6 @@ __all__ = [
     "optional_data_frame",
     "series_value",
     "take",
+    "variable_has_na",
     "variable_na",
 ]

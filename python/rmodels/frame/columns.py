@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .values import Char, Factor, Logical
+from .values import Char, Factor, Logical, holds_nan
 
 
 def column_value(data: pd.DataFrame, name: str, expr_pos: int = 0, formula: str | None = None):
@@ -26,8 +26,10 @@ def column_value(data: pd.DataFrame, name: str, expr_pos: int = 0, formula: str 
         arr = _column_array(data, loc)
         if isinstance(arr, np.ndarray) and arr.dtype.kind in "fiu":
             # NumPy numbers (the common case), read without building a Series: the same
-            # float64 values as series_value gives (a view: the data is never written)
-            return _canonical_nan(np.asarray(arr, dtype=np.float64))
+            # float64 values as series_value gives (a view: the data is never written;
+            # integers hold no NaN)
+            x = np.asarray(arr, dtype=np.float64)
+            return _canonical_nan(x) if arr.dtype.kind == "f" else x
     s = data[name]
     if isinstance(s, pd.DataFrame):
         raise DataError(f"column name '{name}' is duplicated in data")
@@ -112,8 +114,7 @@ def _canonical_nan(arr: np.ndarray) -> np.ndarray:
     """``arr`` with every NaN the canonical quiet NaN: R's NA (a signalling NaN pattern, e.g.
     data that came through rpy2) would raise floating-point 'invalid' warnings in
     arithmetic."""
-    nan = np.isnan(arr)
-    if np.count_nonzero(nan):  # (cheaper than .any() on short arrays)
+    if holds_nan(arr):
         arr = arr.copy()
-        arr[nan] = np.nan
+        arr[np.isnan(arr)] = np.nan
     return arr

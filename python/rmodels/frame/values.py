@@ -2,7 +2,8 @@
 (R's factor: integer codes into levels), ``Mat`` (a matrix-valued variable such as ``poly(x, 2)``),
 ``Char`` (a character vector), ``Logical`` — the conversions R's ``factor()`` and
 ``as.character()`` make (sorted levels, 15-significant-digit labels), and how an evaluated value
-becomes a variable of the model frame (``finish_variable``, ``variable_na``, ``take``).
+becomes a variable of the model frame (``finish_variable``, ``variable_na``,
+``variable_has_na``, ``take``).
 """
 
 from __future__ import annotations
@@ -48,9 +49,7 @@ class Factor:
         nlev = len(self.levels)
         if len(self.codes) <= 64 and len(set(self.codes.tolist()) - {-1}) == nlev:
             return self  # short codes: every level used, settled without NumPy calls
-        # counts per code, -1 (NA) first
-        counts = np.bincount(self.codes.astype(np.intp) + 1, minlength=nlev + 1)
-        used = counts[1:nlev + 1] > 0
+        used = self.used_levels()
         if np.count_nonzero(used) == nlev:
             return self
         ok = self.codes >= 0
@@ -58,6 +57,21 @@ class Factor:
         codes = np.where(ok, remap[np.where(ok, self.codes, 0)], -1).astype(np.int32)
         levels = [lv for lv, u in zip(self.levels, used) if u]
         return replace(self, codes=codes, levels=levels)
+
+    def used_levels(self) -> np.ndarray:
+        """Which levels some row holds. The rows are counted by blocks of growing length,
+        stopping once every level is seen (in long data usually within the first block)."""
+        nlev = len(self.levels)
+        used = np.zeros(nlev, dtype=bool)
+        start, step = 0, 4096
+        while start < len(self.codes):
+            block = self.codes[start:start + step]
+            # counts per code, -1 (NA) first
+            used |= np.bincount(block.astype(np.intp) + 1, minlength=nlev + 1)[1:nlev + 1] > 0
+            if used.all():
+                break
+            start, step = start + step, 4 * step
+        return used
 
     def labels(self) -> np.ndarray:
         lv = np.array(list(self.levels) + [None], dtype=object)
@@ -292,6 +306,30 @@ def variable_na(v) -> np.ndarray:
     if isinstance(v, (Factor, Mat)):
         return v.na
     return np.isnan(v)
+
+
+LONG = 4096  # arrays longer than this take the tests that allocate nothing per element
+
+
+def holds_nan(x: np.ndarray) -> bool:
+    """Whether the floating-point array ``x`` holds a NaN. A long array is summed first: a sum
+    is NaN whenever a term is (it may also be NaN from inf - inf, then the elements decide),
+    one pass without the boolean temporary of ``np.isnan``."""
+    if x.size > LONG:
+        with np.errstate(all="ignore"):  # R's NA (a signalling NaN) or an overflow
+            if not np.isnan(np.add.reduce(x, axis=None)):
+                return False
+    return bool(np.count_nonzero(np.isnan(x)))  # (cheaper than .any() on short arrays)
+
+
+def variable_has_na(v) -> bool:
+    """Whether a model-frame variable (or weights/offset) has a missing value in some row:
+    ``variable_na(v).any()`` without building the mask when there is none."""
+    if isinstance(v, Factor):
+        return bool(v.codes.size) and int(v.codes.min()) < 0
+    if isinstance(v, Mat):
+        return holds_nan(v.values)
+    return holds_nan(np.asarray(v))
 
 
 def take(v, idx: np.ndarray):
