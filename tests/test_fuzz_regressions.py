@@ -8,7 +8,9 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
+import numpy as np
 import pytest
 import rmodels
 from fuzz.strategies import fuzz_frame
@@ -58,7 +60,16 @@ REGRESSIONS = [
     ("glm", "bin ~ (c(digits = 6.4e+167) %% `y` & -7.15e+16)"),
     ("lmer", "y ~ (.)^3 + (x || g)"),  # p >= n under REML: lme4's "objective in x0 returns NA"
     ("model_frame", "log(y) ~ as.ordered(-lg, -lg) + (x || g)"),  # duplicated levels
+    # a column of 0 and 2e-208: its squares underflow, lme4's "Downdated VtV is not positive
+    # definite" (numpy's LinAlgError from vcov before)
+    ("lmer", "bin ~ ((lg/5.1264208568988326e+207) %% ((1e308)^2)) + (1 | g/a)"),
+    ("lmer", "bin ~ ((lg/5.1264208568988326e+207) %% ((1e308)^2)) + (1 | g)"),
+    ("lmer", "y ~ I(x * 1e-160) + (1 | g)"),  # vcov overflows to Inf (a NumPy warning before)
+    ("lmer", "y ~ I(x * 1e200) + (1 | g)"),  # X'X overflows: "objective in x0 returns NA"
 ]
+
+#: lmer inputs whose outcome is also compared with lme4's on the same frame
+LMER_AGAINST_R = REGRESSIONS[-4:] + [("lmer", "y ~ I(x * 1e-200) + (1 | g)")]
 
 
 @pytest.mark.parametrize("target,formula", REGRESSIONS,
@@ -67,6 +78,26 @@ def test_fuzz_regression(target: str, formula: str):
     for k in range(6 if target == "glm" else 1):  # glm: every family of the rotation
         kind, detail = classify(call_for(target, k), formula, fuzz_frame(), check_frame=True)
         assert kind in ("ok", "error"), detail
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("formula", [f for _, f in LMER_AGAINST_R])
+def test_lmer_fuzz_regressions_match_lme4(formula: str):
+    from rbridge import r, send_df
+    d = fuzz_frame()
+    send_df(d, "d")
+    want = r(f"""tryCatch({{m <- suppressWarnings(lme4::lmer({formula}, d))
+                           format(lme4::fixef(m), digits = 17)}},
+                          error = function(e) paste("ERROR:", conditionMessage(e)))""")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", rmodels.RModelsWarning)
+            got = rmodels.fixef(rmodels.lmer(formula, d)).to_numpy()
+    except rmodels.FitError as exc:
+        assert want[0] == f"ERROR: {exc}"
+        return
+    # a column scaled by 1e-160: its squares are subnormal, so only a few digits agree
+    np.testing.assert_allclose(got, np.asarray(want, dtype=float), rtol=1e-2)
 
 
 def test_fixed_seed_fuzz_sample(tmp_path):
