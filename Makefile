@@ -24,12 +24,17 @@ dev:
 	  && for f in build/dev/module/_core*.so; do \
 	       cp "$$f" python/rmodels/.tmp_core.so && mv -f python/rmodels/.tmp_core.so python/rmodels/$$(basename "$$f"); done'
 
-# Fuzzing (tests/fuzz): FUZZ_N inputs in child-process batches; fails on any crash, hang (over
-# 5 s), foreign exception or changed DataFrame; failures go to fuzz-failures.jsonl.
+# Fuzzing (tests/fuzz): FUZZ_N inputs in child-process batches, FUZZ_JOBS at once (0: all
+# cores); fails on any crash, hang (over 5 s), foreign exception or changed DataFrame; each
+# batch goes to fuzz-log.jsonl, failures to fuzz-failures.jsonl. An interrupted run goes on
+# with `make fuzz FUZZ_ARGS=--resume`.
 FUZZ_N ?= 1000000
 FUZZ_SEED ?= 0
+FUZZ_JOBS ?= 0
+FUZZ_ARGS ?=
 fuzz:
-	PYTHONPATH=python:. $(DEV_PY) -m tests.fuzz.run --n $(FUZZ_N) --seed $(FUZZ_SEED)
+	PYTHONPATH=python:. $(DEV_PY) -m tests.fuzz.run --n $(FUZZ_N) --seed $(FUZZ_SEED) \
+	  --jobs $(FUZZ_JOBS) $(FUZZ_ARGS)
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the extension (build/sanitize), run on the
 # C++-facing tests and the fuzz regressions with the ASan runtime preloaded (Python itself is

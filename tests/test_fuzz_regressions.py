@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import rmodels
 from fuzz.strategies import fuzz_frame
-from fuzz.targets import call_for, classify
+from fuzz.targets import TARGETS, call_for, classify
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -100,14 +100,37 @@ def test_lmer_fuzz_regressions_match_lme4(formula: str):
     np.testing.assert_allclose(got, np.asarray(want, dtype=float), rtol=1e-2)
 
 
-def test_fixed_seed_fuzz_sample(tmp_path):
-    out = tmp_path / "failures.jsonl"
+def run_driver(*args: str) -> subprocess.CompletedProcess:
     package_dir = os.path.dirname(os.path.dirname(os.path.abspath(rmodels.__file__)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_dir, ROOT]))
-    proc = subprocess.run([sys.executable, "-m", "tests.fuzz.run", "--n", "1500", "--batch",
-                           "1500", "--seed", "20261207", "--out", str(out)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "tests.fuzz.run", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_fixed_seed_fuzz_sample(tmp_path):
+    out = tmp_path / "failures.jsonl"
+    proc = run_driver("--n", "1500", "--batch", "750", "--jobs", "2", "--seed", "20261207",
+                      "--out", str(out), "--log", str(tmp_path / "log.jsonl"))
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     failures = out.read_text()
     assert summary["inputs"] >= 1500
+    assert set(summary["by_target"]) == set(TARGETS)
     assert proc.returncode == 0, failures[:2000]
+
+
+def test_fuzz_driver_resumes_with_the_same_inputs(tmp_path):
+    """A run of 3 batches, then its log cut to its first batch and the run resumed: only the
+    missing batches run, and the totals (by target and outcome) are the first run's."""
+    log = tmp_path / "log.jsonl"
+    args = ["--n", "45", "--batch", "15", "--seed", "3", "--log", str(log),
+            "--out", str(tmp_path / "failures.jsonl")]
+    first = run_driver(*args, "--jobs", "2")
+    want = json.loads(first.stdout.strip().splitlines()[-1])
+    lines = log.read_text().splitlines()
+    assert len(lines) == 3
+    kept = next(line for line in lines if json.loads(line)["batch"] == 0)
+    log.write_text(kept + "\n" + '{"batch": 1, "cut by an interrup\n')
+    second = run_driver(*args, "--jobs", "1", "--resume")
+    assert second.stdout.startswith("1 batches in the log, 2 to run"), second.stdout
+    got = json.loads(second.stdout.strip().splitlines()[-1])
+    assert got == want and got["inputs"] == 45
