@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import rmodels
 from fuzz.strategies import fuzz_frame
-from fuzz.targets import TARGETS, call_for, classify
+from fuzz.targets import GLMER_FAMILIES, TARGETS, call_for, classify
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,6 +67,10 @@ REGRESSIONS = [
     ("lmer", "y ~ I(x * 1e-160) + (1 | g)"),  # vcov overflows to Inf (a NumPy warning before)
     ("lmer", "y ~ I(x * 1e200) + (1 | g)"),  # X'X overflows: "objective in x0 returns NA"
 ]
+REGRESSIONS = [
+    # negative failures: a starting mean above 1 (the probit link crashed the core)
+    ("glmer", "cbind(cnt, 5 - cnt) ~ (lg + 0) + (1 | g)"),
+] + REGRESSIONS
 
 #: lmer inputs whose outcome is also compared with lme4's on the same frame
 LMER_AGAINST_R = REGRESSIONS[-4:] + [("lmer", "y ~ I(x * 1e-200) + (1 | g)")]
@@ -75,7 +79,7 @@ LMER_AGAINST_R = REGRESSIONS[-4:] + [("lmer", "y ~ I(x * 1e-200) + (1 | g)")]
 @pytest.mark.parametrize("target,formula", REGRESSIONS,
                          ids=[f"r{i:02d}" for i in range(len(REGRESSIONS))])
 def test_fuzz_regression(target: str, formula: str):
-    for k in range(6 if target == "glm" else 1):  # glm: every family of the rotation
+    for k in range({"glm": 6, "glmer": 4}.get(target, 1)):  # every family of the rotation
         kind, detail = classify(call_for(target, k), formula, fuzz_frame(), check_frame=True)
         assert kind in ("ok", "error"), detail
 
@@ -98,6 +102,23 @@ def test_lmer_fuzz_regressions_match_lme4(formula: str):
         return
     # a column scaled by 1e-160: its squares are subnormal, so only a few digits agree
     np.testing.assert_allclose(got, np.asarray(want, dtype=float), rtol=1e-2)
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("k", range(4))
+def test_glmer_negative_failures_are_errors_as_in_lme4(k: int):
+    from rbridge import r, send_df
+    d = fuzz_frame()
+    send_df(d, "d")
+    formula = "cbind(cnt, 5 - cnt) ~ (lg + 0) + (1 | g)"
+    want = r(f"""tryCatch(suppressWarnings({{lme4::glmer({formula}, d,
+                                                         family = {GLMER_FAMILIES[k]}); "ok"}}),
+                          error = function(e) conditionMessage(e))""")[0]
+    assert want != "ok"
+    with pytest.raises(rmodels.RModelsError) as exc:
+        rmodels.glmer(formula, d, family=GLMER_FAMILIES[k])
+    if "PIRLS" in want:  # the logit link's own message differs (see compiled.py)
+        assert str(exc.value) == want
 
 
 def run_driver(*args: str) -> subprocess.CompletedProcess:
