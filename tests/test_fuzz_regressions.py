@@ -155,3 +155,17 @@ def test_fuzz_driver_resumes_with_the_same_inputs(tmp_path):
     assert second.stdout.startswith("1 batches in the log, 2 to run"), second.stdout
     got = json.loads(second.stdout.strip().splitlines()[-1])
     assert got == want and got["inputs"] == 45
+
+
+def test_atheris_formula_fuzzer_short_run(tmp_path):
+    """A short coverage-guided run of the lexer/parser/terms fuzzer (when atheris is
+    installed): no exception outside the package's classes; findings would land in tmp_path."""
+    pytest.importorskip("atheris")
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(rmodels.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_dir, ROOT]))
+    proc = subprocess.run([sys.executable, "-m", "tests.fuzz.atheris_formula", "-runs=3000",
+                           "-seed=1", "-timeout=5",
+                           "-dict=" + os.path.join(ROOT, "tests", "fuzz", "formula.dict")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Done 3000 runs" in proc.stderr
