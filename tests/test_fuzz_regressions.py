@@ -161,6 +161,8 @@ def test_atheris_formula_fuzzer_short_run(tmp_path):
     """A short coverage-guided run of the lexer/parser/terms fuzzer (when atheris is
     installed): no exception outside the package's classes; findings would land in tmp_path."""
     pytest.importorskip("atheris")
+    if "libasan" in os.environ.get("LD_PRELOAD", ""):
+        pytest.skip("atheris brings its own libFuzzer runtime; not run under make sanitize")
     package_dir = os.path.dirname(os.path.dirname(os.path.abspath(rmodels.__file__)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_dir, ROOT]))
     proc = subprocess.run([sys.executable, "-m", "tests.fuzz.atheris_formula", "-runs=3000",
