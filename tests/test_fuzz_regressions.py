@@ -70,7 +70,17 @@ REGRESSIONS = [
 REGRESSIONS = [
     # negative failures: a starting mean above 1 (the probit link crashed the core)
     ("glmer", "cbind(cnt, 5 - cnt) ~ (lg + 0) + (1 | g)"),
+    ("glmer", "a ~ (-68 %/% lg) + (x | g)"),  # -Inf in X crashed the core
+    ("lmer", "log(y) ~ (((0.0 || 0.0))) + (1 | g)"),  # (0 || g): an IndexError
+    ("glmer", "((z | 9007199254740993)) ~ ((. | z)) + (0 | g)"),  # 384 effects, 24 rows: 16 s
 ] + REGRESSIONS
+
+#: (target, formula, the start of lme4's error message) on the fuzz frame (binomial for glmer)
+ERRORS_AS_LME4 = [
+    ("glmer", "a ~ (-68 %/% lg) + (x | g)", None),
+    ("lmer", "y ~ x + (0 || g)", "unexpected '|'"),
+    ("glmer", "bin ~ (x + cnt + pos + y + z + lg | g)", None),
+]
 
 #: lmer inputs whose outcome is also compared with lme4's on the same frame
 LMER_AGAINST_R = REGRESSIONS[-4:] + [("lmer", "y ~ I(x * 1e-200) + (1 | g)")]
@@ -119,6 +129,23 @@ def test_glmer_negative_failures_are_errors_as_in_lme4(k: int):
         rmodels.glmer(formula, d, family=GLMER_FAMILIES[k])
     if "PIRLS" in want:  # the logit link's own message differs (see compiled.py)
         assert str(exc.value) == want
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("target,formula,part", ERRORS_AS_LME4)
+def test_fuzz_found_errors_have_lme4s_message(target: str, formula: str, part: str | None):
+    from rbridge import r, send_df
+    d = fuzz_frame()
+    send_df(d, "d")
+    fam = ", family = binomial" if target == "glmer" else ""
+    want = r(f"""tryCatch({{lme4::{target}({formula}, d{fam}); "ok"}},
+                          error = function(e) conditionMessage(e))""")[0]
+    with pytest.raises(rmodels.RModelsError) as exc:
+        getattr(rmodels, target)(formula, d)
+    if part is None:
+        assert str(exc.value) == want
+    else:
+        assert part in want and str(exc.value).startswith(part)
 
 
 def run_driver(*args: str) -> subprocess.CompletedProcess:
