@@ -6,6 +6,9 @@ control loop that leaks shows the measurement can fail)."""
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -18,6 +21,10 @@ from rmodels import _core
 
 @pytest.fixture(scope="module")
 def grouped() -> pd.DataFrame:
+    return grouped_frame()
+
+
+def grouped_frame() -> pd.DataFrame:
     rng = np.random.default_rng(3)
     n = 4000
     x = rng.normal(size=n)
@@ -155,12 +162,26 @@ def rss_growth(data: pd.DataFrame, counts: dict, keep: list | None = None) -> fl
     return _rss_mb() - before
 
 
-def test_resident_memory_flat_over_many_fits(grouped):
-    assert rss_growth(grouped.iloc[:300], LOOP) < FLAT_MB
+def rss_growth_in_child(counts: dict, leak: bool = False) -> float:
+    """:func:`rss_growth` in a fresh interpreter: in this one, the heap freed by earlier tests
+    would absorb a leak without growing the resident set."""
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(rmodels.__file__)))
+    code = ("import test_threads_memory as t; "
+            f"print(t.rss_growth(t.grouped_frame().iloc[:300], {counts!r}, "
+            f"{'[]' if leak else 'None'}))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_dir, tests_dir]))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return float(proc.stdout.strip().splitlines()[-1])
 
 
-def test_memory_probe_sees_a_leak(grouped):
+def test_resident_memory_flat_over_many_fits():
+    assert rss_growth_in_child(LOOP) < FLAT_MB
+
+
+def test_memory_probe_sees_a_leak():
     """The control: the same measurement on a loop that keeps 600 doubles per lm fit (4,000 x
     4.8 KB = 19.2 MB) reports more than the bound."""
-    keep: list = []
-    assert rss_growth(grouped.iloc[:300], {"lm": 4_000}, keep) > FLAT_MB
+    assert rss_growth_in_child({"lm": 4_000}, leak=True) > FLAT_MB
