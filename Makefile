@@ -8,10 +8,10 @@ APT_PACKAGES := build-essential cmake libeigen3-dev libnlopt-dev libnlopt-cxx-de
 	r-cran-sandwich r-cran-lmtest r-cran-car r-cran-boot r-cran-lmertest r-cran-pbkrtest
 PY_BUILD := "scikit-build-core>=0.8" "pybind11>=2.11" ninja
 PY_RUNTIME := numpy pandas scipy tqdm narwhals
-PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6" polars pyarrow matplotlib
+PY_TEST := pytest hypothesis "rpy2>=3.5.15,<3.6" polars pyarrow matplotlib atheris
 PY_BENCH := formulaic statsmodels pyfixest glum
 
-.PHONY: demo test build system-deps venv bench lint clean dev fuzz sanitize
+.PHONY: demo test build system-deps venv bench lint clean dev fuzz fuzz-atheris sanitize
 
 # Developer build: the extension lands in python/rmodels/ (use PYTHONPATH=python);
 # serialised with flock so that several builds in one tree do not collide.
@@ -24,12 +24,24 @@ dev:
 	  && for f in build/dev/module/_core*.so; do \
 	       cp "$$f" python/rmodels/.tmp_core.so && mv -f python/rmodels/.tmp_core.so python/rmodels/$$(basename "$$f"); done'
 
-# Fuzzing (tests/fuzz): FUZZ_N inputs in child-process batches; fails on any crash, hang (over
-# 5 s), foreign exception or changed DataFrame; failures go to fuzz-failures.jsonl.
+# Fuzzing (tests/fuzz): FUZZ_N inputs in child-process batches, FUZZ_JOBS at once (0: all
+# cores); fails on any crash, hang (over 5 s), foreign exception or changed DataFrame; each
+# batch goes to fuzz-log.jsonl, failures to fuzz-failures.jsonl. An interrupted run goes on
+# with `make fuzz FUZZ_ARGS=--resume`.
 FUZZ_N ?= 1000000
 FUZZ_SEED ?= 0
+FUZZ_JOBS ?= 0
+FUZZ_ARGS ?=
 fuzz:
-	PYTHONPATH=python:. $(DEV_PY) -m tests.fuzz.run --n $(FUZZ_N) --seed $(FUZZ_SEED)
+	PYTHONPATH=python:. $(DEV_PY) -m tests.fuzz.run --n $(FUZZ_N) --seed $(FUZZ_SEED) \
+	  --jobs $(FUZZ_JOBS) $(FUZZ_ARGS)
+
+# Coverage-guided fuzzing of the formula lexer, parser, deparser and terms with atheris
+# (pip install atheris, the `fuzz` extra) for FUZZ_SECONDS; a finding is written to crash-*.
+FUZZ_SECONDS ?= 600
+fuzz-atheris:
+	PYTHONPATH=python:. $(DEV_PY) -m tests.fuzz.atheris_formula -max_total_time=$(FUZZ_SECONDS) \
+	  -timeout=5 -dict=tests/fuzz/formula.dict
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the extension (build/sanitize), run on the
 # C++-facing tests and the fuzz regressions with the ASan runtime preloaded (Python itself is

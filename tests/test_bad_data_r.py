@@ -144,6 +144,10 @@ CASES = [
     Case("lmer Inf in x", "lmer", "y ~ x + (1 | g)", edit(x=lambda d: at(d.x, 2, np.inf))),
     Case("lmer negative weights", "lmer", "y ~ x + (1 | g)",
          edit(w=lambda d: at(d.w, 2, -1.0)), weights=True),
+    Case("lmer zero weights", "lmer", "y ~ x + (1 | g)",
+         edit(w=lambda d: at(d.w, [0, 7, 8], 0.0)), weights=True),
+    Case("lmer column whose squares overflow", "lmer", "y ~ I(x * 1e200) + (1 | g)", base),
+    Case("lmer column whose squares underflow", "lmer", "y ~ I(x * 1e-200) + (1 | g)", base),
     Case("lmer empty random-effect terms", "lmer", "y ~ x + (0 | g) + (0 | g)", base),
     Case("lmer all rows NA", "lmer", "y ~ x + (1 | g)", edit(y=lambda d: np.nan),
          same_message=False),
@@ -295,3 +299,35 @@ def test_lmer_reml_with_as_many_coefficients_as_rows_matches_r():
     with pytest.raises(rmodels.FitError) as exc:
         rmodels.lmer("y ~ . - g + (1 | g)", d)
     assert want in str(exc.value)
+
+
+@pytest.mark.parametrize("reml", [True, False])
+def test_lmer_zero_weights_match_r(reml):
+    """lme4 fits zero weights: log|W| is -Inf, so the criterion is Inf at every θ and the
+    optimizer stays at the starting θ; the fit at that θ is the PLS solution with those rows'
+    weight 0 (they still count in n)."""
+    d = base(40)
+    d["w"] = at(d.w, [0, 7, 8, 21], 0.0)
+    send_df(d, "d")
+    r_raw(f"m <- suppressWarnings(lme4::lmer(y ~ x + (x | g), d, weights = w, REML = {reml!s:.1}))")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Gradient contains NAs" is printed, not warned (R)
+        m = rmodels.lmer("y ~ x + (x | g)", d, weights="w", REML=reml, data_name="d")
+    assert m.optinfo.messages == r("m@optinfo$conv$lme4$messages")
+    np.testing.assert_allclose(rmodels.fixef(m), r("lme4::fixef(m)"), rtol=1e-10)
+    np.testing.assert_allclose(m.theta, r("lme4::getME(m, 'theta')"), rtol=1e-10)
+    np.testing.assert_allclose(rmodels.sigma(m), r("sigma(m)"), rtol=1e-10)
+    np.testing.assert_allclose(rmodels.fitted(m), r("fitted(m)"), rtol=1e-10)
+    np.testing.assert_allclose(rmodels.residuals(m), r("residuals(m)"), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(rmodels.residuals(m, type="pearson"),
+                               r("residuals(m, type = 'pearson')"), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(m.ranef()["g"].to_numpy(), r("as.matrix(lme4::ranef(m)$g)"),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(m.vcov_matrix(), r("as.matrix(vcov(m))"), rtol=1e-10)
+    assert float(rmodels.logLik(m)) == r("as.numeric(logLik(m))")[0] == -np.inf
+    assert m.optinfo.feval == r("m@optinfo$feval")[0]
+    want = r("paste(capture.output(print(m)), collapse = '\\n')")[0]
+    assert str(m).rstrip("\n") == want.rstrip("\n")
+    if reml:
+        want = r("paste(capture.output(print(summary(m))), collapse = '\\n')")[0]
+        assert str(rmodels.summary(m)).rstrip("\n") == want.rstrip("\n")

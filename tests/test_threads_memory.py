@@ -1,10 +1,14 @@
 """Threads and memory: grouped fits are bit-identical for any thread count; fits from several
 Python threads at once give the serial results; the compiled fit releases the GIL; the resident
-set stays flat over many fits (a small loop here; the issue's 10,000 / 2,000 / 500 fits are the
-same test with larger counts)."""
+set stays flat over the issue's 10,000 lm, 2,000 glm and 500 lmer fits (after a warm-up; a
+control loop that leaks shows the measurement can fail)."""
 
 from __future__ import annotations
 
+import gc
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -17,6 +21,10 @@ from rmodels import _core
 
 @pytest.fixture(scope="module")
 def grouped() -> pd.DataFrame:
+    return grouped_frame()
+
+
+def grouped_frame() -> pd.DataFrame:
     rng = np.random.default_rng(3)
     n = 4000
     x = rng.normal(size=n)
@@ -118,21 +126,62 @@ def test_stall_probe_sees_a_call_that_holds_the_gil():
 
 
 def _rss_mb() -> float:
+    import resource
+    gc.collect()
     with open("/proc/self/statm") as fh:
         pages = int(fh.read().split()[1])
-    import resource
     return pages * resource.getpagesize() / 2**20
 
 
-def test_resident_memory_flat_over_many_fits(grouped):
-    data = grouped.iloc[:300]
-    for _ in range(30):  # warm caches and allocator pools
-        _fits(data)
-    before = _rss_mb()
-    for _ in range(200):
-        rmodels.summary(rmodels.lm("y ~ x + z + g", data))
-    for _ in range(60):
+#: the issue's loop: 10,000 lm, 2,000 glm and 500 lmer fits (with their summaries)
+LOOP = {"lm": 10_000, "glm": 2_000, "lmer": 500}
+#: allowed growth of the resident set over the loop, after the warm-up
+FLAT_MB = 8.0
+
+
+def fit_loop(data: pd.DataFrame, counts: dict, keep: list | None = None) -> None:
+    """``counts[kind]`` fits of each kind in a loop; ``keep`` (the probe's control) retains a
+    copy of each lm fit's residuals and fitted values, a leak of 2n doubles per fit."""
+    for _ in range(counts.get("lm", 0)):
+        fit = rmodels.lm("y ~ x + z + g", data)
+        rmodels.summary(fit)
+        if keep is not None:
+            keep.append(np.concatenate([rmodels.residuals(fit), rmodels.fitted(fit)]))
+    for _ in range(counts.get("glm", 0)):
         rmodels.summary(rmodels.glm("cnt ~ x + g", data, family="poisson"))
-    for _ in range(20):
+    for _ in range(counts.get("lmer", 0)):
         rmodels.summary(rmodels.lmer("y ~ x + (1 | g)", data))
-    assert _rss_mb() - before < 8.0
+
+
+def rss_growth(data: pd.DataFrame, counts: dict, keep: list | None = None) -> float:
+    """Resident-set growth (MB) over :func:`fit_loop`, after a warm-up of a tenth of the loop
+    (caches, allocator pools, lazily imported modules)."""
+    fit_loop(data, {k: max(1, v // 10) for k, v in counts.items()})
+    before = _rss_mb()
+    fit_loop(data, counts, keep)
+    return _rss_mb() - before
+
+
+def rss_growth_in_child(counts: dict, leak: bool = False) -> float:
+    """:func:`rss_growth` in a fresh interpreter: in this one, the heap freed by earlier tests
+    would absorb a leak without growing the resident set."""
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(rmodels.__file__)))
+    code = ("import test_threads_memory as t; "
+            f"print(t.rss_growth(t.grouped_frame().iloc[:300], {counts!r}, "
+            f"{'[]' if leak else 'None'}))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_dir, tests_dir]))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def test_resident_memory_flat_over_many_fits():
+    assert rss_growth_in_child(LOOP) < FLAT_MB
+
+
+def test_memory_probe_sees_a_leak():
+    """The control: the same measurement on a loop that keeps 600 doubles per lm fit (4,000 x
+    4.8 KB = 19.2 MB) reports more than the bound."""
+    assert rss_growth_in_child({"lm": 4_000}, leak=True) > FLAT_MB

@@ -129,7 +129,11 @@ method: 'blocked' (dense block for terms 2..K), 'sparse' (sparse Cholesky with A
       .def_property_readonly("n", &lmer::PlsModel::n)
       .def_property_readonly("p", &lmer::PlsModel::p)
       .def_property_readonly("q", &lmer::PlsModel::q)
-      .def_property_readonly("ntheta", &lmer::PlsModel::ntheta);
+      .def_property_readonly("ntheta", &lmer::PlsModel::ntheta)
+      .def_property_readonly(
+          "rx_failed", &lmer::PlsModel::rx_failed,
+          "Whether some evaluation found the downdated X'X not positive definite (lme4's\n"
+          "\"Downdated VtV is not positive definite\").");
 }
 
 // The criterion and the PLS solution at theta.

@@ -25,10 +25,14 @@ Criterion PlsModel::update_theta(const VectorXd& theta) {
   else
     update_blocked(cr);
 
-  Eigen::LLT<Eigen::Ref<MatrixXd>> llt33(L33_);
+  // Eigen's in-place LLT routine itself (what Eigen::LLT runs), for the first failing pivot
+  Eigen::Ref<MatrixXd> L33(L33_);
+  const Eigen::Index bad = Eigen::internal::llt_inplace<double, Eigen::Lower>::blocked(L33);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (llt33.info() != Eigen::Success) {
-    // Only the last pivot can be non-positive for a full-rank X: a perfect fit (pwrss = 0).
+  if (bad >= 0) {
+    // The last pivot fails for a perfect fit (pwrss = 0); an earlier one when the downdated
+    // X'X is not positive definite, which lme4 refuses (rx_failed, see lmer.hpp).
+    if (bad < p_) rx_failed_ = true;
     cr.ldRX2 = nan;
     cr.pwrss = nan;
   } else {

@@ -90,7 +90,7 @@ int bobyqa_minimize(unsigned n, double* x, const double* lower, const double* up
 
 class PlsModel {
  public:
-  // X: n x p, y: n, weights: n (prior weights, > 0) or empty, offset: n or empty.
+  // X: n x p, y: n, weights: n (prior weights, >= 0) or empty, offset: n or empty.
   // method: 0 = automatic (blocked unless the dense rest block would exceed dense_limit
   // columns), 1 = blocked, 2 = sparse.
   PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
@@ -107,6 +107,9 @@ class PlsModel {
   int p() const { return p_; }
   int q() const { return q1_ + qr_; }
   int ntheta() const { return ntheta_; }
+  // Whether some update_theta so far found the downdated X'X (lme4's VtV - RZX'RZX) not
+  // positive definite, where lme4 stops with "Downdated VtV is not positive definite".
+  bool rx_failed() const { return rx_failed_; }
 
   // Replace the prior weights, the response and the offset (n values each; weights may not be
   // empty): the cross products are formed again, the terms and the factorisation path stay.
@@ -187,6 +190,7 @@ class PlsModel {
 
   int n_, p_, K_, q1_ = 0, qr_ = 0, ntheta_ = 0;
   double ldW_ = 0;
+  bool rx_failed_ = false;
   // n x (p+1), weighted: X, then y - offset - X gamma, gamma the weighted least-squares
   // coefficients of y - offset on X. Using the least-squares residual instead of y leaves
   // pwrss, ldL2 and ldRX2 unchanged (beta shifts by gamma) and avoids the cancellation of a

@@ -28,13 +28,14 @@ PlsModel::PlsModel(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const V
     build_cross_products();
 }
 
-// sqrt(w) of the prior weights (ones when none), and log|W| = sum log w.
+// sqrt(w) of the prior weights (ones when none), and log|W| = sum log w (-Inf with a zero w).
 VectorXd PlsModel::set_weights(const Eigen::Ref<const VectorXd>& weights) {
   VectorXd sw = VectorXd::Ones(n_);
   if (weights.size() > 0) {
     if (weights.size() != n_) throw std::invalid_argument("lmer: weights of wrong length");
     for (int i = 0; i < n_; ++i) {
-      if (!(weights[i] > 0)) throw std::invalid_argument("lmer: weights must be positive");
+      // a zero weight makes log|W| -Inf and the criterion Inf, as in lme4
+      if (!(weights[i] >= 0)) throw std::invalid_argument("lmer: weights must be non-negative");
       sw[i] = std::sqrt(weights[i]);
       ldW_ += std::log(weights[i]);
     }

@@ -305,6 +305,12 @@ class PlsModel:
     def q(self) -> int:
         ...
     @property
+    def rx_failed(self) -> bool:
+        """
+        Whether some evaluation found the downdated X'X not positive definite (lme4's
+        "Downdated VtV is not positive definite").
+        """
+    @property
     def threads(self) -> int:
         """
         Threads (1 or 2) for the dense block factorisation; results do not depend on it.

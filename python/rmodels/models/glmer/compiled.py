@@ -34,6 +34,10 @@ def compiled_model(X: np.ndarray, Y: np.ndarray, weights: Any, offset: np.ndarra
         raise error_class(e.kind)(str(e)) from None
     msgs, kinds = model.init_warnings
     emit_r_warnings([(warning_class(k), m) for m, k in zip(msgs, kinds)], stacklevel=4)
+    if not np.isfinite(np.asarray(model.lp0)).all():
+        # a starting mean outside the family's range (binomial counts with negative failures):
+        # lme4's PIRLS stops on the NaN (its logit link says "Value ... out of range (0, 1)")
+        raise FitError("PIRLS loop resulted in NaN value")
     return model
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ...design import build_design
-from ...errors import FitError, RModelsWarning
+from ...errors import DataError, FitError, RModelsWarning
 from ..families import Family, as_family
 from ..glm.fit import response_matrix
 from ..lmer.fit import drop_rank_deficient, lmer, printed_call
@@ -53,6 +53,9 @@ def glmer(formula: str, data: pd.DataFrame, family: Union[str, Family] = "binomi
         raise FitError("nAGQ must be an integer between 0 and 25")
     d = build_design(formula, data, weights=weights, offset=offset, subset=subset,
                      na_action=na_action, allow_bars=True)
+    if not np.isfinite(np.asarray(d.model_matrix_array(), dtype=float)).all():
+        # lme4's rank check (the QR's foreign call) comes before the response module
+        raise DataError("NA/NaN/Inf in foreign function call (arg 1)")
     Y = response_matrix(d, fam)
     re = build_re_structure(d, check_nobs=False)
     if nagq > 1 and (len(re.terms) != 1 or re.terms[0].k != 1):

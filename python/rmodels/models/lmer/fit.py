@@ -43,8 +43,9 @@ def lmer(formula: str, data: pd.DataFrame, REML: bool = True, weights: Any = Non
     re = build_re_structure(d)
     X, columns, fit_msgs = drop_rank_deficient(np.asarray(d.X, dtype=float), list(d.columns),
                                                ctrl.check_rank_tol)
-    if REML and X.shape[0] <= X.shape[1]:
-        # the REML criterion has log(n - p): lme4's optimizer stops at its first evaluation
+    if (REML and X.shape[0] <= X.shape[1]) or cross_product_overflows(X, d.weights):
+        # the REML criterion has log(n - p), and an overflowing X'WX makes the criterion NaN:
+        # nloptr stops at its first evaluation
         raise FitError("objective in x0 returns NA")
     call = printed_call(formula, data_name, weights, offset, subset)
     out = LmerMod.from_design(d, re, X, columns, bool(REML), ctrl, call, fit_msgs)
@@ -63,12 +64,16 @@ def check_finite(d: Any) -> None:
         raise DataError("NA/NaN/Inf in foreign function call (arg 1)")
     if d.weights is not None:
         w = np.asarray(d.weights, dtype=float)
-        if not (w >= 0).all():
+        if not (w >= 0).all():  # zero weights are fitted: the criterion is then Inf
             raise DataError("all(weights >= 0) is not TRUE")
-        if not (w > 0).all():
-            # lme4 fits them, but its REML criterion and log-likelihood are then infinite
-            raise FitError("zero weights are not supported by lmer here (lme4's criterion is "
-                           "infinite with them); drop those rows")
+
+
+def cross_product_overflows(X: np.ndarray, weights: Any) -> bool:
+    """Whether X'WX (lme4's VtV) has an infinite entry: a fixed-effect column near the top
+    of the double range, where lme4's criterion is NaN at every θ."""
+    Xw = X if weights is None else X * np.sqrt(np.asarray(weights, dtype=float))[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return not np.isfinite(Xw.T @ Xw).all()
 
 
 def drop_rank_deficient(X: np.ndarray, columns: list, tol: float) -> tuple[np.ndarray, list,

@@ -197,7 +197,8 @@ class LmerMod:
         if p == 0:
             return np.zeros((0, 0))
         Linv = np.linalg.solve(self.RX, np.eye(p))
-        return self.sigma() ** 2 * (Linv.T @ Linv)
+        with np.errstate(over="ignore"):  # a column near 1e-160 overflows to Inf, as in R
+            return self.sigma() ** 2 * (Linv.T @ Linv)
 
     def getME_theta(self) -> pd.Series:  # noqa: N802
         return pd.Series(self.theta, index=self.re.theta_names)

@@ -20,10 +20,12 @@ from typing import Any
 import numpy as np
 
 from ... import _core
-from ...errors import ConvergenceWarning, SingularFitWarning
+from ...errors import ConvergenceWarning, FitError, SingularFitWarning
 from .terms import ReStructure, default_start
 
 SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
+#: checkConv returns this one without warning (it is only printed with the fit)
+GRADIENT_NA_MESSAGE = "Gradient contains NAs"
 
 
 @dataclass
@@ -188,7 +190,7 @@ def check_conv_derivs(g: np.ndarray, H: np.ndarray, ctrl: LmerControl) -> list:
     scaled gradient ``solve(chol(H), g)`` (max of min(|scaled|, |g|) against
     ``check_conv_grad_tol``), then the Hessian's eigenvalues."""
     if np.isnan(g).any():
-        return ["Gradient contains NAs"]
+        return [GRADIENT_NA_MESSAGE]
     out = []
     try:
         R = np.linalg.cholesky(H).T  # R'R = H
@@ -227,9 +229,15 @@ def fit_pls(model: Any, re: ReStructure, y: np.ndarray, reml: bool,
             ctrl: LmerControl) -> OptInfo:
     """Minimise the profiled criterion from lme4's starting θ (:func:`optimize_lmer`) and
     raise lme4's convergence messages as warnings (singular fit: :class:`SingularFitWarning`,
-    the others :class:`ConvergenceWarning`)."""
+    the others :class:`ConvergenceWarning`, except "Gradient contains NAs", which lme4 only
+    prints with the fit); lme4's error when some θ left the downdated X'X
+    not positive definite (a fixed-effect column whose squares underflow)."""
     optinfo = optimize_lmer(model, re, reml, ctrl, default_start(re, y))
+    if model.rx_failed:  # lme4 stops at the evaluation that finds it
+        raise FitError("Downdated VtV is not positive definite")
     for msg in optinfo.messages:
+        if msg == GRADIENT_NA_MESSAGE:
+            continue
         cls_w = SingularFitWarning if msg == SINGULAR_MESSAGE else ConvergenceWarning
         warnings.warn(msg, cls_w, stacklevel=4)
     return optinfo

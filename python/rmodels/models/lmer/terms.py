@@ -136,6 +136,8 @@ def expand_double_vert(lhs: Expr, group: Expr) -> list:
     labels, intercept = _lhs_term_labels(lhs)
     pieces: list = [Num(1.0, "1")] if intercept else []
     pieces += [parse_expression("0 + " + lab) for lab in labels]
+    if not pieces:  # (0 || g): lme4 pastes "0+" and no term, and parses "~( 0+|g )"
+        parse_formula(f"~( 0+|{deparse(group)} )")
     return [(p, group) for p in pieces]
 
 
@@ -347,8 +349,9 @@ def build_re_structure(design: Any, bars: list | None = None,
     """Evaluate the random-effect terms of ``design`` (a :class:`rmodels.design.Design`).
 
     Raises :class:`FitError` with lme4's messages for grouping factors with a single level or
-    as many levels as observations, and for terms with at least as many random effects as rows
-    (the last two checks only with ``check_nobs``: glmerControl's defaults ignore them).
+    as many levels as observations (only with ``check_nobs``: glmerControl's defaults ignore
+    it), and for terms with at least as many random effects as rows (more, without
+    ``check_nobs``: glmer's ``allow.n``).
     """
     bars = expand_bars(design.bars if bars is None else bars)
     if not bars:
@@ -372,13 +375,23 @@ def build_re_structure(design: Any, bars: list | None = None,
                        f"observations (problems: {', '.join(dict.fromkeys(problems))})")
     if any(t.nlev <= 1 for t in raw):
         raise FitError("grouping factors must have > 1 sampled level")
-    for t in raw if check_nobs else []:
-        if t.nlev * t.k >= n:
-            raise FitError(
-                f"number of observations (={n}) <= number of random effects (={t.nlev * t.k}) "
-                f"for term ({t.bar.text}); the random-effects parameters and the residual "
-                "variance (or scale parameter) are probably unidentifiable")
+    for t in raw:
+        check_random_effects_count(t, n, allow_n=not check_nobs)
     return _layout(raw)
+
+
+def check_random_effects_count(t: ReTerm, n: int, allow_n: bool) -> None:
+    """lme4's ``checkZdims`` (``check.nobs.vs.nRE = "stop"``): a term with more random effects
+    than observations (as many, too, unless ``allow_n``: glmer, which has no residual
+    variance) stops the fit."""
+    nre = t.nlev * t.k
+    if nre > n or (nre == n and not allow_n):
+        cmp, resid = ("<", "") if allow_n else (
+            "<=", " and the residual variance (or scale parameter)")
+        raise FitError(
+            f"number of observations (={n}) {cmp} number of random effects (={nre}) "
+            f"for term ({t.bar.text}); the random-effects parameters{resid} are probably "
+            "unidentifiable")
 
 
 def structure_from_arrays(terms: list) -> ReStructure:
