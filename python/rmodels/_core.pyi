@@ -8,7 +8,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'GlmerModel', 'PlsModel', 'bobyqa', 'boot_lm_case', 'design_rows', 'encode_reals', 'factor_codes', 'fill_term', 'format_real', 'fprec', 'fround', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sample_noreplace', 'r_sum', 'r_summary_sums', 'r_unif_index', 'r_unif_index_by_column', 'rows_hat', 'rows_matvec']
+__all__: list[str] = ['DeferredQR', 'DesignRows', 'GlmError', 'GlmErrorKind', 'GlmFamily', 'GlmWarningKind', 'GlmerModel', 'PlsModel', 'bobyqa', 'boot_lm_case', 'coefmat_cells', 'design_rows', 'encode_reals', 'factor_codes', 'fill_term', 'format_pval', 'format_real', 'fprec', 'fround', 'glm_batch_columns', 'glm_count_aic', 'glm_fit', 'glm_fit_rows', 'groups_with_all_levels', 'lm_batch_columns', 'lm_wfit', 'lm_wfit_rows', 'qr_coef', 'qr_cov_unscaled', 'qr_dqrdc2', 'qr_hat', 'qr_qty', 'qr_qy', 'r_mean', 'r_sample_noreplace', 'r_sum', 'r_summary_sums', 'r_unif_index', 'r_unif_index_by_column', 'rows_hat', 'rows_matvec']
 class DesignRows:
     """
     A tall, mostly-zero model matrix kept by rows (the non-zeros of each row); built by design_rows and read by glm_fit_rows.
@@ -401,6 +401,10 @@ def boot_lm_case(X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], y: 
     results do not depend on `threads`. Returns a dict: coefficients (R, p; NaN where
     aliased), rank, status (0 ok, 1 failed) (R,), message (R's error, '' when ok).
     """
+def coefmat_cells(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], kinds: typing.Annotated[numpy.typing.ArrayLike, numpy.int8], digits: typing.SupportsInt | typing.SupportsIndex, dig_tst: typing.SupportsInt | typing.SupportsIndex, cs: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], tst: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], p_column: typing.SupportsInt | typing.SupportsIndex, eps_p: typing.SupportsFloat | typing.SupportsIndex, signif_stars: bool, na_print: str) -> tuple[list, bool]:
+    """
+    R's printCoefmat cells of the table x classified by kinds: (rows of cell text, with a column of stars appended when shown; whether the stars are shown).
+    """
 def design_rows(n: typing.SupportsInt | typing.SupportsIndex, p: typing.SupportsInt | typing.SupportsIndex, terms: list) -> typing.Any:
     """
     The n x p model matrix by rows, from its terms: a list of (first column, components) with components as fill_term takes them (an empty list: a column of ones). None when the matrix is not tall and mostly zeros (<= 35% non-zero), or has a non-finite entry.
@@ -424,6 +428,10 @@ def fill_term(X_out: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 
     float64 (levels, k) coding matrix; any strides. Columns are the products of the
     components' columns, the first component varying fastest (R's a1:b1, a2:b1, ...); an
     empty list writes a column of ones. threads: 0 = automatic. Returns the width.
+    """
+def format_pval(p: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], digits: typing.SupportsInt | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex) -> list:
+    """
+    R's format.pval of p-values none of which is NA or NaN.
     """
 def format_real(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], kinds: typing.Annotated[numpy.typing.ArrayLike, numpy.int8], digits: typing.SupportsInt | typing.SupportsIndex, nsmall: typing.SupportsInt | typing.SupportsIndex = 0, na_width: typing.SupportsInt | typing.SupportsIndex = 2, scipen: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[int, int, int]:
     """
@@ -463,7 +471,7 @@ def glm_fit_rows(rows: DesignRows, Y: typing.Annotated[numpy.typing.NDArray[nump
     """
     glm_fit on a model matrix kept by rows (design_rows). Returns None when a weighted least-squares step cannot be solved from the Gram matrix (ill-conditioned or aliased columns): fit with the dense matrix then.
     """
-def groups_with_all_levels(codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], levels: typing.SupportsInt | typing.SupportsIndex, pos: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], bounds: typing.Annotated[numpy.typing.ArrayLike, numpy.int64]) -> typing.Any:
+def groups_with_all_levels(codes: numpy.ndarray, levels: typing.SupportsInt | typing.SupportsIndex, pos: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], bounds: typing.Annotated[numpy.typing.ArrayLike, numpy.int64]) -> typing.Any:
     """
     For every group g (rows pos[bounds[g]:bounds[g+1]], each a position in codes or -1 for
     a row left out), whether its rows hold every one of a factor's `levels` levels (codes
