@@ -49,7 +49,8 @@ fuzz-atheris:
 # skipped).
 SANITIZE_TESTS ?= tests/test_qr_core.py tests/test_lm_core.py tests/test_glm_core.py \
 	tests/test_lmer_core.py tests/test_design_kernel.py tests/test_design_rows.py \
-	tests/test_fuzz_regressions.py tests/test_hostile_formulas.py
+	tests/test_fuzz_regressions.py tests/test_hostile_formulas.py tests/test_glmer_core.py \
+	tests/test_boot_core.py tests/test_batch_core.py tests/test_rformat.py
 sanitize:
 	@mkdir -p build
 	cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
